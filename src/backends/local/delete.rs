@@ -1,0 +1,157 @@
+//! `delete`: workers first (a nanny whose scheduler is gone lingers ~8 s), then the scheduler;
+//! then a check that nothing is left. A scheduler living inside another program (a notebook
+//! kernel's LocalCluster) is asked to terminate over the protocol; that program is never killed.
+
+use super::Local;
+use super::discover::private_pids;
+use super::procfs;
+use super::spawn::{self, Target};
+use super::state::StateDir;
+use crate::backends::DeleteRequest;
+use crate::dask::client;
+use crate::error::{Error, Result};
+use crate::model::{Cluster, Role};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+pub async fn delete(b: &Local, c: &Cluster, req: &DeleteRequest) -> Result<()> {
+    let dir = c.private.get("state_dir").map(|d| StateDir {
+        path: PathBuf::from(d),
+    });
+    let _lock = match &dir {
+        Some(d) if d.exists() => Some(d.lock()?),
+        _ => None,
+    };
+    let state = dir.as_ref().and_then(|d| d.load().ok());
+    let grace = req.timeout.min(Duration::from_secs(20));
+
+    // 1. workers daskctl started
+    let own_workers: Vec<Target> = state
+        .iter()
+        .flat_map(|s| s.workers.iter())
+        .map(|w| Target {
+            pid: w.pid,
+            start: Some(w.start),
+            group: true,
+        })
+        .collect();
+    spawn::stop(&own_workers, grace);
+
+    // 2. other `dask worker` processes of this cluster
+    let cli_workers: Vec<Target> = private_pids(c, "worker_pids")
+        .into_iter()
+        .filter(|(_, _, cli)| *cli)
+        .map(|(pid, start, _)| Target {
+            pid,
+            start: Some(start),
+            group: false,
+        })
+        .collect();
+    spawn::stop(&cli_workers, grace);
+
+    // 3. the scheduler
+    let mut embedded_port_check = None;
+    if let Some(s) = state.as_ref().and_then(|s| s.scheduler.clone()) {
+        spawn::stop(
+            &[Target {
+                pid: s.pid,
+                start: Some(s.start),
+                group: true,
+            }],
+            grace,
+        );
+    } else if let Some(addr) = &c.address {
+        let sched = private_pids(c, "scheduler_pid").into_iter().next();
+        if c.scheduler_alive() && b.ctx.prober.enabled() {
+            let mut comm = b.ctx.prober.connect(addr).await?;
+            client::terminate(&mut comm).await?;
+        }
+        match sched {
+            Some((pid, start, true)) if !spawn::wait_dead(&[(pid, Some(start))], grace) => {
+                let t = Target {
+                    pid,
+                    start: Some(start),
+                    group: false,
+                };
+                spawn::stop(&[t], grace);
+            }
+            Some((_, _, true)) => {}
+            Some(_) => embedded_port_check = Some(addr.clone()),
+            None => {}
+        }
+    }
+
+    // 4. orphaned workers that are not `dask worker` processes (e.g. a dead kernel's nanny children)
+    if !c.scheduler_alive() {
+        let rest: Vec<Target> = private_pids(c, "worker_pids")
+            .into_iter()
+            .filter(|(_, _, cli)| !*cli)
+            .map(|(pid, start, _)| Target {
+                pid,
+                start: Some(start),
+                group: false,
+            })
+            .collect();
+        spawn::stop(&rest, grace);
+    }
+
+    // 5. nothing left?
+    let left: Vec<String> = c
+        .resources
+        .iter()
+        .filter(|r| r.kind == "process")
+        .filter_map(|r| r.id.parse::<i32>().ok().map(|p| (p, r)))
+        .filter(|(p, r)| {
+            let start = state_start(&state, *p).or_else(|| pid_start(c, *p));
+            // an embedded scheduler's process (a kernel) is not ours to stop
+            !(r.role == Role::Scheduler && embedded_port_check.is_some())
+                && procfs::alive(*p, start)
+        })
+        .map(|(p, _)| p.to_string())
+        .collect();
+    if !left.is_empty() {
+        return Err(Error::backend(
+            "local",
+            format!("processes still running after delete: {}", left.join(", ")),
+        ));
+    }
+    if let Some(addr) = embedded_port_check {
+        wait_closed(b, &addr, Instant::now() + grace).await?;
+    }
+    if let Some(d) = dir {
+        drop(_lock);
+        d.remove()?;
+    }
+    Ok(())
+}
+
+fn state_start(state: &Option<super::state::ClusterState>, pid: i32) -> Option<u64> {
+    let s = state.as_ref()?;
+    s.scheduler
+        .iter()
+        .chain(s.workers.iter())
+        .find(|p| p.pid == pid)
+        .map(|p| p.start)
+}
+
+fn pid_start(c: &Cluster, pid: i32) -> Option<u64> {
+    private_pids(c, "scheduler_pid")
+        .into_iter()
+        .chain(private_pids(c, "worker_pids"))
+        .find(|(p, _, _)| *p == pid)
+        .map(|(_, s, _)| s)
+}
+
+async fn wait_closed(b: &Local, addr: &str, deadline: Instant) -> Result<()> {
+    loop {
+        if b.ctx.prober.scheduler(addr).await.is_err() {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::Timeout(format!(
+                "scheduler {addr} still answers after terminate"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -1,0 +1,182 @@
+//! `logs`: the log files daskctl's processes write, or, for schedulers daskctl did not start,
+//! the recent log records the scheduler and its workers keep in memory (`logs`/`worker_logs`).
+
+use super::Local;
+use crate::backends::{LogRequest, LogSink};
+use crate::dask::client;
+use crate::error::{Error, Result};
+use crate::model::Cluster;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub async fn logs(b: &Local, c: &Cluster, req: &LogRequest, sink: &mut dyn LogSink) -> Result<()> {
+    let mut files = Vec::new();
+    if let Some(dir) = c.private.get("state_dir") {
+        files = log_files(&PathBuf::from(dir).join("logs"));
+    }
+    let own = c.private.get("kind").map(String::as_str) == Some("daskctl");
+    if !own {
+        // scheduler (and foreign workers) from memory; daskctl-attached workers from files
+        remote_logs(b, c, req, sink).await?;
+        files.retain(|(label, _)| label != "scheduler");
+        if req.scheduler_only {
+            files.clear();
+        }
+    }
+    let selected = select(files, req, own)?;
+    let mut offsets = Vec::new();
+    for (label, path) in &selected {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let from = req.tail.map(|n| lines.len().saturating_sub(n)).unwrap_or(0);
+        for l in &lines[from..] {
+            sink.line(label, l);
+        }
+        offsets.push(text.len() as u64);
+    }
+    if req.follow {
+        follow(&selected, &mut offsets, sink).await;
+    }
+    Ok(())
+}
+
+fn log_files(dir: &std::path::Path) -> Vec<(String, PathBuf)> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut v: Vec<(String, PathBuf)> = rd
+        .flatten()
+        .filter_map(|e| {
+            let p = e.path();
+            let stem = p.file_name()?.to_str()?.strip_suffix(".log")?.to_string();
+            Some((stem, p))
+        })
+        .collect();
+    // scheduler first, then workers in start order
+    v.sort_by_key(|(l, _)| {
+        (
+            l != "scheduler",
+            l.rsplit('-').next().and_then(|n| n.parse::<u64>().ok()),
+            l.clone(),
+        )
+    });
+    v
+}
+
+fn select(
+    files: Vec<(String, PathBuf)>,
+    req: &LogRequest,
+    own: bool,
+) -> Result<Vec<(String, PathBuf)>> {
+    if req.scheduler_only {
+        return Ok(files
+            .into_iter()
+            .filter(|(l, _)| l == "scheduler")
+            .collect());
+    }
+    let Some(w) = &req.worker else {
+        return Ok(files);
+    };
+    let hit: Vec<_> = files
+        .iter()
+        .filter(|(l, _)| l != "scheduler" && (l == w || l.rsplit('-').next() == Some(w.as_str())))
+        .cloned()
+        .collect();
+    if hit.is_empty() && own {
+        let names: Vec<&str> = files
+            .iter()
+            .map(|(l, _)| l.as_str())
+            .filter(|l| *l != "scheduler")
+            .collect();
+        return Err(Error::NotFound(format!(
+            "no worker {w:?}; workers: {}",
+            names.join(", ")
+        )));
+    }
+    Ok(hit)
+}
+
+async fn remote_logs(
+    b: &Local,
+    c: &Cluster,
+    req: &LogRequest,
+    sink: &mut dyn LogSink,
+) -> Result<()> {
+    let Some(address) = &c.address else {
+        return Ok(());
+    };
+    let mut comm = match b.ctx.prober.connect(address).await {
+        Ok(comm) => comm,
+        Err(e) => {
+            return Err(Error::backend(
+                "local",
+                format!(
+                    "no log files for {} and its scheduler does not answer: {e}",
+                    c.name
+                ),
+            ));
+        }
+    };
+    if req.worker.is_none() {
+        for l in client::scheduler_logs(&mut comm, req.tail).await? {
+            sink.line("scheduler", &l);
+        }
+    }
+    if !req.scheduler_only {
+        let workers: Vec<String> = c
+            .worker_details
+            .iter()
+            .filter(|w| {
+                req.worker
+                    .as_ref()
+                    .is_none_or(|x| *x == w.name || *x == w.address)
+            })
+            .map(|w| w.address.clone())
+            .collect();
+        if !workers.is_empty() {
+            for (addr, lines) in client::worker_logs(&mut comm, &workers, req.tail).await? {
+                let label = c
+                    .worker_details
+                    .iter()
+                    .find(|w| w.address == addr)
+                    .map(|w| w.name.clone())
+                    .unwrap_or(addr);
+                for l in lines {
+                    sink.line(&label, &l);
+                }
+            }
+        }
+    }
+    comm.close().await;
+    Ok(())
+}
+
+/// `tail -f` over several files: polls for growth until interrupted.
+async fn follow(files: &[(String, PathBuf)], offsets: &mut [u64], sink: &mut dyn LogSink) {
+    let mut partial: Vec<String> = vec![String::new(); files.len()];
+    loop {
+        for (i, (label, path)) in files.iter().enumerate() {
+            let Ok(mut f) = std::fs::File::open(path) else {
+                continue;
+            };
+            let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+            if len < offsets[i] {
+                offsets[i] = 0; // truncated or rotated
+            }
+            if len == offsets[i] || f.seek(SeekFrom::Start(offsets[i])).is_err() {
+                continue;
+            }
+            let mut buf = String::new();
+            if let Ok(n) = f.read_to_string(&mut buf) {
+                offsets[i] += n as u64;
+                partial[i].push_str(&buf);
+                while let Some(pos) = partial[i].find('\n') {
+                    let line: String = partial[i].drain(..=pos).collect();
+                    sink.line(label, line.trim_end_matches('\n'));
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}

@@ -1,0 +1,108 @@
+//! The local backend: Dask processes on this machine.
+
+mod create;
+mod delete;
+pub mod discover;
+mod logs;
+pub mod procfs;
+mod scale;
+pub mod spawn;
+pub mod state;
+
+use super::{
+    Availability, Backend, Capabilities, Context, CreateRequest, DeleteRequest, LogRequest,
+    LogSink, Registration, ScaleReport, ScaleRequest,
+};
+use crate::error::Result;
+use crate::model::Cluster;
+use async_trait::async_trait;
+use std::sync::Arc;
+
+pub struct Local {
+    pub(crate) ctx: Arc<Context>,
+}
+
+inventory::submit! {
+    Registration { name: "local", default_enabled: true, build: |ctx| Arc::new(Local { ctx }) }
+}
+
+impl Local {
+    /// `backends.local.scan = false` limits discovery to daskctl's own clusters.
+    fn scan_enabled(&self) -> bool {
+        self.ctx
+            .config
+            .backend_setting("local", "scan")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(true)
+    }
+}
+
+#[async_trait]
+impl Backend for Local {
+    fn name(&self) -> &'static str {
+        "local"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            create: true,
+            scale: true,
+            logs: true,
+            delete: true,
+            finds: &["unknown (any Dask scheduler of yours on this machine)"],
+            description: "Dask processes on this machine",
+        }
+    }
+
+    fn availability(&self) -> Availability {
+        if std::path::Path::new("/proc/self/stat").exists() {
+            Availability::Ready
+        } else {
+            Availability::Missing("/proc is not mounted".into())
+        }
+    }
+
+    async fn discover(&self) -> Result<Vec<Cluster>> {
+        discover::discover(self).await
+    }
+
+    async fn from_name(&self, name: &str) -> Result<Option<Cluster>> {
+        let dir = state::StateDir::new(&self.ctx.config.state_root(), name);
+        if dir.exists()
+            && let Some(c) = discover::from_state(self, &dir).await?
+        {
+            return Ok(Some(c));
+        }
+        Ok(self.discover().await?.into_iter().find(|c| c.name == name))
+    }
+
+    async fn create(&self, req: &CreateRequest) -> Result<Cluster> {
+        create::create(self, req).await
+    }
+
+    async fn scale(&self, cluster: &Cluster, req: &ScaleRequest) -> Result<ScaleReport> {
+        scale::scale(self, cluster, req).await
+    }
+
+    async fn logs(
+        &self,
+        cluster: &Cluster,
+        req: &LogRequest,
+        sink: &mut dyn LogSink,
+    ) -> Result<()> {
+        logs::logs(self, cluster, req, sink).await
+    }
+
+    async fn delete(&self, cluster: &Cluster, req: &DeleteRequest) -> Result<()> {
+        delete::delete(self, cluster, req).await
+    }
+
+    fn max_workers(&self) -> u32 {
+        self.ctx
+            .config
+            .backend_setting("local", "max_workers")
+            .and_then(|v| v.as_integer())
+            .and_then(|v| u32::try_from(v).ok())
+            .unwrap_or(64)
+    }
+}

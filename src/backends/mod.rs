@@ -1,0 +1,172 @@
+//! The `Backend` trait every place Dask runs implements, and the registry (`inventory`) that
+//! collects them. Each backend lives in its own folder with the same files: `mod.rs`
+//! (registration and the trait impl), `discover.rs`, `create.rs`, `scale.rs`, `logs.rs`,
+//! `delete.rs`.
+
+pub mod local;
+
+use crate::config::Config;
+use crate::dask::Prober;
+use crate::error::{Error, Result};
+use crate::model::Cluster;
+use async_trait::async_trait;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What a backend can do, shown by `daskctl backends`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Capabilities {
+    pub create: bool,
+    pub scale: bool,
+    pub logs: bool,
+    pub delete: bool,
+    /// Origins of the clusters it finds besides its own.
+    pub finds: &'static [&'static str],
+    pub description: &'static str,
+}
+
+/// Whether a backend can be queried right now; decided without any network or subprocess.
+#[derive(Debug, Clone)]
+pub enum Availability {
+    Ready,
+    /// Tools or credentials are absent: skipped silently by `list`.
+    Missing(String),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CreateRequest {
+    pub name: String,
+    pub workers: u32,
+    pub threads: Option<u32>,
+    pub memory: Option<u64>,
+    /// Backend flags (`--python`, `--partition`, ...) by long name.
+    pub options: BTreeMap<String, String>,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScaleRequest {
+    pub target: u32,
+    pub wait: bool,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScaleReport {
+    pub before: u64,
+    pub target: u64,
+    pub started: Vec<String>,
+    pub stopped: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LogRequest {
+    pub scheduler_only: bool,
+    pub worker: Option<String>,
+    pub tail: Option<usize>,
+    pub follow: bool,
+}
+
+/// Receives log lines as a backend produces them (so `--follow` can stream).
+pub trait LogSink: Send {
+    fn line(&mut self, source: &str, line: &str);
+}
+
+#[derive(Debug, Clone)]
+pub struct DeleteRequest {
+    pub wait: bool,
+    pub timeout: Duration,
+}
+
+#[async_trait]
+pub trait Backend: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn capabilities(&self) -> Capabilities;
+    fn availability(&self) -> Availability;
+
+    /// Every cluster this backend can see that belongs to the current user.
+    async fn discover(&self) -> Result<Vec<Cluster>>;
+
+    /// One cluster by name; backends with a cheaper lookup than full discovery override this.
+    #[allow(clippy::wrong_self_convention)] // the verb the design names: rebuild a handle from a name
+    async fn from_name(&self, name: &str) -> Result<Option<Cluster>> {
+        Ok(self.discover().await?.into_iter().find(|c| c.name == name))
+    }
+
+    async fn create(&self, req: &CreateRequest) -> Result<Cluster>;
+    async fn scale(&self, cluster: &Cluster, req: &ScaleRequest) -> Result<ScaleReport>;
+    async fn logs(&self, cluster: &Cluster, req: &LogRequest, sink: &mut dyn LogSink)
+    -> Result<()>;
+    async fn delete(&self, cluster: &Cluster, req: &DeleteRequest) -> Result<()>;
+
+    /// The largest worker count `scale`/`create` accept.
+    fn max_workers(&self) -> u32 {
+        10_000
+    }
+}
+
+/// Shared by all backends during one invocation.
+pub struct Context {
+    pub config: Config,
+    pub prober: Prober,
+    pub user: User,
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub uid: u32,
+    pub name: String,
+}
+
+impl User {
+    pub fn current() -> User {
+        let uid = nix::unistd::getuid();
+        let name = nix::unistd::User::from_uid(uid)
+            .ok()
+            .flatten()
+            .map(|u| u.name)
+            .or_else(|| std::env::var("USER").ok())
+            .unwrap_or_else(|| uid.to_string());
+        User {
+            uid: uid.as_raw(),
+            name,
+        }
+    }
+}
+
+pub struct Registration {
+    pub name: &'static str,
+    /// Whether the backend is on when the config says nothing.
+    pub default_enabled: bool,
+    pub build: fn(Arc<Context>) -> Arc<dyn Backend>,
+}
+
+inventory::collect!(Registration);
+
+pub fn registered() -> Vec<&'static Registration> {
+    let mut v: Vec<_> = inventory::iter::<Registration>.into_iter().collect();
+    v.sort_by_key(|r| r.name);
+    v
+}
+
+pub fn registered_names() -> Vec<&'static str> {
+    registered().into_iter().map(|r| r.name).collect()
+}
+
+pub fn lookup(name: &str) -> Result<&'static Registration> {
+    registered()
+        .into_iter()
+        .find(|r| r.name == name)
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "unknown backend {name:?}; registered backends: {}",
+                registered_names().join(", ")
+            ))
+        })
+}
+
+pub fn is_enabled(ctx: &Context, reg: &Registration) -> bool {
+    ctx.config.backend_enabled(reg.name, reg.default_enabled)
+}

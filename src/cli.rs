@@ -1,0 +1,217 @@
+//! The command-line contract (see the README). Scripts and tests depend on these names.
+
+use crate::units::parse_duration;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::time::Duration;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "daskctl",
+    version,
+    about = "Find, scale, inspect and delete Dask clusters wherever they run",
+    after_help = "Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 partial failure, 5 refused"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// More detail on stderr (-v info, -vv debug)
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Never connect to schedulers: report what the backends alone know
+    #[arg(long, global = true)]
+    pub no_probe: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// List clusters across all enabled backends
+    #[command(visible_alias = "ls")]
+    List(ListArgs),
+    /// Show one cluster in detail
+    Describe(DescribeArgs),
+    /// Create a cluster
+    Create(CreateArgs),
+    /// Set a cluster's number of workers
+    Scale(ScaleArgs),
+    /// Show a cluster's scheduler and worker logs
+    Logs(LogsArgs),
+    /// Delete a cluster and everything it runs
+    #[command(visible_alias = "rm")]
+    Delete(DeleteArgs),
+    /// Delete orphaned, idle or old clusters (previews unless --yes)
+    Cleanup(CleanupArgs),
+    /// Print Python code that connects a Client to a cluster
+    Snippet(SnippetArgs),
+    /// List, enable or disable backends
+    Backends {
+        #[command(subcommand)]
+        action: Option<BackendsAction>,
+    },
+    /// Print a shell completion script
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Cluster names for shell completion, from the cache of the last discovery
+    #[command(name = "__complete-names", hide = true)]
+    CompleteNames,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListFormat {
+    Table,
+    Wide,
+    Json,
+    Name,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+fn duration(s: &str) -> Result<Duration, String> {
+    parse_duration(s).map_err(|e| e.to_string())
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Only these backends (repeatable)
+    #[arg(short, long = "backend", value_name = "BACKEND")]
+    pub backends: Vec<String>,
+    #[arg(short, long, value_enum, default_value = "table")]
+    pub output: ListFormat,
+    /// Deadline for each backend (seconds, or 500ms, 1m)
+    #[arg(long, value_name = "SECS", value_parser = duration)]
+    pub timeout: Option<Duration>,
+}
+
+#[derive(Args, Debug)]
+pub struct DescribeArgs {
+    /// NAME or BACKEND/NAME
+    pub name: String,
+    #[arg(short, long, value_enum, default_value = "table")]
+    pub output: Format,
+    #[arg(long, value_name = "SECS", value_parser = duration)]
+    pub timeout: Option<Duration>,
+}
+
+#[derive(Args, Debug)]
+pub struct CreateArgs {
+    /// Where to create it (see: daskctl backends)
+    pub backend: String,
+    /// Cluster name (lowercase letters, digits, '-'; default: generated)
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long, default_value = "2", allow_negative_numbers = true)]
+    pub workers: i64,
+    /// Threads per worker
+    #[arg(long, allow_negative_numbers = true)]
+    pub threads: Option<i64>,
+    /// Memory limit per worker (e.g. 4GiB)
+    #[arg(long)]
+    pub memory: Option<String>,
+    #[arg(short, long, value_enum, default_value = "table")]
+    pub output: Format,
+    /// How long to wait for the scheduler and workers
+    #[arg(long, value_name = "SECS", value_parser = duration, default_value = "120")]
+    pub timeout: Duration,
+    /// [local] Python with distributed installed (default: python3 on PATH)
+    #[arg(long, help_heading = "Local backend")]
+    pub python: Option<String>,
+    /// [local] Interface the scheduler and workers listen on
+    #[arg(long, help_heading = "Local backend")]
+    pub host: Option<String>,
+    /// [local] Scheduler port (default: any free port)
+    #[arg(long, help_heading = "Local backend")]
+    pub scheduler_port: Option<u16>,
+}
+
+#[derive(Args, Debug)]
+pub struct ScaleArgs {
+    /// NAME or BACKEND/NAME
+    pub name: String,
+    /// Number of workers wanted
+    #[arg(allow_negative_numbers = true)]
+    pub workers: i64,
+    /// Wait until the scheduler has exactly that many workers
+    #[arg(long)]
+    pub wait: bool,
+    #[arg(long, value_name = "SECS", value_parser = duration, default_value = "120")]
+    pub timeout: Duration,
+}
+
+#[derive(Args, Debug)]
+pub struct LogsArgs {
+    /// NAME or BACKEND/NAME
+    pub name: String,
+    /// Only the scheduler's log
+    #[arg(long, conflicts_with = "worker")]
+    pub scheduler: bool,
+    /// Only this worker's log (name or number)
+    #[arg(long, value_name = "W")]
+    pub worker: Option<String>,
+    /// Only the last N lines of each log
+    #[arg(long, value_name = "N")]
+    pub tail: Option<usize>,
+    /// Keep printing new lines
+    #[arg(short, long)]
+    pub follow: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DeleteArgs {
+    /// NAME or BACKEND/NAME
+    pub name: String,
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Wait until everything is gone (the local backend always does)
+    #[arg(long)]
+    pub wait: bool,
+    #[arg(long, value_name = "SECS", value_parser = duration, default_value = "120")]
+    pub timeout: Duration,
+}
+
+#[derive(Args, Debug)]
+pub struct CleanupArgs {
+    /// Clusters whose scheduler is gone or silent, and dead leftovers
+    #[arg(long)]
+    pub orphaned: bool,
+    /// Clusters whose scheduler has been idle at least this long (e.g. 30m)
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub idle: Option<Duration>,
+    /// Clusters created at least this long ago (e.g. 2h)
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub older_than: Option<Duration>,
+    /// Delete; without it cleanup only shows what it would delete
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Only these backends (repeatable)
+    #[arg(short, long = "backend", value_name = "BACKEND")]
+    pub backends: Vec<String>,
+    #[arg(short, long, value_enum, default_value = "table")]
+    pub output: Format,
+    #[arg(long, value_name = "SECS", value_parser = duration)]
+    pub timeout: Option<Duration>,
+}
+
+#[derive(Args, Debug)]
+pub struct SnippetArgs {
+    /// NAME or BACKEND/NAME
+    pub name: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BackendsAction {
+    /// Show every backend, whether it is enabled and usable here
+    List {
+        #[arg(short, long, value_enum, default_value = "table")]
+        output: Format,
+    },
+    /// Turn a backend on (persisted in the config file)
+    Enable { name: String },
+    /// Turn a backend off: it is never queried
+    Disable { name: String },
+}

@@ -1,0 +1,175 @@
+//! What daskctl asks of a Dask server: identity, idleness, retiring workers, logs, terminate.
+//! Handler names and arguments follow distributed/scheduler.py (`Scheduler.handlers`).
+
+use super::comm::Comm;
+use super::frame::{get, get_f64, get_str, get_u64};
+use crate::error::{Error, Result};
+use crate::model::WorkerDetail;
+use rmpv::Value;
+
+#[derive(Debug, Clone)]
+pub struct SchedulerInfo {
+    pub id: String,
+    pub address: String,
+    pub dashboard_port: Option<u16>,
+    pub started: Option<f64>,
+    pub workers: Vec<WorkerDetail>,
+    pub total_threads: u64,
+    pub total_memory: u64,
+}
+
+/// What a listening Dask server is.
+#[derive(Debug, Clone)]
+pub enum Identity {
+    Scheduler(SchedulerInfo),
+    /// A worker, and the scheduler it belongs to.
+    Worker {
+        scheduler: String,
+        id: String,
+    },
+    /// A nanny or another Dask server.
+    Other(String),
+}
+
+pub async fn identity(comm: &mut Comm) -> Result<Identity> {
+    let v = comm.rpc("identity", vec![]).await?;
+    let kind =
+        get_str(&v, "type").ok_or_else(|| Error::Protocol("identity reply without type".into()))?;
+    match kind.as_str() {
+        "Scheduler" => Ok(Identity::Scheduler(parse_scheduler(&v))),
+        "Worker" => Ok(Identity::Worker {
+            scheduler: get_str(&v, "scheduler").unwrap_or_default(),
+            id: get_str(&v, "id").unwrap_or_default(),
+        }),
+        // subclasses of Scheduler (e.g. dask-gateway's) still answer like one
+        _ if get(&v, "workers").is_some() && get(&v, "n_workers").is_some() => {
+            Ok(Identity::Scheduler(parse_scheduler(&v)))
+        }
+        other => Ok(Identity::Other(other.to_string())),
+    }
+}
+
+fn parse_scheduler(v: &Value) -> SchedulerInfo {
+    let mut workers: Vec<WorkerDetail> = get(v, "workers")
+        .and_then(Value::as_map)
+        .map(|m| {
+            m.iter()
+                .map(|(addr, w)| WorkerDetail {
+                    name: get_str(w, "name").unwrap_or_default(),
+                    address: addr.as_str().unwrap_or_default().to_string(),
+                    threads: get_u64(w, "nthreads").unwrap_or(0),
+                    memory: get_u64(w, "memory_limit").unwrap_or(0),
+                    status: get_str(w, "status"),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    workers.sort_by(|a, b| a.name.cmp(&b.name));
+    SchedulerInfo {
+        id: get_str(v, "id").unwrap_or_default(),
+        address: get_str(v, "address").unwrap_or_default(),
+        dashboard_port: get(v, "services")
+            .and_then(|s| get_u64(s, "dashboard"))
+            .and_then(|p| u16::try_from(p).ok()),
+        started: get_f64(v, "started"),
+        total_threads: get_u64(v, "total_threads").unwrap_or(0),
+        total_memory: get_u64(v, "total_memory").unwrap_or(0),
+        workers,
+    }
+}
+
+/// Seconds since the epoch at which the scheduler became idle, `None` while it has work.
+pub async fn idle_since(comm: &mut Comm) -> Result<Option<f64>> {
+    let v = comm.rpc("check_idle", vec![]).await?;
+    Ok(v.as_f64().or_else(|| v.as_i64().map(|i| i as f64)))
+}
+
+/// Retires workers by name (moving their data elsewhere first); returns the addresses retired.
+pub async fn retire_workers(comm: &mut Comm, names: &[String], close: bool) -> Result<Vec<String>> {
+    let names = Value::Array(names.iter().map(|n| Value::from(n.as_str())).collect());
+    let v = comm
+        .rpc(
+            "retire_workers",
+            vec![("names", names), ("close_workers", close.into())],
+        )
+        .await?;
+    Ok(v.as_map()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, _)| k.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// Retires `n` workers of the scheduler's choosing.
+pub async fn retire_n(comm: &mut Comm, n: usize, close: bool) -> Result<Vec<String>> {
+    let v = comm
+        .rpc(
+            "retire_workers",
+            vec![("n", (n as u64).into()), ("close_workers", close.into())],
+        )
+        .await?;
+    Ok(v.as_map()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, _)| k.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// Asks the scheduler to close itself (`terminate` handler = `Scheduler.close`).
+pub async fn terminate(comm: &mut Comm) -> Result<()> {
+    comm.rpc_may_close("terminate", vec![]).await
+}
+
+/// The scheduler's recent log records, oldest first, as "LEVEL message" lines.
+pub async fn scheduler_logs(comm: &mut Comm, n: Option<usize>) -> Result<Vec<String>> {
+    let args = n
+        .map(|n| vec![("n", Value::from(n as u64))])
+        .unwrap_or_default();
+    let v = comm.rpc("logs", args).await?;
+    Ok(log_lines(&v))
+}
+
+/// Recent log records of the given workers (by address).
+pub async fn worker_logs(
+    comm: &mut Comm,
+    workers: &[String],
+    n: Option<usize>,
+) -> Result<Vec<(String, Vec<String>)>> {
+    let mut args = vec![(
+        "workers",
+        Value::Array(workers.iter().map(|w| Value::from(w.as_str())).collect()),
+    )];
+    if let Some(n) = n {
+        args.push(("n", Value::from(n as u64)));
+    }
+    let v = comm.rpc("worker_logs", args).await?;
+    Ok(v.as_map()
+        .map(|m| {
+            m.iter()
+                .map(|(k, l)| (k.as_str().unwrap_or_default().to_string(), log_lines(l)))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// Log records come newest first as (level, message) pairs.
+fn log_lines(v: &Value) -> Vec<String> {
+    let mut lines: Vec<String> = v
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|rec| {
+                    let r = rec.as_array()?;
+                    let msg = r.last()?.as_str()?;
+                    Some(msg.to_string())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    lines.reverse();
+    lines
+}

@@ -1,0 +1,165 @@
+//! How daskctl reaches schedulers: with deadlines, through the configured address map, never
+//! when probing is disabled, and (when `loopback_only`) never beyond 127.0.0.0/8 and ::1.
+
+use super::client::{self, Identity, SchedulerInfo};
+use super::comm::{Address, Comm, Deadlines};
+use super::daskconfig::DaskConfig;
+use crate::config::ProbeConfig;
+use crate::error::{Error, Result};
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+pub struct Prober {
+    disabled: bool,
+    loopback_only: bool,
+    map: BTreeMap<String, String>,
+    deadlines: Deadlines,
+    sniff: Duration,
+    tls: OnceLock<std::result::Result<Arc<rustls::ClientConfig>, String>>,
+}
+
+impl Prober {
+    pub fn new(cfg: &ProbeConfig, disabled: bool) -> Prober {
+        let t = cfg.timeout.unwrap_or(Duration::from_secs(3));
+        Prober {
+            disabled: disabled || cfg.disabled,
+            loopback_only: cfg.loopback_only,
+            map: cfg.map.clone(),
+            deadlines: Deadlines {
+                connect: t,
+                greeting: t,
+                reply: t.max(Duration::from_secs(5)),
+            },
+            sniff: cfg.sniff_timeout.unwrap_or(Duration::from_millis(500)),
+            tls: OnceLock::new(),
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        !self.disabled
+    }
+
+    /// The address daskctl would connect to for `reported`, or why it will not.
+    pub fn target(&self, reported: &str) -> Result<Address> {
+        if self.disabled {
+            return Err(Error::Usage(
+                "scheduler probes are disabled (--no-probe)".into(),
+            ));
+        }
+        let mapped = self
+            .map
+            .get(reported)
+            .map(String::as_str)
+            .unwrap_or(reported);
+        let addr = Address::parse(mapped)?;
+        if self.loopback_only && !addr.is_loopback() {
+            return Err(Error::Usage(format!(
+                "not probing {mapped}: probes are limited to loopback (probe.loopback_only); map it with probe.map"
+            )));
+        }
+        Ok(addr)
+    }
+
+    fn tls_config(&self) -> Result<Arc<rustls::ClientConfig>> {
+        self.tls
+            .get_or_init(|| {
+                super::tls::client_config(&DaskConfig::load()).map_err(|e| e.to_string())
+            })
+            .clone()
+            .map_err(Error::Usage)
+    }
+
+    pub async fn connect(&self, reported: &str) -> Result<Comm> {
+        let addr = self.target(reported)?;
+        let tls = if addr.tls {
+            Some(self.tls_config()?)
+        } else {
+            None
+        };
+        Comm::connect(&addr, tls, self.deadlines).await
+    }
+
+    /// Identity of a scheduler; an error if it is not one.
+    pub async fn scheduler(&self, reported: &str) -> Result<SchedulerInfo> {
+        let mut comm = self.connect(reported).await?;
+        let id = client::identity(&mut comm).await;
+        comm.close().await;
+        match id? {
+            Identity::Scheduler(s) => Ok(s),
+            Identity::Worker { .. } => Err(Error::Protocol(format!(
+                "{reported} is a Dask worker, not a scheduler"
+            ))),
+            Identity::Other(t) => Err(Error::Protocol(format!(
+                "{reported} is a Dask {t}, not a scheduler"
+            ))),
+        }
+    }
+
+    /// Scheduler identity plus idleness, as `list` shows it.
+    pub async fn status(&self, reported: &str) -> Result<(SchedulerInfo, Option<f64>)> {
+        let mut comm = self.connect(reported).await?;
+        let r = async {
+            let id = match client::identity(&mut comm).await? {
+                Identity::Scheduler(s) => s,
+                _ => {
+                    return Err(Error::Protocol(format!(
+                        "{reported} is not a Dask scheduler"
+                    )));
+                }
+            };
+            let idle = client::idle_since(&mut comm).await.unwrap_or(None);
+            Ok((id, idle))
+        }
+        .await;
+        comm.close().await;
+        r
+    }
+
+    /// Identifies whatever Dask server listens at a port found on this machine. A port that
+    /// does not complete the plain handshake within the sniff deadline is not a plain Dask
+    /// server; TLS is tried next when Dask's TLS settings exist.
+    pub async fn sniff(&self, addr: &Address) -> Result<(Identity, Option<f64>)> {
+        if self.disabled {
+            return Err(Error::Usage("probes disabled".into()));
+        }
+        if self.loopback_only && !addr.is_loopback() {
+            return Err(Error::Usage("not loopback".into()));
+        }
+        let quick = Deadlines {
+            connect: self.sniff,
+            greeting: self.sniff,
+            reply: self.deadlines.reply,
+        };
+        let plain = Address {
+            tls: false,
+            ..addr.clone()
+        };
+        let first = Comm::connect(&plain, None, quick).await;
+        let mut comm = match first {
+            Ok(c) => c,
+            Err(Error::Protocol(_) | Error::Timeout(_)) => match self.tls_config() {
+                Ok(cfg) => {
+                    let tls_addr = Address {
+                        tls: true,
+                        ..addr.clone()
+                    };
+                    Comm::connect(&tls_addr, Some(cfg), quick).await?
+                }
+                Err(_) => return Err(Error::Protocol(format!("{plain} is not a Dask server"))),
+            },
+            Err(e) => return Err(e),
+        };
+        let r = async {
+            let id = client::identity(&mut comm).await?;
+            let idle = match id {
+                Identity::Scheduler(_) => client::idle_since(&mut comm).await.unwrap_or(None),
+                _ => None,
+            };
+            Ok((id, idle))
+        }
+        .await;
+        comm.close().await;
+        r
+    }
+}

@@ -1,0 +1,173 @@
+use crate::backends::{self, Availability, Backend, Context};
+use crate::error::{Error, Result};
+use crate::model::Cluster;
+use futures::future::join_all;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What a fan-out found; `warnings` has one line per backend that failed or timed out.
+#[derive(Default)]
+pub struct Outcome {
+    pub clusters: Vec<Cluster>,
+    pub warnings: Vec<String>,
+}
+
+/// The backends to query: all enabled ones, or those named (which must exist and be enabled).
+pub fn enabled_backends(ctx: &Arc<Context>, only: &[String]) -> Result<Vec<Arc<dyn Backend>>> {
+    let mut out = Vec::new();
+    if only.is_empty() {
+        for reg in backends::registered() {
+            if backends::is_enabled(ctx, reg) {
+                out.push((reg.build)(ctx.clone()));
+            }
+        }
+        return Ok(out);
+    }
+    for name in only {
+        let reg = backends::lookup(name)?;
+        if !backends::is_enabled(ctx, reg) {
+            return Err(Error::Usage(format!(
+                "backend {name} is disabled; enable it with: daskctl backends enable {name}"
+            )));
+        }
+        out.push((reg.build)(ctx.clone()));
+    }
+    Ok(out)
+}
+
+/// Runs `discover` on every backend at once, each under `deadline`. A backend whose tools or
+/// credentials are missing is skipped without a word; one that fails or is slow yields a
+/// warning and never hides what the others found.
+pub async fn fan_out(backends: &[Arc<dyn Backend>], deadline: Duration) -> Outcome {
+    let results = join_all(backends.iter().map(|b| async move {
+        match b.availability() {
+            Availability::Missing(why) => {
+                tracing::debug!("{}: skipped ({why})", b.name());
+                Ok(Vec::new())
+            }
+            Availability::Ready => match tokio::time::timeout(deadline, b.discover()).await {
+                Ok(Ok(v)) => Ok(v),
+                Ok(Err(e)) => Err(format!("{}: {e}", b.name())),
+                Err(_) => Err(format!(
+                    "{}: no answer within {}",
+                    b.name(),
+                    humantime::format_duration(deadline)
+                )),
+            },
+        }
+    }))
+    .await;
+    let mut out = Outcome::default();
+    for r in results {
+        match r {
+            Ok(v) => out.clusters.extend(v),
+            Err(w) => out.warnings.push(w),
+        }
+    }
+    out.clusters
+        .sort_by(|a, b| (&a.backend, &a.name).cmp(&(&b.backend, &b.name)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backends::*;
+    use crate::model::Origin;
+    use async_trait::async_trait;
+
+    /// Backends that behave badly in the ways fan-out must survive.
+    struct Fake {
+        name: &'static str,
+        mode: &'static str,
+    }
+
+    #[async_trait]
+    impl Backend for Fake {
+        fn name(&self) -> &'static str {
+            self.name
+        }
+        fn capabilities(&self) -> Capabilities {
+            Capabilities {
+                create: false,
+                scale: false,
+                logs: false,
+                delete: false,
+                finds: &[],
+                description: "",
+            }
+        }
+        fn availability(&self) -> Availability {
+            if self.mode == "missing" {
+                Availability::Missing("no tools".into())
+            } else {
+                Availability::Ready
+            }
+        }
+        async fn discover(&self) -> Result<Vec<Cluster>> {
+            match self.mode {
+                "slow" => {
+                    tokio::time::sleep(Duration::from_secs(3600)).await;
+                    Ok(vec![])
+                }
+                "fail" => Err(Error::backend(self.name, "squeue: command failed")),
+                "missing" => panic!("a missing backend must not be queried"),
+                _ => Ok(vec![Cluster::new("c1", self.name, Origin::Daskctl)]),
+            }
+        }
+        async fn create(&self, _: &CreateRequest) -> Result<Cluster> {
+            unreachable!()
+        }
+        async fn scale(&self, _: &Cluster, _: &ScaleRequest) -> Result<ScaleReport> {
+            unreachable!()
+        }
+        async fn logs(&self, _: &Cluster, _: &LogRequest, _: &mut dyn LogSink) -> Result<()> {
+            unreachable!()
+        }
+        async fn delete(&self, _: &Cluster, _: &DeleteRequest) -> Result<()> {
+            unreachable!()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn slow_and_failing_backends_warn_and_do_not_hide_others() {
+        let bs: Vec<Arc<dyn Backend>> = vec![
+            Arc::new(Fake {
+                name: "good",
+                mode: "ok",
+            }),
+            Arc::new(Fake {
+                name: "slow",
+                mode: "slow",
+            }),
+            Arc::new(Fake {
+                name: "bad",
+                mode: "fail",
+            }),
+            Arc::new(Fake {
+                name: "absent",
+                mode: "missing",
+            }),
+        ];
+        let start = tokio::time::Instant::now();
+        let out = fan_out(&bs, Duration::from_secs(5)).await;
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_secs(5),
+            "bounded by the deadline"
+        );
+        assert_eq!(out.clusters.len(), 1);
+        assert_eq!(out.clusters[0].backend, "good");
+        assert_eq!(out.warnings.len(), 2, "{:?}", out.warnings);
+        assert!(
+            out.warnings
+                .iter()
+                .any(|w| w.starts_with("slow: no answer within 5s"))
+        );
+        assert!(
+            out.warnings
+                .iter()
+                .any(|w| w.contains("bad: squeue: command failed"))
+        );
+    }
+}

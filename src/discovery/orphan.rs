@@ -1,0 +1,103 @@
+//! Status classification shared by all backends: from what is known of the scheduler and of
+//! the workers, decide running / pending / degraded / orphaned / stopped / unknown, and why.
+
+use crate::model::Status;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SchedulerState {
+    /// Answered the protocol: the number of workers it has connected.
+    Answering { connected: u64 },
+    /// Its process runs but it does not answer.
+    Silent(String),
+    /// Its process is known to be gone (or it never existed).
+    Gone,
+    /// No process information and no answer (remote, unreachable).
+    Unreachable(String),
+    /// Probes are disabled; the process runs.
+    NotProbed,
+}
+
+/// `alive`: worker processes/jobs running; `expected`: how many the cluster should have (its
+/// record), when the backend keeps one.
+pub fn classify(
+    sched: &SchedulerState,
+    alive: u64,
+    expected: Option<u64>,
+) -> (Status, Option<String>) {
+    match sched {
+        SchedulerState::Gone if alive > 0 => (
+            Status::Orphaned,
+            Some(format!("scheduler is gone; {alive} worker(s) left running")),
+        ),
+        SchedulerState::Gone => (
+            Status::Stopped,
+            Some("no scheduler or worker is running".into()),
+        ),
+        SchedulerState::Unreachable(why) if alive > 0 => (
+            Status::Orphaned,
+            Some(format!(
+                "scheduler does not answer ({why}); {alive} worker(s) left"
+            )),
+        ),
+        SchedulerState::Unreachable(why) => (
+            Status::Stopped,
+            Some(format!("scheduler does not answer ({why})")),
+        ),
+        SchedulerState::Silent(why) => (
+            Status::Unknown,
+            Some(format!("scheduler runs but does not answer: {why}")),
+        ),
+        SchedulerState::NotProbed => match expected {
+            Some(e) if alive < e => (
+                Status::Degraded,
+                Some(format!("{alive} of {e} worker processes running")),
+            ),
+            _ => (Status::Running, None),
+        },
+        SchedulerState::Answering { connected } => match expected {
+            Some(e) if alive < e => (
+                Status::Degraded,
+                Some(format!("{} of {e} worker processes exited", e - alive)),
+            ),
+            _ if *connected < alive => (
+                Status::Pending,
+                Some(format!("{connected} of {alive} workers connected")),
+            ),
+            _ => (Status::Running, None),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table() {
+        let a = |c| SchedulerState::Answering { connected: c };
+        assert_eq!(classify(&a(2), 2, Some(2)).0, Status::Running);
+        assert_eq!(classify(&a(1), 2, Some(2)).0, Status::Pending);
+        assert_eq!(classify(&a(1), 1, Some(2)).0, Status::Degraded);
+        assert_eq!(classify(&a(3), 0, None).0, Status::Running);
+        assert_eq!(
+            classify(&SchedulerState::Gone, 2, Some(2)).0,
+            Status::Orphaned
+        );
+        assert_eq!(
+            classify(&SchedulerState::Gone, 0, Some(2)).0,
+            Status::Stopped
+        );
+        assert_eq!(
+            classify(&SchedulerState::Unreachable("x".into()), 1, None).0,
+            Status::Orphaned
+        );
+        assert_eq!(
+            classify(&SchedulerState::Silent("x".into()), 1, None).0,
+            Status::Unknown
+        );
+        assert_eq!(
+            classify(&SchedulerState::NotProbed, 2, Some(2)).0,
+            Status::Running
+        );
+    }
+}

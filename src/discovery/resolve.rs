@@ -1,0 +1,83 @@
+//! `NAME` or `BACKEND/NAME` (a backend may accept more segments, e.g. `NAMESPACE/NAME`).
+
+use super::fanout::enabled_backends;
+use crate::backends::{Availability, Backend, Context};
+use crate::error::{Error, Result};
+use crate::model::Cluster;
+use futures::future::join_all;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub async fn resolve(
+    ctx: &Arc<Context>,
+    query: &str,
+    deadline: Duration,
+) -> Result<(Arc<dyn Backend>, Cluster)> {
+    if query.trim().is_empty() {
+        return Err(Error::Usage("empty cluster name".into()));
+    }
+    let registered = crate::backends::registered_names();
+    let (backends, name) = match query.split_once('/') {
+        Some((b, rest)) if registered.contains(&b) => {
+            (enabled_backends(ctx, &[b.to_string()])?, rest)
+        }
+        _ => (enabled_backends(ctx, &[])?, query),
+    };
+    let lookups = join_all(backends.iter().map(|b| async move {
+        if let Availability::Missing(_) = b.availability() {
+            return (b.clone(), Ok(None));
+        }
+        let r = match tokio::time::timeout(deadline, b.from_name(name)).await {
+            Ok(r) => r,
+            Err(_) => Err(Error::Timeout(format!(
+                "{}: no answer within {deadline:?}",
+                b.name()
+            ))),
+        };
+        (b.clone(), r)
+    }))
+    .await;
+    let mut hits = Vec::new();
+    let mut failures = Vec::new();
+    for (b, r) in lookups {
+        match r {
+            Ok(Some(c)) => hits.push((b, c)),
+            Ok(None) => {}
+            Err(e) => failures.push(format!("{}: {e}", b.name())),
+        }
+    }
+    for f in &failures {
+        tracing::warn!("{f}");
+    }
+    match hits.len() {
+        1 => Ok(hits.pop().expect("one")),
+        0 if !failures.is_empty() => Err(Error::Partial(format!(
+            "no cluster named {query:?} found, and some backends failed: {}",
+            failures.join("; ")
+        ))),
+        0 => Err(Error::NotFound(format!(
+            "no cluster named {query:?} (see: daskctl list)"
+        ))),
+        _ => Err(ambiguous(
+            query,
+            &hits.iter().map(|(_, c)| c.qualified()).collect::<Vec<_>>(),
+        )),
+    }
+}
+
+pub fn ambiguous(query: &str, candidates: &[String]) -> Error {
+    Error::Usage(format!(
+        "cluster name {query:?} is ambiguous; use one of: {}",
+        candidates.join(", ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ambiguity_lists_candidates() {
+        let e = super::ambiguous("x", &["local/x".into(), "slurm/x".into()]);
+        assert_eq!(e.exit_code(), crate::error::exit::USAGE);
+        assert!(e.to_string().contains("local/x, slurm/x"));
+    }
+}

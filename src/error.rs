@@ -1,0 +1,88 @@
+//! One error type for the whole program; every backend maps its failures into it.
+//! Each kind carries the process exit code that `main` returns.
+
+use std::process::ExitCode;
+
+/// Exit codes; documented in the README ("Exit codes").
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const FAILURE: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const NOT_FOUND: u8 = 3;
+    pub const PARTIAL: u8 = 4;
+    pub const REFUSED: u8 = 5;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad input from the user: names, counts, flags, config.
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// Some of the work succeeded and some failed (one backend of many, one cluster of many).
+    #[error("{0}")]
+    Partial(String),
+    /// A confirmation was declined, or there was no terminal to ask and no `--yes`.
+    #[error("{0}")]
+    Refused(String),
+    /// The peer did not speak the Dask protocol, or answered with an error.
+    #[error("{0}")]
+    Protocol(String),
+    #[error("{0}")]
+    Timeout(String),
+    /// A backend's tool or API failed.
+    #[error("{backend}: {message}")]
+    Backend { backend: String, message: String },
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Usage(_) => exit::USAGE,
+            Error::NotFound(_) => exit::NOT_FOUND,
+            Error::Partial(_) => exit::PARTIAL,
+            Error::Refused(_) => exit::REFUSED,
+            _ => exit::FAILURE,
+        }
+    }
+
+    pub fn backend(backend: &str, message: impl Into<String>) -> Self {
+        Error::Backend {
+            backend: backend.to_string(),
+            message: message.into(),
+        }
+    }
+
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+impl From<Error> for ExitCode {
+    fn from(e: Error) -> Self {
+        ExitCode::from(e.exit_code())
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Attach a context string to I/O results.
+pub trait IoContext<T> {
+    fn ctx(self, context: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T> IoContext<T> for std::io::Result<T> {
+    fn ctx(self, context: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|e| Error::io(context(), e))
+    }
+}

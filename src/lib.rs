@@ -1,0 +1,72 @@
+//! daskctl: find, reconstruct, scale, show logs of and delete Dask clusters wherever they run.
+
+pub mod backends;
+pub mod cli;
+pub mod config;
+pub mod dask;
+pub mod discovery;
+pub mod error;
+pub mod lifecycle;
+pub mod model;
+pub mod names;
+pub mod printer;
+pub mod units;
+
+use backends::{Context, User};
+use config::Config;
+use dask::Prober;
+use error::{Error, Result};
+use lifecycle::App;
+use printer::Printer;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Runs a parsed command line; returns the process exit code.
+pub fn run(cli: cli::Cli) -> u8 {
+    init_tracing(cli.verbose);
+    let out = Printer { quiet: false };
+    match run_inner(cli) {
+        Ok(()) => error::exit::OK,
+        Err(e) => {
+            out.error(&e.to_string());
+            e.exit_code()
+        }
+    }
+}
+
+fn run_inner(cli: cli::Cli) -> Result<()> {
+    let config = Config::load()?;
+    let deadline = config.timeout.unwrap_or(Duration::from_secs(10));
+    let prober = Prober::new(&config.probe, cli.no_probe);
+    let ctx = Arc::new(Context {
+        config,
+        prober,
+        user: User::current(),
+    });
+    let app = App {
+        ctx,
+        out: Printer { quiet: false },
+        deadline,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("starting the async runtime", e))?;
+    rt.block_on(lifecycle::dispatch(&app, cli.command))
+}
+
+fn init_tracing(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DASKCTL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("daskctl={level}")));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_target(false)
+        .try_init();
+}

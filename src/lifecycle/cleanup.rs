@@ -1,0 +1,202 @@
+//! `cleanup`: select clusters by orphaned / idle / age (all given criteria must hold), show
+//! what would be deleted and why, and delete only with `--yes`.
+
+use super::App;
+use super::list::opt;
+use crate::backends::DeleteRequest;
+use crate::cli::{CleanupArgs, Format};
+use crate::discovery::{enabled_backends, fan_out};
+use crate::error::{Error, Result};
+use crate::model::{Cluster, Status};
+use crate::printer::{render, table};
+use crate::units::format_age;
+use serde::Serialize;
+use std::time::{Duration, SystemTime};
+
+#[derive(Serialize)]
+struct Action {
+    cluster: String,
+    backend: String,
+    status: &'static str,
+    reasons: Vec<String>,
+    /// would-delete, deleted, failed
+    action: &'static str,
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Report {
+    dry_run: bool,
+    actions: Vec<Action>,
+    warnings: Vec<String>,
+}
+
+pub fn reasons(c: &Cluster, a: &CleanupArgs, now: SystemTime) -> Option<Vec<String>> {
+    let mut why = Vec::new();
+    if a.orphaned {
+        if !matches!(c.status, Status::Orphaned | Status::Stopped) {
+            return None;
+        }
+        why.push(format!(
+            "{}: {}",
+            c.status.as_str(),
+            c.reason.clone().unwrap_or_default()
+        ));
+    }
+    if let Some(min) = a.idle {
+        let idle = c.idle_since.and_then(|t| now.duration_since(t).ok())?;
+        if idle < min {
+            return None;
+        }
+        why.push(format!(
+            "idle for {}",
+            humantime::format_duration(Duration::from_secs(idle.as_secs()))
+        ));
+    }
+    if let Some(min) = a.older_than {
+        let age = c.created.and_then(|t| now.duration_since(t).ok())?;
+        if age < min {
+            return None;
+        }
+        why.push(format!("created {} ago", format_age(c.created?)));
+    }
+    Some(why)
+}
+
+pub async fn run(app: &App, a: CleanupArgs) -> Result<()> {
+    if !a.orphaned && a.idle.is_none() && a.older_than.is_none() {
+        return Err(Error::Usage(
+            "cleanup needs at least one of --orphaned, --idle DURATION, --older-than DURATION"
+                .into(),
+        ));
+    }
+    let backends = enabled_backends(&app.ctx, &a.backends)?;
+    let found = fan_out(&backends, a.timeout.unwrap_or(app.deadline)).await;
+    let now = SystemTime::now();
+    let me = &app.ctx.user.name;
+    let mut actions = Vec::new();
+    for c in &found.clusters {
+        // only the current user's clusters, whatever a backend returned
+        if c.owner.as_deref().is_some_and(|o| o != me) {
+            continue;
+        }
+        let Some(reasons) = reasons(c, &a, now) else {
+            continue;
+        };
+        let mut act = Action {
+            cluster: c.name.clone(),
+            backend: c.backend.clone(),
+            status: c.status.as_str(),
+            reasons,
+            action: "would-delete",
+            error: None,
+        };
+        if a.yes {
+            let b = backends
+                .iter()
+                .find(|b| b.name() == c.backend)
+                .expect("cluster from a queried backend");
+            match b
+                .delete(
+                    c,
+                    &DeleteRequest {
+                        wait: true,
+                        timeout: Duration::from_secs(60),
+                    },
+                )
+                .await
+            {
+                Ok(()) => act.action = "deleted",
+                Err(e) => {
+                    act.action = "failed";
+                    act.error = Some(e.to_string());
+                }
+            }
+        }
+        actions.push(act);
+    }
+    let failed = actions.iter().filter(|x| x.action == "failed").count();
+    match a.output {
+        Format::Json => app.out.json(&Report {
+            dry_run: !a.yes,
+            actions,
+            warnings: found.warnings.clone(),
+        }),
+        Format::Table if actions.is_empty() => app.out.info("Nothing to clean up."),
+        Format::Table => {
+            let mut t = table(&["NAME", "BACKEND", "STATUS", "ACTION", "WHY"]);
+            for x in &actions {
+                let what = match &x.error {
+                    Some(e) => format!("failed: {e}"),
+                    None => x.action.to_string(),
+                };
+                t.add_row(vec![
+                    x.cluster.clone(),
+                    x.backend.clone(),
+                    x.status.to_string(),
+                    what,
+                    opt(Some(x.reasons.join("; "))),
+                ]);
+            }
+            app.out.data(&render(&t));
+            if !a.yes {
+                app.out
+                    .info("Preview only: run again with --yes to delete.");
+            }
+        }
+    }
+    for w in &found.warnings {
+        app.out.warn(w);
+    }
+    if failed > 0 {
+        return Err(Error::Partial(format!(
+            "{failed} cluster(s) could not be deleted"
+        )));
+    }
+    if !found.warnings.is_empty() {
+        return Err(Error::Partial(format!(
+            "{} backend(s) could not be listed",
+            found.warnings.len()
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Origin;
+
+    fn args(orphaned: bool, idle: Option<u64>, older: Option<u64>) -> CleanupArgs {
+        CleanupArgs {
+            orphaned,
+            idle: idle.map(Duration::from_secs),
+            older_than: older.map(Duration::from_secs),
+            yes: false,
+            backends: vec![],
+            output: Format::Table,
+            timeout: None,
+        }
+    }
+
+    #[test]
+    fn criteria_combine_with_and() {
+        let now = SystemTime::now();
+        let mut c = Cluster::new("x", "local", Origin::Daskctl);
+        c.status = Status::Orphaned;
+        c.created = Some(now - Duration::from_secs(3 * 3600));
+        assert!(reasons(&c, &args(true, None, Some(7200)), now).is_some());
+        assert!(reasons(&c, &args(true, None, Some(4 * 3600)), now).is_none());
+        assert!(
+            reasons(&c, &args(false, Some(60), None), now).is_none(),
+            "idle unknown: not idle"
+        );
+        c.idle_since = Some(now - Duration::from_secs(120));
+        assert_eq!(
+            reasons(&c, &args(false, Some(60), None), now).unwrap(),
+            vec!["idle for 2m".to_string()]
+        );
+        c.status = Status::Running;
+        assert!(reasons(&c, &args(true, Some(60), None), now).is_none());
+    }
+}

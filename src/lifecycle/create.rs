@@ -1,0 +1,68 @@
+use super::{App, worker_count};
+use crate::backends::{self, CreateRequest};
+use crate::cli::{CreateArgs, Format};
+use crate::error::{Error, Result};
+use crate::units::parse_size;
+
+pub async fn run(app: &App, a: CreateArgs) -> Result<()> {
+    // everything is validated before anything is created
+    let reg = backends::lookup(&a.backend)?;
+    if !backends::is_enabled(&app.ctx, reg) {
+        return Err(Error::Usage(format!(
+            "backend {} is disabled; enable it with: daskctl backends enable {}",
+            reg.name, reg.name
+        )));
+    }
+    let backend = (reg.build)(app.ctx.clone());
+    if !backend.capabilities().create {
+        return Err(Error::Usage(format!(
+            "backend {} cannot create clusters",
+            reg.name
+        )));
+    }
+    let name = match a.name {
+        Some(n) => n,
+        None => crate::names::generate(),
+    };
+    crate::names::validate(&name)?;
+    let workers = worker_count(a.workers, backend.max_workers())?;
+    let threads = match a.threads {
+        None => None,
+        Some(t) if (1..=1024).contains(&t) => Some(t as u32),
+        Some(t) => {
+            return Err(Error::Usage(format!(
+                "invalid thread count {t}: must be between 1 and 1024"
+            )));
+        }
+    };
+    let memory = a.memory.as_deref().map(parse_size).transpose()?;
+    let mut options = std::collections::BTreeMap::new();
+    if let Some(p) = a.python {
+        options.insert("python".to_string(), p);
+    }
+    if let Some(h) = a.host {
+        options.insert("host".to_string(), h);
+    }
+    if let Some(p) = a.scheduler_port {
+        options.insert("scheduler-port".to_string(), p.to_string());
+    }
+    let req = CreateRequest {
+        name,
+        workers,
+        threads,
+        memory,
+        options,
+        timeout: a.timeout,
+    };
+    app.out.info(&format!(
+        "creating {}/{} with {} worker(s)...",
+        reg.name, req.name, workers
+    ));
+    let c = backend.create(&req).await?;
+    match a.output {
+        Format::Json => app.out.json(&c),
+        Format::Table => app.out.data(&super::describe::describe_text(&c)),
+    }
+    app.out.success(&format!("created {}", c.qualified()));
+    Ok(())
+}

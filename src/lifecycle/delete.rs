@@ -1,0 +1,28 @@
+use super::App;
+use super::confirm::confirm;
+use crate::backends::DeleteRequest;
+use crate::cli::DeleteArgs;
+use crate::discovery::resolve;
+use crate::error::Result;
+
+pub async fn run(app: &App, a: DeleteArgs) -> Result<()> {
+    let (backend, c) = resolve(&app.ctx, &a.name, app.deadline).await?;
+    let what = format!(
+        "delete {} ({}, {} resource(s))",
+        c.qualified(),
+        c.status.as_str(),
+        c.resources.len()
+    );
+    confirm(&what, a.yes)?;
+    backend
+        .delete(
+            &c,
+            &DeleteRequest {
+                wait: a.wait,
+                timeout: a.timeout,
+            },
+        )
+        .await?;
+    app.out.success(&format!("deleted {}", c.qualified()));
+    Ok(())
+}

@@ -1,0 +1,88 @@
+use super::App;
+use super::list::opt;
+use crate::cli::{DescribeArgs, Format};
+use crate::discovery::resolve;
+use crate::error::Result;
+use crate::model::Cluster;
+use crate::printer::{render, table};
+use crate::units::{format_age, format_size};
+
+pub async fn run(app: &App, a: DescribeArgs) -> Result<()> {
+    let (_, c) = resolve(&app.ctx, &a.name, a.timeout.unwrap_or(app.deadline)).await?;
+    match a.output {
+        Format::Json => app.out.json(&c),
+        Format::Table => app.out.data(&describe_text(&c)),
+    }
+    Ok(())
+}
+
+pub fn describe_text(c: &Cluster) -> String {
+    let origin = serde_json::to_value(c.origin)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let ts = |t: Option<std::time::SystemTime>| {
+        t.map(|t| {
+            format!(
+                "{} ({} ago)",
+                humantime::format_rfc3339_seconds(t),
+                format_age(t)
+            )
+        })
+    };
+    let fields = [
+        ("Name", c.name.clone()),
+        ("Backend", c.backend.clone()),
+        ("Origin", origin),
+        ("Status", c.status.as_str().to_string()),
+        ("Reason", opt(c.reason.clone())),
+        ("Address", opt(c.address.clone())),
+        ("Dashboard", opt(c.dashboard.clone())),
+        ("Workers", opt(c.workers.map(|w| w.to_string()))),
+        ("Requested", opt(c.requested_workers.map(|w| w.to_string()))),
+        ("Threads", opt(c.threads.map(|t| t.to_string()))),
+        ("Memory", opt(c.memory.map(format_size))),
+        ("Created", opt(ts(c.created))),
+        ("Idle since", opt(ts(c.idle_since))),
+        ("Owner", opt(c.owner.clone())),
+    ];
+    let mut s: String = fields
+        .iter()
+        .map(|(k, v)| format!("{:<12}{v}\n", format!("{k}:")))
+        .collect();
+    if !c.resources.is_empty() {
+        let mut t = table(&["ROLE", "KIND", "ID", "STATE", "NAME"]);
+        for r in &c.resources {
+            let role = serde_json::to_value(r.role)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            t.add_row(vec![
+                role,
+                r.kind.to_string(),
+                r.id.clone(),
+                r.state.clone(),
+                opt(r.name.clone()),
+            ]);
+        }
+        s.push_str("\nResources:\n");
+        s.push_str(&render(&t));
+        s.push('\n');
+    }
+    if !c.worker_details.is_empty() {
+        let mut t = table(&["WORKER", "ADDRESS", "THREADS", "MEMORY", "STATUS"]);
+        for w in &c.worker_details {
+            t.add_row(vec![
+                w.name.clone(),
+                w.address.clone(),
+                w.threads.to_string(),
+                format_size(w.memory),
+                opt(w.status.clone()),
+            ]);
+        }
+        s.push_str("\nConnected workers:\n");
+        s.push_str(&render(&t));
+        s.push('\n');
+    }
+    s.trim_end().to_string()
+}

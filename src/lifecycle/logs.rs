@@ -1,0 +1,36 @@
+use super::App;
+use crate::backends::{LogRequest, LogSink};
+use crate::cli::LogsArgs;
+use crate::discovery::resolve;
+use crate::error::Result;
+use std::io::Write;
+
+struct Stdout {
+    prefix: bool,
+}
+
+impl LogSink for Stdout {
+    fn line(&mut self, source: &str, line: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = if self.prefix {
+            writeln!(out, "[{source}] {line}")
+        } else {
+            writeln!(out, "{line}")
+        };
+        let _ = out.flush();
+    }
+}
+
+pub async fn run(app: &App, a: LogsArgs) -> Result<()> {
+    let (backend, c) = resolve(&app.ctx, &a.name, app.deadline).await?;
+    let req = LogRequest {
+        scheduler_only: a.scheduler,
+        worker: a.worker.clone(),
+        tail: a.tail,
+        follow: a.follow,
+    };
+    let mut sink = Stdout {
+        prefix: !a.scheduler && a.worker.is_none(),
+    };
+    backend.logs(&c, &req, &mut sink).await
+}

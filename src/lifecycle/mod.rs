@@ -1,0 +1,54 @@
+//! One file per verb. Each takes the parsed arguments and the `App`, prints data to stdout
+//! and messages to stderr, and returns a typed error that carries the exit code.
+
+mod backends;
+mod cleanup;
+mod completions;
+mod confirm;
+mod create;
+mod delete;
+mod describe;
+mod list;
+mod logs;
+mod scale;
+mod snippet;
+
+use crate::backends::Context;
+use crate::cli::Command;
+use crate::error::Result;
+use crate::printer::Printer;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct App {
+    pub ctx: Arc<Context>,
+    pub out: Printer,
+    /// Per-backend discovery deadline.
+    pub deadline: Duration,
+}
+
+pub async fn dispatch(app: &App, command: Command) -> Result<()> {
+    match command {
+        Command::List(a) => list::run(app, a).await,
+        Command::Describe(a) => describe::run(app, a).await,
+        Command::Create(a) => create::run(app, a).await,
+        Command::Scale(a) => scale::run(app, a).await,
+        Command::Logs(a) => logs::run(app, a).await,
+        Command::Delete(a) => delete::run(app, a).await,
+        Command::Cleanup(a) => cleanup::run(app, a).await,
+        Command::Snippet(a) => snippet::run(app, a).await,
+        Command::Backends { action } => backends::run(app, action),
+        Command::Completions { shell } => completions::run(app, shell),
+        Command::CompleteNames => completions::names(app),
+    }
+}
+
+/// Validates a worker count against a backend's limit.
+pub fn worker_count(n: i64, max: u32) -> Result<u32> {
+    if n < 0 || n > max as i64 {
+        return Err(crate::error::Error::Usage(format!(
+            "invalid worker count {n}: must be between 0 and {max}"
+        )));
+    }
+    Ok(n as u32)
+}

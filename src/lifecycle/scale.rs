@@ -1,0 +1,32 @@
+use super::{App, worker_count};
+use crate::backends::ScaleRequest;
+use crate::cli::ScaleArgs;
+use crate::discovery::resolve;
+use crate::error::Result;
+
+pub async fn run(app: &App, a: ScaleArgs) -> Result<()> {
+    // a count that is absurd for every backend fails before any lookup
+    worker_count(a.workers, 10_000)?;
+    let (backend, c) = resolve(&app.ctx, &a.name, app.deadline).await?;
+    let target = worker_count(a.workers, backend.max_workers())?;
+    let req = ScaleRequest {
+        target,
+        wait: a.wait,
+        timeout: a.timeout,
+    };
+    let r = backend.scale(&c, &req).await?;
+    let mut msg = format!(
+        "scaled {} from {} to {} worker(s)",
+        c.qualified(),
+        r.before,
+        r.target
+    );
+    if !r.started.is_empty() {
+        msg.push_str(&format!("; started {}", r.started.join(", ")));
+    }
+    if !r.stopped.is_empty() {
+        msg.push_str(&format!("; stopped {}", r.stopped.join(", ")));
+    }
+    app.out.success(&msg);
+    Ok(())
+}

@@ -1,0 +1,152 @@
+//! The cluster record every backend produces and every verb consumes. Its JSON form is the
+//! `list -o json` contract documented in the README.
+
+use serde::{Serialize, Serializer};
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Origin {
+    Daskctl,
+    DaskJobqueue,
+    DaskKubernetes,
+    DaskCloudprovider,
+    DaskGateway,
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Resources requested, scheduler or workers not up yet.
+    Pending,
+    Running,
+    /// Scheduler up but some workers it should have are gone.
+    Degraded,
+    /// Workers (or other resources) whose scheduler is gone or does not answer.
+    Orphaned,
+    Stopping,
+    /// Nothing runs any more; only leftovers (state, stopped machines) remain.
+    Stopped,
+    Unknown,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Running => "running",
+            Status::Degraded => "degraded",
+            Status::Orphaned => "orphaned",
+            Status::Stopping => "stopping",
+            Status::Stopped => "stopped",
+            Status::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Scheduler,
+    Worker,
+    Other,
+}
+
+/// One process, job, pod or instance that is part of a cluster.
+#[derive(Debug, Clone, Serialize)]
+pub struct Resource {
+    /// process, job, pod, instance, ...
+    pub kind: &'static str,
+    pub id: String,
+    pub role: Role,
+    /// Backend-native state (e.g. "running", "dead", "R", "PENDING").
+    pub state: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// A worker as its scheduler reports it.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkerDetail {
+    pub name: String,
+    pub address: String,
+    pub threads: u64,
+    pub memory: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Cluster {
+    pub name: String,
+    pub backend: String,
+    pub origin: Origin,
+    pub status: Status,
+    pub address: Option<String>,
+    pub dashboard: Option<String>,
+    /// Workers connected to the scheduler (or, where the scheduler cannot be asked, running).
+    pub workers: Option<u64>,
+    pub threads: Option<u64>,
+    /// Total worker memory limit in bytes.
+    pub memory: Option<u64>,
+    #[serde(serialize_with = "rfc3339")]
+    pub created: Option<SystemTime>,
+    pub owner: Option<String>,
+    pub resources: Vec<Resource>,
+    /// Workers asked for (running plus pending), where the backend knows it.
+    pub requested_workers: Option<u64>,
+    /// Since when the scheduler reports having nothing to do; null when busy or unknown.
+    #[serde(serialize_with = "rfc3339")]
+    pub idle_since: Option<SystemTime>,
+    /// Why the status is what it is, when it is not plainly running.
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub worker_details: Vec<WorkerDetail>,
+    /// Backend-private facts needed to act on the cluster (never printed).
+    #[serde(skip)]
+    pub private: BTreeMap<String, String>,
+}
+
+impl Cluster {
+    pub fn new(name: impl Into<String>, backend: &str, origin: Origin) -> Self {
+        Cluster {
+            name: name.into(),
+            backend: backend.to_string(),
+            origin,
+            status: Status::Unknown,
+            address: None,
+            dashboard: None,
+            workers: None,
+            threads: None,
+            memory: None,
+            created: None,
+            owner: None,
+            resources: Vec::new(),
+            requested_workers: None,
+            idle_since: None,
+            reason: None,
+            worker_details: Vec::new(),
+            private: BTreeMap::new(),
+        }
+    }
+
+    /// `backend/name`, the unambiguous form.
+    pub fn qualified(&self) -> String {
+        format!("{}/{}", self.backend, self.name)
+    }
+
+    pub fn scheduler_alive(&self) -> bool {
+        self.resources
+            .iter()
+            .any(|r| r.role == Role::Scheduler && r.state == "running")
+    }
+}
+
+fn rfc3339<S: Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&humantime::format_rfc3339_seconds(*t).to_string()),
+        None => s.serialize_none(),
+    }
+}
