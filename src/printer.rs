@@ -29,6 +29,14 @@ impl Printer {
         }
     }
 
+    /// What is happening right now; only for a person watching a terminal.
+    pub fn progress(&self, msg: &str) {
+        use std::io::IsTerminal;
+        if !self.quiet && std::io::stderr().is_terminal() {
+            anstream::eprintln!("{msg}");
+        }
+    }
+
     pub fn success(&self, msg: &str) {
         if !self.quiet {
             anstream::eprintln!("{OK}{msg}{OK:#}");

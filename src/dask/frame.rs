@@ -35,6 +35,10 @@ fn not_dask(why: &str) -> Error {
 /// Reads one message and returns its frames.
 pub async fn read_frames<R: AsyncRead + Unpin>(r: &mut R) -> Result<Vec<Vec<u8>>> {
     let nosplit = read_u64(r).await?;
+    // 0x15 0x03 = a TLS alert record: a TLS server refusing our plain-text bytes
+    if nosplit.to_le_bytes()[..2] == [0x15, 0x03] {
+        return Err(not_dask("a TLS record (the port speaks TLS)"));
+    }
     if !(8..=MAX_MESSAGE).contains(&nosplit) {
         return Err(not_dask(&format!("implausible message size {nosplit}")));
     }

@@ -10,6 +10,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+/// `Identity::Other` of a Dask server that completed the handshake but is still starting.
+pub const STARTING: &str = "starting";
+
 pub struct Prober {
     disabled: bool,
     loopback_only: bool,
@@ -129,29 +132,44 @@ impl Prober {
         let quick = Deadlines {
             connect: self.sniff,
             greeting: self.sniff,
-            reply: self.deadlines.reply,
+            // a server still starting (a nanny waiting for its scheduler) completes the handshake
+            // but answers nothing until its start-up finishes (`await self` in `handle_comm`)
+            reply: self.sniff.max(Duration::from_secs(1)),
         };
         let plain = Address {
             tls: false,
             ..addr.clone()
         };
-        let first = Comm::connect(&plain, None, quick).await;
-        let mut comm = match first {
+        let mut comm = match Comm::connect(&plain, None, quick).await {
             Ok(c) => c,
-            Err(Error::Protocol(_) | Error::Timeout(_)) => match self.tls_config() {
+            // a TLS port resets, closes or alerts on plain bytes: then TLS, if Dask has settings
+            Err(plain_err) if looks_like_tls(&plain_err) => match self.tls_config() {
                 Ok(cfg) => {
                     let tls_addr = Address {
                         tls: true,
                         ..addr.clone()
                     };
-                    Comm::connect(&tls_addr, Some(cfg), quick).await?
+                    Comm::connect(&tls_addr, Some(cfg), quick)
+                        .await
+                        .inspect_err(|e| {
+                            tracing::debug!("{addr}: not Dask ({plain_err}; over TLS: {e})")
+                        })?
                 }
-                Err(_) => return Err(Error::Protocol(format!("{plain} is not a Dask server"))),
+                Err(_) => {
+                    tracing::debug!("{addr}: not Dask ({plain_err})");
+                    return Err(plain_err);
+                }
             },
-            Err(e) => return Err(e),
+            Err(e) => {
+                tracing::debug!("{addr}: not Dask ({e})");
+                return Err(e);
+            }
         };
         let r = async {
-            let id = client::identity(&mut comm).await?;
+            let id = match client::identity(&mut comm).await {
+                Err(Error::Timeout(_)) => return Ok((Identity::Other(STARTING.into()), None)),
+                other => other?,
+            };
             let idle = match id {
                 Identity::Scheduler(_) => client::idle_since(&mut comm).await.unwrap_or(None),
                 _ => None,
@@ -161,5 +179,13 @@ impl Prober {
         .await;
         comm.close().await;
         r
+    }
+}
+
+fn looks_like_tls(e: &Error) -> bool {
+    match e {
+        Error::Io { .. } | Error::Timeout(_) => true,
+        Error::Protocol(m) => m.contains("closed by peer") || m.contains("TLS record"),
+        _ => false,
     }
 }

@@ -54,7 +54,7 @@ pub async fn run(app: &App, a: CreateArgs) -> Result<()> {
         options,
         timeout: a.timeout,
     };
-    app.out.info(&format!(
+    app.out.progress(&format!(
         "creating {}/{} with {} worker(s)...",
         reg.name, req.name, workers
     ));

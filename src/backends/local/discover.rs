@@ -83,6 +83,15 @@ pub async fn discover(b: &Local) -> Result<Vec<Cluster>> {
         match r {
             Ok((Identity::Scheduler(info), idle)) => schedulers.push((&procs[*i], info, idle)),
             Ok((Identity::Worker { scheduler, .. }, _)) => workers.push((&procs[*i], scheduler)),
+            // a nanny does not say its scheduler; its command line does (a nanny still waiting
+            // to register is how a worker whose scheduler is gone looks)
+            Ok((Identity::Other(kind), _))
+                if kind == "Nanny" || kind == crate::dask::probe::STARTING =>
+            {
+                if let Some(s) = procs[*i].scheduler_arg() {
+                    workers.push((&procs[*i], s));
+                }
+            }
             _ => {}
         }
     }

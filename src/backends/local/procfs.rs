@@ -58,6 +58,27 @@ impl ProcInfo {
             || joined.contains(&format!("dask_{role}"))
     }
 
+    /// The scheduler a `dask worker` command line names: `dask worker ADDRESS` or
+    /// `--scheduler-file FILE` (read for its address).
+    pub fn scheduler_arg(&self) -> Option<String> {
+        let args = &self.cmdline;
+        for (i, a) in args.iter().enumerate() {
+            let file = if a == "--scheduler-file" {
+                args.get(i + 1).map(String::as_str)
+            } else {
+                a.strip_prefix("--scheduler-file=")
+            };
+            if let Some(f) = file {
+                let text = std::fs::read_to_string(f).ok()?;
+                let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+                return v.get("address")?.as_str().map(str::to_string);
+            }
+        }
+        args.iter()
+            .find(|a| a.starts_with("tcp://") || a.starts_with("tls://"))
+            .cloned()
+    }
+
     pub fn is_python_or_dask(&self) -> bool {
         self.cmdline.iter().take(3).any(|a| {
             let base = a.rsplit('/').next().unwrap_or(a);

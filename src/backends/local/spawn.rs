@@ -128,6 +128,8 @@ pub fn stop(targets: &[Target], grace: Duration) -> Vec<i32> {
         .collect();
     for t in &live {
         signal(t, Signal::SIGTERM);
+        // a stopped process cannot act on SIGTERM until it is continued
+        signal(t, Signal::SIGCONT);
     }
     let pids: Vec<(i32, Option<u64>)> = live.iter().map(|t| (t.pid, t.start)).collect();
     let mut killed = Vec::new();

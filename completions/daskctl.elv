@@ -1,0 +1,272 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[daskctl] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'daskctl'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'daskctl'= {
+            cand -v 'More detail on stderr (-v info, -vv debug)'
+            cand --verbose 'More detail on stderr (-v info, -vv debug)'
+            cand --no-probe 'Never connect to schedulers: report what the backends alone know'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand list 'List clusters across all enabled backends'
+            cand ls 'List clusters across all enabled backends'
+            cand describe 'Show one cluster in detail'
+            cand create 'Create a cluster'
+            cand scale 'Set a cluster''s number of workers'
+            cand logs 'Show a cluster''s scheduler and worker logs'
+            cand delete 'Delete a cluster and everything it runs'
+            cand rm 'Delete a cluster and everything it runs'
+            cand cleanup 'Delete orphaned, idle or old clusters (previews unless --yes)'
+            cand snippet 'Print Python code that connects a Client to a cluster'
+            cand backends 'List, enable or disable backends'
+            cand completions 'Print a shell completion script'
+            cand __complete-names 'Cluster names for shell completion, from the cache of the last discovery'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'daskctl;list'= {
+            cand -b 'Only these backends (repeatable)'
+            cand --backend 'Only these backends (repeatable)'
+            cand -o 'o'
+            cand --output 'output'
+            cand --timeout 'Deadline for each backend (seconds, or 500ms, 1m)'
+            cand -v 'More detail on stderr (-v info, -vv debug)'
+            cand --verbose 'More detail on stderr (-v info, -vv debug)'
+            cand --no-probe 'Never connect to schedulers: report what the backends alone know'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'daskctl;ls'= {
+            cand -b 'Only these backends (repeatable)'
+            cand --backend 'Only these backends (repeatable)'
+            cand -o 'o'
+            cand --output 'output'
+            cand --timeout 'Deadline for each backend (seconds, or 500ms, 1m)'
+            cand -v 'More detail on stderr (-v info, -vv debug)'
+            cand --verbose 'More detail on stderr (-v info, -vv debug)'
+            cand --no-probe 'Never connect to schedulers: report what the backends alone know'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'daskctl;describe'= {
+            cand -o 'o'
+            cand --output 'output'
+            cand --timeout 'timeout'
+            cand -v 'More detail on stderr (-v info, -vv debug)'
+            cand --verbose 'More detail on stderr (-v info, -vv debug)'
+            cand --no-probe 'Never connect to schedulers: report what the backends alone know'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'daskctl;create'= {
+            cand --name 'Cluster name (lowercase letters, digits, ''-''; default: generated)'
+            cand --workers 'workers'
+            cand --threads 'Threads per worker'
+            cand --memory 'Memory limit per worker (e.g. 4GiB)'
+            cand -o 'o'
+            cand --output 'output'
+            cand --timeout 'How long to wait for the scheduler and workers'
+            cand --python '[local] Python with distributed installed (default: python3 on PATH)'
+            cand --host '[local] Interface the scheduler and workers listen on'
+            cand --scheduler-port '[local] Scheduler port (default: any free port)'
+            cand -v 'More detail on stderr (-v info, -vv debug)'
+            cand --verbose 'More detail on stderr (-v info, -vv debug)'
+            cand --no-probe 'Never connect to schedulers: report what the backends alone know'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'daskctl;scale'= {
+            cand --timeout 'timeout'
+            cand --wait 'Wait until the scheduler has exactly that many workers'
+            cand -v 'More detail on stderr (-v info, -vv debug)'
+            cand --verbose 'More detail on stderr (-v info, -vv debug)'
+            cand --no-probe 'Never connect to schedulers: report what the backends alone know'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'daskctl;logs'= {
+            cand --worker 'Only this worker''s log (name or number)'
+            cand --tail 'Only the last N lines of each log'
+            cand --scheduler 'Only the scheduler''s log'
+            cand -f 'Keep printing new lines'
+            cand --follow 'Keep printing new lines'
+            cand -v 'More detail on stderr (-v info, -vv debug)'
+            cand --verbose 'More detail on stderr (-v info, -vv debug)'
+            cand --no-probe 'Never connect to schedulers: report what the backends alone know'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'daskctl;delete'= {
+            cand --timeout 'timeout'
+            cand -y 'Do not ask for confirmation'
+            cand --yes 'Do not ask for confirmation'
+            cand --wait 'Wait until everything is gone (the local backend always does)'
+            cand -v 'More detail on stderr (-v info, -vv debug)'
+            cand --verbose 'More detail on stderr (-v info, -vv debug)'
+            cand --no-probe 'Never connect to schedulers: report what the backends alone know'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'daskctl;rm'= {
+            cand --timeout 'timeout'
+            cand -y 'Do not ask for confirmation'
+            cand --yes 'Do not ask for confirmation'
+            cand --wait 'Wait until everything is gone (the local backend always does)'
+            cand -v 'More detail on stderr (-v info, -vv debug)'
+            cand --verbose 'More detail on stderr (-v info, -vv debug)'
+            cand --no-probe 'Never connect to schedulers: report what the backends alone know'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'daskctl;cleanup'= {
+            cand --idle 'Clusters whose scheduler has been idle at least this long (e.g. 30m)'
+            cand --older-than 'Clusters created at least this long ago (e.g. 2h)'
+            cand -b 'Only these backends (repeatable)'
+            cand --backend 'Only these backends (repeatable)'
+            cand -o 'o'
+            cand --output 'output'
+            cand --timeout 'timeout'
+            cand --orphaned 'Clusters whose scheduler is gone or silent, and dead leftovers'
+            cand -y 'Delete; without it cleanup only shows what it would delete'
+            cand --yes 'Delete; without it cleanup only shows what it would delete'
+            cand -v 'More detail on stderr (-v info, -vv debug)'
+            cand --verbose 'More detail on stderr (-v info, -vv debug)'
+            cand --no-probe 'Never connect to schedulers: report what the backends alone know'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'daskctl;snippet'= {
+            cand -v 'More detail on stderr (-v info, -vv debug)'
+            cand --verbose 'More detail on stderr (-v info, -vv debug)'
+            cand --no-probe 'Never connect to schedulers: report what the backends alone know'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'daskctl;backends'= {
+            cand -v 'More detail on stderr (-v info, -vv debug)'
+            cand --verbose 'More detail on stderr (-v info, -vv debug)'
+            cand --no-probe 'Never connect to schedulers: report what the backends alone know'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand list 'Show every backend, whether it is enabled and usable here'
+            cand enable 'Turn a backend on (persisted in the config file)'
+            cand disable 'Turn a backend off: it is never queried'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'daskctl;backends;list'= {
+            cand -o 'o'
+            cand --output 'output'
+            cand -v 'More detail on stderr (-v info, -vv debug)'
+            cand --verbose 'More detail on stderr (-v info, -vv debug)'
+            cand --no-probe 'Never connect to schedulers: report what the backends alone know'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'daskctl;backends;enable'= {
+            cand -v 'More detail on stderr (-v info, -vv debug)'
+            cand --verbose 'More detail on stderr (-v info, -vv debug)'
+            cand --no-probe 'Never connect to schedulers: report what the backends alone know'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'daskctl;backends;disable'= {
+            cand -v 'More detail on stderr (-v info, -vv debug)'
+            cand --verbose 'More detail on stderr (-v info, -vv debug)'
+            cand --no-probe 'Never connect to schedulers: report what the backends alone know'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'daskctl;backends;help'= {
+            cand list 'Show every backend, whether it is enabled and usable here'
+            cand enable 'Turn a backend on (persisted in the config file)'
+            cand disable 'Turn a backend off: it is never queried'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'daskctl;backends;help;list'= {
+        }
+        &'daskctl;backends;help;enable'= {
+        }
+        &'daskctl;backends;help;disable'= {
+        }
+        &'daskctl;backends;help;help'= {
+        }
+        &'daskctl;completions'= {
+            cand -v 'More detail on stderr (-v info, -vv debug)'
+            cand --verbose 'More detail on stderr (-v info, -vv debug)'
+            cand --no-probe 'Never connect to schedulers: report what the backends alone know'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'daskctl;__complete-names'= {
+            cand -v 'More detail on stderr (-v info, -vv debug)'
+            cand --verbose 'More detail on stderr (-v info, -vv debug)'
+            cand --no-probe 'Never connect to schedulers: report what the backends alone know'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'daskctl;help'= {
+            cand list 'List clusters across all enabled backends'
+            cand describe 'Show one cluster in detail'
+            cand create 'Create a cluster'
+            cand scale 'Set a cluster''s number of workers'
+            cand logs 'Show a cluster''s scheduler and worker logs'
+            cand delete 'Delete a cluster and everything it runs'
+            cand cleanup 'Delete orphaned, idle or old clusters (previews unless --yes)'
+            cand snippet 'Print Python code that connects a Client to a cluster'
+            cand backends 'List, enable or disable backends'
+            cand completions 'Print a shell completion script'
+            cand __complete-names 'Cluster names for shell completion, from the cache of the last discovery'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'daskctl;help;list'= {
+        }
+        &'daskctl;help;describe'= {
+        }
+        &'daskctl;help;create'= {
+        }
+        &'daskctl;help;scale'= {
+        }
+        &'daskctl;help;logs'= {
+        }
+        &'daskctl;help;delete'= {
+        }
+        &'daskctl;help;cleanup'= {
+        }
+        &'daskctl;help;snippet'= {
+        }
+        &'daskctl;help;backends'= {
+            cand list 'Show every backend, whether it is enabled and usable here'
+            cand enable 'Turn a backend on (persisted in the config file)'
+            cand disable 'Turn a backend off: it is never queried'
+        }
+        &'daskctl;help;backends;list'= {
+        }
+        &'daskctl;help;backends;enable'= {
+        }
+        &'daskctl;help;backends;disable'= {
+        }
+        &'daskctl;help;completions'= {
+        }
+        &'daskctl;help;__complete-names'= {
+        }
+        &'daskctl;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

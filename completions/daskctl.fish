@@ -1,0 +1,165 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_daskctl_global_optspecs
+    string join \n v/verbose no-probe h/help V/version
+end
+
+function __fish_daskctl_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_daskctl_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_daskctl_using_subcommand
+    set -l cmd (__fish_daskctl_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c daskctl -n "__fish_daskctl_needs_command" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
+complete -c daskctl -n "__fish_daskctl_needs_command" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
+complete -c daskctl -n "__fish_daskctl_needs_command" -s h -l help -d 'Print help'
+complete -c daskctl -n "__fish_daskctl_needs_command" -s V -l version -d 'Print version'
+complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "list" -d 'List clusters across all enabled backends'
+complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "ls" -d 'List clusters across all enabled backends'
+complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "describe" -d 'Show one cluster in detail'
+complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "create" -d 'Create a cluster'
+complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "scale" -d 'Set a cluster\'s number of workers'
+complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "logs" -d 'Show a cluster\'s scheduler and worker logs'
+complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "delete" -d 'Delete a cluster and everything it runs'
+complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "rm" -d 'Delete a cluster and everything it runs'
+complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "cleanup" -d 'Delete orphaned, idle or old clusters (previews unless --yes)'
+complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "snippet" -d 'Print Python code that connects a Client to a cluster'
+complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "backends" -d 'List, enable or disable backends'
+complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "__complete-names" -d 'Cluster names for shell completion, from the cache of the last discovery'
+complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand list" -s b -l backend -d 'Only these backends (repeatable)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand list" -s o -l output -r -f -a "table\t''
+wide\t''
+json\t''
+name\t''"
+complete -c daskctl -n "__fish_daskctl_using_subcommand list" -l timeout -d 'Deadline for each backend (seconds, or 500ms, 1m)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand list" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand list" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
+complete -c daskctl -n "__fish_daskctl_using_subcommand list" -s h -l help -d 'Print help'
+complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s b -l backend -d 'Only these backends (repeatable)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s o -l output -r -f -a "table\t''
+wide\t''
+json\t''
+name\t''"
+complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -l timeout -d 'Deadline for each backend (seconds, or 500ms, 1m)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
+complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s h -l help -d 'Print help'
+complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -s o -l output -r -f -a "table\t''
+json\t''"
+complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -l timeout -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
+complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -s h -l help -d 'Print help'
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l name -d 'Cluster name (lowercase letters, digits, \'-\'; default: generated)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l workers -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l threads -d 'Threads per worker' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l memory -d 'Memory limit per worker (e.g. 4GiB)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -s o -l output -r -f -a "table\t''
+json\t''"
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l timeout -d 'How long to wait for the scheduler and workers' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l python -d '[local] Python with distributed installed (default: python3 on PATH)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l host -d '[local] Interface the scheduler and workers listen on' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l scheduler-port -d '[local] Scheduler port (default: any free port)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -s h -l help -d 'Print help'
+complete -c daskctl -n "__fish_daskctl_using_subcommand scale" -l timeout -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand scale" -l wait -d 'Wait until the scheduler has exactly that many workers'
+complete -c daskctl -n "__fish_daskctl_using_subcommand scale" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand scale" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
+complete -c daskctl -n "__fish_daskctl_using_subcommand scale" -s h -l help -d 'Print help'
+complete -c daskctl -n "__fish_daskctl_using_subcommand logs" -l worker -d 'Only this worker\'s log (name or number)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand logs" -l tail -d 'Only the last N lines of each log' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand logs" -l scheduler -d 'Only the scheduler\'s log'
+complete -c daskctl -n "__fish_daskctl_using_subcommand logs" -s f -l follow -d 'Keep printing new lines'
+complete -c daskctl -n "__fish_daskctl_using_subcommand logs" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand logs" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
+complete -c daskctl -n "__fish_daskctl_using_subcommand logs" -s h -l help -d 'Print help'
+complete -c daskctl -n "__fish_daskctl_using_subcommand delete" -l timeout -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand delete" -s y -l yes -d 'Do not ask for confirmation'
+complete -c daskctl -n "__fish_daskctl_using_subcommand delete" -l wait -d 'Wait until everything is gone (the local backend always does)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand delete" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand delete" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
+complete -c daskctl -n "__fish_daskctl_using_subcommand delete" -s h -l help -d 'Print help'
+complete -c daskctl -n "__fish_daskctl_using_subcommand rm" -l timeout -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand rm" -s y -l yes -d 'Do not ask for confirmation'
+complete -c daskctl -n "__fish_daskctl_using_subcommand rm" -l wait -d 'Wait until everything is gone (the local backend always does)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand rm" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand rm" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
+complete -c daskctl -n "__fish_daskctl_using_subcommand rm" -s h -l help -d 'Print help'
+complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -l idle -d 'Clusters whose scheduler has been idle at least this long (e.g. 30m)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -l older-than -d 'Clusters created at least this long ago (e.g. 2h)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -s b -l backend -d 'Only these backends (repeatable)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -s o -l output -r -f -a "table\t''
+json\t''"
+complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -l timeout -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -l orphaned -d 'Clusters whose scheduler is gone or silent, and dead leftovers'
+complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -s y -l yes -d 'Delete; without it cleanup only shows what it would delete'
+complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
+complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -s h -l help -d 'Print help'
+complete -c daskctl -n "__fish_daskctl_using_subcommand snippet" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand snippet" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
+complete -c daskctl -n "__fish_daskctl_using_subcommand snippet" -s h -l help -d 'Print help'
+complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish_seen_subcommand_from list enable disable help" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish_seen_subcommand_from list enable disable help" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
+complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish_seen_subcommand_from list enable disable help" -s h -l help -d 'Print help'
+complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish_seen_subcommand_from list enable disable help" -f -a "list" -d 'Show every backend, whether it is enabled and usable here'
+complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish_seen_subcommand_from list enable disable help" -f -a "enable" -d 'Turn a backend on (persisted in the config file)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish_seen_subcommand_from list enable disable help" -f -a "disable" -d 'Turn a backend off: it is never queried'
+complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish_seen_subcommand_from list enable disable help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from list" -s o -l output -r -f -a "table\t''
+json\t''"
+complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from list" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
+complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from enable" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from enable" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
+complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from enable" -s h -l help -d 'Print help'
+complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from disable" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from disable" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
+complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from disable" -s h -l help -d 'Print help'
+complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from help" -f -a "list" -d 'Show every backend, whether it is enabled and usable here'
+complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from help" -f -a "enable" -d 'Turn a backend on (persisted in the config file)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from help" -f -a "disable" -d 'Turn a backend off: it is never queried'
+complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand completions" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand completions" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
+complete -c daskctl -n "__fish_daskctl_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c daskctl -n "__fish_daskctl_using_subcommand __complete-names" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand __complete-names" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
+complete -c daskctl -n "__fish_daskctl_using_subcommand __complete-names" -s h -l help -d 'Print help'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet backends completions __complete-names help" -f -a "list" -d 'List clusters across all enabled backends'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet backends completions __complete-names help" -f -a "describe" -d 'Show one cluster in detail'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet backends completions __complete-names help" -f -a "create" -d 'Create a cluster'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet backends completions __complete-names help" -f -a "scale" -d 'Set a cluster\'s number of workers'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet backends completions __complete-names help" -f -a "logs" -d 'Show a cluster\'s scheduler and worker logs'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet backends completions __complete-names help" -f -a "delete" -d 'Delete a cluster and everything it runs'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet backends completions __complete-names help" -f -a "cleanup" -d 'Delete orphaned, idle or old clusters (previews unless --yes)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet backends completions __complete-names help" -f -a "snippet" -d 'Print Python code that connects a Client to a cluster'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet backends completions __complete-names help" -f -a "backends" -d 'List, enable or disable backends'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet backends completions __complete-names help" -f -a "completions" -d 'Print a shell completion script'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet backends completions __complete-names help" -f -a "__complete-names" -d 'Cluster names for shell completion, from the cache of the last discovery'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet backends completions __complete-names help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and __fish_seen_subcommand_from backends" -f -a "list" -d 'Show every backend, whether it is enabled and usable here'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and __fish_seen_subcommand_from backends" -f -a "enable" -d 'Turn a backend on (persisted in the config file)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and __fish_seen_subcommand_from backends" -f -a "disable" -d 'Turn a backend off: it is never queried'
+
+# cluster names from daskctl's cache of the last discovery
+complete -c daskctl -n "__fish_seen_subcommand_from describe scale logs delete rm snippet" -f -a "(daskctl __complete-names 2>/dev/null)"

@@ -1,0 +1,280 @@
+//! The command-line contract: exit codes, one-line errors, config persistence, completions.
+//! Most of these need no Dask process: a state directory whose processes are dead stands for a
+//! cluster (it lists as `stopped`).
+
+use crate::support::{Env, python};
+
+/// A daskctl state entry whose processes do not exist.
+fn dead_cluster(env: &Env, name: &str) {
+    let dir = env.state().join("local").join(name);
+    std::fs::create_dir_all(dir.join("logs")).unwrap();
+    std::fs::write(dir.join("logs/scheduler.log"), "line one\nline two\n").unwrap();
+    let state = serde_json::json!({
+        "name": name, "created": 1.0e9, "python": "python3", "host": "127.0.0.1", "threads": 1,
+        "memory": null, "address": "tcp://127.0.0.1:9", "dashboard": null, "next_worker": 1,
+        "scheduler": {"pid": 999_999, "start": 1, "name": "scheduler", "log": "scheduler.log"},
+        "workers": [{"pid": 999_998, "start": 1, "name": format!("{name}-0"), "log": format!("{name}-0.log")}],
+    });
+    std::fs::write(dir.join("state.json"), state.to_string()).unwrap();
+}
+
+/// Only daskctl's own state, not the other tests' processes.
+fn own_only() -> Env {
+    Env::new().with("DASKCTL_BACKENDS__LOCAL__SCAN", "false")
+}
+
+#[test]
+fn help_and_version() {
+    let env = Env::new();
+    let h = env.run(&["--help"]).ok().stdout;
+    for verb in [
+        "list",
+        "describe",
+        "create",
+        "scale",
+        "logs",
+        "delete",
+        "cleanup",
+        "snippet",
+        "backends",
+        "completions",
+    ] {
+        assert!(h.contains(verb), "{verb} missing from help");
+    }
+    assert!(h.contains("Exit codes"));
+    assert!(env.run(&["--version"]).ok().stdout.starts_with("daskctl "));
+    env.run(&["list", "--output", "yaml"]).code(2);
+}
+
+#[test]
+fn list_json_schema_and_empty() {
+    let env = own_only();
+    assert_eq!(
+        env.run(&["list", "-o", "json"]).ok().json(),
+        serde_json::json!([])
+    );
+    let o = env.run(&["list"]).ok();
+    assert!(o.stdout.is_empty() && o.stderr.contains("No clusters found"));
+    dead_cluster(&env, "ghost");
+    let v = env.list();
+    assert_eq!(v.len(), 1);
+    let c = &v[0];
+    assert_eq!(c["name"], "ghost");
+    assert_eq!(c["backend"], "local");
+    assert_eq!(c["origin"], "daskctl");
+    assert_eq!(c["status"], "stopped");
+    assert_eq!(c["created"], "2001-09-09T01:46:40Z");
+    assert_eq!(c["workers"], 0);
+    assert_eq!(c["resources"].as_array().unwrap().len(), 2);
+    assert_eq!(c["resources"][0]["state"], "dead");
+    assert!(c["memory"].is_null() && c["idle_since"].is_null());
+    let wide = env.run(&["list", "-o", "wide"]).ok().stdout;
+    assert!(
+        wide.contains("REASON") && wide.contains("no scheduler or worker is running"),
+        "{wide}"
+    );
+}
+
+#[test]
+fn unknown_things_are_one_line_errors() {
+    let env = own_only();
+    let o = env.run(&["create", "nosuch", "--name", "a"]).code(2);
+    assert!(
+        o.one_line_error().contains("registered backends: local"),
+        "{}",
+        o.stderr
+    );
+    env.run(&["list", "-b", "nosuch"]).code(2).one_line_error();
+    for verb in [
+        &["describe", "nope"][..],
+        &["scale", "nope", "1"],
+        &["logs", "nope"],
+        &["delete", "nope", "--yes"],
+        &["snippet", "nope"],
+        &["describe", "local/nope"],
+    ] {
+        let o = env.run(verb).code(3);
+        assert!(
+            o.one_line_error().contains("no cluster named"),
+            "{}",
+            o.stderr
+        );
+    }
+    let o = env.run(&["cleanup"]).code(2);
+    assert!(o.one_line_error().contains("--orphaned"));
+    for (flag, value) in [
+        ("--threads", "0"),
+        ("--memory", "lots"),
+        ("--timeout", "soon"),
+    ] {
+        env.run(&["create", "local", "--name", "a", flag, value])
+            .code(2);
+    }
+    assert!(env.state_dirs().is_empty());
+}
+
+#[test]
+fn malformed_config_is_a_one_line_usage_error() {
+    let env = own_only();
+    for text in [
+        "timeout = ",
+        "[backends.local\n",
+        "nonsense_key = 3",
+        "[probe]\ntimeout = \"later\"",
+    ] {
+        std::fs::write(env.config(), text).unwrap();
+        let o = env.run(&["list"]).code(2);
+        assert!(o.one_line_error().contains("config"), "{}", o.stderr);
+    }
+}
+
+#[test]
+fn missing_or_unusable_python_creates_nothing() {
+    let env = own_only().with("DASKCTL_PYTHON", "/nonexistent/python3");
+    let o = env.run(&["create", "local", "--name", "nopy"]).code(2);
+    assert!(
+        o.one_line_error().contains("cannot run Python"),
+        "{}",
+        o.stderr
+    );
+    assert!(env.state_dirs().is_empty());
+
+    // a Python without distributed: the error says how to install it
+    let venv = tempfile::tempdir().unwrap();
+    let st = std::process::Command::new(python())
+        .args(["-m", "venv", "--without-pip", venv.path().to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let bare = venv.path().join("bin/python");
+    let o = env
+        .run(&[
+            "create",
+            "local",
+            "--name",
+            "nodist",
+            "--python",
+            bare.to_str().unwrap(),
+        ])
+        .code(2);
+    let line = o.one_line_error();
+    assert!(
+        line.contains("cannot import distributed") && line.contains("-m pip install"),
+        "{line}"
+    );
+    assert!(env.state_dirs().is_empty());
+}
+
+#[test]
+fn existing_name_is_refused_before_anything_starts() {
+    let env = own_only();
+    dead_cluster(&env, "taken");
+    let o = env.run(&["create", "local", "--name", "taken"]).code(2);
+    assert!(o.one_line_error().contains("already exists"));
+}
+
+#[test]
+fn backends_enable_disable_persist_and_disabled_is_never_queried() {
+    let env = own_only();
+    dead_cluster(&env, "seen");
+    let b = env.run(&["backends", "list", "-o", "json"]).ok().json();
+    assert_eq!(b[0]["name"], "local");
+    assert_eq!(b[0]["enabled"], true);
+    assert_eq!(b[0]["capabilities"]["create"], true);
+
+    env.run(&["backends", "disable", "local"]).ok();
+    let text = std::fs::read_to_string(env.config()).unwrap();
+    assert!(text.contains("enabled = false"), "{text}");
+    assert_eq!(
+        env.run(&["backends", "list", "-o", "json"]).ok().json()[0]["enabled"],
+        false
+    );
+    assert_eq!(
+        env.run(&["list", "-o", "json"]).ok().json(),
+        serde_json::json!([])
+    );
+    env.run(&["list", "-b", "local"]).code(2);
+    env.run(&["describe", "seen"]).code(3);
+    env.run(&["create", "local", "--name", "x"]).code(2);
+    // the environment overrides the file
+    let o = env
+        .command(&["list", "-o", "json"])
+        .env("DASKCTL_BACKENDS__LOCAL__ENABLED", "true")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["name"], "seen");
+
+    env.run(&["backends", "enable", "local"]).ok();
+    assert_eq!(env.list()[0]["name"], "seen");
+    let o = env.run(&["backends", "disable", "nosuch"]).code(2);
+    assert!(o.one_line_error().contains("registered backends"));
+}
+
+#[test]
+fn completions_match_the_shipped_scripts_and_names_come_from_the_cache() {
+    let env = own_only();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");
+    for (shell, file) in [
+        ("bash", "daskctl.bash"),
+        ("zsh", "_daskctl"),
+        ("fish", "daskctl.fish"),
+        ("powershell", "_daskctl.ps1"),
+        ("elvish", "daskctl.elv"),
+    ] {
+        let out = env.run(&["completions", shell]).ok().stdout;
+        assert!(out.contains("daskctl"), "{shell}");
+        let shipped = std::fs::read_to_string(dir.join(file)).unwrap_or_default();
+        assert_eq!(
+            out, shipped,
+            "completions/{file} is stale: regenerate with scripts/completions.sh"
+        );
+        if matches!(shell, "bash" | "zsh" | "fish") {
+            assert!(
+                out.contains("__complete-names"),
+                "{shell} lacks dynamic names"
+            );
+        }
+    }
+    // nothing cached yet: no names, and no discovery either
+    assert_eq!(env.run(&["__complete-names"]).ok().stdout, "");
+    dead_cluster(&env, "cached");
+    env.run(&["list"]).ok();
+    let names = env.run(&["__complete-names"]).ok().stdout;
+    assert_eq!(
+        names.lines().collect::<Vec<_>>(),
+        vec!["cached", "local/cached"]
+    );
+}
+
+#[test]
+fn cleanup_previews_by_default_and_acts_with_yes() {
+    let env = own_only();
+    dead_cluster(&env, "left");
+    let o = env.run(&["cleanup", "--orphaned"]).ok();
+    assert!(
+        o.stdout.contains("left") && o.stdout.contains("would-delete"),
+        "{}",
+        o.stdout
+    );
+    assert_eq!(env.state_dirs(), vec!["left".to_string()]);
+    // logs of a dead cluster are still readable
+    let logs = env
+        .run(&["logs", "left", "--scheduler", "--tail", "1"])
+        .ok()
+        .stdout;
+    assert_eq!(logs, "line two\n");
+    let o = env
+        .run(&["cleanup", "--orphaned", "--yes", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(o["dry_run"], false);
+    assert_eq!(o["actions"][0]["action"], "deleted");
+    assert!(
+        o["actions"][0]["reasons"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("stopped")
+    );
+    assert!(env.state_dirs().is_empty());
+}

@@ -1,0 +1,343 @@
+//! The local backend against real `dask scheduler` / `dask worker` processes.
+
+use crate::conformance::Bed;
+use crate::support::{self, DaskProc, Env, alive, tls, wait_until};
+use std::time::Duration;
+
+pub struct LocalBed;
+
+impl Bed for LocalBed {
+    fn backend(&self) -> &'static str {
+        "local"
+    }
+    fn env(&self) -> Env {
+        Env::new()
+    }
+    fn gone(&self, c: &serde_json::Value) -> bool {
+        c["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| !alive(r["id"].as_str().unwrap().parse().unwrap()))
+    }
+}
+
+crate::conformance!(conformance_local, super::LocalBed);
+
+fn pid_of(c: &serde_json::Value, role: &str) -> Vec<i32> {
+    c["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["role"] == role)
+        .map(|r| r["id"].as_str().unwrap().parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn processes_outlive_daskctl_and_delete_stops_them_all() {
+    let env = Env::new();
+    let c = env
+        .run(&[
+            "create",
+            "local",
+            "--name",
+            "outlive",
+            "--workers",
+            "2",
+            "--threads",
+            "2",
+            "--memory",
+            "512MiB",
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(c["threads"], 4);
+    assert_eq!(c["memory"], 2 * 512 * 1024 * 1024);
+    let pids: Vec<i32> = env.pids("outlive");
+    assert_eq!(pids.len(), 3);
+    // daskctl has exited; its processes have not
+    assert!(pids.iter().all(|p| alive(*p)));
+    assert!(
+        env.state()
+            .join("local/outlive/logs/scheduler.log")
+            .is_file()
+    );
+    env.run(&["delete", "outlive", "--yes"]).ok();
+    assert!(pids.iter().all(|p| !alive(*p)), "a process survived delete");
+    assert!(
+        env.state_dirs().is_empty(),
+        "state left: {:?}",
+        env.state_dirs()
+    );
+}
+
+#[test]
+fn concurrent_scales_serialise_and_leave_a_consistent_cluster() {
+    let env = Env::new();
+    env.run(&["create", "local", "--name", "race", "--workers", "1"])
+        .ok();
+    let a = env.command(&["scale", "race", "4"]).output().unwrap();
+    let b = env
+        .command(&["scale", "race", "2"])
+        .spawn()
+        .unwrap()
+        .wait_with_output()
+        .unwrap();
+    assert!(a.status.success() && b.status.success());
+    // now both orders at once
+    let mut x = env.command(&["scale", "race", "3"]).spawn().unwrap();
+    let mut y = env.command(&["scale", "race", "1"]).spawn().unwrap();
+    assert!(x.wait().unwrap().success() && y.wait().unwrap().success());
+    let pids = env.pids("race");
+    let live_workers = pids.len() - 1;
+    assert!(
+        live_workers == 3 || live_workers == 1,
+        "state has {live_workers} workers"
+    );
+    wait_until(
+        "scheduler to agree with the state",
+        Duration::from_secs(60),
+        || support::workers(&env, "race") == live_workers as u64,
+    );
+    assert!(pids.iter().all(|p| alive(*p)), "state lists a dead process");
+    let d = env.describe("race");
+    assert_eq!(d["status"], "running", "{d}");
+}
+
+#[test]
+fn foreign_scheduler_is_found_scaled_and_deleted() {
+    let _g = support::serial();
+    let env = Env::new();
+    let (sched, addr) = DaskProc::scheduler(&[]);
+    let port = addr.rsplit(':').next().unwrap();
+    let name = format!("port-{port}");
+    let c = env
+        .find(&name)
+        .unwrap_or_else(|| panic!("{name} not listed: {:?}", env.list()));
+    assert_eq!(c["origin"], "unknown");
+    assert_eq!(c["status"], "running");
+    assert_eq!(c["address"], addr.as_str());
+    assert_eq!(pid_of(&c, "scheduler"), vec![sched.pid()]);
+
+    // scale up attaches `dask worker` processes to it; down retires them
+    env.run(&["scale", &name, "2", "--wait", "--timeout", "90"])
+        .ok();
+    let c = env.describe(&name);
+    assert_eq!(c["workers"], 2);
+    assert_eq!(pid_of(&c, "worker").len(), 2, "{c}");
+    let logs = env.run(&["logs", &name, "--scheduler"]).ok().stdout;
+    assert!(logs.contains("Register worker"), "{logs}");
+    env.run(&["scale", &name, "1", "--wait"]).ok();
+    assert_eq!(env.describe(&name)["workers"], 1);
+
+    let workers = pid_of(&env.describe(&name), "worker");
+    env.run(&["delete", &name, "--yes"]).ok();
+    assert!(!alive(sched.pid()), "scheduler survived");
+    assert!(workers.iter().all(|p| !alive(*p)));
+    assert!(env.find(&name).is_none());
+}
+
+/// Workers whose scheduler vanished without closing their connections (a frozen or crashed
+/// host): stopped here with SIGSTOP so they cannot notice, then the scheduler is killed.
+#[test]
+fn orphaned_workers_are_shown_and_cleaned_up() {
+    let _g = support::serial();
+    let env = Env::new();
+    env.run(&["create", "local", "--name", "orph", "--workers", "2"])
+        .ok();
+    let c = env.describe("orph");
+    let sched = pid_of(&c, "scheduler")[0];
+    let workers = pid_of(&c, "worker");
+    for w in &workers {
+        support::signal_group(*w, "STOP");
+    }
+    support::kill_group(sched);
+    wait_until("scheduler dead", Duration::from_secs(10), || !alive(sched));
+    let c = env.describe("orph");
+    assert_eq!(c["status"], "orphaned", "{c}");
+    assert!(c["reason"].as_str().unwrap().contains("scheduler is gone"));
+
+    let preview = env
+        .run(&["cleanup", "--orphaned", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(preview["dry_run"], true);
+    let act = preview["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["cluster"] == "orph")
+        .cloned()
+        .expect("in preview");
+    assert_eq!(act["action"], "would-delete");
+    assert!(workers.iter().all(|p| alive(*p)), "preview must not act");
+    assert!(env.state_dirs().contains(&"orph".to_string()));
+
+    let done = env
+        .run(&["cleanup", "--orphaned", "--yes", "-o", "json"])
+        .ok()
+        .json();
+    let act = done["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["cluster"] == "orph")
+        .cloned()
+        .unwrap();
+    assert_eq!(act["action"], "deleted", "{done}");
+    assert!(workers.iter().all(|p| !alive(*p)));
+    assert!(env.find("orph").is_none());
+}
+
+#[test]
+fn dead_cluster_is_stopped_and_older_than_filters() {
+    let _g = support::serial();
+    let env = Env::new();
+    env.run(&["create", "local", "--name", "dead", "--workers", "1"])
+        .ok();
+    for p in env.pids("dead") {
+        support::kill_group(p);
+    }
+    wait_until("all dead", Duration::from_secs(10), || {
+        env.pids("dead").iter().all(|p| !alive(*p))
+    });
+    let c = env.describe("dead");
+    assert_eq!(c["status"], "stopped");
+    // too young for --older-than 1h: not selected
+    let o = env
+        .run(&[
+            "cleanup",
+            "--orphaned",
+            "--older-than",
+            "1h",
+            "--yes",
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert!(
+        o["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["cluster"] != "dead"),
+        "{o}"
+    );
+    let table = env.run(&["cleanup", "--orphaned"]).ok();
+    assert!(table.stdout.contains("would-delete"), "{}", table.stdout);
+    assert!(table.stderr.contains("--yes"));
+    env.run(&["cleanup", "--orphaned", "--older-than", "0s", "--yes"])
+        .ok();
+    assert!(env.state_dirs().is_empty());
+}
+
+/// The common HPC orphan: a worker that starts after its scheduler is gone keeps trying to
+/// connect for its death timeout.
+#[test]
+fn foreign_worker_without_scheduler_is_an_orphan() {
+    let _g = support::serial();
+    let env = Env::new();
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    drop(l);
+    let addr = format!("tcp://127.0.0.1:{port}");
+    let name = format!("port-{port}");
+    let w = DaskProc::worker(&addr, &["--death-timeout", "600"]);
+    wait_until("orphan listed", Duration::from_secs(60), || {
+        env.find(&name)
+            .is_some_and(|c| !c["resources"].as_array().unwrap().is_empty())
+    });
+    let c = env.find(&name).unwrap();
+    assert_eq!(c["status"], "orphaned", "{c}");
+    assert_eq!(c["origin"], "unknown");
+    assert_eq!(
+        pid_of(&c, "worker"),
+        vec![w.pid()],
+        "the nanny stands for its worker"
+    );
+    let preview = env.run(&["cleanup", "--orphaned"]).ok().stdout;
+    assert!(
+        preview.contains(&name) && preview.contains("would-delete"),
+        "{preview}"
+    );
+    assert!(alive(w.pid()));
+    env.run(&["cleanup", "--orphaned", "--yes"]).ok();
+    wait_until("worker stopped", Duration::from_secs(20), || {
+        !alive(w.pid())
+    });
+    assert!(env.find(&name).is_none());
+}
+
+#[test]
+fn cluster_with_lost_state_is_rebuilt_from_its_processes() {
+    let _g = support::serial();
+    let env = Env::new();
+    env.run(&["create", "local", "--name", "lost", "--workers", "1"])
+        .ok();
+    let pids = env.pids("lost");
+    std::fs::remove_dir_all(env.state().join("local/lost")).unwrap();
+    let c = env.find("lost").expect("rebuilt from /proc markers");
+    assert_eq!(c["origin"], "daskctl");
+    assert_eq!(c["workers"], 1);
+    assert!(
+        c["reason"]
+            .as_str()
+            .unwrap()
+            .contains("state directory is missing")
+    );
+    env.run(&["delete", "lost", "--yes"]).ok();
+    assert!(pids.iter().all(|p| !alive(*p)));
+}
+
+#[test]
+fn tls_scheduler_found_with_dask_tls_config() {
+    let _g = support::serial();
+    let pki = tls::make("cli");
+    let (ca, cert, key) = (pki.ca(), pki.cert(), pki.key());
+    let (_s, addr) = DaskProc::scheduler(&[
+        "--protocol",
+        "tls",
+        "--tls-ca-file",
+        ca.to_str().unwrap(),
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ]);
+    let env = Env::new().with("DASK_CONFIG", pki.dask_config_dir().to_str().unwrap());
+    let name = format!("port-{}", addr.rsplit(':').next().unwrap());
+    let c = env
+        .find(&name)
+        .unwrap_or_else(|| panic!("TLS scheduler not found: {:?}", env.list()));
+    assert_eq!(c["address"], addr.as_str());
+    assert_eq!(c["status"], "running");
+    let snip = env.run(&["snippet", &name]).ok().stdout;
+    assert!(
+        snip.contains("Security(") && snip.contains(ca.to_str().unwrap()),
+        "{snip}"
+    );
+    // without the client certificate it cannot be confirmed as Dask, so it is not listed
+    let bare = Env::new();
+    assert!(bare.find(&name).is_none());
+}
+
+#[test]
+fn no_probe_reports_from_processes_only() {
+    let env = Env::new();
+    env.run(&["create", "local", "--name", "noprobe", "--workers", "1"])
+        .ok();
+    let c = env
+        .run(&["--no-probe", "describe", "noprobe", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(c["status"], "running");
+    assert_eq!(c["workers"], 1);
+    assert!(
+        c["worker_details"].is_null(),
+        "no scheduler data without probes"
+    );
+}

@@ -1,0 +1,8 @@
+//! One integration test binary: it drives the real `daskctl` executable and the library
+//! against real Dask processes.
+
+mod cli_contract;
+mod conformance;
+mod local;
+mod protocol;
+mod support;

@@ -1,0 +1,328 @@
+//! Test support: each test gets its own daskctl state, cache and config, runs the real binary,
+//! and talks to real Dask processes from the project's Python environment.
+
+#![allow(dead_code)]
+
+pub mod tls;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Python with dask and distributed: `DASKCTL_TEST_PYTHON`, else the project's `.venv`.
+pub fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("DASKCTL_TEST_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    assert!(
+        p.exists(),
+        "no Python with distributed at {}: run scripts/setup-python.sh (or set DASKCTL_TEST_PYTHON)",
+        p.display()
+    );
+    p
+}
+
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    pub fn ok(self) -> Self {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub fn code(self, code: i32) -> Self {
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
+    }
+
+    /// The error line, asserting it is a single line.
+    pub fn one_line_error(&self) -> &str {
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        assert_eq!(
+            lines.len(),
+            1,
+            "expected one line on stderr, got: {:?}",
+            self.stderr
+        );
+        assert!(lines[0].starts_with("error: "), "{:?}", lines[0]);
+        lines[0]
+    }
+}
+
+/// An isolated daskctl environment; everything it created is killed when it drops.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub extra: Vec<(String, String)>,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        let dir = tempfile::Builder::new()
+            .prefix("daskctl-it-")
+            .tempdir()
+            .expect("tempdir");
+        Env {
+            dir,
+            extra: Vec::new(),
+        }
+    }
+
+    pub fn state(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+
+    pub fn with(mut self, k: &str, v: &str) -> Env {
+        self.extra.push((k.into(), v.into()));
+        self
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_daskctl"));
+        c.args(args)
+            .env_remove("DASKCTL_BACKENDS__LOCAL__ENABLED")
+            .env("DASKCTL_STATE_DIR", self.state())
+            .env("DASKCTL_CACHE_DIR", self.dir.path().join("cache"))
+            .env("DASKCTL_CONFIG", self.config())
+            .env("DASKCTL_PYTHON", python())
+            // nothing in the tests may connect beyond loopback
+            .env("DASKCTL_PROBE_LOOPBACK_ONLY", "1")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null());
+        for (k, v) in &self.extra {
+            c.env(k, v);
+        }
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Out {
+        let o = self.command(args).output().expect("run daskctl");
+        Out {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+
+    pub fn list(&self) -> Vec<serde_json::Value> {
+        self.run(&["list", "-o", "json"])
+            .ok()
+            .json()
+            .as_array()
+            .cloned()
+            .expect("array")
+    }
+
+    pub fn find(&self, name: &str) -> Option<serde_json::Value> {
+        self.list().into_iter().find(|c| c["name"] == name)
+    }
+
+    pub fn describe(&self, name: &str) -> serde_json::Value {
+        self.run(&["describe", name, "-o", "json"]).ok().json()
+    }
+
+    /// State directories of clusters daskctl keeps here.
+    pub fn state_dirs(&self) -> Vec<String> {
+        std::fs::read_dir(self.state().join("local"))
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn pids(&self, name: &str) -> Vec<i32> {
+        let p = self.state().join("local").join(name).join("state.json");
+        let Ok(text) = std::fs::read_to_string(p) else {
+            return Vec::new();
+        };
+        let v: serde_json::Value = serde_json::from_str(&text).expect("state json");
+        let mut out: Vec<i32> = v["workers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["pid"].as_i64().unwrap() as i32)
+            .collect();
+        if let Some(s) = v["scheduler"]["pid"].as_i64() {
+            out.push(s as i32);
+        }
+        out
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        for name in self.state_dirs() {
+            for pid in self.pids(&name) {
+                kill_group(pid);
+            }
+        }
+    }
+}
+
+pub fn signal_group(pid: i32, sig: &str) {
+    let st = Command::new("kill")
+        .args([&format!("-{sig}"), "--", &format!("-{pid}")])
+        .status()
+        .unwrap();
+    assert!(st.success(), "kill -{sig} -{pid}");
+}
+
+pub fn kill_group(pid: i32) {
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pid}")])
+        .stderr(Stdio::null())
+        .status();
+    let _ = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// Alive and not a zombie.
+pub fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(s) => {
+            let state = s[s.rfind(')').unwrap() + 2..].chars().next().unwrap();
+            state != 'Z' && state != 'X'
+        }
+        Err(_) => false,
+    }
+}
+
+/// Polls `cond` until it holds or the deadline passes.
+pub fn wait_until(what: &str, within: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A Dask process the test starts by hand (not through daskctl): a "foreign" scheduler or worker.
+pub struct DaskProc {
+    pub child: Child,
+    pub dir: tempfile::TempDir,
+}
+
+impl DaskProc {
+    pub fn scheduler(extra: &[&str]) -> (DaskProc, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("scheduler.json");
+        let mut args = vec![
+            "-m",
+            "dask",
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--dashboard-address",
+            "127.0.0.1:0",
+        ];
+        args.extend_from_slice(extra);
+        let child = spawn(
+            &args,
+            &["--scheduler-file", file.to_str().unwrap()],
+            dir.path(),
+        );
+        let mut p = DaskProc { child, dir };
+        let mut addr = String::new();
+        wait_until("scheduler file", Duration::from_secs(60), || {
+            if let Ok(Some(s)) = p.child.try_wait() {
+                panic!(
+                    "scheduler exited {s}: {}",
+                    std::fs::read_to_string(p.dir.path().join("log")).unwrap_or_default()
+                );
+            }
+            std::fs::read_to_string(&file)
+                .ok()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .and_then(|v| v["address"].as_str().map(|a| addr = a.to_string()))
+                .is_some()
+        });
+        (p, addr)
+    }
+
+    pub fn worker(scheduler: &str, extra: &[&str]) -> DaskProc {
+        let dir = tempfile::tempdir().unwrap();
+        let mut args = vec![
+            "-m",
+            "dask",
+            "worker",
+            scheduler,
+            "--host",
+            "127.0.0.1",
+            "--nthreads",
+            "1",
+            "--dashboard-address",
+            "127.0.0.1:0",
+        ];
+        args.extend_from_slice(extra);
+        let child = spawn(&args, &[], dir.path());
+        DaskProc { child, dir }
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+}
+
+fn spawn(args: &[&str], more: &[&str], dir: &Path) -> Child {
+    use std::os::unix::process::CommandExt;
+    let log = std::fs::File::create(dir.join("log")).unwrap();
+    let mut c = Command::new(python());
+    c.args(args)
+        .args(more)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log);
+    c.process_group(0);
+    // a worker whose scheduler is absent keeps trying (as a queued HPC worker job in effect does)
+    c.env("DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT", "600s");
+    c.spawn().expect("start dask")
+}
+
+impl Drop for DaskProc {
+    fn drop(&mut self) {
+        kill_group(self.pid());
+        let _ = self.child.wait();
+    }
+}
+
+/// Serialises tests that start Dask processes outside daskctl (every other test's `list` sees
+/// those) or that clean up, so no test acts on another's processes.
+pub fn serial() -> nix::fcntl::Flock<std::fs::File> {
+    let f = std::fs::File::create(std::env::temp_dir().join("daskctl-it-serial.lock")).unwrap();
+    nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusive)
+        .map_err(|(_, e)| e)
+        .expect("flock")
+}
+
+/// Number of workers the scheduler reports for `name`.
+pub fn workers(env: &Env, name: &str) -> u64 {
+    env.describe(name)["workers"].as_u64().unwrap_or(0)
+}
