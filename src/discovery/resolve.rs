@@ -16,6 +16,9 @@ pub async fn resolve(
     if query.trim().is_empty() {
         return Err(Error::Usage("empty cluster name".into()));
     }
+    if query.starts_with("tcp://") || query.starts_with("tls://") {
+        return by_address(ctx, query, deadline).await;
+    }
     let registered = crate::backends::registered_names();
     let (backends, name) = match query.split_once('/') {
         Some((b, rest)) if registered.contains(&b) => {
@@ -63,6 +66,38 @@ pub async fn resolve(
             &hits.iter().map(|(_, c)| c.qualified()).collect::<Vec<_>>(),
         )),
     }
+}
+
+/// A scheduler address instead of a name: the cluster some backend lists at that address. An
+/// address where no Dask scheduler answers is an error saying why.
+async fn by_address(
+    ctx: &Arc<Context>,
+    addr: &str,
+    deadline: Duration,
+) -> Result<(Arc<dyn Backend>, Cluster)> {
+    let wanted = crate::dask::Address::parse(addr)?;
+    let backends = enabled_backends(ctx, &[])?;
+    let found = super::fan_out(&backends, deadline).await;
+    let hit = found.clusters.into_iter().find(|c| {
+        c.address
+            .as_deref()
+            .and_then(|a| crate::dask::Address::parse(a).ok())
+            .is_some_and(|a| {
+                a.port == wanted.port
+                    && (a.host == wanted.host || (a.is_loopback() && wanted.is_loopback()))
+            })
+    });
+    if let Some(c) = hit {
+        let b = backends
+            .into_iter()
+            .find(|b| b.name() == c.backend)
+            .expect("from a queried backend");
+        return Ok((b, c));
+    }
+    ctx.prober.scheduler(addr).await?;
+    Err(Error::NotFound(format!(
+        "{addr} is a Dask scheduler, but no enabled backend manages it"
+    )))
 }
 
 pub fn ambiguous(query: &str, candidates: &[String]) -> Error {

@@ -278,3 +278,90 @@ fn cleanup_previews_by_default_and_acts_with_yes() {
     );
     assert!(env.state_dirs().is_empty());
 }
+
+#[test]
+fn scheduler_address_that_is_not_dask_is_a_one_line_error() {
+    let env = own_only();
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = l.local_addr().unwrap().port();
+    drop(l);
+    let o = env
+        .run(&["describe", &format!("tcp://127.0.0.1:{closed}")])
+        .code(1);
+    assert!(
+        o.one_line_error().contains("cannot connect"),
+        "{}",
+        o.stderr
+    );
+    // an HTTP server is not Dask
+    let http = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = http.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut s in http.incoming().flatten() {
+            let mut buf = [0u8; 256];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    let o = env
+        .run(&["describe", &format!("tcp://127.0.0.1:{port}")])
+        .code(1);
+    assert!(o.one_line_error().contains("not a Dask"), "{}", o.stderr);
+    env.run(&["scale", "tcp://nonsense", "1"])
+        .code(2)
+        .one_line_error();
+}
+
+/// On a terminal, delete asks; "n" keeps the cluster (exit 5), "y" deletes it. `script` (from
+/// util-linux) gives daskctl a real pseudo-terminal.
+#[test]
+fn delete_asks_on_a_terminal() {
+    let env = own_only();
+    dead_cluster(&env, "asked");
+    let bin = env!("CARGO_BIN_EXE_daskctl");
+    for (answer, code, left) in [("n\n", 5, true), ("y\n", 0, false)] {
+        use std::io::Write;
+        let mut c = env
+            .command(&[])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn_script(&format!("{bin} delete asked"));
+        c.stdin
+            .take()
+            .unwrap()
+            .write_all(answer.as_bytes())
+            .unwrap();
+        let out = c.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("delete local/asked"),
+            "no question asked: {text}"
+        );
+        assert_eq!(out.status.code(), Some(code), "{text}");
+        assert_eq!(env.state_dirs().contains(&"asked".to_string()), left);
+    }
+}
+
+trait Script {
+    fn spawn_script(&mut self, cmdline: &str) -> std::process::Child;
+}
+
+impl Script for std::process::Command {
+    /// Runs `cmdline` under `script -qec`, keeping this command's environment.
+    fn spawn_script(&mut self, cmdline: &str) -> std::process::Child {
+        let mut c = std::process::Command::new("script");
+        c.args(["-qec", cmdline, "/dev/null"]);
+        for (k, v) in self.get_envs() {
+            match v {
+                Some(v) => c.env(k, v),
+                None => c.env_remove(k),
+            };
+        }
+        c.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        c.spawn().expect("script(1) from util-linux")
+    }
+}
