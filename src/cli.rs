@@ -117,12 +117,32 @@ pub struct CreateArgs {
     /// How long to wait for the scheduler and workers
     #[arg(long, value_name = "SECS", value_parser = duration, default_value = "120")]
     pub timeout: Duration,
-    /// [local] Python with distributed installed (default: python3 on PATH)
-    #[arg(long, help_heading = "Local backend")]
+    /// Python with distributed (local: default python3 on PATH; batch: on the compute nodes)
+    #[arg(long)]
     pub python: Option<String>,
-    /// [local] Interface the scheduler and workers listen on
-    #[arg(long, help_heading = "Local backend")]
+    /// Interface the scheduler and workers listen on
+    #[arg(long)]
     pub host: Option<String>,
+    /// [slurm] Partition (queue) to submit to
+    #[arg(long, help_heading = "Batch backends")]
+    pub partition: Option<String>,
+    /// [slurm] Account to charge
+    #[arg(long, help_heading = "Batch backends")]
+    pub account: Option<String>,
+    /// [slurm] Wall-clock limit of each job (e.g. 01:00:00)
+    #[arg(long, help_heading = "Batch backends")]
+    pub walltime: Option<String>,
+    /// [slurm] Cores per worker job (default: --threads)
+    #[arg(long, help_heading = "Batch backends")]
+    pub cores: Option<u32>,
+    /// [slurm] Extra directive argument for every job (repeatable), e.g. --job-extra=--qos=high
+    #[arg(
+        long,
+        value_name = "ARG",
+        help_heading = "Batch backends",
+        allow_hyphen_values = true
+    )]
+    pub job_extra: Vec<String>,
     /// [local] Scheduler port (default: any free port)
     #[arg(long, help_heading = "Local backend")]
     pub scheduler_port: Option<u16>,

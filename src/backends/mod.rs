@@ -3,7 +3,10 @@
 //! (registration and the trait impl), `discover.rs`, `create.rs`, `scale.rs`, `logs.rs`,
 //! `delete.rs`.
 
+pub mod jobqueue;
 pub mod local;
+pub mod logfiles;
+pub mod slurm;
 
 use crate::config::Config;
 use crate::dask::Prober;

@@ -64,9 +64,29 @@ pub async fn fan_out(backends: &[Arc<dyn Backend>], deadline: Duration) -> Outco
             Err(w) => out.warnings.push(w),
         }
     }
+    merge(&mut out.clusters);
     out.clusters
         .sort_by(|a, b| (&a.backend, &a.name).cmp(&(&b.backend, &b.name)));
     out
+}
+
+/// One cluster seen by two backends (the local scan finds the Python process that holds a
+/// dask-jobqueue scheduler, or a batch job's scheduler on this very node; the batch backend
+/// finds the jobs): the backend that knows its origin keeps it.
+fn merge(clusters: &mut Vec<Cluster>) {
+    use crate::model::Origin;
+    let known: Vec<(String, String)> = clusters
+        .iter()
+        .filter(|c| c.origin != Origin::Unknown)
+        .filter_map(|c| c.address.clone().map(|a| (a, c.backend.clone())))
+        .collect();
+    clusters.retain(|c| {
+        c.origin != Origin::Unknown
+            || !c
+                .address
+                .as_ref()
+                .is_some_and(|a| known.iter().any(|(k, b)| k == a && *b != c.backend))
+    });
 }
 
 #[cfg(test)]

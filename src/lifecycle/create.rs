@@ -46,6 +46,40 @@ pub async fn run(app: &App, a: CreateArgs) -> Result<()> {
     if let Some(p) = a.scheduler_port {
         options.insert("scheduler-port".to_string(), p.to_string());
     }
+    let batch = [
+        ("partition", a.partition),
+        ("account", a.account),
+        ("walltime", a.walltime),
+        ("cores", a.cores.map(|c| c.to_string())),
+    ];
+    for (k, v) in batch {
+        if let Some(v) = v {
+            options.insert(k.to_string(), v);
+        }
+    }
+    if !a.job_extra.is_empty() {
+        options.insert("job-extra".to_string(), a.job_extra.join("\n"));
+    }
+    let local_only = ["scheduler-port"];
+    let batch_only = ["partition", "account", "walltime", "cores", "job-extra"];
+    let misplaced: Vec<&str> = options
+        .keys()
+        .map(String::as_str)
+        .filter(|k| {
+            if reg.name == "local" {
+                batch_only.contains(k)
+            } else {
+                local_only.contains(k)
+            }
+        })
+        .collect();
+    if !misplaced.is_empty() {
+        return Err(Error::Usage(format!(
+            "--{} does not apply to the {} backend",
+            misplaced.join(", --"),
+            reg.name
+        )));
+    }
     let req = CreateRequest {
         name,
         workers,

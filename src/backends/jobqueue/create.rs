@@ -1,0 +1,212 @@
+//! `create` on a batch system: the scheduler is a batch job too (the cluster does not depend on
+//! the machine that made it) and publishes its address in a scheduler file in the shared
+//! directory; the workers are ONE job array. All-or-nothing: a refused submission cancels what
+//! was already submitted and removes the directory.
+
+use super::markers::{Marker, check_value};
+use super::script::{Script, quote};
+use super::{Dialect, JobQueue, JobSpec};
+use crate::backends::CreateRequest;
+use crate::error::{Error, IoContext, Result};
+use crate::model::{Cluster, Status};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<Cluster> {
+    let opt = |k: &str| req.options.get(k).cloned();
+    for key in ["partition", "account", "walltime"] {
+        if let Some(v) = opt(key) {
+            check_value(key, &v)?;
+        }
+    }
+    let extra: Vec<String> = opt("job-extra")
+        .map(|s| s.lines().map(str::to_string).collect())
+        .unwrap_or_default();
+    for e in &extra {
+        if e.is_empty()
+            || e.chars()
+                .any(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '\\' | '`' | '$' | ';'))
+        {
+            return Err(Error::Usage(format!(
+                "invalid --job-extra {e:?}: one directive argument, no whitespace, quotes or shell characters"
+            )));
+        }
+    }
+    let cores: u32 = match opt("cores") {
+        Some(c) => c
+            .parse()
+            .ok()
+            .filter(|c| (1..=1024).contains(c))
+            .ok_or_else(|| Error::Usage(format!("invalid --cores {c:?}")))?,
+        None => req.threads.unwrap_or(1),
+    };
+    let threads = req.threads.unwrap_or(cores);
+    let dir = q.shared_dir().join(&req.name);
+    check_value("shared directory", &dir.to_string_lossy())?;
+    let python = q.python(req);
+    let host = q.host(req);
+    if let Some(h) = &host {
+        check_value("host", h)?;
+    }
+
+    let existing = super::discover::discover(q).await?;
+    if existing.iter().any(|c| c.name == req.name) {
+        return Err(Error::Usage(format!(
+            "cluster {}/{} already exists",
+            q.dialect.name(),
+            req.name
+        )));
+    }
+    let logs = dir.join("logs");
+    std::fs::create_dir_all(&logs).ctx(|| format!("creating {}", logs.display()))?;
+    let _ = std::fs::remove_file(dir.join("scheduler.json"));
+
+    let spec = |role: &str, cores: u32, memory: Option<u64>| JobSpec {
+        job_name: format!("{}-{role}", req.name),
+        marker: Marker {
+            cluster: req.name.clone(),
+            role: role.into(),
+            dir: dir.to_string_lossy().into_owned(),
+        }
+        .encode(),
+        output: q.dialect.output_pattern(&logs, role),
+        walltime: opt("walltime"),
+        queue: opt("partition"),
+        account: opt("account"),
+        cores,
+        memory,
+        extra: extra.clone(),
+    };
+    let sched_file = quote(&dir.join("scheduler.json").to_string_lossy());
+    let mut sched_cmd = vec![
+        quote(&python),
+        "-m".into(),
+        "dask".into(),
+        "scheduler".into(),
+        "--scheduler-file".into(),
+        sched_file.clone(),
+        "--port".into(),
+        "0".into(),
+    ];
+    let mut worker_cmd = vec![
+        quote(&python),
+        "-m".into(),
+        "dask".into(),
+        "worker".into(),
+        "--scheduler-file".into(),
+        sched_file,
+        "--name".into(),
+        format!("\"{}-${{{}}}\"", req.name, q.dialect.job_id_var()),
+        "--nthreads".into(),
+        threads.to_string(),
+        // a worker whose scheduler never comes (or went away) gives its allocation back
+        "--death-timeout".into(),
+        "300".into(),
+    ];
+    if let Some(m) = req.memory {
+        worker_cmd.extend(["--memory-limit".into(), m.to_string()]);
+    }
+    match &host {
+        Some(h) => {
+            sched_cmd.extend([
+                "--host".into(),
+                h.clone(),
+                "--dashboard-address".into(),
+                format!("{h}:0"),
+            ]);
+            worker_cmd.extend([
+                "--host".into(),
+                h.clone(),
+                "--dashboard-address".into(),
+                format!("{h}:0"),
+            ]);
+        }
+        None => sched_cmd.extend(["--dashboard-address".into(), ":0".into()]),
+    }
+    let sched_script = Script {
+        directives: q.dialect.directives(&spec("scheduler", 1, None)),
+        command: sched_cmd,
+    };
+    let worker_script = Script {
+        directives: q.dialect.directives(&spec("worker", cores, req.memory)),
+        command: worker_cmd,
+    };
+    write(&dir.join("scheduler.sh"), &sched_script.render())?;
+    write(&dir.join("worker.sh"), &worker_script.render())?;
+
+    let run = q.runner();
+    let undo_dir = dir.clone();
+    let undo = |ids: Vec<String>| {
+        let dir = undo_dir.clone();
+        async move {
+            if !ids.is_empty() {
+                let _ = q.runner().run(&q.dialect.cancel(&ids)).await;
+            }
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    };
+    let sched_id = match run
+        .run(&q.dialect.submit(&dir.join("scheduler.sh"), None))
+        .await
+        .and_then(|o| q.dialect.parse_submit(&o.stdout))
+    {
+        Ok(id) => id,
+        Err(e) => {
+            undo(vec![]).await;
+            return Err(e);
+        }
+    };
+    if req.workers > 0 {
+        let r = run
+            .run(&q.dialect.submit(&dir.join("worker.sh"), Some(req.workers)))
+            .await
+            .and_then(|o| q.dialect.parse_submit(&o.stdout));
+        if let Err(e) = r {
+            undo(vec![sched_id]).await;
+            return Err(e);
+        }
+    }
+    wait_ready(
+        q,
+        &req.name,
+        req.workers as u64,
+        Instant::now() + req.timeout,
+    )
+    .await
+}
+
+fn write(p: &Path, text: &str) -> Result<()> {
+    std::fs::write(p, text).ctx(|| format!("writing {}", p.display()))
+}
+
+/// Waits until the cluster runs with all its workers; a timeout leaves the jobs queued.
+pub async fn wait_ready<D: Dialect>(
+    q: &JobQueue<D>,
+    name: &str,
+    workers: u64,
+    deadline: Instant,
+) -> Result<Cluster> {
+    let mut last = None;
+    loop {
+        if let Some(c) = super::discover::discover(q)
+            .await?
+            .into_iter()
+            .find(|c| c.name == name)
+        {
+            if c.status == Status::Running && c.workers == Some(workers) {
+                return Ok(c);
+            }
+            last = Some(c);
+        }
+        if Instant::now() >= deadline {
+            let state = last
+                .map(|c| format!("{} ({})", c.status.as_str(), c.reason.unwrap_or_default()))
+                .unwrap_or_else(|| "not in the queue".into());
+            return Err(Error::Timeout(format!(
+                "{}/{name} is not ready in time: {state}; its jobs stay queued (daskctl delete {name} removes them)",
+                q.dialect.name()
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}

@@ -1,0 +1,319 @@
+//! From the queue to clusters: daskctl's jobs by their marker, dask-jobqueue workers by the
+//! scheduler address in their batch script, dask-gateway jobs by their staging directory.
+//! Schedulers are probed concurrently; a cluster whose scheduler is gone or silent is orphaned.
+
+use super::markers::Marker;
+use super::{Dialect, Job, JobQueue, JobState, script};
+use crate::dask::SchedulerInfo;
+use crate::discovery::orphan::{SchedulerState, classify};
+use crate::error::Result;
+use crate::model::{Cluster, Origin, Resource, Role, Status};
+use crate::units::epoch_secs;
+use futures::stream::{self, StreamExt};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Daskctl,
+    Jobqueue,
+    Gateway,
+}
+
+struct Group {
+    name: String,
+    kind: Kind,
+    jobs: Vec<(Job, Role)>,
+    address: Option<String>,
+    dir: Option<String>,
+    /// Dask worker name -> job id (dask-jobqueue scripts name their worker).
+    worker_names: Vec<(String, String)>,
+}
+
+pub async fn discover<D: Dialect>(q: &JobQueue<D>) -> Result<Vec<Cluster>> {
+    let run = q.runner();
+    let me = &q.ctx.user.name;
+    let jobs: Vec<Job> = q
+        .dialect
+        .list(&run)
+        .await?
+        .into_iter()
+        .filter(|j| j.state.active() && (j.user.is_empty() || &j.user == me))
+        .collect();
+    let mut groups: BTreeMap<(u8, String), Group> = BTreeMap::new();
+    let jq_names = q.jobqueue_names();
+    let mut jobqueue_jobs = Vec::new();
+    for j in jobs {
+        if let Some(m) = j.marker.as_deref().and_then(Marker::decode) {
+            let role = if m.role == "scheduler" {
+                Role::Scheduler
+            } else {
+                Role::Worker
+            };
+            let g = groups
+                .entry((0, m.cluster.clone()))
+                .or_insert_with(|| Group {
+                    name: m.cluster.clone(),
+                    kind: Kind::Daskctl,
+                    jobs: Vec::new(),
+                    address: None,
+                    dir: Some(m.dir.clone()),
+                    worker_names: Vec::new(),
+                });
+            g.jobs.push((j, role));
+        } else if j.name == "dask-gateway" {
+            let Some(cluster) = j
+                .workdir
+                .as_deref()
+                .and_then(|w| Path::new(w).file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+            else {
+                continue;
+            };
+            let role = if j
+                .stdout
+                .as_deref()
+                .is_some_and(|o| o.contains("dask-scheduler-"))
+            {
+                Role::Scheduler
+            } else {
+                Role::Worker
+            };
+            let g = groups.entry((2, cluster.clone())).or_insert_with(|| Group {
+                name: format!("gateway-{}", short(&cluster)),
+                kind: Kind::Gateway,
+                jobs: Vec::new(),
+                address: None,
+                dir: None,
+                worker_names: Vec::new(),
+            });
+            g.jobs.push((j, role));
+        } else if jq_names.contains(&j.name) {
+            jobqueue_jobs.push(j);
+        }
+    }
+
+    // dask-jobqueue: the scheduler lives in the user's Python process; its address is in each
+    // worker's batch script (fetched once per job and cached: scripts never change)
+    let cache = q
+        .ctx
+        .config
+        .cache_root()
+        .join(format!("{}-scripts", q.dialect.name()));
+    let scripts: Vec<(Job, Option<String>)> = stream::iter(jobqueue_jobs)
+        .map(|j| {
+            let run = run.clone();
+            let cache = cache.clone();
+            async move {
+                let s = fetch_script(q, &run, &cache, &j).await;
+                (j, s)
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    for (j, s) in scripts {
+        let Some(s) = s else { continue };
+        let Some(addr) = script::scheduler_address(&s) else {
+            continue;
+        };
+        let name = format!(
+            "jobqueue-{}",
+            crate::dask::Address::parse(&addr)
+                .map(|a| a.port)
+                .unwrap_or(0)
+        );
+        let g = groups.entry((1, addr.clone())).or_insert_with(|| Group {
+            name,
+            kind: Kind::Jobqueue,
+            jobs: Vec::new(),
+            address: Some(addr.clone()),
+            dir: None,
+            worker_names: Vec::new(),
+        });
+        if let Some(w) = script::worker_name(&s) {
+            g.worker_names.push((w, j.id.clone()));
+        }
+        g.jobs.push((j, Role::Worker));
+    }
+
+    // daskctl schedulers publish their address in the shared directory
+    for g in groups.values_mut().filter(|g| g.kind == Kind::Daskctl) {
+        let running = g
+            .jobs
+            .iter()
+            .any(|(j, r)| *r == Role::Scheduler && j.state == JobState::Running);
+        if running {
+            g.address = g
+                .dir
+                .as_deref()
+                .and_then(|d| read_scheduler_file(&PathBuf::from(d).join("scheduler.json")));
+        }
+    }
+    let probes = futures::future::join_all(groups.values().map(|g| async {
+        match &g.address {
+            Some(a) if g.kind != Kind::Gateway => Some(q.ctx.prober.status(a).await),
+            _ => None,
+        }
+    }))
+    .await;
+    Ok(groups
+        .into_values()
+        .zip(probes)
+        .map(|(g, p)| to_cluster(q, g, p))
+        .collect())
+}
+
+fn short(id: &str) -> String {
+    id.chars().take(12).collect()
+}
+
+fn read_scheduler_file(p: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(p).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v.get("address")?.as_str().map(str::to_string)
+}
+
+async fn fetch_script<D: Dialect>(
+    q: &JobQueue<D>,
+    run: &super::runner::Runner,
+    cache: &Path,
+    j: &Job,
+) -> Option<String> {
+    let stamp = j
+        .submitted
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let file = cache.join(format!("{}-{stamp}", j.id));
+    if let Ok(s) = std::fs::read_to_string(&file) {
+        return Some(s);
+    }
+    let argv = q.dialect.batch_script(&j.id)?;
+    match run.run(&argv).await {
+        Ok(o) => {
+            let _ = std::fs::create_dir_all(cache);
+            let _ = std::fs::write(&file, &o.stdout);
+            Some(o.stdout)
+        }
+        Err(e) => {
+            tracing::debug!(
+                "{}: no batch script for job {}: {e}",
+                q.dialect.name(),
+                j.id
+            );
+            None
+        }
+    }
+}
+
+fn to_cluster<D: Dialect>(
+    q: &JobQueue<D>,
+    g: Group,
+    probe: Option<Result<(SchedulerInfo, Option<f64>)>>,
+) -> Cluster {
+    let origin = match g.kind {
+        Kind::Daskctl => Origin::Daskctl,
+        Kind::Jobqueue => Origin::DaskJobqueue,
+        Kind::Gateway => Origin::DaskGateway,
+    };
+    let mut c = Cluster::new(g.name.clone(), q.dialect.name(), origin);
+    c.owner = Some(q.ctx.user.name.clone());
+    c.address = g.address.clone();
+    c.created = g.jobs.iter().filter_map(|(j, _)| j.submitted).min();
+    for (j, role) in &g.jobs {
+        c.resources.push(Resource {
+            kind: "job",
+            id: j.id.clone(),
+            role: *role,
+            state: j.native_state.clone(),
+            name: Some(j.name.clone()),
+        });
+    }
+    let workers_active = g
+        .jobs
+        .iter()
+        .filter(|(j, r)| *r == Role::Worker && j.state.active())
+        .count() as u64;
+    let workers_running = g
+        .jobs
+        .iter()
+        .filter(|(j, r)| *r == Role::Worker && j.state == JobState::Running)
+        .count() as u64;
+    c.requested_workers = Some(workers_active);
+    let sched_job = g
+        .jobs
+        .iter()
+        .find(|(_, r)| *r == Role::Scheduler)
+        .map(|(j, _)| j.state);
+    let mut sched = match (g.kind, sched_job) {
+        (Kind::Daskctl | Kind::Gateway, None) => SchedulerState::Gone,
+        (Kind::Gateway, Some(_)) => SchedulerState::NotProbed,
+        (Kind::Daskctl, Some(s)) if s != JobState::Running => SchedulerState::NotProbed,
+        _ => SchedulerState::Unreachable("no address".into()),
+    };
+    match probe {
+        Some(Ok((info, idle))) => {
+            c.workers = Some(info.workers.len() as u64);
+            c.threads = Some(info.total_threads);
+            c.memory = Some(info.total_memory);
+            c.idle_since = idle.and_then(epoch_secs);
+            if let (Some(port), Ok(a)) = (
+                info.dashboard_port,
+                crate::dask::Address::parse(&info.address),
+            ) {
+                c.dashboard = Some(format!("http://{}:{port}/status", a.host));
+            }
+            c.worker_details = info.workers;
+            sched = SchedulerState::Answering {
+                connected: c.workers.unwrap_or(0),
+            };
+        }
+        Some(Err(e)) if q.ctx.prober.enabled() => {
+            sched = match g.kind {
+                Kind::Daskctl => SchedulerState::Silent(e.to_string()),
+                _ => SchedulerState::Unreachable(e.to_string()),
+            }
+        }
+        Some(Err(_)) => sched = SchedulerState::NotProbed,
+        None => {}
+    }
+    let (mut status, mut reason) = match &sched {
+        SchedulerState::Gone => classify(&sched, workers_active, None),
+        _ => classify(&sched, workers_running, None),
+    };
+    if g.kind == Kind::Daskctl {
+        match sched_job {
+            Some(JobState::Pending | JobState::Held) => {
+                status = Status::Pending;
+                reason = Some("scheduler job is queued".into());
+            }
+            Some(JobState::Running) if c.address.is_none() => {
+                status = Status::Pending;
+                reason = Some("scheduler is starting".into());
+            }
+            _ => {}
+        }
+    }
+    if c.workers.is_none() {
+        c.workers = Some(workers_running);
+    }
+    c.status = status;
+    c.reason = reason;
+    let kind = match g.kind {
+        Kind::Daskctl => "daskctl",
+        Kind::Jobqueue => "jobqueue",
+        Kind::Gateway => "gateway",
+    };
+    c.private.insert("kind".into(), kind.into());
+    if let Some(d) = g.dir {
+        c.private.insert("dir".into(), d);
+    }
+    let names: Vec<String> = g
+        .worker_names
+        .iter()
+        .map(|(n, id)| format!("{n}={id}"))
+        .collect();
+    c.private.insert("worker_names".into(), names.join("\n"));
+    c
+}

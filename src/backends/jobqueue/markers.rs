@@ -1,0 +1,67 @@
+//! The marker daskctl puts on every job it submits (Slurm `--comment`, PBS/SGE variables), so a
+//! cluster can be found and rebuilt from the queue alone:
+//! `daskctl:v1,cluster=NAME,role=scheduler|worker,dir=SHARED_DIR` (dir last: it may hold '=').
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Marker {
+    pub cluster: String,
+    pub role: String,
+    pub dir: String,
+}
+
+const PREFIX: &str = "daskctl:v1,";
+
+impl Marker {
+    pub fn encode(&self) -> String {
+        format!(
+            "{PREFIX}cluster={},role={},dir={}",
+            self.cluster, self.role, self.dir
+        )
+    }
+
+    pub fn decode(s: &str) -> Option<Marker> {
+        let rest = s.trim().strip_prefix(PREFIX)?;
+        let (cluster, rest) = rest.strip_prefix("cluster=")?.split_once(',')?;
+        let (role, rest) = rest.strip_prefix("role=")?.split_once(',')?;
+        let dir = rest.strip_prefix("dir=")?;
+        crate::names::validate(cluster).ok()?;
+        Some(Marker {
+            cluster: cluster.into(),
+            role: role.into(),
+            dir: dir.into(),
+        })
+    }
+}
+
+/// Characters that may not appear in values written into job scripts or markers.
+pub fn check_value(what: &str, v: &str) -> crate::error::Result<()> {
+    if v.is_empty()
+        || v.chars()
+            .any(|c| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | '\\' | '`' | '$' | ';'))
+    {
+        return Err(crate::error::Error::Usage(format!(
+            "invalid {what} {v:?}: no whitespace, quotes, commas, '$', '`', ';' or backslashes"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roundtrip() {
+        let m = Marker {
+            cluster: "etl".into(),
+            role: "worker".into(),
+            dir: "/home/u/.daskctl/a=b".into(),
+        };
+        assert_eq!(Marker::decode(&m.encode()), Some(m));
+        assert_eq!(Marker::decode("dask-worker"), None);
+        assert_eq!(
+            Marker::decode("daskctl:v1,cluster=Bad Name,role=worker,dir=/x"),
+            None
+        );
+    }
+}

@@ -1,0 +1,230 @@
+//! The job-queue machinery shared by Slurm, PBS, SGE and HTCondor: job scripts, submission,
+//! job arrays, cancel, queue parsing into `Job`s, grouping jobs into clusters, and the verbs.
+//! A batch system plugs in with a `Dialect`: its commands, directives and output formats.
+
+mod create;
+mod delete;
+mod discover;
+mod logs;
+pub mod markers;
+pub mod runner;
+mod scale;
+pub mod script;
+
+use super::{
+    Availability, Backend, Capabilities, Context, CreateRequest, DeleteRequest, LogRequest,
+    LogSink, ScaleReport, ScaleRequest,
+};
+use crate::error::Result;
+use crate::model::Cluster;
+use async_trait::async_trait;
+use runner::Runner;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobState {
+    Pending,
+    Held,
+    Running,
+    Completing,
+    Finished,
+    Failed,
+    Unknown,
+}
+
+impl JobState {
+    /// Still in the queue or running: counts toward a cluster.
+    pub fn active(self) -> bool {
+        matches!(
+            self,
+            JobState::Pending | JobState::Held | JobState::Running | JobState::Completing
+        )
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The id that cancels exactly this job (an array task is addressed as `ARRAY_TASK`).
+    pub id: String,
+    /// The id the job itself sees in its job-id variable (what worker names are made of).
+    pub runtime_id: Option<String>,
+    pub name: String,
+    pub state: JobState,
+    /// The batch system's own word for the state (RUNNING, PD, r, ...).
+    pub native_state: String,
+    /// Where daskctl's marker lives (Slurm comment, PBS/SGE variable or context).
+    pub marker: Option<String>,
+    pub user: String,
+    pub submitted: Option<SystemTime>,
+    pub stdout: Option<String>,
+    pub workdir: Option<String>,
+}
+
+/// Per-job resources and placement, rendered into directives.
+#[derive(Debug, Clone, Default)]
+pub struct JobSpec {
+    pub job_name: String,
+    pub marker: String,
+    pub output: String,
+    pub walltime: Option<String>,
+    pub queue: Option<String>,
+    pub account: Option<String>,
+    pub cores: u32,
+    pub memory: Option<u64>,
+    /// Raw extra directive arguments (`--job-extra`).
+    pub extra: Vec<String>,
+}
+
+#[async_trait]
+pub trait Dialect: Send + Sync + 'static {
+    fn name(&self) -> &'static str;
+    fn description(&self) -> &'static str;
+    /// Commands that must be on PATH for the backend to be available.
+    fn tools(&self) -> &'static [&'static str];
+    /// Directive lines (`#SBATCH ...`) for a job script.
+    fn directives(&self, spec: &JobSpec) -> Vec<String>;
+    /// Environment variable holding the id of the running job (unique per array task).
+    fn job_id_var(&self) -> &'static str;
+    /// argv that submits `script` (as an array of `count` tasks when given); prints the job id.
+    fn submit(&self, script: &std::path::Path, count: Option<u32>) -> Vec<String>;
+    fn parse_submit(&self, stdout: &str) -> Result<String>;
+    /// The current user's jobs.
+    async fn list(&self, run: &Runner) -> Result<Vec<Job>>;
+    fn cancel(&self, ids: &[String]) -> Vec<String>;
+    /// argv that prints a job's batch script, where the system can.
+    fn batch_script(&self, id: &str) -> Option<Vec<String>>;
+    /// Log path of a job, when the queue listing did not give it.
+    async fn log_path(&self, run: &Runner, job: &Job) -> Option<String>;
+    /// Output file pattern for a job of `role` in `logs` (the dialect's own placeholders).
+    fn output_pattern(&self, logs: &std::path::Path, role: &str) -> String;
+}
+
+/// A batch-system backend: the verbs written once over a `Dialect`.
+pub struct JobQueue<D: Dialect> {
+    pub ctx: Arc<Context>,
+    pub dialect: D,
+}
+
+impl<D: Dialect> JobQueue<D> {
+    pub fn runner(&self) -> Runner {
+        let t = self
+            .setting_str("command_timeout")
+            .and_then(|s| crate::units::parse_duration(&s).ok())
+            .unwrap_or(Duration::from_secs(30));
+        Runner {
+            backend: self.dialect.name(),
+            timeout: t,
+        }
+    }
+
+    pub fn setting_str(&self, key: &str) -> Option<String> {
+        self.ctx.config.backend_str(self.dialect.name(), key)
+    }
+
+    /// Where scheduler files, job scripts and logs of daskctl's clusters go: a directory the
+    /// login and compute nodes share (home, by default).
+    pub fn shared_dir(&self) -> PathBuf {
+        self.setting_str("shared_dir")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                dirs::home_dir()
+                    .unwrap_or_else(std::env::temp_dir)
+                    .join(".daskctl")
+                    .join(self.dialect.name())
+            })
+    }
+
+    /// Python on the compute nodes.
+    pub fn python(&self, req: &CreateRequest) -> String {
+        req.options
+            .get("python")
+            .cloned()
+            .or_else(|| self.setting_str("python"))
+            .unwrap_or_else(|| "python3".into())
+    }
+
+    /// Interface Dask listens on inside jobs (`--host`), if configured.
+    pub fn host(&self, req: &CreateRequest) -> Option<String> {
+        req.options
+            .get("host")
+            .cloned()
+            .or_else(|| self.setting_str("host"))
+    }
+
+    /// Job names that mark dask-jobqueue workers.
+    pub fn jobqueue_names(&self) -> Vec<String> {
+        match self
+            .ctx
+            .config
+            .backend_setting(self.dialect.name(), "jobqueue_names")
+            .and_then(|v| v.as_array())
+        {
+            Some(a) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            None => vec!["dask-worker".into()],
+        }
+    }
+}
+
+#[async_trait]
+impl<D: Dialect> Backend for JobQueue<D> {
+    fn name(&self) -> &'static str {
+        self.dialect.name()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            create: true,
+            scale: true,
+            logs: true,
+            delete: true,
+            finds: &["dask-jobqueue", "dask-gateway"],
+            description: self.dialect.description(),
+        }
+    }
+
+    fn availability(&self) -> Availability {
+        match self.dialect.tools().iter().find(|t| !runner::on_path(t)) {
+            None => Availability::Ready,
+            Some(t) => Availability::Missing(format!("{t} not found on PATH")),
+        }
+    }
+
+    async fn discover(&self) -> Result<Vec<Cluster>> {
+        discover::discover(self).await
+    }
+
+    async fn create(&self, req: &CreateRequest) -> Result<Cluster> {
+        create::create(self, req).await
+    }
+
+    async fn scale(&self, cluster: &Cluster, req: &ScaleRequest) -> Result<ScaleReport> {
+        scale::scale(self, cluster, req).await
+    }
+
+    async fn logs(
+        &self,
+        cluster: &Cluster,
+        req: &LogRequest,
+        sink: &mut dyn LogSink,
+    ) -> Result<()> {
+        logs::logs(self, cluster, req, sink).await
+    }
+
+    async fn delete(&self, cluster: &Cluster, req: &DeleteRequest) -> Result<()> {
+        delete::delete(self, cluster, req).await
+    }
+
+    fn max_workers(&self) -> u32 {
+        self.ctx
+            .config
+            .backend_setting(self.dialect.name(), "max_workers")
+            .and_then(|v| v.as_integer())
+            .and_then(|v| u32::try_from(v).ok())
+            .unwrap_or(1000)
+    }
+}

@@ -1,0 +1,81 @@
+//! Runs the batch system's tools: argument vectors only (never a shell), a deadline on every
+//! call, and failures that carry the tool's own first error line.
+
+use crate::error::{Error, Result};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::process::Command;
+
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+#[derive(Clone)]
+pub struct Runner {
+    pub backend: &'static str,
+    pub timeout: Duration,
+}
+
+impl Runner {
+    pub async fn run(&self, argv: &[String]) -> Result<Output> {
+        self.run_with_input(argv, None).await
+    }
+
+    pub async fn run_with_input(&self, argv: &[String], input: Option<&str>) -> Result<Output> {
+        let (prog, args) = argv.split_first().expect("non-empty argv");
+        let mut cmd = Command::new(prog);
+        cmd.args(args)
+            .stdin(if input.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| Error::backend(self.backend, format!("cannot run {prog}: {e}")))?;
+        if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
+            use tokio::io::AsyncWriteExt;
+            stdin.write_all(text.as_bytes()).await.ok();
+        }
+        let out = tokio::time::timeout(self.timeout, child.wait_with_output())
+            .await
+            .map_err(|_| {
+                Error::Timeout(format!(
+                    "{}: {prog} did not finish within {:?}",
+                    self.backend, self.timeout
+                ))
+            })?
+            .map_err(|e| Error::backend(self.backend, format!("{prog}: {e}")))?;
+        let o = Output {
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        if out.status.success() {
+            Ok(o)
+        } else {
+            let why = o
+                .stderr
+                .lines()
+                .chain(o.stdout.lines())
+                .map(str::trim)
+                .find(|l| !l.is_empty())
+                .unwrap_or("no message")
+                .to_string();
+            Err(Error::backend(
+                self.backend,
+                format!("{prog} failed ({}): {why}", out.status),
+            ))
+        }
+    }
+}
+
+/// Whether a program is on PATH (no subprocess: availability checks must take microseconds).
+pub fn on_path(prog: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(prog).is_file()))
+}

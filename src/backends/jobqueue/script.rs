@@ -1,0 +1,101 @@
+//! Job scripts: a shebang, the dialect's directives, and one `exec` of Dask. Every value that
+//! reaches a script is either validated (names, paths) or single-quoted for the shell.
+
+/// POSIX single quoting: safe for any string.
+pub fn quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c))
+    {
+        return s.to_string();
+    }
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+pub struct Script {
+    pub directives: Vec<String>,
+    /// Already-quoted shell words; `$VAR` references allowed where the renderer put them.
+    pub command: Vec<String>,
+}
+
+impl Script {
+    pub fn render(&self) -> String {
+        let mut s = String::from("#!/usr/bin/env bash\n");
+        for d in &self.directives {
+            s.push_str(d);
+            s.push('\n');
+        }
+        s.push_str("\nexec ");
+        s.push_str(&self.command.join(" "));
+        s.push('\n');
+        s
+    }
+}
+
+/// The scheduler address a worker script names (dask-jobqueue puts it on the worker command line).
+pub fn scheduler_address(script: &str) -> Option<String> {
+    script
+        .split(|c: char| c.is_whitespace() || c == '"' || c == '\'')
+        .find(|w| (w.starts_with("tcp://") || w.starts_with("tls://")) && w.len() > 6)
+        .map(str::to_string)
+}
+
+/// The value of `--name` on the Dask worker line of a script.
+pub fn worker_name(script: &str) -> Option<String> {
+    let words: Vec<&str> = script.split_whitespace().collect();
+    words
+        .iter()
+        .position(|w| *w == "--name")
+        .and_then(|i| words.get(i + 1))
+        .map(|w| w.trim_matches(|c| c == '"' || c == '\'').to_string())
+}
+
+/// Makes a resubmitted worker script give each new worker a unique name: `--name X` becomes
+/// `--name X-<job id variable>`.
+pub fn uniquify_worker_name(script: &str, job_id_var: &str) -> String {
+    let mut out = Vec::new();
+    for line in script.lines() {
+        let words: Vec<&str> = line.split(' ').collect();
+        match words.iter().position(|w| *w == "--name") {
+            Some(i) if i + 1 < words.len() && !line.trim_start().starts_with('#') => {
+                let mut w: Vec<String> = words.iter().map(|s| s.to_string()).collect();
+                let base = w[i + 1].trim_matches(|c| c == '"' || c == '\'').to_string();
+                w[i + 1] = format!("\"{base}-${{{job_id_var}}}\"");
+                out.push(w.join(" "));
+            }
+            _ => out.push(line.to_string()),
+        }
+    }
+    out.join("\n") + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote("/usr/bin/python3"), "/usr/bin/python3");
+        assert_eq!(quote("a b"), "'a b'");
+        assert_eq!(quote("x'; rm -rf / #"), "'x'\\''; rm -rf / #'");
+        assert_eq!(quote(""), "''");
+    }
+
+    /// The script dask-jobqueue 0.9 renders for SLURMCluster (captured from `job_script()`).
+    const JOBQUEUE: &str = "#!/usr/bin/env bash\n\n#SBATCH -J dask-worker\n#SBATCH -n 1\n#SBATCH --cpus-per-task=1\n#SBATCH --mem=954M\n#SBATCH -t 00:10:00\n\n/opt/py/bin/python -m distributed.cli.dask_worker tcp://127.0.0.1:35421 --name SLURMCluster-3 --nthreads 1 --memory-limit 0.93GiB --nanny --death-timeout 60 --host 127.0.0.1\n";
+
+    #[test]
+    fn jobqueue_scripts() {
+        assert_eq!(
+            scheduler_address(JOBQUEUE).as_deref(),
+            Some("tcp://127.0.0.1:35421")
+        );
+        assert_eq!(worker_name(JOBQUEUE).as_deref(), Some("SLURMCluster-3"));
+        let u = uniquify_worker_name(JOBQUEUE, "SLURM_JOB_ID");
+        assert!(
+            u.contains("--name \"SLURMCluster-3-${SLURM_JOB_ID}\" --nthreads 1"),
+            "{u}"
+        );
+        assert!(u.contains("#SBATCH -J dask-worker"));
+    }
+}

@@ -1,0 +1,130 @@
+//! Slurm: `sbatch` / `squeue` / `scancel` / `scontrol`. Only the dialect lives here; the verbs
+//! are the shared job-queue machinery.
+
+mod queue;
+
+use super::Registration;
+use super::jobqueue::runner::Runner;
+use super::jobqueue::{Dialect, Job, JobQueue, JobSpec};
+use crate::error::{Error, Result};
+use async_trait::async_trait;
+use std::path::Path;
+use std::sync::Arc;
+
+pub struct Slurm;
+
+inventory::submit! {
+    Registration { name: "slurm", default_enabled: true, build: |ctx| Arc::new(JobQueue { ctx, dialect: Slurm }) }
+}
+
+fn s(v: &str) -> String {
+    v.to_string()
+}
+
+#[async_trait]
+impl Dialect for Slurm {
+    fn name(&self) -> &'static str {
+        "slurm"
+    }
+
+    fn description(&self) -> &'static str {
+        "Slurm batch jobs (sbatch, squeue, scancel)"
+    }
+
+    fn tools(&self) -> &'static [&'static str] {
+        &["sbatch", "squeue", "scancel"]
+    }
+
+    fn directives(&self, spec: &JobSpec) -> Vec<String> {
+        let mut d = vec![
+            format!("#SBATCH --job-name={}", spec.job_name),
+            format!("#SBATCH --comment={}", spec.marker),
+            format!("#SBATCH --output={}", spec.output),
+            "#SBATCH --ntasks=1".to_string(),
+            format!("#SBATCH --cpus-per-task={}", spec.cores.max(1)),
+        ];
+        if let Some(m) = spec.memory {
+            d.push(format!("#SBATCH --mem={}M", m.div_ceil(1 << 20)));
+        }
+        if let Some(t) = &spec.walltime {
+            d.push(format!("#SBATCH --time={t}"));
+        }
+        if let Some(p) = &spec.queue {
+            d.push(format!("#SBATCH --partition={p}"));
+        }
+        if let Some(a) = &spec.account {
+            d.push(format!("#SBATCH --account={a}"));
+        }
+        d.extend(spec.extra.iter().map(|e| format!("#SBATCH {e}")));
+        d
+    }
+
+    fn job_id_var(&self) -> &'static str {
+        "SLURM_JOB_ID"
+    }
+
+    fn submit(&self, script: &Path, count: Option<u32>) -> Vec<String> {
+        let mut v = vec![s("sbatch"), s("--parsable")];
+        if let Some(n) = count {
+            v.push(format!("--array=0-{}", n.saturating_sub(1)));
+        }
+        v.push(script.to_string_lossy().into_owned());
+        v
+    }
+
+    fn parse_submit(&self, stdout: &str) -> Result<String> {
+        // `--parsable` prints "id" or "id;cluster"
+        let id = stdout.trim().split(';').next().unwrap_or("").trim();
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(Error::backend(
+                "slurm",
+                format!("unexpected sbatch output {:?}", stdout.trim()),
+            ));
+        }
+        Ok(id.to_string())
+    }
+
+    async fn list(&self, run: &Runner) -> Result<Vec<Job>> {
+        match run.run(&[s("squeue"), s("--me"), s("--json")]).await {
+            Ok(o) => queue::parse_json(&o.stdout),
+            // a hung controller hangs the text form too; do not wait twice
+            Err(e @ Error::Timeout(_)) => Err(e),
+            Err(json_err) => {
+                tracing::debug!("squeue --json: {json_err}; using the text format");
+                let o = run.run(&queue::text_argv()).await?;
+                queue::parse_text(&o.stdout)
+            }
+        }
+    }
+
+    fn cancel(&self, ids: &[String]) -> Vec<String> {
+        let mut v = vec![s("scancel")];
+        v.extend(ids.iter().cloned());
+        v
+    }
+
+    fn batch_script(&self, id: &str) -> Option<Vec<String>> {
+        Some(vec![
+            s("scontrol"),
+            s("write"),
+            s("batch_script"),
+            id.to_string(),
+            s("-"),
+        ])
+    }
+
+    async fn log_path(&self, run: &Runner, job: &Job) -> Option<String> {
+        let o = run
+            .run(&[s("scontrol"), s("show"), s("job"), job.id.clone()])
+            .await
+            .ok()?;
+        queue::scontrol_field(&o.stdout, "StdOut").or_else(|| job.stdout.clone())
+    }
+
+    fn output_pattern(&self, logs: &Path, role: &str) -> String {
+        // %j: the job's own id, unique per array task
+        logs.join(format!("{role}-%j.out"))
+            .to_string_lossy()
+            .into_owned()
+    }
+}
