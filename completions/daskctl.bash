@@ -352,7 +352,7 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd__create)
-            opts="-o -v -h --name --workers --threads --memory --output --timeout --python --host --scheduler-port --verbose --no-probe --help"
+            opts="-o -v -h --name --workers --threads --memory --output --timeout --python --host --partition --account --walltime --cores --job-extra --scheduler-port --verbose --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -391,6 +391,26 @@ _daskctl() {
                     return 0
                     ;;
                 --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --partition)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --walltime)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cores)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --job-extra)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

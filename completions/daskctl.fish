@@ -73,8 +73,13 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l memory -d 'Me
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -s o -l output -r -f -a "table\t''
 json\t''"
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l timeout -d 'How long to wait for the scheduler and workers' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l python -d '[local] Python with distributed installed (default: python3 on PATH)' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l host -d '[local] Interface the scheduler and workers listen on' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l python -d 'Python with distributed (local: default python3 on PATH; batch: on the compute nodes)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l host -d 'Interface the scheduler and workers listen on' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l partition -d '[slurm] Partition (queue) to submit to' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l account -d '[slurm] Account to charge' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l walltime -d '[slurm] Wall-clock limit of each job (e.g. 01:00:00)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l cores -d '[slurm] Cores per worker job (default: --threads)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l job-extra -d '[slurm] Extra directive argument for every job (repeatable), e.g. --job-extra=--qos=high' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l scheduler-port -d '[local] Scheduler port (default: any free port)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'

@@ -5,11 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${DASKCTL_VENV:-$PWD/.venv}
 PY=${PYTHON:-python3}
-if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import distributed' 2>/dev/null; then
+# dask-jobqueue: the tests run real SLURMClusters to check that daskctl finds them
+if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import distributed, dask_jobqueue' 2>/dev/null; then
   exit 0
 fi
 command -v "$PY" >/dev/null || { echo "setup-python: no $PY on PATH (install Python 3.10+)" >&2; exit 1; }
-echo "setup-python: creating $VENV with dask and distributed" >&2
-"$PY" -m venv "$VENV"
-"$VENV/bin/pip" install -q --disable-pip-version-check 'dask[distributed]'
+echo "setup-python: $VENV with dask, distributed and dask-jobqueue" >&2
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+"$VENV/bin/pip" install -q --disable-pip-version-check 'dask[distributed]' dask-jobqueue
 "$VENV/bin/python" -c 'import dask, distributed; print("setup-python: dask", dask.__version__, "distributed", distributed.__version__)' >&2

@@ -6,6 +6,11 @@ cd "$(dirname "$0")/.."
 scripts/setup-python.sh
 export DASKCTL_TEST_PYTHON=${DASKCTL_TEST_PYTHON:-$PWD/.venv/bin/python}
 command -v openssl >/dev/null || { echo "test: openssl is needed for the TLS tests (apt-get install openssl)" >&2; exit 1; }
+# batch systems: started here where the machine can host them (root, Debian packages)
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && [ -z "${DASKCTL_TEST_NO_SLURM:-}" ]; then
+  scripts/testbeds/slurm.sh start
+  export DASKCTL_TEST_SLURM=1
+fi
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
 cargo test --all-targets -- --test-threads "${TEST_THREADS:-4}"

@@ -43,6 +43,8 @@ SelectTypeParameters=CR_Core
 SlurmdParameters=config_overrides
 MinJobAge=300
 MaxJobCount=20000
+# refuse at submission what can never run (as production sites do)
+EnforcePartLimits=ALL
 MaxArraySize=10001
 StateSaveLocation=/var/spool/slurmctld
 SlurmdSpoolDir=/var/spool/slurmd
@@ -68,7 +70,7 @@ start() {
   munge -n | unmunge >/dev/null
   # a state dir from another ClusterName makes slurmctld refuse to start
   rm -f /var/spool/slurmctld/clustername
-  pidf_alive /run/slurmctld.pid || slurmctld -c
+  if pidf_alive /run/slurmctld.pid; then scontrol reconfigure; else slurmctld -c; fi
   pidf_alive /run/slurmd.pid || slurmd
   local st=""
   for _ in $(seq 300); do

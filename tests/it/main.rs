@@ -5,4 +5,5 @@ mod cli_contract;
 mod conformance;
 mod local;
 mod protocol;
+mod slurm;
 mod support;

@@ -40,9 +40,8 @@ pub async fn cancel_and_wait<D: Dialect>(
             .list(&run)
             .await?
             .into_iter()
-            .filter(|j| {
-                j.state.active() && j.state != super::JobState::Completing && ids.contains(&j.id)
-            })
+            // completing jobs are still tearing down: wait for them too
+            .filter(|j| j.state.active() && ids.contains(&j.id))
             .map(|j| j.id)
             .collect();
         if left.is_empty() {

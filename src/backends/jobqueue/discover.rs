@@ -295,6 +295,10 @@ fn to_cluster<D: Dialect>(
             _ => {}
         }
     }
+    if g.jobs.iter().all(|(j, _)| j.state == JobState::Completing) {
+        status = Status::Stopping;
+        reason = Some("all jobs are completing".into());
+    }
     if c.workers.is_none() {
         c.workers = Some(workers_running);
     }

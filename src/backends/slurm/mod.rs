@@ -85,10 +85,14 @@ impl Dialect for Slurm {
     }
 
     async fn list(&self, run: &Runner) -> Result<Vec<Job>> {
-        match run.run(&[s("squeue"), s("--me"), s("--json")]).await {
-            Ok(o) => queue::parse_json(&o.stdout),
-            // a hung controller hangs the text form too; do not wait twice
+        let json = run.run(&[s("squeue"), s("--me"), s("--json")]).await;
+        match json.and_then(|o| queue::parse_json(&o.stdout)) {
+            Ok(jobs) => Ok(jobs),
+            // a hung controller hangs the text form too, and a down one makes each squeue retry
+            // for seconds: do not ask twice
             Err(e @ Error::Timeout(_)) => Err(e),
+            Err(e) if e.to_string().contains("Slurm controller") => Err(e),
+            // no JSON support in this squeue: the text format
             Err(json_err) => {
                 tracing::debug!("squeue --json: {json_err}; using the text format");
                 let o = run.run(&queue::text_argv()).await?;

@@ -99,6 +99,28 @@ fn tasks(range: &str) -> Vec<u64> {
 pub fn parse_json(stdout: &str) -> Result<Vec<Job>> {
     let doc: Value = serde_json::from_str(stdout)
         .map_err(|e| Error::backend("slurm", format!("squeue --json: {e}")))?;
+    // with the controller down, squeue --json exits 0 and reports the failure here
+    if let Some(e) = doc
+        .get("errors")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+    {
+        let what = [
+            text(e.get("source")),
+            text(e.get("description")),
+            text(e.get("error")),
+        ]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(": ");
+        return Err(Error::backend(
+            "slurm",
+            format!(
+                "cannot load jobs from the Slurm controller (squeue --json: {what}); check: scontrol ping"
+            ),
+        ));
+    }
     let jobs = doc
         .get("jobs")
         .and_then(Value::as_array)
@@ -198,7 +220,7 @@ pub fn parse_text(stdout: &str) -> Result<Vec<Job>> {
             st = JobState::Held;
         }
         // a queued array task has no id of its own yet: %A is then the array's id
-        let runtime = if f[0].contains('_') && st == JobState::Pending {
+        let runtime = if f[0].contains('_') && matches!(st, JobState::Pending | JobState::Held) {
             None
         } else {
             Some(f[1].trim().to_string())
@@ -260,6 +282,18 @@ mod tests {
         assert_eq!(jobs[2].stdout.as_deref(), Some("/h/w-3_2.out"));
         assert_eq!(jobs[4].state, JobState::Pending);
         assert_eq!(jobs[4].stdout.as_deref(), Some("/h/slurm-9.out"));
+    }
+
+    /// What Slurm 22.05 prints (exit 0) when slurmctld is down.
+    #[test]
+    fn json_errors_are_errors() {
+        let out = r#"{"meta":{},"errors":[{"description":"Failed while looking for jobs","error_number":-1,"error":"Unspecified error","source":"slurm_load_jobs"}],"jobs":[]}"#;
+        let e = parse_json(out).unwrap_err().to_string();
+        assert!(
+            e.contains("slurm_load_jobs: Failed while looking for jobs"),
+            "{e}"
+        );
+        assert!(e.contains("Slurm controller"), "{e}");
     }
 
     #[test]

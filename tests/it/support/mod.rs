@@ -71,6 +71,8 @@ impl Out {
 pub struct Env {
     pub dir: tempfile::TempDir,
     pub extra: Vec<(String, String)>,
+    /// Held for the whole test by tests that must not overlap others.
+    pub lock: Option<nix::fcntl::Flock<std::fs::File>>,
 }
 
 impl Env {
@@ -82,7 +84,30 @@ impl Env {
         Env {
             dir,
             extra: Vec::new(),
+            lock: None,
         }
+    }
+
+    /// An environment for the Slurm test bed: jobs run the project's Python, Dask binds to
+    /// loopback, scheduler files go to a per-test shared directory. Holds the serial lock.
+    pub fn slurm() -> Env {
+        let lock = serial();
+        let mut e = Env::new();
+        let shared = e.dir.path().join("shared");
+        e.lock = Some(lock);
+        e.with(
+            "DASKCTL_BACKENDS__SLURM__PYTHON",
+            python().to_str().unwrap(),
+        )
+        .with("DASKCTL_BACKENDS__SLURM__HOST", "127.0.0.1")
+        .with(
+            "DASKCTL_BACKENDS__SLURM__SHARED_DIR",
+            shared.to_str().unwrap(),
+        )
+    }
+
+    pub fn shared(&self) -> PathBuf {
+        self.dir.path().join("shared")
     }
 
     pub fn state(&self) -> PathBuf {
@@ -179,7 +204,58 @@ impl Drop for Env {
                 kill_group(pid);
             }
         }
+        // batch jobs whose marker points into this test's shared directory
+        let shared = self.shared().to_string_lossy().into_owned();
+        if let Ok(o) = Command::new("squeue")
+            .args(["--me", "-h", "-r", "-o", "%i %k"])
+            .output()
+        {
+            let ids: Vec<String> = String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .filter(|l| l.contains(&format!("dir={shared}/")))
+                .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+                .collect();
+            if !ids.is_empty() {
+                let _ = Command::new("scancel").args(&ids).status();
+            }
+        }
     }
+}
+
+/// Whether the Slurm test bed is up. Where `scripts/test.sh` started it (DASKCTL_TEST_SLURM=1)
+/// its absence is a failure; elsewhere the Slurm tests say why they skip.
+pub fn slurm_up() -> bool {
+    let up = Command::new("sinfo")
+        .arg("-h")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !up {
+        assert!(
+            std::env::var_os("DASKCTL_TEST_SLURM").is_none(),
+            "DASKCTL_TEST_SLURM is set but Slurm does not answer (scripts/testbeds/slurm.sh start)"
+        );
+        eprintln!("skipping: no Slurm on this machine (as root: scripts/testbeds/slurm.sh start)");
+    }
+    up
+}
+
+/// Job ids in the queue (any state still listed) whose name is `name`.
+pub fn slurm_jobs(name_prefix: &str) -> Vec<String> {
+    let o = Command::new("squeue")
+        .args(["--me", "-h", "-r", "-t", "PD,R,S", "-o", "%i %j"])
+        .output()
+        .expect("squeue");
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .is_some_and(|n| n.starts_with(name_prefix))
+        })
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect()
 }
 
 pub fn signal_group(pid: i32, sig: &str) {
@@ -188,6 +264,15 @@ pub fn signal_group(pid: i32, sig: &str) {
         .status()
         .unwrap();
     assert!(st.success(), "kill -{sig} -{pid}");
+}
+
+/// Signals one process (not its group).
+pub fn signal(pid: i32, sig: &str) {
+    let st = Command::new("kill")
+        .args([&format!("-{sig}"), &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success(), "kill -{sig} {pid}");
 }
 
 pub fn kill_group(pid: i32) {

@@ -1,0 +1,267 @@
+//! The Slurm backend against the real single-node Slurm of scripts/testbeds/slurm.sh.
+
+use crate::conformance::Bed;
+use crate::support::{self, Env, slurm_jobs, slurm_up, wait_until};
+use std::process::Command;
+use std::time::Duration;
+
+pub struct SlurmBed;
+
+impl Bed for SlurmBed {
+    fn backend(&self) -> &'static str {
+        "slurm"
+    }
+    fn env(&self) -> Env {
+        Env::slurm()
+    }
+    fn create_flags(&self) -> Vec<String> {
+        vec!["--walltime".into(), "00:20:00".into()]
+    }
+    fn gone(&self, c: &serde_json::Value) -> bool {
+        let ids: Vec<String> = c["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect();
+        let active = slurm_jobs("");
+        ids.iter().all(|id| !active.contains(id))
+    }
+    fn available(&self) -> bool {
+        slurm_up()
+    }
+}
+
+crate::conformance!(conformance_slurm, super::SlurmBed);
+
+/// A real dask-jobqueue SLURMCluster in a Python process: found by its workers' batch scripts,
+/// scaled with its own worker script, orphaned when the process dies, cleaned up.
+#[test]
+fn dask_jobqueue_cluster_found_scaled_orphaned_and_cleaned() {
+    if !slurm_up() {
+        return;
+    }
+    let env = Env::slurm();
+    let script = env.dir.path().join("jq.py");
+    std::fs::write(
+        &script,
+        r#"import sys, time
+from dask_jobqueue import SLURMCluster
+c = SLURMCluster(cores=1, memory="1GB", processes=1, walltime="00:10:00",
+                 scheduler_options={"host": "127.0.0.1", "dashboard_address": "127.0.0.1:0"},
+                 worker_extra_args=["--host", "127.0.0.1"], log_directory=sys.argv[1])
+c.scale(2)
+print(c.scheduler_address, flush=True)
+time.sleep(600)
+"#,
+    )
+    .unwrap();
+    let mut py = Command::new(support::python())
+        .args([
+            script.to_str().unwrap(),
+            env.dir.path().join("jqlogs").to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(py.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let addr = line.trim().to_string();
+    let name = format!("jobqueue-{}", addr.rsplit(':').next().unwrap());
+    wait_until(
+        "jobqueue cluster with 2 workers",
+        Duration::from_secs(90),
+        || env.find(&name).is_some_and(|c| c["workers"] == 2),
+    );
+    let c = env.describe(&format!("slurm/{name}"));
+    assert_eq!(c["origin"], "dask-jobqueue");
+    assert_eq!(c["status"], "running");
+    assert_eq!(c["address"], addr.as_str());
+    assert_eq!(c["resources"].as_array().unwrap().len(), 2);
+    // its scheduler runs in a local Python process too: listed once, by the backend that knows it
+    assert!(
+        env.list()
+            .iter()
+            .all(|x| x["address"] != addr.as_str() || x["backend"] == "slurm")
+    );
+
+    env.run(&["scale", &name, "3", "--wait", "--timeout", "90"])
+        .ok();
+    assert_eq!(env.describe(&name)["workers"], 3);
+    env.run(&["scale", &name, "2", "--wait", "--timeout", "90"])
+        .ok();
+    assert_eq!(env.describe(&name)["workers"], 2);
+
+    let _ = py.kill();
+    let _ = py.wait();
+    let c = env.describe(&name);
+    assert_eq!(c["status"], "orphaned", "{c}");
+    let jobs: Vec<String> = c["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    let preview = env
+        .run(&["cleanup", "--orphaned", "-o", "json"])
+        .ok()
+        .json();
+    assert!(
+        preview["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["cluster"] == name.as_str() && a["action"] == "would-delete")
+    );
+    assert!(
+        jobs.iter().all(|j| slurm_jobs("dask-worker").contains(j)),
+        "preview must not cancel"
+    );
+    env.run(&["cleanup", "--orphaned", "--yes"]).ok();
+    let left = slurm_jobs("dask-worker");
+    assert!(
+        jobs.iter().all(|j| !left.contains(j)),
+        "jobs left: {left:?}"
+    );
+}
+
+/// sbatch refusing a submission: a clear error, and nothing left in the queue or on disk. The
+/// worker array asking for more CPUs than the node has is refused after the scheduler job was
+/// accepted: that scheduler job must be cancelled.
+#[test]
+fn refused_submissions_leave_nothing_behind() {
+    if !slurm_up() {
+        return;
+    }
+    let env = Env::slurm();
+    for (name, flags, says) in [
+        ("badpart", vec!["--partition", "nosuch"], "partition"),
+        ("badtime", vec!["--walltime", "nonsense"], "time"),
+        ("toobig", vec!["--cores", "64"], "sbatch"),
+    ] {
+        let mut args = vec!["create", "slurm", "--name", name, "--workers", "1"];
+        args.extend(flags);
+        let o = env.run(&args).code(1);
+        let line = o.one_line_error();
+        assert!(line.to_lowercase().contains(says), "{line}");
+        assert!(
+            slurm_jobs(name).is_empty(),
+            "jobs of {name} left: {:?}",
+            slurm_jobs(name)
+        );
+        assert!(!env.shared().join(name).exists(), "{name}: shared dir left");
+    }
+    // shell metacharacters never reach a script
+    let o = env
+        .run(&[
+            "create",
+            "slurm",
+            "--name",
+            "meta",
+            "--job-extra=--comment=$(touch /tmp/daskctl-pwned)",
+        ])
+        .code(2);
+    assert!(o.one_line_error().contains("job-extra"));
+    assert!(slurm_jobs("meta").is_empty());
+}
+
+fn slurmctld_pid() -> i32 {
+    std::fs::read_to_string("/run/slurmctld.pid")
+        .expect("slurmctld pid file")
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+fn restart_slurm() {
+    let st = Command::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scripts/testbeds/slurm.sh"
+    ))
+    .arg("start")
+    .status()
+    .unwrap();
+    assert!(st.success(), "restarting the Slurm test bed");
+}
+
+/// Puts the controller back however the test ends.
+struct Restore(i32);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-CONT", &self.0.to_string()])
+            .status();
+        restart_slurm();
+    }
+}
+
+/// A hung controller makes squeue hang: `list` warns about slurm, still lists the other
+/// backends, and returns within its deadline. A dead controller is a clear error.
+#[test]
+fn hung_or_dead_controller_is_a_backend_failure_not_a_hang() {
+    if !slurm_up() {
+        return;
+    }
+    let env = Env::slurm();
+    env.run(&["create", "local", "--name", "beside", "--workers", "0"])
+        .ok();
+    let pid = slurmctld_pid();
+    let _restore = Restore(pid);
+    support::signal(pid, "STOP");
+    let t = std::time::Instant::now();
+    let o = env.run(&["list", "-o", "json", "--timeout", "2"]);
+    support::signal(pid, "CONT");
+    let o = o.code(4);
+    assert!(
+        t.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        t.elapsed()
+    );
+    assert!(
+        o.stderr.contains("warning: slurm: no answer within 2s"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "beside"),
+        "local clusters still listed"
+    );
+
+    // dead controller
+    support::signal(pid, "TERM");
+    wait_until("slurmctld gone", Duration::from_secs(20), || {
+        !support::alive(pid)
+    });
+    let o = env
+        .run(&[
+            "create",
+            "slurm",
+            "--name",
+            "nocontroller",
+            "--workers",
+            "1",
+        ])
+        .code(1);
+    let line = o.one_line_error().to_string();
+    assert!(
+        line.contains("slurm") && line.to_lowercase().contains("controller"),
+        "{line}"
+    );
+    let l = env.run(&["list"]).code(4);
+    assert!(
+        l.stderr.contains("warning: slurm:") && l.stderr.contains("controller"),
+        "{}",
+        l.stderr
+    );
+    assert!(!env.shared().join("nocontroller").exists());
+}
