@@ -56,6 +56,8 @@ SlurmctldPort=6817
 SlurmdPort=6818
 NodeName=${NODE} NodeAddr=127.0.0.1 CPUs=8 RealMemory=8000 State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=1-00:00:00 State=UP
+# jobs queue here but never start (benchmarks of submission and listing)
+PartitionName=hold Nodes=ALL MaxTime=1-00:00:00 State=DOWN
 CONF
 }
 

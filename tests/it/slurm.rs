@@ -265,3 +265,124 @@ fn hung_or_dead_controller_is_a_backend_failure_not_a_hang() {
     );
     assert!(!env.shared().join("nocontroller").exists());
 }
+
+/// The text format (for a squeue without working JSON) finds the same clusters, held array
+/// tasks included, against the real squeue.
+#[test]
+fn text_format_sees_what_json_sees() {
+    if !slurm_up() {
+        return;
+    }
+    let env = Env::slurm();
+    // the scheduler queues in the DOWN partition "hold": nothing runs, all stays pending
+    let o = env.run(&[
+        "create",
+        "slurm",
+        "--name",
+        "fmt",
+        "--workers",
+        "3",
+        "--partition",
+        "hold",
+        "--timeout",
+        "1",
+    ]);
+    assert_eq!(
+        o.code, 1,
+        "create cannot become ready in a DOWN partition: {}",
+        o.stderr
+    );
+    assert!(o.stderr.contains("stay queued"), "{}", o.stderr);
+    let json = env.describe("slurm/fmt");
+    let text_env = Env::new()
+        .with("DASKCTL_BACKENDS__SLURM__SQUEUE_FORMAT", "text")
+        .with("DASKCTL_BACKENDS__LOCAL__ENABLED", "false");
+    let text = text_env.describe("slurm/fmt");
+    for c in [&json, &text] {
+        assert_eq!(c["status"], "pending", "{c}");
+        assert_eq!(c["requested_workers"], 3);
+        assert_eq!(c["resources"].as_array().unwrap().len(), 4);
+    }
+    let ids = |c: &serde_json::Value| {
+        let mut v: Vec<String> = c["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(ids(&json), ids(&text));
+    // pending workers count as requested: scaling to 1 cancels two queued tasks
+    env.run(&["scale", "fmt", "1"]).ok();
+    assert_eq!(env.describe("fmt")["requested_workers"], 1);
+    env.run(&["delete", "fmt", "--yes"]).ok();
+    assert!(slurm_jobs("fmt-").is_empty());
+}
+
+/// Jobs as dask-gateway's Slurm backend submits them (dask_gateway_server/backends/jobqueue/
+/// slurm.py: `sbatch --parsable --job-name=dask-gateway --chdir=STAGING/CLUSTER
+/// --output=STAGING/CLUSTER/dask-scheduler-CLUSTER.log ...`, the script on stdin), held so
+/// nothing runs: listed as one dask-gateway cluster, refused by scale, removed by delete.
+#[test]
+fn dask_gateway_jobs_are_one_cluster() {
+    if !slurm_up() {
+        return;
+    }
+    let env = Env::slurm();
+    let id = "4f6c2a9e1b7d4c0a8e3f5b6d7c8e9f00";
+    let staging = env.dir.path().join("gateway").join(id);
+    std::fs::create_dir_all(&staging).unwrap();
+    for (log, cmd) in [
+        (format!("dask-scheduler-{id}.log"), "dask-gateway-scheduler"),
+        ("dask-worker-w1.log".to_string(), "dask-gateway-worker"),
+    ] {
+        let mut child = Command::new("sbatch")
+            .args([
+                "--parsable",
+                "--hold",
+                "--job-name=dask-gateway",
+                &format!("--chdir={}", staging.display()),
+                &format!("--output={}", staging.join(&log).display()),
+                "--cpus-per-task=1",
+                "--mem=1K",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("#!/bin/sh\n{cmd}\n").as_bytes())
+            .unwrap();
+        assert!(child.wait_with_output().unwrap().status.success());
+    }
+    let name = format!("gateway-{}", &id[..12]);
+    let c = env
+        .find(&name)
+        .unwrap_or_else(|| panic!("{name} not listed: {:?}", env.list()));
+    assert_eq!(c["origin"], "dask-gateway");
+    assert_eq!(c["backend"], "slurm");
+    let roles: Vec<&str> = c["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["role"].as_str().unwrap())
+        .collect();
+    assert!(
+        roles.contains(&"scheduler") && roles.contains(&"worker"),
+        "{roles:?}"
+    );
+    assert!(
+        env.run(&["scale", &name, "3"])
+            .code(2)
+            .one_line_error()
+            .contains("dask-gateway")
+    );
+    env.run(&["delete", &name, "--yes"]).ok();
+    assert!(slurm_jobs("dask-gateway").is_empty());
+}

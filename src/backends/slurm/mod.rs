@@ -11,10 +11,20 @@ use async_trait::async_trait;
 use std::path::Path;
 use std::sync::Arc;
 
-pub struct Slurm;
+pub struct Slurm {
+    /// `backends.slurm.squeue_format = "text"` skips `squeue --json` (for old or broken JSON).
+    text_only: bool,
+}
 
 inventory::submit! {
-    Registration { name: "slurm", default_enabled: true, build: |ctx| Arc::new(JobQueue { ctx, dialect: Slurm }) }
+    Registration {
+        name: "slurm",
+        default_enabled: true,
+        build: |ctx| {
+            let text_only = ctx.config.backend_str("slurm", "squeue_format").as_deref() == Some("text");
+            Arc::new(JobQueue { ctx, dialect: Slurm { text_only } })
+        },
+    }
 }
 
 fn s(v: &str) -> String {
@@ -85,6 +95,10 @@ impl Dialect for Slurm {
     }
 
     async fn list(&self, run: &Runner) -> Result<Vec<Job>> {
+        if self.text_only {
+            let o = run.run(&queue::text_argv()).await?;
+            return queue::parse_text(&o.stdout);
+        }
         let json = run.run(&[s("squeue"), s("--me"), s("--json")]).await;
         match json.and_then(|o| queue::parse_json(&o.stdout)) {
             Ok(jobs) => Ok(jobs),
