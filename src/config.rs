@@ -122,6 +122,14 @@ impl Config {
         self.backends.get(backend)?.settings.get(key)
     }
 
+    /// A backend's worker limit (`max_workers`), or `default`.
+    pub fn max_workers(&self, backend: &str, default: u32) -> u32 {
+        self.backend_setting(backend, "max_workers")
+            .and_then(|v| v.as_integer())
+            .and_then(|v| u32::try_from(v).ok())
+            .unwrap_or(default)
+    }
+
     pub fn backend_str(&self, backend: &str, key: &str) -> Option<String> {
         self.backend_setting(backend, key)
             .and_then(|v| v.as_str().map(str::to_string))

@@ -64,6 +64,17 @@ pub struct ScaleReport {
     pub stopped: Vec<String>,
 }
 
+impl ScaleReport {
+    pub fn new(before: u64, target: u64) -> Self {
+        ScaleReport {
+            before,
+            target,
+            started: Vec::new(),
+            stopped: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct LogRequest {
     pub scheduler_only: bool,

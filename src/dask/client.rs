@@ -102,23 +102,6 @@ pub async fn retire_workers(comm: &mut Comm, names: &[String], close: bool) -> R
         .unwrap_or_default())
 }
 
-/// Retires `n` workers of the scheduler's choosing.
-pub async fn retire_n(comm: &mut Comm, n: usize, close: bool) -> Result<Vec<String>> {
-    let v = comm
-        .rpc(
-            "retire_workers",
-            vec![("n", (n as u64).into()), ("close_workers", close.into())],
-        )
-        .await?;
-    Ok(v.as_map()
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, _)| k.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default())
-}
-
 /// Asks the scheduler to close itself (`terminate` handler = `Scheduler.close`).
 pub async fn terminate(comm: &mut Comm) -> Result<()> {
     comm.rpc_may_close("terminate", vec![]).await

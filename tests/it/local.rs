@@ -297,17 +297,8 @@ fn cluster_with_lost_state_is_rebuilt_from_its_processes() {
 fn tls_scheduler_found_with_dask_tls_config() {
     let _g = support::serial();
     let pki = tls::make("cli");
-    let (ca, cert, key) = (pki.ca(), pki.cert(), pki.key());
-    let (_s, addr) = DaskProc::scheduler(&[
-        "--protocol",
-        "tls",
-        "--tls-ca-file",
-        ca.to_str().unwrap(),
-        "--tls-cert",
-        cert.to_str().unwrap(),
-        "--tls-key",
-        key.to_str().unwrap(),
-    ]);
+    let ca = pki.ca();
+    let (_s, addr) = DaskProc::tls_scheduler(&pki);
     let env = Env::new().with("DASK_CONFIG", pki.dask_config_dir().to_str().unwrap());
     let name = format!("port-{}", addr.rsplit(':').next().unwrap());
     let c = env

@@ -220,11 +220,6 @@ impl<D: Dialect> Backend for JobQueue<D> {
     }
 
     fn max_workers(&self) -> u32 {
-        self.ctx
-            .config
-            .backend_setting(self.dialect.name(), "max_workers")
-            .and_then(|v| v.as_integer())
-            .and_then(|v| u32::try_from(v).ok())
-            .unwrap_or(1000)
+        self.ctx.config.max_workers(self.dialect.name(), 1000)
     }
 }

@@ -42,12 +42,7 @@ pub async fn scale<D: Dialect>(
     workers.sort_by_key(|j| (j.submitted, j.id.parse::<u64>().unwrap_or(0)));
     let before = workers.len() as u64;
     let target = req.target as u64;
-    let mut report = ScaleReport {
-        before,
-        target,
-        started: Vec::new(),
-        stopped: Vec::new(),
-    };
+    let mut report = ScaleReport::new(before, target);
 
     if target > before {
         let text = worker_script(q, c, &workers).await?;

@@ -98,11 +98,6 @@ impl Backend for Local {
     }
 
     fn max_workers(&self) -> u32 {
-        self.ctx
-            .config
-            .backend_setting("local", "max_workers")
-            .and_then(|v| v.as_integer())
-            .and_then(|v| u32::try_from(v).ok())
-            .unwrap_or(64)
+        self.ctx.config.max_workers("local", 64)
     }
 }

@@ -73,12 +73,7 @@ pub async fn scale(b: &Local, c: &Cluster, req: &ScaleRequest) -> Result<ScaleRe
         .collect();
     let before = (info.workers.len() + starting.len()) as u64;
     let target = req.target as u64;
-    let mut report = ScaleReport {
-        before,
-        target,
-        started: Vec::new(),
-        stopped: Vec::new(),
-    };
+    let mut report = ScaleReport::new(before, target);
 
     if target > before {
         let spawned = start_workers(b, &dir, &mut st, (target - before) as u32)?;

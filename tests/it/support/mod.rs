@@ -351,6 +351,22 @@ impl DaskProc {
         (p, addr)
     }
 
+    /// A scheduler that speaks only TLS, with the throwaway PKI's certificate.
+    pub fn tls_scheduler(pki: &tls::Pki) -> (DaskProc, String) {
+        let (ca, cert, key) = (pki.ca(), pki.cert(), pki.key());
+        let args = [
+            "--protocol",
+            "tls",
+            "--tls-ca-file",
+            ca.to_str().unwrap(),
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ];
+        DaskProc::scheduler(&args)
+    }
+
     pub fn worker(scheduler: &str, extra: &[&str]) -> DaskProc {
         let dir = tempfile::tempdir().unwrap();
         let mut args = vec![
