@@ -6,6 +6,7 @@
 pub mod jobqueue;
 pub mod local;
 pub mod logfiles;
+pub mod sge;
 pub mod slurm;
 
 use crate::config::Config;

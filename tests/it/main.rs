@@ -5,5 +5,6 @@ mod cli_contract;
 mod conformance;
 mod local;
 mod protocol;
+mod sge;
 mod slurm;
 mod support;

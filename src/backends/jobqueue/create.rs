@@ -96,7 +96,7 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
         "--scheduler-file".into(),
         sched_file,
         "--name".into(),
-        format!("\"{}-${{{}}}\"", req.name, q.dialect.job_id_var()),
+        format!("\"{}-{}\"", req.name, q.dialect.job_id_expr()),
         "--nthreads".into(),
         threads.to_string(),
         // a worker whose scheduler never comes (or went away) gives its allocation back

@@ -1,6 +1,7 @@
 //! The marker daskctl puts on every job it submits (Slurm `--comment`, PBS/SGE variables), so a
 //! cluster can be found and rebuilt from the queue alone:
-//! `daskctl:v1,cluster=NAME,role=scheduler|worker,dir=SHARED_DIR` (dir last: it may hold '=').
+//! `daskctl:v1;cluster=NAME;role=scheduler|worker;dir=SHARED_DIR` (dir last: it may hold '=').
+//! Semicolons, because SGE's `-ac` and PBS's `-v` split their lists on commas.
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Marker {
@@ -9,20 +10,20 @@ pub struct Marker {
     pub dir: String,
 }
 
-const PREFIX: &str = "daskctl:v1,";
+const PREFIX: &str = "daskctl:v1;";
 
 impl Marker {
     pub fn encode(&self) -> String {
         format!(
-            "{PREFIX}cluster={},role={},dir={}",
+            "{PREFIX}cluster={};role={};dir={}",
             self.cluster, self.role, self.dir
         )
     }
 
     pub fn decode(s: &str) -> Option<Marker> {
         let rest = s.trim().strip_prefix(PREFIX)?;
-        let (cluster, rest) = rest.strip_prefix("cluster=")?.split_once(',')?;
-        let (role, rest) = rest.strip_prefix("role=")?.split_once(',')?;
+        let (cluster, rest) = rest.strip_prefix("cluster=")?.split_once(';')?;
+        let (role, rest) = rest.strip_prefix("role=")?.split_once(';')?;
         let dir = rest.strip_prefix("dir=")?;
         crate::names::validate(cluster).ok()?;
         Some(Marker {
@@ -60,7 +61,7 @@ mod tests {
         assert_eq!(Marker::decode(&m.encode()), Some(m));
         assert_eq!(Marker::decode("dask-worker"), None);
         assert_eq!(
-            Marker::decode("daskctl:v1,cluster=Bad Name,role=worker,dir=/x"),
+            Marker::decode("daskctl:v1;cluster=Bad Name;role=worker;dir=/x"),
             None
         );
     }

@@ -83,10 +83,14 @@ pub trait Dialect: Send + Sync + 'static {
     fn description(&self) -> &'static str;
     /// Commands that must be on PATH for the backend to be available.
     fn tools(&self) -> &'static [&'static str];
+    /// Anything else the backend needs before it is asked (checked without running anything).
+    fn extra_availability(&self) -> Availability {
+        Availability::Ready
+    }
     /// Directive lines (`#SBATCH ...`) for a job script.
     fn directives(&self, spec: &JobSpec) -> Vec<String>;
-    /// Environment variable holding the id of the running job (unique per array task).
-    fn job_id_var(&self) -> &'static str;
+    /// Shell expression for the running job's id, unique per array task (`${SLURM_JOB_ID}`).
+    fn job_id_expr(&self) -> &'static str;
     /// argv that submits `script` (as an array of `count` tasks when given); prints the job id.
     fn submit(&self, script: &std::path::Path, count: Option<u32>) -> Vec<String>;
     fn parse_submit(&self, stdout: &str) -> Result<String>;
@@ -189,7 +193,7 @@ impl<D: Dialect> Backend for JobQueue<D> {
 
     fn availability(&self) -> Availability {
         match self.dialect.tools().iter().find(|t| !runner::on_path(t)) {
-            None => Availability::Ready,
+            None => self.dialect.extra_availability(),
             Some(t) => Availability::Missing(format!("{t} not found on PATH")),
         }
     }

@@ -49,7 +49,7 @@ pub async fn scale<D: Dialect>(
         let text = if kind == "daskctl" {
             text
         } else {
-            script::uniquify_worker_name(&text, q.dialect.job_id_var())
+            script::uniquify_worker_name(&text, q.dialect.job_id_expr())
         };
         let dir = q
             .ctx

@@ -51,8 +51,8 @@ pub fn worker_name(script: &str) -> Option<String> {
 }
 
 /// Makes a resubmitted worker script give each new worker a unique name: `--name X` becomes
-/// `--name X-<job id variable>`.
-pub fn uniquify_worker_name(script: &str, job_id_var: &str) -> String {
+/// `--name X-<job id>` (`job_id` is a shell expression such as `${SLURM_JOB_ID}`).
+pub fn uniquify_worker_name(script: &str, job_id: &str) -> String {
     let mut out = Vec::new();
     for line in script.lines() {
         let words: Vec<&str> = line.split(' ').collect();
@@ -60,7 +60,7 @@ pub fn uniquify_worker_name(script: &str, job_id_var: &str) -> String {
             Some(i) if i + 1 < words.len() && !line.trim_start().starts_with('#') => {
                 let mut w: Vec<String> = words.iter().map(|s| s.to_string()).collect();
                 let base = w[i + 1].trim_matches(|c| c == '"' || c == '\'').to_string();
-                w[i + 1] = format!("\"{base}-${{{job_id_var}}}\"");
+                w[i + 1] = format!("\"{base}-{job_id}\"");
                 out.push(w.join(" "));
             }
             _ => out.push(line.to_string()),
@@ -91,7 +91,7 @@ mod tests {
             Some("tcp://127.0.0.1:35421")
         );
         assert_eq!(worker_name(JOBQUEUE).as_deref(), Some("SLURMCluster-3"));
-        let u = uniquify_worker_name(JOBQUEUE, "SLURM_JOB_ID");
+        let u = uniquify_worker_name(JOBQUEUE, "${SLURM_JOB_ID}");
         assert!(
             u.contains("--name \"SLURMCluster-3-${SLURM_JOB_ID}\" --nthreads 1"),
             "{u}"

@@ -69,8 +69,8 @@ impl Dialect for Slurm {
         d
     }
 
-    fn job_id_var(&self) -> &'static str {
-        "SLURM_JOB_ID"
+    fn job_id_expr(&self) -> &'static str {
+        "${SLURM_JOB_ID}"
     }
 
     fn submit(&self, script: &Path, count: Option<u32>) -> Vec<String> {

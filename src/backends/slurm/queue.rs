@@ -261,7 +261,7 @@ mod tests {
 
     /// Captured from `squeue --me --json` of Slurm 22.05.8 (trimmed to the fields read).
     const JSON_2205: &str = r#"{"meta":{"Slurm":{"release":"22.05.8"}},"jobs":[
-      {"job_id":4,"array_job_id":3,"array_task_id":1,"array_task_string":"","name":"etl-worker","job_state":"RUNNING","state_reason":"None","comment":"daskctl:v1,cluster=etl,role=worker,dir=/h/.daskctl/slurm/etl","user_name":"ann","submit_time":1795308396,"standard_output":"/h/logs/worker-%j.out","current_working_directory":"/h"},
+      {"job_id":4,"array_job_id":3,"array_task_id":1,"array_task_string":"","name":"etl-worker","job_state":"RUNNING","state_reason":"None","comment":"daskctl:v1;cluster=etl;role=worker;dir=/h/.daskctl/slurm/etl","user_name":"ann","submit_time":1795308396,"standard_output":"/h/logs/worker-%j.out","current_working_directory":"/h"},
       {"job_id":3,"array_job_id":3,"array_task_id":null,"array_task_string":"0,2-3","name":"etl-worker","job_state":"PENDING","state_reason":"JobHeldUser","comment":"","user_name":"ann","submit_time":1795308396,"standard_output":"/h/w-%A_%a.out","current_working_directory":"/h"},
       {"job_id":9,"array_job_id":0,"array_task_id":null,"array_task_string":"","name":"dask-worker","job_state":"PENDING","state_reason":"Priority","comment":"","user_name":"ann","submit_time":1795308400,"standard_output":"/h/slurm-%j.out","current_working_directory":"/h"}]}"#;
 
@@ -307,7 +307,7 @@ mod tests {
 
     #[test]
     fn text_format() {
-        let out = "3_1\x1f4\x1fetl-worker\x1fRUNNING\x1fann\x1f2026-11-22T00:46:36\x1f/h\x1fNone\x1fdaskctl:v1,cluster=etl,role=worker,dir=/d\n3_2\x1f3\x1fetl-worker\x1fPENDING\x1fann\x1f2026-11-22T00:46:36\x1f/h\x1fJobHeldUser\x1f(null)\n";
+        let out = "3_1\x1f4\x1fetl-worker\x1fRUNNING\x1fann\x1f2026-11-22T00:46:36\x1f/h\x1fNone\x1fdaskctl:v1;cluster=etl;role=worker;dir=/d\n3_2\x1f3\x1fetl-worker\x1fPENDING\x1fann\x1f2026-11-22T00:46:36\x1f/h\x1fJobHeldUser\x1f(null)\n";
         let jobs = parse_text(out).unwrap();
         assert_eq!(jobs[0].runtime_id.as_deref(), Some("4"));
         assert_eq!(jobs[1].state, JobState::Held);

@@ -106,6 +106,22 @@ impl Env {
         )
     }
 
+    /// An environment for the Grid Engine test bed (scripts/testbeds/sge.sh).
+    pub fn sge() -> Env {
+        let lock = serial();
+        let mut e = Env::new();
+        let shared = e.dir.path().join("shared");
+        e.lock = Some(lock);
+        e.with("SGE_ROOT", SGE_ROOT)
+            .with("SGE_CELL", "default")
+            .with("DASKCTL_BACKENDS__SGE__PYTHON", python().to_str().unwrap())
+            .with("DASKCTL_BACKENDS__SGE__HOST", "127.0.0.1")
+            .with(
+                "DASKCTL_BACKENDS__SGE__SHARED_DIR",
+                shared.to_str().unwrap(),
+            )
+    }
+
     pub fn shared(&self) -> PathBuf {
         self.dir.path().join("shared")
     }
@@ -204,6 +220,18 @@ impl Drop for Env {
                 kill_group(pid);
             }
         }
+        if self.extra.iter().any(|(k, _)| k == "SGE_ROOT") {
+            let _ = Command::new("qdel")
+                .env("SGE_ROOT", SGE_ROOT)
+                .env("SGE_CELL", "default")
+                .args([
+                    "-u",
+                    &std::env::var("USER").unwrap_or_else(|_| "root".into()),
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
         // batch jobs whose marker points into this test's shared directory
         let shared = self.shared().to_string_lossy().into_owned();
         if let Ok(o) = Command::new("squeue")
@@ -220,6 +248,62 @@ impl Drop for Env {
             }
         }
     }
+}
+
+pub const SGE_ROOT: &str = "/var/lib/gridengine";
+
+/// Whether the Grid Engine test bed is up (as `slurm_up`, with DASKCTL_TEST_SGE).
+pub fn sge_up() -> bool {
+    let up = Command::new("qstat")
+        .env("SGE_ROOT", SGE_ROOT)
+        .env("SGE_CELL", "default")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+        && std::path::Path::new(SGE_ROOT)
+            .join("default/common/act_qmaster")
+            .exists();
+    if !up {
+        assert!(
+            std::env::var_os("DASKCTL_TEST_SGE").is_none(),
+            "DASKCTL_TEST_SGE is set but Grid Engine does not answer (scripts/testbeds/sge.sh start)"
+        );
+        eprintln!(
+            "skipping: no Grid Engine on this machine (as root: scripts/testbeds/sge.sh start)"
+        );
+    }
+    up
+}
+
+/// Grid Engine jobs (number.task) in the queue, any state, whose name starts with the prefix.
+pub fn sge_jobs(name_prefix: &str) -> Vec<String> {
+    let o = Command::new("qstat")
+        .env("SGE_ROOT", SGE_ROOT)
+        .env("SGE_CELL", "default")
+        .output()
+        .expect("qstat");
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .skip(2)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            // job-ID prior name user state date time [queue] slots [ja-task-ID]
+            (f.len() >= 7 && f[2].starts_with(&name_prefix[..name_prefix.len().min(10)])).then(
+                || {
+                    let task = if f.len() >= 10 || (f.len() == 9 && !f[7].contains('@')) {
+                        f.last().copied()
+                    } else {
+                        None
+                    };
+                    match task {
+                        Some(t) => format!("{}.{t}", f[0]),
+                        None => f[0].to_string(),
+                    }
+                },
+            )
+        })
+        .collect()
 }
 
 /// Whether the Slurm test bed is up. Where `scripts/test.sh` started it (DASKCTL_TEST_SLURM=1)

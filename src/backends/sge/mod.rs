@@ -1,0 +1,162 @@
+//! Son of Grid Engine (and the Univa/Altair Grid Engines that kept its commands): `qsub -terse`,
+//! arrays with `-t`, the marker in the job context (`-ac`), state from `qstat -xml`, `qdel`.
+//! Only the dialect lives here; the verbs are the shared job-queue machinery.
+
+mod queue;
+
+use super::jobqueue::runner::Runner;
+use super::jobqueue::{Dialect, Job, JobQueue, JobSpec};
+use super::{Availability, Registration};
+use crate::error::{Error, Result};
+use async_trait::async_trait;
+use std::path::Path;
+use std::sync::Arc;
+
+pub struct Sge {
+    user: String,
+    /// Parallel environment for multi-core workers (`backends.sge.pe`); sites name their own.
+    pe: Option<String>,
+}
+
+inventory::submit! {
+    Registration {
+        name: "sge",
+        default_enabled: true,
+        build: |ctx| {
+            let dialect = Sge { user: ctx.user.name.clone(), pe: ctx.config.backend_str("sge", "pe") };
+            Arc::new(JobQueue { ctx, dialect })
+        },
+    }
+}
+
+fn s(v: &str) -> String {
+    v.to_string()
+}
+
+#[async_trait]
+impl Dialect for Sge {
+    fn name(&self) -> &'static str {
+        "sge"
+    }
+
+    fn description(&self) -> &'static str {
+        "Grid Engine batch jobs (qsub, qstat -xml, qdel)"
+    }
+
+    fn tools(&self) -> &'static [&'static str] {
+        &["qsub", "qstat", "qdel"]
+    }
+
+    fn extra_availability(&self) -> Availability {
+        // Grid Engine's commands need SGE_ROOT (settings.sh sets it); without it `qsub` on
+        // PATH is some other batch system's
+        if std::env::var_os("SGE_ROOT").is_none() {
+            return Availability::Missing("SGE_ROOT is not set".into());
+        }
+        Availability::Ready
+    }
+
+    fn directives(&self, spec: &JobSpec) -> Vec<String> {
+        let mut d = vec![
+            format!("#$ -N {}", spec.job_name),
+            format!("#$ -ac DASKCTL={}", spec.marker),
+            format!("#$ -o {}", spec.output),
+            "#$ -j y".to_string(),
+            "#$ -S /bin/bash".to_string(),
+        ];
+        if let (Some(pe), true) = (&self.pe, spec.cores > 1) {
+            d.push(format!("#$ -pe {pe} {}", spec.cores));
+        }
+        if let Some(t) = &spec.walltime {
+            d.push(format!("#$ -l h_rt={t}"));
+        }
+        if let Some(q) = &spec.queue {
+            d.push(format!("#$ -q {q}"));
+        }
+        if let Some(a) = &spec.account {
+            d.push(format!("#$ -A {a}"));
+        }
+        d.extend(spec.extra.iter().map(|e| format!("#$ {e}")));
+        d
+    }
+
+    fn job_id_expr(&self) -> &'static str {
+        // array tasks share JOB_ID
+        "${JOB_ID}.${SGE_TASK_ID}"
+    }
+
+    fn submit(&self, script: &Path, count: Option<u32>) -> Vec<String> {
+        let mut v = vec![s("qsub"), s("-terse")];
+        if let Some(n) = count {
+            v.push(s("-t"));
+            v.push(format!("1-{}", n.max(1)));
+        }
+        v.push(script.to_string_lossy().into_owned());
+        v
+    }
+
+    fn parse_submit(&self, stdout: &str) -> Result<String> {
+        // "12" or, for an array, "12.1-3:1"
+        let id = stdout.trim().split('.').next().unwrap_or("").trim();
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(Error::backend(
+                "sge",
+                format!("unexpected qsub output {:?}", stdout.trim()),
+            ));
+        }
+        Ok(id.to_string())
+    }
+
+    async fn list(&self, run: &Runner) -> Result<Vec<Job>> {
+        let o = run
+            .run(&[s("qstat"), s("-xml"), s("-u"), self.user.clone()])
+            .await?;
+        let mut jobs = queue::parse_xml(&o.stdout)?;
+        if jobs.is_empty() {
+            return Ok(jobs);
+        }
+        // the context (daskctl's marker) and output paths come from `qstat -j`
+        let mut numbers: Vec<&str> = jobs
+            .iter()
+            .map(|j| j.id.split('.').next().unwrap_or(""))
+            .collect();
+        numbers.sort();
+        numbers.dedup();
+        let details = match run.run(&[s("qstat"), s("-j"), numbers.join(",")]).await {
+            Ok(o) => queue::parse_details(&o.stdout),
+            // a job that ended between the two calls makes qstat -j fail: ask once more
+            Err(_) => {
+                let o = run.run(&[s("qstat"), s("-j"), numbers.join(",")]).await;
+                o.map(|o| queue::parse_details(&o.stdout))
+                    .unwrap_or_default()
+            }
+        };
+        queue::attach(&mut jobs, &details);
+        Ok(jobs)
+    }
+
+    fn cancel(&self, ids: &[String]) -> Vec<String> {
+        let mut v = vec![s("qdel")];
+        v.extend(ids.iter().cloned());
+        v
+    }
+
+    fn batch_script(&self, _id: &str) -> Option<Vec<String>> {
+        None // Grid Engine does not give a job's script back to its owner
+    }
+
+    async fn log_path(&self, _run: &Runner, job: &Job) -> Option<String> {
+        job.stdout.clone()
+    }
+
+    fn output_pattern(&self, logs: &Path, role: &str) -> String {
+        let suffix = if role == "worker" {
+            "$JOB_ID.$TASK_ID"
+        } else {
+            "$JOB_ID"
+        };
+        logs.join(format!("{role}-{suffix}.out"))
+            .to_string_lossy()
+            .into_owned()
+    }
+}
