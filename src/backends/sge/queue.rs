@@ -74,10 +74,10 @@ pub fn parse_xml(xml: &str) -> Result<Vec<Job>> {
                 }
             }
             Ok(Event::End(e)) => {
-                if AsRef::<str>::as_ref(&e.name()) == "job_list" {
-                    if let Some(m) = cur.take() {
-                        out.extend(jobs_of(&m));
-                    }
+                if AsRef::<str>::as_ref(&e.name()) == "job_list"
+                    && let Some(m) = cur.take()
+                {
+                    out.extend(jobs_of(&m));
                 }
                 field.clear();
             }
