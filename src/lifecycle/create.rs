@@ -14,6 +14,9 @@ pub async fn run(app: &App, a: CreateArgs) -> Result<()> {
         )));
     }
     let backend = (reg.build)(app.ctx.clone());
+    if let crate::backends::Availability::Missing(why) = backend.availability() {
+        return Err(Error::backend(reg.name, format!("not usable here: {why}")));
+    }
     if !backend.capabilities().create {
         return Err(Error::Usage(format!(
             "backend {} cannot create clusters",

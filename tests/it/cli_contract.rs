@@ -365,3 +365,23 @@ impl Script for std::process::Command {
         c.spawn().expect("script(1) from util-linux")
     }
 }
+
+/// A batch backend whose commands are absent is skipped without a word, and says why.
+#[test]
+fn backends_without_their_tools_are_skipped_quietly() {
+    let empty = tempfile::tempdir().unwrap();
+    let env = own_only().with("PATH", empty.path().to_str().unwrap());
+    let b = env.run(&["backends", "list", "-o", "json"]).ok().json();
+    let slurm = b
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == "slurm")
+        .unwrap();
+    assert_eq!(slurm["available"], false);
+    assert_eq!(slurm["reason"], "sbatch not found on PATH");
+    let o = env.run(&["list"]).ok();
+    assert!(!o.stderr.contains("warning"), "{}", o.stderr);
+    let o = env.run(&["create", "slurm", "--name", "x"]).code(1);
+    assert!(o.one_line_error().contains("sbatch"), "{}", o.stderr);
+}

@@ -332,3 +332,120 @@ fn no_probe_reports_from_processes_only() {
         "no scheduler data without probes"
     );
 }
+
+/// A LocalCluster living inside a Python program (as in a notebook kernel): found from the
+/// program's listening sockets, deleted over the protocol, and the program itself survives.
+#[test]
+fn local_cluster_inside_a_python_program() {
+    let _g = support::serial();
+    let env = Env::new();
+    let mut py = std::process::Command::new(support::python())
+        .args([
+            "-c",
+            "from distributed import LocalCluster\nimport time\nc = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host='127.0.0.1', dashboard_address='127.0.0.1:0')\nprint(c.scheduler_address, flush=True)\ntime.sleep(600)\n",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(py.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let addr = line.trim().to_string();
+    let name = format!("port-{}", addr.rsplit(':').next().unwrap());
+    wait_until(
+        "LocalCluster with 2 workers",
+        Duration::from_secs(60),
+        || env.find(&name).is_some_and(|c| c["workers"] == 2),
+    );
+    let c = env.describe(&name);
+    assert_eq!(c["origin"], "unknown");
+    assert_eq!(pid_of(&c, "scheduler"), vec![py.id() as i32]);
+    env.run(&["delete", &name, "--yes"]).ok();
+    assert!(env.find(&name).is_none(), "still listed after delete");
+    assert!(
+        alive(py.id() as i32),
+        "the program that held the LocalCluster must not be killed"
+    );
+    let _ = py.kill();
+    let _ = py.wait();
+}
+
+/// `cleanup --idle` uses the scheduler's own idle clock (check_idle).
+#[test]
+fn cleanup_idle_uses_the_schedulers_clock() {
+    let _g = support::serial();
+    let env = Env::new();
+    env.run(&["create", "local", "--name", "idler", "--workers", "1"])
+        .ok();
+    wait_until("idle clock", Duration::from_secs(30), || {
+        !env.describe("idler")["idle_since"].is_null()
+    });
+    let long = env
+        .run(&["cleanup", "--idle", "1h", "-o", "json"])
+        .ok()
+        .json();
+    assert!(
+        long["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["cluster"] != "idler"),
+        "{long}"
+    );
+    let now = env
+        .run(&["cleanup", "--idle", "0s", "-o", "json"])
+        .ok()
+        .json();
+    let act = now["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["cluster"] == "idler")
+        .cloned()
+        .expect("idle cluster selected");
+    assert_eq!(act["action"], "would-delete");
+    assert!(act["reasons"][0].as_str().unwrap().starts_with("idle for"));
+    let pids = env.pids("idler");
+    env.run(&["cleanup", "--idle", "0s", "--yes"]).ok();
+    assert!(pids.iter().all(|p| !alive(*p)));
+}
+
+/// `logs --follow` prints lines written after it started.
+#[test]
+fn logs_follow_streams_new_lines() {
+    use std::io::BufRead;
+    let env = Env::new();
+    env.run(&["create", "local", "--name", "follow", "--workers", "1"])
+        .ok();
+    let mut f = env
+        .command(&["logs", "follow", "--scheduler", "--tail", "0", "--follow"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = f.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    // a new worker makes the scheduler log its registration
+    env.run(&["scale", "follow", "2", "--wait"]).ok();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut seen = Vec::new();
+    while !seen.iter().any(|l: &String| l.contains("Register worker")) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        assert!(!left.is_zero(), "no new line followed: {seen:?}");
+        if let Ok(l) = rx.recv_timeout(left) {
+            seen.push(l);
+        }
+    }
+    let _ = f.kill();
+    let _ = f.wait();
+}

@@ -81,18 +81,24 @@ pub async fn delete(b: &Local, c: &Cluster, req: &DeleteRequest) -> Result<()> {
         }
     }
 
-    // 4. orphaned workers that are not `dask worker` processes (e.g. a dead kernel's nanny children)
-    if !c.scheduler_alive() {
-        let rest: Vec<Target> = private_pids(c, "worker_pids")
-            .into_iter()
-            .filter(|(_, _, cli)| !*cli)
-            .map(|(pid, start, _)| Target {
-                pid,
-                start: Some(start),
+    // 4. workers that are not `dask worker` processes (a LocalCluster's worker subprocesses, a
+    // dead kernel's leftovers): a terminated scheduler tells them to close; give them the time,
+    // then stop those still there (they answered as Dask workers of this user)
+    let rest: Vec<(i32, Option<u64>)> = private_pids(c, "worker_pids")
+        .into_iter()
+        .filter(|(_, _, cli)| !*cli)
+        .map(|(pid, start, _)| (pid, Some(start)))
+        .collect();
+    if !spawn::wait_dead(&rest, grace / 2) {
+        let targets: Vec<Target> = rest
+            .iter()
+            .map(|(pid, start)| Target {
+                pid: *pid,
+                start: *start,
                 group: false,
             })
             .collect();
-        spawn::stop(&rest, grace);
+        spawn::stop(&targets, grace / 2);
     }
 
     // 5. nothing left?
