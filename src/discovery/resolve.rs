@@ -20,6 +20,9 @@ pub async fn resolve(
         return by_address(ctx, query, deadline).await;
     }
     let registered = crate::backends::registered_names();
+    let explicit = query
+        .split_once('/')
+        .is_some_and(|(b, _)| registered.contains(&b));
     let (backends, name) = match query.split_once('/') {
         Some((b, rest)) if registered.contains(&b) => {
             (enabled_backends(ctx, &[b.to_string()])?, rest)
@@ -27,8 +30,14 @@ pub async fn resolve(
         _ => (enabled_backends(ctx, &[])?, query),
     };
     let lookups = join_all(backends.iter().map(|b| async move {
-        if let Availability::Missing(_) = b.availability() {
-            return (b.clone(), Ok(None));
+        if let Availability::Missing(why) = b.availability() {
+            // asked for by name: say why it cannot answer; otherwise it simply has nothing
+            let r = if explicit {
+                Err(Error::backend(b.name(), format!("not usable here: {why}")))
+            } else {
+                Ok(None)
+            };
+            return (b.clone(), r);
         }
         let r = match tokio::time::timeout(deadline, b.from_name(name)).await {
             Ok(r) => r,
@@ -46,6 +55,8 @@ pub async fn resolve(
         match r {
             Ok(Some(c)) => hits.push((b, c)),
             Ok(None) => {}
+            // one backend asked for by name: its own error, as it is
+            Err(e) if explicit => return Err(e),
             Err(e) => failures.push(format!("{}: {e}", b.name())),
         }
     }

@@ -384,4 +384,11 @@ fn backends_without_their_tools_are_skipped_quietly() {
     assert!(!o.stderr.contains("warning"), "{}", o.stderr);
     let o = env.run(&["create", "slurm", "--name", "x"]).code(1);
     assert!(o.one_line_error().contains("sbatch"), "{}", o.stderr);
+    let o = env.run(&["describe", "slurm/x"]).code(1);
+    assert!(
+        o.one_line_error()
+            .contains("slurm: not usable here: sbatch not found"),
+        "{}",
+        o.stderr
+    );
 }

@@ -9,11 +9,10 @@ use super::state::{ClusterState, StateDir};
 use crate::dask::{Address, Identity, SchedulerInfo};
 use crate::discovery::orphan::{SchedulerState, classify};
 use crate::error::Result;
-use crate::model::{Cluster, Origin, Resource, Role, WorkerDetail};
+use crate::model::{Cluster, Origin, Resource, Role};
 use crate::units::epoch_secs;
 use futures::future::join_all;
 use std::collections::{BTreeMap, HashSet};
-use std::time::{Duration, SystemTime};
 
 pub const BACKEND: &str = "local";
 type Probed = Result<(SchedulerInfo, Option<f64>)>;
@@ -398,11 +397,6 @@ fn short_cmd(p: &ProcInfo) -> String {
     args.join(" ")
 }
 
-pub fn age(c: &Cluster) -> Option<Duration> {
-    c.created
-        .and_then(|t| SystemTime::now().duration_since(t).ok())
-}
-
 /// `(pid, start, is_cli)` triples stored in `private`.
 pub fn private_pids(c: &Cluster, key: &str) -> Vec<(i32, u64, bool)> {
     c.private
@@ -420,8 +414,4 @@ pub fn private_pids(c: &Cluster, key: &str) -> Vec<(i32, u64, bool)> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-pub fn worker_detail_names(c: &Cluster) -> Vec<&WorkerDetail> {
-    c.worker_details.iter().collect()
 }
