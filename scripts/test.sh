@@ -10,6 +10,8 @@ command -v openssl >/dev/null || { echo "test: openssl is needed for the TLS tes
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && [ -z "${DASKCTL_TEST_NO_SLURM:-}" ]; then
   scripts/testbeds/slurm.sh start
   export DASKCTL_TEST_SLURM=1
+  scripts/testbeds/pbs.sh install
+  export DASKCTL_TEST_PBS=1
   scripts/testbeds/sge.sh start
   export DASKCTL_TEST_SGE=1
 fi

@@ -6,6 +6,7 @@
 pub mod jobqueue;
 pub mod local;
 pub mod logfiles;
+pub mod pbs;
 pub mod sge;
 pub mod slurm;
 

@@ -4,6 +4,7 @@
 mod cli_contract;
 mod conformance;
 mod local;
+mod pbs;
 mod protocol;
 mod sge;
 mod slurm;

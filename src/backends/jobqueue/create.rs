@@ -125,10 +125,12 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
     }
     let sched_script = Script {
         directives: q.dialect.directives(&spec("scheduler", 1, None)),
+        preamble: q.dialect.preamble(&logs, "scheduler"),
         command: sched_cmd,
     };
     let worker_script = Script {
         directives: q.dialect.directives(&spec("worker", cores, req.memory)),
+        preamble: q.dialect.preamble(&logs, "worker"),
         command: worker_cmd,
     };
     write(&dir.join("scheduler.sh"), &sched_script.render())?;
@@ -156,15 +158,12 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
             return Err(e);
         }
     };
-    if req.workers > 0 {
-        let r = run
-            .run(&q.dialect.submit(&dir.join("worker.sh"), Some(req.workers)))
-            .await
-            .and_then(|o| q.dialect.parse_submit(&o.stdout));
-        if let Err(e) = r {
-            undo(vec![sched_id]).await;
-            return Err(e);
-        }
+    if req.workers > 0
+        && let Err((e, mut ids)) = submit_workers(q, &dir.join("worker.sh"), req.workers).await
+    {
+        ids.push(sched_id);
+        undo(ids).await;
+        return Err(e);
     }
     wait_ready(
         q,
@@ -173,6 +172,30 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
         Instant::now() + req.timeout,
     )
     .await
+}
+
+/// Submits `n` workers: one array, or one job each where the system has no usable arrays.
+/// On failure, the ids already submitted come back with the error.
+pub async fn submit_workers<D: Dialect>(
+    q: &JobQueue<D>,
+    script: &Path,
+    n: u32,
+) -> std::result::Result<Vec<String>, (Error, Vec<String>)> {
+    let run = q.runner();
+    let (calls, count) = if q.dialect.arrays() {
+        (1, Some(n))
+    } else {
+        (n, None)
+    };
+    let mut ids = Vec::new();
+    for _ in 0..calls {
+        let r = run.run(&q.dialect.submit(script, count)).await;
+        match r.and_then(|o| q.dialect.parse_submit(&o.stdout)) {
+            Ok(id) => ids.push(id),
+            Err(e) => return Err((e, ids)),
+        }
+    }
+    Ok(ids)
 }
 
 fn write(p: &Path, text: &str) -> Result<()> {

@@ -44,7 +44,12 @@ pub async fn discover<D: Dialect>(q: &JobQueue<D>) -> Result<Vec<Cluster>> {
     let jq_names = q.jobqueue_names();
     let mut jobqueue_jobs = Vec::new();
     for j in jobs {
-        if let Some(m) = j.marker.as_deref().and_then(Marker::decode) {
+        if let Some(m) = j
+            .marker
+            .as_deref()
+            .and_then(Marker::decode)
+            .or_else(|| name_marker(q, &j))
+        {
             let role = if m.role == "scheduler" {
                 Role::Scheduler
             } else {
@@ -162,6 +167,22 @@ pub async fn discover<D: Dialect>(q: &JobQueue<D>) -> Result<Vec<Cluster>> {
         .zip(probes)
         .map(|(g, p)| to_cluster(q, g, p))
         .collect())
+}
+
+/// Where a batch system drops job variables (Slurm's PBS wrappers show none), daskctl's jobs
+/// are still known by their name, `CLUSTER-scheduler` / `CLUSTER-worker`, together with the
+/// cluster's scripts in the shared directory.
+fn name_marker<D: Dialect>(q: &JobQueue<D>, j: &Job) -> Option<Marker> {
+    let (cluster, role) = j.name.rsplit_once('-')?;
+    if !matches!(role, "scheduler" | "worker") || crate::names::validate(cluster).is_err() {
+        return None;
+    }
+    let dir = q.shared_dir().join(cluster);
+    dir.join("worker.sh").is_file().then(|| Marker {
+        cluster: cluster.to_string(),
+        role: role.to_string(),
+        dir: dir.to_string_lossy().into_owned(),
+    })
 }
 
 fn short(id: &str) -> String {

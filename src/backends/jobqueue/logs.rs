@@ -31,7 +31,8 @@ pub async fn logs<D: Dialect>(
         let Some(job) = jobs.iter().find(|j| j.id == r.id) else {
             continue;
         };
-        if let Some(p) = q.dialect.log_path(&run, job).await {
+        let dir = c.private.get("dir").map(String::as_str);
+        if let Some(p) = q.dialect.log_path(&run, job, dir).await {
             let label = if r.role == Role::Scheduler {
                 "scheduler".to_string()
             } else {

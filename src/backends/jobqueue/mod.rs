@@ -99,10 +99,18 @@ pub trait Dialect: Send + Sync + 'static {
     fn cancel(&self, ids: &[String]) -> Vec<String>;
     /// argv that prints a job's batch script, where the system can.
     fn batch_script(&self, id: &str) -> Option<Vec<String>>;
-    /// Log path of a job, when the queue listing did not give it.
-    async fn log_path(&self, run: &Runner, job: &Job) -> Option<String>;
+    /// Log path of a job; `cluster_dir` is daskctl's shared directory of the cluster, if any.
+    async fn log_path(&self, run: &Runner, job: &Job, cluster_dir: Option<&str>) -> Option<String>;
     /// Output file pattern for a job of `role` in `logs` (the dialect's own placeholders).
     fn output_pattern(&self, logs: &std::path::Path, role: &str) -> String;
+    /// Whether workers are submitted as one array (else one submission per worker).
+    fn arrays(&self) -> bool {
+        true
+    }
+    /// Script lines before the Dask command (e.g. a job writing its own log file).
+    fn preamble(&self, _logs: &std::path::Path, _role: &str) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A batch-system backend: the verbs written once over a `Dialect`.
@@ -120,7 +128,13 @@ impl<D: Dialect> JobQueue<D> {
         Runner {
             backend: self.dialect.name(),
             timeout: t,
+            bin_dir: self.bin_dir(),
         }
+    }
+
+    /// `bin_dir`: where this batch system's commands are (a site with several batch systems).
+    pub fn bin_dir(&self) -> Option<PathBuf> {
+        self.setting_str("bin_dir").map(PathBuf::from)
     }
 
     pub fn setting_str(&self, key: &str) -> Option<String> {
@@ -192,9 +206,18 @@ impl<D: Dialect> Backend for JobQueue<D> {
     }
 
     fn availability(&self) -> Availability {
-        match self.dialect.tools().iter().find(|t| !runner::on_path(t)) {
-            None => self.dialect.extra_availability(),
-            Some(t) => Availability::Missing(format!("{t} not found on PATH")),
+        let bin = self.bin_dir();
+        let missing = self.dialect.tools().iter().find(|t| match &bin {
+            Some(d) => !d.join(t).is_file(),
+            None => !runner::on_path(t),
+        });
+        match (missing, &bin) {
+            (None, Some(_)) => Availability::Ready,
+            (None, None) => self.dialect.extra_availability(),
+            (Some(t), Some(d)) => {
+                Availability::Missing(format!("{t} not found in {}", d.display()))
+            }
+            (Some(t), None) => Availability::Missing(format!("{t} not found on PATH")),
         }
     }
 

@@ -16,6 +16,8 @@ pub struct Output {
 pub struct Runner {
     pub backend: &'static str,
     pub timeout: Duration,
+    /// Where the batch system's commands are, when not (first) on PATH.
+    pub bin_dir: Option<std::path::PathBuf>,
 }
 
 impl Runner {
@@ -25,7 +27,10 @@ impl Runner {
 
     pub async fn run_with_input(&self, argv: &[String], input: Option<&str>) -> Result<Output> {
         let (prog, args) = argv.split_first().expect("non-empty argv");
-        let mut cmd = Command::new(prog);
+        let mut cmd = match &self.bin_dir {
+            Some(d) if !prog.contains('/') => Command::new(d.join(prog)),
+            _ => Command::new(prog),
+        };
         cmd.args(args)
             .stdin(if input.is_some() {
                 Stdio::piped()

@@ -60,9 +60,14 @@ pub async fn scale<D: Dialect>(
         let path = dir.join(format!("{}-worker.sh", c.name));
         std::fs::write(&path, text).ctx(|| format!("writing {}", path.display()))?;
         let n = (target - before) as u32;
-        let out = run.run(&q.dialect.submit(&path, Some(n))).await?;
-        let id = q.dialect.parse_submit(&out.stdout)?;
-        report.started.push(format!("{n} job(s) in array {id}"));
+        let ids = super::create::submit_workers(q, &path, n)
+            .await
+            .map_err(|(e, _)| e)?;
+        report.started.push(if q.dialect.arrays() {
+            format!("{n} job(s) in array {}", ids.join(","))
+        } else {
+            format!("jobs {}", ids.join(", "))
+        });
     } else if target < before {
         let k = (before - target) as usize;
         let mut victims: Vec<&super::Job> = workers

@@ -14,6 +14,7 @@ pub fn quote(s: &str) -> String {
 
 pub struct Script {
     pub directives: Vec<String>,
+    pub preamble: Vec<String>,
     /// Already-quoted shell words; `$VAR` references allowed where the renderer put them.
     pub command: Vec<String>,
 }
@@ -25,7 +26,12 @@ impl Script {
             s.push_str(d);
             s.push('\n');
         }
-        s.push_str("\nexec ");
+        s.push('\n');
+        for l in &self.preamble {
+            s.push_str(l);
+            s.push('\n');
+        }
+        s.push_str("exec ");
         s.push_str(&self.command.join(" "));
         s.push('\n');
         s

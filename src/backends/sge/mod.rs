@@ -145,7 +145,12 @@ impl Dialect for Sge {
         None // Grid Engine does not give a job's script back to its owner
     }
 
-    async fn log_path(&self, _run: &Runner, job: &Job) -> Option<String> {
+    async fn log_path(
+        &self,
+        _run: &Runner,
+        job: &Job,
+        _cluster_dir: Option<&str>,
+    ) -> Option<String> {
         job.stdout.clone()
     }
 

@@ -131,7 +131,12 @@ impl Dialect for Slurm {
         ])
     }
 
-    async fn log_path(&self, run: &Runner, job: &Job) -> Option<String> {
+    async fn log_path(
+        &self,
+        run: &Runner,
+        job: &Job,
+        _cluster_dir: Option<&str>,
+    ) -> Option<String> {
         let o = run
             .run(&[s("scontrol"), s("show"), s("job"), job.id.clone()])
             .await

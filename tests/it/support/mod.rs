@@ -106,6 +106,24 @@ impl Env {
         )
     }
 
+    /// An environment for PBS through Slurm's qsub/qstat/qdel wrappers (scripts/testbeds/pbs.sh):
+    /// Torque syntax, one job per worker (the wrappers' qstat does not show array tasks).
+    pub fn pbs() -> Env {
+        let lock = serial();
+        let mut e = Env::new();
+        let shared = e.dir.path().join("shared");
+        e.lock = Some(lock);
+        e.with("DASKCTL_BACKENDS__PBS__BIN_DIR", PBS_BIN)
+            .with("DASKCTL_BACKENDS__PBS__FLAVOR", "torque")
+            .with("DASKCTL_BACKENDS__PBS__ARRAYS", "false")
+            .with("DASKCTL_BACKENDS__PBS__PYTHON", python().to_str().unwrap())
+            .with("DASKCTL_BACKENDS__PBS__HOST", "127.0.0.1")
+            .with(
+                "DASKCTL_BACKENDS__PBS__SHARED_DIR",
+                shared.to_str().unwrap(),
+            )
+    }
+
     /// An environment for the Grid Engine test bed (scripts/testbeds/sge.sh).
     pub fn sge() -> Env {
         let lock = serial();
@@ -251,6 +269,20 @@ impl Drop for Env {
 }
 
 pub const SGE_ROOT: &str = "/var/lib/gridengine";
+pub const PBS_BIN: &str = "/opt/slurm-torque/usr/bin";
+
+/// Whether the PBS wrappers and the Slurm under them are there (DASKCTL_TEST_PBS: must be).
+pub fn pbs_up() -> bool {
+    let up = std::path::Path::new(PBS_BIN).join("qsub").is_file() && slurm_up();
+    if !up {
+        assert!(
+            std::env::var_os("DASKCTL_TEST_PBS").is_none(),
+            "DASKCTL_TEST_PBS is set but the PBS wrappers are missing"
+        );
+        eprintln!("skipping: no PBS commands here (as root: scripts/testbeds/pbs.sh install)");
+    }
+    up
+}
 
 /// Whether the Grid Engine test bed is up (as `slurm_up`, with DASKCTL_TEST_SGE).
 pub fn sge_up() -> bool {

@@ -1,0 +1,218 @@
+//! PBS: OpenPBS / PBS Professional and Torque. `qsub` (arrays `-J` on PBS Pro/OpenPBS, `-t` on
+//! Torque), `qdel`, state from `qstat -f -F json` where the server has it, else the `qstat -f`
+//! text both families print. Only the dialect lives here.
+
+mod queue;
+
+use super::jobqueue::markers::Marker;
+use super::jobqueue::runner::Runner;
+use super::jobqueue::{Dialect, Job, JobQueue, JobSpec};
+use super::{Availability, Registration};
+use crate::error::{Error, Result};
+use async_trait::async_trait;
+use std::path::Path;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// OpenPBS and PBS Professional: `-J` arrays, `select` resources.
+    Pro,
+    /// Torque: `-t` arrays, `nodes:ppn` resources.
+    Torque,
+}
+
+pub struct Pbs {
+    flavor: Flavor,
+    arrays: bool,
+    user: String,
+}
+
+inventory::submit! {
+    Registration {
+        name: "pbs",
+        default_enabled: true,
+        build: |ctx| {
+            let flavor = match ctx.config.backend_str("pbs", "flavor").as_deref() {
+                Some("torque") => Flavor::Torque,
+                Some(_) => Flavor::Pro,
+                None if Path::new("/etc/pbs.conf").exists() || std::env::var_os("PBS_EXEC").is_some() => Flavor::Pro,
+                None => Flavor::Torque,
+            };
+            let arrays = ctx.config.backend_setting("pbs", "arrays").and_then(|v| v.as_bool()).unwrap_or(true);
+            let dialect = Pbs { flavor, arrays, user: ctx.user.name.clone() };
+            Arc::new(JobQueue { ctx, dialect })
+        },
+    }
+}
+
+fn s(v: &str) -> String {
+    v.to_string()
+}
+
+#[async_trait]
+impl Dialect for Pbs {
+    fn name(&self) -> &'static str {
+        "pbs"
+    }
+
+    fn description(&self) -> &'static str {
+        "PBS Pro / OpenPBS / Torque batch jobs (qsub, qstat -f, qdel)"
+    }
+
+    fn tools(&self) -> &'static [&'static str] {
+        &["qsub", "qstat", "qdel"]
+    }
+
+    fn extra_availability(&self) -> Availability {
+        // Grid Engine ships commands of the same names
+        if std::env::var_os("SGE_ROOT").is_some() {
+            return Availability::Missing(
+                "qsub is Grid Engine's here (SGE_ROOT is set); set backends.pbs.bin_dir".into(),
+            );
+        }
+        Availability::Ready
+    }
+
+    fn directives(&self, spec: &JobSpec) -> Vec<String> {
+        let mut d = vec![
+            format!("#PBS -N {}", spec.job_name),
+            format!("#PBS -v DASKCTL={}", spec.marker),
+            format!("#PBS -o {}", spec.output),
+            "#PBS -j oe".to_string(),
+        ];
+        let mem = spec.memory.map(|m| format!("{}mb", m.div_ceil(1 << 20)));
+        match self.flavor {
+            Flavor::Pro => {
+                let mut sel = format!("#PBS -l select=1:ncpus={}", spec.cores.max(1));
+                if let Some(m) = &mem {
+                    sel.push_str(&format!(":mem={m}"));
+                }
+                d.push(sel);
+            }
+            Flavor::Torque => {
+                d.push(format!("#PBS -l nodes=1:ppn={}", spec.cores.max(1)));
+                if let Some(m) = &mem {
+                    d.push(format!("#PBS -l mem={m}"));
+                }
+            }
+        }
+        if let Some(t) = &spec.walltime {
+            d.push(format!("#PBS -l walltime={t}"));
+        }
+        if let Some(q) = &spec.queue {
+            d.push(format!("#PBS -q {q}"));
+        }
+        if let Some(a) = &spec.account {
+            d.push(format!("#PBS -A {a}"));
+        }
+        d.extend(spec.extra.iter().map(|e| format!("#PBS {e}")));
+        d
+    }
+
+    fn job_id_expr(&self) -> &'static str {
+        // unique per subjob ("123[4].server"); Slurm's PBS wrappers set only SLURM_JOB_ID
+        "${PBS_JOBID:-${SLURM_JOB_ID}}"
+    }
+
+    fn submit(&self, script: &Path, count: Option<u32>) -> Vec<String> {
+        let mut v = vec![s("qsub")];
+        match (count, self.flavor) {
+            (Some(n), Flavor::Pro) if n >= 2 => v.extend([s("-J"), format!("0-{}", n - 1)]),
+            (Some(n), Flavor::Torque) => v.extend([s("-t"), format!("0-{}", n.saturating_sub(1))]),
+            _ => {}
+        }
+        v.push(script.to_string_lossy().into_owned());
+        v
+    }
+
+    fn parse_submit(&self, stdout: &str) -> Result<String> {
+        // "123.server", "123[].server" for an array, a bare "123" from some wrappers
+        let id = stdout.trim();
+        if id.is_empty()
+            || id.contains(char::is_whitespace)
+            || !id.starts_with(|c: char| c.is_ascii_digit())
+        {
+            return Err(Error::backend(
+                "pbs",
+                format!("unexpected qsub output {id:?}"),
+            ));
+        }
+        Ok(id.to_string())
+    }
+
+    async fn list(&self, run: &Runner) -> Result<Vec<Job>> {
+        // newest servers: JSON with subjobs; then the text format with subjobs; then plain
+        let attempts: [(Vec<String>, bool); 3] = [
+            (vec![s("qstat"), s("-f"), s("-F"), s("json"), s("-t")], true),
+            (vec![s("qstat"), s("-f"), s("-t")], false),
+            (vec![s("qstat"), s("-f")], false),
+        ];
+        let mut last = None;
+        for (argv, json) in attempts {
+            match run.run(&argv).await {
+                Ok(o) => {
+                    let jobs = if json {
+                        queue::parse_json(&o.stdout)
+                    } else {
+                        Ok(queue::parse_text(&o.stdout))
+                    };
+                    return jobs.map(|j| {
+                        j.into_iter()
+                            .filter(|j| j.user.is_empty() || j.user == self.user)
+                            .collect()
+                    });
+                }
+                Err(e @ Error::Timeout(_)) => return Err(e),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.expect("at least one attempt"))
+    }
+
+    fn cancel(&self, ids: &[String]) -> Vec<String> {
+        let mut v = vec![s("qdel")];
+        v.extend(ids.iter().cloned());
+        v
+    }
+
+    fn batch_script(&self, _id: &str) -> Option<Vec<String>> {
+        None
+    }
+
+    async fn log_path(
+        &self,
+        _run: &Runner,
+        job: &Job,
+        cluster_dir: Option<&str>,
+    ) -> Option<String> {
+        // the job writes its own log (see `preamble`): <dir>/logs/<role>-<job id>.log
+        let m = job.marker.as_deref().and_then(Marker::decode);
+        let role = job.name.rsplit('-').next().unwrap_or("worker").to_string();
+        let (dir, role) = match (m, cluster_dir) {
+            (Some(m), _) => (m.dir, m.role),
+            (None, Some(d)) => (d.to_string(), role),
+            (None, None) => return job.stdout.clone(),
+        };
+        let id = job.runtime_id.clone().unwrap_or_else(|| job.id.clone());
+        Some(format!("{dir}/logs/{role}-{id}.log"))
+    }
+
+    fn output_pattern(&self, logs: &Path, role: &str) -> String {
+        // PBS copies -o files back only when the job ends; the live log is written by the job
+        logs.join(format!("{role}.pbs-output"))
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    fn arrays(&self) -> bool {
+        self.arrays
+    }
+
+    fn preamble(&self, logs: &Path, role: &str) -> Vec<String> {
+        let log = super::jobqueue::script::quote(&logs.to_string_lossy());
+        vec![format!(
+            "exec >>{log}/{role}-\"{}\".log 2>&1",
+            self.job_id_expr()
+        )]
+    }
+}
