@@ -3,6 +3,7 @@
 //! (registration and the trait impl), `discover.rs`, `create.rs`, `scale.rs`, `logs.rs`,
 //! `delete.rs`.
 
+pub mod htcondor;
 pub mod jobqueue;
 pub mod local;
 pub mod logfiles;

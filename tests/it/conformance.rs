@@ -13,7 +13,7 @@ pub trait Bed {
         Vec::new()
     }
     /// Whether the resources a cluster listed are really gone.
-    fn gone(&self, cluster: &serde_json::Value) -> bool;
+    fn gone(&self, env: &Env, cluster: &serde_json::Value) -> bool;
     /// Whether the test bed runs here; a bed that cannot run explains why (and the suite skips).
     fn available(&self) -> bool {
         true
@@ -125,7 +125,7 @@ pub fn lifecycle(bed: &dyn Bed) {
     let before = env.describe(&name);
     env.run(&["delete", &name, "--yes", "--wait"]).ok();
     wait_until("resources gone", Duration::from_secs(60), || {
-        bed.gone(&before)
+        bed.gone(&env, &before)
     });
     assert!(env.find(&name).is_none(), "still listed after delete");
     env.run(&["describe", &name]).code(3);

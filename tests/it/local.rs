@@ -13,7 +13,7 @@ impl Bed for LocalBed {
     fn env(&self) -> Env {
         Env::new()
     }
-    fn gone(&self, c: &serde_json::Value) -> bool {
+    fn gone(&self, _env: &Env, c: &serde_json::Value) -> bool {
         c["resources"]
             .as_array()
             .unwrap()

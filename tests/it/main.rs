@@ -3,6 +3,7 @@
 
 mod cli_contract;
 mod conformance;
+mod htcondor;
 mod local;
 mod pbs;
 mod protocol;

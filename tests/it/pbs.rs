@@ -17,7 +17,7 @@ impl Bed for PbsBed {
     fn create_flags(&self) -> Vec<String> {
         vec!["--walltime".into(), "00:20:00".into()]
     }
-    fn gone(&self, c: &serde_json::Value) -> bool {
+    fn gone(&self, _env: &Env, c: &serde_json::Value) -> bool {
         // PBS jobs here are Slurm jobs underneath
         let active = slurm_jobs("");
         c["resources"]

@@ -15,7 +15,7 @@ impl Bed for SgeBed {
     fn create_flags(&self) -> Vec<String> {
         vec!["--walltime".into(), "00:20:00".into()]
     }
-    fn gone(&self, c: &serde_json::Value) -> bool {
+    fn gone(&self, _env: &Env, c: &serde_json::Value) -> bool {
         let active = sge_jobs("");
         c["resources"]
             .as_array()

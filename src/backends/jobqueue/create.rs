@@ -198,8 +198,12 @@ pub async fn submit_workers<D: Dialect>(
     Ok(ids)
 }
 
-fn write(p: &Path, text: &str) -> Result<()> {
-    std::fs::write(p, text).ctx(|| format!("writing {}", p.display()))
+/// Job scripts are executable: on HTCondor the script is the job's executable.
+pub fn write(p: &Path, text: &str) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(p, text).ctx(|| format!("writing {}", p.display()))?;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755))
+        .ctx(|| format!("chmod {}", p.display()))
 }
 
 /// Waits until the cluster runs with all its workers; a timeout leaves the jobs queued.

@@ -93,7 +93,24 @@ pub async fn discover<D: Dialect>(q: &JobQueue<D>) -> Result<Vec<Cluster>> {
                 worker_names: Vec::new(),
             });
             g.jobs.push((j, role));
-        } else if jq_names.contains(&j.name) {
+        } else if j.name.starts_with("htcdask-worker") {
+            // htcdaskgateway-style workers: their scheduler sits behind a gateway
+            let Some(addr) = j.command.as_deref().and_then(script::scheduler_address) else {
+                continue;
+            };
+            let port = crate::dask::Address::parse(&addr)
+                .map(|a| a.port)
+                .unwrap_or(0);
+            let g = groups.entry((2, addr.clone())).or_insert_with(|| Group {
+                name: format!("gateway-{port}"),
+                kind: Kind::Gateway,
+                jobs: Vec::new(),
+                address: Some(addr.clone()),
+                dir: None,
+                worker_names: Vec::new(),
+            });
+            g.jobs.push((j, Role::Worker));
+        } else if j.worker_name.is_some() || jq_names.contains(&j.name) {
             jobqueue_jobs.push(j);
         }
     }
@@ -136,7 +153,7 @@ pub async fn discover<D: Dialect>(q: &JobQueue<D>) -> Result<Vec<Cluster>> {
             dir: None,
             worker_names: Vec::new(),
         });
-        if let Some(w) = script::worker_name(&s) {
+        if let Some(w) = j.worker_name.clone().or_else(|| script::worker_name(&s)) {
             g.worker_names.push((w, j.id.clone()));
         }
         g.jobs.push((j, Role::Worker));
@@ -201,6 +218,14 @@ async fn fetch_script<D: Dialect>(
     cache: &Path,
     j: &Job,
 ) -> Option<String> {
+    // where the queue shows the command line (HTCondor), that is the script
+    if let Some(c) = j
+        .command
+        .as_ref()
+        .filter(|c| script::scheduler_address(c).is_some())
+    {
+        return Some(c.clone());
+    }
     let stamp = j
         .submitted
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
@@ -268,6 +293,8 @@ fn to_cluster<D: Dialect>(
         .find(|(_, r)| *r == Role::Scheduler)
         .map(|(j, _)| j.state);
     let mut sched = match (g.kind, sched_job) {
+        // htcdaskgateway workers: the scheduler is the gateway's, not a job here
+        (Kind::Gateway, None) if g.address.is_some() => SchedulerState::NotProbed,
         (Kind::Daskctl | Kind::Gateway, None) => SchedulerState::Gone,
         (Kind::Gateway, Some(_)) => SchedulerState::NotProbed,
         (Kind::Daskctl, Some(s)) if s != JobState::Running => SchedulerState::NotProbed,

@@ -60,6 +60,10 @@ pub struct Job {
     pub submitted: Option<SystemTime>,
     pub stdout: Option<String>,
     pub workdir: Option<String>,
+    /// The command line, where the queue shows it (HTCondor's Cmd and Arguments).
+    pub command: Option<String>,
+    /// The Dask worker name the batch system records (HTCondor's DaskWorkerName).
+    pub worker_name: Option<String>,
 }
 
 /// Per-job resources and placement, rendered into directives.
@@ -129,6 +133,7 @@ impl<D: Dialect> JobQueue<D> {
             backend: self.dialect.name(),
             timeout: t,
             bin_dir: self.bin_dir(),
+            accept: Vec::new(),
         }
     }
 

@@ -10,6 +10,8 @@ use tokio::process::Command;
 pub struct Output {
     pub stdout: String,
     pub stderr: String,
+    /// Exit status (-1 when killed by a signal).
+    pub code: i32,
 }
 
 #[derive(Clone)]
@@ -18,6 +20,18 @@ pub struct Runner {
     pub timeout: Duration,
     /// Where the batch system's commands are, when not (first) on PATH.
     pub bin_dir: Option<std::path::PathBuf>,
+    /// Exit statuses besides 0 that are not failures for this call.
+    pub accept: Vec<i32>,
+}
+
+impl Runner {
+    /// The same runner, also accepting these exit statuses.
+    pub fn accepting(&self, codes: &[i32]) -> Runner {
+        Runner {
+            accept: codes.to_vec(),
+            ..self.clone()
+        }
+    }
 }
 
 impl Runner {
@@ -59,8 +73,9 @@ impl Runner {
         let o = Output {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            code: out.status.code().unwrap_or(-1),
         };
-        if out.status.success() {
+        if out.status.success() || self.accept.contains(&o.code) {
             Ok(o)
         } else {
             let why = o

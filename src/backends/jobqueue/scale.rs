@@ -58,7 +58,7 @@ pub async fn scale<D: Dialect>(
             .join(format!("{}-submit", q.dialect.name()));
         std::fs::create_dir_all(&dir).ctx(|| format!("creating {}", dir.display()))?;
         let path = dir.join(format!("{}-worker.sh", c.name));
-        std::fs::write(&path, text).ctx(|| format!("writing {}", path.display()))?;
+        super::create::write(&path, &text)?;
         let n = (target - before) as u32;
         let ids = super::create::submit_workers(q, &path, n)
             .await

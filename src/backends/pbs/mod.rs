@@ -65,9 +65,17 @@ impl Dialect for Pbs {
 
     fn extra_availability(&self) -> Availability {
         // Grid Engine ships commands of the same names
-        if std::env::var_os("SGE_ROOT").is_some() {
+        let sge_qsub = std::env::var_os("PATH")
+            .and_then(|p| {
+                std::env::split_paths(&p)
+                    .map(|d| d.join("qsub"))
+                    .find(|q| q.is_file())
+            })
+            .and_then(|q| std::fs::canonicalize(q).ok())
+            .is_some_and(|q| q.to_string_lossy().contains("gridengine"));
+        if std::env::var_os("SGE_ROOT").is_some() || sge_qsub {
             return Availability::Missing(
-                "qsub is Grid Engine's here (SGE_ROOT is set); set backends.pbs.bin_dir".into(),
+                "qsub here is Grid Engine's; set backends.pbs.bin_dir to PBS's commands".into(),
             );
         }
         Availability::Ready
@@ -149,18 +157,20 @@ impl Dialect for Pbs {
         ];
         let mut last = None;
         for (argv, json) in attempts {
-            match run.run(&argv).await {
-                Ok(o) => {
-                    let jobs = if json {
-                        queue::parse_json(&o.stdout)
-                    } else {
-                        Ok(queue::parse_text(&o.stdout))
-                    };
-                    return jobs.map(|j| {
-                        j.into_iter()
-                            .filter(|j| j.user.is_empty() || j.user == self.user)
-                            .collect()
-                    });
+            // 153 ("unknown job id"): what Slurm's wrapper says for an empty queue
+            let parsed = run.accepting(&[153]).run(&argv).await.and_then(|o| {
+                if json {
+                    queue::parse_json(&o.stdout)
+                } else {
+                    Ok(queue::parse_text(&o.stdout))
+                }
+            });
+            match parsed {
+                Ok(jobs) => {
+                    return Ok(jobs
+                        .into_iter()
+                        .filter(|j| j.user.is_empty() || j.user == self.user)
+                        .collect());
                 }
                 Err(e @ Error::Timeout(_)) => return Err(e),
                 Err(e) => last = Some(e),

@@ -55,6 +55,8 @@ fn job(id: &str, attrs: &HashMap<String, String>, vars: &HashMap<String, String>
             .get("Output_Path")
             .and_then(|p| p.split_once(':').map(|(_, path)| path.to_string())),
         workdir: vars.get("PBS_O_WORKDIR").cloned(),
+        command: None,
+        worker_name: None,
     })
 }
 

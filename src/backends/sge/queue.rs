@@ -102,6 +102,8 @@ fn jobs_of(m: &HashMap<String, String>) -> Vec<Job> {
         submitted: time(&get("JB_submission_time")).or_else(|| time(&get("JAT_start_time"))),
         stdout: None,
         workdir: None,
+        command: None,
+        worker_name: None,
     };
     let spec = get("tasks");
     if spec.is_empty() {

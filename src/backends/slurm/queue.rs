@@ -154,6 +154,8 @@ pub fn parse_json(stdout: &str) -> Result<Vec<Job>> {
                 .map(|t| UNIX_EPOCH + Duration::from_secs(t)),
             stdout: None,
             workdir: Some(text(j.get("current_working_directory"))).filter(|c| !c.is_empty()),
+            command: None,
+            worker_name: None,
         };
         let pattern = text(j.get("standard_output"));
         let pending_range = text(j.get("array_task_string"));
@@ -236,6 +238,8 @@ pub fn parse_text(stdout: &str) -> Result<Vec<Job>> {
             submitted: parse_local_time(f[5].trim()),
             stdout: None,
             workdir: Some(f[6].trim().to_string()).filter(|c| !c.is_empty()),
+            command: None,
+            worker_name: None,
         });
     }
     Ok(out)

@@ -124,6 +124,43 @@ impl Env {
             )
     }
 
+    /// An environment for HTCondor through the stand-in commands in support/htcondor (no
+    /// HTCondor daemons can be installed here); the stand-in's queue is private to the test.
+    pub fn htcondor() -> Env {
+        let lock = serial();
+        let mut e = Env::new();
+        let shared = e.dir.path().join("shared");
+        let queue = e.dir.path().join("condor");
+        e.lock = Some(lock);
+        let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/support/htcondor");
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        e.with("PATH", &path)
+            .with("CONDOR_STANDIN_DIR", queue.to_str().unwrap())
+            .with(
+                "DASKCTL_BACKENDS__HTCONDOR__PYTHON",
+                python().to_str().unwrap(),
+            )
+            .with("DASKCTL_BACKENDS__HTCONDOR__HOST", "127.0.0.1")
+            .with(
+                "DASKCTL_BACKENDS__HTCONDOR__SHARED_DIR",
+                shared.to_str().unwrap(),
+            )
+    }
+
+    /// Runs one of the HTCondor stand-in commands with this environment.
+    pub fn condor(&self, args: &[&str]) -> std::process::Output {
+        let mut c = Command::new(args[0]);
+        c.args(&args[1..]);
+        for (k, v) in &self.extra {
+            c.env(k, v);
+        }
+        c.output().expect("stand-in command")
+    }
+
     /// An environment for the Grid Engine test bed (scripts/testbeds/sge.sh).
     pub fn sge() -> Env {
         let lock = serial();
@@ -236,6 +273,19 @@ impl Drop for Env {
         for name in self.state_dirs() {
             for pid in self.pids(&name) {
                 kill_group(pid);
+            }
+        }
+        if self.extra.iter().any(|(k, _)| k == "CONDOR_STANDIN_DIR") {
+            let o = self.condor(&["condor_q", "-json"]);
+            let ads: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap_or_default();
+            let ids: Vec<String> = ads
+                .iter()
+                .map(|a| format!("{}.{}", a["ClusterId"], a["ProcId"]))
+                .collect();
+            if !ids.is_empty() {
+                let mut argv = vec!["condor_rm"];
+                argv.extend(ids.iter().map(String::as_str));
+                let _ = self.condor(&argv);
             }
         }
         if self.extra.iter().any(|(k, _)| k == "SGE_ROOT") {

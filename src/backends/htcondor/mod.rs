@@ -1,0 +1,179 @@
+//! HTCondor: submit descriptions (not shell scripts) through `condor_submit`, many workers with
+//! `queue N`, daskctl's marker as a custom ClassAd attribute (`+DaskctlMarker`), state from
+//! `condor_q -json`, `condor_rm`. The job script daskctl keeps carries its submit commands as
+//! `# condor: ` lines, so a script read back can be submitted again as it was.
+
+mod queue;
+
+use super::Registration;
+use super::jobqueue::runner::Runner;
+use super::jobqueue::{Dialect, Job, JobQueue, JobSpec};
+use crate::error::{Error, Result};
+use async_trait::async_trait;
+use std::path::Path;
+use std::sync::Arc;
+
+pub struct HtCondor;
+
+inventory::submit! {
+    Registration { name: "htcondor", default_enabled: true, build: |ctx| Arc::new(JobQueue { ctx, dialect: HtCondor }) }
+}
+
+const PREFIX: &str = "# condor: ";
+
+fn s(v: &str) -> String {
+    v.to_string()
+}
+
+/// The submit description for a daskctl job script: its `# condor:` lines, then `queue N`.
+pub fn submit_description(script: &Path, text: &str, count: u32) -> String {
+    let mut d = format!("universe = vanilla\nexecutable = {}\n", script.display());
+    for line in text.lines().filter_map(|l| l.strip_prefix(PREFIX)) {
+        d.push_str(line);
+        d.push('\n');
+    }
+    d.push_str(&format!("queue {}\n", count.max(1)));
+    d
+}
+
+#[async_trait]
+impl Dialect for HtCondor {
+    fn name(&self) -> &'static str {
+        "htcondor"
+    }
+
+    fn description(&self) -> &'static str {
+        "HTCondor jobs (condor_submit, condor_q -json, condor_rm)"
+    }
+
+    fn tools(&self) -> &'static [&'static str] {
+        &["condor_submit", "condor_q", "condor_rm"]
+    }
+
+    fn directives(&self, spec: &JobSpec) -> Vec<String> {
+        let mut d = vec![
+            format!("{PREFIX}batch_name = {}", spec.job_name),
+            format!("{PREFIX}+DaskctlMarker = \"{}\"", spec.marker),
+            // Dask logs to stderr: both streams to one file
+            format!("{PREFIX}output = {}", spec.output),
+            format!("{PREFIX}error = {}", spec.output),
+            format!("{PREFIX}request_cpus = {}", spec.cores.max(1)),
+            format!("{PREFIX}environment = \"DASKCTL_JOB_ID=$(Cluster).$(Process)\""),
+        ];
+        if let Some(m) = spec.memory {
+            d.push(format!("{PREFIX}request_memory = {}", m.div_ceil(1 << 20)));
+        }
+        if let Some(a) = &spec.account {
+            d.push(format!("{PREFIX}accounting_group = {a}"));
+        }
+        if let Some(t) = &spec.walltime
+            && let Ok(secs) = walltime_secs(t)
+        {
+            d.push(format!("{PREFIX}periodic_remove = (JobStatus == 2) && (time() - EnteredCurrentStatus > {secs})"));
+        }
+        d.extend(spec.extra.iter().map(|e| format!("{PREFIX}{e}")));
+        d
+    }
+
+    fn job_id_expr(&self) -> &'static str {
+        "${DASKCTL_JOB_ID}"
+    }
+
+    fn submit(&self, script: &Path, count: Option<u32>) -> Vec<String> {
+        // the description is written next to the script (submit() cannot fail, so a script that
+        // cannot be read yields a description condor_submit rejects with its own message)
+        let text = std::fs::read_to_string(script).unwrap_or_default();
+        let sub = script.with_extension("sub");
+        let _ = std::fs::write(&sub, submit_description(script, &text, count.unwrap_or(1)));
+        vec![
+            s("condor_submit"),
+            s("-terse"),
+            sub.to_string_lossy().into_owned(),
+        ]
+    }
+
+    fn parse_submit(&self, stdout: &str) -> Result<String> {
+        // -terse: "C.0 - C.N"
+        let first = stdout.split_whitespace().next().unwrap_or("");
+        match first.split_once('.') {
+            Some((c, _)) if !c.is_empty() && c.chars().all(|x| x.is_ascii_digit()) => {
+                Ok(c.to_string())
+            }
+            _ => Err(Error::backend(
+                "htcondor",
+                format!("unexpected condor_submit output {:?}", stdout.trim()),
+            )),
+        }
+    }
+
+    async fn list(&self, run: &Runner) -> Result<Vec<Job>> {
+        let o = run.run(&[s("condor_q"), s("-json")]).await?;
+        queue::parse_json(&o.stdout)
+    }
+
+    fn cancel(&self, ids: &[String]) -> Vec<String> {
+        let mut v = vec![s("condor_rm")];
+        v.extend(ids.iter().cloned());
+        v
+    }
+
+    fn batch_script(&self, _id: &str) -> Option<Vec<String>> {
+        None // the command line is in the job ad itself (Cmd, Arguments)
+    }
+
+    async fn log_path(
+        &self,
+        _run: &Runner,
+        job: &Job,
+        _cluster_dir: Option<&str>,
+    ) -> Option<String> {
+        job.stdout.clone()
+    }
+
+    fn output_pattern(&self, logs: &Path, role: &str) -> String {
+        logs.join(format!("{role}-$(Cluster).$(Process).log"))
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    fn arrays(&self) -> bool {
+        true // `queue N`
+    }
+}
+
+/// "HH:MM:SS", "MM:SS" or seconds.
+fn walltime_secs(t: &str) -> std::result::Result<u64, ()> {
+    t.split(':').try_fold(0u64, |acc, p| {
+        p.parse::<u64>().map(|v| acc * 60 + v).map_err(|_| ())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn description_from_script() {
+        let spec = JobSpec {
+            job_name: "etl-worker".into(),
+            marker: "daskctl:v1;cluster=etl;role=worker;dir=/d".into(),
+            output: "/d/logs/w.log".into(),
+            cores: 2,
+            memory: Some(1 << 30),
+            walltime: Some("01:00:00".into()),
+            ..Default::default()
+        };
+        let script = HtCondor.directives(&spec).join("\n") + "\nexec python -m dask worker\n";
+        let d = submit_description(Path::new("/d/worker.sh"), &script, 3);
+        assert!(
+            d.starts_with("universe = vanilla\nexecutable = /d/worker.sh\n"),
+            "{d}"
+        );
+        assert!(d.contains("+DaskctlMarker = \"daskctl:v1;cluster=etl;role=worker;dir=/d\"\n"));
+        assert!(d.contains("request_memory = 1024\n"));
+        assert!(d.contains("time() - EnteredCurrentStatus > 3600"));
+        assert!(d.ends_with("queue 3\n"));
+        assert_eq!(HtCondor.parse_submit("12.0 - 12.2\n").unwrap(), "12");
+        assert!(HtCondor.parse_submit("ERROR: blah").is_err());
+    }
+}

@@ -1,0 +1,135 @@
+//! The HTCondor backend through the stand-in commands of support/htcondor (see the module
+//! comment there: the HTCondor manual's formats, jobs run as real local processes). The backend
+//! code is the same that runs against real HTCondor.
+
+use crate::conformance::Bed;
+use crate::support::{self, Env, wait_until};
+use std::time::Duration;
+
+pub struct HtCondorBed;
+
+fn queued(env: &Env) -> Vec<String> {
+    let o = env.condor(&["condor_q", "-json"]);
+    let ads: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    ads.iter()
+        .map(|a| format!("{}.{}", a["ClusterId"], a["ProcId"]))
+        .collect()
+}
+
+impl Bed for HtCondorBed {
+    fn backend(&self) -> &'static str {
+        "htcondor"
+    }
+    fn env(&self) -> Env {
+        Env::htcondor()
+    }
+    fn gone(&self, env: &Env, c: &serde_json::Value) -> bool {
+        let left = queued(env);
+        c["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| !left.contains(&r["id"].as_str().unwrap().to_string()))
+    }
+}
+
+crate::conformance!(conformance_htcondor, super::HtCondorBed);
+
+/// A real dask-jobqueue HTCondorCluster (its condor_submit/condor_rm are the stand-in's):
+/// found by DaskWorkerName with the scheduler address from the job's Arguments, orphaned when
+/// its Python process dies, cleaned up.
+#[test]
+fn dask_jobqueue_htcondor_cluster() {
+    let env = Env::htcondor();
+    let script = env.dir.path().join("jq.py");
+    std::fs::write(
+        &script,
+        r#"import time
+from dask_jobqueue import HTCondorCluster
+c = HTCondorCluster(cores=1, memory="1GB", disk="1GB",
+                    scheduler_options={"host": "127.0.0.1", "dashboard_address": "127.0.0.1:0"},
+                    worker_extra_args=["--host", "127.0.0.1"])
+c.scale(2)
+print(c.scheduler_address, flush=True)
+time.sleep(600)
+"#,
+    )
+    .unwrap();
+    let mut cmd = std::process::Command::new(support::python());
+    cmd.arg(&script)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    for (k, v) in &env.extra {
+        cmd.env(k, v);
+    }
+    let mut py = cmd.spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(py.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let addr = line.trim().to_string();
+    let name = format!("jobqueue-{}", addr.rsplit(':').next().unwrap());
+    wait_until(
+        "HTCondorCluster with 2 workers",
+        Duration::from_secs(90),
+        || env.find(&name).is_some_and(|c| c["workers"] == 2),
+    );
+    let c = env.describe(&format!("htcondor/{name}"));
+    assert_eq!(c["origin"], "dask-jobqueue");
+    assert_eq!(c["status"], "running");
+    assert_eq!(c["resources"].as_array().unwrap().len(), 2);
+    // scaling down retires the worker named in the job ad, then removes exactly that job
+    env.run(&["scale", &name, "1", "--wait", "--timeout", "60"])
+        .ok();
+    assert_eq!(env.describe(&name)["workers"], 1);
+
+    let _ = py.kill();
+    let _ = py.wait();
+    assert_eq!(env.describe(&name)["status"], "orphaned");
+    env.run(&["cleanup", "--orphaned", "--yes"]).ok();
+    assert!(queued(&env).is_empty(), "{:?}", queued(&env));
+}
+
+/// Workers submitted the way htcdaskgateway clients do (batch name htcdask-worker..., the
+/// gateway's scheduler address in the arguments), held so nothing runs: one dask-gateway cluster.
+#[test]
+fn htcdask_gateway_workers_are_one_cluster() {
+    let env = Env::htcondor();
+    let sub = env.dir.path().join("g.sub");
+    std::fs::write(
+        &sub,
+        "executable = /bin/sh\narguments = \"-c 'dask worker tls://gateway.example:8786 --name htcdask-worker-$(Cluster).$(Process)'\"\nbatch_name = htcdask-worker-alice\nhold = true\nqueue 2\n",
+    )
+    .unwrap();
+    let o = env.condor(&["condor_submit", sub.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let c = env
+        .find("gateway-8786")
+        .unwrap_or_else(|| panic!("not listed: {:?}", env.list()));
+    assert_eq!(c["origin"], "dask-gateway");
+    assert_eq!(c["requested_workers"], 2);
+    env.run(&["delete", "gateway-8786", "--yes"]).ok();
+    assert!(queued(&env).is_empty());
+}
+
+/// condor_submit refusing the description: a clear error, nothing left.
+#[test]
+fn refused_submission_leaves_nothing_behind() {
+    let env = Env::htcondor();
+    let o = env
+        .run(&[
+            "create",
+            "htcondor",
+            "--name",
+            "bad",
+            "--workers",
+            "1",
+            "--job-extra=nonsense",
+        ])
+        .code(1);
+    assert!(o.one_line_error().contains("condor_submit"), "{}", o.stderr);
+    assert!(queued(&env).is_empty(), "{:?}", queued(&env));
+    assert!(!env.shared().join("bad").exists());
+}
