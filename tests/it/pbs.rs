@@ -57,3 +57,47 @@ fn refused_submission_leaves_nothing_behind() {
     assert!(slurm_jobs("badq").is_empty(), "{:?}", slurm_jobs("badq"));
     assert!(!env.shared().join("badq").exists());
 }
+
+/// A real dask-jobqueue PBSCluster through the wrappers. PBS gives scripts back only to sites
+/// that say how (`script_command`); on this bed the jobs are Slurm jobs underneath, so
+/// `scontrol write batch_script {id} -` prints them.
+#[test]
+fn dask_jobqueue_pbs_cluster() {
+    if !pbs_up() {
+        return;
+    }
+    let env = Env::pbs().with(
+        "DASKCTL_BACKENDS__PBS__SCRIPT_COMMAND",
+        "scontrol write batch_script {id} -",
+    );
+    let path = format!(
+        "{}:{}",
+        crate::support::PBS_BIN,
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let env = env.with("PATH", &path);
+    let (mut py, addr) = crate::support::jobqueue_cluster(&env, "PBSCluster", "log_directory=None");
+    let name = format!("jobqueue-{}", addr.rsplit(':').next().unwrap());
+    crate::support::wait_until(
+        "PBSCluster with 2 workers",
+        std::time::Duration::from_secs(90),
+        || {
+            env.find(&name)
+                .is_some_and(|c| c["workers"] == 2 && c["backend"] == "pbs")
+        },
+    );
+    assert_eq!(
+        env.describe(&format!("pbs/{name}"))["origin"],
+        "dask-jobqueue"
+    );
+    let _ = py.kill();
+    let _ = py.wait();
+    assert_eq!(env.describe(&format!("pbs/{name}"))["status"], "orphaned");
+    env.run(&["cleanup", "--orphaned", "--yes", "-b", "pbs"])
+        .ok();
+    assert!(
+        slurm_jobs("dask-worker").is_empty(),
+        "{:?}",
+        slurm_jobs("dask-worker")
+    );
+}

@@ -54,3 +54,39 @@ fn refused_submission_leaves_nothing_behind() {
     assert!(sge_jobs("badq").is_empty(), "{:?}", sge_jobs("badq"));
     assert!(!env.shared().join("badq").exists());
 }
+
+/// A real dask-jobqueue SGECluster: Grid Engine does not give scripts back, so its workers are
+/// tied to their scheduler through their own logs (the default NAME.oJOB file in the submit
+/// directory); orphaned when the Python process dies, cleaned up.
+#[test]
+fn dask_jobqueue_sge_cluster() {
+    if !sge_up() {
+        return;
+    }
+    let env = Env::sge();
+    let (mut py, addr) =
+        crate::support::jobqueue_cluster(&env, "SGECluster", "job_extra_directives=['-cwd']");
+    let name = format!("jobqueue-{}", addr.rsplit(':').next().unwrap());
+    crate::support::wait_until(
+        "SGECluster with 2 workers",
+        std::time::Duration::from_secs(90),
+        || {
+            env.find(&name)
+                .is_some_and(|c| c["workers"] == 2 && c["resources"].as_array().unwrap().len() == 2)
+        },
+    );
+    let c = env.describe(&format!("sge/{name}"));
+    assert_eq!(c["origin"], "dask-jobqueue");
+    env.run(&["scale", &name, "1", "--wait", "--timeout", "60"])
+        .ok();
+    assert_eq!(env.describe(&name)["workers"], 1);
+    let _ = py.kill();
+    let _ = py.wait();
+    assert_eq!(env.describe(&name)["status"], "orphaned");
+    env.run(&["cleanup", "--orphaned", "--yes"]).ok();
+    assert!(
+        sge_jobs("dask-worker").is_empty(),
+        "{:?}",
+        sge_jobs("dask-worker")
+    );
+}

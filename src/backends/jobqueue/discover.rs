@@ -235,7 +235,17 @@ async fn fetch_script<D: Dialect>(
     if let Ok(s) = std::fs::read_to_string(&file) {
         return Some(s);
     }
-    let argv = q.dialect.batch_script(&j.id)?;
+    let Some(argv) = q
+        .dialect
+        .batch_script(&j.id)
+        .or_else(|| q.script_command(&j.id))
+    else {
+        // no way to read the script back: a running worker's own log names its scheduler
+        return j
+            .stdout
+            .as_deref()
+            .and_then(|p| script::from_worker_log(Path::new(p)));
+    };
     match run.run(&argv).await {
         Ok(o) => {
             let _ = std::fs::create_dir_all(cache);

@@ -176,6 +176,17 @@ impl<D: Dialect> JobQueue<D> {
             .or_else(|| self.setting_str("host"))
     }
 
+    /// `script_command`: how this site prints a job's script (e.g. `printjob -s {id}` for PBS
+    /// administrators), as an argument vector with `{id}` replaced; never through a shell.
+    pub fn script_command(&self, id: &str) -> Option<Vec<String>> {
+        let t = self.setting_str("script_command")?;
+        Some(
+            t.split_whitespace()
+                .map(|w| w.replace("{id}", id))
+                .collect(),
+        )
+    }
+
     /// Job names that mark dask-jobqueue workers.
     pub fn jobqueue_names(&self) -> Vec<String> {
         match self

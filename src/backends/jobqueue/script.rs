@@ -46,6 +46,29 @@ pub fn scheduler_address(script: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// What a dask worker's own log says of its scheduler and name ("Waiting to connect to:",
+/// "Registered to:", "Worker name:" lines), as a one-line stand-in for its script.
+pub fn from_worker_log(path: &std::path::Path) -> Option<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).ok()?;
+    // the start-up banner is at the top; a long log is read from its first 64 KiB
+    let mut buf = Vec::new();
+    f.seek(SeekFrom::Start(0)).ok()?;
+    f.take(64 << 10).read_to_end(&mut buf).ok()?;
+    let text = String::from_utf8_lossy(&buf);
+    let after = |key: &str| {
+        text.lines()
+            .find_map(|l| l.split_once(key).map(|(_, v)| v.trim().to_string()))
+            .filter(|v| !v.is_empty())
+    };
+    let addr = after("Registered to:").or_else(|| after("Waiting to connect to:"))?;
+    scheduler_address(&addr)?;
+    Some(match after("Worker name:") {
+        Some(n) => format!("{addr} --name {n}"),
+        None => addr,
+    })
+}
+
 /// The value of `--name` on the Dask worker line of a script.
 pub fn worker_name(script: &str) -> Option<String> {
     let words: Vec<&str> = script.split_whitespace().collect();
@@ -89,6 +112,21 @@ mod tests {
 
     /// The script dask-jobqueue 0.9 renders for SLURMCluster (captured from `job_script()`).
     const JOBQUEUE: &str = "#!/usr/bin/env bash\n\n#SBATCH -J dask-worker\n#SBATCH -n 1\n#SBATCH --cpus-per-task=1\n#SBATCH --mem=954M\n#SBATCH -t 00:10:00\n\n/opt/py/bin/python -m distributed.cli.dask_worker tcp://127.0.0.1:35421 --name SLURMCluster-3 --nthreads 1 --memory-limit 0.93GiB --nanny --death-timeout 60 --host 127.0.0.1\n";
+
+    #[test]
+    fn worker_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("dask-worker.o7");
+        // the banner distributed 2026.8 prints (captured from a real worker)
+        std::fs::write(&p, "2026-11-22 01:29:21,440 - distributed.worker - INFO -       Start worker at:      tcp://127.0.0.1:41301\n2026-11-22 01:29:21,441 - distributed.worker - INFO -          Worker name:               SGECluster-3\n2026-11-22 01:29:21,441 - distributed.worker - INFO - Waiting to connect to:      tcp://127.0.0.1:36571\n").unwrap();
+        let s = from_worker_log(&p).unwrap();
+        assert_eq!(
+            scheduler_address(&s).as_deref(),
+            Some("tcp://127.0.0.1:36571")
+        );
+        assert_eq!(worker_name(&s).as_deref(), Some("SGECluster-3"));
+        assert_eq!(from_worker_log(&dir.path().join("none")), None);
+    }
 
     #[test]
     fn jobqueue_scripts() {

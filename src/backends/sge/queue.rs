@@ -172,12 +172,28 @@ pub fn attach(jobs: &mut [Job], details: &HashMap<String, Detail>) {
         };
         j.marker = d.context.get("DASKCTL").cloned();
         j.workdir = d.cwd.clone();
-        j.stdout = d.stdout.as_ref().map(|p| {
-            p.replace("$JOB_ID", &number)
-                .replace("$TASK_ID", &task)
-                .replace("$JOB_NAME", &j.name)
-                .replace("$USER", &j.user)
-        });
+        j.stdout = match &d.stdout {
+            Some(p) => Some(
+                p.replace("$JOB_ID", &number)
+                    .replace("$TASK_ID", &task)
+                    .replace("$JOB_NAME", &j.name)
+                    .replace("$USER", &j.user),
+            ),
+            // no -o: Grid Engine writes NAME.oJOB[.TASK] in the job's working directory
+            // (the submit directory with -cwd, else the home directory)
+            None => {
+                let dir = d
+                    .cwd
+                    .clone()
+                    .or_else(|| dirs::home_dir().map(|h| h.to_string_lossy().into_owned()));
+                let suffix = if task == "undefined" {
+                    String::new()
+                } else {
+                    format!(".{task}")
+                };
+                dir.map(|dir| format!("{dir}/{}.o{number}{suffix}", j.name))
+            }
+        };
     }
 }
 

@@ -580,6 +580,35 @@ impl Drop for DaskProc {
     }
 }
 
+/// Starts a real dask-jobqueue cluster (`class` from dask_jobqueue, scaled to 2) in a Python
+/// process with this environment; returns the process and its scheduler address.
+pub fn jobqueue_cluster(env: &Env, class: &str, kwargs: &str) -> (Child, String) {
+    let script = env.dir.path().join("jobqueue.py");
+    std::fs::write(
+        &script,
+        format!(
+            "import time\nfrom dask_jobqueue import {class}\nc = {class}(cores=1, memory='1GB', processes=1, walltime='00:10:00', scheduler_options={{'host': '127.0.0.1', 'dashboard_address': '127.0.0.1:0'}}, worker_extra_args=['--host', '127.0.0.1'], {kwargs})\nc.scale(2)\nprint(c.scheduler_address, flush=True)\ntime.sleep(600)\n"
+        ),
+    )
+    .unwrap();
+    let mut cmd = Command::new(python());
+    cmd.arg(&script)
+        .current_dir(env.dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in &env.extra {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    (child, line.trim().to_string())
+}
+
 /// Serialises tests that start Dask processes outside daskctl (every other test's `list` sees
 /// those) or that clean up, so no test acts on another's processes.
 pub fn serial() -> nix::fcntl::Flock<std::fs::File> {
