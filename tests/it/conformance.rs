@@ -20,6 +20,38 @@ pub trait Bed {
     }
 }
 
+/// A batch system's test bed: everything but the names is the same for all of them.
+pub struct BatchBed {
+    pub backend: &'static str,
+    pub env: fn() -> Env,
+    pub available: fn() -> bool,
+    /// Ids of the jobs still in the queue.
+    pub queued: fn(&Env) -> Vec<String>,
+}
+
+impl Bed for BatchBed {
+    fn backend(&self) -> &'static str {
+        self.backend
+    }
+    fn env(&self) -> Env {
+        (self.env)()
+    }
+    fn create_flags(&self) -> Vec<String> {
+        vec!["--walltime".into(), "00:20:00".into()]
+    }
+    fn gone(&self, env: &Env, c: &serde_json::Value) -> bool {
+        let left = (self.queued)(env);
+        c["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| !left.contains(&r["id"].as_str().unwrap().to_string()))
+    }
+    fn available(&self) -> bool {
+        (self.available)()
+    }
+}
+
 fn create(bed: &dyn Bed, env: &Env, name: &str, workers: u32) -> serde_json::Value {
     let mut args = vec![
         "create".to_string(),

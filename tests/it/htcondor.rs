@@ -2,11 +2,9 @@
 //! comment there: the HTCondor manual's formats, jobs run as real local processes). The backend
 //! code is the same that runs against real HTCondor.
 
-use crate::conformance::Bed;
+use crate::conformance::BatchBed;
 use crate::support::{self, Env, wait_until};
 use std::time::Duration;
-
-pub struct HtCondorBed;
 
 fn queued(env: &Env) -> Vec<String> {
     let o = env.condor(&["condor_q", "-json"]);
@@ -16,24 +14,14 @@ fn queued(env: &Env) -> Vec<String> {
         .collect()
 }
 
-impl Bed for HtCondorBed {
-    fn backend(&self) -> &'static str {
-        "htcondor"
-    }
-    fn env(&self) -> Env {
-        Env::htcondor()
-    }
-    fn gone(&self, env: &Env, c: &serde_json::Value) -> bool {
-        let left = queued(env);
-        c["resources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|r| !left.contains(&r["id"].as_str().unwrap().to_string()))
-    }
-}
+pub const HTCONDOR_BED: BatchBed = BatchBed {
+    backend: "htcondor",
+    env: Env::htcondor,
+    available: || true,
+    queued,
+};
 
-crate::conformance!(conformance_htcondor, super::HtCondorBed);
+crate::conformance!(conformance_htcondor, super::HTCONDOR_BED);
 
 /// A real dask-jobqueue HTCondorCluster (its condor_submit/condor_rm are the stand-in's):
 /// found by DaskWorkerName with the scheduler address from the job's Arguments, orphaned when
@@ -41,35 +29,7 @@ crate::conformance!(conformance_htcondor, super::HtCondorBed);
 #[test]
 fn dask_jobqueue_htcondor_cluster() {
     let env = Env::htcondor();
-    let script = env.dir.path().join("jq.py");
-    std::fs::write(
-        &script,
-        r#"import time
-from dask_jobqueue import HTCondorCluster
-c = HTCondorCluster(cores=1, memory="1GB", disk="1GB",
-                    scheduler_options={"host": "127.0.0.1", "dashboard_address": "127.0.0.1:0"},
-                    worker_extra_args=["--host", "127.0.0.1"])
-c.scale(2)
-print(c.scheduler_address, flush=True)
-time.sleep(600)
-"#,
-    )
-    .unwrap();
-    let mut cmd = std::process::Command::new(support::python());
-    cmd.arg(&script)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null());
-    for (k, v) in &env.extra {
-        cmd.env(k, v);
-    }
-    let mut py = cmd.spawn().unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(py.stdout.as_mut().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let addr = line.trim().to_string();
+    let (mut py, addr) = support::jobqueue_cluster(&env, "HTCondorCluster", "disk='1GB'");
     let name = format!("jobqueue-{}", addr.rsplit(':').next().unwrap());
     wait_until(
         "HTCondorCluster with 2 workers",

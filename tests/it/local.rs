@@ -339,22 +339,10 @@ fn no_probe_reports_from_processes_only() {
 fn local_cluster_inside_a_python_program() {
     let _g = support::serial();
     let env = Env::new();
-    let mut py = std::process::Command::new(support::python())
-        .args([
-            "-c",
-            "from distributed import LocalCluster\nimport time\nc = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host='127.0.0.1', dashboard_address='127.0.0.1:0')\nprint(c.scheduler_address, flush=True)\ntime.sleep(600)\n",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(py.stdout.as_mut().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let addr = line.trim().to_string();
+    let (mut py, addr) = support::python_cluster(
+        &env,
+        "from distributed import LocalCluster\nimport time\nc = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host='127.0.0.1', dashboard_address='127.0.0.1:0')\nprint(c.scheduler_address, flush=True)\ntime.sleep(600)\n",
+    );
     let name = format!("port-{}", addr.rsplit(':').next().unwrap());
     wait_until(
         "LocalCluster with 2 workers",

@@ -2,36 +2,18 @@
 //! real Slurm test bed. The formats those wrappers do not produce (PBS Pro's `-F json`,
 //! Variable_List, subjobs) are covered by the fixtures in src/backends/pbs/queue.rs.
 
-use crate::conformance::Bed;
+use crate::conformance::BatchBed;
 use crate::support::{Env, pbs_up, slurm_jobs};
 
-pub struct PbsBed;
+/// PBS jobs here are Slurm jobs underneath.
+pub const PBS_BED: BatchBed = BatchBed {
+    backend: "pbs",
+    env: Env::pbs,
+    available: pbs_up,
+    queued: |_| slurm_jobs(""),
+};
 
-impl Bed for PbsBed {
-    fn backend(&self) -> &'static str {
-        "pbs"
-    }
-    fn env(&self) -> Env {
-        Env::pbs()
-    }
-    fn create_flags(&self) -> Vec<String> {
-        vec!["--walltime".into(), "00:20:00".into()]
-    }
-    fn gone(&self, _env: &Env, c: &serde_json::Value) -> bool {
-        // PBS jobs here are Slurm jobs underneath
-        let active = slurm_jobs("");
-        c["resources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|r| !active.contains(&r["id"].as_str().unwrap().to_string()))
-    }
-    fn available(&self) -> bool {
-        pbs_up()
-    }
-}
-
-crate::conformance!(conformance_pbs, super::PbsBed);
+crate::conformance!(conformance_pbs, super::PBS_BED);
 
 /// qsub refusing (an unknown queue) is a clear error, and nothing is left behind.
 #[test]
@@ -76,7 +58,8 @@ fn dask_jobqueue_pbs_cluster() {
         std::env::var("PATH").unwrap_or_default()
     );
     let env = env.with("PATH", &path);
-    let (mut py, addr) = crate::support::jobqueue_cluster(&env, "PBSCluster", "log_directory=None");
+    let (mut py, addr) =
+        crate::support::jobqueue_cluster(&env, "PBSCluster", "processes=1, walltime='00:10:00'");
     let name = format!("jobqueue-{}", addr.rsplit(':').next().unwrap());
     crate::support::wait_until(
         "PBSCluster with 2 workers",

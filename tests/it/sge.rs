@@ -1,34 +1,16 @@
 //! The Grid Engine backend against the real Son of Grid Engine of scripts/testbeds/sge.sh.
 
-use crate::conformance::Bed;
+use crate::conformance::BatchBed;
 use crate::support::{Env, sge_jobs, sge_up};
 
-pub struct SgeBed;
+pub const SGE_BED: BatchBed = BatchBed {
+    backend: "sge",
+    env: Env::sge,
+    available: sge_up,
+    queued: |_| sge_jobs(""),
+};
 
-impl Bed for SgeBed {
-    fn backend(&self) -> &'static str {
-        "sge"
-    }
-    fn env(&self) -> Env {
-        Env::sge()
-    }
-    fn create_flags(&self) -> Vec<String> {
-        vec!["--walltime".into(), "00:20:00".into()]
-    }
-    fn gone(&self, _env: &Env, c: &serde_json::Value) -> bool {
-        let active = sge_jobs("");
-        c["resources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|r| !active.contains(&r["id"].as_str().unwrap().to_string()))
-    }
-    fn available(&self) -> bool {
-        sge_up()
-    }
-}
-
-crate::conformance!(conformance_sge, super::SgeBed);
+crate::conformance!(conformance_sge, super::SGE_BED);
 
 /// qsub refusing (an unknown queue) is a clear error, and nothing is left behind.
 #[test]
@@ -64,8 +46,11 @@ fn dask_jobqueue_sge_cluster() {
         return;
     }
     let env = Env::sge();
-    let (mut py, addr) =
-        crate::support::jobqueue_cluster(&env, "SGECluster", "job_extra_directives=['-cwd']");
+    let (mut py, addr) = crate::support::jobqueue_cluster(
+        &env,
+        "SGECluster",
+        "processes=1, walltime='00:10:00', job_extra_directives=['-cwd']",
+    );
     let name = format!("jobqueue-{}", addr.rsplit(':').next().unwrap());
     crate::support::wait_until(
         "SGECluster with 2 workers",

@@ -1,38 +1,18 @@
 //! The Slurm backend against the real single-node Slurm of scripts/testbeds/slurm.sh.
 
-use crate::conformance::Bed;
+use crate::conformance::BatchBed;
 use crate::support::{self, Env, slurm_jobs, slurm_up, wait_until};
 use std::process::Command;
 use std::time::Duration;
 
-pub struct SlurmBed;
+pub const SLURM_BED: BatchBed = BatchBed {
+    backend: "slurm",
+    env: Env::slurm,
+    available: slurm_up,
+    queued: |_| slurm_jobs(""),
+};
 
-impl Bed for SlurmBed {
-    fn backend(&self) -> &'static str {
-        "slurm"
-    }
-    fn env(&self) -> Env {
-        Env::slurm()
-    }
-    fn create_flags(&self) -> Vec<String> {
-        vec!["--walltime".into(), "00:20:00".into()]
-    }
-    fn gone(&self, _env: &Env, c: &serde_json::Value) -> bool {
-        let ids: Vec<String> = c["resources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["id"].as_str().unwrap().to_string())
-            .collect();
-        let active = slurm_jobs("");
-        ids.iter().all(|id| !active.contains(id))
-    }
-    fn available(&self) -> bool {
-        slurm_up()
-    }
-}
-
-crate::conformance!(conformance_slurm, super::SlurmBed);
+crate::conformance!(conformance_slurm, super::SLURM_BED);
 
 /// A real dask-jobqueue SLURMCluster in a Python process: found by its workers' batch scripts,
 /// scaled with its own worker script, orphaned when the process dies, cleaned up.
@@ -42,36 +22,12 @@ fn dask_jobqueue_cluster_found_scaled_orphaned_and_cleaned() {
         return;
     }
     let env = Env::slurm();
-    let script = env.dir.path().join("jq.py");
-    std::fs::write(
-        &script,
-        r#"import sys, time
-from dask_jobqueue import SLURMCluster
-c = SLURMCluster(cores=1, memory="1GB", processes=1, walltime="00:10:00",
-                 scheduler_options={"host": "127.0.0.1", "dashboard_address": "127.0.0.1:0"},
-                 worker_extra_args=["--host", "127.0.0.1"], log_directory=sys.argv[1])
-c.scale(2)
-print(c.scheduler_address, flush=True)
-time.sleep(600)
-"#,
-    )
-    .unwrap();
-    let mut py = Command::new(support::python())
-        .args([
-            script.to_str().unwrap(),
-            env.dir.path().join("jqlogs").to_str().unwrap(),
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(py.stdout.as_mut().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let addr = line.trim().to_string();
+    let logs = env.dir.path().join("jqlogs");
+    let kwargs = format!(
+        "processes=1, walltime='00:10:00', log_directory={:?}",
+        logs.to_str().unwrap()
+    );
+    let (mut py, addr) = support::jobqueue_cluster(&env, "SLURMCluster", &kwargs);
     let name = format!("jobqueue-{}", addr.rsplit(':').next().unwrap());
     wait_until(
         "jobqueue cluster with 2 workers",

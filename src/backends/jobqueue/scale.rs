@@ -31,17 +31,28 @@ pub async fn scale<D: Dialect>(
         .filter(|r| r.role == Role::Worker)
         .map(|r| r.id.as_str())
         .collect();
-    let mut workers: Vec<super::Job> = q
-        .dialect
-        .list(&run)
-        .await?
-        .into_iter()
-        .filter(|j| j.state.active() && ids.contains(&j.id.as_str()))
-        .collect();
+    let target = req.target as u64;
+    // discovery just counted the active worker jobs: scaling up needs no second listing
+    let counted = c
+        .requested_workers
+        .filter(|n| target > *n && kind == "daskctl");
+    let mut workers: Vec<super::Job> = match counted {
+        Some(_) => Vec::new(),
+        None => q
+            .dialect
+            .list(&run)
+            .await?
+            .into_iter()
+            .filter(|j| j.state.active() && ids.contains(&j.id.as_str()))
+            .collect(),
+    };
     // newest last
     workers.sort_by_key(|j| (j.submitted, j.id.parse::<u64>().unwrap_or(0)));
-    let before = workers.len() as u64;
-    let target = req.target as u64;
+    let before = if workers.is_empty() {
+        c.requested_workers.unwrap_or(0)
+    } else {
+        workers.len() as u64
+    };
     let mut report = ScaleReport::new(before, target);
 
     if target > before {

@@ -25,6 +25,8 @@ pub struct Pbs {
     flavor: Flavor,
     arrays: bool,
     user: String,
+    /// Remembers which `qstat` form this server understands (each failed probe costs a call).
+    format_file: std::path::PathBuf,
 }
 
 inventory::submit! {
@@ -39,7 +41,8 @@ inventory::submit! {
                 None => Flavor::Torque,
             };
             let arrays = ctx.config.backend_setting("pbs", "arrays").and_then(|v| v.as_bool()).unwrap_or(true);
-            let dialect = Pbs { flavor, arrays, user: ctx.user.name.clone() };
+            let format_file = ctx.config.cache_root().join("pbs-qstat-format");
+            let dialect = Pbs { flavor, arrays, user: ctx.user.name.clone(), format_file };
             Arc::new(JobQueue { ctx, dialect })
         },
     }
@@ -155,11 +158,19 @@ impl Dialect for Pbs {
             (vec![s("qstat"), s("-f"), s("-t")], false),
             (vec![s("qstat"), s("-f")], false),
         ];
+        let known: usize = std::fs::read_to_string(&self.format_file)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or(0);
+        let order: Vec<usize> = std::iter::once(known.min(2))
+            .chain((0..3).filter(|i| *i != known.min(2)))
+            .collect();
         let mut last = None;
-        for (argv, json) in attempts {
+        for i in order {
+            let (argv, json) = &attempts[i];
             // 153 ("unknown job id"): what Slurm's wrapper says for an empty queue
-            let parsed = run.accepting(&[153]).run(&argv).await.and_then(|o| {
-                if json {
+            let parsed = run.accepting(&[153]).run(argv).await.and_then(|o| {
+                if *json {
                     queue::parse_json(&o.stdout)
                 } else {
                     Ok(queue::parse_text(&o.stdout))
@@ -167,6 +178,12 @@ impl Dialect for Pbs {
             });
             match parsed {
                 Ok(jobs) => {
+                    if i != known {
+                        let _ = std::fs::create_dir_all(
+                            self.format_file.parent().expect("in the cache dir"),
+                        );
+                        let _ = std::fs::write(&self.format_file, i.to_string());
+                    }
                     return Ok(jobs
                         .into_iter()
                         .filter(|j| j.user.is_empty() || j.user == self.user)

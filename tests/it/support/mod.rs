@@ -583,16 +583,19 @@ impl Drop for DaskProc {
 /// Starts a real dask-jobqueue cluster (`class` from dask_jobqueue, scaled to 2) in a Python
 /// process with this environment; returns the process and its scheduler address.
 pub fn jobqueue_cluster(env: &Env, class: &str, kwargs: &str) -> (Child, String) {
-    let script = env.dir.path().join("jobqueue.py");
-    std::fs::write(
-        &script,
-        format!(
-            "import time\nfrom dask_jobqueue import {class}\nc = {class}(cores=1, memory='1GB', processes=1, walltime='00:10:00', scheduler_options={{'host': '127.0.0.1', 'dashboard_address': '127.0.0.1:0'}}, worker_extra_args=['--host', '127.0.0.1'], {kwargs})\nc.scale(2)\nprint(c.scheduler_address, flush=True)\ntime.sleep(600)\n"
+    python_cluster(
+        env,
+        &format!(
+            "import time\nfrom dask_jobqueue import {class}\nc = {class}(cores=1, memory='1GB', {kwargs}, scheduler_options={{'host': '127.0.0.1', 'dashboard_address': '127.0.0.1:0'}}, worker_extra_args=['--host', '127.0.0.1'])\nc.scale(2)\nprint(c.scheduler_address, flush=True)\ntime.sleep(600)\n"
         ),
     )
-    .unwrap();
+}
+
+/// Runs Python `code` (with this environment, in its directory) that prints a scheduler address
+/// on its first line and keeps its cluster alive; returns the process and the address.
+pub fn python_cluster(env: &Env, code: &str) -> (Child, String) {
     let mut cmd = Command::new(python());
-    cmd.arg(&script)
+    cmd.args(["-c", code])
         .current_dir(env.dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
