@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `daskctl list` against `dask cluster list` of dask-ctl 2024.1.0 (its own venv, pinned to
+# `daskctl list -b local` against `dask cluster list` of dask-ctl 2024.1.0 (its own venv, pinned to
 # dask==distributed==2023.5.0, the only versions it loads with), on the same running scheduler
 # (127.0.0.1:8786, the only place dask-ctl looks), in the same run. Also daskctl with nothing
 # running, and peak RSS. Usage: bench/list.sh [RUNS]
