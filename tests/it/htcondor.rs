@@ -29,7 +29,7 @@ crate::conformance!(conformance_htcondor, super::HTCONDOR_BED);
 #[test]
 fn dask_jobqueue_htcondor_cluster() {
     let env = Env::htcondor();
-    let (mut py, addr) = support::jobqueue_cluster(&env, "HTCondorCluster", "disk='1GB'");
+    let (py, addr) = support::jobqueue_cluster(&env, "HTCondorCluster", "disk='1GB'");
     let name = format!("jobqueue-{}", addr.rsplit(':').next().unwrap());
     wait_until(
         "HTCondorCluster with 2 workers",
@@ -41,14 +41,7 @@ fn dask_jobqueue_htcondor_cluster() {
     assert_eq!(c["status"], "running");
     assert_eq!(c["resources"].as_array().unwrap().len(), 2);
     // scaling down retires the worker named in the job ad, then removes exactly that job
-    env.run(&["scale", &name, "1", "--wait", "--timeout", "60"])
-        .ok();
-    assert_eq!(env.describe(&name)["workers"], 1);
-
-    let _ = py.kill();
-    let _ = py.wait();
-    assert_eq!(env.describe(&name)["status"], "orphaned");
-    env.run(&["cleanup", "--orphaned", "--yes"]).ok();
+    crate::support::scale_down_orphan_cleanup(&env, &format!("htcondor/{name}"), py);
     assert!(queued(&env).is_empty(), "{:?}", queued(&env));
 }
 

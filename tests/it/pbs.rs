@@ -58,7 +58,7 @@ fn dask_jobqueue_pbs_cluster() {
         std::env::var("PATH").unwrap_or_default()
     );
     let env = env.with("PATH", &path);
-    let (mut py, addr) =
+    let (py, addr) =
         crate::support::jobqueue_cluster(&env, "PBSCluster", "processes=1, walltime='00:10:00'");
     let name = format!("jobqueue-{}", addr.rsplit(':').next().unwrap());
     crate::support::wait_until(
@@ -73,11 +73,7 @@ fn dask_jobqueue_pbs_cluster() {
         env.describe(&format!("pbs/{name}"))["origin"],
         "dask-jobqueue"
     );
-    let _ = py.kill();
-    let _ = py.wait();
-    assert_eq!(env.describe(&format!("pbs/{name}"))["status"], "orphaned");
-    env.run(&["cleanup", "--orphaned", "--yes", "-b", "pbs"])
-        .ok();
+    crate::support::scale_down_orphan_cleanup(&env, &format!("pbs/{name}"), py);
     assert!(
         slurm_jobs("dask-worker").is_empty(),
         "{:?}",

@@ -46,7 +46,7 @@ fn dask_jobqueue_sge_cluster() {
         return;
     }
     let env = Env::sge();
-    let (mut py, addr) = crate::support::jobqueue_cluster(
+    let (py, addr) = crate::support::jobqueue_cluster(
         &env,
         "SGECluster",
         "processes=1, walltime='00:10:00', job_extra_directives=['-cwd']",
@@ -62,13 +62,7 @@ fn dask_jobqueue_sge_cluster() {
     );
     let c = env.describe(&format!("sge/{name}"));
     assert_eq!(c["origin"], "dask-jobqueue");
-    env.run(&["scale", &name, "1", "--wait", "--timeout", "60"])
-        .ok();
-    assert_eq!(env.describe(&name)["workers"], 1);
-    let _ = py.kill();
-    let _ = py.wait();
-    assert_eq!(env.describe(&name)["status"], "orphaned");
-    env.run(&["cleanup", "--orphaned", "--yes"]).ok();
+    crate::support::scale_down_orphan_cleanup(&env, &format!("sge/{name}"), py);
     assert!(
         sge_jobs("dask-worker").is_empty(),
         "{:?}",

@@ -591,6 +591,21 @@ pub fn jobqueue_cluster(env: &Env, class: &str, kwargs: &str) -> (Child, String)
     )
 }
 
+/// The second half of every dask-jobqueue test: scale down through daskctl, lose the Python
+/// process that held the scheduler, see the cluster orphaned, clean it up.
+pub fn scale_down_orphan_cleanup(env: &Env, qualified: &str, mut py: Child) {
+    env.run(&["scale", qualified, "1", "--wait", "--timeout", "60"])
+        .ok();
+    assert_eq!(env.describe(qualified)["workers"], 1);
+    let _ = py.kill();
+    let _ = py.wait();
+    assert_eq!(env.describe(qualified)["status"], "orphaned");
+    let backend = qualified.split('/').next().expect("BACKEND/NAME");
+    env.run(&["cleanup", "--orphaned", "--yes", "-b", backend])
+        .ok();
+    env.run(&["describe", qualified]).code(3);
+}
+
 /// Runs Python `code` (with this environment, in its directory) that prints a scheduler address
 /// on its first line and keeps its cluster alive; returns the process and the address.
 pub fn python_cluster(env: &Env, code: &str) -> (Child, String) {
