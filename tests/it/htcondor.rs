@@ -86,3 +86,56 @@ fn refused_submission_leaves_nothing_behind() {
     assert!(queued(&env).is_empty(), "{:?}", queued(&env));
     assert!(!env.shared().join("bad").exists());
 }
+
+/// A worker job that ends by itself (here: its process is killed) leaves the queue for
+/// condor_history; the cluster shows it and is degraded, and delete still works.
+#[test]
+fn ended_worker_job_degrades_the_cluster() {
+    let env = Env::htcondor();
+    env.run(&["create", "htcondor", "--name", "ends", "--workers", "2"])
+        .ok();
+    let c = env.describe("ends");
+    let worker = c["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["role"] == "worker")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // the stand-in keeps each job's process id in its state
+    let state: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(env.dir.path().join("condor/jobs.json")).unwrap(),
+    )
+    .unwrap();
+    let pid = state["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| format!("{}.{}", a["ClusterId"], a["ProcId"]) == worker)
+        .unwrap()["_pid"]
+        .as_i64()
+        .unwrap();
+    support::kill_group(pid as i32);
+    wait_until(
+        "the ended job to leave the queue",
+        Duration::from_secs(30),
+        || !queued(&env).contains(&worker),
+    );
+    let c = env.describe("ends");
+    assert_eq!(c["status"], "degraded", "{c}");
+    assert_eq!(c["reason"], "1 worker job(s) ended");
+    let ended = c["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == worker.as_str())
+        .cloned()
+        .expect("ended job still shown");
+    assert_eq!(ended["state"], "Completed");
+    assert_eq!(c["requested_workers"], 1);
+    env.run(&["delete", "ends", "--yes"]).ok();
+    assert!(queued(&env).is_empty());
+    env.run(&["describe", "ends"]).code(3);
+}

@@ -111,6 +111,17 @@ impl Dialect for HtCondor {
         queue::parse_json(&o.stdout)
     }
 
+    async fn finished(&self, run: &Runner) -> Result<Vec<Job>> {
+        // Completed only: jobs daskctl removed (Removed, 3) are not failures of the cluster
+        let o = run
+            .run(&[s("condor_history"), s("-json"), s("-limit"), s("1000")])
+            .await?;
+        Ok(queue::parse_json(&o.stdout)?
+            .into_iter()
+            .filter(|j| j.native_state == "Completed")
+            .collect())
+    }
+
     fn cancel(&self, ids: &[String]) -> Vec<String> {
         let mut v = vec![s("condor_rm")];
         v.extend(ids.iter().cloned());

@@ -11,7 +11,7 @@ pub async fn delete<D: Dialect>(q: &JobQueue<D>, c: &Cluster, req: &DeleteReques
     let ids: Vec<String> = c
         .resources
         .iter()
-        .filter(|r| r.kind == "job")
+        .filter(|r| r.kind == "job" && !r.state.starts_with("Completed"))
         .map(|r| r.id.clone())
         .collect();
     cancel_and_wait(q, &ids, req.timeout).await?;

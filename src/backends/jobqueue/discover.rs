@@ -40,6 +40,17 @@ pub async fn discover<D: Dialect>(q: &JobQueue<D>) -> Result<Vec<Cluster>> {
         .into_iter()
         .filter(|j| j.state.active() && (j.user.is_empty() || &j.user == me))
         .collect();
+    // daskctl's worker jobs that ended by themselves, for clusters that still have active jobs
+    let ended: Vec<(Job, Marker)> = q
+        .dialect
+        .finished(&run)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|j| j.user.is_empty() || &j.user == me)
+        .filter_map(|j| j.marker.as_deref().and_then(Marker::decode).map(|m| (j, m)))
+        .filter(|(_, m)| m.role == "worker")
+        .collect();
     let mut groups: BTreeMap<(u8, String), Group> = BTreeMap::new();
     let jq_names = q.jobqueue_names();
     let mut jobqueue_jobs = Vec::new();
@@ -157,6 +168,12 @@ pub async fn discover<D: Dialect>(q: &JobQueue<D>) -> Result<Vec<Cluster>> {
             g.worker_names.push((w, j.id.clone()));
         }
         g.jobs.push((j, Role::Worker));
+    }
+
+    for (j, m) in ended {
+        if let Some(g) = groups.get_mut(&(0, m.cluster.clone())) {
+            g.jobs.push((j, Role::Worker));
+        }
     }
 
     // daskctl schedulers publish their address in the shared directory
@@ -352,6 +369,15 @@ fn to_cluster<D: Dialect>(
             }
             _ => {}
         }
+    }
+    let ended = g
+        .jobs
+        .iter()
+        .filter(|(j, _)| j.state == JobState::Finished)
+        .count();
+    if ended > 0 && status == Status::Running {
+        status = Status::Degraded;
+        reason = Some(format!("{ended} worker job(s) ended"));
     }
     if g.jobs.iter().all(|(j, _)| j.state == JobState::Completing) {
         status = Status::Stopping;

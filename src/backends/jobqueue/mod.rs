@@ -101,6 +101,11 @@ pub trait Dialect: Send + Sync + 'static {
     /// The current user's jobs.
     async fn list(&self, run: &Runner) -> Result<Vec<Job>>;
     fn cancel(&self, ids: &[String]) -> Vec<String>;
+    /// Jobs that ended by themselves (not removed), where the system keeps a history: a
+    /// cluster whose worker job ended is degraded, not silently smaller.
+    async fn finished(&self, _run: &Runner) -> Result<Vec<Job>> {
+        Ok(Vec::new())
+    }
     /// argv that prints a job's batch script, where the system can.
     fn batch_script(&self, id: &str) -> Option<Vec<String>>;
     /// Log path of a job; `cluster_dir` is daskctl's shared directory of the cluster, if any.
