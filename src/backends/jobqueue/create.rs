@@ -3,7 +3,7 @@
 //! directory; the workers are ONE job array. All-or-nothing: a refused submission cancels what
 //! was already submitted and removes the directory.
 
-use super::markers::{Marker, check_value};
+use super::markers::{Marker, check_value, unsafe_in_script};
 use super::script::{Script, quote};
 use super::{Dialect, JobQueue, JobSpec};
 use crate::backends::CreateRequest;
@@ -23,10 +23,7 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
         .map(|s| s.lines().map(str::to_string).collect())
         .unwrap_or_default();
     for e in &extra {
-        if e.is_empty()
-            || e.chars()
-                .any(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '\\' | '`' | '$' | ';'))
-        {
+        if e.is_empty() || e.chars().any(unsafe_in_script) {
             return Err(Error::Usage(format!(
                 "invalid --job-extra {e:?}: one directive argument, no whitespace, quotes or shell characters"
             )));

@@ -8,10 +8,15 @@ use crate::model::Cluster;
 use std::time::{Duration, Instant};
 
 pub async fn delete<D: Dialect>(q: &JobQueue<D>, c: &Cluster, req: &DeleteRequest) -> Result<()> {
+    let ended: Vec<&str> = c
+        .private
+        .get("ended")
+        .map(|s| s.split(',').collect())
+        .unwrap_or_default();
     let ids: Vec<String> = c
         .resources
         .iter()
-        .filter(|r| r.kind == "job" && !r.state.starts_with("Completed"))
+        .filter(|r| r.kind == "job" && !ended.contains(&r.id.as_str()))
         .map(|r| r.id.clone())
         .collect();
     cancel_and_wait(q, &ids, req.timeout).await?;

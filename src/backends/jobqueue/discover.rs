@@ -394,6 +394,14 @@ fn to_cluster<D: Dialect>(
         Kind::Gateway => "gateway",
     };
     c.private.insert("kind".into(), kind.into());
+    // jobs that ended by themselves are shown, but there is nothing left to cancel
+    let ended: Vec<&str> = g
+        .jobs
+        .iter()
+        .filter(|(j, _)| j.state == JobState::Finished)
+        .map(|(j, _)| j.id.as_str())
+        .collect();
+    c.private.insert("ended".into(), ended.join(","));
     if let Some(d) = g.dir {
         c.private.insert("dir".into(), d);
     }

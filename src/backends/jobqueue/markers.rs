@@ -34,12 +34,15 @@ impl Marker {
     }
 }
 
-/// Characters that may not appear in values written into job scripts or markers.
+/// A character that may not appear in anything written into a job script: it would end a
+/// directive argument or mean something to the shell.
+pub fn unsafe_in_script(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '"' | '\'' | '\\' | '`' | '$' | ';')
+}
+
+/// Values written into job scripts and markers (commas too: markers are comma-free lists).
 pub fn check_value(what: &str, v: &str) -> crate::error::Result<()> {
-    if v.is_empty()
-        || v.chars()
-            .any(|c| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | '\\' | '`' | '$' | ';'))
-    {
+    if v.is_empty() || v.chars().any(|c| unsafe_in_script(c) || c == ',') {
         return Err(crate::error::Error::Usage(format!(
             "invalid {what} {v:?}: no whitespace, quotes, commas, '$', '`', ';' or backslashes"
         )));
