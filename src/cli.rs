@@ -20,6 +20,23 @@ pub struct Cli {
     /// Never connect to schedulers: report what the backends alone know
     #[arg(long, global = true)]
     pub no_probe: bool,
+    /// [aws] Regions to query, comma-separated or repeated (default: the profile's or AWS_REGION)
+    #[arg(
+        long = "region",
+        global = true,
+        value_delimiter = ',',
+        value_name = "REGION",
+        help_heading = "Cloud backends"
+    )]
+    pub regions: Vec<String>,
+    /// [aws] Named profile from ~/.aws/config
+    #[arg(
+        long,
+        global = true,
+        value_name = "PROFILE",
+        help_heading = "Cloud backends"
+    )]
+    pub profile: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -30,7 +47,7 @@ pub enum Command {
     /// Show one cluster in detail
     Describe(DescribeArgs),
     /// Create a cluster
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     /// Set a cluster's number of workers
     Scale(ScaleArgs),
     /// Show a cluster's scheduler and worker logs
@@ -146,6 +163,33 @@ pub struct CreateArgs {
     /// [local] Scheduler port (default: any free port)
     #[arg(long, help_heading = "Local backend")]
     pub scheduler_port: Option<u16>,
+    /// [aws] Instance type of the scheduler (and of the workers unless --worker-instance-type)
+    #[arg(long, value_name = "TYPE", help_heading = "Cloud backends")]
+    pub instance_type: Option<String>,
+    /// [aws] Instance type of the workers
+    #[arg(long, value_name = "TYPE", help_heading = "Cloud backends")]
+    pub worker_instance_type: Option<String>,
+    /// [aws] Machine image (default: backends.aws.ami, else the newest Ubuntu LTS)
+    #[arg(long, value_name = "AMI", help_heading = "Cloud backends")]
+    pub ami: Option<String>,
+    /// [aws] Subnet to launch into (default: the default VPC's)
+    #[arg(long, value_name = "SUBNET", help_heading = "Cloud backends")]
+    pub subnet: Option<String>,
+    /// [aws] Security group (repeatable; default: one daskctl creates for the cluster)
+    #[arg(long, value_name = "GROUP", help_heading = "Cloud backends")]
+    pub security_group: Vec<String>,
+    /// [aws] SSH key pair name
+    #[arg(long, value_name = "KEY", help_heading = "Cloud backends")]
+    pub key_name: Option<String>,
+    /// [aws] Run the workers on spot instances
+    #[arg(long, help_heading = "Cloud backends")]
+    pub spot: bool,
+    /// [aws] Time to live: after it, cleanup --orphaned deletes the cluster (e.g. 8h)
+    #[arg(long, value_name = "DURATION", value_parser = duration, help_heading = "Cloud backends")]
+    pub ttl: Option<Duration>,
+    /// [aws] Container image with Dask (default: backends.aws.image or ghcr.io/dask/dask)
+    #[arg(long, value_name = "IMAGE", help_heading = "Cloud backends")]
+    pub image: Option<String>,
 }
 
 #[derive(Args, Debug)]

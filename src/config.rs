@@ -124,10 +124,26 @@ impl Config {
 
     /// A backend's worker limit (`max_workers`), or `default`.
     pub fn max_workers(&self, backend: &str, default: u32) -> u32 {
-        self.backend_setting(backend, "max_workers")
-            .and_then(|v| v.as_integer())
-            .and_then(|v| u32::try_from(v).ok())
-            .unwrap_or(default)
+        self.backend_u32(backend, "max_workers").unwrap_or(default)
+    }
+
+    /// A count setting; `DASKCTL_...=1` and `=0` arrive as booleans and count as 1 and 0.
+    pub fn backend_u32(&self, backend: &str, key: &str) -> Option<u32> {
+        match self.backend_setting(backend, key)? {
+            toml::Value::Integer(i) => u32::try_from(*i).ok(),
+            toml::Value::Boolean(b) => Some(u32::from(*b)),
+            toml::Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// Sets one backend setting for this run (command-line flags such as `--region`).
+    pub fn set_backend_value(&mut self, backend: &str, key: &str, value: toml::Value) {
+        self.backends
+            .entry(backend.to_string())
+            .or_default()
+            .settings
+            .insert(key.to_string(), value);
     }
 
     pub fn backend_str(&self, backend: &str, key: &str) -> Option<String> {

@@ -35,7 +35,14 @@ pub fn run(cli: cli::Cli) -> u8 {
 }
 
 fn run_inner(cli: cli::Cli) -> Result<()> {
-    let config = Config::load()?;
+    let mut config = Config::load()?;
+    if !cli.regions.is_empty() {
+        let regions = cli.regions.iter().cloned().map(toml::Value::String);
+        config.set_backend_value("aws", "regions", toml::Value::Array(regions.collect()));
+    }
+    if let Some(p) = &cli.profile {
+        config.set_backend_value("aws", "profile", toml::Value::String(p.clone()));
+    }
     let deadline = config.timeout.unwrap_or(Duration::from_secs(10));
     let prober = Prober::new(&config.probe, cli.no_probe);
     let ctx = Arc::new(Context {

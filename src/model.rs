@@ -102,6 +102,9 @@ pub struct Cluster {
     pub idle_since: Option<SystemTime>,
     /// Why the status is what it is, when it is not plainly running.
     pub reason: Option<String>,
+    /// When its time to live (`--ttl`) runs out; `cleanup --orphaned` takes it after that.
+    #[serde(serialize_with = "rfc3339", skip_serializing_if = "Option::is_none")]
+    pub expires: Option<SystemTime>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub worker_details: Vec<WorkerDetail>,
     /// Backend-private facts needed to act on the cluster (never printed).
@@ -127,6 +130,7 @@ impl Cluster {
             requested_workers: None,
             idle_since: None,
             reason: None,
+            expires: None,
             worker_details: Vec::new(),
             private: BTreeMap::new(),
         }

@@ -3,6 +3,8 @@
 //! (registration and the trait impl), `discover.rs`, `create.rs`, `scale.rs`, `logs.rs`,
 //! `delete.rs`.
 
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod htcondor;
 pub mod jobqueue;
 pub mod local;

@@ -34,14 +34,15 @@ struct Report {
 pub fn reasons(c: &Cluster, a: &CleanupArgs, now: SystemTime) -> Option<Vec<String>> {
     let mut why = Vec::new();
     if a.orphaned {
-        if !matches!(c.status, Status::Orphaned | Status::Stopped) {
-            return None;
+        match c.expires {
+            Some(t) if t <= now => why.push(format!("TTL expired {} ago", format_age(t))),
+            _ if matches!(c.status, Status::Orphaned | Status::Stopped) => why.push(format!(
+                "{}: {}",
+                c.status.as_str(),
+                c.reason.clone().unwrap_or_default()
+            )),
+            _ => return None,
         }
-        why.push(format!(
-            "{}: {}",
-            c.status.as_str(),
-            c.reason.clone().unwrap_or_default()
-        ));
     }
     if let Some(min) = a.idle {
         let idle = c.idle_since.and_then(|t| now.duration_since(t).ok())?;

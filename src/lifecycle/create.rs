@@ -49,13 +49,21 @@ pub async fn run(app: &App, a: CreateArgs) -> Result<()> {
     if let Some(p) = a.scheduler_port {
         options.insert("scheduler-port".to_string(), p.to_string());
     }
-    let batch = [
+    let flags = [
         ("partition", a.partition),
         ("account", a.account),
         ("walltime", a.walltime),
         ("cores", a.cores.map(|c| c.to_string())),
+        ("instance-type", a.instance_type),
+        ("worker-instance-type", a.worker_instance_type),
+        ("ami", a.ami),
+        ("subnet", a.subnet),
+        ("key-name", a.key_name),
+        ("image", a.image),
+        ("spot", a.spot.then(|| "true".to_string())),
+        ("ttl", a.ttl.map(|d| d.as_secs().to_string())),
     ];
-    for (k, v) in batch {
+    for (k, v) in flags {
         if let Some(v) = v {
             options.insert(k.to_string(), v);
         }
@@ -63,18 +71,13 @@ pub async fn run(app: &App, a: CreateArgs) -> Result<()> {
     if !a.job_extra.is_empty() {
         options.insert("job-extra".to_string(), a.job_extra.join("\n"));
     }
-    let local_only = ["scheduler-port"];
-    let batch_only = ["partition", "account", "walltime", "cores", "job-extra"];
+    if !a.security_group.is_empty() {
+        options.insert("security-group".to_string(), a.security_group.join("\n"));
+    }
     let misplaced: Vec<&str> = options
         .keys()
         .map(String::as_str)
-        .filter(|k| {
-            if reg.name == "local" {
-                batch_only.contains(k)
-            } else {
-                local_only.contains(k)
-            }
-        })
+        .filter(|k| !applies(k, reg.name))
         .collect();
     if !misplaced.is_empty() {
         return Err(Error::Usage(format!(
@@ -102,4 +105,17 @@ pub async fn run(app: &App, a: CreateArgs) -> Result<()> {
     }
     app.out.success(&format!("created {}", c.qualified()));
     Ok(())
+}
+
+const BATCH: &[&str] = &["slurm", "pbs", "sge", "htcondor"];
+
+/// Whether a backend flag of `create` means something to this backend.
+fn applies(flag: &str, backend: &str) -> bool {
+    match flag {
+        "python" | "host" => backend == "local" || BATCH.contains(&backend),
+        "scheduler-port" => backend == "local",
+        "partition" | "account" | "walltime" | "cores" | "job-extra" => BATCH.contains(&backend),
+        "image" | "ttl" => matches!(backend, "aws" | "kubernetes"),
+        _ => backend == "aws",
+    }
 }

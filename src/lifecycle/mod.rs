@@ -31,7 +31,7 @@ pub async fn dispatch(app: &App, command: Command) -> Result<()> {
     match command {
         Command::List(a) => list::run(app, a).await,
         Command::Describe(a) => describe::run(app, a).await,
-        Command::Create(a) => create::run(app, a).await,
+        Command::Create(a) => create::run(app, *a).await,
         Command::Scale(a) => scale::run(app, a).await,
         Command::Logs(a) => logs::run(app, a).await,
         Command::Delete(a) => delete::run(app, a).await,

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod aws;
 pub mod tls;
 
 use std::path::{Path, PathBuf};
@@ -202,6 +203,20 @@ impl Env {
             .env("DASKCTL_CACHE_DIR", self.dir.path().join("cache"))
             .env("DASKCTL_CONFIG", self.config())
             .env("DASKCTL_PYTHON", python())
+            // no AWS account of the developer's is ever used: Env::aws() points at moto
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_REGION")
+            .env_remove("AWS_DEFAULT_REGION")
+            .env_remove("AWS_ENDPOINT_URL")
+            .env("AWS_CONFIG_FILE", self.dir.path().join("aws-config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.dir.path().join("aws-credentials"),
+            )
+            .env("AWS_EC2_METADATA_DISABLED", "true")
             // nothing in the tests may connect beyond loopback
             .env("DASKCTL_PROBE_LOOPBACK_ONLY", "1")
             .env("NO_COLOR", "1")

@@ -1,0 +1,138 @@
+//! EC2 clients per region: the standard credential chain without the instance-metadata step
+//! (unless `imds = true`), profiles, `AWS_ENDPOINT_URL` for emulators, the SDK's standard retry
+//! with backoff for throttling and transient errors, and deadlines. Every SDK error is mapped
+//! into the project's error kinds here, with the AWS error code in the message.
+
+use super::settings::Settings;
+use crate::error::Error;
+use aws_config::meta::credentials::CredentialsProviderChain;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_ec2::Client;
+use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use std::time::Duration;
+
+pub async fn build(s: &Settings, region: &str) -> Client {
+    let mut creds = CredentialsProviderChain::first_try(
+        "Environment",
+        aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+    );
+    let mut profile = aws_config::profile::ProfileFileCredentialsProvider::builder();
+    if let Some(p) = &s.profile {
+        profile = profile.profile_name(p);
+    }
+    creds = creds
+        .or_else("Profile", profile.build())
+        .or_else(
+            "WebIdentityToken",
+            aws_config::web_identity_token::WebIdentityTokenCredentialsProvider::builder().build(),
+        )
+        .or_else(
+            "EcsContainer",
+            aws_config::ecs::EcsCredentialsProvider::builder().build(),
+        );
+    if s.imds {
+        creds = creds.or_else(
+            "Ec2InstanceMetadata",
+            aws_config::imds::credentials::ImdsCredentialsProvider::builder().build(),
+        );
+    }
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(region.to_string()))
+        .credentials_provider(creds)
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(s.max_attempts.max(1))
+                .with_initial_backoff(Duration::from_millis(200)),
+        )
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_attempt_timeout(Duration::from_secs(30))
+                .operation_timeout(Duration::from_secs(120))
+                .build(),
+        );
+    if let Some(p) = &s.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(u) = &s.endpoint_url {
+        loader = loader.endpoint_url(u);
+    }
+    Client::new(&loader.load().await)
+}
+
+/// The one region to use when none is given: the environment's, else the profile's.
+pub async fn default_region(s: &Settings) -> Option<String> {
+    for k in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
+        if let Ok(r) = std::env::var(k)
+            && !r.is_empty()
+        {
+            return Some(r);
+        }
+    }
+    let mut p = aws_config::profile::ProfileFileRegionProvider::builder();
+    if let Some(name) = &s.profile {
+        p = p.profile_name(name);
+    }
+    use aws_config::meta::region::ProvideRegion;
+    if let Some(r) = p.build().region().await {
+        return Some(r.to_string());
+    }
+    if s.imds {
+        return aws_config::imds::region::ImdsRegionProvider::builder()
+            .build()
+            .region()
+            .await
+            .map(|r| r.to_string());
+    }
+    None
+}
+
+/// Codes that mean the request itself was wrong (bad AMI, type, subnet, group, key...).
+fn is_input_error(code: &str) -> bool {
+    code.starts_with("InvalidAMIID")
+        || code.starts_with("InvalidSubnetID")
+        || code.starts_with("InvalidGroup")
+        || code.starts_with("InvalidKeyPair")
+        || code.starts_with("InvalidParameter")
+        || code.starts_with("InvalidInstanceType")
+        || code == "Unsupported"
+        || code == "MissingParameter"
+}
+
+/// Maps an SDK error of operation `op` in `region` into the project's error kinds.
+pub fn map_err<E, R>(region: &str, op: &str, e: SdkError<E, R>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let code = e.code().map(str::to_string);
+    let message = e.message().map(str::to_string);
+    match (code, &e) {
+        (Some(code), _) => {
+            let text = format!(
+                "{region}: {op}: {code}: {}",
+                message.unwrap_or_else(|| "no message".into())
+            );
+            if is_input_error(&code) {
+                Error::Usage(format!("aws: {text}"))
+            } else if code.ends_with(".NotFound") {
+                Error::NotFound(format!("aws: {text}"))
+            } else {
+                Error::backend("aws", text)
+            }
+        }
+        (None, SdkError::TimeoutError(_)) => {
+            Error::Timeout(format!("aws: {region}: {op}: no answer in time"))
+        }
+        (None, _) => Error::backend(
+            "aws",
+            format!("{region}: {op}: {}", one_line(&DisplayErrorContext(&e))),
+        ),
+    }
+}
+
+fn one_line(e: &dyn std::fmt::Display) -> String {
+    e.to_string().replace('\n', " ")
+}

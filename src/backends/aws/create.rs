@@ -1,0 +1,299 @@
+//! `create aws`: a security group for the cluster (unless given), one scheduler instance, then
+//! K workers in one RunInstances call, all tagged at launch. Any failure terminates what was
+//! started and removes the group: nothing is left half-created.
+
+use super::client::map_err;
+use super::launch::{self, Launch};
+use super::tags;
+use super::userdata::{self, DASHBOARD_PORT, SCHEDULER_PORT, WorkerSpec};
+use super::{Aws, discover};
+use crate::backends::CreateRequest;
+use crate::error::{Error, Result};
+use crate::model::Cluster;
+use aws_sdk_ec2::Client;
+use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, ResourceType, UserIdGroupPair};
+use std::time::{Duration, Instant, SystemTime};
+
+/// What has been made so far, for the roll-back.
+#[derive(Default)]
+struct Made {
+    instances: Vec<String>,
+    group: Option<String>,
+}
+
+pub async fn create(aws: &Aws, req: &CreateRequest) -> Result<Cluster> {
+    let region = aws.regions().await?.remove(0);
+    if !discover::discover(aws, Some(&req.name)).await?.is_empty() {
+        return Err(Error::Usage(format!(
+            "aws/{} already exists in {region}",
+            req.name
+        )));
+    }
+    let client = aws.client(&region).await;
+    let mut made = Made::default();
+    match launch_all(aws, &client, &region, req, &mut made).await {
+        Ok(()) => {}
+        Err(e) => {
+            roll_back(aws, &client, &region, &made).await;
+            return Err(e);
+        }
+    }
+    wait_for_scheduler(aws, &req.name, Instant::now() + req.timeout).await?;
+    discover::discover(aws, Some(&req.name))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::backend("aws", format!("{} vanished after create", req.name)))
+}
+
+async fn launch_all(
+    aws: &Aws,
+    client: &Client,
+    region: &str,
+    req: &CreateRequest,
+    made: &mut Made,
+) -> Result<()> {
+    let s = &aws.settings;
+    let opt = |k: &str| req.options.get(k).cloned();
+    let image = opt("image").unwrap_or_else(|| s.image.clone());
+    userdata::check_image(&image)?;
+    let instance_type = opt("instance-type").unwrap_or_else(|| s.instance_type.clone());
+    let spec = WorkerSpec {
+        instance_type: opt("worker-instance-type")
+            .or_else(|| s.worker_instance_type.clone())
+            .unwrap_or_else(|| instance_type.clone()),
+        spot: opt("spot").is_some(),
+        threads: req.threads,
+        memory: req.memory,
+        image: image.clone(),
+        install: s.install.clone(),
+    };
+    let ttl = opt("ttl").and_then(|t| t.parse::<u64>().ok());
+    let ami = match opt("ami").or_else(|| s.ami.clone()) {
+        Some(a) => a,
+        None => latest_ubuntu(client, region).await?,
+    };
+    let subnet = opt("subnet").or_else(|| s.subnet.clone());
+    let mut groups: Vec<String> = opt("security-group")
+        .map(|g| g.lines().map(str::to_string).collect())
+        .unwrap_or_else(|| s.security_groups.clone());
+
+    let mut base = vec![
+        (tags::CLUSTER.to_string(), req.name.clone()),
+        (tags::OWNER.into(), aws.ctx.user.name.clone()),
+        (
+            tags::CREATOR.into(),
+            format!("daskctl/{}", env!("CARGO_PKG_VERSION")),
+        ),
+    ];
+    if let Some(secs) = ttl {
+        let at = SystemTime::now() + Duration::from_secs(secs);
+        base.push((
+            tags::EXPIRES.into(),
+            humantime::format_rfc3339_seconds(at).to_string(),
+        ));
+    }
+    if groups.is_empty() {
+        let g = create_group(aws, client, region, &req.name, subnet.as_deref(), &base).await?;
+        made.group = Some(g.clone());
+        groups.push(g);
+    }
+    let ttl_minutes = ttl.map(|s| s.div_ceil(60));
+    let mut l = Launch {
+        ami,
+        instance_type,
+        subnet,
+        security_groups: groups,
+        key_name: opt("key-name").or_else(|| s.key_name.clone()),
+        iam_profile_arn: s.iam_instance_profile.clone(),
+        spot: false,
+    };
+    let with = |role: &str, extra: Vec<(String, String)>| {
+        let mut t = base.clone();
+        t.push((tags::ROLE.into(), role.into()));
+        t.push((tags::NAME.into(), format!("daskctl-{}-{role}", req.name)));
+        t.extend(extra);
+        t
+    };
+    let sched_tags = with("scheduler", vec![(tags::WORKER_SPEC.into(), spec.to_tag())]);
+    let sched_data = userdata::scheduler(&req.name, &spec.install, &image, ttl_minutes)?;
+    let sched = launch::run(client, region, &l, 1, &sched_tags, &sched_data).await?;
+    made.instances.extend(sched.iter().map(|n| n.id.clone()));
+    let sched = match sched.into_iter().next() {
+        Some(n) if n.private_ip.is_some() => n,
+        Some(n) => launch::wait_for(aws, region, &[n.id], &["pending", "running"], req.timeout)
+            .await?
+            .into_iter()
+            .find(|n| n.private_ip.is_some())
+            .ok_or_else(|| Error::backend("aws", "scheduler instance got no private address"))?,
+        None => return Err(Error::backend("aws", "RunInstances returned no instance")),
+    };
+    if req.workers > 0 {
+        let (data, _) = launch::worker_user_data(&sched, ttl_minutes)?;
+        l.instance_type = spec.instance_type.clone();
+        l.spot = spec.spot;
+        let workers = launch::run(
+            client,
+            region,
+            &l,
+            req.workers,
+            &with("worker", vec![]),
+            &data,
+        )
+        .await?;
+        made.instances.extend(workers.iter().map(|n| n.id.clone()));
+    }
+    launch::wait_for(aws, region, &made.instances, &["running"], req.timeout).await?;
+    Ok(())
+}
+
+/// The newest Ubuntu LTS image from Canonical, as dask-cloudprovider picks its default.
+async fn latest_ubuntu(client: &Client, region: &str) -> Result<String> {
+    let out = client
+        .describe_images()
+        .owners("099720109477")
+        .filters(
+            Filter::builder()
+                .name("name")
+                .values("ubuntu/images/hvm-ssd*/ubuntu-*-amd64-server-*")
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| map_err(region, "DescribeImages", e))?;
+    out.images()
+        .iter()
+        .filter(|i| i.image_id().is_some())
+        .max_by_key(|i| i.creation_date().unwrap_or("").to_string())
+        .and_then(|i| i.image_id().map(str::to_string))
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "aws: {region}: no Ubuntu image found; pass --ami or set backends.aws.ami"
+            ))
+        })
+}
+
+/// A group that lets the cluster's instances reach each other (and `ingress_cidr` reach the
+/// scheduler and dashboard), tagged so `delete` removes it with the cluster.
+async fn create_group(
+    aws: &Aws,
+    client: &Client,
+    region: &str,
+    name: &str,
+    subnet: Option<&str>,
+    base: &[(String, String)],
+) -> Result<String> {
+    let vpc = match subnet {
+        Some(sn) => client
+            .describe_subnets()
+            .subnet_ids(sn)
+            .send()
+            .await
+            .map_err(|e| map_err(region, "DescribeSubnets", e))?
+            .subnets()
+            .first()
+            .and_then(|s| s.vpc_id().map(str::to_string)),
+        None => client
+            .describe_vpcs()
+            .filters(Filter::builder().name("is-default").values("true").build())
+            .send()
+            .await
+            .map_err(|e| map_err(region, "DescribeVpcs", e))?
+            .vpcs()
+            .first()
+            .and_then(|v| v.vpc_id().map(str::to_string)),
+    }
+    .ok_or_else(|| {
+        Error::Usage(format!(
+            "aws: {region}: no default VPC; pass --subnet or --security-group"
+        ))
+    })?;
+    let id = client
+        .create_security_group()
+        .group_name(format!("daskctl-{name}"))
+        .description(format!(
+            "daskctl cluster {name}: Dask scheduler and workers"
+        ))
+        .vpc_id(vpc)
+        .tag_specifications(tags::spec(ResourceType::SecurityGroup, base))
+        .send()
+        .await
+        .map_err(|e| map_err(region, "CreateSecurityGroup", e))?
+        .group_id()
+        .map(str::to_string)
+        .ok_or_else(|| Error::backend("aws", "CreateSecurityGroup returned no id"))?;
+    let mut perms = vec![
+        IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(0)
+            .to_port(65535)
+            .user_id_group_pairs(UserIdGroupPair::builder().group_id(&id).build())
+            .build(),
+    ];
+    if let Some(cidr) = &aws.settings.ingress_cidr {
+        perms.push(
+            IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(SCHEDULER_PORT as i32)
+                .to_port(DASHBOARD_PORT as i32)
+                .ip_ranges(IpRange::builder().cidr_ip(cidr).build())
+                .build(),
+        );
+    }
+    let r = client
+        .authorize_security_group_ingress()
+        .group_id(&id)
+        .set_ip_permissions(Some(perms))
+        .send()
+        .await;
+    if let Err(e) = r {
+        let _ = client.delete_security_group().group_id(&id).send().await;
+        return Err(map_err(region, "AuthorizeSecurityGroupIngress", e));
+    }
+    Ok(id)
+}
+
+async fn roll_back(aws: &Aws, client: &Client, region: &str, made: &Made) {
+    if !made.instances.is_empty() {
+        if let Err(e) = launch::terminate(client, region, &made.instances).await {
+            tracing::error!("aws: could not terminate {}: {e}", made.instances.join(" "));
+        }
+        let _ = launch::wait_for(
+            aws,
+            region,
+            &made.instances,
+            &["terminated", "shutting-down"],
+            Duration::from_secs(60),
+        )
+        .await;
+    }
+    if let Some(g) = &made.group
+        && let Err(e) = super::delete::delete_group(aws, client, region, g).await
+    {
+        tracing::error!("aws: could not delete security group {g}: {e}");
+    }
+}
+
+/// Waits for Dask to answer when the scheduler can be probed from here (probe.map or a
+/// reachable address); otherwise the cluster is returned as soon as its instances run.
+async fn wait_for_scheduler(aws: &Aws, name: &str, deadline: Instant) -> Result<()> {
+    let c = discover::discover(aws, Some(name)).await?;
+    let Some(addr) = c.first().and_then(|c| c.address.clone()) else {
+        return Ok(());
+    };
+    if aws.ctx.prober.target(&addr).is_err() {
+        return Ok(());
+    }
+    loop {
+        if aws.ctx.prober.scheduler(&addr).await.is_ok() {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::Timeout(format!(
+                "aws/{name}: instances run but the scheduler at {addr} did not answer in time \
+                 (cloud-init may still be installing Dask; see daskctl logs aws/{name})"
+            )));
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}

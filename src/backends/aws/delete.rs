@@ -1,0 +1,104 @@
+//! `delete`: terminate every instance of the cluster, wait until all are shutting down or
+//! terminated, then remove the security group daskctl created for it (AWS refuses while the
+//! instances' network interfaces still exist, so that is retried until the deadline).
+
+use super::client::map_err;
+use super::tags;
+use super::{Aws, launch};
+use crate::backends::DeleteRequest;
+use crate::error::{Error, Result};
+use crate::model::{Cluster, Origin};
+use aws_sdk_ec2::Client;
+use aws_sdk_ec2::error::ProvideErrorMetadata;
+use aws_sdk_ec2::types::Filter;
+use std::time::{Duration, Instant};
+
+pub async fn delete(aws: &Aws, c: &Cluster, req: &DeleteRequest) -> Result<()> {
+    let region = Aws::region_of(c)?;
+    let client = aws.client(region).await;
+    let ids: Vec<String> = c
+        .resources
+        .iter()
+        .filter(|r| r.state != "terminated")
+        .map(|r| r.id.clone())
+        .collect();
+    launch::terminate(&client, region, &ids).await?;
+    let states: &[&str] = if req.wait {
+        &["terminated"]
+    } else {
+        &["shutting-down", "terminated"]
+    };
+    launch::wait_for(aws, region, &ids, states, req.timeout).await?;
+    if c.origin == Origin::Daskctl {
+        for g in own_groups(aws, &client, region, &c.name).await? {
+            delete_group_until(aws, &client, region, &g, Instant::now() + req.timeout).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Security groups daskctl made for this cluster (its tags, this user).
+async fn own_groups(aws: &Aws, client: &Client, region: &str, name: &str) -> Result<Vec<String>> {
+    let out = client
+        .describe_security_groups()
+        .filters(
+            Filter::builder()
+                .name(format!("tag:{}", tags::CLUSTER))
+                .values(name)
+                .build(),
+        )
+        .filters(
+            Filter::builder()
+                .name(format!("tag:{}", tags::OWNER))
+                .values(&aws.ctx.user.name)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| map_err(region, "DescribeSecurityGroups", e))?;
+    Ok(out
+        .security_groups()
+        .iter()
+        .filter_map(|g| g.group_id().map(str::to_string))
+        .collect())
+}
+
+pub async fn delete_group(aws: &Aws, client: &Client, region: &str, id: &str) -> Result<()> {
+    delete_group_until(
+        aws,
+        client,
+        region,
+        id,
+        Instant::now() + Duration::from_secs(60),
+    )
+    .await
+}
+
+async fn delete_group_until(
+    _aws: &Aws,
+    client: &Client,
+    region: &str,
+    id: &str,
+    deadline: Instant,
+) -> Result<()> {
+    let mut pause = Duration::from_secs(1);
+    loop {
+        match client.delete_security_group().group_id(id).send().await {
+            Ok(_) => return Ok(()),
+            Err(e) if e.code() == Some("InvalidGroup.NotFound") => return Ok(()),
+            Err(e) if e.code() == Some("DependencyViolation") && Instant::now() < deadline => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(10));
+            }
+            Err(e) => {
+                return Err(match map_err(region, "DeleteSecurityGroup", e) {
+                    Error::Backend { message, .. } => Error::backend(
+                        "aws",
+                        format!("instances terminated, but security group {id} remains: {message}"),
+                    ),
+                    other => other,
+                });
+            }
+        }
+    }
+}

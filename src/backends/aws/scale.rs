@@ -1,0 +1,231 @@
+//! `scale`: up launches workers with the launch parameters of the newest worker (AMI, type,
+//! subnet, groups, key, profile, spot) and its user data read back with
+//! DescribeInstanceAttribute, or, when no worker is left, from the scheduler's worker spec: no
+//! local state is needed. Down retires the chosen workers through the scheduler when it
+//! answers, then terminates exactly those instances.
+
+use super::Aws;
+use super::client::map_err;
+use super::discover::{self, nodes};
+use super::launch::{self, Launch};
+use super::tags::{self, Node};
+use crate::backends::{ScaleReport, ScaleRequest};
+use crate::dask::client;
+use crate::error::{Error, Result};
+use crate::model::{Cluster, Origin, Role};
+use aws_sdk_ec2::Client;
+use aws_sdk_ec2::types::InstanceAttributeName;
+use std::time::{Duration, Instant, SystemTime};
+
+pub async fn scale(aws: &Aws, c: &Cluster, req: &ScaleRequest) -> Result<ScaleReport> {
+    let region = Aws::region_of(c)?;
+    let client = aws.client(region).await;
+    let ids: Vec<String> = c.resources.iter().map(|r| r.id.clone()).collect();
+    let all = nodes(aws, region, &ids).await?;
+    let mut workers: Vec<&Node> = all
+        .iter()
+        .filter(|n| n.role == Role::Worker && n.alive())
+        .collect();
+    // oldest first, so the newest are the first to go and the model to copy
+    workers.sort_by_key(|n| (n.launched, n.id.clone()));
+    let before = workers.len() as u64;
+    let target = req.target as u64;
+    let mut report = ScaleReport::new(before, target);
+    if target > before {
+        let n = (target - before) as u32;
+        let started = match c.origin {
+            Origin::DaskCloudprovider => cloudprovider_up(&client, region, &workers, n).await?,
+            _ => daskctl_up(&client, region, &all, &workers, n).await?,
+        };
+        report.started = started
+            .iter()
+            .map(|n| format!("instance {}", n.id))
+            .collect();
+    } else if target < before {
+        let k = (before - target) as usize;
+        let mut victims: Vec<&Node> = workers
+            .iter()
+            .rev()
+            .filter(|n| n.state != "running")
+            .take(k)
+            .copied()
+            .collect();
+        let queued = victims.len();
+        victims.extend(
+            workers
+                .iter()
+                .rev()
+                .filter(|n| n.state == "running")
+                .take(k - queued),
+        );
+        retire(aws, c, &victims).await;
+        let vids: Vec<String> = victims.iter().map(|n| n.id.clone()).collect();
+        launch::terminate(&client, region, &vids).await?;
+        launch::wait_for(
+            aws,
+            region,
+            &vids,
+            &["shutting-down", "terminated"],
+            req.timeout,
+        )
+        .await?;
+        report.stopped = vids.iter().map(|id| format!("instance {id}")).collect();
+    }
+    if req.wait {
+        wait(aws, c, target, Instant::now() + req.timeout).await?;
+    }
+    Ok(report)
+}
+
+async fn user_data(client: &Client, region: &str, id: &str) -> Result<String> {
+    let out = client
+        .describe_instance_attribute()
+        .instance_id(id)
+        .attribute(InstanceAttributeName::UserData)
+        .send()
+        .await
+        .map_err(|e| map_err(region, "DescribeInstanceAttribute", e))?;
+    let b64 = out.user_data().and_then(|v| v.value()).unwrap_or_default();
+    let bytes = aws_smithy_types::base64::decode(b64)
+        .map_err(|e| Error::backend("aws", format!("user data of {id} is not base64: {e}")))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Tags a new worker copies: everything but the names AWS reserves for itself.
+fn copy_tags(n: &Node) -> Vec<(String, String)> {
+    n.tags
+        .iter()
+        .filter(|(k, _)| !k.starts_with("aws:") && k != tags::WORKER_SPEC)
+        .cloned()
+        .collect()
+}
+
+fn set_tag(t: &mut Vec<(String, String)>, key: &str, value: String) {
+    t.retain(|(k, _)| k != key);
+    t.push((key.to_string(), value));
+}
+
+async fn daskctl_up(
+    client: &Client,
+    region: &str,
+    all: &[Node],
+    workers: &[&Node],
+    n: u32,
+) -> Result<Vec<Node>> {
+    if let Some(w) = workers.last() {
+        let data = user_data(client, region, &w.id).await?;
+        return launch::run(client, region, &Launch::of(w)?, n, &copy_tags(w), &data).await;
+    }
+    let sched = discover::scheduler(all)
+        .filter(|s| s.alive())
+        .ok_or_else(|| {
+            Error::Usage("aws: no worker to copy and no running scheduler: nothing to scale".into())
+        })?;
+    let ttl_minutes = sched
+        .expires
+        .and_then(|t| t.duration_since(SystemTime::now()).ok())
+        .map(|d| d.as_secs().div_ceil(60));
+    let (data, spec) = launch::worker_user_data(sched, ttl_minutes)?;
+    let mut l = Launch::of(sched)?;
+    l.instance_type = spec.instance_type;
+    l.spot = spec.spot;
+    let mut t = copy_tags(sched);
+    set_tag(&mut t, tags::ROLE, "worker".into());
+    set_tag(
+        &mut t,
+        tags::NAME,
+        format!("daskctl-{}-worker", sched.cluster),
+    );
+    launch::run(client, region, &l, n, &t, &data).await
+}
+
+/// dask-cloudprovider names each worker (`dask-<uuid>-worker-<id>`) in its user data, and Dask
+/// refuses two workers of one name: each new worker gets its own name, so one call each.
+async fn cloudprovider_up(
+    client: &Client,
+    region: &str,
+    workers: &[&Node],
+    n: u32,
+) -> Result<Vec<Node>> {
+    let w = workers.last().ok_or_else(|| {
+        Error::Usage(
+            "aws: a dask-cloudprovider cluster without workers cannot be scaled up from here: \
+             its worker settings live in the Python process that made it"
+                .into(),
+        )
+    })?;
+    let data = user_data(client, region, &w.id).await?;
+    let old = w.name_tag.clone().unwrap_or_default();
+    let l = Launch::of(w)?;
+    let mut out = Vec::new();
+    for i in 0..n {
+        let name = format!("{}-worker-{}", w.cluster, unique_suffix(i));
+        let data = if old.is_empty() {
+            data.clone()
+        } else {
+            data.replace(&old, &name)
+        };
+        let mut t = copy_tags(w);
+        set_tag(&mut t, tags::NAME, name);
+        out.extend(launch::run(client, region, &l, 1, &t, &data).await?);
+    }
+    Ok(out)
+}
+
+fn unique_suffix(i: u32) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{:08x}", nanos.wrapping_add(i.wrapping_mul(2654435761)))
+}
+
+/// Asks the scheduler to retire the workers of these instances (named by instance id, or by
+/// their Name tag for dask-cloudprovider) so their data moves first; skipped when it is silent.
+async fn retire(aws: &Aws, c: &Cluster, victims: &[&Node]) {
+    let Some(addr) = &c.address else { return };
+    let names: Vec<String> = c
+        .worker_details
+        .iter()
+        .filter(|w| {
+            victims
+                .iter()
+                .any(|v| w.name == v.id || v.name_tag.as_deref() == Some(w.name.as_str()))
+        })
+        .map(|w| w.name.clone())
+        .collect();
+    if names.is_empty() {
+        return;
+    }
+    let r = async {
+        let mut comm = aws.ctx.prober.connect(addr).await?;
+        let r = client::retire_workers(&mut comm, &names, true).await;
+        comm.close().await;
+        r
+    }
+    .await;
+    if let Err(e) = r {
+        tracing::warn!("aws: could not retire {}: {e}", names.join(", "));
+    }
+}
+
+async fn wait(aws: &Aws, c: &Cluster, target: u64, deadline: Instant) -> Result<()> {
+    loop {
+        let now = discover::discover(aws, Some(&c.name))
+            .await?
+            .into_iter()
+            .next();
+        let have = now.as_ref().and_then(|x| x.workers);
+        if have == Some(target) {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::Timeout(format!(
+                "{} has {} worker(s), not {target}, after waiting",
+                c.qualified(),
+                have.unwrap_or(0)
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}

@@ -1,0 +1,140 @@
+//! The tags that make an instance part of a Dask cluster: daskctl's own markers (set at launch
+//! with TagSpecifications) and dask-cloudprovider's EC2Cluster tags (`Dask Cluster=<uuid>`,
+//! `createdBy=dask-cloudprovider`, names `dask-<uuid>-scheduler` / `dask-<uuid>-worker-*`).
+
+use crate::model::{Origin, Role};
+use aws_sdk_ec2::types::{Instance, ResourceType, Tag, TagSpecification};
+use std::time::SystemTime;
+
+pub const CLUSTER: &str = "daskctl:cluster";
+pub const ROLE: &str = "daskctl:role";
+pub const OWNER: &str = "daskctl:owner";
+pub const CREATOR: &str = "daskctl:creator";
+pub const EXPIRES: &str = "daskctl:expires";
+/// On the scheduler: how to launch workers when none is left to copy (see `userdata::WorkerSpec`).
+pub const WORKER_SPEC: &str = "daskctl:worker";
+pub const CP_CLUSTER: &str = "Dask Cluster";
+pub const NAME: &str = "Name";
+
+/// One EC2 instance that belongs to a Dask cluster.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub id: String,
+    pub region: String,
+    /// daskctl's cluster name, or `dask-<uuid>` for dask-cloudprovider.
+    pub cluster: String,
+    pub origin: Origin,
+    pub role: Role,
+    pub owner: Option<String>,
+    /// pending, running, stopping, stopped, shutting-down, terminated
+    pub state: String,
+    pub launched: Option<SystemTime>,
+    pub private_ip: Option<String>,
+    pub public_ip: Option<String>,
+    pub name_tag: Option<String>,
+    pub expires: Option<SystemTime>,
+    pub instance_type: String,
+    pub image_id: Option<String>,
+    pub subnet_id: Option<String>,
+    pub security_groups: Vec<String>,
+    pub key_name: Option<String>,
+    pub iam_profile_arn: Option<String>,
+    pub spot: bool,
+    pub tags: Vec<(String, String)>,
+}
+
+impl Node {
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn alive(&self) -> bool {
+        matches!(self.state.as_str(), "pending" | "running")
+    }
+
+    /// The address the scheduler listens on, as seen from here.
+    pub fn ip(&self, private: bool) -> Option<&str> {
+        if private {
+            self.private_ip.as_deref()
+        } else {
+            self.public_ip.as_deref().or(self.private_ip.as_deref())
+        }
+    }
+
+    pub fn parse(region: &str, i: &Instance) -> Option<Node> {
+        let tags: Vec<(String, String)> = i
+            .tags()
+            .iter()
+            .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+            .collect();
+        let get = |k: &str| tags.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone());
+        let name_tag = get(NAME);
+        let (cluster, origin, role) = if let Some(c) = get(CLUSTER) {
+            let role = match get(ROLE).as_deref() {
+                Some("scheduler") => Role::Scheduler,
+                Some("worker") => Role::Worker,
+                _ => Role::Other,
+            };
+            (c, Origin::Daskctl, role)
+        } else if let Some(uuid) = get(CP_CLUSTER) {
+            let n = name_tag.as_deref().unwrap_or("");
+            // `dask-<uuid>-scheduler` today, `dask-scheduler-<uuid>` in early releases
+            let role = if n.contains("scheduler") {
+                Role::Scheduler
+            } else {
+                Role::Worker
+            };
+            (format!("dask-{uuid}"), Origin::DaskCloudprovider, role)
+        } else {
+            return None;
+        };
+        let state = i
+            .state()
+            .and_then(|s| s.name())
+            .map(|n| n.as_str().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        Some(Node {
+            id: i.instance_id()?.to_string(),
+            region: region.to_string(),
+            cluster,
+            origin,
+            role,
+            owner: get(OWNER),
+            state,
+            launched: i.launch_time().and_then(|t| SystemTime::try_from(*t).ok()),
+            private_ip: i.private_ip_address().map(str::to_string),
+            public_ip: i.public_ip_address().map(str::to_string),
+            expires: get(EXPIRES).and_then(|v| humantime::parse_rfc3339_weak(&v).ok()),
+            name_tag,
+            instance_type: i
+                .instance_type()
+                .map(|t| t.as_str().to_string())
+                .unwrap_or_default(),
+            image_id: i.image_id().map(str::to_string),
+            subnet_id: i.subnet_id().map(str::to_string),
+            security_groups: i
+                .security_groups()
+                .iter()
+                .filter_map(|g| g.group_id().map(str::to_string))
+                .collect(),
+            key_name: i.key_name().map(str::to_string),
+            iam_profile_arn: i
+                .iam_instance_profile()
+                .and_then(|p| p.arn())
+                .map(str::to_string),
+            spot: i.instance_lifecycle().is_some_and(|l| l.as_str() == "spot"),
+            tags,
+        })
+    }
+}
+
+pub fn spec(kind: ResourceType, tags: &[(String, String)]) -> TagSpecification {
+    let mut b = TagSpecification::builder().resource_type(kind);
+    for (k, v) in tags {
+        b = b.tags(Tag::builder().key(k).value(v).build());
+    }
+    b.build()
+}

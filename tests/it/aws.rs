@@ -1,0 +1,488 @@
+//! The AWS EC2 backend against moto's EC2 API. moto's instances run nothing and their
+//! addresses are not ours: schedulers are probed only through `probe.map`, pointed at real
+//! loopback Dask schedulers the tests start (workers named after their instances, as the
+//! user data names them), so the Dask protocol is still exercised.
+
+use crate::support::aws::AMI;
+use crate::support::{DaskProc, Env, wait_until};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+fn ids(c: &serde_json::Value, role: &str) -> Vec<String> {
+    c["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["role"] == role)
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn create(env: &Env, name: &str, workers: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "create",
+        "aws",
+        "--name",
+        name,
+        "--workers",
+        workers,
+        "--ami",
+        AMI,
+        "-o",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    env.run(&args).ok().json()
+}
+
+#[test]
+fn lifecycle_with_a_mapped_scheduler() {
+    let Some(env) = Env::aws() else { return };
+    let c = create(
+        &env,
+        "ec2-life",
+        "2",
+        &[
+            "--instance-type",
+            "t3.small",
+            "--worker-instance-type",
+            "t3.large",
+            "--threads",
+            "2",
+            "--ttl",
+            "8h",
+        ],
+    );
+    assert_eq!(c["backend"], "aws");
+    assert_eq!(c["origin"], "daskctl");
+    // instances run, Dask cannot be asked from here: the scheduler is still starting
+    assert_eq!(c["status"], "pending", "{c}");
+    assert!(c["expires"].as_str().unwrap().ends_with('Z'));
+    let sched = ids(&c, "scheduler");
+    let workers = ids(&c, "worker");
+    assert_eq!((sched.len(), workers.len()), (1, 2), "{c}");
+    let address = c["address"].as_str().unwrap().to_string();
+    assert!(address.starts_with("tcp://") && address.ends_with(":8786"));
+
+    // markers set at launch; scheduler and worker user data; the cluster's own group
+    let s = env.ec2(&["describe", &sched[0]]);
+    let tags = &s["tags"];
+    assert_eq!(tags["daskctl:cluster"], "ec2-life");
+    assert_eq!(tags["daskctl:role"], "scheduler");
+    assert!(tags["daskctl:owner"].as_str().is_some());
+    assert!(
+        tags["daskctl:creator"]
+            .as_str()
+            .unwrap()
+            .starts_with("daskctl/")
+    );
+    assert!(tags["daskctl:expires"].as_str().is_some());
+    assert_eq!(s["type"], "t3.small");
+    assert!(s["user_data"].as_str().unwrap().contains("dask scheduler"));
+    let w = env.ec2(&["describe", &workers[0]]);
+    assert_eq!(w["type"], "t3.large");
+    assert_eq!(w["tags"]["daskctl:role"], "worker");
+    let wdata = w["user_data"].as_str().unwrap();
+    assert!(
+        wdata.contains(&format!("tcp://{}:8786", s["private_ip"].as_str().unwrap())),
+        "{wdata}"
+    );
+    assert!(wdata.contains("--nthreads 2"), "{wdata}");
+    let groups = env.ec2(&["groups"]);
+    let group = groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["tags"]["daskctl:cluster"] == "ec2-life")
+        .expect("security group for the cluster")
+        .clone();
+    assert_eq!(s["groups"], serde_json::json!([group["id"]]));
+
+    // a real scheduler stands in for the instance's; workers carry their instance ids
+    let (_sched, real) = DaskProc::scheduler(&[]);
+    env.map_probe(&address, &real);
+    let _w: Vec<DaskProc> = workers
+        .iter()
+        .map(|id| DaskProc::worker(&real, &["--name", id, "--nthreads", "2"]))
+        .collect();
+    wait_until("2 workers connected", Duration::from_secs(60), || {
+        env.describe("ec2-life")["workers"] == 2
+    });
+    let d = env.describe("aws/ec2-life");
+    assert_eq!(d["status"], "running", "{d}");
+    assert_eq!(d["threads"], 4);
+    assert!(d["dashboard"].as_str().unwrap().ends_with("/status"));
+    let listed = env.find("ec2-life").expect("listed");
+    assert_eq!(listed["address"], address.as_str());
+
+    // scale up: one more worker launched like the others, read back from AWS alone
+    env.run(&["scale", "ec2-life", "3"]).ok();
+    let after = env.describe("ec2-life");
+    let new: Vec<String> = ids(&after, "worker")
+        .into_iter()
+        .filter(|i| !workers.contains(i))
+        .collect();
+    assert_eq!(new.len(), 1, "{after}");
+    let n = env.ec2(&["describe", &new[0]]);
+    for key in ["type", "ami", "subnet", "groups", "user_data", "spot"] {
+        assert_eq!(n[key], w[key], "{key} differs");
+    }
+    assert_eq!(n["tags"]["daskctl:cluster"], "ec2-life");
+    let _w3 = DaskProc::worker(&real, &["--name", &new[0], "--nthreads", "2"]);
+    wait_until("3 workers connected", Duration::from_secs(60), || {
+        env.describe("ec2-life")["workers"] == 3
+    });
+
+    // scale down: the newest two retire through the scheduler, then exactly they terminate
+    env.run(&["scale", "ec2-life", "1", "--wait", "--timeout", "60"])
+        .ok();
+    let d = env.describe("ec2-life");
+    assert_eq!(d["workers"], 1, "{d}");
+    let left = ids(&d, "worker");
+    assert_eq!(left.len(), 1, "{d}");
+    let all: BTreeSet<String> = workers.iter().chain(&new).cloned().collect();
+    for id in &all {
+        let state = env.ec2(&["describe", id])["state"].clone();
+        if *id == left[0] {
+            assert_eq!(state, "running");
+        } else {
+            assert_eq!(state, "terminated", "{id}");
+        }
+    }
+    assert_eq!(d["worker_details"][0]["name"], left[0].as_str());
+
+    // logs: each instance's console output, labelled
+    let logs = env.run(&["logs", "ec2-life"]).ok().stdout;
+    assert!(
+        logs.lines()
+            .any(|l| l.starts_with("[scheduler] ") && l.contains("Linux version")),
+        "{logs}"
+    );
+    assert!(logs.contains(&format!("[{}] ", left[0])), "{logs}");
+    let tail = env
+        .run(&["logs", "ec2-life", "--scheduler", "--tail", "2"])
+        .ok()
+        .stdout;
+    assert_eq!(tail.lines().count(), 2, "{tail}");
+
+    // delete: refused without --yes, then every instance and the group go
+    env.run(&["delete", "ec2-life"]).code(5);
+    env.run(&["delete", "ec2-life", "--yes", "--wait"]).ok();
+    assert_eq!(env.ec2(&["describe", &sched[0]])["state"], "terminated");
+    assert_eq!(env.ec2(&["describe", &left[0]])["state"], "terminated");
+    assert!(
+        env.ec2(&["groups"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g["id"] != group["id"])
+    );
+    assert!(env.find("ec2-life").is_none());
+    env.run(&["describe", "ec2-life"]).code(3);
+}
+
+#[test]
+fn scale_up_from_zero_uses_the_schedulers_spec() {
+    let Some(env) = Env::aws() else { return };
+    let c = create(&env, "ec2-zero", "0", &["--spot", "--memory", "2GiB"]);
+    assert!(ids(&c, "worker").is_empty());
+    let o = env.run(&["scale", "ec2-zero", "2"]).ok();
+    assert!(o.stderr.contains("from 0 to 2"), "{}", o.stderr);
+    let d = env.describe("ec2-zero");
+    let w = ids(&d, "worker");
+    assert_eq!(w.len(), 2);
+    let s = env.ec2(&["describe", &ids(&d, "scheduler")[0]]);
+    let x = env.ec2(&["describe", &w[0]]);
+    assert!(x["spot"].as_bool().unwrap(), "{x}");
+    assert_eq!(x["ami"], s["ami"]);
+    assert_eq!(x["subnet"], s["subnet"]);
+    assert_eq!(x["groups"], s["groups"]);
+    assert_eq!(x["tags"]["daskctl:role"], "worker");
+    assert!(x["tags"].get("daskctl:worker").is_none());
+    assert!(
+        x["user_data"]
+            .as_str()
+            .unwrap()
+            .contains("--memory-limit 2147483648")
+    );
+    env.run(&["delete", "ec2-zero", "--yes"]).ok();
+}
+
+#[test]
+fn cloudprovider_clusters_orphans_stopped_and_ttl() {
+    let Some(env) = Env::aws() else { return };
+    // dask-cloudprovider's EC2Cluster, made the way it makes them
+    let cp = env.ec2(&["cloudprovider", "us-east-1", "5b1a2c3d", "2"]);
+    env.ec2(&["plain"]);
+    let c = env
+        .find("dask-5b1a2c3d")
+        .expect("dask-cloudprovider cluster listed");
+    assert_eq!(c["origin"], "dask-cloudprovider");
+    assert_eq!(
+        ids(&c, "scheduler"),
+        vec![cp["scheduler"].as_str().unwrap()]
+    );
+    assert_eq!(ids(&c, "worker").len(), 2);
+    assert!(c["address"].as_str().unwrap().starts_with("tls://"));
+    // instances without Dask markers are nobody's cluster
+    assert_eq!(
+        env.run(&["list", "-b", "aws", "-o", "name"])
+            .ok()
+            .stdout
+            .lines()
+            .count(),
+        1
+    );
+
+    // its scheduler instance terminated: the workers are orphans
+    env.ec2(&["terminate", cp["scheduler"].as_str().unwrap()]);
+    let c = env.describe("aws/dask-5b1a2c3d");
+    assert_eq!(c["status"], "orphaned", "{c}");
+
+    // a daskctl cluster with every instance stopped; one whose TTL is over
+    let stopped = create(&env, "ec2-stopped", "1", &[]);
+    let mut all = ids(&stopped, "scheduler");
+    all.extend(ids(&stopped, "worker"));
+    let mut args = vec!["stop"];
+    args.extend(all.iter().map(String::as_str));
+    env.ec2(&args);
+    assert_eq!(env.describe("ec2-stopped")["status"], "stopped");
+    create(&env, "ec2-ttl", "1", &["--ttl", "1s"]);
+    let fresh = create(&env, "ec2-fresh", "1", &["--ttl", "8h"]);
+
+    // cleanup previews, then deletes exactly those three
+    wait_until("TTL passed", Duration::from_secs(10), || {
+        let p = env
+            .run(&["cleanup", "--orphaned", "-b", "aws", "-o", "json"])
+            .ok()
+            .json();
+        p["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["cluster"] == "ec2-ttl")
+    });
+    let p = env
+        .run(&["cleanup", "--orphaned", "-b", "aws", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(p["dry_run"], true);
+    let names: BTreeSet<&str> = p["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["cluster"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        BTreeSet::from(["dask-5b1a2c3d", "ec2-stopped", "ec2-ttl"]),
+        "{p}"
+    );
+    assert!(p.to_string().contains("TTL expired"));
+    assert_eq!(
+        env.ec2(&["describe", cp["worker-00000000"].as_str().unwrap()])["state"],
+        "running"
+    );
+    env.run(&["cleanup", "--orphaned", "-b", "aws", "--yes"])
+        .ok();
+    for id in [cp["worker-00000000"].as_str().unwrap(), &all[0], &all[1]] {
+        assert_eq!(env.ec2(&["describe", id])["state"], "terminated", "{id}");
+    }
+    let left: Vec<String> = env
+        .list()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(left, vec!["ec2-fresh".to_string()]);
+    assert_eq!(env.describe("ec2-fresh")["resources"], fresh["resources"]);
+}
+
+#[test]
+fn a_silent_scheduler_is_orphaned_after_the_startup_grace() {
+    let Some(env) = Env::aws() else { return };
+    let c = create(&env, "ec2-silent", "1", &[]);
+    let address = c["address"].as_str().unwrap();
+    // the scheduler is mapped to a loopback port where nothing listens
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    env.map_probe(address, &format!("tcp://127.0.0.1:{dead}"));
+    assert_eq!(env.describe("ec2-silent")["status"], "pending");
+    let env = env.with("DASKCTL_BACKENDS__AWS__STARTUP_GRACE", "0s");
+    let d = env.describe("ec2-silent");
+    assert_eq!(d["status"], "orphaned", "{d}");
+    assert!(d["reason"].as_str().unwrap().contains("does not answer"));
+}
+
+#[test]
+fn bad_input_leaves_nothing_behind() {
+    let Some(env) = Env::aws() else { return };
+    // a bad worker type fails after the scheduler started: it is terminated, the group removed
+    let o = env
+        .run(&[
+            "create",
+            "aws",
+            "--name",
+            "ec2-bad",
+            "--workers",
+            "2",
+            "--ami",
+            AMI,
+            "--worker-instance-type",
+            "t9.nonsense",
+        ])
+        .code(2);
+    assert!(
+        o.one_line_error().contains("InvalidInstanceType")
+            || o.stderr.contains("InvalidParameterValue"),
+        "{}",
+        o.stderr
+    );
+    assert!(o.stderr.contains("RunInstances"), "{}", o.stderr);
+    assert_eq!(env.ec2(&["live"]), serde_json::json!([]));
+    assert_eq!(env.ec2(&["groups"]), serde_json::json!([]));
+    for (flag, value, code) in [
+        ("--ami", "ami-00000000", "InvalidAMIID"),
+        ("--subnet", "subnet-00000000", "InvalidSubnetID"),
+    ] {
+        let mut args = vec!["create", "aws", "--name", "ec2-bad", "--workers", "1"];
+        if flag != "--ami" {
+            args.extend(["--ami", AMI]);
+        }
+        args.extend([flag, value]);
+        let o = env.run(&args).code(2);
+        assert!(o.one_line_error().contains(code), "{}", o.stderr);
+        assert_eq!(env.ec2(&["live"]), serde_json::json!([]));
+        assert_eq!(env.ec2(&["groups"]), serde_json::json!([]));
+    }
+    // flags of other backends, and a shell-unsafe image, are refused before any call
+    env.run(&["create", "aws", "--name", "x", "--partition", "p"])
+        .code(2);
+    let o = env
+        .run(&[
+            "create", "aws", "--name", "x", "--ami", AMI, "--image", "a;reboot",
+        ])
+        .code(2);
+    assert!(o.one_line_error().contains("invalid container image"));
+    assert_eq!(env.ec2(&["live"]), serde_json::json!([]));
+}
+
+#[test]
+fn regions_are_queried_together() {
+    let Some(env) = Env::aws() else { return };
+    create(&env, "ec2-east", "1", &[]);
+    env.run(&[
+        "create",
+        "aws",
+        "--region",
+        "eu-west-1",
+        "--name",
+        "ec2-west",
+        "--workers",
+        "1",
+        "--ami",
+        AMI,
+    ])
+    .ok();
+    let both = env
+        .run(&[
+            "list",
+            "-b",
+            "aws",
+            "--region",
+            "us-east-1,eu-west-1",
+            "-o",
+            "name",
+        ])
+        .ok()
+        .stdout;
+    assert_eq!(both.lines().count(), 2, "{both}");
+    let east = env.run(&["list", "-b", "aws", "-o", "name"]).ok().stdout;
+    assert_eq!(east.trim(), "aws/ec2-east");
+    // a verb finds the cluster in its region
+    env.run(&[
+        "delete",
+        "ec2-west",
+        "--region",
+        "us-east-1,eu-west-1",
+        "--yes",
+    ])
+    .ok();
+    assert_eq!(env.ec2(&["live", "eu-west-1"]), serde_json::json!([]));
+}
+
+#[test]
+fn without_credentials_the_backend_is_skipped_without_asking_the_network() {
+    // no variables, no profile files (Env isolates both); the metadata endpoint is pointed at
+    // a listener of ours to prove it is never asked
+    let imds = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    imds.set_nonblocking(true).unwrap();
+    let env = Env::new()
+        .with("DASKCTL_BACKENDS__LOCAL__ENABLED", "false")
+        .with("AWS_EC2_METADATA_DISABLED", "false")
+        .with(
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+            &format!("http://{}", imds.local_addr().unwrap()),
+        );
+    let o = env.run(&["list", "-b", "aws", "-o", "json"]).ok();
+    assert_eq!(o.json(), serde_json::json!([]));
+    let b = env.run(&["backends", "list", "-o", "json"]).ok().json();
+    let aws = b
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == "aws")
+        .unwrap()
+        .clone();
+    assert!(aws.to_string().contains("no AWS credentials"), "{aws}");
+    assert!(
+        imds.accept().is_err(),
+        "the instance-metadata endpoint was contacted"
+    );
+}
+
+#[test]
+fn throttling_is_retried() {
+    let Some(env) = Env::aws() else { return };
+    let url = crate::support::aws::endpoint().unwrap();
+    let proxy = crate::support::aws::Throttler::start(&url, 2);
+    let env = env
+        .with("AWS_ENDPOINT_URL", &proxy.url)
+        .with("DASKCTL_BACKENDS__AWS__MAX_ATTEMPTS", "4");
+    create(&env, "ec2-retry", "1", &[]);
+    assert!(proxy.throttled() >= 2);
+    let env = env.with("DASKCTL_BACKENDS__AWS__MAX_ATTEMPTS", "1");
+    proxy.throttle_next(1);
+    let before = proxy.throttled();
+    let o = env.run(&["list", "-b", "aws"]).code(4);
+    assert_eq!(proxy.throttled(), before + 1);
+    assert!(o.stderr.contains("RequestLimitExceeded"), "{}", o.stderr);
+}
+
+/// The conformance suite's input checks. Its lifecycle half needs instances that run Dask,
+/// which moto's do not: `lifecycle_with_a_mapped_scheduler` covers it for EC2.
+struct AwsBed;
+
+impl crate::conformance::Bed for AwsBed {
+    fn backend(&self) -> &'static str {
+        "aws"
+    }
+    fn env(&self) -> Env {
+        Env::aws().expect("moto test bed")
+    }
+    fn gone(&self, env: &Env, c: &serde_json::Value) -> bool {
+        ids(c, "scheduler")
+            .iter()
+            .chain(&ids(c, "worker"))
+            .all(|id| env.ec2(&["describe", id])["state"] == "terminated")
+    }
+    fn available(&self) -> bool {
+        crate::support::aws::endpoint().is_some()
+    }
+}
+
+#[test]
+fn conformance_bad_input() {
+    crate::conformance::bad_input(&AwsBed);
+}

@@ -1,0 +1,185 @@
+//! The AWS test bed: moto's EC2 API on 127.0.0.1 (scripts/testbeds/moto.sh, started by
+//! scripts/test.sh, which sets DASKCTL_TEST_AWS to its URL), reset before each test, and
+//! `ec2_ops.py` (boto3) to act on it directly and read back what daskctl did.
+
+use super::{Env, serial};
+use std::path::PathBuf;
+use std::process::Command;
+
+/// An AMI from moto's catalogue (its AMI validation is on in the test bed).
+pub const AMI: &str = "ami-12c6146b";
+
+pub fn endpoint() -> Option<String> {
+    match std::env::var("DASKCTL_TEST_AWS") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            eprintln!("skipped: DASKCTL_TEST_AWS is not set (scripts/test.sh starts moto)");
+            None
+        }
+    }
+}
+
+fn python() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    std::env::var_os("DASKCTL_TEST_MOTO_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join(".venv-moto/bin/python"))
+}
+
+impl Env {
+    /// An environment pointed at a freshly reset moto, holding the serial lock (moto's state is
+    /// shared by every test). None, with a message, when the test bed is not running.
+    pub fn aws() -> Option<Env> {
+        let url = endpoint()?;
+        let lock = serial();
+        let mut e = Env::new()
+            .with("AWS_ACCESS_KEY_ID", "testing")
+            .with("AWS_SECRET_ACCESS_KEY", "testing")
+            .with("AWS_REGION", "us-east-1")
+            .with("AWS_ENDPOINT_URL", &url)
+            .with("DASKCTL_BACKENDS__AWS__MAX_ATTEMPTS", "2")
+            // only what these tests are about: local and aws
+            .with("DASKCTL_BACKENDS__SLURM__ENABLED", "false")
+            .with("DASKCTL_BACKENDS__PBS__ENABLED", "false")
+            .with("DASKCTL_BACKENDS__SGE__ENABLED", "false")
+            .with("DASKCTL_BACKENDS__HTCONDOR__ENABLED", "false");
+        e.lock = Some(lock);
+        e.ec2(&["reset"]);
+        Some(e)
+    }
+
+    /// Runs one operation of ec2_ops.py against moto; its JSON answer.
+    pub fn ec2(&self, args: &[&str]) -> serde_json::Value {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/it/support/ec2_ops.py");
+        let mut c = Command::new(python());
+        c.arg(script).args(args);
+        for (k, v) in &self.extra {
+            if k.starts_with("AWS_") {
+                c.env(k, v);
+            }
+        }
+        let o = c.output().expect("run ec2_ops.py");
+        assert!(
+            o.status.success(),
+            "ec2_ops {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        serde_json::from_slice(&o.stdout).expect("ec2_ops json")
+    }
+
+    /// Makes daskctl connect to `to` whenever a backend reports the scheduler at `from`.
+    pub fn map_probe(&self, from: &str, to: &str) {
+        let text = std::fs::read_to_string(self.config()).unwrap_or_default();
+        let mut t: toml::Table = toml::from_str(&text).expect("config");
+        let probe = t
+            .entry("probe")
+            .or_insert_with(|| toml::Value::Table(Default::default()));
+        let map = probe
+            .as_table_mut()
+            .unwrap()
+            .entry("map")
+            .or_insert_with(|| toml::Value::Table(Default::default()));
+        map.as_table_mut()
+            .unwrap()
+            .insert(from.into(), toml::Value::String(to.into()));
+        std::fs::write(self.config(), toml::to_string(&t).unwrap()).expect("write config");
+    }
+}
+
+/// An HTTP proxy in front of moto that answers the next N requests the way EC2 does when a
+/// caller is throttled: status 503 and the Query API error document with code
+/// RequestLimitExceeded (EC2 API reference, "Error codes" and "Query API request rate").
+pub struct Throttler {
+    pub url: String,
+    pending: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    done: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+const THROTTLED: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>00000000-0000-0000-0000-000000000000</RequestID></Response>";
+
+impl Throttler {
+    pub fn start(upstream: &str, first: usize) -> Throttler {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", l.local_addr().unwrap());
+        let up = upstream.trim_start_matches("http://").to_string();
+        let pending = Arc::new(AtomicUsize::new(first));
+        let done = Arc::new(AtomicUsize::new(0));
+        let (p, d) = (pending.clone(), done.clone());
+        std::thread::spawn(move || {
+            for conn in l.incoming().flatten() {
+                let (p, d, up) = (p.clone(), d.clone(), up.clone());
+                std::thread::spawn(move || {
+                    let throttle = || {
+                        let t = p
+                            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                            .is_ok();
+                        if t {
+                            d.fetch_add(1, Ordering::SeqCst);
+                        }
+                        t
+                    };
+                    let _ = serve(conn, &up, throttle);
+                });
+            }
+        });
+        Throttler { url, pending, done }
+    }
+
+    pub fn throttled(&self) -> usize {
+        self.done.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub fn throttle_next(&self, n: usize) {
+        self.pending.store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// One request per connection (answered with `Connection: close`).
+fn serve(
+    mut c: std::net::TcpStream,
+    upstream: &str,
+    throttle: impl FnOnce() -> bool,
+) -> std::io::Result<()> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut r = BufReader::new(c.try_clone()?);
+    let mut head = Vec::new();
+    let mut len = 0usize;
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        if line == "\r\n" {
+            break;
+        }
+        let lower = line.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            len = v.trim().parse().unwrap_or(0);
+        }
+        if !lower.starts_with("connection:") {
+            head.push(line);
+        }
+    }
+    let mut body = vec![0u8; len];
+    r.read_exact(&mut body)?;
+    if throttle() {
+        write!(
+            c,
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{THROTTLED}",
+            THROTTLED.len()
+        )?;
+        return Ok(());
+    }
+    let mut u = std::net::TcpStream::connect(upstream)?;
+    for h in &head {
+        u.write_all(h.as_bytes())?;
+    }
+    u.write_all(b"Connection: close\r\n\r\n")?;
+    u.write_all(&body)?;
+    let mut answer = Vec::new();
+    u.read_to_end(&mut answer)?;
+    c.write_all(&answer)?;
+    Ok(())
+}
