@@ -15,6 +15,13 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && [ -z "${DASKCTL_TEST_N
   scripts/testbeds/sge.sh start
   export DASKCTL_TEST_SGE=1
 fi
+# AWS: moto's EC2 API on loopback (its own venv, .venv-moto); stopped when the tests end
+if [ -z "${DASKCTL_TEST_NO_AWS:-}" ]; then
+  export MOTO_PORT=${MOTO_PORT:-5000}
+  scripts/testbeds/moto.sh start
+  trap 'scripts/testbeds/moto.sh stop' EXIT
+  export DASKCTL_TEST_AWS=http://127.0.0.1:$MOTO_PORT
+fi
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
 cargo test --all-targets -- --test-threads "${TEST_THREADS:-4}"

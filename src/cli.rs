@@ -29,6 +29,31 @@ pub struct Cli {
         help_heading = "Cloud backends"
     )]
     pub regions: Vec<String>,
+    /// [kubernetes] kubeconfig context
+    #[arg(
+        long,
+        global = true,
+        value_name = "CONTEXT",
+        help_heading = "Cloud backends"
+    )]
+    pub context: Option<String>,
+    /// [kubernetes] Only this namespace (create: where to create; default: the context's)
+    #[arg(
+        long,
+        global = true,
+        value_name = "NS",
+        help_heading = "Cloud backends"
+    )]
+    pub namespace: Option<String>,
+    /// [kubernetes] Every namespace (the default for list and cleanup)
+    #[arg(
+        short = 'A',
+        long,
+        global = true,
+        conflicts_with = "namespace",
+        help_heading = "Cloud backends"
+    )]
+    pub all_namespaces: bool,
     /// [aws] Named profile from ~/.aws/config
     #[arg(
         long,
@@ -184,10 +209,13 @@ pub struct CreateArgs {
     /// [aws] Run the workers on spot instances
     #[arg(long, help_heading = "Cloud backends")]
     pub spot: bool,
-    /// [aws] Time to live: after it, cleanup --orphaned deletes the cluster (e.g. 8h)
+    /// [aws, kubernetes] Time to live: after it, cleanup --orphaned deletes the cluster (e.g. 8h)
     #[arg(long, value_name = "DURATION", value_parser = duration, help_heading = "Cloud backends")]
     pub ttl: Option<Duration>,
-    /// [aws] Container image with Dask (default: backends.aws.image or ghcr.io/dask/dask)
+    /// [kubernetes] Worker container requests and limits, e.g. cpu=2,memory=4Gi
+    #[arg(long, value_name = "LIST", help_heading = "Cloud backends")]
+    pub resources: Option<String>,
+    /// [aws, kubernetes] Container image with Dask (default: ghcr.io/dask/dask:latest)
     #[arg(long, value_name = "IMAGE", help_heading = "Cloud backends")]
     pub image: Option<String>,
 }

@@ -24,6 +24,8 @@ use std::time::Duration;
 /// Runs a parsed command line; returns the process exit code.
 pub fn run(cli: cli::Cli) -> u8 {
     init_tracing(cli.verbose);
+    // kube's and the AWS SDK's TLS stacks bring a second rustls provider: pick ring, as ours
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let out = Printer { quiet: false };
     match run_inner(cli) {
         Ok(()) => error::exit::OK,
@@ -39,6 +41,17 @@ fn run_inner(cli: cli::Cli) -> Result<()> {
     if !cli.regions.is_empty() {
         let regions = cli.regions.iter().cloned().map(toml::Value::String);
         config.set_backend_value("aws", "regions", toml::Value::Array(regions.collect()));
+    }
+    if let Some(c) = &cli.context {
+        config.set_backend_value("kubernetes", "context", toml::Value::String(c.clone()));
+    }
+    if let Some(ns) = &cli.namespace {
+        config.set_backend_value("kubernetes", "namespace", toml::Value::String(ns.clone()));
+    }
+    if cli.all_namespaces
+        && let Some(b) = config.backends.get_mut("kubernetes")
+    {
+        b.settings.remove("namespace");
     }
     if let Some(p) = &cli.profile {
         config.set_backend_value("aws", "profile", toml::Value::String(p.clone()));

@@ -82,6 +82,9 @@ pub struct WorkerDetail {
 pub struct Cluster {
     pub name: String,
     pub backend: String,
+    /// Kubernetes namespace (names are unique per namespace there).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
     pub origin: Origin,
     pub status: Status,
     pub address: Option<String>,
@@ -117,6 +120,7 @@ impl Cluster {
         Cluster {
             name: name.into(),
             backend: backend.to_string(),
+            namespace: None,
             origin,
             status: Status::Unknown,
             address: None,
@@ -138,7 +142,10 @@ impl Cluster {
 
     /// `backend/name`, the unambiguous form.
     pub fn qualified(&self) -> String {
-        format!("{}/{}", self.backend, self.name)
+        match &self.namespace {
+            Some(ns) => format!("{}/{ns}/{}", self.backend, self.name),
+            None => format!("{}/{}", self.backend, self.name),
+        }
     }
 
     pub fn scheduler_alive(&self) -> bool {

@@ -45,6 +45,21 @@ pub fn generate() -> String {
     )
 }
 
+/// Container image references: registry/name:tag@digest characters only (they reach user data
+/// and pod specs).
+pub fn check_image(image: &str) -> Result<()> {
+    let ok = !image.is_empty()
+        && image.len() <= 200
+        && image
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "./:@_-".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!("invalid container image {image:?}")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

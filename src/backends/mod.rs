@@ -7,6 +7,8 @@
 pub mod aws;
 pub mod htcondor;
 pub mod jobqueue;
+#[cfg(feature = "kubernetes")]
+pub mod kubernetes;
 pub mod local;
 pub mod logfiles;
 pub mod pbs;

@@ -60,6 +60,7 @@ pub async fn run(app: &App, a: CreateArgs) -> Result<()> {
         ("subnet", a.subnet),
         ("key-name", a.key_name),
         ("image", a.image),
+        ("resources", a.resources),
         ("spot", a.spot.then(|| "true".to_string())),
         ("ttl", a.ttl.map(|d| d.as_secs().to_string())),
     ];
@@ -116,6 +117,7 @@ fn applies(flag: &str, backend: &str) -> bool {
         "scheduler-port" => backend == "local",
         "partition" | "account" | "walltime" | "cores" | "job-extra" => BATCH.contains(&backend),
         "image" | "ttl" => matches!(backend, "aws" | "kubernetes"),
+        "resources" => backend == "kubernetes",
         _ => backend == "aws",
     }
 }

@@ -5,6 +5,8 @@ mod aws;
 mod cli_contract;
 mod conformance;
 mod htcondor;
+#[cfg(feature = "kubernetes")]
+mod kubernetes;
 mod local;
 mod pbs;
 mod protocol;

@@ -38,7 +38,7 @@ pub async fn nodes(aws: &Aws, region: &str, ids: &[String]) -> Result<Vec<Node>>
                     ))
                     .build(),
             )
-            .max_results(1000);
+            .max_results(aws.settings.page_size as i32);
     } else {
         req = req.set_instance_ids(Some(ids.to_vec()));
     }

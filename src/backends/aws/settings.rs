@@ -17,6 +17,8 @@ pub struct Settings {
     pub endpoint_url: Option<String>,
     pub imds: bool,
     pub max_attempts: u32,
+    /// DescribeInstances page size (5 to 1000).
+    pub page_size: u32,
     pub ami: Option<String>,
     pub instance_type: String,
     pub worker_instance_type: Option<String>,
@@ -65,6 +67,7 @@ impl Settings {
             endpoint_url: s("endpoint_url"),
             imds: flag("imds"),
             max_attempts: c.backend_u32(B, "max_attempts").unwrap_or(5),
+            page_size: c.backend_u32(B, "page_size").unwrap_or(1000).clamp(5, 1000),
             ami: s("ami"),
             instance_type: s("instance_type").unwrap_or_else(|| "t3.medium".into()),
             worker_instance_type: s("worker_instance_type"),

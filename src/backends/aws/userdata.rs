@@ -54,19 +54,7 @@ impl WorkerSpec {
     }
 }
 
-/// Container image references: registry/name:tag@digest characters only.
-pub fn check_image(image: &str) -> Result<()> {
-    let ok = !image.is_empty()
-        && image.len() <= 200
-        && image
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "./:@_-".contains(c));
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::Usage(format!("invalid container image {image:?}")))
-    }
-}
+pub use crate::names::check_image;
 
 fn install_and_run(install: &str, image: &str, dask_args: &[String]) -> Result<String> {
     let args = dask_args.join(" ");

@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 pub mod aws;
+#[cfg(feature = "kubernetes")]
+pub mod kube;
 pub mod tls;
 
 use std::path::{Path, PathBuf};
@@ -217,6 +219,9 @@ impl Env {
                 self.dir.path().join("aws-credentials"),
             )
             .env("AWS_EC2_METADATA_DISABLED", "true")
+            // nor a Kubernetes cluster of theirs: Env::kube() points at the stand-in
+            .env("KUBECONFIG", self.dir.path().join("kubeconfig"))
+            .env_remove("KUBERNETES_SERVICE_HOST")
             // nothing in the tests may connect beyond loopback
             .env("DASKCTL_PROBE_LOOPBACK_ONLY", "1")
             .env("NO_COLOR", "1")

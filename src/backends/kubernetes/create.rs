@@ -1,0 +1,97 @@
+//! `create kubernetes`: a `DaskCluster` for the operator when its CRD is served; otherwise a
+//! scheduler Deployment and Service and a worker Deployment, all labelled
+//! `app.kubernetes.io/managed-by=daskctl` (removed again if any of them fails).
+
+use super::Kubernetes;
+use super::client::map_err;
+use super::discover::{self, crd_served};
+use super::objects::{self, Spec};
+use crate::backends::CreateRequest;
+use crate::error::{Error, Result};
+use crate::model::Cluster;
+use kube::api::{Api, DeleteParams, DynamicObject, PostParams};
+use std::time::{Duration, Instant, SystemTime};
+
+pub async fn create(k: &Kubernetes, req: &CreateRequest) -> Result<Cluster> {
+    let ns = k.default_namespace().await?;
+    let opt = |key: &str| req.options.get(key).cloned();
+    let image = opt("image").unwrap_or_else(|| k.settings.image.clone());
+    crate::names::check_image(&image)?;
+    let resources = opt("resources")
+        .map(|r| objects::parse_resources(&r).map_err(Error::Usage))
+        .transpose()?;
+    if !discover::discover(k, Some((&req.name, Some(&ns))))
+        .await?
+        .is_empty()
+    {
+        return Err(Error::Usage(format!(
+            "kubernetes/{ns}/{} already exists",
+            req.name
+        )));
+    }
+    let spec = Spec {
+        name: req.name.clone(),
+        namespace: ns.clone(),
+        image,
+        workers: req.workers,
+        threads: req.threads,
+        memory: req.memory,
+        resources,
+        owner: k.ctx.user.name.clone(),
+        expires: opt("ttl").and_then(|s| s.parse::<u64>().ok()).map(|s| {
+            humantime::format_rfc3339_seconds(SystemTime::now() + Duration::from_secs(s))
+                .to_string()
+        }),
+    };
+    let client = k.client().await?;
+    let pp = PostParams::default();
+    if crd_served(k).await? {
+        let api: Api<DynamicObject> = Api::namespaced_with(client, &ns, &objects::dask_clusters());
+        let obj: DynamicObject = serde_json::from_value(spec.dask_cluster())
+            .map_err(|e| Error::backend("kubernetes", e.to_string()))?;
+        api.create(&pp, &obj)
+            .await
+            .map_err(|e| map_err("creating the DaskCluster", e))?;
+    } else {
+        let mut made: Vec<(kube::api::ApiResource, String)> = Vec::new();
+        for (ar, value) in spec.native() {
+            let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, &ar);
+            let obj: DynamicObject = serde_json::from_value(value)
+                .map_err(|e| Error::backend("kubernetes", e.to_string()))?;
+            let name = objects::name(&obj).to_string();
+            if let Err(e) = api.create(&pp, &obj).await {
+                for (ar, n) in made.iter().rev() {
+                    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, ar);
+                    let _ = api.delete(n, &DeleteParams::background()).await;
+                }
+                return Err(map_err(&format!("creating {} {name}", ar.kind), e));
+            }
+            made.push((ar, name));
+        }
+    }
+    wait_for_scheduler(k, &ns, &req.name, Instant::now() + req.timeout).await?;
+    discover::discover(k, Some((&req.name, Some(&ns))))
+        .await?
+        .pop()
+        .ok_or_else(|| Error::backend("kubernetes", format!("{} vanished after create", req.name)))
+}
+
+/// Waits for Dask to answer when the scheduler's in-cluster address can be probed from here
+/// (probe.map, e.g. to a port-forward); otherwise returns as soon as the objects exist.
+async fn wait_for_scheduler(k: &Kubernetes, ns: &str, name: &str, deadline: Instant) -> Result<()> {
+    let addr = discover::address(ns, name, discover::Kind::Native);
+    if k.ctx.prober.target(&addr).is_err() {
+        return Ok(());
+    }
+    loop {
+        if k.ctx.prober.scheduler(&addr).await.is_ok() {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::Timeout(format!(
+                "kubernetes/{ns}/{name}: created, but the scheduler at {addr} did not answer in time"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}

@@ -1,0 +1,517 @@
+//! `list`/`describe`: DaskClusters (when the operator's CRD is served) with their worker groups,
+//! Deployments of the Dask Helm chart (`app=dask`) and daskctl's own, and their pods, in every
+//! namespace (one cluster-wide list per kind; where that is forbidden, namespace by namespace,
+//! skipping the ones RBAC forbids with a warning).
+
+use super::Kubernetes;
+use super::client::{GROUP, map_err, status};
+use super::objects::{self as o, CLUSTER_LABEL, COMPONENT_LABEL, EXPIRES, MANAGED_BY};
+use crate::dask::SchedulerInfo;
+use crate::discovery::orphan::{SchedulerState, classify};
+use crate::error::{Error, Result};
+use crate::model::{Cluster, Origin, Resource, Role, Status};
+use crate::units::epoch_secs;
+use futures::future::join_all;
+use kube::api::{Api, ApiResource, DynamicObject, ListParams};
+use std::collections::BTreeMap;
+
+/// Which namespaces one run looks at.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    All,
+    Namespaces(Vec<String>),
+}
+
+/// Everything Dask-related seen in the scope.
+#[derive(Default)]
+pub struct Seen {
+    pub clusters: Vec<DynamicObject>,
+    pub groups: Vec<DynamicObject>,
+    pub deployments: Vec<DynamicObject>,
+    pub pods: Vec<DynamicObject>,
+    pub crd: bool,
+}
+
+pub async fn crd_served(k: &Kubernetes) -> Result<bool> {
+    let client = k.client().await?;
+    match kube::discovery::group(&client, GROUP).await {
+        Ok(_) => Ok(true),
+        Err(e) if status(&e) == Some(404) => Ok(false),
+        Err(kube::Error::Discovery(_)) => Ok(false),
+        Err(e) => Err(map_err("discovering the dask API group", e)),
+    }
+}
+
+async fn list_in(
+    k: &Kubernetes,
+    ar: &ApiResource,
+    ns: Option<&str>,
+    selector: &str,
+) -> std::result::Result<Vec<DynamicObject>, kube::Error> {
+    let client = k
+        .client()
+        .await
+        .map_err(|e| kube::Error::Service(e.to_string().into()))?;
+    let api: Api<DynamicObject> = match ns {
+        Some(n) => Api::namespaced_with(client, n, ar),
+        None => Api::all_with(client, ar),
+    };
+    let mut lp = ListParams::default().limit(500);
+    if !selector.is_empty() {
+        lp = lp.labels(selector);
+    }
+    let mut out = Vec::new();
+    loop {
+        let page = api.list(&lp).await?;
+        let next = page.metadata.continue_.clone().filter(|c| !c.is_empty());
+        out.extend(page.items);
+        match next {
+            Some(c) => lp = lp.continue_token(&c),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// Lists one kind in the scope; namespaces RBAC forbids are skipped with a warning.
+async fn list(
+    k: &Kubernetes,
+    scope: &Scope,
+    ar: &ApiResource,
+    selector: &str,
+) -> Result<Vec<DynamicObject>> {
+    match scope {
+        Scope::All => list_in(k, ar, None, selector)
+            .await
+            .map_err(|e| map_err(&format!("listing {}", ar.plural), e)),
+        Scope::Namespaces(nss) => {
+            let r = join_all(nss.iter().map(|n| list_in(k, ar, Some(n), selector))).await;
+            let mut out = Vec::new();
+            for (n, x) in nss.iter().zip(r) {
+                match x {
+                    Ok(v) => out.extend(v),
+                    Err(e) if matches!(status(&e), Some(403) | Some(404)) => {
+                        if status(&e) == Some(403) {
+                            k.warn_once(&format!(
+                                "kubernetes: namespace {n} skipped: {}",
+                                one_line(&e)
+                            ));
+                        }
+                    }
+                    Err(e) => return Err(map_err(&format!("listing {} in {n}", ar.plural), e)),
+                }
+            }
+            Ok(out)
+        }
+    }
+}
+
+fn one_line(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) => format!("{} ({})", s.message, s.reason),
+        _ => e.to_string(),
+    }
+}
+
+/// The namespaces to look at: the one asked for, all, or (where listing across namespaces is
+/// forbidden) each namespace the user may list, else the context's own.
+pub async fn scope(k: &Kubernetes) -> Result<Scope> {
+    if let Some(ns) = &k.settings.namespace {
+        return Ok(Scope::Namespaces(vec![ns.clone()]));
+    }
+    match list_in(k, &o::pods(), None, CLUSTER_LABEL).await {
+        Ok(_) => Ok(Scope::All),
+        Err(e) if status(&e) == Some(403) => {
+            let ns_res =
+                ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk("", "v1", "Namespace"));
+            match list_in(k, &ns_res, None, "").await {
+                Ok(v) => Ok(Scope::Namespaces(
+                    v.iter().map(|n| o::name(n).to_string()).collect(),
+                )),
+                Err(e) if status(&e) == Some(403) => {
+                    Ok(Scope::Namespaces(vec![k.default_namespace().await?]))
+                }
+                Err(e) => Err(map_err("listing namespaces", e)),
+            }
+        }
+        Err(e) => Err(map_err("listing pods", e)),
+    }
+}
+
+pub async fn seen(k: &Kubernetes) -> Result<Seen> {
+    let scope = scope(k).await?;
+    let crd = crd_served(k).await?;
+    let (dc, wg, dep, pod) = (
+        o::dask_clusters(),
+        o::worker_groups(),
+        o::deployments(),
+        o::pods(),
+    );
+    let own_sel = format!("{MANAGED_BY}=daskctl");
+    let (clusters, groups) = if crd {
+        let (a, b) = futures::join!(list(k, &scope, &dc, ""), list(k, &scope, &wg, ""));
+        (a?, b?)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let (helm, own, pods, helm_pods) = futures::join!(
+        list(k, &scope, &dep, "app=dask"),
+        list(k, &scope, &dep, &own_sel),
+        list(k, &scope, &pod, CLUSTER_LABEL),
+        list(k, &scope, &pod, "app=dask"),
+    );
+    let mut deployments = helm?;
+    deployments.extend(own?);
+    let mut pods = pods?;
+    pods.extend(helm_pods?);
+    Ok(Seen {
+        clusters,
+        groups,
+        deployments,
+        pods,
+        crd,
+    })
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub enum Kind {
+    Operator,
+    Helm,
+    Native,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Operator => "operator",
+            Kind::Helm => "helm",
+            Kind::Native => "daskctl",
+        }
+    }
+}
+
+/// One cluster's objects.
+#[derive(Default)]
+struct Group {
+    cluster: Option<DynamicObject>,
+    groups: Vec<DynamicObject>,
+    deployments: Vec<DynamicObject>,
+    pods: Vec<DynamicObject>,
+}
+
+fn helm_release(o: &DynamicObject) -> String {
+    o::label(o, "release")
+        .or_else(|| o::label(o, "app.kubernetes.io/instance"))
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            let n = o::name(o);
+            n.rsplit_once('-')
+                .map(|(a, _)| a.to_string())
+                .unwrap_or_else(|| n.to_string())
+        })
+}
+
+fn key_of(
+    o: &DynamicObject,
+    operator_names: &[(String, String)],
+) -> Option<(String, String, Kind)> {
+    let ns = o::namespace(o).to_string();
+    if let Some(c) = o::label(o, CLUSTER_LABEL) {
+        let kind = if operator_names.iter().any(|(n, x)| *n == ns && x == c) {
+            Kind::Operator
+        } else if o::label(o, MANAGED_BY) == Some("daskctl") {
+            Kind::Native
+        } else {
+            // pods of an operator cluster whose DaskCluster is gone (or not visible)
+            Kind::Operator
+        };
+        return Some((ns, c.to_string(), kind));
+    }
+    if o::label(o, "app") == Some("dask") {
+        return Some((ns, helm_release(o), Kind::Helm));
+    }
+    None
+}
+
+pub async fn discover(k: &Kubernetes, only: Option<(&str, Option<&str>)>) -> Result<Vec<Cluster>> {
+    let s = seen(k).await?;
+    let operator_names: Vec<(String, String)> = s
+        .clusters
+        .iter()
+        .map(|c| (o::namespace(c).to_string(), o::name(c).to_string()))
+        .collect();
+    let mut groups: BTreeMap<(String, String, Kind), Group> = BTreeMap::new();
+    for c in s.clusters {
+        let key = (
+            o::namespace(&c).to_string(),
+            o::name(&c).to_string(),
+            Kind::Operator,
+        );
+        groups.entry(key).or_default().cluster = Some(c);
+    }
+    for g in s.groups {
+        let c = o::path(&g, &["spec", "cluster"])
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+            .or_else(|| o::label(&g, CLUSTER_LABEL).map(str::to_string));
+        if let Some(c) = c {
+            let key = (o::namespace(&g).to_string(), c, Kind::Operator);
+            groups.entry(key).or_default().groups.push(g);
+        }
+    }
+    for d in s.deployments {
+        if let Some(key) = key_of(&d, &operator_names) {
+            groups.entry(key).or_default().deployments.push(d);
+        }
+    }
+    let mut seen_pods = std::collections::BTreeSet::new();
+    for p in s.pods {
+        if !seen_pods.insert((o::namespace(&p).to_string(), o::name(&p).to_string())) {
+            continue;
+        }
+        if let Some(key) = key_of(&p, &operator_names) {
+            groups.entry(key).or_default().pods.push(p);
+        }
+    }
+    let me = &k.ctx.user.name;
+    let mut wanted: Vec<((String, String, Kind), Group)> = groups
+        .into_iter()
+        .filter(|((ns, n, _), _)| match only {
+            Some((name, ns_q)) => n == name && ns_q.is_none_or(|q| q == ns),
+            None => true,
+        })
+        .collect();
+    // daskctl's own clusters of other users are theirs to manage
+    wanted.retain(|((_, _, kind), g)| {
+        *kind != Kind::Native
+            || g.deployments
+                .iter()
+                .filter_map(|d| o::annotation(d, o::OWNER))
+                .all(|o| o == me)
+    });
+    let probes = join_all(wanted.iter().map(|((ns, n, _), g)| probe(k, ns, n, g))).await;
+    Ok(wanted
+        .into_iter()
+        .zip(probes)
+        .map(|(((ns, n, kind), g), p)| to_cluster(k, ns, n, kind, g, p))
+        .collect())
+}
+
+pub fn address(ns: &str, cluster: &str, kind: Kind) -> String {
+    let svc = match kind {
+        Kind::Helm => format!("{cluster}-scheduler"),
+        _ => format!("{cluster}-scheduler"),
+    };
+    format!("tcp://{svc}.{ns}.svc.cluster.local:{}", o::SCHEDULER_PORT)
+}
+
+fn role_of(p: &DynamicObject) -> Role {
+    match o::label(p, COMPONENT_LABEL).or_else(|| o::label(p, "component")) {
+        Some("scheduler") => Role::Scheduler,
+        Some("worker") => Role::Worker,
+        _ => Role::Other,
+    }
+}
+
+fn phase(p: &DynamicObject) -> String {
+    if p.metadata.deletion_timestamp.is_some() {
+        return "Terminating".into();
+    }
+    o::path(p, &["status", "phase"])
+        .and_then(|v| v.as_str())
+        .unwrap_or("Unknown")
+        .to_string()
+}
+
+async fn probe(
+    k: &Kubernetes,
+    ns: &str,
+    n: &str,
+    g: &Group,
+) -> Option<Result<(SchedulerInfo, Option<f64>)>> {
+    let sched_running = g
+        .pods
+        .iter()
+        .any(|p| role_of(p) == Role::Scheduler && phase(p) == "Running");
+    if !sched_running {
+        return None;
+    }
+    let kind = if g.cluster.is_some() {
+        Kind::Operator
+    } else {
+        Kind::Native
+    };
+    Some(k.ctx.prober.status(&address(ns, n, kind)).await)
+}
+
+fn to_cluster(
+    k: &Kubernetes,
+    ns: String,
+    name: String,
+    kind: Kind,
+    g: Group,
+    probe: Option<Result<(SchedulerInfo, Option<f64>)>>,
+) -> Cluster {
+    let origin = match kind {
+        Kind::Operator
+            if g.cluster.as_ref().and_then(|c| o::label(c, MANAGED_BY)) == Some("daskctl") =>
+        {
+            Origin::Daskctl
+        }
+        Kind::Operator => Origin::DaskKubernetes,
+        Kind::Helm => Origin::Unknown,
+        Kind::Native => Origin::Daskctl,
+    };
+    let mut c = Cluster::new(name.clone(), "kubernetes", origin);
+    c.namespace = Some(ns.clone());
+    c.address = Some(address(&ns, &name, kind));
+    let owner_obj = g.cluster.iter().chain(&g.deployments);
+    c.owner = owner_obj
+        .clone()
+        .find_map(|x| o::annotation(x, o::OWNER).map(str::to_string));
+    c.expires = owner_obj
+        .clone()
+        .find_map(|x| o::annotation(x, EXPIRES))
+        .and_then(|v| humantime::parse_rfc3339_weak(v).ok());
+    let created = g
+        .cluster
+        .iter()
+        .chain(&g.deployments)
+        .chain(&g.pods)
+        .filter_map(|x| x.metadata.creation_timestamp.as_ref())
+        .map(|t| std::time::SystemTime::from(t.0))
+        .min();
+    c.created = created;
+    if let Some(dc) = &g.cluster {
+        c.resources.push(Resource {
+            kind: "daskcluster",
+            id: o::name(dc).to_string(),
+            role: Role::Other,
+            state: o::path(dc, &["status", "phase"])
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string(),
+            name: None,
+        });
+    }
+    for wg in &g.groups {
+        c.resources.push(Resource {
+            kind: "daskworkergroup",
+            id: o::name(wg).to_string(),
+            role: Role::Worker,
+            state: o::path(wg, &["spec", "worker", "replicas"])
+                .map(|v| format!("replicas={v}"))
+                .unwrap_or_default(),
+            name: None,
+        });
+    }
+    for d in &g.deployments {
+        let role = match o::label(d, COMPONENT_LABEL).or_else(|| o::label(d, "component")) {
+            Some("scheduler") => Role::Scheduler,
+            Some("worker") => Role::Worker,
+            _ => Role::Other,
+        };
+        c.resources.push(Resource {
+            kind: "deployment",
+            id: o::name(d).to_string(),
+            role,
+            state: format!(
+                "{}/{}",
+                o::path(d, &["status", "readyReplicas"])
+                    .and_then(|v| v.as_u64())
+                    .unwrap_or(0),
+                o::path(d, &["spec", "replicas"])
+                    .and_then(|v| v.as_u64())
+                    .unwrap_or(0)
+            ),
+            name: None,
+        });
+    }
+    for p in &g.pods {
+        c.resources.push(Resource {
+            kind: "pod",
+            id: o::name(p).to_string(),
+            role: role_of(p),
+            state: phase(p),
+            name: None,
+        });
+    }
+    let running = |r: Role| {
+        g.pods
+            .iter()
+            .filter(|p| role_of(p) == r && phase(p) == "Running")
+            .count() as u64
+    };
+    let alive = |r: Role| {
+        g.pods
+            .iter()
+            .filter(|p| role_of(p) == r && matches!(phase(p).as_str(), "Running" | "Pending"))
+            .count() as u64
+    };
+    let workers_running = running(Role::Worker);
+    let requested = g
+        .groups
+        .iter()
+        .filter_map(|wg| o::path(wg, &["spec", "worker", "replicas"]).and_then(|v| v.as_u64()))
+        .chain(
+            g.deployments
+                .iter()
+                .filter(|d| {
+                    o::label(d, COMPONENT_LABEL).or_else(|| o::label(d, "component"))
+                        == Some("worker")
+                })
+                .filter_map(|d| o::path(d, &["spec", "replicas"]).and_then(|v| v.as_u64())),
+        )
+        .sum::<u64>();
+    c.requested_workers = Some(requested);
+    let has_scheduler_object = g.cluster.is_some()
+        || g.deployments.iter().any(|d| {
+            o::label(d, COMPONENT_LABEL).or_else(|| o::label(d, "component")) == Some("scheduler")
+        });
+    let mut state = if running(Role::Scheduler) > 0 {
+        SchedulerState::Unreachable("no answer".into())
+    } else if alive(Role::Scheduler) > 0 || has_scheduler_object {
+        SchedulerState::NotProbed
+    } else {
+        SchedulerState::Gone
+    };
+    match probe {
+        Some(Ok((info, idle))) => {
+            c.workers = Some(info.workers.len() as u64);
+            c.threads = Some(info.total_threads);
+            c.memory = Some(info.total_memory);
+            c.idle_since = idle.and_then(epoch_secs);
+            c.worker_details = info.workers;
+            state = SchedulerState::Answering {
+                connected: c.workers.unwrap_or(0),
+            };
+        }
+        Some(Err(Error::Usage(_))) => state = SchedulerState::NotProbed,
+        Some(Err(_)) if !k.ctx.prober.enabled() => state = SchedulerState::NotProbed,
+        Some(Err(e)) => state = SchedulerState::Unreachable(e.to_string()),
+        None => {}
+    }
+    let (mut status, mut reason) = match &state {
+        SchedulerState::Gone => classify(&state, alive(Role::Worker), None),
+        _ => classify(&state, workers_running, None),
+    };
+    if matches!(state, SchedulerState::NotProbed) && running(Role::Scheduler) == 0 {
+        status = Status::Pending;
+        reason = Some("scheduler pod is not running yet".into());
+    }
+    if let Some(dc) = &g.cluster
+        && let Some(ph) = o::path(dc, &["status", "phase"]).and_then(|v| v.as_str())
+        && matches!(ph, "Pending" | "Created")
+        && status == Status::Running
+    {
+        status = Status::Pending;
+        reason = Some(format!("DaskCluster phase is {ph}"));
+    }
+    if c.workers.is_none() {
+        c.workers = Some(workers_running);
+    }
+    c.status = status;
+    c.reason = reason;
+    c.private.insert("kind".into(), kind.as_str().into());
+    c.private.insert("namespace".into(), ns);
+    c
+}

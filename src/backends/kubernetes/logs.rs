@@ -1,0 +1,82 @@
+//! `logs`: pod logs of the cluster's scheduler, one worker, or all, with `--tail` and
+//! `--follow` (all followed pods interleaved as lines arrive).
+
+use super::Kubernetes;
+use super::client::map_err;
+use crate::backends::{LogRequest, LogSink};
+use crate::error::{Error, Result};
+use crate::model::{Cluster, Resource, Role};
+use futures::{AsyncBufReadExt, StreamExt, TryStreamExt};
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, LogParams};
+
+pub async fn logs(
+    k: &Kubernetes,
+    c: &Cluster,
+    req: &LogRequest,
+    sink: &mut dyn LogSink,
+) -> Result<()> {
+    let ns = Kubernetes::namespace_of(c)?;
+    let api: Api<Pod> = Api::namespaced(k.client().await?, ns);
+    let chosen = select(c, req)?;
+    let lp = LogParams {
+        tail_lines: req.tail.map(|n| n as i64),
+        follow: req.follow,
+        ..Default::default()
+    };
+    if !req.follow {
+        for (label, r) in &chosen {
+            let text = api
+                .logs(&r.id, &lp)
+                .await
+                .map_err(|e| map_err(&format!("logs of pod {}", r.id), e))?;
+            for l in text.lines() {
+                sink.line(label, l);
+            }
+        }
+        return Ok(());
+    }
+    let mut streams = Vec::new();
+    for (label, r) in chosen {
+        let s = api
+            .log_stream(&r.id, &lp)
+            .await
+            .map_err(|e| map_err(&format!("logs of pod {}", r.id), e))?;
+        streams.push(s.lines().map_ok(move |l| (label.clone(), l)).boxed());
+    }
+    let mut all = futures::stream::select_all(streams);
+    while let Some(item) = all.next().await {
+        match item {
+            Ok((label, line)) => sink.line(&label, &line),
+            Err(e) => return Err(Error::io("reading a log stream", e)),
+        }
+    }
+    Ok(())
+}
+
+fn select<'a>(c: &'a Cluster, req: &LogRequest) -> Result<Vec<(String, &'a Resource)>> {
+    let pods: Vec<&Resource> = c.resources.iter().filter(|r| r.kind == "pod").collect();
+    let sched = pods
+        .iter()
+        .filter(|r| r.role == Role::Scheduler)
+        .map(|r| ("scheduler".to_string(), *r));
+    let workers: Vec<&Resource> = pods
+        .iter()
+        .copied()
+        .filter(|r| r.role == Role::Worker)
+        .collect();
+    if req.scheduler_only {
+        return Ok(sched.collect());
+    }
+    if let Some(w) = &req.worker {
+        return workers
+            .iter()
+            .enumerate()
+            .find(|(i, r)| r.id == *w || i.to_string() == *w)
+            .map(|(_, r)| vec![(r.id.clone(), *r)])
+            .ok_or_else(|| Error::NotFound(format!("{} has no worker pod {w:?}", c.qualified())));
+    }
+    let mut v: Vec<(String, &Resource)> = sched.collect();
+    v.extend(workers.into_iter().map(|r| (r.id.clone(), r)));
+    Ok(v)
+}

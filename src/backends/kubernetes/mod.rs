@@ -1,0 +1,161 @@
+//! Kubernetes: dask-kubernetes operator clusters (`DaskCluster`), clusters of the Dask Helm
+//! chart, and daskctl's own (Deployments labelled `app.kubernetes.io/managed-by=daskctl`).
+//! Names are unique per namespace: `kubernetes/NAMESPACE/NAME` is the qualified form.
+
+mod client;
+mod create;
+mod delete;
+pub mod discover;
+mod logs;
+pub mod objects;
+mod scale;
+
+use super::{
+    Availability, Backend, Capabilities, Context, CreateRequest, DeleteRequest, LogRequest,
+    LogSink, Registration, ScaleReport, ScaleRequest,
+};
+use crate::error::{Error, Result};
+use crate::model::Cluster;
+use async_trait::async_trait;
+use std::sync::{Arc, Mutex};
+use tokio::sync::OnceCell;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub context: Option<String>,
+    /// `--namespace`: only this one; None: all namespaces.
+    pub namespace: Option<String>,
+    pub image: String,
+    pub max_workers: u32,
+}
+
+pub struct Kubernetes {
+    pub(crate) ctx: Arc<Context>,
+    pub(crate) settings: Settings,
+    conn: OnceCell<(kube::Client, String)>,
+    warned: Mutex<Vec<String>>,
+}
+
+inventory::submit! {
+    Registration {
+        name: "kubernetes",
+        default_enabled: true,
+        build: |ctx| {
+            let c = &ctx.config;
+            let settings = Settings {
+                context: c.backend_str("kubernetes", "context"),
+                namespace: c.backend_str("kubernetes", "namespace"),
+                image: c
+                    .backend_str("kubernetes", "image")
+                    .unwrap_or_else(|| "ghcr.io/dask/dask:latest".into()),
+                max_workers: c.max_workers("kubernetes", 1000),
+            };
+            Arc::new(Kubernetes { ctx, settings, conn: OnceCell::new(), warned: Mutex::new(Vec::new()) })
+        },
+    }
+}
+
+impl Kubernetes {
+    pub(crate) async fn client(&self) -> Result<kube::Client> {
+        Ok(self
+            .conn
+            .get_or_try_init(|| client::connect(self.settings.context.as_deref()))
+            .await?
+            .0
+            .clone())
+    }
+
+    pub(crate) async fn default_namespace(&self) -> Result<String> {
+        if let Some(ns) = &self.settings.namespace {
+            return Ok(ns.clone());
+        }
+        self.client().await?;
+        Ok(self
+            .conn
+            .get()
+            .map(|c| c.1.clone())
+            .unwrap_or_else(|| "default".into()))
+    }
+
+    pub(crate) fn warn_once(&self, msg: &str) {
+        let mut w = self.warned.lock().unwrap();
+        if !w.iter().any(|x| x == msg) {
+            tracing::warn!("{msg}");
+            w.push(msg.to_string());
+        }
+    }
+
+    pub(crate) fn namespace_of(c: &Cluster) -> Result<&str> {
+        c.namespace.as_deref().ok_or_else(|| {
+            Error::backend("kubernetes", format!("{} has no namespace", c.qualified()))
+        })
+    }
+}
+
+#[async_trait]
+impl Backend for Kubernetes {
+    fn name(&self) -> &'static str {
+        "kubernetes"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            create: true,
+            scale: true,
+            logs: true,
+            delete: true,
+            finds: &["dask-kubernetes (DaskCluster)", "Dask Helm chart"],
+            description: "Kubernetes: operator DaskClusters, Helm and daskctl Deployments",
+        }
+    }
+
+    fn availability(&self) -> Availability {
+        match client::missing() {
+            Some(why) => Availability::Missing(why),
+            None => Availability::Ready,
+        }
+    }
+
+    async fn discover(&self) -> Result<Vec<Cluster>> {
+        discover::discover(self, None).await
+    }
+
+    /// `NAME` or `NAMESPACE/NAME` (from `kubernetes/NAMESPACE/NAME`).
+    async fn from_name(&self, name: &str) -> Result<Option<Cluster>> {
+        let (ns, n) = match name.split_once('/') {
+            Some((ns, n)) => (Some(ns), n),
+            None => (None, name),
+        };
+        let mut found = discover::discover(self, Some((n, ns))).await?;
+        if found.len() > 1 {
+            let names: Vec<String> = found.iter().map(|c| c.qualified()).collect();
+            return Err(crate::discovery::resolve::ambiguous(name, &names));
+        }
+        Ok(found.pop())
+    }
+
+    async fn create(&self, req: &CreateRequest) -> Result<Cluster> {
+        create::create(self, req).await
+    }
+
+    async fn scale(&self, cluster: &Cluster, req: &ScaleRequest) -> Result<ScaleReport> {
+        scale::scale(self, cluster, req).await
+    }
+
+    async fn logs(
+        &self,
+        cluster: &Cluster,
+        req: &LogRequest,
+        sink: &mut dyn LogSink,
+    ) -> Result<()> {
+        logs::logs(self, cluster, req, sink).await
+    }
+
+    async fn delete(&self, cluster: &Cluster, req: &DeleteRequest) -> Result<()> {
+        delete::delete(self, cluster, req).await
+    }
+
+    fn max_workers(&self) -> u32 {
+        self.settings.max_workers
+    }
+}

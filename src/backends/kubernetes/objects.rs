@@ -1,0 +1,222 @@
+//! The kinds daskctl reads and writes, as dynamic objects (one code path for built-in kinds and
+//! the dask-kubernetes CRDs), the labels that tie them to clusters, and the objects `create`
+//! makes.
+
+use super::client::{GROUP, VERSION};
+use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
+use serde_json::{Value, json};
+
+pub const CLUSTER_LABEL: &str = "dask.org/cluster-name";
+pub const COMPONENT_LABEL: &str = "dask.org/component";
+pub const WORKERGROUP_LABEL: &str = "dask.org/workergroup-name";
+pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+pub const EXPIRES: &str = "daskctl.dev/expires";
+pub const OWNER: &str = "daskctl.dev/owner";
+pub const SCHEDULER_PORT: u16 = 8786;
+pub const DASHBOARD_PORT: u16 = 8787;
+
+fn res(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource {
+    let mut r = ApiResource::from_gvk(&GroupVersionKind::gvk(group, version, kind));
+    r.plural = plural.to_string();
+    r
+}
+
+pub fn pods() -> ApiResource {
+    res("", "v1", "Pod", "pods")
+}
+pub fn services() -> ApiResource {
+    res("", "v1", "Service", "services")
+}
+pub fn deployments() -> ApiResource {
+    res("apps", "v1", "Deployment", "deployments")
+}
+pub fn dask_clusters() -> ApiResource {
+    res(GROUP, VERSION, "DaskCluster", "daskclusters")
+}
+pub fn worker_groups() -> ApiResource {
+    res(GROUP, VERSION, "DaskWorkerGroup", "daskworkergroups")
+}
+
+pub fn label<'a>(o: &'a DynamicObject, k: &str) -> Option<&'a str> {
+    o.metadata.labels.as_ref()?.get(k).map(String::as_str)
+}
+
+pub fn annotation<'a>(o: &'a DynamicObject, k: &str) -> Option<&'a str> {
+    o.metadata.annotations.as_ref()?.get(k).map(String::as_str)
+}
+
+pub fn name(o: &DynamicObject) -> &str {
+    o.metadata.name.as_deref().unwrap_or("")
+}
+
+pub fn namespace(o: &DynamicObject) -> &str {
+    o.metadata.namespace.as_deref().unwrap_or("default")
+}
+
+pub fn path<'a>(o: &'a DynamicObject, keys: &[&str]) -> Option<&'a Value> {
+    let mut v = &o.data;
+    for k in keys {
+        v = v.get(k)?;
+    }
+    Some(v)
+}
+
+/// What `create` makes: the Dask container's command line and resources.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub name: String,
+    pub namespace: String,
+    pub image: String,
+    pub workers: u32,
+    pub threads: Option<u32>,
+    pub memory: Option<u64>,
+    /// `cpu=2,memory=4Gi` style requests/limits for the worker container.
+    pub resources: Option<Value>,
+    pub owner: String,
+    pub expires: Option<String>,
+}
+
+impl Spec {
+    fn labels(&self, component: &str) -> Value {
+        json!({
+            CLUSTER_LABEL: self.name,
+            COMPONENT_LABEL: component,
+            MANAGED_BY: "daskctl",
+        })
+    }
+
+    fn annotations(&self) -> Value {
+        let mut a = json!({ OWNER: self.owner });
+        if let Some(e) = &self.expires {
+            a[EXPIRES] = json!(e);
+        }
+        a
+    }
+
+    fn worker_args(&self) -> Vec<String> {
+        let mut args = vec![
+            "dask".to_string(),
+            "worker".into(),
+            format!(
+                "tcp://{}-scheduler.{}.svc.cluster.local:{SCHEDULER_PORT}",
+                self.name, self.namespace
+            ),
+            "--name".into(),
+            "$(DASK_WORKER_NAME)".into(),
+        ];
+        if let Some(t) = self.threads {
+            args.extend(["--nthreads".into(), t.to_string()]);
+        }
+        if let Some(m) = self.memory {
+            args.extend(["--memory-limit".into(), m.to_string()]);
+        }
+        args
+    }
+
+    fn worker_container(&self) -> Value {
+        let mut c = json!({
+            "name": "worker",
+            "image": self.image,
+            "args": self.worker_args(),
+            "env": [{"name": "DASK_WORKER_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
+        });
+        if let Some(r) = &self.resources {
+            c["resources"] = r.clone();
+        }
+        c
+    }
+
+    fn scheduler_container(&self) -> Value {
+        json!({
+            "name": "scheduler",
+            "image": self.image,
+            "args": ["dask", "scheduler", "--port", SCHEDULER_PORT.to_string(), "--dashboard-address", format!(":{DASHBOARD_PORT}")],
+            "ports": [
+                {"name": "tcp-comm", "containerPort": SCHEDULER_PORT, "protocol": "TCP"},
+                {"name": "http-dashboard", "containerPort": DASHBOARD_PORT, "protocol": "TCP"},
+            ],
+        })
+    }
+
+    fn service_spec(&self) -> Value {
+        json!({
+            "selector": {CLUSTER_LABEL: self.name, COMPONENT_LABEL: "scheduler"},
+            "ports": [
+                {"name": "tcp-comm", "port": SCHEDULER_PORT, "targetPort": "tcp-comm", "protocol": "TCP"},
+                {"name": "http-dashboard", "port": DASHBOARD_PORT, "targetPort": "http-dashboard", "protocol": "TCP"},
+            ],
+        })
+    }
+
+    /// A `DaskCluster` for the dask-kubernetes operator (its `kubernetes.dask.org/v1` schema).
+    pub fn dask_cluster(&self) -> Value {
+        json!({
+            "apiVersion": format!("{GROUP}/{VERSION}"),
+            "kind": "DaskCluster",
+            "metadata": {"name": self.name, "namespace": self.namespace, "labels": {MANAGED_BY: "daskctl"}, "annotations": self.annotations()},
+            "spec": {
+                "worker": {"replicas": self.workers, "spec": {"containers": [self.worker_container()]}},
+                "scheduler": {
+                    "spec": {"containers": [self.scheduler_container()]},
+                    "service": {"type": "ClusterIP", "selector": {CLUSTER_LABEL: self.name, COMPONENT_LABEL: "scheduler"}, "ports": self.service_spec()["ports"]},
+                },
+            },
+        })
+    }
+
+    fn deployment(&self, component: &str, replicas: u32, container: Value) -> Value {
+        json!({
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": format!("{}-{component}", self.name), "namespace": self.namespace, "labels": self.labels(component), "annotations": self.annotations()},
+            "spec": {
+                "replicas": replicas,
+                "selector": {"matchLabels": {CLUSTER_LABEL: self.name, COMPONENT_LABEL: component}},
+                "template": {"metadata": {"labels": self.labels(component)}, "spec": {"containers": [container]}},
+            },
+        })
+    }
+
+    /// Without the operator: scheduler Deployment and Service, worker Deployment.
+    pub fn native(&self) -> Vec<(ApiResource, Value)> {
+        vec![
+            (
+                deployments(),
+                self.deployment("scheduler", 1, self.scheduler_container()),
+            ),
+            (
+                services(),
+                json!({
+                    "apiVersion": "v1",
+                    "kind": "Service",
+                    "metadata": {"name": format!("{}-scheduler", self.name), "namespace": self.namespace, "labels": self.labels("scheduler")},
+                    "spec": self.service_spec(),
+                }),
+            ),
+            (
+                deployments(),
+                self.deployment("worker", self.workers, self.worker_container()),
+            ),
+        ]
+    }
+}
+
+/// `cpu=2,memory=4Gi` -> requests and limits of the worker container.
+pub fn parse_resources(s: &str) -> Result<Value, String> {
+    let mut m = serde_json::Map::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (k, v) = part
+            .split_once('=')
+            .ok_or_else(|| format!("invalid --resources item {part:?}: expected NAME=QUANTITY"))?;
+        let ok = |x: &str| {
+            !x.is_empty()
+                && x.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "./-_".contains(c))
+        };
+        if !ok(k) || !ok(v) {
+            return Err(format!("invalid --resources item {part:?}"));
+        }
+        m.insert(k.to_string(), json!(v));
+    }
+    Ok(json!({"requests": m.clone(), "limits": m}))
+}

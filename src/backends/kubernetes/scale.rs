@@ -1,0 +1,160 @@
+//! `scale`: the scale subresource of the cluster's DaskWorkerGroup (`{name}-default`, as
+//! dask-kubernetes names it; the operator retires workers through the scheduler itself) or of
+//! the worker Deployment (Helm, daskctl). For Deployments, scale down first retires the newest
+//! workers through the scheduler and marks their pods as the cheapest to delete
+//! (`controller.kubernetes.io/pod-deletion-cost`), so exactly those go. Updates carry the
+//! resourceVersion read; a 409 Conflict is read again and retried.
+
+use super::Kubernetes;
+use super::client::{map_err, status};
+use super::discover;
+use super::objects::{self, COMPONENT_LABEL};
+use crate::backends::{ScaleReport, ScaleRequest};
+use crate::dask::client;
+use crate::error::{Error, Result};
+use crate::model::{Cluster, Role};
+use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams, PostParams};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+const CONFLICT_RETRIES: usize = 5;
+
+pub async fn scale(k: &Kubernetes, c: &Cluster, req: &ScaleRequest) -> Result<ScaleReport> {
+    let ns = Kubernetes::namespace_of(c)?;
+    let kind = c.private.get("kind").map(String::as_str).unwrap_or("");
+    let (ar, target_name) = match kind {
+        "operator" => (objects::worker_groups(), format!("{}-default", c.name)),
+        _ => {
+            let d = c
+                .resources
+                .iter()
+                .find(|r| r.kind == "deployment" && r.role == Role::Worker)
+                .ok_or_else(|| {
+                    Error::backend(
+                        "kubernetes",
+                        format!("{} has no worker Deployment", c.qualified()),
+                    )
+                })?;
+            (objects::deployments(), d.id.clone())
+        }
+    };
+    let client = k.client().await?;
+    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &ar);
+    let before = c.requested_workers.unwrap_or(0);
+    let target = req.target as u64;
+    if target < before && ar.kind == "Deployment" {
+        retire_newest(k, c, ns, (before - target) as usize).await;
+    }
+    set_replicas(&api, &ar, &target_name, req.target).await?;
+    let mut report = ScaleReport::new(before, target);
+    if target > before {
+        report
+            .started
+            .push(format!("{} {target_name} to {target}", ar.kind));
+    } else if target < before {
+        report
+            .stopped
+            .push(format!("{} {target_name} to {target}", ar.kind));
+    }
+    if req.wait {
+        wait(k, c, target, Instant::now() + req.timeout).await?;
+    }
+    Ok(report)
+}
+
+/// Reads the scale subresource and writes it back with the new count under its
+/// resourceVersion; on 409 Conflict, reads again.
+async fn set_replicas(
+    api: &Api<DynamicObject>,
+    ar: &ApiResource,
+    name: &str,
+    n: u32,
+) -> Result<()> {
+    let what = format!("scaling {} {name}", ar.kind);
+    for attempt in 0.. {
+        let mut s = api.get_scale(name).await.map_err(|e| map_err(&what, e))?;
+        s.spec.get_or_insert_with(Default::default).replicas = Some(n as i32);
+        match api.replace_scale(name, &PostParams::default(), &s).await {
+            Ok(_) => return Ok(()),
+            Err(e) if status(&e) == Some(409) && attempt < CONFLICT_RETRIES => {
+                tracing::debug!("{what}: conflict, reading it again");
+            }
+            Err(e) => return Err(map_err(&what, e)),
+        }
+    }
+    unreachable!()
+}
+
+/// Retires the newest `n` worker pods' workers and makes their pods the ones a Deployment
+/// deletes first. Skipped (the Deployment picks) when the scheduler does not answer.
+async fn retire_newest(k: &Kubernetes, c: &Cluster, ns: &str, n: usize) {
+    let Some(addr) = &c.address else { return };
+    let Ok(client) = k.client().await else { return };
+    let pods: Api<DynamicObject> = Api::namespaced_with(client, ns, &objects::pods());
+    let mut workers: Vec<DynamicObject> = Vec::new();
+    for r in c
+        .resources
+        .iter()
+        .filter(|r| r.kind == "pod" && r.role == Role::Worker)
+    {
+        if let Ok(p) = pods.get(&r.id).await {
+            workers.push(p);
+        }
+    }
+    workers.sort_by_key(|p| p.metadata.creation_timestamp.as_ref().map(|t| t.0));
+    let victims: Vec<String> = workers
+        .iter()
+        .rev()
+        .filter(|p| {
+            objects::label(p, COMPONENT_LABEL).is_some() || objects::label(p, "component").is_some()
+        })
+        .take(n)
+        .map(|p| objects::name(p).to_string())
+        .collect();
+    for v in &victims {
+        let patch = json!({"metadata": {"annotations": {"controller.kubernetes.io/pod-deletion-cost": "-1000"}}});
+        let _ = pods
+            .patch(v, &PatchParams::default(), &Patch::Merge(&patch))
+            .await;
+    }
+    let names: Vec<String> = c
+        .worker_details
+        .iter()
+        .filter(|w| victims.iter().any(|v| w.name == *v))
+        .map(|w| w.name.clone())
+        .collect();
+    if names.is_empty() {
+        return;
+    }
+    let r = async {
+        let mut comm = k.ctx.prober.connect(addr).await?;
+        let r = client::retire_workers(&mut comm, &names, true).await;
+        comm.close().await;
+        r
+    }
+    .await;
+    if let Err(e) = r {
+        tracing::warn!("kubernetes: could not retire {}: {e}", names.join(", "));
+    }
+}
+
+async fn wait(k: &Kubernetes, c: &Cluster, target: u64, deadline: Instant) -> Result<()> {
+    let ns = Kubernetes::namespace_of(c)?;
+    loop {
+        let now = discover::discover(k, Some((&c.name, Some(ns))))
+            .await?
+            .pop();
+        let have = now.as_ref().and_then(|x| x.workers);
+        if have == Some(target) {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::Timeout(format!(
+                "{} has {} worker(s), not {target}, after waiting",
+                c.qualified(),
+                have.unwrap_or(0)
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}

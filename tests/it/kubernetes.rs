@@ -1,0 +1,332 @@
+//! The Kubernetes backend against the stand-in API server (support/kube.rs), or against a real
+//! cluster when DASKCTL_TEST_KUBECONFIG names one (tests that need the stand-in's knobs are
+//! then skipped). In-cluster scheduler addresses are only ever probed through `probe.map`.
+
+use crate::support::kube::StandIn;
+use crate::support::{DaskProc, Env, wait_until};
+use serde_json::json;
+use std::time::Duration;
+
+fn pods(c: &serde_json::Value, role: &str) -> Vec<String> {
+    c["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == "pod" && r["role"] == role)
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn standin() -> Option<(Env, StandIn)> {
+    match Env::kube() {
+        (env, Some(s)) => Some((env, s)),
+        _ => {
+            eprintln!("skipped: needs the stand-in API server (DASKCTL_TEST_KUBECONFIG is set)");
+            None
+        }
+    }
+}
+
+#[test]
+fn daskctl_cluster_without_the_operator() {
+    let (env, _s) = Env::kube();
+    let c = env
+        .run(&[
+            "create",
+            "kubernetes",
+            "--name",
+            "k8s-life",
+            "--workers",
+            "2",
+            "--namespace",
+            "default",
+            "--resources",
+            "cpu=1,memory=2Gi",
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(c["backend"], "kubernetes");
+    assert_eq!(c["namespace"], "default");
+    assert_eq!(c["origin"], "daskctl");
+    let kinds: Vec<&str> = c["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"deployment"), "{c}");
+    let names = env.run(&["list", "-o", "name"]).ok().stdout;
+    assert!(
+        names.lines().any(|l| l == "kubernetes/default/k8s-life"),
+        "{names}"
+    );
+    assert_eq!(
+        env.describe("kubernetes/default/k8s-life")["name"],
+        "k8s-life"
+    );
+
+    env.run(&["scale", "k8s-life", "3"]).ok();
+    wait_until("3 worker pods", Duration::from_secs(120), || {
+        pods(&env.describe("k8s-life"), "worker").len() == 3
+    });
+    let logs = env
+        .run(&["logs", "k8s-life", "--scheduler", "--tail", "2"])
+        .ok()
+        .stdout;
+    assert_eq!(logs.lines().count(), 2, "{logs}");
+    assert!(
+        logs.lines().all(|l| l.starts_with("[scheduler] ")),
+        "{logs}"
+    );
+
+    env.run(&["delete", "k8s-life"]).code(5);
+    env.run(&["delete", "kubernetes/default/k8s-life", "--yes", "--wait"])
+        .ok();
+    assert!(env.find("k8s-life").is_none());
+    env.run(&["describe", "k8s-life"]).code(3);
+}
+
+#[test]
+fn scale_down_retires_exactly_the_newest_workers() {
+    let Some((env, s)) = standin() else { return };
+    env.run(&[
+        "create",
+        "kubernetes",
+        "--name",
+        "k8s-down",
+        "--workers",
+        "3",
+    ])
+    .ok();
+    let c = env.describe("k8s-down");
+    let workers = pods(&c, "worker");
+    assert_eq!(workers.len(), 3);
+    // a real scheduler stands in for the pod's; workers are named after their pods
+    let (_sched, real) = DaskProc::scheduler(&[]);
+    env.map_probe(c["address"].as_str().unwrap(), &real);
+    let _w: Vec<DaskProc> = workers
+        .iter()
+        .map(|p| DaskProc::worker(&real, &["--name", p]))
+        .collect();
+    wait_until("3 workers connected", Duration::from_secs(60), || {
+        env.describe("k8s-down")["workers"] == 3
+    });
+    let mut by_age = workers.clone();
+    by_age.sort_by_key(|p| {
+        s.with(|st| {
+            st.get("pods", "default", p).unwrap()["metadata"]["uid"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+    });
+    env.run(&["scale", "k8s-down", "1", "--wait", "--timeout", "60"])
+        .ok();
+    let d = env.describe("k8s-down");
+    assert_eq!(d["workers"], 1, "{d}");
+    assert_eq!(
+        pods(&d, "worker"),
+        vec![by_age[0].clone()],
+        "the oldest pod stays"
+    );
+    assert_eq!(d["worker_details"][0]["name"], by_age[0].as_str());
+}
+
+#[test]
+fn operator_clusters_scale_through_the_worker_group_and_conflicts_are_retried() {
+    let Some((env, s)) = standin() else { return };
+    s.with(|st| st.crd = true);
+    let c = env
+        .run(&[
+            "create",
+            "kubernetes",
+            "--name",
+            "op",
+            "--workers",
+            "2",
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert!(
+        c["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["kind"] == "daskcluster"),
+        "{c}"
+    );
+    let dc = s
+        .with(|st| st.get("daskclusters", "default", "op").cloned())
+        .expect("DaskCluster");
+    assert_eq!(dc["spec"]["worker"]["replicas"], 2);
+    assert_eq!(
+        dc["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "daskctl"
+    );
+    assert_eq!(pods(&c, "worker").len(), 2);
+    // someone else updates the worker group twice while daskctl scales
+    s.with(|st| st.conflicts = 2);
+    env.run(&["scale", "op", "4"]).ok();
+    assert_eq!(s.with(|st| st.conflicts_served), 2);
+    let wg = s
+        .with(|st| st.get("daskworkergroups", "default", "op-default").cloned())
+        .unwrap();
+    assert_eq!(wg["spec"]["worker"]["replicas"], 4);
+    assert_eq!(pods(&env.describe("op"), "worker").len(), 4);
+    env.run(&["delete", "op", "--yes"]).ok();
+    assert!(
+        s.with(|st| st.names("pods").is_empty()),
+        "the operator's pods cascade"
+    );
+    assert!(s.with(|st| st.names("daskworkergroups").is_empty()));
+}
+
+#[test]
+fn operator_helm_orphans_ttl_and_rbac() {
+    let Some((env, s)) = standin() else { return };
+    s.with(|st| {
+        st.crd = true;
+        // a dask-kubernetes cluster made by someone's Python (KubeCluster), in team-a
+        let dc = st
+            .insert(
+                "daskclusters",
+                "team-a",
+                json!({"metadata": {"name": "kc"}, "spec": {"worker": {"replicas": 1}}}),
+            )
+            .unwrap();
+        let _ = dc;
+        // a Dask Helm chart release in team-a
+        for comp in ["scheduler", "worker"] {
+            let l = json!({"app": "dask", "component": comp, "release": "analysis"});
+            st.insert(
+                "deployments",
+                "team-a",
+                json!({"metadata": {"name": format!("analysis-{comp}"), "labels": l},
+                "spec": {"replicas": 1, "template": {"metadata": {"labels": l}}}}),
+            )
+            .unwrap();
+        }
+        // workers of an operator cluster whose DaskCluster and scheduler are gone
+        st.pod(
+            "team-a",
+            "lost-worker-1",
+            json!({"dask.org/cluster-name": "lost", "dask.org/component": "worker"}),
+            None,
+        );
+        // a cluster in a namespace RBAC forbids
+        st.pod(
+            "team-b",
+            "hidden-scheduler",
+            json!({"dask.org/cluster-name": "hidden", "dask.org/component": "scheduler"}),
+            None,
+        );
+        st.forbidden = vec!["team-b".into()];
+    });
+    let o = env.run(&["list", "-b", "kubernetes", "-o", "json"]).ok();
+    assert!(o.stderr.contains("team-b"), "{}", o.stderr);
+    let listed = o.json();
+    let by = |n: &str| {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == n)
+            .cloned()
+    };
+    assert_eq!(
+        by("kc").expect("operator cluster")["origin"],
+        "dask-kubernetes"
+    );
+    let helm = by("analysis").expect("helm release");
+    assert_eq!(helm["namespace"], "team-a");
+    assert_eq!(pods(&helm, "worker").len(), 1);
+    assert_eq!(by("lost").expect("orphan")["status"], "orphaned");
+    assert!(by("hidden").is_none());
+
+    // a daskctl cluster past its TTL; cleanup previews, then deletes it and the orphan
+    env.run(&[
+        "create",
+        "kubernetes",
+        "--name",
+        "short",
+        "--workers",
+        "1",
+        "--ttl",
+        "1s",
+    ])
+    .ok();
+    wait_until("TTL passed", Duration::from_secs(10), || {
+        let p = env
+            .run(&["cleanup", "--orphaned", "-b", "kubernetes", "-o", "json"])
+            .ok()
+            .json();
+        p["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["cluster"] == "short")
+    });
+    let p = env
+        .run(&["cleanup", "--orphaned", "-b", "kubernetes", "-o", "json"])
+        .ok()
+        .json();
+    let names: Vec<&str> = p["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["cluster"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2, "{p}");
+    assert!(names.contains(&"short") && names.contains(&"lost"), "{p}");
+    env.run(&["cleanup", "--orphaned", "-b", "kubernetes", "--yes"])
+        .ok();
+    assert!(s.with(|st| st.get("pods", "team-a", "lost-worker-1").is_none()));
+    assert!(s.with(|st| st.get("daskclusters", "default", "short").is_none()));
+    assert!(s.with(|st| st.get("daskclusters", "team-a", "kc").is_some()));
+}
+
+#[test]
+fn without_a_kubeconfig_the_backend_is_skipped() {
+    let env = Env::new().with("DASKCTL_BACKENDS__LOCAL__ENABLED", "false");
+    assert_eq!(
+        env.run(&["list", "-b", "kubernetes", "-o", "json"])
+            .ok()
+            .json(),
+        json!([])
+    );
+    let b = env.run(&["backends", "list", "-o", "json"]).ok().json();
+    let k = b
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == "kubernetes")
+        .unwrap()
+        .clone();
+    assert!(k.to_string().contains("no kubeconfig"), "{k}");
+}
+
+struct KubeBed;
+
+impl crate::conformance::Bed for KubeBed {
+    fn backend(&self) -> &'static str {
+        "kubernetes"
+    }
+    fn env(&self) -> Env {
+        let (env, s) = Env::kube();
+        // the stand-in lives as long as the test process; its thread keeps serving
+        std::mem::forget(s);
+        env
+    }
+    fn gone(&self, _env: &Env, _c: &serde_json::Value) -> bool {
+        true
+    }
+}
+
+#[test]
+fn conformance_bad_input() {
+    crate::conformance::bad_input(&KubeBed);
+}
