@@ -128,6 +128,31 @@ pub trait Backend: Send + Sync {
     }
 }
 
+/// `scale --wait` where discovery reports the scheduler's worker count: polls `from_name(lookup)`
+/// until the cluster has `target` workers or the deadline passes.
+pub async fn wait_for_workers(
+    b: &dyn Backend,
+    c: &Cluster,
+    lookup: &str,
+    target: u64,
+    deadline: std::time::Instant,
+) -> Result<()> {
+    loop {
+        let have = b.from_name(lookup).await?.and_then(|x| x.workers);
+        if have == Some(target) {
+            return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(Error::Timeout(format!(
+                "{} has {} worker(s), not {target}, after waiting",
+                c.qualified(),
+                have.unwrap_or(0)
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 /// Shared by all backends during one invocation.
 pub struct Context {
     pub config: Config,

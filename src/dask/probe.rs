@@ -99,6 +99,14 @@ impl Prober {
         }
     }
 
+    /// Asks the scheduler to retire these workers (their data moves first) and close them.
+    pub async fn retire(&self, reported: &str, names: &[String]) -> Result<Vec<String>> {
+        let mut comm = self.connect(reported).await?;
+        let r = client::retire_workers(&mut comm, names, true).await;
+        comm.close().await;
+        r
+    }
+
     /// Scheduler identity plus idleness, as `list` shows it.
     pub async fn status(&self, reported: &str) -> Result<(SchedulerInfo, Option<f64>)> {
         let mut comm = self.connect(reported).await?;

@@ -38,12 +38,21 @@ pub async fn create(aws: &Aws, req: &CreateRequest) -> Result<Cluster> {
             return Err(e);
         }
     }
-    wait_for_scheduler(aws, &req.name, Instant::now() + req.timeout).await?;
-    discover::discover(aws, Some(&req.name))
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| Error::backend("aws", format!("{} vanished after create", req.name)))
+    let lookup = || async {
+        discover::discover(aws, Some(&req.name))
+            .await?
+            .pop()
+            .ok_or_else(|| Error::backend("aws", format!("{} vanished after create", req.name)))
+    };
+    let c = lookup().await?;
+    match &c.address {
+        // probe-able from here (probe.map or a reachable address): report it answering
+        Some(addr) if aws.ctx.prober.target(addr).is_ok() => {
+            wait_for_scheduler(aws, &req.name, addr, Instant::now() + req.timeout).await?;
+            lookup().await
+        }
+        _ => Ok(c),
+    }
 }
 
 async fn launch_all(
@@ -268,24 +277,18 @@ async fn roll_back(aws: &Aws, client: &Client, region: &str, made: &Made) {
         .await;
     }
     if let Some(g) = &made.group
-        && let Err(e) = super::delete::delete_group(aws, client, region, g).await
+        && let Err(e) =
+            super::delete::delete_group(client, region, g, Instant::now() + Duration::from_secs(60))
+                .await
     {
         tracing::error!("aws: could not delete security group {g}: {e}");
     }
 }
 
-/// Waits for Dask to answer when the scheduler can be probed from here (probe.map or a
-/// reachable address); otherwise the cluster is returned as soon as its instances run.
-async fn wait_for_scheduler(aws: &Aws, name: &str, deadline: Instant) -> Result<()> {
-    let c = discover::discover(aws, Some(name)).await?;
-    let Some(addr) = c.first().and_then(|c| c.address.clone()) else {
-        return Ok(());
-    };
-    if aws.ctx.prober.target(&addr).is_err() {
-        return Ok(());
-    }
+/// Waits for Dask to answer at `addr`; the instances already run.
+async fn wait_for_scheduler(aws: &Aws, name: &str, addr: &str, deadline: Instant) -> Result<()> {
     loop {
-        if aws.ctx.prober.scheduler(&addr).await.is_ok() {
+        if aws.ctx.prober.scheduler(addr).await.is_ok() {
             return Ok(());
         }
         if Instant::now() >= deadline {

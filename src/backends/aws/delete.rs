@@ -31,7 +31,7 @@ pub async fn delete(aws: &Aws, c: &Cluster, req: &DeleteRequest) -> Result<()> {
     launch::wait_for(aws, region, &ids, states, req.timeout).await?;
     if c.origin == Origin::Daskctl {
         for g in own_groups(aws, &client, region, &c.name).await? {
-            delete_group_until(aws, &client, region, &g, Instant::now() + req.timeout).await?;
+            delete_group(&client, region, &g, Instant::now() + req.timeout).await?;
         }
     }
     Ok(())
@@ -63,19 +63,8 @@ async fn own_groups(aws: &Aws, client: &Client, region: &str, name: &str) -> Res
         .collect())
 }
 
-pub async fn delete_group(aws: &Aws, client: &Client, region: &str, id: &str) -> Result<()> {
-    delete_group_until(
-        aws,
-        client,
-        region,
-        id,
-        Instant::now() + Duration::from_secs(60),
-    )
-    .await
-}
-
-async fn delete_group_until(
-    _aws: &Aws,
+/// Deletes a security group, retrying while instances still hold it until `deadline`.
+pub async fn delete_group(
     client: &Client,
     region: &str,
     id: &str,

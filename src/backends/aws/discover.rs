@@ -6,10 +6,10 @@ use super::client::map_err;
 use super::tags::{self, Node};
 use super::userdata::SCHEDULER_PORT;
 use crate::dask::SchedulerInfo;
+use crate::discovery::fill_from_info;
 use crate::discovery::orphan::{SchedulerState, classify};
 use crate::error::{Error, Result};
 use crate::model::{Cluster, Origin, Resource, Role, Status};
-use crate::units::epoch_secs;
 use aws_sdk_ec2::types::Filter;
 use futures::future::join_all;
 use std::collections::BTreeMap;
@@ -174,17 +174,14 @@ fn to_cluster(
     };
     match probe {
         Some(Ok((info, idle))) => {
-            c.workers = Some(info.workers.len() as u64);
-            c.threads = Some(info.total_threads);
-            c.memory = Some(info.total_memory);
-            c.idle_since = idle.and_then(epoch_secs);
+            // the dashboard at the instance's address, not the one the scheduler binds
             if let (Some(port), Some(ip)) = (
                 info.dashboard_port,
                 sched.and_then(|s| s.ip(aws.settings.use_private_ip)),
             ) {
                 c.dashboard = Some(format!("http://{ip}:{port}/status"));
             }
-            c.worker_details = info.workers;
+            fill_from_info(&mut c, &info, idle);
             state = SchedulerState::Answering {
                 connected: c.workers.unwrap_or(0),
             };

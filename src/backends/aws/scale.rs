@@ -9,13 +9,12 @@ use super::client::map_err;
 use super::discover::{self, nodes};
 use super::launch::{self, Launch};
 use super::tags::{self, Node};
-use crate::backends::{ScaleReport, ScaleRequest};
-use crate::dask::client;
+use crate::backends::{ScaleReport, ScaleRequest, wait_for_workers};
 use crate::error::{Error, Result};
 use crate::model::{Cluster, Origin, Role};
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::InstanceAttributeName;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 pub async fn scale(aws: &Aws, c: &Cluster, req: &ScaleRequest) -> Result<ScaleReport> {
     let region = Aws::region_of(c)?;
@@ -72,7 +71,7 @@ pub async fn scale(aws: &Aws, c: &Cluster, req: &ScaleRequest) -> Result<ScaleRe
         report.stopped = vids.iter().map(|id| format!("instance {id}")).collect();
     }
     if req.wait {
-        wait(aws, c, target, Instant::now() + req.timeout).await?;
+        wait_for_workers(aws, c, &c.name, target, Instant::now() + req.timeout).await?;
     }
     Ok(report)
 }
@@ -197,35 +196,7 @@ async fn retire(aws: &Aws, c: &Cluster, victims: &[&Node]) {
     if names.is_empty() {
         return;
     }
-    let r = async {
-        let mut comm = aws.ctx.prober.connect(addr).await?;
-        let r = client::retire_workers(&mut comm, &names, true).await;
-        comm.close().await;
-        r
-    }
-    .await;
-    if let Err(e) = r {
+    if let Err(e) = aws.ctx.prober.retire(addr, &names).await {
         tracing::warn!("aws: could not retire {}: {e}", names.join(", "));
-    }
-}
-
-async fn wait(aws: &Aws, c: &Cluster, target: u64, deadline: Instant) -> Result<()> {
-    loop {
-        let now = discover::discover(aws, Some(&c.name))
-            .await?
-            .into_iter()
-            .next();
-        let have = now.as_ref().and_then(|x| x.workers);
-        if have == Some(target) {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            return Err(Error::Timeout(format!(
-                "{} has {} worker(s), not {target}, after waiting",
-                c.qualified(),
-                have.unwrap_or(0)
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }

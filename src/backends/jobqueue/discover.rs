@@ -8,7 +8,6 @@ use crate::dask::SchedulerInfo;
 use crate::discovery::orphan::{SchedulerState, classify};
 use crate::error::Result;
 use crate::model::{Cluster, Origin, Resource, Role, Status};
-use crate::units::epoch_secs;
 use futures::stream::{self, StreamExt};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -329,17 +328,7 @@ fn to_cluster<D: Dialect>(
     };
     match probe {
         Some(Ok((info, idle))) => {
-            c.workers = Some(info.workers.len() as u64);
-            c.threads = Some(info.total_threads);
-            c.memory = Some(info.total_memory);
-            c.idle_since = idle.and_then(epoch_secs);
-            if let (Some(port), Ok(a)) = (
-                info.dashboard_port,
-                crate::dask::Address::parse(&info.address),
-            ) {
-                c.dashboard = Some(format!("http://{}:{port}/status", a.host));
-            }
-            c.worker_details = info.workers;
+            crate::discovery::fill_from_info(&mut c, &info, idle);
             sched = SchedulerState::Answering {
                 connected: c.workers.unwrap_or(0),
             };

@@ -6,7 +6,6 @@
 use super::delete::cancel_and_wait;
 use super::{Dialect, JobQueue, JobState, script};
 use crate::backends::{ScaleReport, ScaleRequest};
-use crate::dask::client;
 use crate::error::{Error, IoContext, Result};
 use crate::model::{Cluster, Role};
 use std::path::PathBuf;
@@ -179,9 +178,7 @@ async fn retire<D: Dialect>(
     if names.is_empty() {
         return Ok(());
     }
-    let mut comm = q.ctx.prober.connect(addr).await?;
-    client::retire_workers(&mut comm, &names, true).await?;
-    comm.close().await;
+    q.ctx.prober.retire(addr, &names).await?;
     Ok(())
 }
 

@@ -79,7 +79,7 @@ pub async fn create(k: &Kubernetes, req: &CreateRequest) -> Result<Cluster> {
 /// Waits for Dask to answer when the scheduler's in-cluster address can be probed from here
 /// (probe.map, e.g. to a port-forward); otherwise returns as soon as the objects exist.
 async fn wait_for_scheduler(k: &Kubernetes, ns: &str, name: &str, deadline: Instant) -> Result<()> {
-    let addr = discover::address(ns, name, discover::Kind::Native);
+    let addr = discover::address(ns, name);
     if k.ctx.prober.target(&addr).is_err() {
         return Ok(());
     }

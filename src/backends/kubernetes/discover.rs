@@ -10,7 +10,6 @@ use crate::dask::SchedulerInfo;
 use crate::discovery::orphan::{SchedulerState, classify};
 use crate::error::{Error, Result};
 use crate::model::{Cluster, Origin, Resource, Role, Status};
-use crate::units::epoch_secs;
 use futures::future::join_all;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams};
 use std::collections::BTreeMap;
@@ -296,12 +295,12 @@ pub async fn discover(k: &Kubernetes, only: Option<(&str, Option<&str>)>) -> Res
         .collect())
 }
 
-pub fn address(ns: &str, cluster: &str, kind: Kind) -> String {
-    let svc = match kind {
-        Kind::Helm => format!("{cluster}-scheduler"),
-        _ => format!("{cluster}-scheduler"),
-    };
-    format!("tcp://{svc}.{ns}.svc.cluster.local:{}", o::SCHEDULER_PORT)
+/// The scheduler Service's in-cluster address: every kind names it `{cluster}-scheduler`.
+pub fn address(ns: &str, cluster: &str) -> String {
+    format!(
+        "tcp://{cluster}-scheduler.{ns}.svc.cluster.local:{}",
+        o::SCHEDULER_PORT
+    )
 }
 
 fn role_of(p: &DynamicObject) -> Role {
@@ -335,12 +334,7 @@ async fn probe(
     if !sched_running {
         return None;
     }
-    let kind = if g.cluster.is_some() {
-        Kind::Operator
-    } else {
-        Kind::Native
-    };
-    Some(k.ctx.prober.status(&address(ns, n, kind)).await)
+    Some(k.ctx.prober.status(&address(ns, n)).await)
 }
 
 fn to_cluster(
@@ -363,7 +357,7 @@ fn to_cluster(
     };
     let mut c = Cluster::new(name.clone(), "kubernetes", origin);
     c.namespace = Some(ns.clone());
-    c.address = Some(address(&ns, &name, kind));
+    c.address = Some(address(&ns, &name));
     let owner_obj = g.cluster.iter().chain(&g.deployments);
     c.owner = owner_obj
         .clone()
@@ -476,11 +470,7 @@ fn to_cluster(
     };
     match probe {
         Some(Ok((info, idle))) => {
-            c.workers = Some(info.workers.len() as u64);
-            c.threads = Some(info.total_threads);
-            c.memory = Some(info.total_memory);
-            c.idle_since = idle.and_then(epoch_secs);
-            c.worker_details = info.workers;
+            crate::discovery::fill_from_info(&mut c, &info, idle);
             state = SchedulerState::Answering {
                 connected: c.workers.unwrap_or(0),
             };

@@ -7,15 +7,13 @@
 
 use super::Kubernetes;
 use super::client::{map_err, status};
-use super::discover;
 use super::objects::{self, COMPONENT_LABEL};
-use crate::backends::{ScaleReport, ScaleRequest};
-use crate::dask::client;
+use crate::backends::{ScaleReport, ScaleRequest, wait_for_workers};
 use crate::error::{Error, Result};
 use crate::model::{Cluster, Role};
 use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams, PostParams};
 use serde_json::json;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const CONFLICT_RETRIES: usize = 5;
 
@@ -57,7 +55,8 @@ pub async fn scale(k: &Kubernetes, c: &Cluster, req: &ScaleRequest) -> Result<Sc
             .push(format!("{} {target_name} to {target}", ar.kind));
     }
     if req.wait {
-        wait(k, c, target, Instant::now() + req.timeout).await?;
+        let lookup = format!("{}/{}", Kubernetes::namespace_of(c)?, c.name);
+        wait_for_workers(k, c, &lookup, target, Instant::now() + req.timeout).await?;
     }
     Ok(report)
 }
@@ -120,41 +119,13 @@ async fn retire_newest(k: &Kubernetes, c: &Cluster, ns: &str, n: usize) {
     let names: Vec<String> = c
         .worker_details
         .iter()
-        .filter(|w| victims.iter().any(|v| w.name == *v))
+        .filter(|w| victims.contains(&w.name))
         .map(|w| w.name.clone())
         .collect();
     if names.is_empty() {
         return;
     }
-    let r = async {
-        let mut comm = k.ctx.prober.connect(addr).await?;
-        let r = client::retire_workers(&mut comm, &names, true).await;
-        comm.close().await;
-        r
-    }
-    .await;
-    if let Err(e) = r {
+    if let Err(e) = k.ctx.prober.retire(addr, &names).await {
         tracing::warn!("kubernetes: could not retire {}: {e}", names.join(", "));
-    }
-}
-
-async fn wait(k: &Kubernetes, c: &Cluster, target: u64, deadline: Instant) -> Result<()> {
-    let ns = Kubernetes::namespace_of(c)?;
-    loop {
-        let now = discover::discover(k, Some((&c.name, Some(ns))))
-            .await?
-            .pop();
-        let have = now.as_ref().and_then(|x| x.workers);
-        if have == Some(target) {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            return Err(Error::Timeout(format!(
-                "{} has {} worker(s), not {target}, after waiting",
-                c.qualified(),
-                have.unwrap_or(0)
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }

@@ -7,6 +7,7 @@ use super::procfs::{self, ProcInfo};
 use super::spawn::{ENV_CLUSTER, ENV_HOME};
 use super::state::{ClusterState, StateDir};
 use crate::dask::{Address, Identity, SchedulerInfo};
+use crate::discovery::fill_from_info;
 use crate::discovery::orphan::{SchedulerState, classify};
 use crate::error::Result;
 use crate::model::{Cluster, Origin, Resource, Role};
@@ -266,30 +267,6 @@ fn state_cluster(b: &Local, dir: &StateDir, st: &ClusterState, probed: Probed) -
     c.status = status;
     c.reason = reason;
     c
-}
-
-fn fill_from_info(c: &mut Cluster, info: &SchedulerInfo, idle: Option<f64>) {
-    c.workers = Some(info.workers.len() as u64);
-    c.threads = Some(info.total_threads);
-    c.memory = Some(info.total_memory);
-    c.idle_since = idle.and_then(epoch_secs);
-    if c.address.is_none() && !info.address.is_empty() {
-        c.address = Some(info.address.clone());
-    }
-    if c.created.is_none() {
-        c.created = info.started.and_then(epoch_secs);
-    }
-    if c.dashboard.is_none()
-        && let (Some(port), Ok(a)) = (info.dashboard_port, Address::parse(&info.address))
-    {
-        let host = if a.host.contains(':') {
-            format!("[{}]", a.host)
-        } else {
-            a.host
-        };
-        c.dashboard = Some(format!("http://{host}:{port}/status"));
-    }
-    c.worker_details = info.workers.clone();
 }
 
 fn foreign_cluster(b: &Local, p: &ProcInfo, info: &SchedulerInfo, idle: Option<f64>) -> Cluster {

@@ -38,11 +38,7 @@ impl Env {
             .with("AWS_REGION", "us-east-1")
             .with("AWS_ENDPOINT_URL", &url)
             .with("DASKCTL_BACKENDS__AWS__MAX_ATTEMPTS", "2")
-            // only what these tests are about: local and aws
-            .with("DASKCTL_BACKENDS__SLURM__ENABLED", "false")
-            .with("DASKCTL_BACKENDS__PBS__ENABLED", "false")
-            .with("DASKCTL_BACKENDS__SGE__ENABLED", "false")
-            .with("DASKCTL_BACKENDS__HTCONDOR__ENABLED", "false");
+            .without_batch();
         e.lock = Some(lock);
         e.ec2(&["reset"]);
         Some(e)
@@ -142,28 +138,12 @@ fn serve(
     upstream: &str,
     throttle: impl FnOnce() -> bool,
 ) -> std::io::Result<()> {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::{BufReader, Read, Write};
     let mut r = BufReader::new(c.try_clone()?);
-    let mut head = Vec::new();
-    let mut len = 0usize;
-    loop {
-        let mut line = String::new();
-        if r.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
-        if line == "\r\n" {
-            break;
-        }
-        let lower = line.to_ascii_lowercase();
-        if let Some(v) = lower.strip_prefix("content-length:") {
-            len = v.trim().parse().unwrap_or(0);
-        }
-        if !lower.starts_with("connection:") {
-            head.push(line);
-        }
-    }
-    let mut body = vec![0u8; len];
-    r.read_exact(&mut body)?;
+    let Some((mut head, body)) = super::read_request(&mut r)? else {
+        return Ok(());
+    };
+    head.retain(|h| !h.to_ascii_lowercase().starts_with("connection:"));
     if throttle() {
         write!(
             c,

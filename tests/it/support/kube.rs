@@ -13,7 +13,7 @@
 
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
@@ -115,12 +115,15 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() + 0 && i + 2 <= b.len() - 1 + 1 {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Some(v) = std::str::from_utf8(&b[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
         }
         out.push(if b[i] == b'+' { b' ' } else { b[i] });
         i += 1;
@@ -390,27 +393,10 @@ impl StandIn {
 fn serve(c: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
     let mut r = BufReader::new(c.try_clone()?);
     let mut w = c;
-    loop {
-        let mut line = String::new();
-        if r.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
-        let mut parts = line.split_whitespace();
+    while let Some((head, body)) = super::read_request(&mut r)? {
+        let mut parts = head[0].split_whitespace();
         let method = parts.next().unwrap_or("").to_string();
         let target = parts.next().unwrap_or("").to_string();
-        let mut len = 0usize;
-        loop {
-            let mut h = String::new();
-            r.read_line(&mut h)?;
-            if h == "\r\n" || h.is_empty() {
-                break;
-            }
-            if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
-                len = v.trim().parse().unwrap_or(0);
-            }
-        }
-        let mut body = vec![0u8; len];
-        r.read_exact(&mut body)?;
         let (code, ctype, out) = {
             let mut st = state.lock().unwrap();
             st.requests += 1;
@@ -423,6 +409,7 @@ fn serve(c: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
         )?;
         w.write_all(&out)?;
     }
+    Ok(())
 }
 
 fn json_out((code, v): (u16, Value)) -> (u16, &'static str, Vec<u8>) {
@@ -696,11 +683,7 @@ impl super::Env {
     /// An environment whose kubeconfig points at a fresh stand-in API server (or, with
     /// DASKCTL_TEST_KUBECONFIG, at a real cluster: then the stand-in is None).
     pub fn kube() -> (super::Env, Option<StandIn>) {
-        let env = super::Env::new()
-            .with("DASKCTL_BACKENDS__SLURM__ENABLED", "false")
-            .with("DASKCTL_BACKENDS__PBS__ENABLED", "false")
-            .with("DASKCTL_BACKENDS__SGE__ENABLED", "false")
-            .with("DASKCTL_BACKENDS__HTCONDOR__ENABLED", "false");
+        let env = super::Env::new().without_batch();
         if let Ok(real) = std::env::var("DASKCTL_TEST_KUBECONFIG") {
             return (env.with("KUBECONFIG", &real), None);
         }

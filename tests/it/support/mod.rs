@@ -192,6 +192,14 @@ impl Env {
         self.dir.path().join("config.toml")
     }
 
+    /// Leaves the batch backends out, for tests of another backend (with local beside it).
+    pub fn without_batch(self) -> Env {
+        self.with("DASKCTL_BACKENDS__SLURM__ENABLED", "false")
+            .with("DASKCTL_BACKENDS__PBS__ENABLED", "false")
+            .with("DASKCTL_BACKENDS__SGE__ENABLED", "false")
+            .with("DASKCTL_BACKENDS__HTCONDOR__ENABLED", "false")
+    }
+
     pub fn with(mut self, k: &str, v: &str) -> Env {
         self.extra.push((k.into(), v.into()));
         self
@@ -659,4 +667,29 @@ pub fn serial() -> nix::fcntl::Flock<std::fs::File> {
 /// Number of workers the scheduler reports for `name`.
 pub fn workers(env: &Env, name: &str) -> u64 {
     env.describe(name)["workers"].as_u64().unwrap_or(0)
+}
+
+/// One HTTP/1.1 request from a test server's connection: its head lines (request line first,
+/// CRLF kept) and its Content-Length body; None at end of stream.
+pub fn read_request(
+    r: &mut impl std::io::BufRead,
+) -> std::io::Result<Option<(Vec<String>, Vec<u8>)>> {
+    let mut head = Vec::new();
+    let mut len = 0usize;
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line)? == 0 {
+            return Ok(None);
+        }
+        if line == "\r\n" {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            len = v.trim().parse().unwrap_or(0);
+        }
+        head.push(line);
+    }
+    let mut body = vec![0u8; len];
+    r.read_exact(&mut body)?;
+    Ok(Some((head, body)))
 }
