@@ -20,6 +20,12 @@ pub enum Error {
     Usage(String),
     #[error("{0}")]
     NotFound(String),
+    /// A name that matches more than one cluster; the candidates in their qualified form.
+    #[error("cluster name {query:?} is ambiguous; use one of: {}", candidates.join(", "))]
+    Ambiguous {
+        query: String,
+        candidates: Vec<String>,
+    },
     /// Some of the work succeeded and some failed (one backend of many, one cluster of many).
     #[error("{0}")]
     Partial(String),
@@ -45,7 +51,7 @@ pub enum Error {
 impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) => exit::USAGE,
+            Error::Usage(_) | Error::Ambiguous { .. } => exit::USAGE,
             Error::NotFound(_) => exit::NOT_FOUND,
             Error::Partial(_) => exit::PARTIAL,
             Error::Refused(_) => exit::REFUSED,

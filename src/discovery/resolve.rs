@@ -51,10 +51,13 @@ pub async fn resolve(
     .await;
     let mut hits = Vec::new();
     let mut failures = Vec::new();
+    // candidates a backend found several of (e.g. one name in two namespaces)
+    let mut several = Vec::new();
     for (b, r) in lookups {
         match r {
             Ok(Some(c)) => hits.push((b, c)),
             Ok(None) => {}
+            Err(Error::Ambiguous { candidates, .. }) => several.extend(candidates),
             // one backend asked for by name: its own error, as it is
             Err(e) if explicit => return Err(e),
             Err(e) => failures.push(format!("{}: {e}", b.name())),
@@ -62,6 +65,10 @@ pub async fn resolve(
     }
     for f in &failures {
         tracing::warn!("{f}");
+    }
+    if !several.is_empty() {
+        several.extend(hits.iter().map(|(_, c)| c.qualified()));
+        return Err(ambiguous(query, &several));
     }
     match hits.len() {
         1 => Ok(hits.pop().expect("one")),
@@ -112,10 +119,12 @@ async fn by_address(
 }
 
 pub fn ambiguous(query: &str, candidates: &[String]) -> Error {
-    Error::Usage(format!(
-        "cluster name {query:?} is ambiguous; use one of: {}",
-        candidates.join(", ")
-    ))
+    let mut candidates = candidates.to_vec();
+    candidates.sort();
+    Error::Ambiguous {
+        query: query.to_string(),
+        candidates,
+    }
 }
 
 #[cfg(test)]

@@ -81,7 +81,7 @@ fn unknown_things_are_one_line_errors() {
     let o = env.run(&["create", "nosuch", "--name", "a"]).code(2);
     assert!(
         o.one_line_error()
-            .contains("registered backends: aws, htcondor, local, pbs, sge, slurm"),
+            .contains("registered backends: aws, htcondor, kubernetes, local, pbs, sge, slurm"),
         "{}",
         o.stderr
     );

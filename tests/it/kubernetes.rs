@@ -29,7 +29,7 @@ fn standin() -> Option<(Env, StandIn)> {
 
 #[test]
 fn daskctl_cluster_without_the_operator() {
-    let (env, _s) = Env::kube();
+    let (env, standin) = Env::kube();
     let c = env
         .run(&[
             "create",
@@ -75,10 +75,24 @@ fn daskctl_cluster_without_the_operator() {
         .run(&["logs", "k8s-life", "--scheduler", "--tail", "2"])
         .ok()
         .stdout;
+    let sched = pods(&env.describe("k8s-life"), "scheduler");
+    assert_eq!(sched.len(), 1);
     assert_eq!(logs.lines().count(), 2, "{logs}");
+    if standin.is_some() {
+        // the stand-in's log lines start with their pod's name; --tail keeps the last two
+        assert_eq!(
+            logs,
+            format!(
+                "{0}: distributed - INFO - line 4\n{0}: distributed - INFO - line 5\n",
+                sched[0]
+            )
+        );
+    }
+    let all = env.run(&["logs", "k8s-life", "--tail", "1"]).ok().stdout;
+    assert_eq!(all.lines().count(), 4, "scheduler and 3 workers: {all}");
     assert!(
-        logs.lines().all(|l| l.starts_with("[scheduler] ")),
-        "{logs}"
+        all.lines().next().unwrap().starts_with("[scheduler] "),
+        "{all}"
     );
 
     env.run(&["delete", "k8s-life"]).code(5);
@@ -247,6 +261,14 @@ fn operator_helm_orphans_ttl_and_rbac() {
     assert_eq!(by("lost").expect("orphan")["status"], "orphaned");
     assert!(by("hidden").is_none());
 
+    // a Helm release scales through its worker Deployment
+    env.run(&["scale", "kubernetes/team-a/analysis", "3"]).ok();
+    let d = s
+        .with(|st| st.get("deployments", "team-a", "analysis-worker").cloned())
+        .unwrap();
+    assert_eq!(d["spec"]["replicas"], 3);
+    assert_eq!(pods(&env.describe("analysis"), "worker").len(), 3);
+
     // a daskctl cluster past its TTL; cleanup previews, then deletes it and the orphan
     env.run(&[
         "create",
@@ -329,4 +351,249 @@ impl crate::conformance::Bed for KubeBed {
 #[test]
 fn conformance_bad_input() {
     crate::conformance::bad_input(&KubeBed);
+}
+
+#[test]
+fn namespaces_contexts_and_qualified_names() {
+    let Some((env, _s)) = standin() else { return };
+    env.run(&["create", "kubernetes", "--name", "twin", "--workers", "1"])
+        .ok();
+    // the context's namespace is where create puts a cluster
+    let c = env
+        .run(&[
+            "--context",
+            "standin-team-a",
+            "create",
+            "kubernetes",
+            "--name",
+            "twin",
+            "--workers",
+            "1",
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(c["namespace"], "team-a");
+    let all = env
+        .run(&["list", "-b", "kubernetes", "-o", "name"])
+        .ok()
+        .stdout;
+    assert_eq!(all, "kubernetes/default/twin\nkubernetes/team-a/twin\n");
+    let one = env
+        .run(&["list", "--namespace", "team-a", "-o", "name"])
+        .ok()
+        .stdout;
+    assert_eq!(one, "kubernetes/team-a/twin\n");
+    let o = env.run(&["describe", "twin"]).code(2);
+    assert!(
+        o.one_line_error().contains("ambiguous")
+            && o.stderr.contains("kubernetes/default/twin")
+            && o.stderr.contains("kubernetes/team-a/twin"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(
+        env.describe("kubernetes/team-a/twin")["namespace"],
+        "team-a"
+    );
+    assert_eq!(
+        env.run(&["describe", "twin", "--namespace", "default", "-o", "json"])
+            .ok()
+            .json()["namespace"],
+        "default"
+    );
+    let o = env
+        .run(&["--context", "nope", "describe", "kubernetes/default/twin"])
+        .code(2);
+    assert!(o.stderr.contains("nope"), "{}", o.stderr);
+}
+
+#[test]
+fn invalid_objects_are_refused_and_nothing_is_left() {
+    let Some((env, s)) = standin() else { return };
+    // the API server refuses the worker Deployment (422) after the scheduler's was made
+    let o = env
+        .run(&[
+            "create",
+            "kubernetes",
+            "--name",
+            "bad-q",
+            "--workers",
+            "1",
+            "--resources",
+            "cpu=-1",
+        ])
+        .code(2);
+    assert!(
+        o.one_line_error().contains("Invalid (422)")
+            && o.stderr.contains("must be greater than or equal to 0"),
+        "{}",
+        o.stderr
+    );
+    s.with(|st| {
+        for kind in ["deployments", "services", "pods"] {
+            assert!(
+                st.names(kind).is_empty(),
+                "{kind} left: {:?}",
+                st.names(kind)
+            );
+        }
+    });
+    // names the scheduler Service cannot carry are refused before any request
+    let before = s.with(|st| st.requests);
+    for bad in ["a".repeat(54), "1abc".to_string()] {
+        let o = env
+            .run(&["create", "kubernetes", "--name", &bad, "--workers", "1"])
+            .code(2);
+        assert!(
+            o.one_line_error().contains("invalid cluster name"),
+            "{}",
+            o.stderr
+        );
+    }
+    assert_eq!(s.with(|st| st.requests), before);
+}
+
+#[test]
+fn idle_operator_clusters_are_cleaned_up_and_logs_follow() {
+    use std::io::BufRead;
+    let Some((env, s)) = standin() else { return };
+    s.with(|st| {
+        st.crd = true;
+        st.insert(
+            "daskclusters",
+            "team-a",
+            json!({"metadata": {"name": "idle-kc"}, "spec": {"worker": {"replicas": 2}}}),
+        )
+        .unwrap();
+    });
+    let (_sched, real) = DaskProc::scheduler(&[]);
+    env.map_probe(
+        "tcp://idle-kc-scheduler.team-a.svc.cluster.local:8786",
+        &real,
+    );
+    wait_until("idle clock", Duration::from_secs(30), || {
+        !env.describe("idle-kc")["idle_since"].is_null()
+    });
+
+    // one worker's log, then a followed scheduler log that ends when its pod does
+    let c = env.describe("idle-kc");
+    let workers = pods(&c, "worker");
+    let one = env
+        .run(&["logs", "idle-kc", "--worker", &workers[1]])
+        .ok()
+        .stdout;
+    assert_eq!(one.lines().count(), 5, "{one}");
+    assert!(one.lines().all(|l| l.starts_with(&workers[1])), "{one}");
+    // a pod whose container has not started has no log: alone an error, among others a warning
+    s.with(|st| {
+        st.patch(
+            "pods",
+            "team-a",
+            &workers[0],
+            json!({"status": {"phase": "Pending"}}),
+        )
+    });
+    let o = env
+        .run(&["logs", "idle-kc", "--worker", &workers[0]])
+        .code(2);
+    assert!(o.stderr.contains("waiting to start"), "{}", o.stderr);
+    let o = env.run(&["logs", "idle-kc", "--tail", "1"]).ok();
+    assert_eq!(
+        o.stdout.lines().count(),
+        2,
+        "scheduler and one worker: {}",
+        o.stdout
+    );
+    assert!(o.stderr.contains(&workers[0]), "{}", o.stderr);
+    s.with(|st| {
+        st.patch(
+            "pods",
+            "team-a",
+            &workers[0],
+            json!({"status": {"phase": "Running"}}),
+        )
+    });
+    let sched = pods(&c, "scheduler").remove(0);
+    let mut f = env
+        .command(&["logs", "idle-kc", "--scheduler", "--tail", "1", "--follow"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(f.stdout.take().unwrap()).lines();
+    assert!(lines.next().unwrap().unwrap().ends_with("line 5"));
+    s.with(|st| st.log("team-a", &sched, "distributed.scheduler - INFO - new line"));
+    assert_eq!(
+        lines.next().unwrap().unwrap(),
+        "distributed.scheduler - INFO - new line"
+    );
+    s.with(|st| st.delete("pods", "team-a", &sched));
+    assert!(lines.next().is_none(), "the stream ends with the pod");
+    assert!(f.wait().unwrap().success());
+
+    // the scheduler pod comes back (as the operator would recreate it) and is idle
+    s.with(|st| {
+        let dc = st
+            .get("daskclusters", "team-a", "idle-kc")
+            .cloned()
+            .unwrap();
+        let labels = json!({"dask.org/cluster-name": "idle-kc", "dask.org/component": "scheduler"});
+        st.pod("team-a", &sched, labels, Some(&dc));
+    });
+    let picked = |idle: &str| {
+        env.run(&["cleanup", "--idle", idle, "-b", "kubernetes", "-o", "json"])
+            .ok()
+            .json()["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["cluster"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(picked("1h").is_empty());
+    assert_eq!(picked("0s"), vec!["idle-kc".to_string()]);
+    env.run(&["cleanup", "--idle", "0s", "-b", "kubernetes", "--yes"])
+        .ok();
+    s.with(|st| {
+        assert!(st.get("daskclusters", "team-a", "idle-kc").is_none());
+        assert!(st.names("pods").is_empty(), "the operator's pods cascade");
+    });
+}
+
+/// Not a test: bench/kubernetes.sh runs it to serve a stand-in holding 200 dask-kubernetes
+/// clusters (DaskCluster, worker group, scheduler Service and pod, 2 worker pods each) in
+/// namespace `bench`. It writes DIR/kubeconfig and serves until DIR/stop appears.
+#[test]
+#[ignore]
+fn bench_standin_200_clusters() {
+    let Ok(dir) = std::env::var("DASKCTL_BENCH_KUBE_DIR") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let s = StandIn::start();
+    s.with(|st| {
+        st.crd = true;
+        st.insert("namespaces", "", json!({"metadata": {"name": "bench"}}))
+            .unwrap();
+        for i in 0..200 {
+            st.insert(
+                "daskclusters",
+                "bench",
+                json!({"metadata": {"name": format!("c{i:03}")}, "spec": {"worker": {"replicas": 2}}}),
+            )
+            .unwrap();
+        }
+    });
+    let tmp = dir.join("kubeconfig.tmp");
+    s.kubeconfig(&tmp);
+    std::fs::rename(&tmp, dir.join("kubeconfig")).unwrap();
+    let stop = dir.join("stop");
+    wait_until(
+        "bench/kubernetes.sh done",
+        Duration::from_secs(3600),
+        || stop.exists(),
+    );
+    let requests = s.with(|st| st.requests);
+    std::fs::write(dir.join("requests"), requests.to_string()).unwrap();
 }

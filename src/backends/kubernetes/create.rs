@@ -13,6 +13,7 @@ use kube::api::{Api, DeleteParams, DynamicObject, PostParams};
 use std::time::{Duration, Instant, SystemTime};
 
 pub async fn create(k: &Kubernetes, req: &CreateRequest) -> Result<Cluster> {
+    check_name(&req.name)?;
     let ns = k.default_namespace().await?;
     let opt = |key: &str| req.options.get(key).cloned();
     let image = opt("image").unwrap_or_else(|| k.settings.image.clone());
@@ -94,4 +95,20 @@ async fn wait_for_scheduler(k: &Kubernetes, ns: &str, name: &str, deadline: Inst
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// The scheduler Service is `NAME-scheduler`, and a Service name is an RFC 1035 label: at most 63
+/// characters, starting with a letter.
+fn check_name(name: &str) -> Result<()> {
+    const MAX: usize = 63 - "-scheduler".len();
+    let why = if name.len() > MAX {
+        format!("on Kubernetes it may have at most {MAX} characters")
+    } else if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        "on Kubernetes it must start with a letter".to_string()
+    } else {
+        return Ok(());
+    };
+    Err(Error::Usage(format!(
+        "invalid cluster name {name:?}: {why} (its scheduler Service is {name}-scheduler)"
+    )))
 }

@@ -8,24 +8,32 @@ use super::objects;
 use crate::backends::DeleteRequest;
 use crate::error::{Error, Result};
 use crate::model::Cluster;
-use kube::api::{Api, ApiResource, DeleteParams, DynamicObject};
+use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, ListParams};
 use std::time::{Duration, Instant};
 
 pub async fn delete(k: &Kubernetes, c: &Cluster, req: &DeleteRequest) -> Result<()> {
     let ns = Kubernetes::namespace_of(c)?;
     let client = k.client().await?;
+    let kind = c.private.get("kind").map(String::as_str).unwrap_or("");
+    let has = |k: &str| c.resources.iter().any(|r| r.kind == k);
+    let of = |k: &'static str| c.resources.iter().filter(move |r| r.kind == k);
     let mut targets: Vec<(ApiResource, String)> = Vec::new();
-    for r in &c.resources {
-        match r.kind {
-            "daskcluster" => targets.push((objects::dask_clusters(), r.id.clone())),
-            "deployment" if c.private.get("kind").map(String::as_str) != Some("operator") => {
-                targets.push((objects::deployments(), r.id.clone()))
-            }
-            _ => {}
+    if has("daskcluster") {
+        targets.extend(of("daskcluster").map(|r| (objects::dask_clusters(), r.id.clone())));
+    } else {
+        // worker groups left without their DaskCluster, and the objects a DaskCluster would own
+        targets.extend(of("daskworkergroup").map(|r| (objects::worker_groups(), r.id.clone())));
+        if kind != "operator" {
+            targets.extend(of("deployment").map(|r| (objects::deployments(), r.id.clone())));
+        }
+        for s in services(k, ns, c, kind).await? {
+            targets.push((objects::services(), s));
         }
     }
-    if c.private.get("kind").map(String::as_str) != Some("operator") {
-        targets.push((objects::services(), format!("{}-scheduler", c.name)));
+    // pods no controller owns (their controller is gone) go one by one
+    let bare = c.private.get("bare_pods").map(String::as_str).unwrap_or("");
+    for p in bare.split(',').filter(|p| !p.is_empty()) {
+        targets.push((objects::pods(), p.to_string()));
     }
     let dp = DeleteParams::foreground();
     for (ar, name) in &targets {
@@ -68,5 +76,41 @@ pub async fn delete(k: &Kubernetes, c: &Cluster, req: &DeleteRequest) -> Result<
         }
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_secs(2));
+    }
+}
+
+/// The cluster's scheduler Services: `{name}-scheduler`, and those labelled as the cluster's.
+async fn services(k: &Kubernetes, ns: &str, c: &Cluster, kind: &str) -> Result<Vec<String>> {
+    let selector = if kind == "helm" {
+        format!("app=dask,release={}", c.name)
+    } else {
+        format!("{}={}", objects::CLUSTER_LABEL, c.name)
+    };
+    let api: Api<DynamicObject> = Api::namespaced_with(k.client().await?, ns, &objects::services());
+    let listed = api
+        .list(&ListParams::default().labels(&selector))
+        .await
+        .map_err(|e| map_err("listing services", e))?;
+    let mut names: Vec<String> = listed
+        .items
+        .iter()
+        .map(|s| objects::name(s).to_string())
+        .collect();
+    let conventional = format!("{}-scheduler", c.name);
+    if !names.contains(&conventional) {
+        match api.get_opt(&conventional).await {
+            Ok(Some(s)) if owned_by_cluster(&s, c, kind) => names.push(conventional),
+            Ok(_) => {}
+            Err(e) => return Err(map_err("reading services", e)),
+        }
+    }
+    Ok(names)
+}
+
+/// A Service named like the cluster's is only taken when it carries a Dask label.
+fn owned_by_cluster(s: &DynamicObject, c: &Cluster, kind: &str) -> bool {
+    match kind {
+        "helm" => objects::label(s, "app") == Some("dask"),
+        _ => objects::label(s, objects::CLUSTER_LABEL) == Some(c.name.as_str()),
     }
 }

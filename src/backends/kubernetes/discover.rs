@@ -117,7 +117,12 @@ pub async fn scope(k: &Kubernetes) -> Result<Scope> {
     if let Some(ns) = &k.settings.namespace {
         return Ok(Scope::Namespaces(vec![ns.clone()]));
     }
-    match list_in(k, &o::pods(), None, CLUSTER_LABEL).await {
+    // one item is enough to learn whether cluster-wide lists are allowed
+    let pods: Api<DynamicObject> = Api::all_with(k.client().await?, &o::pods());
+    match pods
+        .list(&ListParams::default().labels(CLUSTER_LABEL).limit(1))
+        .await
+    {
         Ok(_) => Ok(Scope::All),
         Err(e) if status(&e) == Some(403) => {
             let ns_res =
@@ -137,6 +142,8 @@ pub async fn scope(k: &Kubernetes) -> Result<Scope> {
 }
 
 pub async fn seen(k: &Kubernetes) -> Result<Seen> {
+    // a bad kubeconfig or context is the user's to fix: its error as it is, before any list
+    k.client().await?;
     let scope = scope(k).await?;
     let crd = crd_served(k).await?;
     let (dc, wg, dep, pod) = (
@@ -501,6 +508,18 @@ fn to_cluster(
     }
     c.status = status;
     c.reason = reason;
+    let bare: Vec<&str> = g
+        .pods
+        .iter()
+        .filter(|p| {
+            p.metadata
+                .owner_references
+                .as_ref()
+                .is_none_or(Vec::is_empty)
+        })
+        .map(o::name)
+        .collect();
+    c.private.insert("bare_pods".into(), bare.join(","));
     c.private.insert("kind".into(), kind.as_str().into());
     c.private.insert("namespace".into(), ns);
     c

@@ -2,7 +2,7 @@
 //! `--follow` (all followed pods interleaved as lines arrive).
 
 use super::Kubernetes;
-use super::client::map_err;
+use super::client::{map_err, status};
 use crate::backends::{LogRequest, LogSink};
 use crate::error::{Error, Result};
 use crate::model::{Cluster, Resource, Role};
@@ -24,25 +24,31 @@ pub async fn logs(
         follow: req.follow,
         ..Default::default()
     };
+    // of several pods, one whose container has not started (400) is passed over with a warning
+    let several = chosen.len() > 1;
+    let skip = |pod: &str, e: kube::Error| -> Result<()> {
+        if several && status(&e) == Some(400) {
+            tracing::warn!("kubernetes: pod {pod} has no log yet: {e}");
+            Ok(())
+        } else {
+            Err(map_err(&format!("logs of pod {pod}"), e))
+        }
+    };
     if !req.follow {
         for (label, r) in &chosen {
-            let text = api
-                .logs(&r.id, &lp)
-                .await
-                .map_err(|e| map_err(&format!("logs of pod {}", r.id), e))?;
-            for l in text.lines() {
-                sink.line(label, l);
+            match api.logs(&r.id, &lp).await {
+                Ok(text) => text.lines().for_each(|l| sink.line(label, l)),
+                Err(e) => skip(&r.id, e)?,
             }
         }
         return Ok(());
     }
     let mut streams = Vec::new();
     for (label, r) in chosen {
-        let s = api
-            .log_stream(&r.id, &lp)
-            .await
-            .map_err(|e| map_err(&format!("logs of pod {}", r.id), e))?;
-        streams.push(s.lines().map_ok(move |l| (label.clone(), l)).boxed());
+        match api.log_stream(&r.id, &lp).await {
+            Ok(s) => streams.push(s.lines().map_ok(move |l| (label.clone(), l)).boxed()),
+            Err(e) => skip(&r.id, e)?,
+        }
     }
     let mut all = futures::stream::select_all(streams);
     while let Some(item) = all.next().await {

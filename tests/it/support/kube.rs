@@ -30,11 +30,20 @@ pub struct State {
     pub conflicts_served: usize,
     pub requests: usize,
     seq: u64,
+    /// (namespace, pod) -> the container's log lines so far
+    logs: BTreeMap<(String, String), Vec<String>>,
 }
 
 pub struct StandIn {
     pub url: String,
-    pub state: Arc<Mutex<State>>,
+    pub state: Arc<Shared>,
+}
+
+/// The state and a condition variable that every change notifies (log followers wait on it).
+#[derive(Default)]
+pub struct Shared {
+    state: Mutex<State>,
+    changed: std::sync::Condvar,
 }
 
 fn kind_of(plural: &str) -> (&'static str, &'static str) {
@@ -131,6 +140,44 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The API server's validation of what daskctl sends (the API reference's field rules): a
+/// Service's name is an RFC 1035 label (at most 63 characters, starting with a letter), and
+/// resource quantities in a pod template may not be negative.
+fn invalid(plural: &str, name: &str, o: &Value) -> Option<String> {
+    if plural == "services"
+        && (name.len() > 63 || !name.starts_with(|c: char| c.is_ascii_lowercase()))
+    {
+        return Some(format!(
+            "metadata.name: Invalid value: \"{name}\": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?'); must be no more than 63 characters"
+        ));
+    }
+    let containers = match plural {
+        "deployments" => &o["spec"]["template"]["spec"]["containers"],
+        "pods" => &o["spec"]["containers"],
+        _ => return None,
+    };
+    let prefix = if plural == "deployments" {
+        "spec.template.spec"
+    } else {
+        "spec"
+    };
+    for (i, c) in containers.as_array().into_iter().flatten().enumerate() {
+        for part in ["requests", "limits"] {
+            if let Some(m) = c["resources"][part].as_object() {
+                for (k, v) in m {
+                    if v.as_str().is_some_and(|q| q.starts_with('-')) {
+                        return Some(format!(
+                            "{prefix}.containers[{i}].resources.{part}[{k}]: Invalid value: \"{}\": must be greater than or equal to 0",
+                            v.as_str().unwrap()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
 impl State {
     fn bump(&mut self) -> String {
         self.version += 1;
@@ -167,6 +214,13 @@ impl State {
                 ),
             ));
         }
+        if let Some(e) = invalid(plural, &name, &o) {
+            return Err(status(
+                422,
+                "Invalid",
+                &format!("{kind}.{api} \"{name}\" is invalid: {e}"),
+            ));
+        }
         let key = (plural.to_string(), ns.to_string(), name.clone());
         if self.objects.contains_key(&key) {
             let group = api
@@ -189,18 +243,44 @@ impl State {
         m["generation"] = json!(1);
         o["kind"] = json!(kind);
         o["apiVersion"] = json!(api);
+        if plural == "pods" {
+            let lines = (1..=5)
+                .map(|i| format!("{name}: distributed - INFO - line {i}"))
+                .collect();
+            self.logs.insert((ns.to_string(), name.clone()), lines);
+        }
+        // no reconcile here: controllers call put, and a nested pass would undo their work
         self.objects.insert(key, o.clone());
-        self.reconcile();
-        Ok(self
-            .objects
-            .get(&(plural.to_string(), ns.to_string(), name))
-            .cloned()
-            .unwrap_or(o))
+        Ok(o)
     }
 
     pub fn get(&self, plural: &str, ns: &str, name: &str) -> Option<&Value> {
         self.objects
             .get(&(plural.to_string(), ns.to_string(), name.to_string()))
+    }
+
+    /// Changes an object as a JSON merge patch would (e.g. a pod's `status.phase`).
+    pub fn patch(&mut self, plural: &str, ns: &str, name: &str, patch: Value) {
+        let key = (plural.to_string(), ns.to_string(), name.to_string());
+        let rv = self.bump();
+        if let Some(o) = self.objects.get_mut(&key) {
+            merge(o, &patch);
+            o["metadata"]["resourceVersion"] = json!(rv);
+        }
+    }
+
+    /// The container of pod `name` writes a log line.
+    pub fn log(&mut self, ns: &str, name: &str, line: &str) {
+        if let Some(l) = self.logs.get_mut(&(ns.to_string(), name.to_string())) {
+            l.push(line.to_string());
+        }
+    }
+
+    /// Removes an object as `DELETE` does (a pod's container ends, its log followers finish).
+    pub fn delete(&mut self, plural: &str, ns: &str, name: &str) -> bool {
+        let gone = self.remove(plural, ns, name).is_some();
+        self.reconcile();
+        gone
     }
 
     pub fn names(&self, plural: &str) -> Vec<String> {
@@ -363,7 +443,10 @@ impl StandIn {
         for ns in ["default", "team-a", "team-b"] {
             let _ = st.insert("namespaces", "", json!({"metadata": {"name": ns}}));
         }
-        let state = Arc::new(Mutex::new(st));
+        let state = Arc::new(Shared {
+            state: Mutex::new(st),
+            changed: Default::default(),
+        });
         let s = state.clone();
         std::thread::spawn(move || {
             for c in l.incoming().flatten() {
@@ -377,20 +460,23 @@ impl StandIn {
     }
 
     pub fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
-        f(&mut self.state.lock().unwrap())
+        let out = f(&mut self.state.state.lock().unwrap());
+        self.state.changed.notify_all();
+        out
     }
 
-    /// A kubeconfig pointing at this server, with context `standin` (namespace `default`).
+    /// A kubeconfig pointing at this server, with contexts `standin` (namespace `default`, the
+    /// current one) and `standin-team-a` (namespace `team-a`).
     pub fn kubeconfig(&self, path: &std::path::Path) {
         let text = format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: standin\n  cluster:\n    server: {}\nusers:\n- name: tester\n  user:\n    token: standin-token\ncontexts:\n- name: standin\n  context:\n    cluster: standin\n    user: tester\n    namespace: default\ncurrent-context: standin\n",
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: standin\n  cluster:\n    server: {}\nusers:\n- name: tester\n  user:\n    token: standin-token\ncontexts:\n- name: standin\n  context:\n    cluster: standin\n    user: tester\n    namespace: default\n- name: standin-team-a\n  context:\n    cluster: standin\n    user: tester\n    namespace: team-a\ncurrent-context: standin\n",
             self.url
         );
         std::fs::write(path, text).unwrap();
     }
 }
 
-fn serve(c: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
+fn serve(c: TcpStream, shared: &Arc<Shared>) -> std::io::Result<()> {
     let mut r = BufReader::new(c.try_clone()?);
     let mut w = c;
     while let Some((head, body)) = super::read_request(&mut r)? {
@@ -398,10 +484,16 @@ fn serve(c: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
         let method = parts.next().unwrap_or("").to_string();
         let target = parts.next().unwrap_or("").to_string();
         let (code, ctype, out) = {
-            let mut st = state.lock().unwrap();
+            let mut st = shared.state.lock().unwrap();
             st.requests += 1;
-            handle(&mut st, &method, &target, &body)
+            let reply = handle(&mut st, &method, &target, &body);
+            shared.changed.notify_all();
+            reply
         };
+        if code == FOLLOW {
+            follow(&mut w, shared, &String::from_utf8_lossy(&out))?;
+            continue;
+        }
         write!(
             w,
             "HTTP/1.1 {code} X\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n\r\n",
@@ -410,6 +502,52 @@ fn serve(c: TcpStream, state: &Arc<Mutex<State>>) -> std::io::Result<()> {
         w.write_all(&out)?;
     }
     Ok(())
+}
+
+/// handle()'s answer for a followed log: serve() streams it (the body names namespace and pod).
+const FOLLOW: u16 = 0;
+
+/// Streams a pod's log lines as they are written, in chunks, until the pod is gone (its
+/// container ended), as the API server does for `log?follow=true`.
+fn follow(w: &mut TcpStream, shared: &Shared, what: &str) -> std::io::Result<()> {
+    let (ns, pod, from) = {
+        let mut p = what.splitn(3, '/');
+        let ns = p.next().unwrap_or("").to_string();
+        let pod = p.next().unwrap_or("").to_string();
+        let from: usize = p.next().and_then(|x| x.parse().ok()).unwrap_or(0);
+        (ns, pod, from)
+    };
+    write!(
+        w,
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )?;
+    let key = (ns.clone(), pod.clone());
+    let mut sent = from;
+    let mut st = shared.state.lock().unwrap();
+    loop {
+        let lines = st.logs.get(&key).cloned().unwrap_or_default();
+        let alive = st.get("pods", &ns, &pod).is_some();
+        if lines.len() > sent {
+            let text: String = lines[sent..].iter().map(|l| format!("{l}\n")).collect();
+            sent = lines.len();
+            drop(st);
+            write!(w, "{:x}\r\n{text}\r\n", text.len())?;
+            w.flush()?;
+            st = shared.state.lock().unwrap();
+            continue;
+        }
+        if !alive {
+            drop(st);
+            write!(w, "0\r\n\r\n")?;
+            return w.flush();
+        }
+        // a timeout only so a silent follower notices a closed connection eventually
+        st = shared
+            .changed
+            .wait_timeout(st, std::time::Duration::from_secs(1))
+            .unwrap()
+            .0;
+    }
 }
 
 fn json_out((code, v): (u16, Value)) -> (u16, &'static str, Vec<u8>) {
@@ -439,24 +577,41 @@ fn handle(st: &mut State, method: &str, target: &str, body: &[u8]) -> (u16, &'st
                 json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}),
             ));
         }
-        ["apis", "kubernetes.dask.org", "v1"] if st.crd => {
-            let r = |name: &str, kind: &str, verbs: Value| json!({"name": name, "singularName": "", "namespaced": true, "kind": kind, "verbs": verbs});
-            let all = json!([
-                "delete",
-                "deletecollection",
-                "get",
-                "list",
-                "patch",
-                "create",
-                "update",
-                "watch"
-            ]);
+        ["version"] => {
             return json_out((
                 200,
-                json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "kubernetes.dask.org/v1", "resources": [
-                    r("daskclusters", "DaskCluster", all.clone()), r("daskclusters/status", "DaskCluster", json!(["get", "patch", "update"])),
-                    r("daskworkergroups", "DaskWorkerGroup", all), r("daskworkergroups/scale", "Scale", json!(["get", "patch", "update"])),
-                ]}),
+                json!({"major": "1", "minor": "30", "gitVersion": "v1.30.0", "platform": "linux/amd64"}),
+            ));
+        }
+        ["api", "v1"] => {
+            return json_out(resource_list(
+                "v1",
+                &[
+                    ("pods", "Pod", true),
+                    ("pods/log", "Pod", false),
+                    ("services", "Service", true),
+                    ("namespaces", "Namespace", true),
+                ],
+            ));
+        }
+        ["apis", "apps", "v1"] => {
+            return json_out(resource_list(
+                "apps/v1",
+                &[
+                    ("deployments", "Deployment", true),
+                    ("deployments/scale", "Scale", false),
+                ],
+            ));
+        }
+        ["apis", "kubernetes.dask.org", "v1"] if st.crd => {
+            return json_out(resource_list(
+                "kubernetes.dask.org/v1",
+                &[
+                    ("daskclusters", "DaskCluster", true),
+                    ("daskclusters/status", "DaskCluster", false),
+                    ("daskworkergroups", "DaskWorkerGroup", true),
+                    ("daskworkergroups/scale", "Scale", false),
+                ],
             ));
         }
         _ => {}
@@ -552,18 +707,28 @@ fn handle(st: &mut State, method: &str, target: &str, body: &[u8]) -> (u16, &'st
             None => json_out(not_found(plural, n)),
         },
         ("GET", Some(n), Some("log")) if plural == "pods" => match st.get(plural, nsv, n) {
+            Some(p) if p["status"]["phase"] == "Pending" => json_out(status(
+                400,
+                "BadRequest",
+                &format!(
+                    "container \"dask\" in pod \"{n}\" is waiting to start: ContainerCreating"
+                ),
+            )),
             Some(_) => {
-                let lines: Vec<String> = (1..=5)
-                    .map(|i| format!("{n}: distributed - INFO - line {i}"))
-                    .collect();
+                let lines = st
+                    .logs
+                    .get(&(nsv.to_string(), n.to_string()))
+                    .cloned()
+                    .unwrap_or_default();
                 let tail: usize = q
                     .get("tailLines")
                     .and_then(|t| t.parse().ok())
                     .unwrap_or(lines.len());
-                let text: String = lines[lines.len().saturating_sub(tail)..]
-                    .iter()
-                    .map(|l| format!("{l}\n"))
-                    .collect();
+                let from = lines.len().saturating_sub(tail);
+                if q.get("follow").is_some_and(|f| f == "true") {
+                    return (FOLLOW, "", format!("{nsv}/{n}/{from}").into_bytes());
+                }
+                let text: String = lines[from..].iter().map(|l| format!("{l}\n")).collect();
                 (200, "text/plain", text.into_bytes())
             }
             None => json_out(not_found(plural, n)),
@@ -669,6 +834,37 @@ fn handle(st: &mut State, method: &str, target: &str, body: &[u8]) -> (u16, &'st
             "the server does not allow this method on the requested resource",
         )),
     }
+}
+
+/// An `APIResourceList`: (name, kind, whether it is a full resource or a subresource).
+fn resource_list(group_version: &str, resources: &[(&str, &str, bool)]) -> (u16, Value) {
+    let all = json!([
+        "create",
+        "delete",
+        "deletecollection",
+        "get",
+        "list",
+        "patch",
+        "update",
+        "watch"
+    ]);
+    let sub = json!(["get", "patch", "update"]);
+    let items: Vec<Value> = resources
+        .iter()
+        .map(|(name, kind, full)| {
+            let singular = if *full {
+                kind.to_lowercase()
+            } else {
+                String::new()
+            };
+            json!({"name": name, "singularName": singular, "namespaced": *name != "namespaces",
+                   "kind": kind, "verbs": if *full { all.clone() } else { sub.clone() }})
+        })
+        .collect();
+    (
+        200,
+        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": items}),
+    )
 }
 
 fn scale_of(o: &Value, replicas: u64) -> Value {
