@@ -879,7 +879,11 @@ impl super::Env {
     /// An environment whose kubeconfig points at a fresh stand-in API server (or, with
     /// DASKCTL_TEST_KUBECONFIG, at a real cluster: then the stand-in is None).
     pub fn kube() -> (super::Env, Option<StandIn>) {
-        let env = super::Env::new().without_batch();
+        // only this backend: other tests' Dask processes and clouds stay out of its listings
+        let env = super::Env::new()
+            .without_batch()
+            .with("DASKCTL_BACKENDS__LOCAL__ENABLED", "false")
+            .with("DASKCTL_BACKENDS__AWS__ENABLED", "false");
         if let Ok(real) = std::env::var("DASKCTL_TEST_KUBECONFIG") {
             return (env.with("KUBECONFIG", &real), None);
         }
