@@ -252,15 +252,8 @@ fn cloudprovider_clusters_orphans_stopped_and_ttl() {
 
     // cleanup previews, then deletes exactly those three
     wait_until("TTL passed", Duration::from_secs(10), || {
-        let p = env
-            .run(&["cleanup", "--orphaned", "-b", "aws", "-o", "json"])
-            .ok()
-            .json();
-        p["actions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|a| a["cluster"] == "ec2-ttl")
+        env.cleanup_preview(&["--orphaned", "-b", "aws"])
+            .contains(&"ec2-ttl".to_string())
     });
     let p = env
         .run(&["cleanup", "--orphaned", "-b", "aws", "-o", "json"])

@@ -289,29 +289,11 @@ fn operator_helm_orphans_ttl_and_rbac() {
         "1s",
     ])
     .ok();
+    let preview = || env.cleanup_preview(&["--orphaned", "-b", "kubernetes"]);
     wait_until("TTL passed", Duration::from_secs(10), || {
-        let p = env
-            .run(&["cleanup", "--orphaned", "-b", "kubernetes", "-o", "json"])
-            .ok()
-            .json();
-        p["actions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|a| a["cluster"] == "short")
+        preview().contains(&"short".to_string())
     });
-    let p = env
-        .run(&["cleanup", "--orphaned", "-b", "kubernetes", "-o", "json"])
-        .ok()
-        .json();
-    let names: Vec<&str> = p["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["cluster"].as_str().unwrap())
-        .collect();
-    assert_eq!(names.len(), 2, "{p}");
-    assert!(names.contains(&"short") && names.contains(&"lost"), "{p}");
+    assert_eq!(preview(), ["lost", "short"]);
     env.run(&["cleanup", "--orphaned", "-b", "kubernetes", "--yes"])
         .ok();
     assert!(s.with(|st| st.get("pods", "team-a", "lost-worker-1").is_none()));
@@ -500,7 +482,7 @@ fn idle_operator_clusters_are_cleaned_up_and_logs_follow() {
             "pods",
             "team-a",
             &workers[0],
-            json!({"status": {"phase": "Pending"}}),
+            &json!({"status": {"phase": "Pending"}}),
         )
     });
     let o = env
@@ -520,7 +502,7 @@ fn idle_operator_clusters_are_cleaned_up_and_logs_follow() {
             "pods",
             "team-a",
             &workers[0],
-            json!({"status": {"phase": "Running"}}),
+            &json!({"status": {"phase": "Running"}}),
         )
     });
     let sched = pods(&c, "scheduler").remove(0);
@@ -549,18 +531,9 @@ fn idle_operator_clusters_are_cleaned_up_and_logs_follow() {
         let labels = json!({"dask.org/cluster-name": "idle-kc", "dask.org/component": "scheduler"});
         st.pod("team-a", &sched, labels, Some(&dc));
     });
-    let picked = |idle: &str| {
-        env.run(&["cleanup", "--idle", idle, "-b", "kubernetes", "-o", "json"])
-            .ok()
-            .json()["actions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a["cluster"].as_str().unwrap().to_string())
-            .collect::<Vec<_>>()
-    };
+    let picked = |idle: &str| env.cleanup_preview(&["--idle", idle, "-b", "kubernetes"]);
     assert!(picked("1h").is_empty());
-    assert_eq!(picked("0s"), vec!["idle-kc".to_string()]);
+    assert_eq!(picked("0s"), ["idle-kc"]);
     env.run(&["cleanup", "--idle", "0s", "-b", "kubernetes", "--yes"])
         .ok();
     s.with(|st| {

@@ -79,9 +79,11 @@ pub async fn delete(k: &Kubernetes, c: &Cluster, req: &DeleteRequest) -> Result<
     }
 }
 
-/// The cluster's scheduler Services: `{name}-scheduler`, and those labelled as the cluster's.
+/// The cluster's scheduler Services: those labelled as the cluster's; for a Helm release also
+/// `{name}-scheduler` when it carries `app=dask` (releases without a `release` label).
 async fn services(k: &Kubernetes, ns: &str, c: &Cluster, kind: &str) -> Result<Vec<String>> {
-    let selector = if kind == "helm" {
+    let helm = kind == "helm";
+    let selector = if helm {
         format!("app=dask,release={}", c.name)
     } else {
         format!("{}={}", objects::CLUSTER_LABEL, c.name)
@@ -97,20 +99,12 @@ async fn services(k: &Kubernetes, ns: &str, c: &Cluster, kind: &str) -> Result<V
         .map(|s| objects::name(s).to_string())
         .collect();
     let conventional = format!("{}-scheduler", c.name);
-    if !names.contains(&conventional) {
+    if helm && !names.contains(&conventional) {
         match api.get_opt(&conventional).await {
-            Ok(Some(s)) if owned_by_cluster(&s, c, kind) => names.push(conventional),
+            Ok(Some(s)) if objects::label(&s, "app") == Some("dask") => names.push(conventional),
             Ok(_) => {}
             Err(e) => return Err(map_err("reading services", e)),
         }
     }
     Ok(names)
-}
-
-/// A Service named like the cluster's is only taken when it carries a Dask label.
-fn owned_by_cluster(s: &DynamicObject, c: &Cluster, kind: &str) -> bool {
-    match kind {
-        "helm" => objects::label(s, "app") == Some("dask"),
-        _ => objects::label(s, objects::CLUSTER_LABEL) == Some(c.name.as_str()),
-    }
 }

@@ -259,14 +259,16 @@ impl State {
             .get(&(plural.to_string(), ns.to_string(), name.to_string()))
     }
 
-    /// Changes an object as a JSON merge patch would (e.g. a pod's `status.phase`).
-    pub fn patch(&mut self, plural: &str, ns: &str, name: &str, patch: Value) {
+    /// Changes an object as a JSON merge patch does (RFC 7386), then lets the controllers act.
+    pub fn patch(&mut self, plural: &str, ns: &str, name: &str, patch: &Value) -> Option<Value> {
         let key = (plural.to_string(), ns.to_string(), name.to_string());
         let rv = self.bump();
-        if let Some(o) = self.objects.get_mut(&key) {
-            merge(o, &patch);
-            o["metadata"]["resourceVersion"] = json!(rv);
-        }
+        let o = self.objects.get_mut(&key)?;
+        merge(o, patch);
+        o["metadata"]["resourceVersion"] = json!(rv);
+        let o = o.clone();
+        self.reconcile();
+        Some(o)
     }
 
     /// The container of pod `name` writes a log line.
@@ -277,10 +279,10 @@ impl State {
     }
 
     /// Removes an object as `DELETE` does (a pod's container ends, its log followers finish).
-    pub fn delete(&mut self, plural: &str, ns: &str, name: &str) -> bool {
-        let gone = self.remove(plural, ns, name).is_some();
+    pub fn delete(&mut self, plural: &str, ns: &str, name: &str) -> Option<Value> {
+        let gone = self.remove(plural, ns, name)?;
         self.reconcile();
-        gone
+        Some(gone)
     }
 
     pub fn names(&self, plural: &str) -> Vec<String> {
@@ -814,18 +816,11 @@ fn handle(st: &mut State, method: &str, target: &str, body: &[u8]) -> (u16, &'st
                     ),
                 ));
             }
-            let mut o = cur;
-            merge(&mut o, &body);
-            o["metadata"]["resourceVersion"] = json!(st.bump());
-            st.objects.insert(key, o.clone());
-            st.reconcile();
+            let o = st.patch(plural, nsv, n, &body).expect("read above");
             json_out((200, o))
         }
-        ("DELETE", Some(n), None) => match st.remove(plural, nsv, n) {
-            Some(o) => {
-                st.reconcile();
-                json_out((200, o))
-            }
+        ("DELETE", Some(n), None) => match st.delete(plural, nsv, n) {
+            Some(o) => json_out((200, o)),
             None => json_out(not_found(plural, n)),
         },
         _ => json_out(status(

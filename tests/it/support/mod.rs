@@ -249,6 +249,23 @@ impl Env {
         }
     }
 
+    /// The clusters a `cleanup ARGS` preview (no `--yes`) would delete, sorted.
+    pub fn cleanup_preview(&self, args: &[&str]) -> Vec<String> {
+        let mut argv = vec!["cleanup"];
+        argv.extend_from_slice(args);
+        argv.extend(["-o", "json"]);
+        let p = self.run(&argv).ok().json();
+        assert_eq!(p["dry_run"], true, "{p}");
+        let mut names: Vec<String> = p["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["cluster"].as_str().unwrap().to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
     pub fn list(&self) -> Vec<serde_json::Value> {
         self.run(&["list", "-o", "json"])
             .ok()
