@@ -268,6 +268,10 @@ pub struct DeleteArgs {
 
 #[derive(Args, Debug)]
 pub struct CleanupArgs {
+    /// Only clusters whose NAME or qualified name (BACKEND/NAME) matches one of these glob
+    /// patterns (e.g. 'ci-*'); default: every cluster of yours
+    #[arg(value_name = "PATTERN")]
+    pub patterns: Vec<String>,
     /// Clusters whose scheduler is gone or silent, and dead leftovers
     #[arg(long)]
     pub orphaned: bool,

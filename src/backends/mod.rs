@@ -129,7 +129,8 @@ pub trait Backend: Send + Sync {
 }
 
 /// `scale --wait` where discovery reports the scheduler's worker count: polls `from_name(lookup)`
-/// until the cluster has `target` workers or the deadline passes.
+/// until the cluster has `target` workers or the deadline passes. A count made while the
+/// scheduler did not answer (pods or instances running) is not taken for the scheduler's.
 pub async fn wait_for_workers(
     b: &dyn Backend,
     c: &Cluster,
@@ -138,7 +139,11 @@ pub async fn wait_for_workers(
     deadline: std::time::Instant,
 ) -> Result<()> {
     loop {
-        let have = b.from_name(lookup).await?.and_then(|x| x.workers);
+        let have = b
+            .from_name(lookup)
+            .await?
+            .filter(|x| !x.private.contains_key(crate::discovery::PROBE_FAILED))
+            .and_then(|x| x.workers);
         if have == Some(target) {
             return Ok(());
         }

@@ -13,6 +13,10 @@ use crate::dask::{Address, SchedulerInfo};
 use crate::model::Cluster;
 use crate::units::epoch_secs;
 
+/// Set in `Cluster::private` when the scheduler was asked but did not answer: the worker count is
+/// then the backend's own (running pods, instances), which may not match the scheduler's.
+pub const PROBE_FAILED: &str = "probe_failed";
+
 /// Fills what a scheduler's own answer tells: workers, threads, memory, idleness, worker details,
 /// and the address, creation time and dashboard where the backend did not know them already.
 pub fn fill_from_info(c: &mut Cluster, info: &SchedulerInfo, idle: Option<f64>) {

@@ -1,5 +1,5 @@
-//! `cleanup`: select clusters by orphaned / idle / age (all given criteria must hold), show
-//! what would be deleted and why, and delete only with `--yes`.
+//! `cleanup`: select clusters by orphaned / idle / age (all given criteria must hold) and
+//! optionally by name pattern, show what would be deleted and why, and delete only with `--yes`.
 
 use super::App;
 use super::list::opt;
@@ -64,6 +64,25 @@ pub fn reasons(c: &Cluster, a: &CleanupArgs, now: SystemTime) -> Option<Vec<Stri
     Some(why)
 }
 
+fn patterns(given: &[String]) -> Result<Vec<glob::Pattern>> {
+    given
+        .iter()
+        .map(|p| {
+            glob::Pattern::new(p)
+                .map_err(|e| Error::Usage(format!("bad cluster name pattern {p:?}: {e}")))
+        })
+        .collect()
+}
+
+/// No pattern selects everything; otherwise the name or the qualified name must match one.
+fn selected(c: &Cluster, patterns: &[glob::Pattern]) -> bool {
+    let qualified = c.qualified();
+    patterns.is_empty()
+        || patterns
+            .iter()
+            .any(|p| p.matches(&c.name) || p.matches(&qualified))
+}
+
 pub async fn run(app: &App, a: CleanupArgs) -> Result<()> {
     if !a.orphaned && a.idle.is_none() && a.older_than.is_none() {
         return Err(Error::Usage(
@@ -71,6 +90,7 @@ pub async fn run(app: &App, a: CleanupArgs) -> Result<()> {
                 .into(),
         ));
     }
+    let patterns = patterns(&a.patterns)?;
     let backends = enabled_backends(&app.ctx, &a.backends)?;
     let found = fan_out(&backends, a.timeout.unwrap_or(app.deadline)).await;
     let now = SystemTime::now();
@@ -78,7 +98,7 @@ pub async fn run(app: &App, a: CleanupArgs) -> Result<()> {
     let mut actions = Vec::new();
     for c in &found.clusters {
         // only the current user's clusters, whatever a backend returned
-        if c.owner.as_deref().is_some_and(|o| o != me) {
+        if c.owner.as_deref().is_some_and(|o| o != me) || !selected(c, &patterns) {
             continue;
         }
         let Some(reasons) = reasons(c, &a, now) else {
@@ -170,6 +190,7 @@ mod tests {
 
     fn args(orphaned: bool, idle: Option<u64>, older: Option<u64>) -> CleanupArgs {
         CleanupArgs {
+            patterns: vec![],
             orphaned,
             idle: idle.map(Duration::from_secs),
             older_than: older.map(Duration::from_secs),
@@ -199,5 +220,22 @@ mod tests {
         );
         c.status = Status::Running;
         assert!(reasons(&c, &args(true, Some(60), None), now).is_none());
+    }
+
+    #[test]
+    fn patterns_match_name_or_qualified_name() {
+        let mut c = Cluster::new("ci-7", "kubernetes", Origin::Daskctl);
+        c.namespace = Some("team-a".into());
+        let sel = |p: &[&str]| {
+            let given: Vec<String> = p.iter().map(|s| s.to_string()).collect();
+            selected(&c, &patterns(&given).unwrap())
+        };
+        assert!(sel(&[]));
+        assert!(sel(&["ci-*"]));
+        assert!(sel(&["nightly-*", "ci-?"]));
+        assert!(sel(&["kubernetes/team-a/*"]));
+        assert!(!sel(&["kubernetes/team-b/*"]));
+        assert!(!sel(&["ci"]));
+        assert!(matches!(patterns(&["[".to_string()]), Err(Error::Usage(_))));
     }
 }

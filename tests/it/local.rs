@@ -177,7 +177,7 @@ fn orphaned_workers_are_shown_and_cleaned_up() {
     assert!(env.state_dirs().contains(&"orph".to_string()));
 
     let done = env
-        .run(&["cleanup", "--orphaned", "--yes", "-o", "json"])
+        .run(&["cleanup", "--orphaned", "orph", "--yes", "-o", "json"])
         .ok()
         .json();
     let act = done["actions"]
@@ -213,6 +213,7 @@ fn dead_cluster_is_stopped_and_older_than_filters() {
             "--orphaned",
             "--older-than",
             "1h",
+            "dead",
             "--yes",
             "-o",
             "json",
@@ -230,8 +231,15 @@ fn dead_cluster_is_stopped_and_older_than_filters() {
     let table = env.run(&["cleanup", "--orphaned"]).ok();
     assert!(table.stdout.contains("would-delete"), "{}", table.stdout);
     assert!(table.stderr.contains("--yes"));
-    env.run(&["cleanup", "--orphaned", "--older-than", "0s", "--yes"])
-        .ok();
+    env.run(&[
+        "cleanup",
+        "--orphaned",
+        "--older-than",
+        "0s",
+        "dead",
+        "--yes",
+    ])
+    .ok();
     assert!(env.state_dirs().is_empty());
 }
 
@@ -265,7 +273,7 @@ fn foreign_worker_without_scheduler_is_an_orphan() {
         "{preview}"
     );
     assert!(alive(w.pid()));
-    env.run(&["cleanup", "--orphaned", "--yes"]).ok();
+    env.run(&["cleanup", "--orphaned", &name, "--yes"]).ok();
     wait_until("worker stopped", Duration::from_secs(20), || {
         !alive(w.pid())
     });
@@ -397,8 +405,20 @@ fn cleanup_idle_uses_the_schedulers_clock() {
         .expect("idle cluster selected");
     assert_eq!(act["action"], "would-delete");
     assert!(act["reasons"][0].as_str().unwrap().starts_with("idle for"));
+    assert!(
+        env.cleanup_preview(&["--idle", "0s", "idle", "local/idl?r-*", "nightly-*"])
+            .iter()
+            .all(|n| n != "idler"),
+        "patterns that do not match leave it out"
+    );
+    assert_eq!(
+        env.cleanup_preview(&["--idle", "0s", "local/idl?r"]),
+        vec!["idler".to_string()]
+    );
+    env.run(&["cleanup", "--idle", "0s", "["]).code(2);
     let pids = env.pids("idler");
-    env.run(&["cleanup", "--idle", "0s", "--yes"]).ok();
+    // only its own cluster: other tests' schedulers are idle too
+    env.run(&["cleanup", "--idle", "0s", "idler", "--yes"]).ok();
     assert!(pids.iter().all(|p| !alive(*p)));
 }
 

@@ -78,7 +78,7 @@ fn dask_jobqueue_cluster_found_scaled_orphaned_and_cleaned() {
         jobs.iter().all(|j| slurm_jobs("dask-worker").contains(j)),
         "preview must not cancel"
     );
-    env.run(&["cleanup", "--orphaned", "--yes"]).ok();
+    env.run(&["cleanup", "--orphaned", &name, "--yes"]).ok();
     let left = slurm_jobs("dask-worker");
     assert!(
         jobs.iter().all(|j| !left.contains(j)),

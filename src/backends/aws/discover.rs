@@ -6,8 +6,8 @@ use super::client::map_err;
 use super::tags::{self, Node};
 use super::userdata::SCHEDULER_PORT;
 use crate::dask::SchedulerInfo;
-use crate::discovery::fill_from_info;
 use crate::discovery::orphan::{SchedulerState, classify};
+use crate::discovery::{PROBE_FAILED, fill_from_info};
 use crate::error::{Error, Result};
 use crate::model::{Cluster, Origin, Resource, Role, Status};
 use aws_sdk_ec2::types::Filter;
@@ -193,7 +193,10 @@ fn to_cluster(
             // without the cluster's TLS credentials a silent scheduler proves nothing
             state = SchedulerState::Silent(e.to_string())
         }
-        Some(Err(e)) => state = SchedulerState::Unreachable(e.to_string()),
+        Some(Err(e)) => {
+            c.private.insert(PROBE_FAILED.into(), e.to_string());
+            state = SchedulerState::Unreachable(e.to_string())
+        }
         None => {}
     }
     let (mut status, mut reason) = match &state {

@@ -484,7 +484,11 @@ fn to_cluster(
         }
         Some(Err(Error::Usage(_))) => state = SchedulerState::NotProbed,
         Some(Err(_)) if !k.ctx.prober.enabled() => state = SchedulerState::NotProbed,
-        Some(Err(e)) => state = SchedulerState::Unreachable(e.to_string()),
+        Some(Err(e)) => {
+            c.private
+                .insert(crate::discovery::PROBE_FAILED.into(), e.to_string());
+            state = SchedulerState::Unreachable(e.to_string())
+        }
         None => {}
     }
     let (mut status, mut reason) = match &state {

@@ -62,9 +62,15 @@ pub async fn delete(b: &Local, c: &Cluster, req: &DeleteRequest) -> Result<()> {
         );
     } else if let Some(addr) = &c.address {
         let sched = private_pids(c, "scheduler_pid").into_iter().next();
-        if c.scheduler_alive() && b.ctx.prober.enabled() {
-            let mut comm = b.ctx.prober.connect(addr).await?;
-            client::terminate(&mut comm).await?;
+        if c.scheduler_alive()
+            && b.ctx.prober.enabled()
+            && let Err(e) = terminate(b, addr).await
+        {
+            // exited since discovery (another cleanup, its own program): nothing to terminate
+            let exited = sched.is_some_and(|(pid, start, _)| !procfs::alive(pid, Some(start)));
+            if !exited {
+                return Err(e);
+            }
         }
         match sched {
             Some((pid, start, true)) if !spawn::wait_dead(&[(pid, Some(start))], grace) => {
@@ -131,6 +137,11 @@ pub async fn delete(b: &Local, c: &Cluster, req: &DeleteRequest) -> Result<()> {
     Ok(())
 }
 
+async fn terminate(b: &Local, addr: &str) -> Result<()> {
+    let mut comm = b.ctx.prober.connect(addr).await?;
+    client::terminate(&mut comm).await
+}
+
 fn state_start(state: &Option<super::state::ClusterState>, pid: i32) -> Option<u64> {
     let s = state.as_ref()?;
     s.scheduler
@@ -159,5 +170,71 @@ async fn wait_closed(b: &Local, addr: &str, deadline: Instant) -> Result<()> {
             )));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backends::{Context, User};
+    use crate::config::Config;
+    use crate::dask::Prober;
+    use crate::model::{Origin, Resource, Status};
+    use std::sync::Arc;
+
+    /// A foreign scheduler found running, whose process exits before `delete` reaches it (a
+    /// race with another cleanup): deleting it succeeds, as there is nothing left to stop.
+    #[tokio::test]
+    async fn scheduler_that_exited_since_discovery_counts_as_deleted() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = child.id() as i32;
+        let start = procfs::stat(pid).unwrap().start;
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // a port nothing listens on
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut c = Cluster::new(format!("port-{port}"), "local", Origin::Unknown);
+        c.status = Status::Running;
+        c.address = Some(format!("tcp://127.0.0.1:{port}"));
+        c.resources.push(Resource {
+            kind: "process",
+            id: pid.to_string(),
+            role: Role::Scheduler,
+            state: "running".into(),
+            name: None,
+        });
+        c.private
+            .insert("scheduler_pid".into(), format!("{pid}:{start}:1"));
+        let config = Config::default();
+        let b = Local {
+            ctx: Arc::new(Context {
+                prober: Prober::new(&config.probe, false),
+                config,
+                user: User::current(),
+            }),
+        };
+        let req = DeleteRequest {
+            wait: true,
+            timeout: Duration::from_secs(5),
+        };
+        delete(&b, &c, &req).await.unwrap();
+
+        // the same cluster with its process still there is an error, not a silent success
+        c.private.insert(
+            "scheduler_pid".into(),
+            format!(
+                "{}:{}:0",
+                std::process::id(),
+                procfs::stat(std::process::id() as i32).unwrap().start
+            ),
+        );
+        assert!(delete(&b, &c, &req).await.is_err());
     }
 }

@@ -38,6 +38,9 @@ impl Env {
             .with("AWS_REGION", "us-east-1")
             .with("AWS_ENDPOINT_URL", &url)
             .with("DASKCTL_BACKENDS__AWS__MAX_ATTEMPTS", "2")
+            // only this backend: other tests' Dask processes stay out of its listings
+            .with("DASKCTL_BACKENDS__LOCAL__ENABLED", "false")
+            .with("DASKCTL_BACKENDS__KUBERNETES__ENABLED", "false")
             .without_batch();
         e.lock = Some(lock);
         e.ec2(&["reset"]);

@@ -135,7 +135,7 @@ impl Env {
         let shared = e.dir.path().join("shared");
         let queue = e.dir.path().join("condor");
         e.lock = Some(lock);
-        let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/support/htcondor");
+        let bin = condor_commands(e.dir.path());
         let path = format!(
             "{}:{}",
             bin.display(),
@@ -627,7 +627,7 @@ impl Drop for DaskProc {
 
 /// Starts a real dask-jobqueue cluster (`class` from dask_jobqueue, scaled to 2) in a Python
 /// process with this environment; returns the process and its scheduler address.
-pub fn jobqueue_cluster(env: &Env, class: &str, kwargs: &str) -> (Child, String) {
+pub fn jobqueue_cluster(env: &Env, class: &str, kwargs: &str) -> (KillOnDrop, String) {
     python_cluster(
         env,
         &format!(
@@ -638,7 +638,7 @@ pub fn jobqueue_cluster(env: &Env, class: &str, kwargs: &str) -> (Child, String)
 
 /// The second half of every dask-jobqueue test: scale down through daskctl, lose the Python
 /// process that held the scheduler, see the cluster orphaned, clean it up.
-pub fn scale_down_orphan_cleanup(env: &Env, qualified: &str, mut py: Child) {
+pub fn scale_down_orphan_cleanup(env: &Env, qualified: &str, mut py: KillOnDrop) {
     env.run(&["scale", qualified, "1", "--wait", "--timeout", "60"])
         .ok();
     assert_eq!(env.describe(qualified)["workers"], 1);
@@ -646,14 +646,14 @@ pub fn scale_down_orphan_cleanup(env: &Env, qualified: &str, mut py: Child) {
     let _ = py.wait();
     assert_eq!(env.describe(qualified)["status"], "orphaned");
     let backend = qualified.split('/').next().expect("BACKEND/NAME");
-    env.run(&["cleanup", "--orphaned", "--yes", "-b", backend])
+    env.run(&["cleanup", "--orphaned", qualified, "--yes", "-b", backend])
         .ok();
     env.run(&["describe", qualified]).code(3);
 }
 
 /// Runs Python `code` (with this environment, in its directory) that prints a scheduler address
 /// on its first line and keeps its cluster alive; returns the process and the address.
-pub fn python_cluster(env: &Env, code: &str) -> (Child, String) {
+pub fn python_cluster(env: &Env, code: &str) -> (KillOnDrop, String) {
     let mut cmd = Command::new(python());
     cmd.args(["-c", code])
         .current_dir(env.dir.path())
@@ -669,7 +669,50 @@ pub fn python_cluster(env: &Env, code: &str) -> (Child, String) {
         &mut line,
     )
     .unwrap();
-    (child, line.trim().to_string())
+    (KillOnDrop(child), line.trim().to_string())
+}
+
+/// A child process killed when the test ends, also when it fails half-way (a Python program
+/// holding a cluster would otherwise outlive the test and show up in later tests' listings).
+pub struct KillOnDrop(pub Child);
+
+impl std::ops::Deref for KillOnDrop {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for KillOnDrop {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The HTCondor stand-in's commands in `dir/condor-bin`, run by the test Python itself: through
+/// `/usr/bin/env python3` a pyenv shim costs seconds per call, longer than daskctl waits for a
+/// queue to answer under load.
+fn condor_commands(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/support/htcondor");
+    let bin = dir.join("condor-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let text = std::fs::read_to_string(src.join("condor_standin.py")).unwrap();
+    let body = text.split_once('\n').map_or("", |(_, rest)| rest);
+    let script = bin.join("condor_standin.py");
+    std::fs::write(&script, format!("#!{}\n{body}", python().display())).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for tool in ["condor_submit", "condor_q", "condor_rm", "condor_history"] {
+        symlink("condor_standin.py", bin.join(tool)).unwrap();
+    }
+    bin
 }
 
 /// Serialises tests that start Dask processes outside daskctl (every other test's `list` sees
