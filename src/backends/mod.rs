@@ -139,20 +139,26 @@ pub async fn wait_for_workers(
     deadline: std::time::Instant,
 ) -> Result<()> {
     loop {
-        let have = b
-            .from_name(lookup)
-            .await?
-            .filter(|x| !x.private.contains_key(crate::discovery::PROBE_FAILED))
-            .and_then(|x| x.workers);
-        if have == Some(target) {
+        let now = b.from_name(lookup).await?;
+        let silent = now
+            .as_ref()
+            .and_then(|x| x.private.get(crate::discovery::PROBE_FAILED));
+        let have = now.as_ref().and_then(|x| x.workers);
+        if have == Some(target) && silent.is_none() {
             return Ok(());
         }
         if std::time::Instant::now() >= deadline {
-            return Err(Error::Timeout(format!(
-                "{} has {} worker(s), not {target}, after waiting",
-                c.qualified(),
-                have.unwrap_or(0)
-            )));
+            return Err(Error::Timeout(match silent {
+                Some(why) => format!(
+                    "{}: the scheduler did not answer while waiting for {target} worker(s): {why}",
+                    c.qualified()
+                ),
+                None => format!(
+                    "{} has {} worker(s), not {target}, after waiting",
+                    c.qualified(),
+                    have.unwrap_or(0)
+                ),
+            }));
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
@@ -220,4 +226,91 @@ pub fn lookup(name: &str) -> Result<&'static Registration> {
 
 pub fn is_enabled(ctx: &Context, reg: &Registration) -> bool {
     ctx.config.backend_enabled(reg.name, reg.default_enabled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Origin;
+    use std::sync::Mutex;
+
+    /// Answers `from_name` with the next cluster of a script (the last one repeats).
+    struct Script(Mutex<Vec<Cluster>>);
+
+    #[async_trait]
+    impl Backend for Script {
+        fn name(&self) -> &'static str {
+            "script"
+        }
+        fn capabilities(&self) -> Capabilities {
+            Capabilities {
+                create: false,
+                scale: true,
+                logs: false,
+                delete: false,
+                finds: &[],
+                description: "",
+            }
+        }
+        fn availability(&self) -> Availability {
+            Availability::Ready
+        }
+        async fn discover(&self) -> Result<Vec<Cluster>> {
+            Ok(vec![])
+        }
+        async fn from_name(&self, _: &str) -> Result<Option<Cluster>> {
+            let mut s = self.0.lock().unwrap();
+            Ok(Some(if s.len() > 1 {
+                s.remove(0)
+            } else {
+                s[0].clone()
+            }))
+        }
+        async fn create(&self, _: &CreateRequest) -> Result<Cluster> {
+            unreachable!()
+        }
+        async fn scale(&self, _: &Cluster, _: &ScaleRequest) -> Result<ScaleReport> {
+            unreachable!()
+        }
+        async fn logs(&self, _: &Cluster, _: &LogRequest, _: &mut dyn LogSink) -> Result<()> {
+            unreachable!()
+        }
+        async fn delete(&self, _: &Cluster, _: &DeleteRequest) -> Result<()> {
+            unreachable!()
+        }
+    }
+
+    fn cluster(workers: u64, answered: bool) -> Cluster {
+        let mut c = Cluster::new("c", "script", Origin::Daskctl);
+        c.workers = Some(workers);
+        if !answered {
+            c.private
+                .insert(crate::discovery::PROBE_FAILED.into(), "timed out".into());
+        }
+        c
+    }
+
+    /// Pods or instances running are not workers the scheduler has: `scale --wait` goes on
+    /// waiting while the scheduler does not answer, and says so when time runs out.
+    #[tokio::test(start_paused = true)]
+    async fn waiting_takes_only_the_schedulers_count() {
+        let c = cluster(0, true);
+        let deadline = std::time::Instant::now() + Duration::from_secs(3600);
+        let b = Script(Mutex::new(vec![
+            cluster(3, false),
+            cluster(2, true),
+            cluster(3, true),
+        ]));
+        wait_for_workers(&b, &c, "c", 3, deadline).await.unwrap();
+        assert_eq!(
+            b.0.lock().unwrap().len(),
+            1,
+            "the silent count of 3 was not taken"
+        );
+
+        let b = Script(Mutex::new(vec![cluster(3, false)]));
+        let soon = std::time::Instant::now() + Duration::from_millis(10);
+        let e = wait_for_workers(&b, &c, "c", 3, soon).await.unwrap_err();
+        assert!(e.to_string().contains("did not answer"), "{e}");
+    }
 }

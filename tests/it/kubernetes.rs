@@ -294,8 +294,16 @@ fn operator_helm_orphans_ttl_and_rbac() {
         preview().contains(&"short".to_string())
     });
     assert_eq!(preview(), ["lost", "short"]);
-    env.run(&["cleanup", "--orphaned", "-b", "kubernetes", "--yes"])
-        .ok();
+    env.run(&[
+        "cleanup",
+        "--orphaned",
+        "lost",
+        "short",
+        "-b",
+        "kubernetes",
+        "--yes",
+    ])
+    .ok();
     assert!(s.with(|st| st.get("pods", "team-a", "lost-worker-1").is_none()));
     assert!(s.with(|st| st.get("daskclusters", "default", "short").is_none()));
     assert!(s.with(|st| st.get("daskclusters", "team-a", "kc").is_some()));
@@ -534,8 +542,16 @@ fn idle_operator_clusters_are_cleaned_up_and_logs_follow() {
     let picked = |idle: &str| env.cleanup_preview(&["--idle", idle, "-b", "kubernetes"]);
     assert!(picked("1h").is_empty());
     assert_eq!(picked("0s"), ["idle-kc"]);
-    env.run(&["cleanup", "--idle", "0s", "-b", "kubernetes", "--yes"])
-        .ok();
+    env.run(&[
+        "cleanup",
+        "--idle",
+        "0s",
+        "idle-kc",
+        "-b",
+        "kubernetes",
+        "--yes",
+    ])
+    .ok();
     s.with(|st| {
         assert!(st.get("daskclusters", "team-a", "idle-kc").is_none());
         assert!(st.names("pods").is_empty(), "the operator's pods cascade");
