@@ -47,7 +47,16 @@ pub async fn fan_out(backends: &[Arc<dyn Backend>], deadline: Duration) -> Outco
             }
             Availability::Ready => match tokio::time::timeout(deadline, b.discover()).await {
                 Ok(Ok(v)) => Ok(v),
-                Ok(Err(e)) => Err(format!("{}: {e}", b.name())),
+                Ok(Err(e)) => {
+                    // backend errors already name their backend
+                    let m = e.to_string();
+                    let named = m.starts_with(&format!("{}: ", b.name()));
+                    Err(if named {
+                        m
+                    } else {
+                        format!("{}: {m}", b.name())
+                    })
+                }
                 Err(_) => Err(format!(
                     "{}: no answer within {}",
                     b.name(),
@@ -187,7 +196,7 @@ mod tests {
         assert!(
             out.warnings
                 .iter()
-                .any(|w| w.contains("bad: squeue: command failed"))
+                .any(|w| w == "bad: squeue: command failed")
         );
     }
 }

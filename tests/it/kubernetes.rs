@@ -594,3 +594,100 @@ fn bench_standin_200_clusters() {
     let requests = s.with(|st| st.requests);
     std::fs::write(dir.join("requests"), requests.to_string()).unwrap();
 }
+
+/// The service-account files of a pod, written for one test and removed after it, with every
+/// directory made for them.
+struct ServiceAccount {
+    dir: std::path::PathBuf,
+    made: std::path::PathBuf,
+}
+
+impl ServiceAccount {
+    const DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+    /// None where the files cannot be written, or already exist (inside a real pod): their
+    /// paths are fixed in every Kubernetes client, kube-rs included.
+    fn install(ca: &std::path::Path, token: &str, namespace: &str) -> Option<ServiceAccount> {
+        let dir = std::path::PathBuf::from(Self::DIR);
+        let made = dir
+            .ancestors()
+            .take_while(|a| !a.exists())
+            .last()
+            .map(std::path::Path::to_path_buf);
+        let Some(made) = made.filter(|_| std::fs::create_dir_all(&dir).is_ok()) else {
+            eprintln!("skipped: {} exists or cannot be made", Self::DIR);
+            return None;
+        };
+        let sa = ServiceAccount { dir, made };
+        std::fs::copy(ca, sa.dir.join("ca.crt")).unwrap();
+        sa.token(token);
+        std::fs::write(sa.dir.join("namespace"), namespace).unwrap();
+        Some(sa)
+    }
+
+    fn token(&self, token: &str) {
+        std::fs::write(self.dir.join("token"), token).unwrap();
+    }
+}
+
+impl Drop for ServiceAccount {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.made);
+    }
+}
+
+/// Inside a pod there is no kubeconfig: the API server comes from KUBERNETES_SERVICE_HOST/PORT,
+/// over HTTPS verified with the service account's CA, authenticated with its token, and its
+/// namespace is where `create` puts clusters.
+#[test]
+fn in_cluster_configuration_from_the_service_account() {
+    if std::env::var_os("DASKCTL_TEST_KUBECONFIG").is_some() {
+        eprintln!("skipped: needs the stand-in API server (DASKCTL_TEST_KUBECONFIG is set)");
+        return;
+    }
+    let pki = crate::support::tls::make("apiserver");
+    let s = StandIn::start_tls(&pki);
+    let Some(sa) = ServiceAccount::install(&pki.ca(), crate::support::kube::TOKEN, "team-a") else {
+        return;
+    };
+    let port = s.url.rsplit(':').next().unwrap().to_string();
+    let env = Env::kubernetes_only()
+        .with("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+        .with("KUBERNETES_SERVICE_PORT", &port);
+
+    let c = env
+        .run(&[
+            "create",
+            "kubernetes",
+            "--name",
+            "in-pod",
+            "--workers",
+            "1",
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(c["namespace"], "team-a", "{c}");
+    s.with(|st| assert!(st.get("deployments", "team-a", "in-pod-worker").is_some()));
+    let names = env.run(&["list", "-o", "name"]).ok().stdout;
+    assert!(
+        names.lines().any(|l| l == "kubernetes/team-a/in-pod"),
+        "{names}"
+    );
+
+    // a token the API server does not accept: a one-line error, nothing listed
+    sa.token("expired-token");
+    let o = env.run(&["list", "-b", "kubernetes"]);
+    assert_ne!(o.code, 0);
+    assert!(
+        o.stderr
+            .contains("warning: kubernetes: listing pods: Unauthorized (401)"),
+        "{}",
+        o.stderr
+    );
+    sa.token(crate::support::kube::TOKEN);
+    env.run(&["delete", "kubernetes/team-a/in-pod", "--yes"])
+        .ok();
+    s.with(|st| assert!(st.get("deployments", "team-a", "in-pod-worker").is_none()));
+}

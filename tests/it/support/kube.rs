@@ -13,8 +13,8 @@
 
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::io::{BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufReader, Read, Write};
+use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
 #[derive(Default)]
@@ -38,6 +38,10 @@ pub struct StandIn {
     pub url: String,
     pub state: Arc<Shared>,
 }
+
+/// The token every request must bear (`Authorization: Bearer ...`), as the API server's token
+/// authenticator requires; a kubeconfig from `StandIn::kubeconfig` carries it.
+pub const TOKEN: &str = "standin-token";
 
 /// The state and a condition variable that every change notifies (log followers wait on it).
 #[derive(Default)]
@@ -439,8 +443,33 @@ impl State {
 
 impl StandIn {
     pub fn start() -> StandIn {
+        Self::serve_on(None)
+    }
+
+    /// Serving HTTPS with `pki`'s certificate (its SAN has IP 127.0.0.1), as a real API server
+    /// does; what in-cluster configuration expects.
+    pub fn start_tls(pki: &super::tls::Pki) -> StandIn {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let certs: Vec<CertificateDer> = CertificateDer::pem_file_iter(pki.cert())
+            .unwrap()
+            .map(|c| c.unwrap())
+            .collect();
+        let key = PrivateKeyDer::from_pem_file(pki.key()).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap();
+        Self::serve_on(Some(Arc::new(config)))
+    }
+
+    fn serve_on(tls: Option<Arc<rustls::ServerConfig>>) -> StandIn {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", l.local_addr().unwrap());
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://{}", l.local_addr().unwrap());
         let mut st = State::default();
         for ns in ["default", "team-a", "team-b"] {
             let _ = st.insert("namespaces", "", json!({"metadata": {"name": ns}}));
@@ -453,8 +482,14 @@ impl StandIn {
         std::thread::spawn(move || {
             for c in l.incoming().flatten() {
                 let s = s.clone();
+                let tls = tls.clone();
                 std::thread::spawn(move || {
-                    let _ = serve(c, &s);
+                    let _ = match tls {
+                        Some(cfg) => rustls::ServerConnection::new(cfg)
+                            .map_err(std::io::Error::other)
+                            .and_then(|conn| serve(rustls::StreamOwned::new(conn, c), &s)),
+                        None => serve(c, &s),
+                    };
                 });
             }
         });
@@ -471,21 +506,29 @@ impl StandIn {
     /// current one) and `standin-team-a` (namespace `team-a`).
     pub fn kubeconfig(&self, path: &std::path::Path) {
         let text = format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: standin\n  cluster:\n    server: {}\nusers:\n- name: tester\n  user:\n    token: standin-token\ncontexts:\n- name: standin\n  context:\n    cluster: standin\n    user: tester\n    namespace: default\n- name: standin-team-a\n  context:\n    cluster: standin\n    user: tester\n    namespace: team-a\ncurrent-context: standin\n",
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: standin\n  cluster:\n    server: {}\nusers:\n- name: tester\n  user:\n    token: {TOKEN}\ncontexts:\n- name: standin\n  context:\n    cluster: standin\n    user: tester\n    namespace: default\n- name: standin-team-a\n  context:\n    cluster: standin\n    user: tester\n    namespace: team-a\ncurrent-context: standin\n",
             self.url
         );
         std::fs::write(path, text).unwrap();
     }
 }
 
-fn serve(c: TcpStream, shared: &Arc<Shared>) -> std::io::Result<()> {
-    let mut r = BufReader::new(c.try_clone()?);
-    let mut w = c;
+fn serve(c: impl Read + Write, shared: &Arc<Shared>) -> std::io::Result<()> {
+    let mut r = BufReader::new(c);
     while let Some((head, body)) = super::read_request(&mut r)? {
         let mut parts = head[0].split_whitespace();
         let method = parts.next().unwrap_or("").to_string();
         let target = parts.next().unwrap_or("").to_string();
-        let (code, ctype, out) = {
+        let bearer = format!("authorization: bearer {}", TOKEN.to_ascii_lowercase());
+        let authenticated = head
+            .iter()
+            .any(|h| h.trim_end().to_ascii_lowercase() == bearer);
+        let w = r.get_mut();
+        let (code, ctype, out) = if !authenticated {
+            // https://kubernetes.io/docs/reference/access-authn-authz/authentication/: a request
+            // no authenticator accepts is answered 401 with a Status
+            json_out(status(401, "Unauthorized", "Unauthorized"))
+        } else {
             let mut st = shared.state.lock().unwrap();
             st.requests += 1;
             let reply = handle(&mut st, &method, &target, &body);
@@ -493,7 +536,7 @@ fn serve(c: TcpStream, shared: &Arc<Shared>) -> std::io::Result<()> {
             reply
         };
         if code == FOLLOW {
-            follow(&mut w, shared, &String::from_utf8_lossy(&out))?;
+            follow(w, shared, &String::from_utf8_lossy(&out))?;
             continue;
         }
         write!(
@@ -511,7 +554,7 @@ const FOLLOW: u16 = 0;
 
 /// Streams a pod's log lines as they are written, in chunks, until the pod is gone (its
 /// container ended), as the API server does for `log?follow=true`.
-fn follow(w: &mut TcpStream, shared: &Shared, what: &str) -> std::io::Result<()> {
+fn follow(w: &mut impl Write, shared: &Shared, what: &str) -> std::io::Result<()> {
     let (ns, pod, from) = {
         let mut p = what.splitn(3, '/');
         let ns = p.next().unwrap_or("").to_string();
@@ -873,12 +916,17 @@ fn scale_of(o: &Value, replicas: u64) -> Value {
 impl super::Env {
     /// An environment whose kubeconfig points at a fresh stand-in API server (or, with
     /// DASKCTL_TEST_KUBECONFIG, at a real cluster: then the stand-in is None).
-    pub fn kube() -> (super::Env, Option<StandIn>) {
-        // only this backend: other tests' Dask processes and clouds stay out of its listings
-        let env = super::Env::new()
+    /// Only the kubernetes backend, and no kubeconfig yet: other tests' Dask processes and
+    /// clouds stay out of its listings.
+    pub fn kubernetes_only() -> super::Env {
+        super::Env::new()
             .without_batch()
             .with("DASKCTL_BACKENDS__LOCAL__ENABLED", "false")
-            .with("DASKCTL_BACKENDS__AWS__ENABLED", "false");
+            .with("DASKCTL_BACKENDS__AWS__ENABLED", "false")
+    }
+
+    pub fn kube() -> (super::Env, Option<StandIn>) {
+        let env = super::Env::kubernetes_only();
         if let Ok(real) = std::env::var("DASKCTL_TEST_KUBECONFIG") {
             return (env.with("KUBECONFIG", &real), None);
         }

@@ -77,7 +77,7 @@ pub fn make(cn: &str) -> Pki {
     openssl(d, &a);
     std::fs::write(
         d.join("ext.cnf"),
-        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=DNS:dask-node\n",
+        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=DNS:dask-node,IP:127.0.0.1\n",
     )
     .unwrap();
     openssl(
