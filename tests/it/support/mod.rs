@@ -207,7 +207,10 @@ impl Env {
 
     pub fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_daskctl"));
+        // in the test's own directory: what batch systems write to the submission directory
+        // (Slurm's qsub wrapper puts `SCRIPT.oJOBID` there) stays out of the source tree
         c.args(args)
+            .current_dir(self.dir.path())
             .env_remove("DASKCTL_BACKENDS__LOCAL__ENABLED")
             .env("DASKCTL_STATE_DIR", self.state())
             .env("DASKCTL_CACHE_DIR", self.dir.path().join("cache"))
