@@ -5,6 +5,8 @@
 
 #[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(test)]
+pub mod fake;
 pub mod htcondor;
 pub mod jobqueue;
 #[cfg(feature = "kubernetes")]
@@ -230,58 +232,12 @@ pub fn is_enabled(ctx: &Context, reg: &Registration) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::fake::Fake;
     use super::*;
     use crate::model::Origin;
-    use std::sync::Mutex;
-
-    /// Answers `from_name` with the next cluster of a script (the last one repeats).
-    struct Script(Mutex<Vec<Cluster>>);
-
-    #[async_trait]
-    impl Backend for Script {
-        fn name(&self) -> &'static str {
-            "script"
-        }
-        fn capabilities(&self) -> Capabilities {
-            Capabilities {
-                create: false,
-                scale: true,
-                logs: false,
-                delete: false,
-                finds: &[],
-                description: "",
-            }
-        }
-        fn availability(&self) -> Availability {
-            Availability::Ready
-        }
-        async fn discover(&self) -> Result<Vec<Cluster>> {
-            Ok(vec![])
-        }
-        async fn from_name(&self, _: &str) -> Result<Option<Cluster>> {
-            let mut s = self.0.lock().unwrap();
-            Ok(Some(if s.len() > 1 {
-                s.remove(0)
-            } else {
-                s[0].clone()
-            }))
-        }
-        async fn create(&self, _: &CreateRequest) -> Result<Cluster> {
-            unreachable!()
-        }
-        async fn scale(&self, _: &Cluster, _: &ScaleRequest) -> Result<ScaleReport> {
-            unreachable!()
-        }
-        async fn logs(&self, _: &Cluster, _: &LogRequest, _: &mut dyn LogSink) -> Result<()> {
-            unreachable!()
-        }
-        async fn delete(&self, _: &Cluster, _: &DeleteRequest) -> Result<()> {
-            unreachable!()
-        }
-    }
 
     fn cluster(workers: u64, answered: bool) -> Cluster {
-        let mut c = Cluster::new("c", "script", Origin::Daskctl);
+        let mut c = Cluster::new("c", "fake", Origin::Daskctl);
         c.workers = Some(workers);
         if !answered {
             c.private
@@ -296,19 +252,18 @@ mod tests {
     async fn waiting_takes_only_the_schedulers_count() {
         let c = cluster(0, true);
         let deadline = std::time::Instant::now() + Duration::from_secs(3600);
-        let b = Script(Mutex::new(vec![
-            cluster(3, false),
-            cluster(2, true),
-            cluster(3, true),
-        ]));
+        let b = Fake::scripted(
+            "fake",
+            vec![cluster(3, false), cluster(2, true), cluster(3, true)],
+        );
         wait_for_workers(&b, &c, "c", 3, deadline).await.unwrap();
         assert_eq!(
-            b.0.lock().unwrap().len(),
+            b.script.lock().unwrap().len(),
             1,
             "the silent count of 3 was not taken"
         );
 
-        let b = Script(Mutex::new(vec![cluster(3, false)]));
+        let b = Fake::scripted("fake", vec![cluster(3, false)]);
         let soon = std::time::Instant::now() + Duration::from_millis(10);
         let e = wait_for_workers(&b, &c, "c", 3, soon).await.unwrap_err();
         assert!(e.to_string().contains("did not answer"), "{e}");

@@ -101,82 +101,15 @@ fn merge(clusters: &mut Vec<Cluster>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backends::*;
-    use crate::model::Origin;
-    use async_trait::async_trait;
-
-    /// Backends that behave badly in the ways fan-out must survive.
-    struct Fake {
-        name: &'static str,
-        mode: &'static str,
-    }
-
-    #[async_trait]
-    impl Backend for Fake {
-        fn name(&self) -> &'static str {
-            self.name
-        }
-        fn capabilities(&self) -> Capabilities {
-            Capabilities {
-                create: false,
-                scale: false,
-                logs: false,
-                delete: false,
-                finds: &[],
-                description: "",
-            }
-        }
-        fn availability(&self) -> Availability {
-            if self.mode == "missing" {
-                Availability::Missing("no tools".into())
-            } else {
-                Availability::Ready
-            }
-        }
-        async fn discover(&self) -> Result<Vec<Cluster>> {
-            match self.mode {
-                "slow" => {
-                    tokio::time::sleep(Duration::from_secs(3600)).await;
-                    Ok(vec![])
-                }
-                "fail" => Err(Error::backend(self.name, "squeue: command failed")),
-                "missing" => panic!("a missing backend must not be queried"),
-                _ => Ok(vec![Cluster::new("c1", self.name, Origin::Daskctl)]),
-            }
-        }
-        async fn create(&self, _: &CreateRequest) -> Result<Cluster> {
-            unreachable!()
-        }
-        async fn scale(&self, _: &Cluster, _: &ScaleRequest) -> Result<ScaleReport> {
-            unreachable!()
-        }
-        async fn logs(&self, _: &Cluster, _: &LogRequest, _: &mut dyn LogSink) -> Result<()> {
-            unreachable!()
-        }
-        async fn delete(&self, _: &Cluster, _: &DeleteRequest) -> Result<()> {
-            unreachable!()
-        }
-    }
+    use crate::backends::fake::Fake;
 
     #[tokio::test(start_paused = true)]
     async fn slow_and_failing_backends_warn_and_do_not_hide_others() {
         let bs: Vec<Arc<dyn Backend>> = vec![
-            Arc::new(Fake {
-                name: "good",
-                mode: "ok",
-            }),
-            Arc::new(Fake {
-                name: "slow",
-                mode: "slow",
-            }),
-            Arc::new(Fake {
-                name: "bad",
-                mode: "fail",
-            }),
-            Arc::new(Fake {
-                name: "absent",
-                mode: "missing",
-            }),
+            Arc::new(Fake::new("good", "ok")),
+            Arc::new(Fake::new("slow", "slow")),
+            Arc::new(Fake::new("bad", "fail")),
+            Arc::new(Fake::new("absent", "missing")),
         ];
         let start = tokio::time::Instant::now();
         let out = fan_out(&bs, Duration::from_secs(5)).await;

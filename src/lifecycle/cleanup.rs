@@ -76,11 +76,13 @@ fn patterns(given: &[String]) -> Result<Vec<glob::Pattern>> {
 
 /// No pattern selects everything; otherwise the name or the qualified name must match one.
 fn selected(c: &Cluster, patterns: &[glob::Pattern]) -> bool {
+    if patterns.is_empty() {
+        return true;
+    }
     let qualified = c.qualified();
-    patterns.is_empty()
-        || patterns
-            .iter()
-            .any(|p| p.matches(&c.name) || p.matches(&qualified))
+    patterns
+        .iter()
+        .any(|p| p.matches(&c.name) || p.matches(&qualified))
 }
 
 pub async fn run(app: &App, a: CleanupArgs) -> Result<()> {

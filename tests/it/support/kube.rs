@@ -515,11 +515,11 @@ impl StandIn {
 
 fn serve(c: impl Read + Write, shared: &Arc<Shared>) -> std::io::Result<()> {
     let mut r = BufReader::new(c);
+    let bearer = format!("authorization: bearer {}", TOKEN.to_ascii_lowercase());
     while let Some((head, body)) = super::read_request(&mut r)? {
         let mut parts = head[0].split_whitespace();
         let method = parts.next().unwrap_or("").to_string();
         let target = parts.next().unwrap_or("").to_string();
-        let bearer = format!("authorization: bearer {}", TOKEN.to_ascii_lowercase());
         let authenticated = head
             .iter()
             .any(|h| h.trim_end().to_ascii_lowercase() == bearer);
