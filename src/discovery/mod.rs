@@ -14,8 +14,14 @@ use crate::model::Cluster;
 use crate::units::epoch_secs;
 
 /// Set in `Cluster::private` when the scheduler was asked but did not answer: the worker count is
-/// then the backend's own (running pods, instances), which may not match the scheduler's.
+/// then the backend's own (running jobs, pods, instances), which may not match the scheduler's.
 pub const PROBE_FAILED: &str = "probe_failed";
+
+/// Marks a cluster whose scheduler was asked and did not answer; the reason, for its state.
+pub fn probe_failed(c: &mut Cluster, e: &crate::error::Error) -> String {
+    c.private.insert(PROBE_FAILED.into(), e.to_string());
+    e.to_string()
+}
 
 /// Fills what a scheduler's own answer tells: workers, threads, memory, idleness, worker details,
 /// and the address, creation time and dashboard where the backend did not know them already.

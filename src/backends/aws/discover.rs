@@ -7,7 +7,7 @@ use super::tags::{self, Node};
 use super::userdata::SCHEDULER_PORT;
 use crate::dask::SchedulerInfo;
 use crate::discovery::orphan::{SchedulerState, classify};
-use crate::discovery::{PROBE_FAILED, fill_from_info};
+use crate::discovery::{fill_from_info, probe_failed};
 use crate::error::{Error, Result};
 use crate::model::{Cluster, Origin, Resource, Role, Status};
 use aws_sdk_ec2::types::Filter;
@@ -193,10 +193,7 @@ fn to_cluster(
             // without the cluster's TLS credentials a silent scheduler proves nothing
             state = SchedulerState::Silent(e.to_string())
         }
-        Some(Err(e)) => {
-            c.private.insert(PROBE_FAILED.into(), e.to_string());
-            state = SchedulerState::Unreachable(e.to_string())
-        }
+        Some(Err(e)) => state = SchedulerState::Unreachable(probe_failed(&mut c, &e)),
         None => {}
     }
     let (mut status, mut reason) = match &state {

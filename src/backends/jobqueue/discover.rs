@@ -334,9 +334,10 @@ fn to_cluster<D: Dialect>(
             };
         }
         Some(Err(e)) if q.ctx.prober.enabled() => {
+            let why = crate::discovery::probe_failed(&mut c, &e);
             sched = match g.kind {
-                Kind::Daskctl => SchedulerState::Silent(e.to_string()),
-                _ => SchedulerState::Unreachable(e.to_string()),
+                Kind::Daskctl => SchedulerState::Silent(why),
+                _ => SchedulerState::Unreachable(why),
             }
         }
         Some(Err(_)) => sched = SchedulerState::NotProbed,

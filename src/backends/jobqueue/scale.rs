@@ -194,6 +194,10 @@ async fn wait<D: Dialect>(
             .into_iter()
             .find(|x| x.name == c.name);
         let (have, wanted) = match &now {
+            // running jobs are not workers the scheduler has
+            Some(x) if x.private.contains_key(crate::discovery::PROBE_FAILED) => {
+                (0, x.requested_workers.unwrap_or(0))
+            }
             Some(x) if x.address.is_some() && q.ctx.prober.enabled() => {
                 (x.workers.unwrap_or(0), x.requested_workers.unwrap_or(0))
             }

@@ -485,9 +485,7 @@ fn to_cluster(
         Some(Err(Error::Usage(_))) => state = SchedulerState::NotProbed,
         Some(Err(_)) if !k.ctx.prober.enabled() => state = SchedulerState::NotProbed,
         Some(Err(e)) => {
-            c.private
-                .insert(crate::discovery::PROBE_FAILED.into(), e.to_string());
-            state = SchedulerState::Unreachable(e.to_string())
+            state = SchedulerState::Unreachable(crate::discovery::probe_failed(&mut c, &e))
         }
         None => {}
     }
