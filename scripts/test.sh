@@ -15,6 +15,11 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && [ -z "${DASKCTL_TEST_N
   scripts/testbeds/sge.sh start
   export DASKCTL_TEST_SGE=1
 fi
+# a second Unix user: daskctl must never list, scale or delete another user's clusters
+if [ "$(id -u)" = 0 ] && command -v useradd >/dev/null && [ -z "${DASKCTL_TEST_NO_USERS:-}" ]; then
+  scripts/testbeds/users.sh
+  export DASKCTL_TEST_USERS=1
+fi
 # AWS: moto's EC2 API on loopback (its own venv, .venv-moto); stopped when the tests end
 if [ -z "${DASKCTL_TEST_NO_AWS:-}" ]; then
   export MOTO_PORT=${MOTO_PORT:-5000}

@@ -53,6 +53,9 @@ pub struct ProbeConfig {
     /// Scheduler address as the backend reports it -> address to connect to instead.
     #[serde(default)]
     pub map: BTreeMap<String, String>,
+    /// How long a remote scheduler must stay silent before its workers count as orphaned.
+    #[serde(default, deserialize_with = "de_duration_opt")]
+    pub orphan_grace: Option<Duration>,
 }
 
 /// Settings of one backend; `enabled` is common, the rest is read by the backend itself.
@@ -108,6 +111,19 @@ impl Config {
             ))
         })?;
         cfg.path = path.to_path_buf();
+        for (key, dir) in [("state_dir", &cfg.state_dir), ("cache_dir", &cfg.cache_dir)] {
+            // an empty or relative directory would put state wherever daskctl happens to run
+            if let Some(d) = dir
+                && !d.is_absolute()
+            {
+                return Err(Error::Usage(format!(
+                    "{key} must be an absolute path, not {:?} (config {} or DASKCTL_{})",
+                    d.display().to_string(),
+                    path.display(),
+                    key.to_ascii_uppercase()
+                )));
+            }
+        }
         Ok(cfg)
     }
 
@@ -261,8 +277,9 @@ fn de_duration_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Dura
     }
     match Option::<Raw>::deserialize(d)? {
         None => Ok(None),
-        Some(Raw::Secs(s)) if s >= 0.0 && s.is_finite() => Ok(Some(Duration::from_secs_f64(s))),
-        Some(Raw::Secs(s)) => Err(serde::de::Error::custom(format!("invalid duration {s}"))),
+        Some(Raw::Secs(s)) => crate::units::duration_from_secs(s)
+            .map(Some)
+            .map_err(|e| serde::de::Error::custom(e.to_string())),
         Some(Raw::Text(t)) => parse_duration(&t)
             .map(Some)
             .map_err(|e| serde::de::Error::custom(e.to_string())),
@@ -315,6 +332,20 @@ mod tests {
             let e = Config::from_parts(text, Path::new("c.toml"), env(&[])).unwrap_err();
             assert!(matches!(e, Error::Usage(_)), "{text}");
             assert!(!e.to_string().contains('\n'), "{e}");
+        }
+    }
+
+    #[test]
+    fn empty_or_relative_state_dir_is_an_error() {
+        for v in ["", "relative/dir", "."] {
+            let e = Config::from_parts("", Path::new("c.toml"), env(&[("DASKCTL_STATE_DIR", v)]))
+                .unwrap_err();
+            assert!(matches!(e, Error::Usage(_)), "{v:?}: {e}");
+        }
+        for v in ["1e20", "99999999999999999"] {
+            let e = Config::from_parts("", Path::new("c.toml"), env(&[("DASKCTL_TIMEOUT", v)]))
+                .unwrap_err();
+            assert!(matches!(e, Error::Usage(_)), "{v:?}: {e}");
         }
     }
 

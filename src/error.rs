@@ -11,6 +11,31 @@ pub mod exit {
     pub const NOT_FOUND: u8 = 3;
     pub const PARTIAL: u8 = 4;
     pub const REFUSED: u8 = 5;
+    /// Ctrl-C or SIGTERM (128 + SIGINT, as shells report it): what the command had started
+    /// was stopped again.
+    pub const INTERRUPTED: u8 = 130;
+}
+
+/// How reaching a Dask server failed. Status classification depends on it: nothing listening
+/// (`Refused`) means the scheduler is gone; a timeout only that it did not answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeFault {
+    /// Probing is off (`--no-probe`), or the address is beyond what `loopback_only` allows.
+    Disabled,
+    /// Connection refused: nothing listens at the address.
+    Refused,
+    /// The network could not reach the host (no route, unknown host, ...).
+    Unreachable,
+    /// No connection, greeting or reply within the deadline.
+    Timeout,
+    /// The TLS handshake failed (certificate, versions, ...).
+    Tls,
+    /// The port speaks TLS and daskctl spoke plain TCP to it.
+    SpeaksTls,
+    /// Something answered that is not a Dask server (HTTP, garbage, an implausible frame).
+    NotDask,
+    /// The peer closed or reset the connection.
+    Closed,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +62,12 @@ pub enum Error {
     Protocol(String),
     #[error("{0}")]
     Timeout(String),
+    /// Reaching a Dask server failed; `fault` says how.
+    #[error("{message}")]
+    Probe { fault: ProbeFault, message: String },
+    /// The command was interrupted (Ctrl-C, SIGTERM) and rolled back what it had started.
+    #[error("{0}")]
+    Interrupted(String),
     /// A backend's tool or API failed.
     #[error("{backend}: {message}")]
     Backend { backend: String, message: String },
@@ -55,6 +86,7 @@ impl Error {
             Error::NotFound(_) => exit::NOT_FOUND,
             Error::Partial(_) => exit::PARTIAL,
             Error::Refused(_) => exit::REFUSED,
+            Error::Interrupted(_) => exit::INTERRUPTED,
             _ => exit::FAILURE,
         }
     }
@@ -63,6 +95,21 @@ impl Error {
         Error::Backend {
             backend: backend.to_string(),
             message: message.into(),
+        }
+    }
+
+    pub fn probe(fault: ProbeFault, message: impl Into<String>) -> Self {
+        Error::Probe {
+            fault,
+            message: message.into(),
+        }
+    }
+
+    /// How a probe failed, if this is a probe failure.
+    pub fn probe_fault(&self) -> Option<ProbeFault> {
+        match self {
+            Error::Probe { fault, .. } => Some(*fault),
+            _ => None,
         }
     }
 

@@ -1,11 +1,14 @@
 //! daskctl: find, reconstruct, scale, show logs of and delete Dask clusters wherever they run.
 
+#[cfg(test)]
+pub mod arb;
 pub mod backends;
 pub mod cli;
 pub mod config;
 pub mod dask;
 pub mod discovery;
 pub mod error;
+pub mod interrupt;
 pub mod lifecycle;
 pub mod model;
 pub mod names;
@@ -20,6 +23,31 @@ use lifecycle::App;
 use printer::Printer;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// A command line clap refused: help and version print as clap prints them; anything else is
+/// one line on stderr (the first of clap's message) and exit 2.
+pub fn usage_error(e: clap::Error) -> u8 {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            if e.use_stderr() {
+                error::exit::USAGE
+            } else {
+                error::exit::OK
+            }
+        }
+        _ => {
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("error: invalid arguments");
+            let msg = first.strip_prefix("error: ").unwrap_or(first);
+            Printer { quiet: false }.error(&format!("{msg} (see --help)"));
+            error::exit::USAGE
+        }
+    }
+}
 
 /// Runs a parsed command line; returns the process exit code.
 pub fn run(cli: cli::Cli) -> u8 {
@@ -58,10 +86,18 @@ fn run_inner(cli: cli::Cli) -> Result<()> {
     }
     let deadline = config.timeout.unwrap_or(Duration::from_secs(10));
     let prober = Prober::new(&config.probe, cli.no_probe);
+    let silence = backends::liveness::Silence::new(
+        Some(config.state_root().join("silence.json")),
+        config
+            .probe
+            .orphan_grace
+            .unwrap_or(backends::liveness::DEFAULT_GRACE),
+    );
     let ctx = Arc::new(Context {
         config,
         prober,
         user: User::current(),
+        silence,
     });
     let app = App {
         ctx,

@@ -2,5 +2,9 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    ExitCode::from(daskctl::run(daskctl::cli::Cli::parse()))
+    let cli = match daskctl::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return ExitCode::from(daskctl::usage_error(e)),
+    };
+    ExitCode::from(daskctl::run(cli))
 }

@@ -2,7 +2,9 @@
 //! `list -o json` contract documented in the README.
 
 use serde::{Serialize, Serializer};
+use std::any::Any;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -113,6 +115,34 @@ pub struct Cluster {
     /// Backend-private facts needed to act on the cluster (never printed).
     #[serde(skip)]
     pub private: BTreeMap<String, String>,
+    /// The backend's own typed record of the cluster (never printed): what it needs to act on it.
+    #[serde(skip)]
+    pub handle: Handle,
+}
+
+/// A value of the backend's own type, carried with the cluster from discovery to the verbs
+/// (a typed extension, as arrow-rs object_store's `Extensions`): `c.handle.get::<T>()`.
+#[derive(Clone, Default)]
+pub struct Handle(Option<Arc<dyn Any + Send + Sync>>);
+
+impl Handle {
+    pub fn new<T: Any + Send + Sync>(value: T) -> Handle {
+        Handle(Some(Arc::new(value)))
+    }
+
+    pub fn get<T: Any>(&self) -> Option<&T> {
+        self.0.as_deref()?.downcast_ref()
+    }
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Handle(..)"
+        } else {
+            "Handle(None)"
+        })
+    }
 }
 
 impl Cluster {
@@ -137,6 +167,7 @@ impl Cluster {
             expires: None,
             worker_details: Vec::new(),
             private: BTreeMap::new(),
+            handle: Handle::default(),
         }
     }
 

@@ -31,6 +31,65 @@ pub fn validate(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Prefixes of the names daskctl gives clusters it did not create (`port-8786`, `pid-42`,
+/// `jobqueue-35421`, `gateway-ab12`): a cluster daskctl creates never takes one, so the two
+/// kinds of names never collide.
+pub const RESERVED_PREFIXES: &[&str] = &["port-", "pid-", "jobqueue-", "gateway-"];
+
+/// A name for a new cluster: `validate`, and none of the reserved prefixes.
+pub fn validate_new(name: &str) -> Result<()> {
+    validate(name)?;
+    if let Some(p) = RESERVED_PREFIXES.iter().find(|p| name.starts_with(**p)) {
+        return Err(Error::Usage(format!(
+            "invalid cluster name {name:?}: the prefix {p:?} is reserved for clusters daskctl did not create"
+        )));
+    }
+    Ok(())
+}
+
+/// The longest name a lookup accepts (a Kubernetes object name, a DNS subdomain).
+const MAX_LOOKUP_LEN: usize = 253;
+
+/// A cluster named on the command line (`NAME`, `BACKEND/NAME`, `kubernetes/NS/NAME`), checked
+/// before anything is looked up or any file read: each part must be a name some backend gives
+/// (letters, digits, `-`, `_`, `.`, starting with a letter or digit), so none can be a path
+/// (`..`, `/abs`) or carry a shell or control character. Scheduler addresses (`tcp://...`)
+/// are checked as addresses.
+pub fn validate_query(query: &str) -> Result<()> {
+    if query.starts_with("tcp://") || query.starts_with("tls://") {
+        return crate::dask::Address::parse(query).map(|_| ());
+    }
+    let bad = |why: &str| {
+        Err(Error::Usage(format!(
+            "invalid cluster name {query:?}: {why} (see: daskctl list)"
+        )))
+    };
+    if query.is_empty() {
+        return bad("it is empty");
+    }
+    let parts: Vec<&str> = query.split('/').collect();
+    if parts.len() > 3 {
+        return bad(
+            "too many '/'-separated parts (NAME, BACKEND/NAME or kubernetes/NAMESPACE/NAME)",
+        );
+    }
+    for p in parts {
+        if p.is_empty() || p.len() > MAX_LOOKUP_LEN {
+            return bad("a part is empty or too long");
+        }
+        if let Some(c) = p
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        {
+            return bad(&format!("character {c:?} is not allowed"));
+        }
+        if !p.starts_with(|c: char| c.is_ascii_alphanumeric()) || p.contains("..") {
+            return bad("each part must start with a letter or digit and hold no '..'");
+        }
+    }
+    Ok(())
+}
+
 /// A fresh name for `create` without `--name`: `dask-` and 8 hex digits.
 pub fn generate() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
@@ -73,6 +132,42 @@ mod tests {
     }
 
     #[test]
+    fn lookups_accept_every_listed_name_and_no_path() {
+        for q in [
+            "etl",
+            "local/etl",
+            "port-8786",
+            "kubernetes/team-a/etl",
+            "aws/dask-1a2b3c4d",
+            "jobqueue-35421",
+            "tcp://127.0.0.1:8786",
+            "my.cluster",
+        ] {
+            validate_query(q).unwrap();
+        }
+        for q in [
+            "",
+            "../../../victim",
+            "/some/abs/dir",
+            "local/../x",
+            "..",
+            ".hidden",
+            "a b",
+            "a\nb",
+            "$(id)",
+            "a/b/c/d",
+            "local/",
+            "tcp://nohost",
+        ] {
+            let e = validate_query(q).unwrap_err();
+            assert!(matches!(e, Error::Usage(_)), "{q:?}");
+        }
+        assert!(validate_new("port-1").is_err());
+        assert!(validate_new("gateway-x").is_err());
+        validate_new("portal").unwrap();
+    }
+
+    #[test]
     fn rejects_everything_else() {
         let long = "x".repeat(64);
         for n in [
@@ -82,6 +177,28 @@ mod tests {
             let e = validate(n).unwrap_err();
             assert!(matches!(e, Error::Usage(_)), "{n:?}");
             assert!(!e.to_string().contains('\n') || n.contains('\n'));
+        }
+    }
+
+    mod props {
+        use super::super::*;
+        use crate::arb;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Whatever a lookup accepts can never be a path out of a directory.
+            #[test]
+            fn accepted_lookups_are_never_paths(t in arb::text(), p in "[./a-z-]{0,12}") {
+                for q in [t.as_str(), p.as_str()] {
+                    if validate_query(q).is_ok() && !q.contains("://") {
+                        prop_assert!(!q.starts_with('/') && !q.contains("..") && !q.contains('\0'));
+                        prop_assert!(q.split('/').all(|part| !part.is_empty() && part != "."));
+                    }
+                    if validate(q).is_ok() {
+                        prop_assert!(!q.contains('/') && !q.contains('.'));
+                    }
+                }
+            }
         }
     }
 }

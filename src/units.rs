@@ -46,15 +46,24 @@ pub fn format_size(bytes: u64) -> String {
     }
 }
 
+/// The longest duration any flag, setting or variable accepts: a year. Beyond it a deadline
+/// (`Instant::now() + d`) could overflow, and no Dask cluster waits that long for anything.
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 86_400);
+
+/// "30s", "2h", "1d", or plain seconds ("90", "0.5"); at most `MAX_DURATION`.
 pub fn parse_duration(s: &str) -> Result<Duration> {
-    if let Ok(secs) = s.trim().parse::<f64>()
-        && secs.is_finite()
-        && secs >= 0.0
-    {
-        return Ok(Duration::from_secs_f64(secs));
+    let t = s.trim();
+    let d = match t.parse::<f64>() {
+        Ok(secs) => return duration_from_secs(secs),
+        Err(_) => humantime::parse_duration(t)
+            .map_err(|_| Error::Usage(format!("invalid duration {s:?} (examples: 30s, 2h, 1d)")))?,
+    };
+    if d > MAX_DURATION {
+        return Err(Error::Usage(format!(
+            "duration {s:?} is longer than the maximum of 365 days"
+        )));
     }
-    humantime::parse_duration(s.trim())
-        .map_err(|_| Error::Usage(format!("invalid duration {s:?} (examples: 30s, 2h, 1d)")))
+    Ok(d)
 }
 
 /// "3m", "2h", "5d" — the AGE column.
@@ -71,8 +80,29 @@ pub fn format_age(since: SystemTime) -> String {
     }
 }
 
+/// The latest time daskctl takes from a peer (the end of the year 9999, the limit of RFC 3339):
+/// a scheduler claiming a later start or idle time is wrong, and it is ignored.
+const LATEST_EPOCH_SECS: f64 = 253_402_300_799.0;
+
+/// A duration given as a number of seconds (a TOML number, `--timeout 90`); at most
+/// `MAX_DURATION`.
+pub fn duration_from_secs(secs: f64) -> Result<Duration> {
+    let d = Duration::try_from_secs_f64(secs)
+        .map_err(|_| Error::Usage(format!("invalid duration {secs} (examples: 30s, 2h, 1d)")))?;
+    if d > MAX_DURATION {
+        return Err(Error::Usage(format!(
+            "duration {secs}s is longer than the maximum of 365 days"
+        )));
+    }
+    Ok(d)
+}
+
+/// A time given as seconds since the epoch (Dask's `time()`), if it is a plausible one.
 pub fn epoch_secs(t: f64) -> Option<SystemTime> {
-    (t.is_finite() && t > 0.0).then(|| SystemTime::UNIX_EPOCH + Duration::from_secs_f64(t))
+    if !(t.is_finite() && t > 0.0 && t <= LATEST_EPOCH_SECS) {
+        return None;
+    }
+    SystemTime::UNIX_EPOCH.checked_add(Duration::try_from_secs_f64(t).ok()?)
 }
 
 #[cfg(test)]
@@ -95,6 +125,57 @@ mod tests {
     fn durations() {
         assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
         assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
-        assert!(parse_duration("soon").is_err());
+        assert_eq!(parse_duration("365d").unwrap(), MAX_DURATION);
+        for bad in [
+            "soon",
+            "-1",
+            "NaN",
+            "inf",
+            "1e19",
+            "1e20",
+            "366d",
+            "99999999999999999999s",
+        ] {
+            let e = parse_duration(bad).unwrap_err();
+            assert!(matches!(e, Error::Usage(_)), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn absurd_epoch_times_are_ignored() {
+        for t in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e300, 9.3e18, 2.6e11] {
+            assert!(epoch_secs(t).is_none(), "{t}");
+        }
+        assert!(epoch_secs(1.7e9).is_some());
+    }
+
+    mod props {
+        use super::super::*;
+        use crate::arb;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Sizes, durations and peers' times, any of them: a value or a usage error, and a
+            /// duration never beyond the maximum (an `Instant` deadline cannot overflow).
+            #[test]
+            fn parsers_never_panic(t in arb::text(), f in any::<f64>(), n in any::<u64>()) {
+                let _ = parse_size(&t);
+                if let Ok(d) = parse_duration(&t) {
+                    prop_assert!(d <= MAX_DURATION);
+                }
+                for s in [format!("{f}"), format!("{n}"), format!("{n}s"), format!("{n}d"), format!("{f}h")] {
+                    if let Ok(d) = parse_duration(&s) {
+                        prop_assert!(d <= MAX_DURATION);
+                        let _ = std::time::Instant::now() + d;
+                    }
+                }
+                let _ = duration_from_secs(f);
+                if let Some(t) = epoch_secs(f) {
+                    let _ = format_age(t);
+                    let _ = humantime::format_rfc3339_seconds(t).to_string();
+                }
+                let _ = format_size(n);
+            }
+        }
     }
 }

@@ -11,6 +11,7 @@ pub mod htcondor;
 pub mod jobqueue;
 #[cfg(feature = "kubernetes")]
 pub mod kubernetes;
+pub mod liveness;
 pub mod local;
 pub mod logfiles;
 pub mod pbs;
@@ -171,6 +172,8 @@ pub struct Context {
     pub config: Config,
     pub prober: Prober,
     pub user: User,
+    /// Since when remote schedulers have been silent (remembered across runs).
+    pub silence: liveness::Silence,
 }
 
 #[derive(Debug, Clone)]
@@ -228,6 +231,27 @@ pub fn lookup(name: &str) -> Result<&'static Registration> {
 
 pub fn is_enabled(ctx: &Context, reg: &Registration) -> bool {
     ctx.config.backend_enabled(reg.name, reg.default_enabled)
+}
+
+/// Polls `probe` every `every` until it yields a value or `within` has passed: the one wait
+/// of the program (as kube-runtime's `await_condition` is one combinator). The probe runs at
+/// least once, and once more at the deadline.
+pub async fn until<T, F, Fut>(within: Duration, every: Duration, mut probe: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(v) = probe().await {
+            return Some(v);
+        }
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return None;
+        }
+        tokio::time::sleep(every.min(deadline - now)).await;
+    }
 }
 
 #[cfg(test)]

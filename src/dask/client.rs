@@ -3,7 +3,7 @@
 
 use super::comm::Comm;
 use super::frame::{get, get_f64, get_str, get_u64};
-use crate::error::{Error, Result};
+use crate::error::{Error, ProbeFault, Result};
 use crate::model::WorkerDetail;
 use rmpv::Value;
 
@@ -33,8 +33,8 @@ pub enum Identity {
 
 pub async fn identity(comm: &mut Comm) -> Result<Identity> {
     let v = comm.rpc("identity", vec![]).await?;
-    let kind =
-        get_str(&v, "type").ok_or_else(|| Error::Protocol("identity reply without type".into()))?;
+    let kind = get_str(&v, "type")
+        .ok_or_else(|| Error::probe(ProbeFault::NotDask, "identity reply without type"))?;
     match kind.as_str() {
         "Scheduler" => Ok(Identity::Scheduler(parse_scheduler(&v))),
         "Worker" => Ok(Identity::Worker {
@@ -155,4 +155,31 @@ fn log_lines(v: &Value) -> Vec<String> {
         .unwrap_or_default();
     lines.reverse();
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arb;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any reply a peer sends to identity, idleness or logs: read, never a panic.
+        #[test]
+        fn any_reply_is_read_without_panic(v in arb::msgpack(), w in arb::msgpack()) {
+            let s = parse_scheduler(&v);
+            prop_assert!(s.workers.len() <= 64);
+            let _ = log_lines(&v);
+            let with_workers = crate::dask::frame::map(vec![
+                ("type", "Scheduler".into()),
+                ("workers", rmpv::Value::Map(vec![("tcp://a:1".into(), w.clone())])),
+                ("started", v.clone()),
+                ("services", crate::dask::frame::map(vec![("dashboard", w)])),
+            ]);
+            let s = parse_scheduler(&with_workers);
+            if let Some(t) = s.started {
+                let _ = crate::units::epoch_secs(t);
+            }
+        }
+    }
 }

@@ -6,7 +6,7 @@
 //! is one message. `{"op": "close", "reply": false}` ends the conversation politely.
 
 use super::frame::{self, get, map};
-use crate::error::{Error, Result};
+use crate::error::{Error, ProbeFault, Result};
 use rmpv::Value;
 use std::sync::Arc;
 use std::time::Duration;
@@ -94,8 +94,6 @@ pub struct Comm {
     io: Box<dyn Io>,
     peer: String,
     deadlines: Deadlines,
-    /// The server's handshake message.
-    pub remote_info: Value,
 }
 
 impl Comm {
@@ -109,26 +107,47 @@ impl Comm {
         let tcp = timeout(deadlines.connect, TcpStream::connect(target))
             .await
             .map_err(|_| {
-                Error::Timeout(format!(
-                    "connecting to {peer}: no answer within {:?}",
-                    deadlines.connect
-                ))
+                Error::probe(
+                    ProbeFault::Timeout,
+                    format!(
+                        "connecting to {peer}: no answer within {:?}",
+                        deadlines.connect
+                    ),
+                )
             })?
-            .map_err(|e| Error::Protocol(format!("cannot connect to {peer}: {e}")))?;
+            .map_err(|e| {
+                let fault = if e.kind() == std::io::ErrorKind::ConnectionRefused {
+                    ProbeFault::Refused
+                } else {
+                    ProbeFault::Unreachable
+                };
+                Error::probe(fault, format!("cannot connect to {peer}: {e}"))
+            })?;
         tcp.set_nodelay(true).ok();
         let io: Box<dyn Io> = if addr.tls {
             let cfg = tls.ok_or_else(|| {
-                Error::Usage(format!(
-                    "{peer} uses TLS but no Dask TLS configuration was found"
-                ))
+                Error::probe(
+                    ProbeFault::Tls,
+                    format!("{peer} uses TLS but no Dask TLS configuration was found"),
+                )
             })?;
             let name = rustls::pki_types::ServerName::try_from(addr.host.clone())
                 .map_err(|e| Error::Usage(format!("bad host in {peer}: {e}")))?;
             let conn = tokio_rustls::TlsConnector::from(cfg);
             let stream = timeout(deadlines.connect, conn.connect(name, tcp))
                 .await
-                .map_err(|_| Error::Timeout(format!("TLS handshake with {peer} timed out")))?
-                .map_err(|e| Error::Protocol(format!("TLS handshake with {peer} failed: {e}")))?;
+                .map_err(|_| {
+                    Error::probe(
+                        ProbeFault::Timeout,
+                        format!("TLS handshake with {peer} timed out"),
+                    )
+                })?
+                .map_err(|e| {
+                    Error::probe(
+                        ProbeFault::Tls,
+                        format!("TLS handshake with {peer} failed: {e}"),
+                    )
+                })?;
             Box::new(stream)
         } else {
             Box::new(tcp)
@@ -137,7 +156,6 @@ impl Comm {
             io,
             peer,
             deadlines,
-            remote_info: Value::Nil,
         };
         comm.handshake().await?;
         Ok(comm)
@@ -162,12 +180,11 @@ impl Comm {
             .read_within(self.deadlines.greeting, "greeting")
             .await?;
         if get(&greeting, "pickle-protocol").is_none() && get(&greeting, "compression").is_none() {
-            return Err(Error::Protocol(format!(
-                "{} is not a Dask server (unexpected greeting)",
-                self.peer
-            )));
+            return Err(Error::probe(
+                ProbeFault::NotDask,
+                format!("{} is not a Dask server (unexpected greeting)", self.peer),
+            ));
         }
-        self.remote_info = greeting;
         Ok(())
     }
 
@@ -175,16 +192,26 @@ impl Comm {
         let frames = timeout(d, frame::read_frames(&mut self.io))
             .await
             .map_err(|_| {
-                Error::Timeout(format!(
-                    "{}: no {what} within {d:?} (is it a Dask scheduler?)",
-                    self.peer
-                ))
+                Error::probe(
+                    ProbeFault::Timeout,
+                    format!(
+                        "{}: no {what} within {d:?} (is it a Dask scheduler?)",
+                        self.peer
+                    ),
+                )
             })?
             .map_err(|e| match e {
-                Error::Protocol(m) => Error::Protocol(format!("{}: {m}", self.peer)),
+                Error::Probe { fault, message } => {
+                    Error::probe(fault, format!("{}: {message}", self.peer))
+                }
                 other => other,
             })?;
-        frame::decode(&frames)
+        frame::decode(&frames).map_err(|e| match e {
+            Error::Probe { fault, message } => {
+                Error::probe(fault, format!("{}: {message}", self.peer))
+            }
+            other => other,
+        })
     }
 
     pub async fn write(&mut self, msg: &Value) -> Result<()> {
@@ -194,8 +221,18 @@ impl Comm {
             self.io.flush().await
         })
         .await
-        .map_err(|_| Error::Timeout(format!("{}: write timed out", self.peer)))?
-        .map_err(|e| Error::Protocol(format!("{}: write failed: {e}", self.peer)))
+        .map_err(|_| {
+            Error::probe(
+                ProbeFault::Timeout,
+                format!("{}: write timed out", self.peer),
+            )
+        })?
+        .map_err(|e| {
+            Error::probe(
+                ProbeFault::Closed,
+                format!("{}: write failed: {e}", self.peer),
+            )
+        })
     }
 
     /// Sends `{"op": op, "reply": true, ..args}` and returns the reply; a Dask error reply
@@ -224,7 +261,7 @@ impl Comm {
     pub async fn rpc_may_close(&mut self, op: &str, args: Vec<(&str, Value)>) -> Result<()> {
         match self.rpc(op, args).await {
             Ok(_) => Ok(()),
-            Err(Error::Protocol(m)) if m.contains("closed by peer") => Ok(()),
+            Err(e) if e.probe_fault() == Some(ProbeFault::Closed) => Ok(()),
             Err(e) => Err(e),
         }
     }

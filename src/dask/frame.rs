@@ -9,7 +9,7 @@
 //! The first frame is the msgpack-encoded message; later frames carry serialized payloads
 //! referenced from it as `{"__Serialized__": i}` / `{"__Pickled__": i}`, which daskctl never needs.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ProbeFault, Result};
 use rmpv::Value;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
@@ -29,7 +29,7 @@ pub fn encode(msg: &Value) -> Vec<u8> {
 }
 
 fn not_dask(why: &str) -> Error {
-    Error::Protocol(format!("not a Dask comm: {why}"))
+    Error::probe(ProbeFault::NotDask, format!("not a Dask comm: {why}"))
 }
 
 /// Reads one message and returns its frames.
@@ -37,13 +37,15 @@ pub async fn read_frames<R: AsyncRead + Unpin>(r: &mut R) -> Result<Vec<Vec<u8>>
     let nosplit = read_u64(r).await?;
     // 0x15 0x03 = a TLS alert record: a TLS server refusing our plain-text bytes
     if nosplit.to_le_bytes()[..2] == [0x15, 0x03] {
-        return Err(not_dask("a TLS record (the port speaks TLS)"));
+        return Err(Error::probe(
+            ProbeFault::SpeaksTls,
+            "not a Dask comm: a TLS record (the port speaks TLS)",
+        ));
     }
     if !(8..=MAX_MESSAGE).contains(&nosplit) {
         return Err(not_dask(&format!("implausible message size {nosplit}")));
     }
-    let mut buf = vec![0u8; nosplit as usize];
-    r.read_exact(&mut buf).await.map_err(closed)?;
+    let buf = read_exact_growing(r, nosplit).await?;
     let n = u64::from_le_bytes(buf[..8].try_into().unwrap());
     if n == 0 || n > MAX_FRAMES || 8 * (1 + n) > nosplit {
         return Err(not_dask(&format!("implausible frame count {n}")));
@@ -51,27 +53,46 @@ pub async fn read_frames<R: AsyncRead + Unpin>(r: &mut R) -> Result<Vec<Vec<u8>>
     let lengths: Vec<u64> = (0..n as usize)
         .map(|i| u64::from_le_bytes(buf[8 + 8 * i..16 + 8 * i].try_into().unwrap()))
         .collect();
-    if lengths.iter().sum::<u64>() > MAX_MESSAGE {
+    // any peer can send these numbers: their sum may wrap, so it is added with a check
+    let total = lengths
+        .iter()
+        .try_fold(0u64, |acc, &l| acc.checked_add(l))
+        .filter(|t| *t <= MAX_MESSAGE);
+    if total.is_none() {
         return Err(not_dask("frames too large"));
     }
     let mut frames = Vec::with_capacity(lengths.len());
     let mut pos = 8 * (1 + n as usize);
     for &len in &lengths {
+        // each length is at most MAX_MESSAGE (their sum is), so this fits and cannot wrap
         let len = len as usize;
         if pos < buf.len() {
-            let end = pos + len;
-            if end > buf.len() {
-                return Err(not_dask("frame overruns its message"));
-            }
+            let end = pos
+                .checked_add(len)
+                .filter(|e| *e <= buf.len())
+                .ok_or_else(|| not_dask("frame overruns its message"))?;
             frames.push(buf[pos..end].to_vec());
             pos = end;
         } else {
-            let mut f = vec![0u8; len];
-            r.read_exact(&mut f).await.map_err(closed)?;
-            frames.push(f);
+            frames.push(read_exact_growing(r, len as u64).await?);
         }
     }
     Ok(frames)
+}
+
+/// Reads exactly `n` bytes into a buffer that grows as they arrive: a peer that announces 64 MiB
+/// and sends nothing costs no 64 MiB allocation.
+async fn read_exact_growing<R: AsyncRead + Unpin>(r: &mut R, n: u64) -> Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(n.min(64 << 10) as usize);
+    (&mut *r)
+        .take(n)
+        .read_to_end(&mut buf)
+        .await
+        .map_err(closed)?;
+    if (buf.len() as u64) < n {
+        return Err(closed(std::io::ErrorKind::UnexpectedEof.into()));
+    }
+    Ok(buf)
 }
 
 pub fn decode(frames: &[Vec<u8>]) -> Result<Value> {
@@ -88,9 +109,9 @@ async fn read_u64<R: AsyncRead + Unpin>(r: &mut R) -> Result<u64> {
 
 fn closed(e: std::io::Error) -> Error {
     if e.kind() == std::io::ErrorKind::UnexpectedEof {
-        Error::Protocol("connection closed by peer".into())
+        Error::probe(ProbeFault::Closed, "connection closed by peer")
     } else {
-        Error::io("reading from Dask comm", e)
+        Error::probe(ProbeFault::Closed, format!("connection lost: {e}"))
     }
 }
 
@@ -185,6 +206,57 @@ mod tests {
         ];
         for i in inputs {
             assert!(read_frames(&mut &i[..]).await.is_err());
+        }
+    }
+
+    mod props {
+        use super::super::*;
+        use crate::arb;
+        use proptest::prelude::*;
+
+        fn read(bytes: &[u8]) -> Result<Vec<Vec<u8>>> {
+            tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap()
+                .block_on(read_frames(&mut &bytes[..]))
+        }
+
+        proptest! {
+            /// Any bytes from a peer: frames or an error, never a panic.
+            #[test]
+            fn any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+                if let Ok(frames) = read(&bytes) {
+                    let _ = decode(&frames);
+                }
+            }
+
+            /// A plausible header with any frame lengths (their sum once wrapped past 2^64).
+            #[test]
+            fn any_lengths(lens in proptest::collection::vec(any::<u64>(), 1..6), tail in proptest::collection::vec(any::<u8>(), 0..64)) {
+                let n = lens.len() as u64;
+                let mut m = Vec::new();
+                m.extend_from_slice(&(8 + 8 * n + tail.len() as u64).to_le_bytes());
+                m.extend_from_slice(&n.to_le_bytes());
+                for l in &lens {
+                    m.extend_from_slice(&l.to_le_bytes());
+                }
+                m.extend_from_slice(&tail);
+                let _ = read(&m);
+            }
+
+            /// What daskctl encodes, it reads back as the same message.
+            #[test]
+            fn roundtrip(v in arb::msgpack()) {
+                let bytes = encode(&v);
+                let frames = read(&bytes).unwrap();
+                let back = decode(&frames).unwrap();
+                prop_assert_eq!(encode(&back), bytes);
+            }
+
+            #[test]
+            fn any_msgpack_body(body in proptest::collection::vec(any::<u8>(), 0..256)) {
+                let _ = decode(&[body]);
+            }
         }
     }
 }

@@ -5,10 +5,24 @@ use super::client::{self, Identity, SchedulerInfo};
 use super::comm::{Address, Comm, Deadlines};
 use super::daskconfig::DaskConfig;
 use crate::config::ProbeConfig;
-use crate::error::{Error, Result};
+use crate::error::{Error, ProbeFault, Result};
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+use tokio::time::Instant;
+
+tokio::task_local! {
+    /// When the discovery this probe belongs to must be done: a probe never outlives it, so a
+    /// silent scheduler costs at most the rest of the budget, and the backend still reports
+    /// what it found instead of being cut off as a whole.
+    static BUDGET: Instant;
+}
+
+/// Runs `f` with every probe inside it bounded by `until`.
+pub async fn within_budget<F: Future>(until: Instant, f: F) -> F::Output {
+    BUDGET.scope(until, f).await
+}
 
 /// `Identity::Other` of a Dask server that completed the handshake but is still starting.
 pub const STARTING: &str = "starting";
@@ -46,8 +60,9 @@ impl Prober {
     /// The address daskctl would connect to for `reported`, or why it will not.
     pub fn target(&self, reported: &str) -> Result<Address> {
         if self.disabled {
-            return Err(Error::Usage(
-                "scheduler probes are disabled (--no-probe)".into(),
+            return Err(Error::probe(
+                ProbeFault::Disabled,
+                "scheduler probes are disabled (--no-probe)",
             ));
         }
         let mapped = self
@@ -57,9 +72,12 @@ impl Prober {
             .unwrap_or(reported);
         let addr = Address::parse(mapped)?;
         if self.loopback_only && !addr.is_loopback() {
-            return Err(Error::Usage(format!(
-                "not probing {mapped}: probes are limited to loopback (probe.loopback_only); map it with probe.map"
-            )));
+            return Err(Error::probe(
+                ProbeFault::Disabled,
+                format!(
+                    "not probing {mapped}: probes are limited to loopback (probe.loopback_only); map it with probe.map"
+                ),
+            ));
         }
         Ok(addr)
     }
@@ -70,7 +88,26 @@ impl Prober {
                 super::tls::client_config(&DaskConfig::load()).map_err(|e| e.to_string())
             })
             .clone()
-            .map_err(Error::Usage)
+            .map_err(|e| Error::probe(ProbeFault::Tls, e))
+    }
+
+    /// `d` cut to what is left of the discovery budget, if one is set; an error once it is spent.
+    fn bounded(&self, d: Deadlines) -> Result<Deadlines> {
+        let Ok(left) = BUDGET.try_with(|until| until.saturating_duration_since(Instant::now()))
+        else {
+            return Ok(d);
+        };
+        if left.is_zero() {
+            return Err(Error::probe(
+                ProbeFault::Timeout,
+                "not probed: the discovery deadline was reached",
+            ));
+        }
+        Ok(Deadlines {
+            connect: d.connect.min(left),
+            greeting: d.greeting.min(left),
+            reply: d.reply.min(left),
+        })
     }
 
     pub async fn connect(&self, reported: &str) -> Result<Comm> {
@@ -80,7 +117,7 @@ impl Prober {
         } else {
             None
         };
-        Comm::connect(&addr, tls, self.deadlines).await
+        Comm::connect(&addr, tls, self.bounded(self.deadlines)?).await
     }
 
     /// Identity of a scheduler; an error if it is not one.
@@ -132,18 +169,18 @@ impl Prober {
     /// server; TLS is tried next when Dask's TLS settings exist.
     pub async fn sniff(&self, addr: &Address) -> Result<(Identity, Option<f64>)> {
         if self.disabled {
-            return Err(Error::Usage("probes disabled".into()));
+            return Err(Error::probe(ProbeFault::Disabled, "probes disabled"));
         }
         if self.loopback_only && !addr.is_loopback() {
-            return Err(Error::Usage("not loopback".into()));
+            return Err(Error::probe(ProbeFault::Disabled, "not loopback"));
         }
-        let quick = Deadlines {
+        let quick = self.bounded(Deadlines {
             connect: self.sniff,
             greeting: self.sniff,
             // a server still starting (a nanny waiting for its scheduler) completes the handshake
             // but answers nothing until its start-up finishes (`await self` in `handle_comm`)
             reply: self.sniff.max(Duration::from_secs(1)),
-        };
+        })?;
         let plain = Address {
             tls: false,
             ..addr.clone()
@@ -163,9 +200,14 @@ impl Prober {
                             tracing::debug!("{addr}: not Dask ({plain_err}; over TLS: {e})")
                         })?
                 }
-                Err(_) => {
+                Err(tls_err) => {
                     tracing::debug!("{addr}: not Dask ({plain_err})");
-                    return Err(plain_err);
+                    return Err(Error::probe(
+                        ProbeFault::Tls,
+                        format!(
+                            "{addr} does not take plain TCP ({plain_err}); if it speaks TLS, daskctl needs Dask's TLS client settings: {tls_err}"
+                        ),
+                    ));
                 }
             },
             Err(e) => {
@@ -175,7 +217,9 @@ impl Prober {
         };
         let r = async {
             let id = match client::identity(&mut comm).await {
-                Err(Error::Timeout(_)) => return Ok((Identity::Other(STARTING.into()), None)),
+                Err(e) if e.probe_fault() == Some(ProbeFault::Timeout) => {
+                    return Ok((Identity::Other(STARTING.into()), None));
+                }
                 other => other?,
             };
             let idle = match id {
@@ -190,10 +234,10 @@ impl Prober {
     }
 }
 
+/// A TLS port resets, closes, alerts or stays silent when spoken to in plain text.
 fn looks_like_tls(e: &Error) -> bool {
-    match e {
-        Error::Io { .. } | Error::Timeout(_) => true,
-        Error::Protocol(m) => m.contains("closed by peer") || m.contains("TLS record"),
-        _ => false,
-    }
+    matches!(
+        e.probe_fault(),
+        Some(ProbeFault::SpeaksTls | ProbeFault::Closed | ProbeFault::Timeout)
+    )
 }

@@ -76,8 +76,24 @@ pub fn build(ca: &[u8], cert: &[u8], key: &[u8], allow_tls12: bool) -> Result<Ar
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(ChainOnly(inner)))
         .with_client_auth_cert(chain, key)
-        .map_err(|e| bad("client certificate/key", &e))?;
+        .map_err(|e| match e {
+            ref v1 if is_v1(v1) => Error::Usage(format!(
+                "TLS client certificate (distributed.comm.tls.client.cert): {}",
+                X509_V1.replace("the scheduler's certificate", "it")
+            )),
+            e => bad("client certificate/key", &e),
+        })?;
     Ok(Arc::new(config))
+}
+
+/// What a scheduler with an X.509 version 1 certificate (what `openssl x509 -req` makes without
+/// extensions) is told: Dask's OpenSSL accepts it, webpki by design does not.
+pub const X509_V1: &str = "the scheduler's certificate is X.509 version 1, which Dask accepts through OpenSSL but daskctl's TLS library (rustls) cannot verify; reissue it as version 3 (e.g. openssl x509 -req ... -extfile with basicConstraints/keyUsage)";
+
+/// Whether webpki refused a certificate for being X.509 version 1.
+fn is_v1(e: &rustls::Error) -> bool {
+    matches!(e, rustls::Error::InvalidCertificate(CertificateError::Other(o))
+        if o.0.downcast_ref::<webpki::Error>() == Some(&webpki::Error::UnsupportedCertVersion))
 }
 
 /// Full chain verification, minus the host-name check (see the module comment).
@@ -100,6 +116,7 @@ impl ServerCertVerifier for ChainOnly {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => Ok(ServerCertVerified::assertion()),
+            Err(e) if is_v1(&e) => Err(rustls::Error::General(X509_V1.into())),
             other => other,
         }
     }

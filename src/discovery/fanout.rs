@@ -45,24 +45,26 @@ pub async fn fan_out(backends: &[Arc<dyn Backend>], deadline: Duration) -> Outco
                 tracing::debug!("{}: skipped ({why})", b.name());
                 Ok(Vec::new())
             }
-            Availability::Ready => match tokio::time::timeout(deadline, b.discover()).await {
-                Ok(Ok(v)) => Ok(v),
-                Ok(Err(e)) => {
-                    // backend errors already name their backend
-                    let m = e.to_string();
-                    let named = m.starts_with(&format!("{}: ", b.name()));
-                    Err(if named {
-                        m
-                    } else {
-                        format!("{}: {m}", b.name())
-                    })
+            Availability::Ready => {
+                match tokio::time::timeout(deadline, budgeted(deadline, b.discover())).await {
+                    Ok(Ok(v)) => Ok(v),
+                    Ok(Err(e)) => {
+                        // backend errors already name their backend
+                        let m = e.to_string();
+                        let named = m.starts_with(&format!("{}: ", b.name()));
+                        Err(if named {
+                            m
+                        } else {
+                            format!("{}: {m}", b.name())
+                        })
+                    }
+                    Err(_) => Err(format!(
+                        "{}: no answer within {}",
+                        b.name(),
+                        humantime::format_duration(deadline)
+                    )),
                 }
-                Err(_) => Err(format!(
-                    "{}: no answer within {}",
-                    b.name(),
-                    humantime::format_duration(deadline)
-                )),
-            },
+            }
         }
     }))
     .await;
@@ -77,6 +79,14 @@ pub async fn fan_out(backends: &[Arc<dyn Backend>], deadline: Duration) -> Outco
     out.clusters
         .sort_by(|a, b| (&a.backend, &a.name).cmp(&(&b.backend, &b.name)));
     out
+}
+
+/// Runs a backend's discovery with its scheduler probes bounded to most of `deadline`: a
+/// silent scheduler then costs one probe deadline, and the backend still has time to report
+/// everything it found (the silent one as `unknown`) instead of being cut off as a whole.
+pub async fn budgeted<F: std::future::Future>(deadline: Duration, f: F) -> F::Output {
+    let until = tokio::time::Instant::now() + deadline.mul_f64(0.8);
+    crate::dask::probe::within_budget(until, f).await
 }
 
 /// One cluster seen by two backends (the local scan finds the Python process that holds a

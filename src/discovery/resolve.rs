@@ -13,9 +13,8 @@ pub async fn resolve(
     query: &str,
     deadline: Duration,
 ) -> Result<(Arc<dyn Backend>, Cluster)> {
-    if query.trim().is_empty() {
-        return Err(Error::Usage("empty cluster name".into()));
-    }
+    // before any lookup and any file read: a path-like name never reaches a backend
+    crate::names::validate_query(query)?;
     if query.starts_with("tcp://") || query.starts_with("tls://") {
         return by_address(ctx, query, deadline).await;
     }
@@ -39,7 +38,12 @@ pub async fn resolve(
             };
             return (b.clone(), r);
         }
-        let r = match tokio::time::timeout(deadline, b.from_name(name)).await {
+        let r = match tokio::time::timeout(
+            deadline,
+            super::fanout::budgeted(deadline, b.from_name(name)),
+        )
+        .await
+        {
             Ok(r) => r,
             Err(_) => Err(Error::Timeout(format!(
                 "{}: no answer within {deadline:?}",

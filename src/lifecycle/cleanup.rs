@@ -24,11 +24,38 @@ struct Action {
     error: Option<String>,
 }
 
+/// A cluster a criterion could not be checked for: listed, so nothing is silently passed over.
+#[derive(Serialize)]
+struct Skipped {
+    cluster: String,
+    backend: String,
+    why: String,
+}
+
 #[derive(Serialize)]
 struct Report {
     dry_run: bool,
     actions: Vec<Action>,
+    /// Clusters that may match but whose age or idleness the backend cannot know.
+    skipped: Vec<Skipped>,
     warnings: Vec<String>,
+}
+
+/// Why a cluster that passes every other criterion cannot be judged on `--older-than` or
+/// `--idle`: its backend does not know its age, or its scheduler's idle clock was not read.
+fn unjudgeable(c: &Cluster, a: &CleanupArgs) -> Option<String> {
+    let others = CleanupArgs {
+        idle: None,
+        older_than: None,
+        patterns: Vec::new(),
+        backends: Vec::new(),
+        ..*a
+    };
+    reasons(c, &others, SystemTime::now())?;
+    if a.older_than.is_some() && c.created.is_none() {
+        return Some("its age is unknown (no creation or start time)".into());
+    }
+    None
 }
 
 pub fn reasons(c: &Cluster, a: &CleanupArgs, now: SystemTime) -> Option<Vec<String>> {
@@ -98,12 +125,20 @@ pub async fn run(app: &App, a: CleanupArgs) -> Result<()> {
     let now = SystemTime::now();
     let me = &app.ctx.user.name;
     let mut actions = Vec::new();
+    let mut skipped = Vec::new();
     for c in &found.clusters {
         // only the current user's clusters, whatever a backend returned
         if c.owner.as_deref().is_some_and(|o| o != me) || !selected(c, &patterns) {
             continue;
         }
         let Some(reasons) = reasons(c, &a, now) else {
+            if let Some(why) = unjudgeable(c, &a) {
+                skipped.push(Skipped {
+                    cluster: c.name.clone(),
+                    backend: c.backend.clone(),
+                    why,
+                });
+            }
             continue;
         };
         let mut act = Action {
@@ -143,9 +178,16 @@ pub async fn run(app: &App, a: CleanupArgs) -> Result<()> {
         Format::Json => app.out.json(&Report {
             dry_run: !a.yes,
             actions,
+            skipped,
             warnings: found.warnings.clone(),
         }),
-        Format::Table if actions.is_empty() => app.out.info("Nothing to clean up."),
+        Format::Table if actions.is_empty() => {
+            app.out.info("Nothing to clean up.");
+            for x in &skipped {
+                app.out
+                    .info(&format!("skipped {}/{}: {}", x.backend, x.cluster, x.why));
+            }
+        }
         Format::Table => {
             let mut t = table(&["NAME", "BACKEND", "STATUS", "ACTION", "WHY"]);
             for x in &actions {
@@ -162,6 +204,10 @@ pub async fn run(app: &App, a: CleanupArgs) -> Result<()> {
                 ]);
             }
             app.out.data(&render(&t));
+            for x in &skipped {
+                app.out
+                    .info(&format!("skipped {}/{}: {}", x.backend, x.cluster, x.why));
+            }
             if !a.yes {
                 app.out
                     .info("Preview only: run again with --yes to delete.");

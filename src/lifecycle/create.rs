@@ -27,7 +27,7 @@ pub async fn run(app: &App, a: CreateArgs) -> Result<()> {
         Some(n) => n,
         None => crate::names::generate(),
     };
-    crate::names::validate(&name)?;
+    crate::names::validate_new(&name)?;
     let workers = worker_count(a.workers, backend.max_workers())?;
     let threads = match a.threads {
         None => None,

@@ -43,6 +43,18 @@ pub async fn dispatch(app: &App, command: Command) -> Result<()> {
     }
 }
 
+/// daskctl changes only the caller's own clusters (backends list only those; this holds
+/// whatever a backend returned).
+pub fn own(app: &App, c: &crate::model::Cluster) -> Result<()> {
+    match &c.owner {
+        Some(o) if *o != app.ctx.user.name => Err(crate::error::Error::Refused(format!(
+            "{} belongs to user {o}; daskctl acts only on your own clusters",
+            c.qualified()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Validates a worker count against a backend's limit.
 pub fn worker_count(n: i64, max: u32) -> Result<u32> {
     if n < 0 || n > max as i64 {

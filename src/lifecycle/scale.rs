@@ -8,6 +8,7 @@ pub async fn run(app: &App, a: ScaleArgs) -> Result<()> {
     // a count that is absurd for every backend fails before any lookup
     worker_count(a.workers, 10_000)?;
     let (backend, c) = resolve(&app.ctx, &a.name, app.deadline).await?;
+    super::own(app, &c)?;
     let target = worker_count(a.workers, backend.max_workers())?;
     let req = ScaleRequest {
         target,

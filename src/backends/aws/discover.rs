@@ -8,7 +8,7 @@ use super::userdata::SCHEDULER_PORT;
 use crate::dask::SchedulerInfo;
 use crate::discovery::orphan::{SchedulerState, classify};
 use crate::discovery::{fill_from_info, probe_failed};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::{Cluster, Origin, Resource, Role, Status};
 use aws_sdk_ec2::types::Filter;
 use futures::future::join_all;
@@ -167,10 +167,12 @@ fn to_cluster(
                 .and_then(|t| now.duration_since(t).ok())
                 .is_some_and(|age| age < aws.settings.startup_grace)
     });
+    // the scheduler is an instance: whether it is gone is decided from the instance, never
+    // from a probe (a running instance whose scheduler does not answer is `unknown`)
     let mut state = match sched {
         None => SchedulerState::Gone,
         Some(s) if !s.alive() => SchedulerState::Gone,
-        Some(_) => SchedulerState::Unreachable("no address".into()),
+        Some(_) => SchedulerState::NotProbed,
     };
     match probe {
         Some(Ok((info, idle))) => {
@@ -188,24 +190,25 @@ fn to_cluster(
         }
         Some(Err(_)) if !aws.ctx.prober.enabled() => state = SchedulerState::NotProbed,
         // refused before connecting (probe.loopback_only without a map): nothing is known
-        Some(Err(Error::Usage(_))) => state = SchedulerState::NotProbed,
+        Some(Err(e)) if e.probe_fault() == Some(crate::error::ProbeFault::Disabled) => {
+            state = SchedulerState::NotProbed
+        }
         Some(Err(e)) if first.origin == Origin::DaskCloudprovider => {
             // without the cluster's TLS credentials a silent scheduler proves nothing
+            probe_failed(&mut c, &e);
             state = SchedulerState::Silent(e.to_string())
         }
-        Some(Err(e)) => state = SchedulerState::Unreachable(probe_failed(&mut c, &e)),
+        Some(Err(e)) if matches!(state, SchedulerState::Gone) => {
+            probe_failed(&mut c, &e);
+        }
+        Some(Err(e)) => state = SchedulerState::Silent(probe_failed(&mut c, &e)),
         None => {}
     }
     let (mut status, mut reason) = match &state {
         SchedulerState::Gone => classify(&state, workers_alive, None),
         _ => classify(&state, workers_running, None),
     };
-    if starting
-        && matches!(
-            state,
-            SchedulerState::Unreachable(_) | SchedulerState::NotProbed
-        )
-    {
+    if starting && matches!(state, SchedulerState::Silent(_) | SchedulerState::NotProbed) {
         status = Status::Pending;
         reason = Some("scheduler instance is starting".into());
     }

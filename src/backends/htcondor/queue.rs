@@ -101,4 +101,20 @@ mod tests {
         assert_eq!(parse_json("").unwrap().len(), 0);
         assert!(parse_json("[{").is_err());
     }
+
+    mod props {
+        use super::super::*;
+        use super::ADS;
+        use crate::arb;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn ads_never_panic(a in arb::mutated(ADS), doc in arb::json(), code in any::<u64>()) {
+                let _ = parse_json(&a);
+                let _ = parse_json(&doc.to_string());
+                let _ = state(code);
+            }
+        }
+    }
 }

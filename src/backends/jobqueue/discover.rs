@@ -324,7 +324,7 @@ fn to_cluster<D: Dialect>(
         (Kind::Daskctl | Kind::Gateway, None) => SchedulerState::Gone,
         (Kind::Gateway, Some(_)) => SchedulerState::NotProbed,
         (Kind::Daskctl, Some(s)) if s != JobState::Running => SchedulerState::NotProbed,
-        _ => SchedulerState::Unreachable("no address".into()),
+        _ => SchedulerState::NotProbed,
     };
     match probe {
         Some(Ok((info, idle))) => {
@@ -335,9 +335,12 @@ fn to_cluster<D: Dialect>(
         }
         Some(Err(e)) if q.ctx.prober.enabled() => {
             let why = crate::discovery::probe_failed(&mut c, &e);
-            sched = match g.kind {
-                Kind::Daskctl => SchedulerState::Silent(why),
-                _ => SchedulerState::Unreachable(why),
+            sched = match (g.kind, &g.address) {
+                // the scheduler is a job here: it lives as long as the job runs
+                (Kind::Daskctl, _) => SchedulerState::Silent(why),
+                // in someone's Python process: gone only when the network says so for sure
+                (_, Some(addr)) => crate::backends::liveness::after_failed_probe(&q.ctx, addr, &e),
+                (_, None) => SchedulerState::Silent(why),
             }
         }
         Some(Err(_)) => sched = SchedulerState::NotProbed,

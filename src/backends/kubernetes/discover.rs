@@ -8,7 +8,7 @@ use super::client::{GROUP, map_err, status};
 use super::objects::{self as o, CLUSTER_LABEL, COMPONENT_LABEL, EXPIRES, MANAGED_BY};
 use crate::dask::SchedulerInfo;
 use crate::discovery::orphan::{SchedulerState, classify};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::{Cluster, Origin, Resource, Role, Status};
 use futures::future::join_all;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams};
@@ -468,9 +468,10 @@ fn to_cluster(
         || g.deployments.iter().any(|d| {
             o::label(d, COMPONENT_LABEL).or_else(|| o::label(d, "component")) == Some("scheduler")
         });
-    let mut state = if running(Role::Scheduler) > 0 {
-        SchedulerState::Unreachable("no answer".into())
-    } else if alive(Role::Scheduler) > 0 || has_scheduler_object {
+    // the scheduler is a pod: whether it is gone is decided from the pod, never from a probe
+    // (a running scheduler pod that does not answer is `unknown`)
+    let sched_running = running(Role::Scheduler) > 0;
+    let mut state = if sched_running || alive(Role::Scheduler) > 0 || has_scheduler_object {
         SchedulerState::NotProbed
     } else {
         SchedulerState::Gone
@@ -482,10 +483,13 @@ fn to_cluster(
                 connected: c.workers.unwrap_or(0),
             };
         }
-        Some(Err(Error::Usage(_))) => state = SchedulerState::NotProbed,
-        Some(Err(_)) if !k.ctx.prober.enabled() => state = SchedulerState::NotProbed,
+        Some(Err(e)) if e.probe_fault() == Some(crate::error::ProbeFault::Disabled) => {}
+        Some(Err(_)) if !k.ctx.prober.enabled() => {}
+        Some(Err(e)) if sched_running => {
+            state = SchedulerState::Silent(crate::discovery::probe_failed(&mut c, &e))
+        }
         Some(Err(e)) => {
-            state = SchedulerState::Unreachable(crate::discovery::probe_failed(&mut c, &e))
+            crate::discovery::probe_failed(&mut c, &e);
         }
         None => {}
     }

@@ -1,14 +1,23 @@
 //! `create local`: a scheduler and N workers as detached processes, all-or-nothing.
+//!
+//! The state is written before anything starts and records each process as soon as it runs;
+//! every process carries the cluster's markers and this command's id (`DASKCTL_OP`). On failure
+//! or Ctrl-C everything this command started is stopped and the directory removed; after a
+//! SIGKILL, discovery shows the cluster as an interrupted create that `delete` and
+//! `cleanup --orphaned` remove.
 
 use super::Local;
 use super::discover;
-use super::spawn::{self, ENV_CLUSTER, ENV_HOME, ENV_ROLE, Target};
-use super::state::{ClusterState, StateDir};
+use super::procfs;
+use super::spawn::{self, ENV_CLUSTER, ENV_HOME, ENV_OP, ENV_ROLE, ENV_WORKER, Proof, Target};
+use super::state::{ClusterState, Creator, Phase, StateDir};
 use crate::backends::CreateRequest;
 use crate::error::{Error, Result};
+use crate::interrupt::Interrupts;
 use crate::model::Cluster;
-use std::process::Child;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::collections::HashSet;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::time::Instant;
 
 pub async fn create(b: &Local, req: &CreateRequest) -> Result<Cluster> {
     let python = spawn::find_python(
@@ -16,56 +25,140 @@ pub async fn create(b: &Local, req: &CreateRequest) -> Result<Cluster> {
             .get("python")
             .cloned()
             .or_else(|| b.ctx.config.backend_str("local", "python")),
-    )?;
+    )
+    .await?;
     let host = req
         .options
         .get("host")
         .cloned()
         .unwrap_or_else(|| "127.0.0.1".into());
-    let dir = StateDir::new(&b.ctx.config.state_root(), &req.name);
+    let dir = StateDir::new(&b.ctx.config.state_root(), &req.name)?;
+    let mut interrupts = Interrupts::install()?;
+    let op = spawn::op_id();
     dir.create()?;
-    let _lock = dir.lock()?;
-    let mut children: Vec<Child> = Vec::new();
-    match build(b, req, &dir, &python, &host, &mut children).await {
-        Ok(()) => {
-            drop(_lock);
-            discover::from_state(b, &dir)
-                .await?
-                .ok_or_else(|| Error::backend("local", "cluster vanished right after creation"))
-        }
+    let lock = match dir.lock(Duration::from_secs(5)).await {
+        Ok(l) => l,
         Err(e) => {
-            // nothing half-created: stop what started, remove the state
-            let targets: Vec<Target> = children
-                .iter()
-                .map(|c| Target {
-                    pid: c.id() as i32,
-                    start: None,
-                    group: true,
-                })
-                .collect();
-            spawn::stop(&targets, Duration::from_secs(10));
-            for mut c in children {
-                let _ = c.try_wait();
-            }
             dir.remove()?;
-            Err(e)
+            return Err(e);
         }
+    };
+    let me = std::process::id() as i32;
+    let mut st = ClusterState {
+        name: req.name.clone(),
+        created: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0),
+        python,
+        host,
+        threads: req.threads.unwrap_or(1),
+        memory: req.memory,
+        scheduler: None,
+        address: None,
+        dashboard: None,
+        workers: Vec::new(),
+        next_worker: 0,
+        phase: Phase::Creating,
+        creator: procfs::stat(me).map(|s| Creator {
+            pid: me,
+            start: s.start,
+        }),
+        requested: Some(req.workers),
+    };
+    // written ahead: the cluster is visible before any of its processes exists
+    if let Err(e) = dir.save(&st) {
+        drop(lock);
+        dir.remove()?;
+        return Err(e);
     }
+    let what = format!("create of local/{}", req.name);
+    let built = interrupts
+        .guard(&what, build(b, req, &dir, &mut st, &op))
+        .await;
+    let done = match built {
+        Ok(()) => {
+            st.phase = Phase::Ready;
+            st.creator = None;
+            dir.save(&st)
+        }
+        Err(e) => Err(e),
+    };
+    if let Err(e) = done {
+        // nothing half-created: stop what this command started, remove the state
+        let left = stop_op(b, &req.name, &op).await;
+        drop(lock);
+        if !left.is_empty() {
+            return Err(Error::backend(
+                "local",
+                format!(
+                    "{e}; and processes it started are still running: {} (daskctl delete local/{} stops them)",
+                    join(&left),
+                    req.name
+                ),
+            ));
+        }
+        dir.remove()?;
+        return Err(match e {
+            Error::Interrupted(m) => Error::Interrupted(format!(
+                "{m}: everything it had started was stopped and removed"
+            )),
+            other => other,
+        });
+    }
+    drop(lock);
+    discover::find(b, &req.name)
+        .await?
+        .ok_or_else(|| Error::backend("local", "cluster vanished right after creation"))
+}
+
+fn join(pids: &[i32]) -> String {
+    pids.iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Stops every process this command (`op`) started for `cluster`; the pids still alive after.
+pub async fn stop_op(b: &Local, cluster: &str, op: &str) -> Vec<i32> {
+    let home = b.ctx.config.state_root().to_string_lossy().into_owned();
+    let uid = b.ctx.user.uid;
+    let procs = tokio::task::spawn_blocking(move || procfs::scan(uid))
+        .await
+        .unwrap_or_default();
+    let targets: Vec<Target> = procs
+        .iter()
+        .filter(|p| {
+            p.marker(ENV_OP) == Some(op)
+                && p.marker(ENV_CLUSTER) == Some(cluster)
+                && p.marker(ENV_HOME) == Some(home.as_str())
+        })
+        .map(|p| Target {
+            pid: p.pid,
+            start: p.start,
+            group: true,
+            proof: Proof::Marked {
+                cluster: cluster.to_string(),
+                home: home.clone(),
+            },
+        })
+        .collect();
+    spawn::stop(&targets, uid, Duration::from_secs(10)).await
 }
 
 async fn build(
     b: &Local,
     req: &CreateRequest,
     dir: &StateDir,
-    python: &str,
-    host: &str,
-    children: &mut Vec<Child>,
+    st: &mut ClusterState,
+    op: &str,
 ) -> Result<()> {
     let home = b.ctx.config.state_root().to_string_lossy().into_owned();
     let sched_markers = [
         (ENV_CLUSTER, req.name.as_str()),
         (ENV_ROLE, "scheduler"),
         (ENV_HOME, home.as_str()),
+        (ENV_OP, op),
     ];
     let port = req
         .options
@@ -76,11 +169,11 @@ async fn build(
         .options
         .get("dashboard-address")
         .cloned()
-        .unwrap_or_else(|| format!("{host}:0"));
+        .unwrap_or_else(|| format!("{}:0", st.host));
     let args: Vec<String> = [
         "scheduler",
         "--host",
-        host,
+        &st.host,
         "--port",
         &port,
         "--dashboard-address",
@@ -92,59 +185,34 @@ async fn build(
     .map(|s| s.to_string())
     .collect();
     let s = spawn::spawn_dask(
-        python,
+        &st.python,
         &args,
         &dir.logs(),
         "scheduler.log",
         &sched_markers,
         "scheduler",
     )?;
-    let sched_proc = s.proc.clone();
-    children.push(s.child);
+    // the child is not waited for: it outlives daskctl (reaped by init); an exit shows as a
+    // zombie, which counts as dead
+    drop(s.child);
+    let sched = s.proc.clone();
+    st.scheduler = Some(s.proc);
+    dir.save(st)?;
     let deadline = Instant::now() + req.timeout;
-    let (address, dashboard_port) = wait_scheduler_file(dir, children, deadline).await?;
-    let dashboard = dashboard_port.map(|p| format!("http://{}:{p}/status", url_host(host)));
-    let mut st = ClusterState {
-        name: req.name.clone(),
-        created: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs_f64())
-            .unwrap_or(0.0),
-        python: python.to_string(),
-        host: host.to_string(),
-        threads: req.threads.unwrap_or(1),
-        memory: req.memory,
-        scheduler: Some(sched_proc),
-        address: Some(address.clone()),
-        dashboard,
-        workers: Vec::new(),
-        next_worker: 0,
-    };
-    let procs = start_workers(b, dir, &mut st, req.workers)?;
-    let names: Vec<String> = procs.iter().map(|s| s.proc.name.clone()).collect();
-    for s in procs {
-        st.workers.push(s.proc);
-        children.push(s.child);
-    }
-    dir.save(&st)?;
+    let (address, dashboard_port) = wait_scheduler_file(dir, &sched, deadline).await?;
+    st.dashboard = dashboard_port.map(|p| format!("http://{}:{p}/status", url_host(&st.host)));
+    st.address = Some(address.clone());
+    dir.save(st)?;
+    let names = start_workers(b, dir, st, req.workers, &HashSet::new(), op)?;
     if b.ctx.prober.enabled() {
-        super::scale::wait_for_workers(b, &address, req.workers as usize, deadline, Some(&names))
-            .await
-            .map_err(|e| {
-                Error::backend(
-                    "local",
-                    format!(
-                        "{e}; worker log: {}",
-                        spawn::log_tail(
-                            &dir.logs().join(format!(
-                                "{}.log",
-                                names.first().cloned().unwrap_or_default()
-                            )),
-                            3
-                        )
-                    ),
-                )
-            })?;
+        let wanted = super::scale::Wanted {
+            address: &address,
+            n: req.workers as usize,
+            deadline,
+            names: &names,
+            holding_lock: true,
+        };
+        super::scale::wait_for_workers(b, dir, st, wanted).await?;
     }
     Ok(())
 }
@@ -157,22 +225,39 @@ fn url_host(host: &str) -> String {
     }
 }
 
-/// Starts `n` workers for the cluster in `st`, naming them `<cluster>-<k>`.
+/// The next `n` worker names `<cluster>-<k>` that neither the state nor the scheduler (`taken`)
+/// already uses.
+fn fresh_names(st: &mut ClusterState, taken: &HashSet<String>, n: u32) -> Vec<String> {
+    let mut used: HashSet<String> = st.workers.iter().map(|w| w.name.clone()).collect();
+    used.extend(taken.iter().cloned());
+    let mut out = Vec::new();
+    while out.len() < n as usize {
+        let name = format!("{}-{}", st.name, st.next_worker);
+        st.next_worker = st.next_worker.saturating_add(1);
+        if used.insert(name.clone()) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// Starts `n` workers for the cluster in `st`, recording each in the state as soon as it runs;
+/// their names are unique against `taken` (the scheduler's own list). Returns the names.
 pub fn start_workers(
     b: &Local,
     dir: &StateDir,
     st: &mut ClusterState,
     n: u32,
-) -> Result<Vec<spawn::Spawned>> {
+    taken: &HashSet<String>,
+    op: &str,
+) -> Result<Vec<String>> {
     let home = b.ctx.config.state_root().to_string_lossy().into_owned();
     let address = st
         .address
         .clone()
         .ok_or_else(|| Error::backend("local", "cluster has no scheduler address"))?;
-    let mut out = Vec::new();
-    for _ in 0..n {
-        let wname = format!("{}-{}", st.name, st.next_worker);
-        st.next_worker += 1;
+    let names = fresh_names(st, taken, n);
+    for wname in &names {
         let mut args: Vec<String> = vec![
             "worker".into(),
             address.clone(),
@@ -195,34 +280,27 @@ pub fn start_workers(
             (ENV_CLUSTER, st.name.as_str()),
             (ENV_ROLE, "worker"),
             (ENV_HOME, home.as_str()),
+            (ENV_WORKER, wname.as_str()),
+            (ENV_OP, op),
         ];
         let log = format!("{wname}.log");
-        match spawn::spawn_dask(&st.python, &args, &dir.logs(), &log, &markers, &wname) {
-            Ok(s) => out.push(s),
-            Err(e) => {
-                let targets: Vec<Target> = out
-                    .iter()
-                    .map(|s: &spawn::Spawned| Target {
-                        pid: s.proc.pid,
-                        start: Some(s.proc.start),
-                        group: true,
-                    })
-                    .collect();
-                spawn::stop(&targets, Duration::from_secs(10));
-                return Err(e);
-            }
-        }
+        let s = spawn::spawn_dask(&st.python, &args, &dir.logs(), &log, &markers, wname)?;
+        // the child is not waited for: it outlives daskctl (reaped by init)
+        drop(s.child);
+        st.workers.push(s.proc);
+        dir.save(st)?;
     }
-    Ok(out)
+    Ok(names)
 }
 
 async fn wait_scheduler_file(
     dir: &StateDir,
-    children: &mut [Child],
+    sched: &super::state::Proc,
     deadline: Instant,
 ) -> Result<(String, Option<u16>)> {
     let path = dir.scheduler_file();
-    loop {
+    let within = deadline.saturating_duration_since(Instant::now());
+    let found = crate::backends::until(within, Duration::from_millis(25), || async {
         if let Ok(text) = std::fs::read_to_string(&path)
             && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
             && let Some(addr) = v.get("address").and_then(|a| a.as_str())
@@ -232,22 +310,41 @@ async fn wait_scheduler_file(
                 .and_then(|s| s.get("dashboard"))
                 .and_then(|p| p.as_u64())
                 .and_then(|p| u16::try_from(p).ok());
-            return Ok((addr.to_string(), dash));
+            return Some(Ok((addr.to_string(), dash)));
         }
-        if let Some(c) = children.first_mut()
-            && let Ok(Some(status)) = c.try_wait()
-        {
-            return Err(Error::backend(
+        if !procfs::alive(sched.pid, Some(sched.start)) {
+            return Some(Err(Error::backend(
                 "local",
                 format!(
-                    "scheduler exited ({status}) before it was ready: {}",
+                    "scheduler exited before it was ready: {}",
                     spawn::log_tail(&dir.logs().join("scheduler.log"), 3)
                 ),
-            ));
+            )));
         }
-        if Instant::now() >= deadline {
-            return Err(Error::Timeout("scheduler did not start in time".into()));
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
+        None
+    })
+    .await;
+    found.unwrap_or_else(|| {
+        Err(Error::Timeout(format!(
+            "scheduler did not start in time: {}",
+            spawn::log_tail(&dir.logs().join("scheduler.log"), 3)
+        )))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worker_names_skip_those_taken() {
+        let mut st: ClusterState = serde_json::from_str(
+            r#"{"name":"c","created":1,"python":"p","host":"h","threads":1,"memory":null,
+                "scheduler":null,"address":null,"dashboard":null,"workers":[],"next_worker":0}"#,
+        )
+        .unwrap();
+        let taken: HashSet<String> = ["c-0".to_string(), "c-2".to_string()].into();
+        assert_eq!(fresh_names(&mut st, &taken, 2), vec!["c-1", "c-3"]);
+        assert_eq!(st.next_worker, 4);
     }
 }

@@ -1,140 +1,181 @@
 //! `delete`: workers first (a nanny whose scheduler is gone lingers ~8 s), then the scheduler;
-//! then a check that nothing is left. A scheduler living inside another program (a notebook
-//! kernel's LocalCluster) is asked to terminate over the protocol; that program is never killed.
+//! then a check that nothing is left, and only then is the state removed. "Deleted" means
+//! verified gone.
+//!
+//! - A `dask scheduler` process of the user's (daskctl's own or not) is terminated: over the
+//!   protocol when it answers, else SIGCONT + SIGTERM, then SIGKILL after a grace period.
+//! - A scheduler living inside another program (a notebook kernel's LocalCluster) is asked to
+//!   terminate over the protocol; that program is never signalled. When it does not answer,
+//!   nothing of the cluster is touched and the delete fails (exit 4): a paused notebook keeps
+//!   its workers.
+//! - Only processes that still are what discovery saw (same start time, the user's, and for
+//!   daskctl's own the cluster's markers) are ever signalled.
 
 use super::Local;
-use super::discover::private_pids;
+use super::discover::Scan;
+use super::handle::{Kind, LocalHandle};
 use super::procfs;
-use super::spawn::{self, Target};
-use super::state::StateDir;
+use super::scale::handle;
+use super::spawn::{self, ENV_ROLE, Proof, Target};
 use crate::backends::DeleteRequest;
 use crate::dask::client;
-use crate::error::{Error, Result};
-use crate::model::{Cluster, Role};
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use crate::error::{Error, ProbeFault, Result};
+use crate::model::{Cluster, Status};
+use std::time::Duration;
 
 pub async fn delete(b: &Local, c: &Cluster, req: &DeleteRequest) -> Result<()> {
-    let dir = c.private.get("state_dir").map(|d| StateDir {
-        path: PathBuf::from(d),
-    });
+    let h = handle(c)?;
+    let home = b.ctx.config.state_root().to_string_lossy().into_owned();
+    let uid = b.ctx.user.uid;
+    let grace = req.timeout.min(Duration::from_secs(20));
+    let sched = h.scheduler.clone();
+    let signalable_sched = sched.as_ref().is_some_and(|s| s.cli || s.marked);
+    if h.silent && !signalable_sched {
+        let where_ = match &sched {
+            Some(s) => format!("inside program {} ({})", s.pid, s.cmd),
+            None => format!(
+                "at {}",
+                c.address.as_deref().unwrap_or("an unknown address")
+            ),
+        };
+        return Err(Error::Partial(format!(
+            "{} was not deleted: its scheduler {where_} lives but does not answer ({}); daskctl never stops a program hosting a scheduler, and leaves its workers alone",
+            c.qualified(),
+            c.reason.as_deref().unwrap_or("no answer")
+        )));
+    }
+    let dir = h.state_dir().cloned();
     let _lock = match &dir {
-        Some(d) if d.exists() => Some(d.lock()?),
+        Some(d) if d.exists() => Some(d.lock(req.timeout).await?),
         _ => None,
     };
-    let state = dir.as_ref().and_then(|d| d.load().ok());
-    let grace = req.timeout.min(Duration::from_secs(20));
+    let workers = current_workers(b, c, h, &home).await?;
 
-    // 1. workers daskctl started
-    let own_workers: Vec<Target> = state
-        .iter()
-        .flat_map(|s| s.workers.iter())
-        .map(|w| Target {
-            pid: w.pid,
-            start: Some(w.start),
-            group: true,
-        })
-        .collect();
-    spawn::stop(&own_workers, grace);
-
-    // 2. other `dask worker` processes of this cluster
-    let cli_workers: Vec<Target> = private_pids(c, "worker_pids")
-        .into_iter()
-        .filter(|(_, _, cli)| *cli)
-        .map(|(pid, start, _)| Target {
-            pid,
-            start: Some(start),
-            group: false,
-        })
-        .collect();
-    spawn::stop(&cli_workers, grace);
-
-    // 3. the scheduler
+    // 1. a scheduler daskctl did not start is asked to close (it closes its workers too)
     let mut embedded_port_check = None;
-    if let Some(s) = state.as_ref().and_then(|s| s.scheduler.clone()) {
-        spawn::stop(
-            &[Target {
-                pid: s.pid,
-                start: Some(s.start),
-                group: true,
-            }],
-            grace,
-        );
-    } else if let Some(addr) = &c.address {
-        let sched = private_pids(c, "scheduler_pid").into_iter().next();
-        if c.scheduler_alive()
-            && b.ctx.prober.enabled()
-            && let Err(e) = terminate(b, addr).await
-        {
-            // exited since discovery (another cleanup, its own program): nothing to terminate
-            let exited = sched.is_some_and(|(pid, start, _)| !procfs::alive(pid, Some(start)));
-            if !exited {
-                return Err(e);
+    let judged_gone = matches!(c.status, Status::Orphaned | Status::Stopped);
+    if !h.own_scheduler()
+        && !h.silent
+        && !judged_gone
+        && b.ctx.prober.enabled()
+        && let Some(addr) = &c.address
+    {
+        match terminate(b, addr).await {
+            Ok(()) => {
+                if !signalable_sched {
+                    embedded_port_check = Some(addr.clone());
+                }
             }
-        }
-        match sched {
-            Some((pid, start, true)) if !spawn::wait_dead(&[(pid, Some(start))], grace) => {
-                let t = Target {
-                    pid,
-                    start: Some(start),
-                    group: false,
-                };
-                spawn::stop(&[t], grace);
+            // exited since discovery (another cleanup, its own program): nothing to close
+            Err(e) if e.probe_fault() == Some(ProbeFault::Refused) => {}
+            Err(_)
+                if sched
+                    .as_ref()
+                    .is_some_and(|s| !procfs::alive(s.pid, Some(s.start))) => {}
+            Err(e) if signalable_sched => {
+                tracing::info!("{addr}: terminate failed ({e}); stopping its process")
             }
-            Some((_, _, true)) => {}
-            Some(_) => embedded_port_check = Some(addr.clone()),
-            None => {}
+            Err(e) => return Err(e),
         }
     }
 
-    // 4. workers that are not `dask worker` processes (a LocalCluster's worker subprocesses, a
-    // dead kernel's leftovers): a terminated scheduler tells them to close; give them the time,
-    // then stop those still there (they answered as Dask workers of this user)
-    let rest: Vec<(i32, Option<u64>)> = private_pids(c, "worker_pids")
+    // 2. workers: `dask worker` commands and daskctl's own at once; the others (a
+    // LocalCluster's worker subprocesses) were told to close by their scheduler: given the
+    // time, then stopped if still there (they answered as Dask workers of this user)
+    let (cli, rest): (Vec<Target>, Vec<Target>) = workers
         .into_iter()
-        .filter(|(_, _, cli)| !*cli)
-        .map(|(pid, start, _)| (pid, Some(start)))
-        .collect();
-    if !spawn::wait_dead(&rest, grace / 2) {
-        let targets: Vec<Target> = rest
-            .iter()
-            .map(|(pid, start)| Target {
-                pid: *pid,
-                start: *start,
-                group: false,
-            })
-            .collect();
-        spawn::stop(&targets, grace / 2);
+        .partition(|t| t.group || is_cli_worker(t));
+    let mut left = spawn::stop(&cli, uid, grace).await;
+    let rest_refs: Vec<&Target> = rest.iter().collect();
+    if !spawn::wait_dead(&rest_refs, grace / 2).await {
+        left.extend(spawn::stop(&rest, uid, grace / 2).await);
     }
 
-    // 5. nothing left?
-    let left: Vec<String> = c
-        .resources
-        .iter()
-        .filter(|r| r.kind == "process")
-        .filter_map(|r| r.id.parse::<i32>().ok().map(|p| (p, r)))
-        .filter(|(p, r)| {
-            let start = state_start(&state, *p).or_else(|| pid_start(c, *p));
-            // an embedded scheduler's process (a kernel) is not ours to stop
-            !(r.role == Role::Scheduler && embedded_port_check.is_some())
-                && procfs::alive(*p, start)
-        })
-        .map(|(p, _)| p.to_string())
-        .collect();
+    // 3. the scheduler process, when it is a `dask scheduler` command (daskctl's or not)
+    if let Some(s) = sched.as_ref().filter(|_| signalable_sched) {
+        left.extend(spawn::stop(&[s.target(&c.name, &home)], uid, grace).await);
+    }
+
+    // 4. nothing left?
     if !left.is_empty() {
+        left.sort();
+        left.dedup();
         return Err(Error::backend(
             "local",
-            format!("processes still running after delete: {}", left.join(", ")),
+            format!(
+                "{}: processes still running after delete: {}",
+                c.qualified(),
+                left.iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         ));
     }
     if let Some(addr) = embedded_port_check {
-        wait_closed(b, &addr, Instant::now() + grace).await?;
+        wait_closed(b, &addr, grace).await?;
     }
     if let Some(d) = dir {
-        drop(_lock);
         d.remove()?;
     }
     Ok(())
+}
+
+fn is_cli_worker(t: &Target) -> bool {
+    let cmd = std::fs::read(format!("/proc/{}/cmdline", t.pid)).unwrap_or_default();
+    let args: Vec<String> = cmd
+        .split(|b| *b == 0)
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .collect();
+    procfs::is_cli(&args, "worker")
+}
+
+/// The cluster's workers as they are now: those discovery saw, plus daskctl's own recorded or
+/// marked since (a `scale` that ran meanwhile, a worker started but not yet recorded).
+async fn current_workers(
+    b: &Local,
+    c: &Cluster,
+    h: &LocalHandle,
+    home: &str,
+) -> Result<Vec<Target>> {
+    let mut out: Vec<Target> = h.workers.iter().map(|w| w.target(&c.name, home)).collect();
+    let marked_name = match &h.kind {
+        Kind::Own { dir, .. } => Some(dir.name().to_string()),
+        Kind::Foreign {
+            attached: Some(dir),
+        } => Some(dir.name().to_string()),
+        Kind::Rebuilt => Some(c.name.clone()),
+        Kind::Foreign { attached: None } => None,
+    };
+    let Some(name) = marked_name else {
+        return Ok(out);
+    };
+    let scan = Scan::take(b).await?;
+    let proof = Proof::Marked {
+        cluster: name.clone(),
+        home: home.to_string(),
+    };
+    let mut add = |pid: i32, start: u64| {
+        if !out.iter().any(|t| t.pid == pid) {
+            out.push(Target {
+                pid,
+                start,
+                group: true,
+                proof: proof.clone(),
+            });
+        }
+    };
+    for p in scan.marked(&name) {
+        if p.marker(ENV_ROLE) == Some("worker") {
+            add(p.pid, p.start);
+        }
+    }
+    if let Some((_, Ok(Some(st)))) = scan.dirs.iter().find(|(d, _)| d.name() == name) {
+        for w in &st.workers {
+            add(w.pid, w.start);
+        }
+    }
+    Ok(out)
 }
 
 async fn terminate(b: &Local, addr: &str) -> Result<()> {
@@ -142,45 +183,34 @@ async fn terminate(b: &Local, addr: &str) -> Result<()> {
     client::terminate(&mut comm).await
 }
 
-fn state_start(state: &Option<super::state::ClusterState>, pid: i32) -> Option<u64> {
-    let s = state.as_ref()?;
-    s.scheduler
-        .iter()
-        .chain(s.workers.iter())
-        .find(|p| p.pid == pid)
-        .map(|p| p.start)
-}
-
-fn pid_start(c: &Cluster, pid: i32) -> Option<u64> {
-    private_pids(c, "scheduler_pid")
-        .into_iter()
-        .chain(private_pids(c, "worker_pids"))
-        .find(|(p, _, _)| *p == pid)
-        .map(|(_, s, _)| s)
-}
-
-async fn wait_closed(b: &Local, addr: &str, deadline: Instant) -> Result<()> {
-    loop {
-        if b.ctx.prober.scheduler(addr).await.is_err() {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            return Err(Error::Timeout(format!(
-                "scheduler {addr} still answers after terminate"
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+/// Waits until nothing answers at `addr` any more (a scheduler inside a program closing).
+async fn wait_closed(b: &Local, addr: &str, within: Duration) -> Result<()> {
+    let closed = crate::backends::until(within, Duration::from_millis(100), || async {
+        b.ctx.prober.scheduler(addr).await.is_err().then_some(())
+    })
+    .await;
+    closed.ok_or_else(|| Error::Timeout(format!("scheduler {addr} still answers after terminate")))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backends::local::handle::Found;
     use crate::backends::{Context, User};
     use crate::config::Config;
     use crate::dask::Prober;
-    use crate::model::{Origin, Resource, Status};
+    use crate::model::{Handle, Origin, Resource, Role};
     use std::sync::Arc;
+
+    fn ctx() -> Arc<Context> {
+        let config = Config::default();
+        Arc::new(Context {
+            prober: Prober::new(&config.probe, false),
+            silence: crate::backends::liveness::Silence::new(None, Duration::from_secs(300)),
+            config,
+            user: User::current(),
+        })
+    }
 
     /// A foreign scheduler found running, whose process exits before `delete` reaches it (a
     /// race with another cleanup): deleting it succeeds, as there is nothing left to stop.
@@ -210,31 +240,56 @@ mod tests {
             state: "running".into(),
             name: None,
         });
-        c.private
-            .insert("scheduler_pid".into(), format!("{pid}:{start}:1"));
-        let config = Config::default();
-        let b = Local {
-            ctx: Arc::new(Context {
-                prober: Prober::new(&config.probe, false),
-                config,
-                user: User::current(),
+        c.handle = Handle::new(LocalHandle {
+            kind: Kind::Foreign { attached: None },
+            scheduler: Some(Found {
+                pid,
+                start,
+                cli: true,
+                marked: false,
+                stopped: false,
+                name: None,
+                cmd: "dask scheduler".into(),
             }),
-        };
+            workers: vec![],
+            silent: false,
+        });
+        let b = Local { ctx: ctx() };
         let req = DeleteRequest {
             wait: true,
             timeout: Duration::from_secs(5),
         };
         delete(&b, &c, &req).await.unwrap();
+    }
 
-        // the same cluster with its process still there is an error, not a silent success
-        c.private.insert(
-            "scheduler_pid".into(),
-            format!(
-                "{}:{}:0",
-                std::process::id(),
-                procfs::stat(std::process::id() as i32).unwrap().start
-            ),
-        );
-        assert!(delete(&b, &c, &req).await.is_err());
+    /// A scheduler inside a program that does not answer: nothing is touched, and the delete
+    /// says it was not done (exit 4).
+    #[tokio::test]
+    async fn silent_embedded_scheduler_is_not_deleted() {
+        let mut c = Cluster::new("port-1", "local", Origin::Unknown);
+        c.status = Status::Unknown;
+        c.address = Some("tcp://127.0.0.1:1".into());
+        c.handle = Handle::new(LocalHandle {
+            kind: Kind::Foreign { attached: None },
+            scheduler: Some(Found {
+                pid: std::process::id() as i32,
+                start: procfs::stat(std::process::id() as i32).unwrap().start,
+                cli: false,
+                marked: false,
+                stopped: true,
+                name: None,
+                cmd: "python notebook.py".into(),
+            }),
+            workers: vec![],
+            silent: true,
+        });
+        let b = Local { ctx: ctx() };
+        let req = DeleteRequest {
+            wait: true,
+            timeout: Duration::from_secs(5),
+        };
+        let e = delete(&b, &c, &req).await.unwrap_err();
+        assert_eq!(e.exit_code(), crate::error::exit::PARTIAL, "{e}");
+        assert!(e.to_string().contains("was not deleted"), "{e}");
     }
 }

@@ -1,140 +1,293 @@
 //! Local discovery: daskctl's own clusters from their state directories, plus every other Dask
 //! scheduler (and stray worker) of the current user on this machine, found from the listening
 //! sockets of the user's Python processes in /proc and confirmed with the protocol handshake.
+//!
+//! Nothing Dask-shaped is dropped: a scheduler process that cannot be asked (stopped by a
+//! signal, silent, TLS that fails) is listed as `unknown` with the reason, and processes
+//! daskctl started carry markers in their environment, so a cluster whose state was lost,
+//! corrupted or never finished (an interrupted `create`) is rebuilt from them.
 
 use super::Local;
+use super::handle::{Found, Kind, LocalHandle};
 use super::procfs::{self, ProcInfo};
-use super::spawn::{ENV_CLUSTER, ENV_HOME};
-use super::state::{ClusterState, StateDir};
+use super::spawn::{ENV_CLUSTER, ENV_HOME, ENV_ROLE, ENV_WORKER};
+use super::state::{ClusterState, Phase, StateDir, Unusable};
+use crate::backends::liveness::{after_failed_probe, stopped_reason};
 use crate::dask::{Address, Identity, SchedulerInfo};
 use crate::discovery::fill_from_info;
 use crate::discovery::orphan::{SchedulerState, classify};
-use crate::error::Result;
-use crate::model::{Cluster, Origin, Resource, Role};
+use crate::error::{Error, Result};
+use crate::model::{Cluster, Handle, Origin, Resource, Role, Status};
 use crate::units::epoch_secs;
 use futures::future::join_all;
 use std::collections::{BTreeMap, HashSet};
 
 pub const BACKEND: &str = "local";
 type Probed = Result<(SchedulerInfo, Option<f64>)>;
+type Loaded = std::result::Result<Option<ClusterState>, Unusable>;
+/// What a process said on one of its ports.
+type Said = (Address, Result<(Identity, Option<f64>)>);
+
+/// One look at this machine: the user's state directories and Dask-like processes.
+pub struct Scan {
+    pub home: String,
+    pub dirs: Vec<(StateDir, Loaded)>,
+    pub procs: Vec<ProcInfo>,
+}
+
+impl Scan {
+    pub async fn take(b: &Local) -> Result<Scan> {
+        let root = b.ctx.config.state_root();
+        let uid = b.ctx.user.uid;
+        tokio::task::spawn_blocking(move || Scan::read(&root, uid))
+            .await
+            .map_err(|e| Error::backend(BACKEND, format!("scanning /proc: {e}")))?
+    }
+
+    fn read(root: &std::path::Path, uid: u32) -> Result<Scan> {
+        let home = root.to_string_lossy().into_owned();
+        let mut dirs = Vec::new();
+        for d in StateDir::all(root)? {
+            // another user's cluster (a state directory pointed at theirs) is not ours to show
+            if d.owner_uid() != Some(uid) {
+                tracing::debug!("{}: owned by another user, skipped", d.path.display());
+                continue;
+            }
+            let loaded = d.load();
+            dirs.push((d, loaded));
+        }
+        let procs = procfs::scan(uid)
+            .into_iter()
+            // another daskctl state root (another configuration) manages it
+            .filter(|p| p.marker(ENV_HOME).is_none_or(|h| h == home))
+            .collect();
+        Ok(Scan { home, dirs, procs })
+    }
+
+    /// Processes daskctl started for cluster `name` under this state root. Their children
+    /// inherit the markers (a nanny's worker process): those are left out, the one daskctl
+    /// started stands for them.
+    pub fn marked<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a ProcInfo> + 'a {
+        let is_marked =
+            move |p: &ProcInfo| p.marker(ENV_HOME).is_some() && p.marker(ENV_CLUSTER) == Some(name);
+        self.procs.iter().filter(move |p| {
+            is_marked(p) && !self.procs.iter().any(|q| q.pid == p.ppid && is_marked(q))
+        })
+    }
+}
+
+/// A state that describes a cluster daskctl made (not only workers it attached elsewhere).
+fn is_own(st: &ClusterState) -> bool {
+    st.scheduler.is_some() || st.phase == Phase::Creating
+}
 
 pub async fn discover(b: &Local) -> Result<Vec<Cluster>> {
-    let root = b.ctx.config.state_root();
-    let home = root.to_string_lossy().into_owned();
-    let dirs = StateDir::all(&root);
-    let mut states: Vec<(StateDir, ClusterState)> = Vec::new();
-    for d in dirs {
-        match d.load() {
-            Ok(s) => states.push((d, s)),
-            Err(e) => tracing::warn!("{e}"),
-        }
+    let scan = Scan::take(b).await?;
+    Ok(build(b, &scan).await)
+}
+
+/// One cluster by name: daskctl's own from its state without probing anything else.
+pub async fn find(b: &Local, name: &str) -> Result<Option<Cluster>> {
+    let scan = Scan::take(b).await?;
+    let own = scan
+        .dirs
+        .iter()
+        .find(|(d, l)| d.name() == name && matches!(l, Ok(Some(st)) if is_own(st)));
+    if let Some((dir, Ok(Some(st)))) = own {
+        let probed = probe_own(b, &scan, st).await;
+        return Ok(Some(own_cluster(b, &scan, dir, st, probed)));
     }
-    let known: HashSet<String> = states.iter().map(|(_, s)| s.name.clone()).collect();
+    Ok(build(b, &scan).await.into_iter().find(|c| c.name == name))
+}
 
-    let procs: Vec<ProcInfo> = if b.scan_enabled() {
-        procfs::scan(b.ctx.user.uid)
-            .into_iter()
-            .filter(|p| match (p.marker(ENV_HOME), p.marker(ENV_CLUSTER)) {
-                // another daskctl state root (another configuration) manages it
-                (Some(h), _) if h != home => false,
-                (Some(_), Some(c)) => !known.contains(c),
-                _ => true,
-            })
-            .collect()
-    } else {
-        Vec::new()
+async fn build(b: &Local, scan: &Scan) -> Vec<Cluster> {
+    let owned: HashSet<&str> = scan
+        .dirs
+        .iter()
+        .filter(|(_, l)| matches!(l, Ok(Some(st)) if is_own(st)))
+        .map(|(d, _)| d.name())
+        .collect();
+    let attached: Vec<(&StateDir, &ClusterState)> = scan
+        .dirs
+        .iter()
+        .filter_map(|(d, l)| match l {
+            Ok(Some(st)) if !is_own(st) => Some((d, st)),
+            _ => None,
+        })
+        .collect();
+    let attached_names: HashSet<&str> = attached.iter().map(|(d, _)| d.name()).collect();
+
+    // every probe at once: own schedulers, and each listening port of the other processes
+    // that can answer (a stopped process cannot; it is not asked)
+    let own_dirs: Vec<(&StateDir, &ClusterState)> = scan
+        .dirs
+        .iter()
+        .filter_map(|(d, l)| match l {
+            Ok(Some(st)) if is_own(st) => Some((d, st)),
+            _ => None,
+        })
+        .collect();
+    let own_probes = join_all(own_dirs.iter().map(|(_, st)| probe_own(b, scan, st)));
+    // processes of a usable own or attached state are known without asking; with
+    // `scan = false` only daskctl's own processes are looked at
+    let known = |p: &ProcInfo| {
+        p.marker(ENV_CLUSTER)
+            .filter(|_| p.marker(ENV_HOME).is_some())
+            .is_some_and(|n| owned.contains(n) || attached_names.contains(n))
     };
-
-    // every probe at once: own schedulers, and each listening port of the scanned processes
-    let own = join_all(states.iter().map(|(_, s)| probe_state(b, s)));
-    let candidates: Vec<(usize, Address)> = procs
+    let looked_at = |p: &&ProcInfo| !known(p) && (b.scan_enabled() || p.marker(ENV_HOME).is_some());
+    let sniffable: Vec<&ProcInfo> = scan
+        .procs
+        .iter()
+        .filter(|p| !p.stopped())
+        .filter(looked_at)
+        .collect();
+    let candidates: Vec<(usize, Address)> = sniffable
         .iter()
         .enumerate()
         .flat_map(|(i, p)| {
             p.listening.iter().map(move |(ip, port)| {
-                let host = procfs::reach(*ip).to_string();
                 (
                     i,
                     Address {
                         tls: false,
-                        host,
+                        host: procfs::reach(*ip).to_string(),
                         port: *port,
                     },
                 )
             })
         })
         .collect();
-    let sniffed = join_all(candidates.iter().map(|(_, a)| b.ctx.prober.sniff(a)));
-    let (own, sniffed) = futures::join!(own, sniffed);
+    let sniffs = join_all(candidates.iter().map(|(_, a)| b.ctx.prober.sniff(a)));
+    let (own_probed, sniffed) = futures::join!(own_probes, sniffs);
 
-    let mut clusters = Vec::new();
-    let mut attached: Vec<(&StateDir, &ClusterState)> = Vec::new();
-    for ((dir, st), probed) in states.iter().zip(own) {
-        if st.scheduler.is_some() {
-            clusters.push(state_cluster(b, dir, st, probed));
-        } else {
-            attached.push((dir, st));
-        }
+    let mut clusters: Vec<Cluster> = own_dirs
+        .iter()
+        .zip(own_probed)
+        .map(|((d, st), p)| own_cluster(b, scan, d, st, p))
+        .collect();
+
+    // what each process said on each of its ports
+    let mut answers: BTreeMap<i32, Vec<Said>> = BTreeMap::new();
+    for ((i, a), r) in candidates.into_iter().zip(sniffed) {
+        answers.entry(sniffable[i].pid).or_default().push((a, r));
     }
 
-    let mut schedulers: Vec<(&ProcInfo, SchedulerInfo, Option<f64>)> = Vec::new();
+    let mut schedulers: Vec<Cluster> = Vec::new();
     let mut workers: Vec<(&ProcInfo, String)> = Vec::new();
-    for ((i, _), r) in candidates.iter().zip(sniffed) {
-        match r {
-            Ok((Identity::Scheduler(info), idle)) => schedulers.push((&procs[*i], info, idle)),
-            Ok((Identity::Worker { scheduler, .. }, _)) => workers.push((&procs[*i], scheduler)),
+    for p in &sniffable {
+        let said = answers.get(&p.pid).map(Vec::as_slice).unwrap_or(&[]);
+        let sched = said.iter().find_map(|(_, r)| match r {
+            Ok((Identity::Scheduler(info), idle)) => Some((info, *idle)),
+            _ => None,
+        });
+        if let Some((info, idle)) = sched {
+            let probed = Ok((info.clone(), idle));
+            schedulers.push(scheduler_cluster(b, scan, p, &info.address, probed));
+            continue;
+        }
+        let worker_of = said.iter().find_map(|(_, r)| match r {
+            Ok((Identity::Worker { scheduler, .. }, _)) => Some(scheduler.clone()),
             // a nanny does not say its scheduler; its command line does (a nanny still waiting
             // to register is how a worker whose scheduler is gone looks)
             Ok((Identity::Other(kind), _))
                 if kind == "Nanny" || kind == crate::dask::probe::STARTING =>
             {
-                if let Some(s) = procs[*i].scheduler_arg() {
-                    workers.push((&procs[*i], s));
-                }
+                p.scheduler_arg()
             }
-            _ => {}
+            _ => None,
+        });
+        if let Some(s) = worker_of {
+            workers.push((p, s));
+        } else if dask_scheduler_shaped(p) {
+            // a scheduler process that did not say so: list it, with why
+            let (addr, why) = unanswered(p, said);
+            schedulers.push(scheduler_cluster(b, scan, p, &addr, Err(why)));
+        } else if p.marker(ENV_ROLE) == Some("worker")
+            && let Some(s) = p.scheduler_arg()
+        {
+            workers.push((p, s));
+        }
+    }
+    // stopped processes were not asked: the Dask-shaped ones are listed all the same
+    for p in scan.procs.iter().filter(|p| p.stopped()).filter(looked_at) {
+        if dask_scheduler_shaped(p) {
+            let (addr, _) = unanswered(p, &[]);
+            let why = Error::backend(BACKEND, stopped_reason(p.pid));
+            schedulers.push(scheduler_cluster(b, scan, p, &addr, Err(why)));
+        } else if (p.is_cli("worker") || p.marker(ENV_ROLE) == Some("worker"))
+            && let Some(s) = p.scheduler_arg()
+        {
+            workers.push((p, s));
         }
     }
 
-    let mut claimed_workers: HashSet<i32> = HashSet::new();
-    let mut claimed_attached: HashSet<String> = HashSet::new();
-    for (p, info, idle) in &schedulers {
-        let mut c = foreign_cluster(b, p, info, *idle);
+    // workers join their scheduler's cluster: by marker for daskctl's own, else by address
+    let mut claimed: HashSet<i32> = HashSet::new();
+    for c in schedulers.iter_mut() {
         for (wp, sched) in &workers {
-            if same_scheduler(sched, &info.address) {
-                add_worker_proc(&mut c, &procs, wp);
-                claimed_workers.insert(wp.pid);
+            let marked_here = wp.marker(ENV_CLUSTER) == Some(c.name.as_str())
+                && wp.marker(ENV_HOME).is_some()
+                && c.origin == Origin::Daskctl;
+            let by_address = c
+                .address
+                .as_deref()
+                .is_some_and(|a| same_scheduler(a, sched));
+            if marked_here || by_address {
+                add_worker(c, scan, wp);
+                claimed.insert(wp.pid);
             }
         }
         for (dir, st) in &attached {
             if st
                 .address
                 .as_deref()
-                .is_some_and(|a| same_scheduler(a, &info.address))
+                .zip(c.address.as_deref())
+                .is_some_and(|(a, b)| same_scheduler(a, b))
             {
-                add_attached(&mut c, dir, st);
-                claimed_attached.insert(st.name.clone());
+                add_attached(c, scan, dir, st);
             }
         }
-        clusters.push(c);
+    }
+    clusters.append(&mut schedulers);
+
+    // state directories that could not be used, and whose scheduler was not found running
+    for (dir, loaded) in &scan.dirs {
+        let unusable = match loaded {
+            Err(u) => Some(u.clone()),
+            Ok(None) => None,
+            Ok(Some(_)) => continue,
+        };
+        if clusters.iter().any(|c| c.name == dir.name()) {
+            continue;
+        }
+        clusters.push(broken_cluster(
+            b,
+            scan,
+            dir,
+            unusable,
+            &workers,
+            &mut claimed,
+        ));
     }
 
-    // workers (found or attached by daskctl) whose scheduler was not found on this machine
+    // workers (found, or attached by daskctl) whose scheduler was not found on this machine
     let mut strays: BTreeMap<String, Vec<&ProcInfo>> = BTreeMap::new();
     for (wp, sched) in &workers {
-        if !claimed_workers.contains(&wp.pid)
-            && !clusters.iter().any(|c| {
-                c.address
-                    .as_deref()
-                    .is_some_and(|a| same_scheduler(a, sched))
-            })
-        {
+        if !claimed.contains(&wp.pid) {
             strays.entry(sched.clone()).or_default().push(wp);
         }
     }
-    let stray_attached: Vec<_> = attached
+    let stray_attached: Vec<&(&StateDir, &ClusterState)> = attached
         .iter()
-        .filter(|(_, st)| !claimed_attached.contains(&st.name))
+        .filter(|(_, st)| {
+            !clusters.iter().any(|c| {
+                c.address
+                    .as_deref()
+                    .zip(st.address.as_deref())
+                    .is_some_and(|(a, b)| same_scheduler(a, b))
+            })
+        })
         .collect();
     for (_, st) in &stray_attached {
         if let Some(a) = &st.address {
@@ -143,208 +296,557 @@ pub async fn discover(b: &Local) -> Result<Vec<Cluster>> {
     }
     let remote = join_all(strays.keys().map(|a| b.ctx.prober.status(a))).await;
     for ((addr, wps), probed) in strays.iter().zip(remote) {
-        let mut c = Cluster::new(name_for(addr), BACKEND, Origin::Unknown);
-        c.address = Some(addr.clone());
-        c.owner = Some(b.ctx.user.name.clone());
-        c.private.insert("kind".into(), "foreign".into());
-        for wp in wps {
-            add_worker_proc(&mut c, &procs, wp);
-        }
-        for (dir, st) in &stray_attached {
-            if st.address.as_deref() == Some(addr.as_str()) {
-                add_attached(&mut c, dir, st);
-            }
-        }
-        let alive = c
-            .resources
-            .iter()
-            .filter(|r| r.role == Role::Worker && r.state == "running")
-            .count() as u64;
-        let sched = match probed {
-            Ok((info, idle)) => {
-                fill_from_info(&mut c, &info, idle);
-                SchedulerState::Answering {
-                    connected: info.workers.len() as u64,
-                }
-            }
-            Err(e) if b.ctx.prober.enabled() => SchedulerState::Unreachable(e.to_string()),
-            Err(_) => SchedulerState::NotProbed,
-        };
-        let (status, reason) = classify(&sched, alive, None);
-        c.status = status;
-        c.reason = reason;
-        if c.workers.is_none() {
-            c.workers = Some(alive);
-        }
-        clusters.push(c);
+        clusters.push(stray_cluster(b, scan, addr, wps, &stray_attached, probed));
     }
     clusters.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(clusters)
+    clusters
 }
 
-/// One daskctl cluster from its state directory alone (no /proc scan): `from_name`'s fast path.
-pub async fn from_state(b: &Local, dir: &StateDir) -> Result<Option<Cluster>> {
-    let st = dir.load()?;
-    if st.scheduler.is_none() {
-        return Ok(None); // attached workers belong to a foreign cluster: full discovery
-    }
-    let probed = probe_state(b, &st).await;
-    Ok(Some(state_cluster(b, dir, &st, probed)))
-}
-
-async fn probe_state(b: &Local, st: &ClusterState) -> Probed {
-    let alive = st
-        .scheduler
-        .as_ref()
-        .is_none_or(|s| procfs::alive(s.pid, Some(s.start)));
-    match (&st.address, alive) {
-        (Some(a), true) => b.ctx.prober.status(a).await,
-        _ => Err(crate::error::Error::NotFound(
-            "scheduler not running".into(),
-        )),
+/// The status probe of a daskctl scheduler that runs and is not stopped.
+async fn probe_own(b: &Local, scan: &Scan, st: &ClusterState) -> Probed {
+    let sched = own_scheduler(scan, st);
+    match (&st.address, sched) {
+        (Some(a), Some(s)) if !s.stopped => b.ctx.prober.status(a).await,
+        (_, Some(s)) if s.stopped => Err(Error::backend(BACKEND, stopped_reason(s.pid))),
+        _ => Err(Error::NotFound("scheduler not running".into())),
     }
 }
 
-fn proc_resource(pid: i32, role: Role, alive: bool, name: Option<String>) -> Resource {
+/// The scheduler process of a daskctl cluster: the recorded one if it lives, else one that
+/// carries the cluster's markers (started before the state could record it).
+fn own_scheduler(scan: &Scan, st: &ClusterState) -> Option<Found> {
+    if let Some(s) = &st.scheduler
+        && let Some(stat) = procfs::live(s.pid, Some(s.start))
+    {
+        return Some(Found {
+            pid: s.pid,
+            start: s.start,
+            cli: true,
+            marked: true,
+            stopped: stat.stopped(),
+            name: Some("scheduler".into()),
+            cmd: "dask scheduler".into(),
+        });
+    }
+    scan.marked(&st.name)
+        .find(|p| p.marker(ENV_ROLE) == Some("scheduler"))
+        .map(|p| found(p, true))
+}
+
+fn found(p: &ProcInfo, marked: bool) -> Found {
+    Found {
+        pid: p.pid,
+        start: p.start,
+        cli: p.is_cli("scheduler") || p.is_cli("worker"),
+        marked,
+        stopped: p.stopped(),
+        name: p
+            .marker(ENV_WORKER)
+            .map(str::to_string)
+            .or_else(|| p.arg("--name").map(str::to_string)),
+        cmd: p.short_cmd(),
+    }
+}
+
+fn proc_resource(f: &Found, role: Role, alive: bool) -> Resource {
+    let state = match (alive, f.stopped) {
+        (false, _) => "dead",
+        (true, true) => "stopped",
+        (true, false) => "running",
+    };
     Resource {
         kind: "process",
-        id: pid.to_string(),
+        id: f.pid.to_string(),
         role,
-        state: if alive { "running" } else { "dead" }.to_string(),
-        name,
+        state: state.to_string(),
+        name: f.name.clone().or_else(|| Some(f.cmd.clone())),
     }
 }
 
-fn state_cluster(b: &Local, dir: &StateDir, st: &ClusterState, probed: Probed) -> Cluster {
+/// daskctl's own cluster from its (usable) state, with any worker started but not yet
+/// recorded (an interrupted `scale`) found by its markers.
+fn own_cluster(
+    b: &Local,
+    scan: &Scan,
+    dir: &StateDir,
+    st: &ClusterState,
+    probed: Probed,
+) -> Cluster {
     let mut c = Cluster::new(st.name.clone(), BACKEND, Origin::Daskctl);
     c.created = epoch_secs(st.created);
     c.owner = Some(b.ctx.user.name.clone());
     c.address = st.address.clone();
     c.dashboard = st.dashboard.clone();
-    c.private.insert("kind".into(), "daskctl".into());
-    c.private
-        .insert("state_dir".into(), dir.path.to_string_lossy().into_owned());
-    let sched_alive = st
-        .scheduler
-        .as_ref()
-        .is_some_and(|s| procfs::alive(s.pid, Some(s.start)));
-    if let Some(s) = &st.scheduler {
-        c.resources.push(proc_resource(
-            s.pid,
-            Role::Scheduler,
-            sched_alive,
-            Some("scheduler".into()),
-        ));
+    let sched = own_scheduler(scan, st);
+    if let Some(s) = &sched {
+        c.resources.push(proc_resource(s, Role::Scheduler, true));
+    } else if let Some(s) = &st.scheduler {
+        let dead = Found {
+            pid: s.pid,
+            start: s.start,
+            cli: true,
+            marked: true,
+            stopped: false,
+            name: Some("scheduler".into()),
+            cmd: "dask scheduler".into(),
+        };
+        c.resources
+            .push(proc_resource(&dead, Role::Scheduler, false));
     }
+    let mut workers: Vec<Found> = Vec::new();
     let mut alive = 0u64;
     for w in &st.workers {
-        let a = procfs::alive(w.pid, Some(w.start));
-        alive += a as u64;
+        let stat = procfs::live(w.pid, Some(w.start));
+        let f = Found {
+            pid: w.pid,
+            start: w.start,
+            cli: true,
+            marked: true,
+            stopped: stat.is_some_and(|s| s.stopped()),
+            name: Some(w.name.clone()),
+            cmd: "dask worker".into(),
+        };
+        alive += stat.is_some() as u64;
         c.resources
-            .push(proc_resource(w.pid, Role::Worker, a, Some(w.name.clone())));
-    }
-    c.requested_workers = Some(st.workers.len() as u64);
-    let sched = if !sched_alive {
-        SchedulerState::Gone
-    } else {
-        match probed {
-            Ok((info, idle)) => {
-                fill_from_info(&mut c, &info, idle);
-                SchedulerState::Answering {
-                    connected: info.workers.len() as u64,
-                }
-            }
-            Err(_) if !b.ctx.prober.enabled() => SchedulerState::NotProbed,
-            Err(e) => SchedulerState::Silent(e.to_string()),
+            .push(proc_resource(&f, Role::Worker, stat.is_some()));
+        if stat.is_some() {
+            workers.push(f);
         }
+    }
+    let recorded: HashSet<i32> = st.workers.iter().map(|w| w.pid).collect();
+    for p in scan.marked(&st.name) {
+        if p.marker(ENV_ROLE) == Some("worker") && !recorded.contains(&p.pid) {
+            let f = found(p, true);
+            alive += 1;
+            c.resources.push(proc_resource(&f, Role::Worker, true));
+            workers.push(f);
+        }
+    }
+    let expected = (st.workers.len() as u64).max(alive);
+    c.requested_workers = Some(st.requested.map_or(expected, u64::from));
+    let state = match (&sched, probed) {
+        (None, _) => SchedulerState::Gone,
+        (Some(_), Ok((info, idle))) => {
+            fill_from_info(&mut c, &info, idle);
+            SchedulerState::Answering {
+                connected: info.workers.len() as u64,
+            }
+        }
+        (Some(_), Err(e)) if e.probe_fault() == Some(crate::error::ProbeFault::Disabled) => {
+            SchedulerState::NotProbed
+        }
+        (Some(_), Err(e)) => SchedulerState::Silent(e.to_string()),
     };
     if c.workers.is_none() {
         c.workers = Some(alive);
         c.threads = Some(alive * st.threads as u64);
-        c.memory = st.memory.map(|m| m * alive);
+        c.memory = st.memory.map(|m| m.saturating_mul(alive));
     }
-    let (status, reason) = classify(&sched, alive, Some(st.workers.len() as u64));
+    let (mut status, mut reason) = classify(&state, alive, Some(expected));
+    if st.phase == Phase::Creating {
+        match st.creator {
+            Some(cr) if procfs::alive(cr.pid, Some(cr.start)) => {
+                status = Status::Pending;
+                reason = Some(format!("being created by daskctl (process {})", cr.pid));
+            }
+            _ => {
+                status = Status::Orphaned;
+                reason = Some(format!(
+                    "its create was interrupted; remove it with: daskctl delete local/{}",
+                    st.name
+                ));
+            }
+        }
+    }
     c.status = status;
     c.reason = reason;
+    c.handle = Handle::new(LocalHandle {
+        kind: Kind::Own {
+            dir: dir.clone(),
+            state: Some(Box::new(st.clone())),
+            unusable: None,
+        },
+        scheduler: sched,
+        workers,
+        silent: matches!(state, SchedulerState::Silent(_)),
+    });
     c
 }
 
-fn foreign_cluster(b: &Local, p: &ProcInfo, info: &SchedulerInfo, idle: Option<f64>) -> Cluster {
+/// Whether a process is a Dask scheduler by its command line or daskctl's marker: such a
+/// process is listed even when it cannot be asked.
+fn dask_scheduler_shaped(p: &ProcInfo) -> bool {
+    p.is_cli("scheduler") || p.marker(ENV_ROLE) == Some("scheduler")
+}
+
+/// The address of a scheduler process that did not answer, and why it did not: from its
+/// scheduler file, else its `--port`, 8786, or a port that is not its dashboard's.
+fn unanswered(p: &ProcInfo, said: &[Said]) -> (String, Error) {
+    let tls =
+        p.arg("--protocol") == Some("tls") || p.cmdline.iter().any(|a| a.starts_with("--tls-"));
+    let from_file = p
+        .arg("--scheduler-file")
+        .and_then(procfs::scheduler_file_address);
+    let dashboard: Option<u16> = p
+        .arg("--dashboard-address")
+        .and_then(|d| d.rsplit(':').next())
+        .and_then(|x| x.parse().ok());
+    let wanted: Option<u16> = p
+        .arg("--port")
+        .and_then(|x| x.parse().ok())
+        .filter(|x| *x != 0);
+    let port = from_file
+        .as_deref()
+        .and_then(|a| Address::parse(a).ok())
+        .map(|a| a.port)
+        .or_else(|| {
+            p.listening
+                .iter()
+                .map(|(_, port)| *port)
+                .find(|x| Some(*x) == wanted)
+        })
+        .or_else(|| {
+            p.listening
+                .iter()
+                .map(|(_, port)| *port)
+                .find(|x| *x == 8786)
+        })
+        .or_else(|| {
+            p.listening
+                .iter()
+                .map(|(_, port)| *port)
+                .find(|x| Some(*x) != dashboard)
+        })
+        .or(wanted);
+    let host = p
+        .listening
+        .iter()
+        .find(|(_, x)| Some(*x) == port)
+        .map(|(ip, _)| procfs::reach(*ip).to_string())
+        .unwrap_or_else(|| "127.0.0.1".into());
+    let addr = match (from_file, port) {
+        (Some(a), _) => a,
+        (None, Some(port)) => Address { tls, host, port }.to_string(),
+        (None, None) => String::new(),
+    };
+    let why = said
+        .iter()
+        .find(|(a, _)| Some(a.port) == port)
+        .and_then(|(_, r)| r.as_ref().err())
+        .map(|e| {
+            Error::backend(
+                BACKEND,
+                format!("scheduler process {} does not answer: {e}", p.pid),
+            )
+        })
+        .unwrap_or_else(|| {
+            Error::backend(
+                BACKEND,
+                match port {
+                    Some(_) => format!("scheduler process {} does not answer", p.pid),
+                    None => format!("scheduler process {} listens on no port yet", p.pid),
+                },
+            )
+        });
+    (addr, why)
+}
+
+/// A cluster around a scheduler process found in /proc (answering or not). Processes daskctl
+/// started whose state is gone or unusable keep their cluster's name.
+fn scheduler_cluster(
+    b: &Local,
+    scan: &Scan,
+    p: &ProcInfo,
+    address: &str,
+    probed: Result<(SchedulerInfo, Option<f64>)>,
+) -> Cluster {
     let lost = p
         .marker(ENV_CLUSTER)
         .filter(|_| p.marker(ENV_HOME).is_some());
-    let (name, origin) = match lost {
-        Some(n) => (n.to_string(), Origin::Daskctl),
-        None => (name_for(&info.address), Origin::Unknown),
+    let name = match lost {
+        Some(n) => n.to_string(),
+        None if !address.is_empty() => name_for(address),
+        None => format!("pid-{}", p.pid),
     };
-    let mut c = Cluster::new(name, BACKEND, origin);
-    c.owner = Some(b.ctx.user.name.clone());
-    fill_from_info(&mut c, info, idle);
-    c.resources.push(proc_resource(
-        p.pid,
-        Role::Scheduler,
-        true,
-        Some(short_cmd(p)),
-    ));
-    c.private.insert("kind".into(), "foreign".into());
-    c.private.insert(
-        "scheduler_pid".into(),
-        format!("{}:{}:{}", p.pid, p.start, p.is_cli("scheduler") as u8),
-    );
-    let (status, reason) = classify(
-        &SchedulerState::Answering {
-            connected: info.workers.len() as u64,
+    let mut c = Cluster::new(
+        name.clone(),
+        BACKEND,
+        if lost.is_some() {
+            Origin::Daskctl
+        } else {
+            Origin::Unknown
         },
-        0,
-        None,
     );
-    c.status = status;
-    c.reason = if origin == Origin::Daskctl {
-        Some("daskctl state directory is missing; rebuilt from the processes".into())
-    } else {
-        reason
+    c.owner = Some(b.ctx.user.name.clone());
+    if !address.is_empty() {
+        c.address = Some(address.to_string());
+    }
+    let f = found(p, lost.is_some());
+    c.resources.push(proc_resource(&f, Role::Scheduler, true));
+    let dir = lost.and_then(|n| scan.dirs.iter().find(|(d, _)| d.name() == n));
+    let (state, mut reason) = match probed {
+        Ok((info, idle)) => {
+            fill_from_info(&mut c, &info, idle);
+            let st = SchedulerState::Answering {
+                connected: info.workers.len() as u64,
+            };
+            (st, None)
+        }
+        Err(e) if e.probe_fault() == Some(crate::error::ProbeFault::Disabled) => {
+            (SchedulerState::NotProbed, None)
+        }
+        Err(e) => {
+            let why = e.to_string();
+            let why = why.strip_prefix("local: ").unwrap_or(&why).to_string();
+            (SchedulerState::Silent(why.clone()), Some(why))
+        }
     };
+    if c.created.is_none() {
+        c.created = procfs::started_at(p.start);
+    }
+    let (status, r) = classify(&state, 0, None);
+    c.status = status;
+    reason = reason.or(r);
+    if lost.is_some() {
+        let how = match dir {
+            Some((_, Err(u))) => format!("{u}; rebuilt from the processes"),
+            Some((_, Ok(None))) => "its state file is missing; rebuilt from the processes".into(),
+            _ => "daskctl state directory is missing; rebuilt from the processes".into(),
+        };
+        reason = Some(match reason {
+            Some(r) => format!("{how}; {r}"),
+            None => how,
+        });
+    }
+    c.reason = reason;
+    let kind = match dir {
+        Some((d, Err(u))) => Kind::Own {
+            dir: d.clone(),
+            state: None,
+            unusable: Some(u.clone()),
+        },
+        Some((d, Ok(None))) => Kind::Own {
+            dir: d.clone(),
+            state: None,
+            unusable: None,
+        },
+        _ if lost.is_some() => Kind::Rebuilt,
+        _ => Kind::Foreign { attached: None },
+    };
+    c.handle = Handle::new(LocalHandle {
+        kind,
+        scheduler: Some(f),
+        workers: Vec::new(),
+        silent: matches!(state, SchedulerState::Silent(_)),
+    });
     c
 }
 
 /// Adds a found worker process; a worker spawned by a nanny is represented by the nanny.
-fn add_worker_proc(c: &mut Cluster, all: &[ProcInfo], wp: &ProcInfo) {
-    let top = all
+fn add_worker(c: &mut Cluster, scan: &Scan, wp: &ProcInfo) {
+    let top = scan
+        .procs
         .iter()
         .find(|p| p.pid == wp.ppid && p.is_cli("worker"))
         .unwrap_or(wp);
     if c.resources.iter().any(|r| r.id == top.pid.to_string()) {
         return;
     }
-    c.resources.push(proc_resource(
-        top.pid,
-        Role::Worker,
-        true,
-        Some(short_cmd(top)),
-    ));
-    let entry = c.private.entry("worker_pids".into()).or_default();
-    if !entry.is_empty() {
-        entry.push(',');
-    }
-    entry.push_str(&format!(
-        "{}:{}:{}",
-        top.pid,
-        top.start,
-        top.is_cli("worker") as u8
-    ));
+    let marked = top.marker(ENV_CLUSTER) == Some(c.name.as_str()) && top.marker(ENV_HOME).is_some();
+    let f = found(top, marked);
+    c.resources.push(proc_resource(&f, Role::Worker, true));
+    with_handle(c, |h| h.workers.push(f));
+    refresh_alive_workers(c);
 }
 
-fn add_attached(c: &mut Cluster, dir: &StateDir, st: &ClusterState) {
+/// Workers daskctl started next to a scheduler it did not start (`scale` on `port-N`).
+fn add_attached(c: &mut Cluster, scan: &Scan, dir: &StateDir, st: &ClusterState) {
+    let recorded: HashSet<i32> = st.workers.iter().map(|w| w.pid).collect();
+    let mut more: Vec<Found> = Vec::new();
     for w in &st.workers {
-        if c.resources.iter().any(|r| r.id == w.pid.to_string()) {
+        if let Some(stat) = procfs::live(w.pid, Some(w.start)) {
+            more.push(Found {
+                pid: w.pid,
+                start: w.start,
+                cli: true,
+                marked: true,
+                stopped: stat.stopped(),
+                name: Some(w.name.clone()),
+                cmd: "dask worker".into(),
+            });
+        }
+    }
+    for p in scan.marked(dir.name()) {
+        if !recorded.contains(&p.pid) {
+            more.push(found(p, true));
+        }
+    }
+    for f in more {
+        if c.resources.iter().any(|r| r.id == f.pid.to_string()) {
+            // found by its answer already: now known as daskctl's
+            with_handle(c, |h| {
+                if let Some(x) = h.workers.iter_mut().find(|x| x.pid == f.pid) {
+                    x.marked = true;
+                }
+            });
             continue;
         }
-        let a = procfs::alive(w.pid, Some(w.start));
-        c.resources
-            .push(proc_resource(w.pid, Role::Worker, a, Some(w.name.clone())));
+        c.resources.push(proc_resource(&f, Role::Worker, true));
+        with_handle(c, |h| h.workers.push(f));
     }
-    c.private
-        .insert("state_dir".into(), dir.path.to_string_lossy().into_owned());
+    with_handle(c, |h| {
+        if let Kind::Foreign { attached } = &mut h.kind {
+            *attached = Some(dir.clone());
+        }
+    });
+}
+
+/// Changes the cluster's `LocalHandle` (handles are shared values: copy, change, replace).
+fn with_handle(c: &mut Cluster, f: impl FnOnce(&mut LocalHandle)) {
+    let mut h = c
+        .handle
+        .get::<LocalHandle>()
+        .cloned()
+        .unwrap_or(LocalHandle {
+            kind: Kind::Foreign { attached: None },
+            scheduler: None,
+            workers: Vec::new(),
+            silent: false,
+        });
+    f(&mut h);
+    c.handle = Handle::new(h);
+}
+
+/// A scheduler that does not answer has no worker count of its own: the processes say it.
+fn refresh_alive_workers(c: &mut Cluster) {
+    if c.status == Status::Unknown {
+        let n = c
+            .resources
+            .iter()
+            .filter(|r| r.role == Role::Worker && r.state != "dead")
+            .count() as u64;
+        c.workers = Some(n);
+    }
+}
+
+/// A state directory whose state is unusable or missing and whose scheduler was not found:
+/// its marked workers, or nothing but the directory.
+fn broken_cluster(
+    b: &Local,
+    scan: &Scan,
+    dir: &StateDir,
+    unusable: Option<Unusable>,
+    workers: &[(&ProcInfo, String)],
+    claimed: &mut HashSet<i32>,
+) -> Cluster {
+    let mut c = Cluster::new(dir.name().to_string(), BACKEND, Origin::Daskctl);
+    c.owner = Some(b.ctx.user.name.clone());
+    c.created = std::fs::metadata(&dir.path).and_then(|m| m.modified()).ok();
+    let mut found_workers = Vec::new();
+    for p in scan.marked(dir.name()) {
+        let f = found(p, true);
+        c.resources.push(proc_resource(&f, Role::Worker, true));
+        found_workers.push(f);
+        claimed.insert(p.pid);
+        if c.address.is_none() {
+            c.address = workers
+                .iter()
+                .find(|(w, _)| w.pid == p.pid)
+                .map(|(_, a)| a.clone())
+                .or_else(|| p.scheduler_arg());
+        }
+    }
+    let alive = found_workers.len() as u64;
+    c.workers = Some(alive);
+    let what = match &unusable {
+        Some(u) => format!("{u}"),
+        None => "no state file".into(),
+    };
+    (c.status, c.reason) = if alive > 0 {
+        (
+            Status::Orphaned,
+            Some(format!(
+                "{what}; no scheduler runs; {alive} worker(s) left running"
+            )),
+        )
+    } else {
+        (Status::Stopped, Some(format!("{what}; nothing runs")))
+    };
+    c.handle = Handle::new(LocalHandle {
+        kind: Kind::Own {
+            dir: dir.clone(),
+            state: None,
+            unusable,
+        },
+        scheduler: None,
+        workers: found_workers,
+        silent: false,
+    });
+    c
+}
+
+/// Workers whose scheduler is not a process of the user's on this machine: it may be elsewhere
+/// (answering), alive but silent (`unknown`), or gone (`orphaned`): see `liveness`.
+fn stray_cluster(
+    b: &Local,
+    scan: &Scan,
+    addr: &str,
+    wps: &[&ProcInfo],
+    attached: &[&(&StateDir, &ClusterState)],
+    probed: Probed,
+) -> Cluster {
+    let mut c = Cluster::new(name_for(addr), BACKEND, Origin::Unknown);
+    c.address = Some(addr.to_string());
+    c.owner = Some(b.ctx.user.name.clone());
+    c.handle = Handle::new(LocalHandle {
+        kind: Kind::Foreign { attached: None },
+        scheduler: None,
+        workers: Vec::new(),
+        silent: false,
+    });
+    for wp in wps {
+        add_worker(&mut c, scan, wp);
+    }
+    for (dir, st) in attached {
+        if st.address.as_deref() == Some(addr) {
+            add_attached(&mut c, scan, dir, st);
+        }
+    }
+    let alive = c
+        .resources
+        .iter()
+        .filter(|r| r.role == Role::Worker && r.state != "dead")
+        .count() as u64;
+    c.created = wps.iter().filter_map(|p| procfs::started_at(p.start)).min();
+    let sched = match probed {
+        Ok((info, idle)) => {
+            b.ctx.silence.forget(addr);
+            fill_from_info(&mut c, &info, idle);
+            SchedulerState::Answering {
+                connected: info.workers.len() as u64,
+            }
+        }
+        Err(e) => after_failed_probe(&b.ctx, addr, &e),
+    };
+    let (status, reason) = classify(&sched, alive, None);
+    c.status = status;
+    c.reason = reason;
+    if c.workers.is_none() {
+        c.workers = Some(alive);
+    }
+    let silent = matches!(sched, SchedulerState::Silent(_));
+    with_handle(&mut c, |h| h.silent = silent);
+    c
+}
+
+/// Whether `name` is one the local backend gives clusters it did not create (`port-N`,
+/// `pid-N`): those never name a state directory.
+pub fn listed_name(name: &str) -> bool {
+    ["port-", "pid-"].iter().any(|p| {
+        name.strip_prefix(p).is_some_and(|n| {
+            !n.is_empty() && n.len() <= 10 && n.bytes().all(|c| c.is_ascii_digit())
+        })
+    })
 }
 
 /// Name of a cluster daskctl did not create: its scheduler's port (`port-8786`).
@@ -362,33 +864,4 @@ fn same_scheduler(a: &str, b: &str) -> bool {
         }
         _ => a == b,
     }
-}
-
-fn short_cmd(p: &ProcInfo) -> String {
-    let args: Vec<&str> = p
-        .cmdline
-        .iter()
-        .map(|a| a.rsplit('/').next().unwrap_or(a))
-        .take(3)
-        .collect();
-    args.join(" ")
-}
-
-/// `(pid, start, is_cli)` triples stored in `private`.
-pub fn private_pids(c: &Cluster, key: &str) -> Vec<(i32, u64, bool)> {
-    c.private
-        .get(key)
-        .map(|s| {
-            s.split(',')
-                .filter_map(|t| {
-                    let mut it = t.split(':');
-                    Some((
-                        it.next()?.parse().ok()?,
-                        it.next()?.parse().ok()?,
-                        it.next()? == "1",
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }

@@ -9,11 +9,13 @@ use crate::model::Cluster;
 use std::path::PathBuf;
 
 pub async fn logs(b: &Local, c: &Cluster, req: &LogRequest, sink: &mut dyn LogSink) -> Result<()> {
-    let mut files = Vec::new();
-    if let Some(dir) = c.private.get("state_dir") {
-        files = log_files(&PathBuf::from(dir).join("logs"));
-    }
-    let own = c.private.get("kind").map(String::as_str) == Some("daskctl");
+    let h = super::scale::handle(c)?;
+    let files = h
+        .state_dir()
+        .map(|d| log_files(&d.logs()))
+        .unwrap_or_default();
+    let own = h.own_scheduler() && h.state_dir().is_some();
+    let mut files = files;
     if !own {
         // scheduler (and foreign workers) from memory; daskctl-attached workers from files
         remote_logs(b, c, req, sink).await?;

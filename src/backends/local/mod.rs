@@ -3,6 +3,7 @@
 mod create;
 mod delete;
 pub mod discover;
+pub mod handle;
 mod logs;
 pub mod procfs;
 mod scale;
@@ -67,13 +68,11 @@ impl Backend for Local {
     }
 
     async fn from_name(&self, name: &str) -> Result<Option<Cluster>> {
-        let dir = state::StateDir::new(&self.ctx.config.state_root(), name);
-        if dir.exists()
-            && let Some(c) = discover::from_state(self, &dir).await?
-        {
-            return Ok(Some(c));
+        // names of every kind the local backend lists, checked before any path is formed
+        if !discover::listed_name(name) {
+            crate::names::validate(name)?;
         }
-        Ok(self.discover().await?.into_iter().find(|c| c.name == name))
+        discover::find(self, name).await
     }
 
     async fn create(&self, req: &CreateRequest) -> Result<Cluster> {

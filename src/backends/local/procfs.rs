@@ -1,9 +1,10 @@
-//! Reading /proc: liveness (zombies count as dead), start times (to survive PID reuse), the
-//! user's Python processes and the TCP ports they listen on.
+//! Reading /proc: liveness (zombies count as dead), start times (to survive PID reuse), owners,
+//! the user's Python processes, their daskctl markers and the TCP ports they listen on.
 
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::unix::fs::MetadataExt;
+use std::time::{Duration, SystemTime};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stat {
@@ -13,10 +14,21 @@ pub struct Stat {
     pub start: u64,
 }
 
+impl Stat {
+    /// Stopped by a signal (SIGSTOP, SIGTSTP: state T) or by a debugger (t): it cannot answer
+    /// anything until continued, yet it lives.
+    pub fn stopped(&self) -> bool {
+        matches!(self.state, 'T' | 't')
+    }
+}
+
 pub fn stat(pid: i32) -> Option<Stat> {
+    if pid <= 0 {
+        return None;
+    }
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // comm may contain spaces and parentheses: the fields start after the last ')'
-    let rest = &text[text.rfind(')')? + 2..];
+    let rest = text.get(text.rfind(')')? + 2..)?;
     let f: Vec<&str> = rest.split_whitespace().collect();
     Some(Stat {
         state: f.first()?.chars().next()?,
@@ -25,12 +37,39 @@ pub fn stat(pid: i32) -> Option<Stat> {
     })
 }
 
+/// The live process `pid`, if it is the one that started at `start` (when known).
+pub fn live(pid: i32, start: Option<u64>) -> Option<Stat> {
+    stat(pid).filter(|s| !matches!(s.state, 'Z' | 'X' | 'x') && start.is_none_or(|t| t == s.start))
+}
+
 /// Alive = exists, is not a zombie, and (when known) is the same process that was started.
 pub fn alive(pid: i32, start: Option<u64>) -> bool {
-    match stat(pid) {
-        Some(s) => !matches!(s.state, 'Z' | 'X' | 'x') && start.is_none_or(|t| t == s.start),
-        None => false,
-    }
+    live(pid, start).is_some()
+}
+
+/// The user id a process runs as (the owner of its /proc entry).
+pub fn uid(pid: i32) -> Option<u32> {
+    std::fs::metadata(format!("/proc/{pid}"))
+        .ok()
+        .map(|m| m.uid())
+}
+
+/// When a process started, from its start time in clock ticks after boot.
+pub fn started_at(start_ticks: u64) -> Option<SystemTime> {
+    let ticks = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .filter(|t| *t > 0)? as u64;
+    let btime: u64 = std::fs::read_to_string("/proc/stat")
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("btime "))?
+        .trim()
+        .parse()
+        .ok()?;
+    let secs = btime.checked_add(start_ticks / ticks)?;
+    let frac = Duration::from_millis((start_ticks % ticks) * 1000 / ticks);
+    SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs) + frac)
 }
 
 #[derive(Debug, Clone)]
@@ -38,6 +77,8 @@ pub struct ProcInfo {
     pub pid: i32,
     pub ppid: i32,
     pub start: u64,
+    pub state: char,
+    pub uid: u32,
     pub cmdline: Vec<String>,
     /// DASKCTL_* variables of the process, if readable.
     pub markers: HashMap<String, String>,
@@ -49,32 +90,37 @@ impl ProcInfo {
         self.markers.get(k).map(String::as_str)
     }
 
+    pub fn stopped(&self) -> bool {
+        matches!(self.state, 'T' | 't')
+    }
+
     /// A standalone `dask scheduler` process (safe to signal), as opposed to a scheduler living
     /// inside a notebook kernel or script.
     pub fn is_cli(&self, role: &str) -> bool {
-        let joined = self.cmdline.join(" ");
-        joined.contains(&format!("dask {role}"))
-            || joined.contains(&format!("dask-{role}"))
-            || joined.contains(&format!("dask_{role}"))
+        is_cli(&self.cmdline, role)
+    }
+
+    /// The value of `--flag VALUE` or `--flag=VALUE` on the command line.
+    pub fn arg(&self, flag: &str) -> Option<&str> {
+        let args = &self.cmdline;
+        let eq = format!("{flag}=");
+        args.iter().enumerate().find_map(|(i, a)| {
+            if a == flag {
+                args.get(i + 1).map(String::as_str)
+            } else {
+                a.strip_prefix(&eq)
+            }
+        })
     }
 
     /// The scheduler a `dask worker` command line names: `dask worker ADDRESS` or
     /// `--scheduler-file FILE` (read for its address).
     pub fn scheduler_arg(&self) -> Option<String> {
-        let args = &self.cmdline;
-        for (i, a) in args.iter().enumerate() {
-            let file = if a == "--scheduler-file" {
-                args.get(i + 1).map(String::as_str)
-            } else {
-                a.strip_prefix("--scheduler-file=")
-            };
-            if let Some(f) = file {
-                let text = std::fs::read_to_string(f).ok()?;
-                let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-                return v.get("address")?.as_str().map(str::to_string);
-            }
+        if let Some(f) = self.arg("--scheduler-file") {
+            return scheduler_file_address(f);
         }
-        args.iter()
+        self.cmdline
+            .iter()
             .find(|a| a.starts_with("tcp://") || a.starts_with("tls://"))
             .cloned()
     }
@@ -86,13 +132,21 @@ impl ProcInfo {
         })
     }
 
+    /// The first words of the command line, for people (`python -m dask`).
+    pub fn short_cmd(&self) -> String {
+        let args: Vec<&str> = self
+            .cmdline
+            .iter()
+            .map(|a| a.rsplit('/').next().unwrap_or(a))
+            .take(4)
+            .collect();
+        args.join(" ")
+    }
+
     /// Ports a Jupyter kernel uses for ZeroMQ (never Dask), from its connection file.
     fn kernel_ports(&self) -> HashSet<u16> {
         let mut out = HashSet::new();
-        let Some(i) = self.cmdline.iter().position(|a| a == "-f") else {
-            return out;
-        };
-        let Some(path) = self.cmdline.get(i + 1) else {
+        let Some(path) = self.arg("-f") else {
             return out;
         };
         let Ok(text) = std::fs::read_to_string(path) else {
@@ -108,15 +162,34 @@ impl ProcInfo {
             "control_port",
             "hb_port",
         ] {
-            if let Some(p) = v.get(k).and_then(|p| p.as_u64()) {
-                out.insert(p as u16);
+            if let Some(p) = v
+                .get(k)
+                .and_then(|p| p.as_u64())
+                .and_then(|p| u16::try_from(p).ok())
+            {
+                out.insert(p);
             }
         }
         out
     }
 }
 
-/// Python and dask processes of `uid`, with their listening TCP sockets.
+pub fn is_cli(cmdline: &[String], role: &str) -> bool {
+    let joined = cmdline.join(" ");
+    joined.contains(&format!("dask {role}"))
+        || joined.contains(&format!("dask-{role}"))
+        || joined.contains(&format!("dask_{role}"))
+}
+
+/// The `address` in a Dask scheduler file.
+pub fn scheduler_file_address(path: &str) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v.get("address")?.as_str().map(str::to_string)
+}
+
+/// Python and dask processes of `uid` (zombies left out), with their markers and listening TCP
+/// sockets.
 pub fn scan(uid: u32) -> Vec<ProcInfo> {
     let Ok(rd) = std::fs::read_dir("/proc") else {
         return Vec::new();
@@ -139,13 +212,15 @@ pub fn scan(uid: u32) -> Vec<ProcInfo> {
             .map(|s| String::from_utf8_lossy(s).into_owned())
             .collect();
         let Some(st) = stat(pid) else { continue };
-        if matches!(st.state, 'Z' | 'X') {
+        if matches!(st.state, 'Z' | 'X' | 'x') {
             continue;
         }
         let p = ProcInfo {
             pid,
             ppid: st.ppid,
             start: st.start,
+            state: st.state,
+            uid,
             cmdline,
             markers: HashMap::new(),
             listening: Vec::new(),
@@ -157,22 +232,12 @@ pub fn scan(uid: u32) -> Vec<ProcInfo> {
     if procs.is_empty() {
         return procs;
     }
-    let listeners = listening_inodes();
+    let listeners = listening_sockets();
     for p in &mut procs {
         p.markers = markers(p.pid);
         let skip = p.kernel_ports();
-        let Ok(fds) = std::fs::read_dir(format!("/proc/{}/fd", p.pid)) else {
-            continue;
-        };
-        for fd in fds.flatten() {
-            let Ok(target) = std::fs::read_link(fd.path()) else {
-                continue;
-            };
-            let t = target.to_string_lossy();
-            let Some(inode) = t.strip_prefix("socket:[").and_then(|s| s.strip_suffix(']')) else {
-                continue;
-            };
-            if let Some(addr) = inode.parse::<u64>().ok().and_then(|i| listeners.get(&i))
+        for inode in socket_inodes(p.pid) {
+            if let Some(addr) = listeners.get(&inode)
                 && !skip.contains(&addr.1)
                 && !p.listening.contains(addr)
             {
@@ -183,7 +248,22 @@ pub fn scan(uid: u32) -> Vec<ProcInfo> {
     procs
 }
 
-fn markers(pid: i32) -> HashMap<String, String> {
+/// The socket inodes a process holds open (only readable for one's own processes, or as root).
+pub fn socket_inodes(pid: i32) -> Vec<u64> {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return Vec::new();
+    };
+    fds.flatten()
+        .filter_map(|fd| {
+            let target = std::fs::read_link(fd.path()).ok()?;
+            let t = target.to_string_lossy();
+            t.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok()
+        })
+        .collect()
+}
+
+/// The DASKCTL_* variables in a process's environment (empty when it cannot be read).
+pub fn markers(pid: i32) -> HashMap<String, String> {
     let Ok(raw) = std::fs::read(format!("/proc/{pid}/environ")) else {
         return HashMap::new();
     };
@@ -197,8 +277,9 @@ fn markers(pid: i32) -> HashMap<String, String> {
         .collect()
 }
 
-/// inode -> listening address, from /proc/net/tcp and tcp6 (state 0A = LISTEN).
-fn listening_inodes() -> HashMap<u64, (IpAddr, u16)> {
+/// inode -> listening address, from /proc/net/tcp and tcp6 (state 0A = LISTEN). Every
+/// process's sockets of this network namespace are there, whoever owns them.
+pub fn listening_sockets() -> HashMap<u64, (IpAddr, u16)> {
     let mut out = HashMap::new();
     for (file, v6) in [("/proc/net/tcp", false), ("/proc/net/tcp6", true)] {
         let Ok(text) = std::fs::read_to_string(file) else {
@@ -224,6 +305,9 @@ fn parse_addr(s: &str, v6: bool) -> Option<(IpAddr, u16)> {
     let (ip, port) = s.split_once(':')?;
     let port = u16::from_str_radix(port, 16).ok()?;
     let ip = if v6 {
+        if ip.len() != 32 {
+            return None;
+        }
         let mut b = [0u8; 16];
         for (i, word) in (0..4).map(|i| &ip[8 * i..8 * i + 8]).enumerate() {
             let w = u32::from_str_radix(word, 16).ok()?;
@@ -261,6 +345,7 @@ mod tests {
             parse_addr("00000000000000000000000001000000:0050", true),
             Some((IpAddr::V6(Ipv6Addr::LOCALHOST), 80))
         );
+        assert_eq!(parse_addr("0100:0050", true), None);
     }
 
     #[test]
@@ -270,6 +355,10 @@ mod tests {
         assert!(alive(me, Some(s.start)));
         assert!(!alive(me, Some(s.start + 1)));
         assert!(!alive(i32::MAX, None));
+        assert!(!alive(0, None) && !alive(-1, None), "no pid 0 or -1");
+        let started = started_at(s.start).unwrap();
+        let age = SystemTime::now().duration_since(started).unwrap();
+        assert!(age < Duration::from_secs(24 * 3600), "{age:?}");
     }
 
     #[test]

@@ -1,51 +1,60 @@
 //! `scale`: up starts worker processes (also next to a scheduler daskctl did not start); down
 //! retires workers through the scheduler first, then stops their processes. Runs under the
 //! cluster's lock, re-reading the state inside it, so concurrent scales serialise.
+//!
+//! A cluster whose state was lost or corrupted gets a state rebuilt from its processes (the
+//! scheduler included) before anything is added. New worker names are unique against the
+//! scheduler's own list. Each started worker is recorded at once; Ctrl-C stops the workers this
+//! command started.
 
 use super::Local;
-use super::create::start_workers;
+use super::create::{start_workers, stop_op};
+use super::handle::{Kind, LocalHandle};
 use super::procfs;
-use super::spawn::{self, Target};
-use super::state::{ClusterState, StateDir};
+use super::spawn::{self, Proof, Target};
+use super::state::{ClusterState, Phase, Proc, StateDir};
 use crate::backends::{ScaleReport, ScaleRequest};
 use crate::dask::client;
 use crate::error::{Error, Result};
+use crate::interrupt::Interrupts;
 use crate::model::Cluster;
 use std::collections::HashSet;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::time::Instant;
+
+pub fn handle(c: &Cluster) -> Result<&LocalHandle> {
+    c.handle.get::<LocalHandle>().ok_or_else(|| {
+        Error::backend(
+            "local",
+            format!("{} was not found by the local backend", c.name),
+        )
+    })
+}
 
 pub async fn scale(b: &Local, c: &Cluster, req: &ScaleRequest) -> Result<ScaleReport> {
+    let h = handle(c)?;
     let address = c
         .address
         .clone()
         .ok_or_else(|| Error::backend("local", format!("{} has no scheduler address", c.name)))?;
-    let own_scheduler = c.private.get("kind").map(String::as_str) == Some("daskctl");
-    let dir = StateDir::new(&b.ctx.config.state_root(), &c.name);
-    if !own_scheduler && !dir.exists() {
-        // first time daskctl adds workers to this scheduler: a state dir for them
-        let python = spawn::find_python(b.ctx.config.backend_str("local", "python"))?;
-        dir.create()
-            .or_else(|e| if dir.exists() { Ok(()) } else { Err(e) })?;
-        let st = ClusterState {
-            name: c.name.clone(),
-            created: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs_f64())
-                .unwrap_or(0.0),
-            python,
-            host: "127.0.0.1".into(),
-            threads: 1,
-            memory: None,
-            scheduler: None,
-            address: Some(address.clone()),
-            dashboard: c.dashboard.clone(),
-            workers: Vec::new(),
-            next_worker: 0,
-        };
-        dir.save(&st)?;
+    if h.silent || h.scheduler.as_ref().is_some_and(|s| s.stopped) {
+        return Err(Error::backend(
+            "local",
+            format!(
+                "the scheduler of {} does not answer ({}); nothing was changed",
+                c.name,
+                c.reason.as_deref().unwrap_or("no reason given")
+            ),
+        ));
     }
-    let _lock = dir.lock()?;
-    let mut st = dir.load()?;
+    let mut interrupts = Interrupts::install()?;
+    let op = spawn::op_id();
+    let dir = state_dir_for(b, c, h).await?;
+    let lock = dir.lock(req.timeout).await?;
+    let mut st = dir
+        .load()
+        .map_err(|u| Error::backend("local", u.to_string()))?
+        .ok_or_else(|| Error::NotFound(format!("{} was deleted meanwhile", c.qualified())))?;
     if let Some(s) = &st.scheduler
         && !procfs::alive(s.pid, Some(s.start))
     {
@@ -64,24 +73,35 @@ pub async fn scale(b: &Local, c: &Cluster, req: &ScaleRequest) -> Result<ScaleRe
         crate::dask::Identity::Scheduler(i) => i,
         _ => return Err(Error::Protocol(format!("{address} is not a scheduler"))),
     };
-    let connected: HashSet<&str> = info.workers.iter().map(|w| w.name.as_str()).collect();
+    let connected: HashSet<String> = info.workers.iter().map(|w| w.name.clone()).collect();
     let starting: Vec<String> = st
         .workers
         .iter()
-        .filter(|w| !connected.contains(w.name.as_str()))
+        .filter(|w| !connected.contains(&w.name))
         .map(|w| w.name.clone())
         .collect();
     let before = (info.workers.len() + starting.len()) as u64;
     let target = req.target as u64;
     let mut report = ScaleReport::new(before, target);
+    let mut started: Vec<String> = Vec::new();
 
     if target > before {
-        let spawned = start_workers(b, &dir, &mut st, (target - before) as u32)?;
-        for s in spawned {
-            report.started.push(s.proc.name.clone());
-            st.workers.push(s.proc);
+        let n = (target - before) as u32;
+        let what = format!("scale of {}", c.qualified());
+        let up = interrupts
+            .guard(&what, async {
+                start_workers(b, &dir, &mut st, n, &connected, &op)
+            })
+            .await;
+        match up {
+            Ok(names) => started = names,
+            Err(e @ Error::Interrupted(_)) => {
+                drop(lock);
+                return Err(rolled_back(b, c, &dir, &op, e).await);
+            }
+            Err(e) => return Err(e),
         }
-        dir.save(&st)?;
+        report.started = started.clone();
     } else if target < before {
         let mut k = (before - target) as usize;
         // victims: own workers still starting, then own connected ones (newest first), then others
@@ -97,7 +117,7 @@ pub async fn scale(b: &Local, c: &Cluster, req: &ScaleRequest) -> Result<ScaleRe
             .workers
             .iter()
             .rev()
-            .filter(|w| connected.contains(w.name.as_str()))
+            .filter(|w| connected.contains(&w.name))
             .map(|w| w.name.clone())
             .collect();
         let retire_own: Vec<String> = own_connected.into_iter().take(k).collect();
@@ -121,62 +141,324 @@ pub async fn scale(b: &Local, c: &Cluster, req: &ScaleRequest) -> Result<ScaleRe
             client::retire_workers(&mut comm, &names, true).await?;
             report.stopped.extend(names);
         }
+        let home = b.ctx.config.state_root().to_string_lossy().into_owned();
         let targets: Vec<Target> = st
             .workers
             .iter()
             .filter(|w| own_victims.contains(&w.name))
             .map(|w| Target {
                 pid: w.pid,
-                start: Some(w.start),
+                start: w.start,
                 group: true,
+                proof: Proof::Marked {
+                    cluster: st.name.clone(),
+                    home: home.clone(),
+                },
             })
             .collect();
-        spawn::stop(&targets, Duration::from_secs(15));
-        st.workers.retain(|w| !own_victims.contains(&w.name));
+        let left = spawn::stop(&targets, b.ctx.user.uid, Duration::from_secs(15)).await;
+        st.workers
+            .retain(|w| !own_victims.contains(&w.name) || left.contains(&w.pid));
+        st.requested = Some(req.target);
         dir.save(&st)?;
         report.stopped.extend(own_victims);
+        if !left.is_empty() {
+            return Err(Error::backend(
+                "local",
+                format!("retired workers still running after being stopped: {left:?}"),
+            ));
+        }
     }
     comm.close().await;
-    drop(_lock);
+    if target > before {
+        st.requested = Some(req.target);
+        dir.save(&st)?;
+    }
+    // the lock is not held while waiting: a delete meanwhile is seen, not blocked
+    drop(lock);
     if req.wait {
-        wait_for_workers(
-            b,
-            &address,
-            req.target as usize,
-            Instant::now() + req.timeout,
-            None,
-        )
-        .await?;
+        let what = format!("scale of {}", c.qualified());
+        let waited = interrupts
+            .guard(
+                &what,
+                wait_for_workers(
+                    b,
+                    &dir,
+                    &st,
+                    Wanted {
+                        address: &address,
+                        n: req.target as usize,
+                        deadline: Instant::now() + req.timeout,
+                        names: &started,
+                        holding_lock: false,
+                    },
+                ),
+            )
+            .await;
+        match waited {
+            Err(e @ Error::Interrupted(_)) => return Err(rolled_back(b, c, &dir, &op, e).await),
+            other => other?,
+        }
     }
     Ok(report)
 }
 
-/// Polls the scheduler until exactly `n` workers are connected (and, if given, these names).
+/// After Ctrl-C: stops the workers this command (`op`) started and drops them from the state.
+async fn rolled_back(b: &Local, c: &Cluster, dir: &StateDir, op: &str, e: Error) -> Error {
+    let left = stop_op(b, &c.name, op).await;
+    if let Ok(_lock) = dir.lock(Duration::from_secs(10)).await {
+        prune(dir);
+    }
+    Error::Interrupted(if left.is_empty() {
+        format!("{e}: the workers it had started were stopped")
+    } else {
+        format!("{e}: workers it started are still running: {left:?}")
+    })
+}
+
+/// Drops from the state the workers that no longer run (after an interrupted scale).
+fn prune(dir: &StateDir) {
+    if let Ok(Some(mut st)) = dir.load() {
+        st.workers.retain(|w| procfs::alive(w.pid, Some(w.start)));
+        let _ = dir.save(&st);
+    }
+}
+
+/// The state directory where this cluster's workers are recorded, made (or rebuilt from the
+/// processes) when there is none that can be used.
+async fn state_dir_for(b: &Local, c: &Cluster, h: &LocalHandle) -> Result<StateDir> {
+    let root = b.ctx.config.state_root();
+    match &h.kind {
+        Kind::Own {
+            dir,
+            state: Some(_),
+            ..
+        } => Ok(dir.clone()),
+        Kind::Own { dir, .. } => {
+            // unusable or missing state: keep the old file for a look, write one rebuilt
+            let old = dir.path.join("state.json");
+            if old.exists() {
+                let _ = std::fs::rename(&old, dir.path.join("state.json.unusable"));
+            }
+            std::fs::create_dir_all(dir.logs()).ok();
+            dir.save(&rebuilt_state(b, c, h).await?)?;
+            Ok(dir.clone())
+        }
+        Kind::Rebuilt => {
+            let dir = StateDir::new(&root, &c.name)?;
+            dir.create()?;
+            dir.save(&rebuilt_state(b, c, h).await?)?;
+            Ok(dir)
+        }
+        Kind::Foreign { attached: Some(d) } => Ok(d.clone()),
+        Kind::Foreign { attached: None } => {
+            // first time daskctl adds workers to this scheduler: a state dir for them
+            let python = spawn::find_python(b.ctx.config.backend_str("local", "python")).await?;
+            let dir = StateDir::new(&root, &c.name)?;
+            dir.create()
+                .or_else(|e| if dir.exists() { Ok(()) } else { Err(e) })?;
+            if matches!(dir.load(), Ok(None)) {
+                dir.save(&ClusterState {
+                    name: c.name.clone(),
+                    created: now(),
+                    python,
+                    host: "127.0.0.1".into(),
+                    threads: 1,
+                    memory: None,
+                    scheduler: None,
+                    address: c.address.clone(),
+                    dashboard: c.dashboard.clone(),
+                    workers: Vec::new(),
+                    next_worker: 0,
+                    phase: Phase::Ready,
+                    creator: None,
+                    requested: None,
+                })?;
+            }
+            Ok(dir)
+        }
+    }
+}
+
+fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// A state for a daskctl cluster whose state is gone, from its processes: the scheduler (so
+/// the rebuilt cluster keeps it), the workers with their names, the Python they run.
+async fn rebuilt_state(b: &Local, c: &Cluster, h: &LocalHandle) -> Result<ClusterState> {
+    let sched = h.scheduler.as_ref().ok_or_else(|| {
+        Error::backend(
+            "local",
+            format!(
+                "{}: no scheduler process to rebuild the state around",
+                c.name
+            ),
+        )
+    })?;
+    let cmdline = std::fs::read(format!("/proc/{}/cmdline", sched.pid)).unwrap_or_default();
+    let args: Vec<String> = cmdline
+        .split(|b| *b == 0)
+        .filter(|s| !s.is_empty())
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .collect();
+    let python = match args.first() {
+        Some(p) if p.contains("python") => p.clone(),
+        _ => spawn::find_python(b.ctx.config.backend_str("local", "python")).await?,
+    };
+    let host = c
+        .address
+        .as_deref()
+        .and_then(|a| crate::dask::Address::parse(a).ok())
+        .map(|a| a.host)
+        .unwrap_or_else(|| "127.0.0.1".into());
+    let mut workers = Vec::new();
+    let mut next = 0u32;
+    for (i, w) in h.workers.iter().enumerate() {
+        let name = w
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{}-found-{i}", c.name));
+        if let Some(k) = name
+            .strip_prefix(&format!("{}-", c.name))
+            .and_then(|k| k.parse::<u32>().ok())
+        {
+            next = next.max(k.saturating_add(1));
+        }
+        workers.push(Proc {
+            pid: w.pid,
+            start: w.start,
+            log: format!("{name}.log"),
+            name,
+        });
+    }
+    let created = c
+        .created
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or_else(now, |d| d.as_secs_f64());
+    Ok(ClusterState {
+        name: c.name.clone(),
+        created,
+        python,
+        host,
+        threads: 1,
+        memory: None,
+        scheduler: Some(Proc {
+            pid: sched.pid,
+            start: sched.start,
+            name: "scheduler".into(),
+            log: "scheduler.log".into(),
+        }),
+        address: c.address.clone(),
+        dashboard: c.dashboard.clone(),
+        workers,
+        next_worker: next,
+        phase: Phase::Ready,
+        creator: None,
+        requested: None,
+    })
+}
+
+/// Polls the scheduler until exactly `n` workers are connected, these `names` among them.
+/// Stops early, with the reason, when that can no longer happen: the cluster was deleted, its
+/// scheduler exited, or one of the new workers exited (its log's last lines are in the error).
+/// What `wait_for_workers` waits for.
+pub struct Wanted<'a> {
+    pub address: &'a str,
+    /// Workers the scheduler must have.
+    pub n: usize,
+    pub deadline: Instant,
+    /// Workers just started, which must be among them.
+    pub names: &'a [String],
+    /// The caller holds the cluster's lock (no delete can run meanwhile).
+    pub holding_lock: bool,
+}
+
 pub async fn wait_for_workers(
     b: &Local,
-    address: &str,
-    n: usize,
-    deadline: Instant,
-    names: Option<&[String]>,
+    dir: &StateDir,
+    st: &ClusterState,
+    w: Wanted<'_>,
 ) -> Result<()> {
-    let mut last;
-    loop {
-        match b.ctx.prober.scheduler(address).await {
-            Ok(info) => {
-                let have: HashSet<&str> = info.workers.iter().map(|w| w.name.as_str()).collect();
-                let named = names.is_none_or(|ns| ns.iter().all(|x| have.contains(x.as_str())));
-                if info.workers.len() == n && named {
-                    return Ok(());
-                }
-                last = format!("{} of {n} workers connected", info.workers.len());
+    let Wanted {
+        address,
+        n,
+        deadline,
+        names,
+        holding_lock,
+    } = w;
+    let deleted = || {
+        Error::backend(
+            "local",
+            format!(
+                "local/{} was deleted while waiting for its workers",
+                st.name
+            ),
+        )
+    };
+    let last = std::sync::Mutex::new(String::from("not asked yet"));
+    let within = deadline.saturating_duration_since(Instant::now());
+    let done = crate::backends::until(within, Duration::from_millis(100), || {
+        let last = &last;
+        async move {
+            if !dir.exists() {
+                return Some(Err(deleted()));
             }
-            Err(e) => last = e.to_string(),
+            if let Some(s) = &st.scheduler
+                && !procfs::alive(s.pid, Some(s.start))
+            {
+                return Some(Err(Error::backend(
+                    "local",
+                    format!(
+                        "the scheduler of local/{} exited while waiting for its workers: {}",
+                        st.name,
+                        spawn::log_tail(&dir.logs().join(&s.log), 3)
+                    ),
+                )));
+            }
+            for w in st.workers.iter().filter(|w| names.contains(&w.name)) {
+                if !procfs::alive(w.pid, Some(w.start)) {
+                    // a delete stops workers first and holds the cluster's lock meanwhile:
+                    // once it is free, a cluster that is gone was deleted, not failing
+                    if !holding_lock {
+                        let _ = dir.lock(Duration::from_secs(60)).await;
+                        if !dir.path.join("state.json").exists() {
+                            return Some(Err(deleted()));
+                        }
+                    }
+                    return Some(Err(Error::backend(
+                        "local",
+                        format!(
+                            "worker {} exited before joining: {}",
+                            w.name,
+                            spawn::log_tail(&dir.logs().join(&w.log), 3)
+                        ),
+                    )));
+                }
+            }
+            match b.ctx.prober.scheduler(address).await {
+                Ok(info) => {
+                    let have: HashSet<&str> =
+                        info.workers.iter().map(|w| w.name.as_str()).collect();
+                    if info.workers.len() == n && names.iter().all(|x| have.contains(x.as_str())) {
+                        return Some(Ok(()));
+                    }
+                    *last.lock().unwrap() =
+                        format!("{} of {n} workers connected", info.workers.len());
+                }
+                Err(e) => *last.lock().unwrap() = e.to_string(),
+            }
+            None
         }
-        if Instant::now() >= deadline {
-            return Err(Error::Timeout(format!(
-                "workers not ready in time ({last})"
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
+    done.unwrap_or_else(|| {
+        Err(Error::Timeout(format!(
+            "workers not ready in time ({})",
+            last.lock().unwrap()
+        )))
+    })
 }

@@ -1,4 +1,6 @@
-//! Starting Dask processes that outlive daskctl, and stopping them.
+//! Starting Dask processes that outlive daskctl, and stopping them: only processes that are
+//! verifiably the ones meant (same start time, the user's own, and, for daskctl's own, this
+//! cluster's markers in their environment).
 
 use super::procfs;
 use super::state::Proc;
@@ -8,15 +10,28 @@ use nix::unistd::Pid;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Markers in the environment of every process daskctl starts; /proc discovery reads them.
 pub const ENV_CLUSTER: &str = "DASKCTL_CLUSTER";
 pub const ENV_ROLE: &str = "DASKCTL_ROLE";
 pub const ENV_HOME: &str = "DASKCTL_HOME";
+/// The worker's Dask name (a process found before the state recorded it still has one).
+pub const ENV_WORKER: &str = "DASKCTL_WORKER";
+/// The daskctl command that started it: an interrupted command stops exactly its own.
+pub const ENV_OP: &str = "DASKCTL_OP";
+
+/// An id for this daskctl command, carried by every process it starts.
+pub fn op_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{}-{nanos:08x}", std::process::id())
+}
 
 /// Finds the Python to run Dask with and checks that it can import `distributed`.
-pub fn find_python(configured: Option<String>) -> Result<String> {
+pub async fn find_python(configured: Option<String>) -> Result<String> {
     let python = match configured {
         Some(p) => p,
         None => which("python3").ok_or_else(|| {
@@ -25,7 +40,7 @@ pub fn find_python(configured: Option<String>) -> Result<String> {
             )
         })?,
     };
-    let probe = Command::new(&python)
+    let probe = tokio::process::Command::new(&python)
         .args([
             "-c",
             "import importlib.util,sys; sys.exit(0 if importlib.util.find_spec('distributed') else 3)",
@@ -33,8 +48,16 @@ pub fn find_python(configured: Option<String>) -> Result<String> {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        .kill_on_drop(true)
         .status();
-    match probe {
+    let status = tokio::time::timeout(Duration::from_secs(60), probe)
+        .await
+        .map_err(|_| {
+            Error::Usage(format!(
+                "Python {python:?} did not start within 60s; set --python, DASKCTL_PYTHON or backends.local.python"
+            ))
+        })?;
+    match status {
         Err(e) => Err(Error::Usage(format!(
             "cannot run Python {python:?}: {e}; set --python, DASKCTL_PYTHON or backends.local.python"
         ))),
@@ -109,67 +132,92 @@ pub fn spawn_dask(
     })
 }
 
-/// A process to stop. `group`: daskctl started it as a session leader, so the signal goes to
-/// its whole group (the nanny and its worker); other processes get a plain kill.
-#[derive(Debug, Clone, Copy)]
-pub struct Target {
-    pub pid: i32,
-    pub start: Option<u64>,
-    pub group: bool,
+/// What makes a process one daskctl may signal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Proof {
+    /// daskctl started it for this cluster: its environment carries these markers.
+    Marked { cluster: String, home: String },
+    /// Found by discovery as the user's Dask process; its start time identifies it.
+    Found,
 }
 
-/// SIGTERM, then waits until every process is gone; SIGKILL after `grace`. Returns the pids
-/// that had to be killed.
-pub fn stop(targets: &[Target], grace: Duration) -> Vec<i32> {
-    let live: Vec<Target> = targets
-        .iter()
-        .copied()
-        .filter(|t| procfs::alive(t.pid, t.start))
-        .collect();
-    for t in &live {
-        signal(t, Signal::SIGTERM);
-        // a stopped process cannot act on SIGTERM until it is continued
-        signal(t, Signal::SIGCONT);
-    }
-    let pids: Vec<(i32, Option<u64>)> = live.iter().map(|t| (t.pid, t.start)).collect();
-    let mut killed = Vec::new();
-    if !wait_dead(&pids, grace) {
-        for t in &live {
-            if procfs::alive(t.pid, t.start) {
-                signal(t, Signal::SIGKILL);
-                killed.push(t.pid);
+/// A process to stop. `group`: daskctl started it as a session leader, so the signal goes to
+/// its whole group (the nanny and its worker); other processes get a plain kill.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub pid: i32,
+    pub start: u64,
+    pub group: bool,
+    pub proof: Proof,
+}
+
+impl Target {
+    /// Whether the process is still there and still the one meant: same start time, run by
+    /// `uid`, and (for daskctl's own) carrying its cluster's markers.
+    pub fn verified(&self, uid: u32) -> bool {
+        if procfs::live(self.pid, Some(self.start)).is_none() || procfs::uid(self.pid) != Some(uid)
+        {
+            return false;
+        }
+        match &self.proof {
+            Proof::Found => true,
+            Proof::Marked { cluster, home } => {
+                let m = procfs::markers(self.pid);
+                m.get(ENV_CLUSTER) == Some(cluster) && m.get(ENV_HOME) == Some(home)
             }
         }
-        wait_dead(&pids, Duration::from_secs(5));
     }
-    killed
+
+    fn alive(&self) -> bool {
+        procfs::alive(self.pid, Some(self.start))
+    }
+}
+
+/// SIGTERM (and SIGCONT, so a stopped process can act on it), then waits until every process
+/// is gone; SIGKILL after `grace`. Processes that cannot be verified are never signalled.
+/// Returns the pids still alive at the end (that it signalled or was asked to stop).
+pub async fn stop(targets: &[Target], uid: u32, grace: Duration) -> Vec<i32> {
+    let live: Vec<&Target> = targets.iter().filter(|t| t.verified(uid)).collect();
+    for t in &live {
+        signal(t, Signal::SIGTERM);
+        signal(t, Signal::SIGCONT);
+    }
+    if !wait_dead(&live, grace).await {
+        for t in live.iter().filter(|t| t.verified(uid)) {
+            signal(t, Signal::SIGKILL);
+        }
+        wait_dead(&live, Duration::from_secs(5)).await;
+    }
+    targets
+        .iter()
+        .filter(|t| t.alive())
+        .map(|t| t.pid)
+        .collect()
 }
 
 fn signal(t: &Target, sig: Signal) {
     let pid = Pid::from_raw(t.pid);
-    if t.group && killpg(pid, sig).is_ok() {
+    // a session leader daskctl started leads its own group (pgid = pid): signal the group
+    let leads = nix::unistd::getpgid(Some(pid)).is_ok_and(|g| g == pid);
+    if t.group && leads && killpg(pid, sig).is_ok() {
         return;
     }
     let _ = nix::sys::signal::kill(pid, sig);
 }
 
-/// Polls until all processes are dead or the deadline passes.
-pub fn wait_dead(procs: &[(i32, Option<u64>)], within: Duration) -> bool {
-    let deadline = Instant::now() + within;
-    loop {
-        if procs.iter().all(|(p, s)| !procfs::alive(*p, *s)) {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
+/// Waits until all targets are dead or `within` has passed; whether they all are.
+pub async fn wait_dead(targets: &[&Target], within: Duration) -> bool {
+    crate::backends::until(within, Duration::from_millis(25), || async {
+        targets.iter().all(|t| !t.alive()).then_some(())
+    })
+    .await
+    .is_some()
 }
 
 /// The last `n` lines of a log file, for error messages.
 pub fn log_tail(path: &Path, n: usize) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
+    let bytes = std::fs::read(path).unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes);
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     lines[lines.len().saturating_sub(n)..].join(" | ")
 }

@@ -1,13 +1,24 @@
 //! Per-cluster state directory: `<state_dir>/local/<name>/` holds `state.json` (spec, pids,
 //! addresses), `scheduler.json` (Dask's scheduler file), `logs/` and a `lock` file that
 //! serialises changes (two `scale` commands never interleave).
+//!
+//! The state is written ahead: `create` writes it before it starts anything and records each
+//! process as soon as it runs, so an interrupted command leaves a cluster that `list`, `delete`
+//! and `cleanup` see. Writes are atomic (write, fsync, rename, fsync the directory). Nothing in
+//! a state file is trusted on its own: a process it names is only signalled if it runs as the
+//! user and carries this cluster's markers in its environment (see `spawn::verified`).
 
 use crate::error::{Error, IoContext, Result};
+use nix::fcntl::{Flock, FlockArg};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
+use std::io::Write;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct Proc {
     pub pid: i32,
     pub start: u64,
@@ -17,7 +28,26 @@ pub struct Proc {
     pub log: String,
 }
 
+/// Where a cluster is in its life, as far as daskctl's own commands go.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// `create` is starting it (the daskctl process in `creator`).
+    Creating,
+    #[default]
+    Ready,
+}
+
+/// A process of daskctl's own (the one running `create`), by pid and start time.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Creator {
+    pub pid: i32,
+    pub start: u64,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ClusterState {
     pub name: String,
     /// Seconds since the epoch.
@@ -26,16 +56,43 @@ pub struct ClusterState {
     pub host: String,
     pub threads: u32,
     pub memory: Option<u64>,
-    /// `None` for workers daskctl attached to a scheduler it did not start.
+    /// `None` for workers daskctl attached to a scheduler it did not start, and while `create`
+    /// has not started the scheduler yet.
     pub scheduler: Option<Proc>,
     pub address: Option<String>,
     pub dashboard: Option<String>,
     pub workers: Vec<Proc>,
     pub next_worker: u32,
+    #[serde(default)]
+    pub phase: Phase,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creator: Option<Creator>,
+    /// Workers asked for by the last create or scale (what `degraded` compares with).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested: Option<u32>,
 }
 
+/// Why a state file could not be used.
+#[derive(Debug, Clone)]
+pub enum Unusable {
+    /// Truncated, garbage, or not this cluster's: rebuilt from the processes.
+    Corrupt(String),
+    /// The file exists but cannot be read (permissions, I/O).
+    Unreadable(String),
+}
+
+impl std::fmt::Display for Unusable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unusable::Corrupt(w) | Unusable::Unreadable(w) => f.write_str(w),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
 pub struct StateDir {
     pub path: PathBuf,
+    name: String,
 }
 
 impl StateDir {
@@ -43,14 +100,18 @@ impl StateDir {
         state_root.join("local")
     }
 
-    pub fn new(state_root: &Path, name: &str) -> StateDir {
-        StateDir {
+    /// The state directory of cluster `name`; an invalid name (`..`, `/abs`, ...) is a usage
+    /// error, so no path outside the state root is ever formed.
+    pub fn new(state_root: &Path, name: &str) -> Result<StateDir> {
+        crate::names::validate(name)?;
+        Ok(StateDir {
             path: Self::root(state_root).join(name),
-        }
+            name: name.to_string(),
+        })
     }
 
     pub fn exists(&self) -> bool {
-        self.path.join("state.json").is_file()
+        self.path.is_dir()
     }
 
     /// Creates the directory; fails if the cluster already exists.
@@ -61,9 +122,10 @@ impl StateDir {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 return Err(Error::Usage(format!(
-                    "cluster local/{} already exists ({})",
-                    self.name(),
-                    self.path.display()
+                    "cluster local/{} already exists ({}); remove it with: daskctl delete local/{}",
+                    self.name,
+                    self.path.display(),
+                    self.name
                 )));
             }
             Err(e) => return Err(Error::io(format!("creating {}", self.path.display()), e)),
@@ -71,12 +133,8 @@ impl StateDir {
         std::fs::create_dir(self.logs()).ctx(|| format!("creating {}", self.logs().display()))
     }
 
-    pub fn name(&self) -> String {
-        self.path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned()
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     pub fn logs(&self) -> PathBuf {
@@ -87,34 +145,86 @@ impl StateDir {
         self.path.join("scheduler.json")
     }
 
-    pub fn load(&self) -> Result<ClusterState> {
-        let p = self.path.join("state.json");
-        let text = std::fs::read_to_string(&p).ctx(|| format!("reading {}", p.display()))?;
-        serde_json::from_str(&text).map_err(|e| {
-            Error::backend("local", format!("corrupt state file {}: {e}", p.display()))
-        })
+    fn state_file(&self) -> PathBuf {
+        self.path.join("state.json")
     }
 
-    /// Atomic replace, so a reader never sees half a file.
+    /// The user id owning the directory (whose cluster it is).
+    pub fn owner_uid(&self) -> Option<u32> {
+        std::fs::metadata(&self.path).ok().map(|m| m.uid())
+    }
+
+    /// The state, checked: it must parse, name this cluster, and name only plausible processes.
+    /// `Ok(None)`: no state file (yet).
+    pub fn load(&self) -> std::result::Result<Option<ClusterState>, Unusable> {
+        let p = self.state_file();
+        let bytes = match std::fs::read(&p) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(Unusable::Unreadable(format!(
+                    "cannot read {}: {e}",
+                    p.display()
+                )));
+            }
+        };
+        let st: ClusterState = serde_json::from_slice(&bytes)
+            .map_err(|e| Unusable::Corrupt(format!("{} is corrupt: {e}", p.display())))?;
+        if st.name != self.name {
+            return Err(Unusable::Corrupt(format!(
+                "{} names another cluster ({:?})",
+                p.display(),
+                st.name
+            )));
+        }
+        // pid 0 and -1 address process groups and every process: never from a file
+        if let Some(bad) = st
+            .scheduler
+            .iter()
+            .chain(&st.workers)
+            .find(|x| x.pid <= 1 || x.name.is_empty())
+        {
+            return Err(Unusable::Corrupt(format!(
+                "{} lists an impossible process ({})",
+                p.display(),
+                bad.pid
+            )));
+        }
+        Ok(Some(st))
+    }
+
+    /// Atomic replace, so a reader never sees half a file, even after a crash.
     pub fn save(&self, s: &ClusterState) -> Result<()> {
-        let p = self.path.join("state.json");
-        let tmp = self.path.join("state.json.tmp");
-        let text = serde_json::to_string_pretty(s).expect("serialisable");
-        std::fs::write(&tmp, text).ctx(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, &p).ctx(|| format!("writing {}", p.display()))
+        let text = serde_json::to_vec_pretty(s).expect("serialisable");
+        write_atomic(&self.state_file(), &text)
     }
 
-    /// Exclusive lock held until the guard drops.
-    pub fn lock(&self) -> Result<nix::fcntl::Flock<File>> {
+    /// Exclusive lock held until the guard drops; waits for another daskctl holding it, without
+    /// blocking the runtime, until `within` has passed.
+    pub async fn lock(&self, within: Duration) -> Result<Flock<File>> {
         let p = self.path.join("lock");
-        let f = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&p)
-            .ctx(|| format!("opening {}", p.display()))?;
-        nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusive)
-            .map_err(|(_, e)| Error::io(format!("locking {}", p.display()), e.into()))
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let f = File::options()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&p)
+                .ctx(|| format!("opening {}", p.display()))?;
+            match Flock::lock(f, FlockArg::LockExclusiveNonblock) {
+                Ok(l) => return Ok(l),
+                Err((_, nix::errno::Errno::EWOULDBLOCK)) => {}
+                Err((_, e)) => return Err(Error::io(format!("locking {}", p.display()), e.into())),
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Error::Timeout(format!(
+                    "another daskctl command is changing local/{} (lock {} held)",
+                    self.name,
+                    p.display()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     pub fn remove(&self) -> Result<()> {
@@ -126,17 +236,114 @@ impl StateDir {
         }
     }
 
-    /// All state directories under the root, by name.
-    pub fn all(state_root: &Path) -> Vec<StateDir> {
-        let Ok(rd) = std::fs::read_dir(Self::root(state_root)) else {
-            return Vec::new();
+    /// Every cluster directory under the root whose name is a valid cluster name. A root that
+    /// exists but cannot be read is an error: clusters would be hidden.
+    pub fn all(state_root: &Path) -> Result<Vec<StateDir>> {
+        let root = Self::root(state_root);
+        let rd = match std::fs::read_dir(&root) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => {
+                return Err(Error::backend(
+                    "local",
+                    format!("cannot read the state directory {}: {e}", root.display()),
+                ));
+            }
         };
-        let mut v: Vec<StateDir> = rd
-            .flatten()
-            .filter(|e| e.path().join("state.json").is_file())
-            .map(|e| StateDir { path: e.path() })
-            .collect();
+        let mut v = Vec::new();
+        for e in rd {
+            let e = e.ctx(|| format!("reading {}", root.display()))?;
+            if !e.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            let name = e.file_name().to_string_lossy().into_owned();
+            match crate::names::validate(&name) {
+                Ok(()) => v.push(StateDir {
+                    path: e.path(),
+                    name,
+                }),
+                Err(_) => tracing::debug!("{}: not a cluster directory", e.path().display()),
+            }
+        }
         v.sort_by(|a, b| a.path.cmp(&b.path));
-        v
+        Ok(v)
+    }
+}
+
+/// Writes `bytes` to `path` so that a reader sees the old or the new content, never a part:
+/// a temporary file in the same directory, fsync, rename over, fsync the directory.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).ctx(|| format!("creating {}", dir.display()))?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().unwrap_or_default().to_string_lossy(),
+        std::process::id()
+    ));
+    let write = || -> std::io::Result<()> {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        File::open(dir)?.sync_all()
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(format!("writing {}", path.display()), e)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(name: &str) -> ClusterState {
+        ClusterState {
+            name: name.into(),
+            created: 1.0,
+            python: "python3".into(),
+            host: "127.0.0.1".into(),
+            threads: 1,
+            memory: None,
+            scheduler: None,
+            address: None,
+            dashboard: None,
+            workers: vec![],
+            next_worker: 0,
+            phase: Phase::Ready,
+            creator: None,
+            requested: None,
+        }
+    }
+
+    #[test]
+    fn path_like_names_never_form_a_path() {
+        let root = Path::new("/tmp/x");
+        for bad in ["../../victim", "/abs/dir", "a/b", "..", ".", ""] {
+            assert!(StateDir::new(root, bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn state_is_checked_before_it_is_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = StateDir::new(dir.path(), "c").unwrap();
+        d.create().unwrap();
+        assert!(matches!(d.load(), Ok(None)));
+        d.save(&state("c")).unwrap();
+        assert!(d.load().unwrap().is_some());
+        d.save(&state("other")).unwrap();
+        assert!(matches!(d.load(), Err(Unusable::Corrupt(_))));
+        let mut s = state("c");
+        s.workers.push(Proc {
+            pid: -1,
+            start: 0,
+            name: "w".into(),
+            log: "w.log".into(),
+        });
+        d.save(&s).unwrap();
+        assert!(matches!(d.load(), Err(Unusable::Corrupt(_))), "pid -1");
+        std::fs::write(d.path.join("state.json"), b"{\"name\": \"c\", \"crea").unwrap();
+        assert!(matches!(d.load(), Err(Unusable::Corrupt(_))), "truncated");
     }
 }

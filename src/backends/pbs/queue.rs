@@ -204,4 +204,28 @@ mod tests {
         assert!(jobs[0].marker.as_deref().unwrap().contains("cluster=etl"));
         assert!(parse_json("not json").is_err());
     }
+
+    mod props {
+        use super::super::*;
+        use super::{PBSPRO_JSON, PBSPRO_TEXT, WRAPPER_TEXT};
+        use crate::arb;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn text_never_panics(a in arb::mutated(PBSPRO_TEXT), b in arb::mutated(WRAPPER_TEXT), t in arb::text()) {
+                let _ = parse_text(&a);
+                let _ = parse_text(&b);
+                let _ = parse_text(&t);
+                let _ = ctime(&t);
+                let _ = variables(&t);
+            }
+
+            #[test]
+            fn json_never_panics(a in arb::mutated(PBSPRO_JSON), doc in arb::json()) {
+                let _ = parse_json(&a);
+                let _ = parse_json(&doc.to_string());
+            }
+        }
+    }
 }

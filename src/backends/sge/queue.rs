@@ -270,4 +270,31 @@ mod tests {
         assert_eq!(state("t"), JobState::Running);
         assert_eq!(tasks("1,4-8:2"), vec![1, 4, 6, 8]);
     }
+
+    mod props {
+        use super::super::*;
+        use super::{DETAILS, XML};
+        use crate::arb;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn xml_and_details_never_panic(x in arb::mutated(XML), d in arb::mutated(DETAILS), t in arb::text()) {
+                let _ = parse_xml(&x);
+                let _ = parse_xml(&t);
+                let details = parse_details(&d);
+                let _ = parse_details(&t);
+                if let Ok(mut jobs) = parse_xml(XML) {
+                    attach(&mut jobs, &details);
+                }
+            }
+
+            #[test]
+            fn task_ranges_never_panic(r in "[0-9,:-]{0,40}", t in arb::text()) {
+                let _ = tasks(&r);
+                let _ = tasks(&t);
+                let _ = time(&t);
+            }
+        }
+    }
 }

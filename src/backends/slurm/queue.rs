@@ -62,7 +62,12 @@ fn expand(
             width.push(*d);
             it.next();
         }
-        let w: usize = width.parse().unwrap_or(0);
+        // sbatch(1), "filename pattern": "The maximal number is 10, if a value greater than
+        // 10 is used the result is padding up to 10 characters" (and a width from a job's
+        // StdOut must never reach format! unbounded)
+        let w: usize = width
+            .parse::<usize>()
+            .map_or(if width.is_empty() { 0 } else { 10 }, |w| w.min(10));
         let val = match it.next() {
             Some('j') => job_id.to_string(),
             Some('A') => array_id.to_string(),
@@ -87,7 +92,7 @@ fn tasks(range: &str) -> Vec<u64> {
         match part.split_once('-') {
             Some((a, b)) => {
                 if let (Ok(a), Ok(b)) = (a.parse::<u64>(), b.parse::<u64>()) {
-                    v.extend(a..=b.min(a + 100_000));
+                    v.extend(a..=b.min(a.saturating_add(100_000)));
                 }
             }
             None => v.extend(part.parse::<u64>().ok()),
@@ -332,5 +337,47 @@ mod tests {
             Some("/tmp/h-3_1.out")
         );
         assert_eq!(scontrol_field("StdErr=(null)", "StdErr"), None);
+    }
+
+    mod props {
+        use super::super::*;
+        use super::{JSON_2205, JSON_2302};
+        use crate::arb;
+        use proptest::prelude::*;
+
+        const TEXT: &str = "3_1\x1f4\x1fetl-worker\x1fRUNNING\x1fann\x1f2026-11-22T00:46:36\x1f/h\x1fNone\x1fdaskctl:v1;cluster=etl;role=worker;dir=/d\n";
+
+        proptest! {
+            /// squeue's output, any of it: parsed or refused, never a panic.
+            #[test]
+            fn json_never_panics(doc in arb::json(), a in arb::mutated(JSON_2205), b in arb::mutated(JSON_2302)) {
+                let _ = parse_json(&doc.to_string());
+                let _ = parse_json(&a);
+                let _ = parse_json(&b);
+            }
+
+            #[test]
+            fn text_never_panics(t in arb::text(), m in arb::mutated(TEXT)) {
+                let _ = parse_text(&t);
+                let _ = parse_text(&m);
+                let _ = scontrol_field(&t, "StdOut");
+            }
+
+            /// Output paths with any placeholders and widths (`%70000j` once panicked).
+            #[test]
+            fn output_patterns_never_panic(p in "[%0-9a-zA-Z/_.-]{0,40}", width in any::<u64>()) {
+                let _ = expand(&p, "1", "1", "2", "n", "u");
+                let big = format!("/l/%{width}j.out");
+                let out = expand(&big, "7", "7", "0", "n", "u");
+                prop_assert!(out.len() < 64, "{}", out);
+            }
+
+            #[test]
+            fn array_ranges_never_panic(r in "[0-9,%:-]{0,40}", a in any::<u64>(), b in any::<u64>()) {
+                let _ = tasks(&r);
+                let range = format!("{a}-{b}");
+                prop_assert!(tasks(&range).len() <= 100_001);
+            }
+        }
     }
 }

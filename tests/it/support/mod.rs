@@ -6,7 +6,10 @@
 pub mod aws;
 #[cfg(feature = "kubernetes")]
 pub mod kube;
+pub mod procs;
 pub mod tls;
+
+pub use procs::{plant_state, ppid, script, set_state_python};
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

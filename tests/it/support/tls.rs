@@ -18,6 +18,11 @@ impl Pki {
     pub fn key(&self) -> PathBuf {
         self.dir.path().join("node.key")
     }
+    /// The certificate a client presents: the node's, or a separate one where made.
+    pub fn client_cert(&self) -> PathBuf {
+        let c = self.dir.path().join("client.pem");
+        if c.exists() { c } else { self.cert() }
+    }
 
     /// A Dask config directory (for `DASK_CONFIG`) whose client TLS settings use this PKI.
     pub fn dask_config_dir(&self) -> PathBuf {
@@ -26,7 +31,7 @@ impl Pki {
         let yaml = format!(
             "distributed:\n  comm:\n    tls:\n      ca-file: {}\n      client:\n        cert: {}\n        key: {}\n",
             self.ca().display(),
-            self.cert().display(),
+            self.client_cert().display(),
             self.key().display()
         );
         std::fs::write(d.join("tls.yaml"), yaml).unwrap();
@@ -48,6 +53,16 @@ fn openssl(dir: &Path, args: &[&str]) {
 }
 
 pub fn make(cn: &str) -> Pki {
+    make_with(cn, true)
+}
+
+/// A PKI whose node certificate is X.509 version 1 (no extensions): Dask's OpenSSL accepts it,
+/// rustls does not.
+pub fn make_v1(cn: &str) -> Pki {
+    make_with(cn, false)
+}
+
+fn make_with(cn: &str, v3: bool) -> Pki {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let ec = [
@@ -80,25 +95,32 @@ pub fn make(cn: &str) -> Pki {
         "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=DNS:dask-node,IP:127.0.0.1\n",
     )
     .unwrap();
-    openssl(
-        d,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "node.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "node.pem",
-            "-days",
-            "2",
-            "-extfile",
-            "ext.cnf",
-        ],
-    );
+    let mut a = vec![
+        "x509",
+        "-req",
+        "-in",
+        "node.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "node.pem",
+        "-days",
+        "2",
+    ];
+    if v3 {
+        a.extend(["-extfile", "ext.cnf"]);
+    }
+    openssl(d, &a);
+    if !v3 {
+        // the client's certificate stays version 3: only the server's is the odd one
+        let mut a = a.clone();
+        let out = a.iter().position(|x| *x == "node.pem").unwrap();
+        a[out] = "client.pem";
+        a.extend(["-extfile", "ext.cnf"]);
+        openssl(d, &a);
+    }
     Pki { dir }
 }
