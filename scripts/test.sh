@@ -29,4 +29,6 @@ if [ -z "${DASKCTL_TEST_NO_AWS:-}" ]; then
 fi
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
+# property tests: 2,000 inputs each (PROPTEST_CASES overrides)
+export PROPTEST_CASES=${PROPTEST_CASES:-2000}
 cargo test --all-targets -- --test-threads "${TEST_THREADS:-4}"

@@ -611,15 +611,23 @@ fn interrupted_scale_up_stops_or_shows_what_it_started() {
     assert!(env.marked_pids("int-scale").is_empty(), "processes left");
 }
 
-/// SIGKILL during `scale` down and during `delete`: what still runs stays listed, and a second
-/// `delete` removes it.
+/// SIGKILL and Ctrl-C during `scale` down and during `delete`: what still runs stays listed,
+/// and a second `delete` removes it.
 #[test]
-fn killed_scale_down_and_delete_leave_nothing_hidden() {
+fn interrupted_scale_down_and_delete_leave_nothing_hidden() {
     let env = Env::new().with("DASKCTL_BACKENDS__LOCAL__SCAN", "false");
-    for (name, argv) in [
-        ("kill-down", vec!["scale", "kill-down", "1"]),
-        ("kill-delete", vec!["delete", "kill-delete", "--yes"]),
+    for (sig, verb) in [
+        ("KILL", "down"),
+        ("KILL", "delete"),
+        ("INT", "down"),
+        ("INT", "delete"),
     ] {
+        let name = format!("{}-{verb}", sig.to_lowercase());
+        let argv = match verb {
+            "down" => vec!["scale", name.as_str(), "1"],
+            _ => vec!["delete", name.as_str(), "--yes"],
+        };
+        let name = name.as_str();
         env.run(&["create", "local", "--name", name, "--workers", "3"])
             .ok();
         let before = env.marked_pids(name);
@@ -627,8 +635,9 @@ fn killed_scale_down_and_delete_leave_nothing_hidden() {
         wait_until("a process stopped", Duration::from_secs(60), || {
             before.iter().any(|p| !alive(*p))
         });
-        r.signal("KILL");
-        r.finish();
+        r.signal(sig);
+        let o = r.finish();
+        assert!(o.code != 101, "{name}: panicked: {}", o.stderr);
         if !env.marked_pids(name).is_empty() {
             nothing_hidden(&env, name);
         }

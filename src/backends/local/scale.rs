@@ -103,71 +103,86 @@ pub async fn scale(b: &Local, c: &Cluster, req: &ScaleRequest) -> Result<ScaleRe
         }
         report.started = started.clone();
     } else if target < before {
-        let mut k = (before - target) as usize;
-        // victims: own workers still starting, then own connected ones (newest first), then others
-        let mut own_victims: Vec<String> = Vec::new();
-        for name in starting.iter().rev() {
-            if k == 0 {
-                break;
-            }
-            own_victims.push(name.clone());
-            k -= 1;
-        }
-        let own_connected: Vec<String> = st
-            .workers
-            .iter()
-            .rev()
-            .filter(|w| connected.contains(&w.name))
-            .map(|w| w.name.clone())
-            .collect();
-        let retire_own: Vec<String> = own_connected.into_iter().take(k).collect();
-        k -= retire_own.len();
-        if !retire_own.is_empty() {
-            client::retire_workers(&mut comm, &retire_own, false).await?;
-            own_victims.extend(retire_own);
-        }
-        if k > 0 {
-            // workers daskctl did not start: the scheduler retires and closes them
-            let own: HashSet<&str> = st.workers.iter().map(|w| w.name.as_str()).collect();
-            let mut others: Vec<&str> = info
-                .workers
-                .iter()
-                .map(|w| w.name.as_str())
-                .filter(|n| !own.contains(n))
-                .collect();
-            others.reverse();
-            let names: Vec<String> = others.into_iter().take(k).map(str::to_string).collect();
-            // close_workers: the scheduler tells them to shut down (their nannies with them)
-            client::retire_workers(&mut comm, &names, true).await?;
-            report.stopped.extend(names);
-        }
-        let home = b.ctx.config.state_root().to_string_lossy().into_owned();
-        let targets: Vec<Target> = st
-            .workers
-            .iter()
-            .filter(|w| own_victims.contains(&w.name))
-            .map(|w| Target {
-                pid: w.pid,
-                start: w.start,
-                group: true,
-                proof: Proof::Marked {
-                    cluster: st.name.clone(),
-                    home: home.clone(),
-                },
+        let what = format!("scale of {}", c.qualified());
+        let down = interrupts
+            .guard(&what, async {
+                let mut k = (before - target) as usize;
+                // victims: own workers still starting, then own connected ones (newest first), then others
+                let mut own_victims: Vec<String> = Vec::new();
+                for name in starting.iter().rev() {
+                    if k == 0 {
+                        break;
+                    }
+                    own_victims.push(name.clone());
+                    k -= 1;
+                }
+                let own_connected: Vec<String> = st
+                    .workers
+                    .iter()
+                    .rev()
+                    .filter(|w| connected.contains(&w.name))
+                    .map(|w| w.name.clone())
+                    .collect();
+                let retire_own: Vec<String> = own_connected.into_iter().take(k).collect();
+                k -= retire_own.len();
+                if !retire_own.is_empty() {
+                    client::retire_workers(&mut comm, &retire_own, false).await?;
+                    own_victims.extend(retire_own);
+                }
+                if k > 0 {
+                    // workers daskctl did not start: the scheduler retires and closes them
+                    let own: HashSet<&str> = st.workers.iter().map(|w| w.name.as_str()).collect();
+                    let mut others: Vec<&str> = info
+                        .workers
+                        .iter()
+                        .map(|w| w.name.as_str())
+                        .filter(|n| !own.contains(n))
+                        .collect();
+                    others.reverse();
+                    let names: Vec<String> =
+                        others.into_iter().take(k).map(str::to_string).collect();
+                    // close_workers: the scheduler tells them to shut down (their nannies with them)
+                    client::retire_workers(&mut comm, &names, true).await?;
+                    report.stopped.extend(names);
+                }
+                let home = b.ctx.config.state_root().to_string_lossy().into_owned();
+                let targets: Vec<Target> = st
+                    .workers
+                    .iter()
+                    .filter(|w| own_victims.contains(&w.name))
+                    .map(|w| Target {
+                        pid: w.pid,
+                        start: w.start,
+                        group: true,
+                        proof: Proof::Marked {
+                            cluster: st.name.clone(),
+                            home: home.clone(),
+                        },
+                    })
+                    .collect();
+                let left = spawn::stop(&targets, b.ctx.user.uid, Duration::from_secs(15)).await;
+                st.workers
+                    .retain(|w| !own_victims.contains(&w.name) || left.contains(&w.pid));
+                st.requested = Some(req.target);
+                dir.save(&st)?;
+                report.stopped.extend(own_victims);
+                if !left.is_empty() {
+                    return Err(Error::backend(
+                        "local",
+                        format!("retired workers still running after being stopped: {left:?}"),
+                    ));
+                }
+                Ok(())
             })
-            .collect();
-        let left = spawn::stop(&targets, b.ctx.user.uid, Duration::from_secs(15)).await;
-        st.workers
-            .retain(|w| !own_victims.contains(&w.name) || left.contains(&w.pid));
-        st.requested = Some(req.target);
-        dir.save(&st)?;
-        report.stopped.extend(own_victims);
-        if !left.is_empty() {
-            return Err(Error::backend(
-                "local",
-                format!("retired workers still running after being stopped: {left:?}"),
-            ));
+            .await;
+        if let Err(e @ Error::Interrupted(_)) = down {
+            // what was retired so far is stopped; the state lists what still runs
+            prune(&dir);
+            return Err(Error::Interrupted(format!(
+                "{e}: the workers stopped so far are gone, the others run on"
+            )));
         }
+        down?;
     }
     comm.close().await;
     if target > before {
