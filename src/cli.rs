@@ -185,6 +185,10 @@ pub struct CreateArgs {
         allow_hyphen_values = true
     )]
     pub job_extra: Vec<String>,
+    /// [slurm, pbs, sge, htcondor] Keep the cluster's shared directory (scripts, logs) when
+    /// create fails
+    #[arg(long, help_heading = "Batch backends")]
+    pub keep_failed: bool,
     /// [local] Scheduler port (default: any free port)
     #[arg(long, help_heading = "Local backend")]
     pub scheduler_port: Option<u16>,

@@ -1,5 +1,6 @@
 //! Printing log files: the last N lines of each, then (with `--follow`) new lines as they come.
-//! Shared by every backend whose logs are files.
+//! Shared by every backend whose logs are files. Logs are bytes: a line that is not UTF-8 is
+//! printed with replacement characters, never dropped with the rest of the file.
 
 use super::LogSink;
 use std::io::{Read, Seek, SeekFrom};
@@ -14,22 +15,24 @@ pub async fn emit(
 ) {
     let mut offsets = Vec::new();
     for (label, path) in files {
-        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let bytes = std::fs::read(path).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
         let lines: Vec<&str> = text.lines().collect();
         let from = tail.map(|n| lines.len().saturating_sub(n)).unwrap_or(0);
         for l in &lines[from..] {
             sink.line(label, l);
         }
-        offsets.push(text.len() as u64);
+        offsets.push(bytes.len() as u64);
     }
     if follow {
         self::follow(files, &mut offsets, sink).await;
     }
 }
 
-/// `tail -f` over several files: polls for growth until interrupted.
+/// `tail -f` over several files: polls for growth until interrupted. Bytes are kept until a
+/// whole line is there, so a character split across two reads is decoded whole.
 async fn follow(files: &[(String, PathBuf)], offsets: &mut [u64], sink: &mut dyn LogSink) {
-    let mut partial: Vec<String> = vec![String::new(); files.len()];
+    let mut partial: Vec<Vec<u8>> = vec![Vec::new(); files.len()];
     loop {
         for (i, (label, path)) in files.iter().enumerate() {
             let Ok(mut f) = std::fs::File::open(path) else {
@@ -42,16 +45,40 @@ async fn follow(files: &[(String, PathBuf)], offsets: &mut [u64], sink: &mut dyn
             if len == offsets[i] || f.seek(SeekFrom::Start(offsets[i])).is_err() {
                 continue;
             }
-            let mut buf = String::new();
-            if let Ok(n) = f.read_to_string(&mut buf) {
+            let mut buf = Vec::new();
+            if let Ok(n) = f.read_to_end(&mut buf) {
                 offsets[i] += n as u64;
-                partial[i].push_str(&buf);
-                while let Some(pos) = partial[i].find('\n') {
-                    let line: String = partial[i].drain(..=pos).collect();
-                    sink.line(label, line.trim_end_matches('\n'));
+                partial[i].extend_from_slice(&buf);
+                while let Some(pos) = partial[i].iter().position(|b| *b == b'\n') {
+                    let line: Vec<u8> = partial[i].drain(..=pos).collect();
+                    let text = String::from_utf8_lossy(&line[..line.len() - 1]);
+                    sink.line(label, text.trim_end_matches('\r'));
                 }
             }
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Lines(Vec<String>);
+    impl LogSink for Lines {
+        fn line(&mut self, _source: &str, line: &str) {
+            self.0.push(line.to_string());
+        }
+    }
+
+    /// One byte that is not UTF-8 used to make the whole log print nothing.
+    #[tokio::test]
+    async fn a_non_utf8_byte_costs_one_character_not_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("w.log");
+        std::fs::write(&p, b"first\nbad \xff byte\nlast\n").unwrap();
+        let mut sink = Lines(Vec::new());
+        emit(&[("w".into(), p)], None, false, &mut sink).await;
+        assert_eq!(sink.0, ["first", "bad \u{fffd} byte", "last"]);
     }
 }

@@ -1,5 +1,6 @@
-//! The names of the clusters the last discovery found, for shell completion: completion reads
-//! this file and never waits on a backend.
+//! The clusters the last discovery found, by name, backend and qualified name: shell completion
+//! reads it without waiting on any backend, and name resolution asks the backend that last
+//! listed a name first (one cheap `from_name` instead of every backend's discovery).
 
 use crate::model::Cluster;
 use std::path::{Path, PathBuf};
@@ -8,27 +9,20 @@ use std::time::{Duration, SystemTime};
 pub const TTL: Duration = Duration::from_secs(300);
 
 fn file(cache_root: &Path) -> PathBuf {
-    cache_root.join("names")
+    cache_root.join("names.tsv")
 }
 
-/// Replaces the cache with these clusters (best effort: completion is a convenience).
+/// Replaces the cache with these clusters (best effort: it is a convenience).
 pub fn store(cache_root: &Path, clusters: &[Cluster]) {
     let mut text = String::new();
     for c in clusters {
-        text.push_str(&c.name);
-        text.push('\n');
-        text.push_str(&c.qualified());
-        text.push('\n');
+        text.push_str(&format!("{}\t{}\t{}\n", c.backend, c.name, c.qualified()));
     }
-    let _ = std::fs::create_dir_all(cache_root);
-    let tmp = cache_root.join("names.tmp");
-    if std::fs::write(&tmp, text).is_ok() {
-        let _ = std::fs::rename(&tmp, file(cache_root));
-    }
+    let _ = crate::backends::local::state::write_atomic(&file(cache_root), text.as_bytes());
 }
 
-/// Names from a fresh cache; nothing if it is older than `TTL`.
-pub fn load(cache_root: &Path) -> Vec<String> {
+/// `(backend, name, qualified)` rows of a fresh cache; nothing if it is older than `TTL`.
+fn rows(cache_root: &Path) -> Vec<(String, String, String)> {
     let p = file(cache_root);
     let fresh = std::fs::metadata(&p)
         .and_then(|m| m.modified())
@@ -38,12 +32,34 @@ pub fn load(cache_root: &Path) -> Vec<String> {
     if !fresh {
         return Vec::new();
     }
-    let mut names: Vec<String> = std::fs::read_to_string(p)
+    std::fs::read_to_string(p)
         .unwrap_or_default()
         .lines()
-        .map(str::to_string)
+        .filter_map(|l| {
+            let mut f = l.splitn(3, '\t');
+            Some((f.next()?.into(), f.next()?.into(), f.next()?.into()))
+        })
+        .collect()
+}
+
+/// Names and qualified names from a fresh cache, for completion.
+pub fn load(cache_root: &Path) -> Vec<String> {
+    let mut names: Vec<String> = rows(cache_root)
+        .into_iter()
+        .flat_map(|(_, n, q)| [n, q])
         .collect();
     names.sort();
     names.dedup();
     names
+}
+
+/// The backends that listed a cluster called `name` last time, if the cache is fresh and has it.
+pub fn backends_of(cache_root: &Path, name: &str) -> Vec<String> {
+    let mut v: Vec<String> = rows(cache_root)
+        .into_iter()
+        .filter(|(_, n, _)| n == name)
+        .map(|(b, _, _)| b)
+        .collect();
+    v.dedup();
+    v
 }

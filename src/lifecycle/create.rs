@@ -62,6 +62,7 @@ pub async fn run(app: &App, a: CreateArgs) -> Result<()> {
         ("image", a.image),
         ("resources", a.resources),
         ("spot", a.spot.then(|| "true".to_string())),
+        ("keep-failed", a.keep_failed.then(|| "true".to_string())),
         ("ttl", a.ttl.map(|d| d.as_secs().to_string())),
     ];
     for (k, v) in flags {
@@ -115,7 +116,9 @@ fn applies(flag: &str, backend: &str) -> bool {
     match flag {
         "python" | "host" => backend == "local" || BATCH.contains(&backend),
         "scheduler-port" => backend == "local",
-        "partition" | "account" | "walltime" | "cores" | "job-extra" => BATCH.contains(&backend),
+        "partition" | "account" | "walltime" | "cores" | "job-extra" | "keep-failed" => {
+            BATCH.contains(&backend)
+        }
         "image" | "ttl" => matches!(backend, "aws" | "kubernetes"),
         "resources" => backend == "kubernetes",
         _ => backend == "aws",

@@ -5,8 +5,8 @@ use crate::discovery::resolve;
 use crate::error::Result;
 
 pub async fn run(app: &App, a: ScaleArgs) -> Result<()> {
-    // a count that is absurd for every backend fails before any lookup
-    worker_count(a.workers, 10_000)?;
+    // a negative count fails before any lookup; the limit is the backend's (`max_workers`)
+    worker_count(a.workers, u32::MAX)?;
     let (backend, c) = resolve(&app.ctx, &a.name, app.deadline).await?;
     super::own(app, &c)?;
     let target = worker_count(a.workers, backend.max_workers())?;

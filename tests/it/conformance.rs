@@ -27,6 +27,10 @@ pub struct BatchBed {
     pub available: fn() -> bool,
     /// Ids of the jobs still in the queue.
     pub queued: fn(&Env) -> Vec<String>,
+    /// `create` flags that keep every job queued (never started): a DOWN partition, a hold.
+    pub hold: &'static [&'static str],
+    /// Cancels one job with the batch system's own tool.
+    pub cancel: fn(&Env, &str),
 }
 
 impl Bed for BatchBed {
@@ -145,6 +149,21 @@ pub fn lifecycle(bed: &dyn Bed) {
         "no worker log: {all}"
     );
 
+    // one worker's log, by the name describe shows for it
+    let worker = env.describe(&name)["worker_details"][0]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let one = env.run(&["logs", &name, "--worker", &worker]).ok().stdout;
+    assert!(
+        one.contains("distributed."),
+        "logs --worker {worker}: {one}"
+    );
+
+    // a count beyond the backend's limit is a usage error, after the lookup
+    let o = env.run(&["scale", &name, "100000"]).code(2);
+    assert!(o.one_line_error().contains("worker count"), "{}", o.stderr);
+
     // snippet connects to the listed address
     let snip = env.run(&["snippet", &name]).ok().stdout;
     assert!(snip.contains(c["address"].as_str().unwrap()), "{snip}");
@@ -192,9 +211,11 @@ pub fn bad_input(bed: &dyn Bed) {
             .run(&["create", bed.backend(), "--name", "ok", "--workers", n])
             .code(2);
         assert!(o.one_line_error().contains("worker count"), "{}", o.stderr);
-        let o = env.run(&["scale", "ok", n]).code(2);
-        assert!(o.one_line_error().contains("worker count"), "{}", o.stderr);
     }
+    // a negative count fails before any lookup; a large one only against the backend's limit
+    let o = env.run(&["scale", "ok", "-1"]).code(2);
+    assert!(o.one_line_error().contains("worker count"), "{}", o.stderr);
+    env.run(&["scale", "ok", "100000"]).code(3);
     assert!(
         env.list().iter().all(|c| c["name"] != "ok"),
         "nothing may be created"
@@ -202,6 +223,149 @@ pub fn bad_input(bed: &dyn Bed) {
     env.run(&["scale", &format!("{}/no-such-cluster", bed.backend()), "1"])
         .code(3);
     env.run(&["logs", "no-such-cluster"]).code(3);
+}
+
+/// The id of the cluster's job of `role` (its first, for workers).
+fn job_of(c: &serde_json::Value, role: &str) -> String {
+    c["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["role"] == role)
+        .and_then(|r| r["id"].as_str())
+        .unwrap_or_else(|| panic!("no {role} job: {c}"))
+        .to_string()
+}
+
+/// Worker jobs still queued whose scheduler is gone will start and hold an allocation: the
+/// cluster is `orphaned` (not `stopped`), its reason counts them, and `cleanup --orphaned`
+/// takes them.
+pub fn queued_orphans(bed: &BatchBed) {
+    if !bed.available() {
+        return;
+    }
+    let env = bed.env();
+    let name = format!("qorph-{}", bed.backend());
+    let mut argv = vec![
+        "create",
+        bed.backend(),
+        "--name",
+        &name,
+        "--workers",
+        "3",
+        "--timeout",
+        "2",
+    ];
+    argv.extend(bed.hold);
+    let o = env.run(&argv).code(1);
+    assert!(o.stderr.contains("stay queued"), "{}", o.stderr);
+    let c = env.describe(&name);
+    (bed.cancel)(&env, &job_of(&c, "scheduler"));
+    wait_until("the scheduler job gone", Duration::from_secs(60), || {
+        env.describe(&name)["status"] == "orphaned"
+    });
+    let c = env.describe(&name);
+    let reason = c["reason"].as_str().unwrap();
+    assert!(reason.contains("3 worker job(s) queued, 0 running"), "{c}");
+    let done = env
+        .run(&[
+            "cleanup",
+            "--orphaned",
+            &name,
+            "--yes",
+            "-o",
+            "json",
+            "-b",
+            bed.backend(),
+        ])
+        .ok()
+        .json();
+    assert_eq!(done["actions"][0]["action"], "deleted", "{done}");
+    wait_until("queued jobs gone", Duration::from_secs(60), || {
+        bed.gone(&env, &c)
+    });
+    env.run(&["describe", &name]).code(3);
+}
+
+/// A Python without Dask on the nodes: `create` stops within seconds of the scheduler job's
+/// end (not at its timeout), says what the job said, cancels what is left and removes the
+/// shared directory (kept with `--keep-failed`); `scale --wait` likewise stops when the worker
+/// jobs it submitted end without joining.
+pub fn fails_fast(bed: &BatchBed) {
+    if !bed.available() {
+        return;
+    }
+    let env = bed.env();
+    let hang = Duration::from_secs(120);
+    for keep in [false, true] {
+        let name = format!("ff{}-{}", keep as u8, bed.backend());
+        let mut argv = vec![
+            "create",
+            bed.backend(),
+            "--name",
+            &name,
+            "--workers",
+            "2",
+            "--python",
+            "/usr/bin/python3",
+            "--timeout",
+            "600",
+        ];
+        if keep {
+            argv.push("--keep-failed");
+        }
+        let o = env.run_bounded(&argv, hang).code(1);
+        assert!(
+            o.stderr.contains("ended before the cluster was ready"),
+            "{}",
+            o.stderr
+        );
+        assert!(o.stderr.contains("No module named"), "{}", o.stderr);
+        assert!(!o.stderr.contains("stay queued"), "{}", o.stderr);
+        assert_eq!(env.shared().join(&name).exists(), keep, "{}", o.stderr);
+        assert!(
+            env.find(&name).is_none(),
+            "jobs left: {:?}",
+            env.find(&name)
+        );
+        if bed.backend() == "sge" {
+            assert!(o.stderr.contains("backends.sge.python"), "{}", o.stderr);
+        }
+    }
+
+    let name = format!("ffscale-{}", bed.backend());
+    env.run(&["create", bed.backend(), "--name", &name, "--workers", "1"])
+        .ok();
+    // new workers of this cluster run a Python without Dask
+    let script = env.shared().join(&name).join("worker.sh");
+    let text = std::fs::read_to_string(&script).unwrap();
+    let python = crate::support::python();
+    let broken = text.replace(python.to_str().unwrap(), "/usr/bin/python3");
+    assert_ne!(broken, text, "the worker script names the Python");
+    std::fs::write(&script, broken).unwrap();
+    let o = env
+        .run_bounded(&["scale", &name, "3", "--wait", "--timeout", "600"], hang)
+        .code(1);
+    assert!(o.stderr.contains("ended without joining"), "{}", o.stderr);
+    assert!(o.stderr.contains("No module named"), "{}", o.stderr);
+    env.run(&["delete", &name, "--yes"]).ok();
+}
+
+/// The suites only batch systems run.
+#[macro_export]
+macro_rules! batch_conformance {
+    ($modname:ident, $bed:expr) => {
+        mod $modname {
+            #[test]
+            fn queued_orphans() {
+                $crate::conformance::queued_orphans(&$bed);
+            }
+            #[test]
+            fn fails_fast() {
+                $crate::conformance::fails_fast(&$bed);
+            }
+        }
+    };
 }
 
 #[macro_export]

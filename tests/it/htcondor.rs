@@ -19,9 +19,14 @@ pub const HTCONDOR_BED: BatchBed = BatchBed {
     env: Env::htcondor,
     available: || true,
     queued,
+    hold: &["--job-extra=hold=true"],
+    cancel: |env, id| {
+        env.condor(&["condor_rm", id]);
+    },
 };
 
 crate::conformance!(conformance_htcondor, super::HTCONDOR_BED);
+crate::batch_conformance!(batch_conformance_htcondor, super::HTCONDOR_BED);
 
 /// A real dask-jobqueue HTCondorCluster (its condor_submit/condor_rm are the stand-in's):
 /// found by DaskWorkerName with the scheduler address from the job's Arguments, orphaned when

@@ -11,9 +11,17 @@ pub const PBS_BED: BatchBed = BatchBed {
     env: Env::pbs,
     available: pbs_up,
     queued: |_| slurm_jobs(""),
+    hold: &["--partition", "hold"],
+    cancel: |_, id| {
+        std::process::Command::new(std::path::Path::new(crate::support::PBS_BIN).join("qdel"))
+            .arg(id)
+            .status()
+            .unwrap();
+    },
 };
 
 crate::conformance!(conformance_pbs, super::PBS_BED);
+crate::batch_conformance!(batch_conformance_pbs, super::PBS_BED);
 
 /// qsub refusing (an unknown queue) is a clear error, and nothing is left behind.
 #[test]

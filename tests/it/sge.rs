@@ -8,9 +8,19 @@ pub const SGE_BED: BatchBed = BatchBed {
     env: Env::sge,
     available: sge_up,
     queued: |_| sge_jobs(""),
+    hold: &["--job-extra=-h"],
+    cancel: |_, id| {
+        std::process::Command::new("qdel")
+            .arg(id)
+            .env("SGE_ROOT", crate::support::SGE_ROOT)
+            .env("SGE_CELL", "default")
+            .status()
+            .unwrap();
+    },
 };
 
 crate::conformance!(conformance_sge, super::SGE_BED);
+crate::batch_conformance!(batch_conformance_sge, super::SGE_BED);
 
 /// qsub refusing (an unknown queue) is a clear error, and nothing is left behind.
 #[test]

@@ -10,9 +10,14 @@ pub const SLURM_BED: BatchBed = BatchBed {
     env: Env::slurm,
     available: slurm_up,
     queued: |_| slurm_jobs(""),
+    hold: &["--partition", "hold"],
+    cancel: |_, id| {
+        Command::new("scancel").arg(id).status().unwrap();
+    },
 };
 
 crate::conformance!(conformance_slurm, super::SLURM_BED);
+crate::batch_conformance!(batch_conformance_slurm, super::SLURM_BED);
 
 /// A real dask-jobqueue SLURMCluster in a Python process: found by its workers' batch scripts,
 /// scaled with its own worker script, orphaned when the process dies, cleaned up.
@@ -222,8 +227,8 @@ fn hung_or_dead_controller_is_a_backend_failure_not_a_hang() {
     assert!(!env.shared().join("nocontroller").exists());
 }
 
-/// The text format (for a squeue without working JSON) finds the same clusters, held array
-/// tasks included, against the real squeue.
+/// The text format (the default: it is the fastest) finds the same clusters as the JSON
+/// format, held array tasks included, against the real squeue.
 #[test]
 fn text_format_sees_what_json_sees() {
     if !slurm_up() {
@@ -249,11 +254,11 @@ fn text_format_sees_what_json_sees() {
         o.stderr
     );
     assert!(o.stderr.contains("stay queued"), "{}", o.stderr);
-    let json = env.describe("slurm/fmt");
-    let text_env = Env::new()
-        .with("DASKCTL_BACKENDS__SLURM__SQUEUE_FORMAT", "text")
+    let text = env.describe("slurm/fmt");
+    let json_env = Env::new()
+        .with("DASKCTL_BACKENDS__SLURM__SQUEUE_FORMAT", "json")
         .with("DASKCTL_BACKENDS__LOCAL__ENABLED", "false");
-    let text = text_env.describe("slurm/fmt");
+    let json = json_env.describe("slurm/fmt");
     for c in [&json, &text] {
         assert_eq!(c["status"], "pending", "{c}");
         assert_eq!(c["requested_workers"], 3);

@@ -141,6 +141,12 @@ impl Dialect for HtCondor {
         job.stdout.clone()
     }
 
+    fn environment_hint(&self) -> Option<&'static str> {
+        Some(
+            "HTCondor jobs do not inherit the submitting environment: --python or backends.htcondor.python sets the interpreter on the nodes",
+        )
+    }
+
     fn output_pattern(&self, logs: &Path, role: &str) -> String {
         logs.join(format!("{role}-$(Cluster).$(Process).log"))
             .to_string_lossy()

@@ -5,12 +5,13 @@
 
 use super::markers::{Marker, check_value, unsafe_in_script};
 use super::script::{Script, quote};
+use super::watch::{self, Submitted};
 use super::{Dialect, JobQueue, JobSpec};
 use crate::backends::CreateRequest;
 use crate::error::{Error, IoContext, Result};
-use crate::model::{Cluster, Status};
+use crate::model::Cluster;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<Cluster> {
     let opt = |k: &str| req.options.get(k).cloned();
@@ -133,7 +134,9 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
     write(&dir.join("scheduler.sh"), &sched_script.render())?;
     write(&dir.join("worker.sh"), &worker_script.render())?;
 
-    let run = q.runner();
+    // submissions run in the cluster's directory: what a batch system writes to the
+    // submitting directory (Slurm's qsub wrapper: SCRIPT.oJOBID) stays with the cluster
+    let run = q.runner().in_dir(&dir);
     let undo_dir = dir.clone();
     let undo = |ids: Vec<String>| {
         let dir = undo_dir.clone();
@@ -155,30 +158,97 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
             return Err(e);
         }
     };
-    if req.workers > 0
-        && let Err((e, mut ids)) = submit_workers(q, &dir.join("worker.sh"), req.workers).await
-    {
-        ids.push(sched_id);
-        undo(ids).await;
-        return Err(e);
+    let mut workers = Vec::new();
+    if req.workers > 0 {
+        match submit_workers(q, &dir, &dir.join("worker.sh"), req.workers).await {
+            Ok(ids) => workers = ids,
+            Err((e, mut ids)) => {
+                ids.push(sched_id);
+                undo(ids).await;
+                return Err(e);
+            }
+        }
     }
-    wait_ready(
-        q,
-        &req.name,
-        req.workers as u64,
-        Instant::now() + req.timeout,
-    )
-    .await
+    let sub = Submitted {
+        scheduler: Some(sched_id),
+        workers,
+    };
+    let deadline = tokio::time::Instant::now() + req.timeout;
+    let n = req.workers as u64;
+    match watch::until_ready(q, &req.name, &sub, deadline, |c| watch::running_with(c, n)).await? {
+        Ok(c) => Ok(c),
+        Err(Ok(ended)) => Err(failed(q, req, &dir, ended).await),
+        Err(Err(last)) => Err(Error::Timeout(format!(
+            "{}/{} is not ready in time: {last}; its jobs stay queued (daskctl delete {} removes them)",
+            q.dialect.name(),
+            req.name,
+            req.name
+        ))),
+    }
 }
 
-/// Submits `n` workers: one array, or one job each where the system has no usable arrays.
-/// On failure, the ids already submitted come back with the error.
+/// A create whose scheduler job (or every worker job) ended: the job's own last words, what
+/// is left cancelled, the directory removed unless `--keep-failed`.
+async fn failed<D: Dialect>(
+    q: &JobQueue<D>,
+    req: &CreateRequest,
+    dir: &Path,
+    ended: watch::Ended,
+) -> Error {
+    let what = match ended.role {
+        crate::model::Role::Scheduler => "the scheduler job",
+        _ => "every worker job",
+    };
+    let tail = watch::log_tail(dir, ended.role, &ended.job, 5)
+        .map(|t| format!("; its log ends with: {t}"))
+        .unwrap_or_else(|| "; it left no log".into());
+    let left: Vec<String> = super::discover::discover(q)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| c.name == req.name)
+        .filter_map(|c| c.handle.get::<super::QueueHandle>().cloned())
+        .flat_map(|h| h.active().map(|(j, _)| j.id.clone()).collect::<Vec<_>>())
+        .collect();
+    let cancelled = if left.is_empty() {
+        String::new()
+    } else {
+        match super::delete::cancel_and_wait(q, &left, Duration::from_secs(60)).await {
+            Ok(()) => format!("; cancelled {}", left.join(", ")),
+            Err(e) => format!("; cancelling {} failed: {e}", left.join(", ")),
+        }
+    };
+    let kept = if req.options.contains_key("keep-failed") {
+        format!("; kept {} (--keep-failed)", dir.display())
+    } else {
+        let _ = std::fs::remove_dir_all(dir);
+        String::new()
+    };
+    let hint = q
+        .dialect
+        .environment_hint()
+        .map(|h| format!(" ({h})"))
+        .unwrap_or_default();
+    Error::backend(
+        q.dialect.name(),
+        format!(
+            "{}/{}: {what} ({}) ended before the cluster was ready{tail}{hint}{cancelled}{kept}",
+            q.dialect.name(),
+            req.name,
+            ended.job
+        ),
+    )
+}
+
+/// Submits `n` workers: one array, or one job each where the system has no usable arrays,
+/// from directory `cwd`. On failure, the ids already submitted come back with the error.
 pub async fn submit_workers<D: Dialect>(
     q: &JobQueue<D>,
+    cwd: &Path,
     script: &Path,
     n: u32,
 ) -> std::result::Result<Vec<String>, (Error, Vec<String>)> {
-    let run = q.runner();
+    let run = q.runner().in_dir(cwd);
     let (calls, count) = if q.dialect.arrays() {
         (1, Some(n))
     } else {
@@ -201,36 +271,4 @@ pub fn write(p: &Path, text: &str) -> Result<()> {
     std::fs::write(p, text).ctx(|| format!("writing {}", p.display()))?;
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755))
         .ctx(|| format!("chmod {}", p.display()))
-}
-
-/// Waits until the cluster runs with all its workers; a timeout leaves the jobs queued.
-pub async fn wait_ready<D: Dialect>(
-    q: &JobQueue<D>,
-    name: &str,
-    workers: u64,
-    deadline: Instant,
-) -> Result<Cluster> {
-    let mut last = None;
-    loop {
-        if let Some(c) = super::discover::discover(q)
-            .await?
-            .into_iter()
-            .find(|c| c.name == name)
-        {
-            if c.status == Status::Running && c.workers == Some(workers) {
-                return Ok(c);
-            }
-            last = Some(c);
-        }
-        if Instant::now() >= deadline {
-            let state = last
-                .map(|c| format!("{} ({})", c.status.as_str(), c.reason.unwrap_or_default()))
-                .unwrap_or_else(|| "not in the queue".into());
-            return Err(Error::Timeout(format!(
-                "{}/{name} is not ready in time: {state}; its jobs stay queued (daskctl delete {name} removes them)",
-                q.dialect.name()
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
 }

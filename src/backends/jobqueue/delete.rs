@@ -1,27 +1,19 @@
 //! `delete`: cancel every job of the cluster, then wait until the queue no longer shows any of
 //! them active; daskctl's shared directory goes last.
 
-use super::{Dialect, JobQueue};
+use super::{Dialect, JobQueue, Kind};
 use crate::backends::DeleteRequest;
 use crate::error::{Error, Result};
 use crate::model::Cluster;
 use std::time::{Duration, Instant};
 
 pub async fn delete<D: Dialect>(q: &JobQueue<D>, c: &Cluster, req: &DeleteRequest) -> Result<()> {
-    let ended: Vec<&str> = c
-        .private
-        .get("ended")
-        .map(|s| s.split(',').collect())
-        .unwrap_or_default();
-    let ids: Vec<String> = c
-        .resources
-        .iter()
-        .filter(|r| r.kind == "job" && !ended.contains(&r.id.as_str()))
-        .map(|r| r.id.clone())
-        .collect();
+    let h = super::handle(c)?;
+    // jobs that ended by themselves are shown, but there is nothing left to cancel
+    let ids: Vec<String> = h.active().map(|(j, _)| j.id.clone()).collect();
     cancel_and_wait(q, &ids, req.timeout).await?;
-    if c.private.get("kind").map(String::as_str) == Some("daskctl")
-        && let Some(dir) = c.private.get("dir")
+    if h.kind == Kind::Daskctl
+        && let Some(dir) = &h.dir
     {
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -7,16 +7,37 @@ use super::{Dialect, Job, JobQueue, JobState, script};
 use crate::dask::SchedulerInfo;
 use crate::discovery::orphan::{SchedulerState, classify};
 use crate::error::Result;
-use crate::model::{Cluster, Origin, Resource, Role, Status};
+use crate::model::{Cluster, Handle, Origin, Resource, Role, Status};
 use futures::stream::{self, StreamExt};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+/// Who made a cluster of jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
     Daskctl,
     Jobqueue,
     Gateway,
+}
+
+/// The job-queue backends' typed record of a cluster (`Cluster::handle`): its jobs with their
+/// states, as the queue showed them.
+#[derive(Debug, Clone)]
+pub struct QueueHandle {
+    pub kind: Kind,
+    /// daskctl's shared directory of the cluster.
+    pub dir: Option<String>,
+    /// Active jobs, and worker jobs that ended by themselves (state `Finished`).
+    pub jobs: Vec<(Job, Role)>,
+    /// Dask worker name -> job id (dask-jobqueue scripts name their worker).
+    pub worker_names: Vec<(String, String)>,
+}
+
+impl QueueHandle {
+    /// Jobs still in the queue or running (what there is to cancel).
+    pub fn active(&self) -> impl Iterator<Item = &(Job, Role)> {
+        self.jobs.iter().filter(|(j, _)| j.state.active())
+    }
 }
 
 struct Group {
@@ -30,12 +51,34 @@ struct Group {
 }
 
 pub async fn discover<D: Dialect>(q: &JobQueue<D>) -> Result<Vec<Cluster>> {
+    let jobs = q.dialect.list(&q.runner()).await?;
+    from_jobs(q, jobs, None).await
+}
+
+/// One cluster daskctl made, by name: only its jobs are asked for where the batch system can
+/// filter by job name (`squeue --name`), and no dask-jobqueue script is read.
+pub async fn find<D: Dialect>(q: &JobQueue<D>, name: &str) -> Result<Option<Cluster>> {
+    let run = q.runner();
+    let names = [format!("{name}-scheduler"), format!("{name}-worker")];
+    let jobs = match q.dialect.list_named(&run, &names).await {
+        Some(r) => r?,
+        None => q.dialect.list(&run).await?,
+    };
+    Ok(from_jobs(q, jobs, Some(name))
+        .await?
+        .into_iter()
+        .find(|c| c.name == name))
+}
+
+/// Clusters from a queue listing; `only`: just daskctl's cluster of that name.
+async fn from_jobs<D: Dialect>(
+    q: &JobQueue<D>,
+    listed: Vec<Job>,
+    only: Option<&str>,
+) -> Result<Vec<Cluster>> {
     let run = q.runner();
     let me = &q.ctx.user.name;
-    let jobs: Vec<Job> = q
-        .dialect
-        .list(&run)
-        .await?
+    let jobs: Vec<Job> = listed
         .into_iter()
         .filter(|j| j.state.active() && (j.user.is_empty() || &j.user == me))
         .collect();
@@ -50,7 +93,7 @@ pub async fn discover<D: Dialect>(q: &JobQueue<D>) -> Result<Vec<Cluster>> {
         .filter_map(|j| j.marker.as_deref().and_then(Marker::decode).map(|m| (j, m)))
         .filter(|(_, m)| m.role == "worker")
         .collect();
-    let mut groups: BTreeMap<(u8, String), Group> = BTreeMap::new();
+    let mut groups: BTreeMap<(Kind, String), Group> = BTreeMap::new();
     let jq_names = q.jobqueue_names();
     let mut jobqueue_jobs = Vec::new();
     for j in jobs {
@@ -60,13 +103,16 @@ pub async fn discover<D: Dialect>(q: &JobQueue<D>) -> Result<Vec<Cluster>> {
             .and_then(Marker::decode)
             .or_else(|| name_marker(q, &j))
         {
+            if only.is_some_and(|n| n != m.cluster) {
+                continue;
+            }
             let role = if m.role == "scheduler" {
                 Role::Scheduler
             } else {
                 Role::Worker
             };
             let g = groups
-                .entry((0, m.cluster.clone()))
+                .entry((Kind::Daskctl, m.cluster.clone()))
                 .or_insert_with(|| Group {
                     name: m.cluster.clone(),
                     kind: Kind::Daskctl,
@@ -76,6 +122,8 @@ pub async fn discover<D: Dialect>(q: &JobQueue<D>) -> Result<Vec<Cluster>> {
                     worker_names: Vec::new(),
                 });
             g.jobs.push((j, role));
+        } else if only.is_some() {
+            continue;
         } else if j.name == "dask-gateway" {
             let Some(cluster) = j
                 .workdir
@@ -94,14 +142,16 @@ pub async fn discover<D: Dialect>(q: &JobQueue<D>) -> Result<Vec<Cluster>> {
             } else {
                 Role::Worker
             };
-            let g = groups.entry((2, cluster.clone())).or_insert_with(|| Group {
-                name: format!("gateway-{}", short(&cluster)),
-                kind: Kind::Gateway,
-                jobs: Vec::new(),
-                address: None,
-                dir: None,
-                worker_names: Vec::new(),
-            });
+            let g = groups
+                .entry((Kind::Gateway, cluster.clone()))
+                .or_insert_with(|| Group {
+                    name: format!("gateway-{}", short(&cluster)),
+                    kind: Kind::Gateway,
+                    jobs: Vec::new(),
+                    address: None,
+                    dir: None,
+                    worker_names: Vec::new(),
+                });
             g.jobs.push((j, role));
         } else if j.name.starts_with("htcdask-worker") {
             // htcdaskgateway-style workers: their scheduler sits behind a gateway
@@ -111,14 +161,16 @@ pub async fn discover<D: Dialect>(q: &JobQueue<D>) -> Result<Vec<Cluster>> {
             let port = crate::dask::Address::parse(&addr)
                 .map(|a| a.port)
                 .unwrap_or(0);
-            let g = groups.entry((2, addr.clone())).or_insert_with(|| Group {
-                name: format!("gateway-{port}"),
-                kind: Kind::Gateway,
-                jobs: Vec::new(),
-                address: Some(addr.clone()),
-                dir: None,
-                worker_names: Vec::new(),
-            });
+            let g = groups
+                .entry((Kind::Gateway, addr.clone()))
+                .or_insert_with(|| Group {
+                    name: format!("gateway-{port}"),
+                    kind: Kind::Gateway,
+                    jobs: Vec::new(),
+                    address: Some(addr.clone()),
+                    dir: None,
+                    worker_names: Vec::new(),
+                });
             g.jobs.push((j, Role::Worker));
         } else if j.worker_name.is_some() || jq_names.contains(&j.name) {
             jobqueue_jobs.push(j);
@@ -155,14 +207,16 @@ pub async fn discover<D: Dialect>(q: &JobQueue<D>) -> Result<Vec<Cluster>> {
                 .map(|a| a.port)
                 .unwrap_or(0)
         );
-        let g = groups.entry((1, addr.clone())).or_insert_with(|| Group {
-            name,
-            kind: Kind::Jobqueue,
-            jobs: Vec::new(),
-            address: Some(addr.clone()),
-            dir: None,
-            worker_names: Vec::new(),
-        });
+        let g = groups
+            .entry((Kind::Jobqueue, addr.clone()))
+            .or_insert_with(|| Group {
+                name,
+                kind: Kind::Jobqueue,
+                jobs: Vec::new(),
+                address: Some(addr.clone()),
+                dir: None,
+                worker_names: Vec::new(),
+            });
         if let Some(w) = j.worker_name.clone().or_else(|| script::worker_name(&s)) {
             g.worker_names.push((w, j.id.clone()));
         }
@@ -170,7 +224,7 @@ pub async fn discover<D: Dialect>(q: &JobQueue<D>) -> Result<Vec<Cluster>> {
     }
 
     for (j, m) in ended {
-        if let Some(g) = groups.get_mut(&(0, m.cluster.clone())) {
+        if let Some(g) = groups.get_mut(&(Kind::Daskctl, m.cluster.clone())) {
             g.jobs.push((j, Role::Worker));
         }
     }
@@ -346,8 +400,28 @@ fn to_cluster<D: Dialect>(
         Some(Err(_)) => sched = SchedulerState::NotProbed,
         None => {}
     }
+    let queued = workers_active - workers_running;
+    // queued worker jobs whose scheduler is gone will start and hold an allocation: orphans
     let (mut status, mut reason) = match &sched {
-        SchedulerState::Gone => classify(&sched, workers_active, None),
+        SchedulerState::Gone | SchedulerState::Unreachable(_) => {
+            let why = match &sched {
+                SchedulerState::Unreachable(w) => format!("scheduler is gone ({w})"),
+                _ => "scheduler is gone".to_string(),
+            };
+            if workers_active > 0 {
+                (
+                    Status::Orphaned,
+                    Some(format!(
+                        "{why}; {queued} worker job(s) queued, {workers_running} running"
+                    )),
+                )
+            } else {
+                (
+                    Status::Stopped,
+                    Some(format!("{why}; no worker job runs or is queued")),
+                )
+            }
+        }
         _ => classify(&sched, workers_running, None),
     };
     if g.kind == Kind::Daskctl {
@@ -381,28 +455,11 @@ fn to_cluster<D: Dialect>(
     }
     c.status = status;
     c.reason = reason;
-    let kind = match g.kind {
-        Kind::Daskctl => "daskctl",
-        Kind::Jobqueue => "jobqueue",
-        Kind::Gateway => "gateway",
-    };
-    c.private.insert("kind".into(), kind.into());
-    // jobs that ended by themselves are shown, but there is nothing left to cancel
-    let ended: Vec<&str> = g
-        .jobs
-        .iter()
-        .filter(|(j, _)| j.state == JobState::Finished)
-        .map(|(j, _)| j.id.as_str())
-        .collect();
-    c.private.insert("ended".into(), ended.join(","));
-    if let Some(d) = g.dir {
-        c.private.insert("dir".into(), d);
-    }
-    let names: Vec<String> = g
-        .worker_names
-        .iter()
-        .map(|(n, id)| format!("{n}={id}"))
-        .collect();
-    c.private.insert("worker_names".into(), names.join("\n"));
+    c.handle = Handle::new(QueueHandle {
+        kind: g.kind,
+        dir: g.dir,
+        jobs: g.jobs,
+        worker_names: g.worker_names,
+    });
     c
 }

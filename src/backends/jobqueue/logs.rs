@@ -1,6 +1,6 @@
 //! `logs`: each job's output file (where the batch system put it), scheduler first.
 
-use super::{Dialect, JobQueue};
+use super::{Dialect, Job, JobQueue};
 use crate::backends::{LogRequest, LogSink};
 use crate::error::{Error, Result};
 use crate::model::{Cluster, Role};
@@ -12,31 +12,25 @@ pub async fn logs<D: Dialect>(
     req: &LogRequest,
     sink: &mut dyn LogSink,
 ) -> Result<()> {
+    let h = super::handle(c)?;
     let run = q.runner();
-    let jobs = q.dialect.list(&run).await?;
+    let mut jobs: Vec<&(Job, Role)> = h.jobs.iter().collect();
+    jobs.sort_by_key(|(j, r)| (*r != Role::Scheduler, super::jobid::JobKey::parse(&j.id)));
     let mut files = Vec::new();
-    let mut roles: Vec<&crate::model::Resource> =
-        c.resources.iter().filter(|r| r.kind == "job").collect();
-    roles.sort_by_key(|r| r.role != Role::Scheduler);
-    for r in roles {
-        if req.scheduler_only && r.role != Role::Scheduler {
+    for (job, role) in jobs {
+        if req.scheduler_only && *role != Role::Scheduler {
             continue;
         }
-        if let Some(w) = &req.worker {
-            let worker_name = format!("{}-{}", c.name, r.id);
-            if r.role != Role::Worker || (r.id != *w && worker_name != *w) {
-                continue;
-            }
-        }
-        let Some(job) = jobs.iter().find(|j| j.id == r.id) else {
+        if let Some(w) = &req.worker
+            && (*role != Role::Worker || !is_worker(c, h, job, w))
+        {
             continue;
-        };
-        let dir = c.private.get("dir").map(String::as_str);
-        if let Some(p) = q.dialect.log_path(&run, job, dir).await {
-            let label = if r.role == Role::Scheduler {
+        }
+        if let Some(p) = q.dialect.log_path(&run, job, h.dir.as_deref()).await {
+            let label = if *role == Role::Scheduler {
                 "scheduler".to_string()
             } else {
-                format!("worker {}", r.id)
+                format!("worker {}", job.id)
             };
             files.push((label, PathBuf::from(p)));
         }
@@ -49,4 +43,17 @@ pub async fn logs<D: Dialect>(
     }
     crate::backends::logfiles::emit(&files, req.tail, req.follow, sink).await;
     Ok(())
+}
+
+/// Whether `w` names this worker job: the Dask worker's name (`describe` shows it; daskctl names
+/// its workers after the job's runtime id, `NAME-$SLURM_JOB_ID`), the runtime id, or the job id.
+fn is_worker(c: &Cluster, h: &super::QueueHandle, job: &Job, w: &str) -> bool {
+    let runtime = job.runtime_id.as_deref().unwrap_or(&job.id);
+    w == job.id
+        || w == runtime
+        || w == format!("{}-{runtime}", c.name)
+        || job.worker_name.as_deref() == Some(w)
+        || h.worker_names
+            .iter()
+            .any(|(name, id)| name == w && *id == job.id)
 }

@@ -4,20 +4,23 @@
 
 mod create;
 mod delete;
-mod discover;
+pub mod discover;
+pub mod jobid;
 mod logs;
 pub mod markers;
 pub mod runner;
 mod scale;
 pub mod script;
+pub mod watch;
 
 use super::{
     Availability, Backend, Capabilities, Context, CreateRequest, DeleteRequest, LogRequest,
     LogSink, ScaleReport, ScaleRequest,
 };
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::Cluster;
 use async_trait::async_trait;
+pub use discover::{Kind, QueueHandle};
 use runner::Runner;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -100,6 +103,11 @@ pub trait Dialect: Send + Sync + 'static {
     fn parse_submit(&self, stdout: &str) -> Result<String>;
     /// The current user's jobs.
     async fn list(&self, run: &Runner) -> Result<Vec<Job>>;
+    /// The current user's jobs with these job names, where the system filters by name itself
+    /// (cheaper than `list` on a busy queue); `None`: it cannot, `list` is used.
+    async fn list_named(&self, _run: &Runner, _names: &[String]) -> Option<Result<Vec<Job>>> {
+        None
+    }
     fn cancel(&self, ids: &[String]) -> Vec<String>;
     /// Jobs that ended by themselves (not removed), where the system keeps a history: a
     /// cluster whose worker job ended is degraded, not silently smaller.
@@ -116,10 +124,25 @@ pub trait Dialect: Send + Sync + 'static {
     fn arrays(&self) -> bool {
         true
     }
+    /// What to tell a user whose job died at once, when this system's jobs do not get the
+    /// submitting environment (the default `python3` may then lack Dask on the nodes).
+    fn environment_hint(&self) -> Option<&'static str> {
+        None
+    }
     /// Script lines before the Dask command (e.g. a job writing its own log file).
     fn preamble(&self, _logs: &std::path::Path, _role: &str) -> Vec<String> {
         Vec::new()
     }
+}
+
+/// The queue's record of a cluster this backend found.
+pub fn handle(c: &Cluster) -> Result<&QueueHandle> {
+    c.handle.get::<QueueHandle>().ok_or_else(|| {
+        Error::backend(
+            &c.backend,
+            format!("{} was not found in the queue", c.qualified()),
+        )
+    })
 }
 
 /// A batch-system backend: the verbs written once over a `Dialect`.
@@ -139,6 +162,7 @@ impl<D: Dialect> JobQueue<D> {
             timeout: t,
             bin_dir: self.bin_dir(),
             accept: Vec::new(),
+            cwd: None,
         }
     }
 
@@ -244,6 +268,18 @@ impl<D: Dialect> Backend for JobQueue<D> {
 
     async fn discover(&self) -> Result<Vec<Cluster>> {
         discover::discover(self).await
+    }
+
+    async fn from_name(&self, name: &str) -> Result<Option<Cluster>> {
+        // clusters daskctl did not make are named from what discovery found
+        if crate::names::RESERVED_PREFIXES
+            .iter()
+            .any(|p| name.starts_with(p))
+            || crate::names::validate(name).is_err()
+        {
+            return Ok(self.discover().await?.into_iter().find(|c| c.name == name));
+        }
+        discover::find(self, name).await
     }
 
     async fn create(&self, req: &CreateRequest) -> Result<Cluster> {

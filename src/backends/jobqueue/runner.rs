@@ -22,6 +22,8 @@ pub struct Runner {
     pub bin_dir: Option<std::path::PathBuf>,
     /// Exit statuses besides 0 that are not failures for this call.
     pub accept: Vec<i32>,
+    /// The directory the command runs in (daskctl's own, by default).
+    pub cwd: Option<std::path::PathBuf>,
 }
 
 impl Runner {
@@ -29,6 +31,15 @@ impl Runner {
     pub fn accepting(&self, codes: &[i32]) -> Runner {
         Runner {
             accept: codes.to_vec(),
+            ..self.clone()
+        }
+    }
+
+    /// The same runner, running its commands in `dir` (submissions: what a batch system
+    /// writes to the submitting directory lands there).
+    pub fn in_dir(&self, dir: &std::path::Path) -> Runner {
+        Runner {
+            cwd: Some(dir.to_path_buf()),
             ..self.clone()
         }
     }
@@ -45,6 +56,9 @@ impl Runner {
             Some(d) if !prog.contains('/') => Command::new(d.join(prog)),
             _ => Command::new(prog),
         };
+        if let Some(d) = &self.cwd {
+            cmd.current_dir(d);
+        }
         cmd.args(args)
             .stdin(if input.is_some() {
                 Stdio::piped()

@@ -1,76 +1,61 @@
 //! `scale`: one worker per job. Up submits ONE array of the cluster's own worker script (read
 //! back from the queue, or daskctl's copy in the shared directory); down cancels queued jobs
-//! first, then retires running workers through the scheduler and cancels exactly their jobs.
-//! Queued jobs count as requested workers.
+//! first, then retires running workers through the scheduler and cancels exactly their jobs,
+//! newest first. Queued jobs count as requested workers.
 
 use super::delete::cancel_and_wait;
-use super::{Dialect, JobQueue, JobState, script};
+use super::jobid::JobKey;
+use super::watch::{self, Submitted};
+use super::{Dialect, Job, JobQueue, JobState, Kind, QueueHandle, script};
 use crate::backends::{ScaleReport, ScaleRequest};
 use crate::error::{Error, IoContext, Result};
 use crate::model::{Cluster, Role};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 pub async fn scale<D: Dialect>(
     q: &JobQueue<D>,
     c: &Cluster,
     req: &ScaleRequest,
 ) -> Result<ScaleReport> {
-    let kind = c.private.get("kind").map(String::as_str).unwrap_or("");
-    if kind == "gateway" {
+    let h = super::handle(c)?;
+    if h.kind == Kind::Gateway {
         return Err(Error::Usage(format!(
             "{} is managed by dask-gateway: scale it through the gateway",
             c.qualified()
         )));
     }
-    let run = q.runner();
-    let ids: Vec<&str> = c
-        .resources
-        .iter()
-        .filter(|r| r.role == Role::Worker)
-        .map(|r| r.id.as_str())
+    // the worker jobs as discovery just saw them, oldest first (array tasks by number)
+    let mut workers: Vec<&Job> = h
+        .active()
+        .filter(|(j, r)| *r == Role::Worker && j.state != JobState::Completing)
+        .map(|(j, _)| j)
         .collect();
+    workers.sort_by_key(|j| (j.submitted, JobKey::parse(&j.id)));
+    let before = workers.len() as u64;
     let target = req.target as u64;
-    // discovery just counted the active worker jobs: scaling up needs no second listing
-    let counted = c
-        .requested_workers
-        .filter(|n| target > *n && kind == "daskctl");
-    let mut workers: Vec<super::Job> = match counted {
-        Some(_) => Vec::new(),
-        None => q
-            .dialect
-            .list(&run)
-            .await?
-            .into_iter()
-            .filter(|j| j.state.active() && ids.contains(&j.id.as_str()))
-            .collect(),
-    };
-    // newest last
-    workers.sort_by_key(|j| (j.submitted, j.id.parse::<u64>().unwrap_or(0)));
-    let before = if workers.is_empty() {
-        c.requested_workers.unwrap_or(0)
-    } else {
-        workers.len() as u64
-    };
     let mut report = ScaleReport::new(before, target);
+    let mut sub = Submitted::default();
 
     if target > before {
-        let text = worker_script(q, c, &workers).await?;
-        let text = if kind == "daskctl" {
+        let text = worker_script(q, c, h, &workers).await?;
+        let text = if h.kind == Kind::Daskctl {
             text
         } else {
             script::uniquify_worker_name(&text, q.dialect.job_id_expr())
         };
-        let dir = q
-            .ctx
-            .config
-            .cache_root()
-            .join(format!("{}-submit", q.dialect.name()));
+        let dir = match (h.kind, &h.dir) {
+            (Kind::Daskctl, Some(d)) => PathBuf::from(d),
+            _ => q
+                .ctx
+                .config
+                .cache_root()
+                .join(format!("{}-submit", q.dialect.name())),
+        };
         std::fs::create_dir_all(&dir).ctx(|| format!("creating {}", dir.display()))?;
-        let path = dir.join(format!("{}-worker.sh", c.name));
+        let path = dir.join(format!("{}-scale-worker.sh", c.name));
         super::create::write(&path, &text)?;
         let n = (target - before) as u32;
-        let ids = super::create::submit_workers(q, &path, n)
+        let ids = super::create::submit_workers(q, &dir, &path, n)
             .await
             .map_err(|(e, _)| e)?;
         report.started.push(if q.dialect.arrays() {
@@ -78,11 +63,14 @@ pub async fn scale<D: Dialect>(
         } else {
             format!("jobs {}", ids.join(", "))
         });
+        sub.workers = ids;
     } else if target < before {
         let k = (before - target) as usize;
-        let mut victims: Vec<&super::Job> = workers
+        // newest first: queued ones before running ones
+        let mut victims: Vec<&Job> = workers
             .iter()
             .rev()
+            .copied()
             .filter(|j| j.state != JobState::Running)
             .take(k)
             .collect();
@@ -91,10 +79,11 @@ pub async fn scale<D: Dialect>(
             workers
                 .iter()
                 .rev()
+                .copied()
                 .filter(|j| j.state == JobState::Running)
                 .take(k - queued),
         );
-        let running: Vec<&super::Job> = victims
+        let running: Vec<&Job> = victims
             .iter()
             .copied()
             .filter(|j| j.state == JobState::Running)
@@ -102,14 +91,14 @@ pub async fn scale<D: Dialect>(
         if !running.is_empty()
             && let Some(addr) = &c.address
         {
-            retire(q, c, addr, &running).await?;
+            retire(q, c, h, addr, &running).await?;
         }
         let vids: Vec<String> = victims.iter().map(|j| j.id.clone()).collect();
         cancel_and_wait(q, &vids, req.timeout).await?;
         report.stopped = vids.iter().map(|id| format!("job {id}")).collect();
     }
     if req.wait {
-        wait(q, c, target, Instant::now() + req.timeout).await?;
+        wait(q, c, target, &sub, req).await?;
     }
     Ok(report)
 }
@@ -118,9 +107,10 @@ pub async fn scale<D: Dialect>(
 async fn worker_script<D: Dialect>(
     q: &JobQueue<D>,
     c: &Cluster,
-    workers: &[super::Job],
+    h: &QueueHandle,
+    workers: &[&Job],
 ) -> Result<String> {
-    if let Some(dir) = c.private.get("dir")
+    if let Some(dir) = &h.dir
         && let Ok(s) = std::fs::read_to_string(PathBuf::from(dir).join("worker.sh"))
     {
         return Ok(s);
@@ -147,21 +137,10 @@ async fn worker_script<D: Dialect>(
 async fn retire<D: Dialect>(
     q: &JobQueue<D>,
     c: &Cluster,
+    h: &QueueHandle,
     addr: &str,
-    jobs: &[&super::Job],
+    jobs: &[&Job],
 ) -> Result<()> {
-    let mapped: Vec<(String, String)> = c
-        .private
-        .get("worker_names")
-        .map(|s| {
-            s.lines()
-                .filter_map(|l| {
-                    l.split_once('=')
-                        .map(|(n, id)| (n.to_string(), id.to_string()))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
     let names: Vec<String> = c
         .worker_details
         .iter()
@@ -170,7 +149,9 @@ async fn retire<D: Dialect>(
                 j.runtime_id
                     .as_ref()
                     .is_some_and(|r| w.name.ends_with(&format!("-{r}")))
-                    || mapped.iter().any(|(n, id)| *n == w.name && *id == j.id)
+                    || h.worker_names
+                        .iter()
+                        .any(|(n, id)| *n == w.name && *id == j.id)
             })
         })
         .map(|w| w.name.clone())
@@ -182,40 +163,64 @@ async fn retire<D: Dialect>(
     Ok(())
 }
 
+/// Waits until the scheduler counts `target` workers and the queue holds that many; ends early
+/// when the jobs this scale submitted all ended without joining, or the cluster is gone.
 async fn wait<D: Dialect>(
     q: &JobQueue<D>,
     c: &Cluster,
     target: u64,
-    deadline: Instant,
+    sub: &Submitted,
+    req: &ScaleRequest,
 ) -> Result<()> {
-    loop {
-        let now = super::discover::discover(q)
-            .await?
-            .into_iter()
-            .find(|x| x.name == c.name);
-        let (have, wanted) = match &now {
-            // running jobs are not workers the scheduler has
-            Some(x) if x.private.contains_key(crate::discovery::PROBE_FAILED) => {
-                (0, x.requested_workers.unwrap_or(0))
-            }
-            Some(x) if x.address.is_some() && q.ctx.prober.enabled() => {
-                (x.workers.unwrap_or(0), x.requested_workers.unwrap_or(0))
-            }
-            Some(x) => (
-                x.requested_workers.unwrap_or(0),
-                x.requested_workers.unwrap_or(0),
-            ),
-            None => (0, 0),
+    let probing = q.ctx.prober.enabled();
+    let reached = |x: &Cluster| {
+        let requested = x.requested_workers.unwrap_or(0);
+        // running jobs are not workers the scheduler has
+        let have = if x.private.contains_key(crate::discovery::PROBE_FAILED) {
+            0
+        } else if x.address.is_some() && probing {
+            x.workers.unwrap_or(0)
+        } else {
+            requested
         };
-        if have == target && wanted == target {
-            return Ok(());
+        have == target && requested == target
+    };
+    let deadline = tokio::time::Instant::now() + req.timeout;
+    match watch::until_ready(q, &c.name, sub, deadline, reached).await? {
+        Ok(_) => Ok(()),
+        Err(Ok(ended)) if sub.workers.is_empty() => Err(Error::backend(
+            q.dialect.name(),
+            format!(
+                "{} is gone (job {} left the queue) while waiting for {target} worker(s)",
+                c.qualified(),
+                ended.job
+            ),
+        )),
+        Err(Ok(ended)) => {
+            let dir = super::handle(c).ok().and_then(|h| h.dir.clone());
+            let tail = dir
+                .and_then(|d| {
+                    watch::log_tail(std::path::Path::new(&d), Role::Worker, &ended.job, 5)
+                })
+                .map(|t| format!("; the last log ends with: {t}"))
+                .unwrap_or_default();
+            let hint = q
+                .dialect
+                .environment_hint()
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default();
+            Err(Error::backend(
+                q.dialect.name(),
+                format!(
+                    "{}: the worker job(s) {} this scale submitted ended without joining{tail}{hint}",
+                    c.qualified(),
+                    sub.workers.join(", ")
+                ),
+            ))
         }
-        if Instant::now() >= deadline {
-            return Err(Error::Timeout(format!(
-                "{}: {have} of {target} workers after waiting",
-                c.qualified()
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        Err(Err(last)) => Err(Error::Timeout(format!(
+            "{}: not {target} workers after waiting: {last}",
+            c.qualified()
+        ))),
     }
 }

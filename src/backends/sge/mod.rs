@@ -154,6 +154,12 @@ impl Dialect for Sge {
         job.stdout.clone()
     }
 
+    fn environment_hint(&self) -> Option<&'static str> {
+        Some(
+            "Grid Engine does not pass the submitting environment to jobs: --python or backends.sge.python sets the interpreter on the nodes",
+        )
+    }
+
     fn output_pattern(&self, logs: &Path, role: &str) -> String {
         let suffix = if role == "worker" {
             "$JOB_ID.$TASK_ID"

@@ -204,11 +204,16 @@ pub fn parse_json(stdout: &str) -> Result<Vec<Job>> {
 const FIELDS: &str = "%i\x1f%A\x1f%j\x1f%T\x1f%u\x1f%V\x1f%Z\x1f%r\x1f%k";
 
 /// One line per array task (`-r`), fields split by the unit separator; the comment goes last.
-pub fn text_argv() -> Vec<String> {
-    ["squeue", "--me", "-h", "-r", "-o", FIELDS]
+/// `names`: only jobs with these names (`--name`, filtered by slurmctld).
+pub fn text_argv(names: Option<&[String]>) -> Vec<String> {
+    let mut v: Vec<String> = ["squeue", "--me", "-h", "-r", "-o", FIELDS]
         .iter()
         .map(|s| s.to_string())
-        .collect()
+        .collect();
+    if let Some(n) = names {
+        v.push(format!("--name={}", n.join(",")));
+    }
+    v
 }
 
 pub fn parse_text(stdout: &str) -> Result<Vec<Job>> {

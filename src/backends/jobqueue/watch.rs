@@ -1,0 +1,144 @@
+//! Waiting on the queue with eyes open: `create` and `scale --wait` watch the jobs they
+//! submitted and stop within seconds when those can no longer bring the cluster up (the
+//! scheduler job ended, every worker job ended), with the tail of the job's own log, instead
+//! of waiting out their timeout over jobs that are long gone.
+
+use super::discover::QueueHandle;
+use super::jobid::JobKey;
+use super::{Dialect, JobQueue};
+use crate::error::Result;
+use crate::model::{Cluster, Role, Status};
+use std::path::Path;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// What a command submitted: the ids `sbatch`/`qsub`/`condor_submit` printed (an array's id
+/// stands for all its tasks).
+#[derive(Debug, Clone, Default)]
+pub struct Submitted {
+    pub scheduler: Option<String>,
+    pub workers: Vec<String>,
+}
+
+impl Submitted {
+    fn owns(sub: &str, job: &str) -> bool {
+        JobKey::parse(sub).job == JobKey::parse(job).job
+    }
+}
+
+/// Why a wait ended early: which of the submitted jobs ended.
+#[derive(Debug)]
+pub struct Ended {
+    pub role: Role,
+    pub job: String,
+}
+
+/// The outcome of one look at the cluster's jobs.
+enum Look {
+    Ready(Box<Cluster>),
+    Ended(Ended),
+    Waiting(String),
+}
+
+fn look(c: Option<Cluster>, sub: &Submitted, want: impl Fn(&Cluster) -> bool) -> Look {
+    // no job of the cluster is left in the queue: nothing can bring it up any more
+    let Some(c) = c else {
+        return Look::Ended(match (&sub.scheduler, sub.workers.first()) {
+            (Some(s), _) => Ended {
+                role: Role::Scheduler,
+                job: s.clone(),
+            },
+            (None, w) => Ended {
+                role: Role::Worker,
+                job: w.cloned().unwrap_or_default(),
+            },
+        });
+    };
+    if want(&c) {
+        return Look::Ready(Box::new(c));
+    }
+    let active: Vec<&str> = c
+        .handle
+        .get::<QueueHandle>()
+        .map(|h| h.active().map(|(j, _)| j.id.as_str()).collect())
+        .unwrap_or_default();
+    let alive = |sub_id: &str| active.iter().any(|j| Submitted::owns(sub_id, j));
+    if let Some(s) = &sub.scheduler
+        && !alive(s)
+    {
+        return Look::Ended(Ended {
+            role: Role::Scheduler,
+            job: s.clone(),
+        });
+    }
+    if !sub.workers.is_empty() && !sub.workers.iter().any(|w| alive(w)) {
+        return Look::Ended(Ended {
+            role: Role::Worker,
+            job: sub.workers[0].clone(),
+        });
+    }
+    Look::Waiting(format!(
+        "{} ({})",
+        c.status.as_str(),
+        c.reason.clone().unwrap_or_default()
+    ))
+}
+
+/// Polls discovery until `want` holds for cluster `name`, one of the `sub`mitted jobs ended
+/// for good (`Err(Ok(Ended))`), or the deadline passes (`Err(Err(last state))`).
+pub async fn until_ready<D: Dialect>(
+    q: &JobQueue<D>,
+    name: &str,
+    sub: &Submitted,
+    deadline: Instant,
+    want: impl Fn(&Cluster) -> bool,
+) -> Result<std::result::Result<Cluster, std::result::Result<Ended, String>>> {
+    loop {
+        let c = super::discover::discover(q)
+            .await?
+            .into_iter()
+            .find(|c| c.name == name);
+        match look(c, sub, &want) {
+            Look::Ready(c) => return Ok(Ok(*c)),
+            Look::Ended(e) => return Ok(Err(Ok(e))),
+            Look::Waiting(last) if Instant::now() >= deadline => return Ok(Err(Err(last))),
+            Look::Waiting(_) => {}
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Whether a cluster runs with exactly `n` workers the scheduler itself counted.
+pub fn running_with(c: &Cluster, n: u64) -> bool {
+    c.status == Status::Running && c.workers == Some(n)
+}
+
+/// The last lines of the log an ended job of `role` left in the cluster's `logs/` directory
+/// (the file naming its job id, else the newest of that role).
+pub fn log_tail(dir: &Path, role: Role, job: &str, lines: usize) -> Option<String> {
+    let prefix = match role {
+        Role::Scheduler => "scheduler",
+        _ => "worker",
+    };
+    let number = JobKey::parse(job).job.to_string();
+    let mut candidates: Vec<(bool, std::time::SystemTime, std::path::PathBuf)> =
+        std::fs::read_dir(dir.join("logs"))
+            .ok()?
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if !name.starts_with(prefix) {
+                    return None;
+                }
+                let modified = e.metadata().and_then(|m| m.modified()).ok()?;
+                Some((name.contains(&number), modified, e.path()))
+            })
+            .collect();
+    candidates.sort();
+    let (_, _, path) = candidates.pop()?;
+    let bytes = std::fs::read(&path).ok()?;
+    let text = String::from_utf8_lossy(&bytes);
+    let all: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let tail = all[all.len().saturating_sub(lines)..].join(" | ");
+    Some(format!("{}: {tail}", path.display()))
+}
