@@ -480,7 +480,7 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd__create)
-            opts="-o -v -A -h --name --workers --threads --memory --output --timeout --python --host --partition --account --walltime --cores --job-extra --scheduler-port --instance-type --worker-instance-type --ami --subnet --security-group --key-name --spot --ttl --resources --image --verbose --no-probe --region --context --namespace --all-namespaces --profile --help"
+            opts="-o -v -A -h --name --workers --threads --memory --output --timeout --python --host --partition --account --walltime --cores --job-extra --keep-failed --scheduler-port --instance-type --worker-instance-type --ami --subnet --security-group --key-name --spot --ttl --resources --image --verbose --no-probe --region --context --namespace --all-namespaces --profile --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

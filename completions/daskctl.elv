@@ -127,6 +127,7 @@ set edit:completion:arg-completer[daskctl] = {|@words|
             cand --context '[kubernetes] kubeconfig context'
             cand --namespace '[kubernetes] Only this namespace (create: where to create; default: the context''s)'
             cand --profile '[aws] Named profile from ~/.aws/config'
+            cand --keep-failed '[slurm, pbs, sge, htcondor] Keep the cluster''s shared directory (scripts, logs) when create fails'
             cand --spot '[aws] Run the workers on spot instances'
             cand -v 'More detail on stderr (-v info, -vv debug)'
             cand --verbose 'More detail on stderr (-v info, -vv debug)'

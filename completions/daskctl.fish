@@ -114,6 +114,7 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l region -d '[a
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l context -d '[kubernetes] kubeconfig context' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l profile -d '[aws] Named profile from ~/.aws/config' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l keep-failed -d '[slurm, pbs, sge, htcondor] Keep the cluster\'s shared directory (scripts, logs) when create fails'
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l spot -d '[aws] Run the workers on spot instances'
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'

@@ -14,11 +14,11 @@ fn file(cache_root: &Path) -> PathBuf {
 
 /// Replaces the cache with these clusters (best effort: it is a convenience).
 pub fn store(cache_root: &Path, clusters: &[Cluster]) {
-    let mut text = String::new();
-    for c in clusters {
-        text.push_str(&format!("{}\t{}\t{}\n", c.backend, c.name, c.qualified()));
-    }
-    let _ = crate::backends::local::state::write_atomic(&file(cache_root), text.as_bytes());
+    let rows: Vec<(String, String, String)> = clusters
+        .iter()
+        .map(|c| (c.backend.clone(), c.name.clone(), c.qualified()))
+        .collect();
+    write_rows(cache_root, &rows);
 }
 
 /// `(backend, name, qualified)` rows of a fresh cache; nothing if it is older than `TTL`.
@@ -62,4 +62,31 @@ pub fn backends_of(cache_root: &Path, name: &str) -> Vec<String> {
         .collect();
     v.dedup();
     v
+}
+
+/// Adds (or refreshes) one cluster, after `create`: the next command naming it finds it at once.
+pub fn remember(cache_root: &Path, c: &Cluster) {
+    let q = c.qualified();
+    let mut rows: Vec<(String, String, String)> =
+        rows(cache_root).into_iter().filter(|r| r.2 != q).collect();
+    rows.push((c.backend.clone(), c.name.clone(), q));
+    write_rows(cache_root, &rows);
+}
+
+/// Drops one cluster, after `delete` or `cleanup` removed it.
+pub fn forget(cache_root: &Path, c: &Cluster) {
+    let q = c.qualified();
+    let before = rows(cache_root);
+    let rows: Vec<(String, String, String)> = before.iter().filter(|r| r.2 != q).cloned().collect();
+    if rows.len() != before.len() {
+        write_rows(cache_root, &rows);
+    }
+}
+
+fn write_rows(cache_root: &Path, rows: &[(String, String, String)]) {
+    let text: String = rows
+        .iter()
+        .map(|(b, n, q)| format!("{b}\t{n}\t{q}\n"))
+        .collect();
+    let _ = crate::backends::local::state::write_atomic(&file(cache_root), text.as_bytes());
 }

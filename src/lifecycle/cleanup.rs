@@ -164,7 +164,10 @@ pub async fn run(app: &App, a: CleanupArgs) -> Result<()> {
                 )
                 .await
             {
-                Ok(()) => act.action = "deleted",
+                Ok(()) => {
+                    act.action = "deleted";
+                    crate::discovery::cache::forget(&app.ctx.config.cache_root(), c);
+                }
                 Err(e) => {
                     act.action = "failed";
                     act.error = Some(e.to_string());

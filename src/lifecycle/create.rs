@@ -101,6 +101,7 @@ pub async fn run(app: &App, a: CreateArgs) -> Result<()> {
         reg.name, req.name, workers
     ));
     let c = backend.create(&req).await?;
+    crate::discovery::cache::remember(&app.ctx.config.cache_root(), &c);
     match a.output {
         Format::Json => app.out.json(&c),
         Format::Table => app.out.data(&super::describe::describe_text(&c)),

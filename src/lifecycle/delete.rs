@@ -24,6 +24,7 @@ pub async fn run(app: &App, a: DeleteArgs) -> Result<()> {
             },
         )
         .await?;
+    crate::discovery::cache::forget(&app.ctx.config.cache_root(), &c);
     app.out.success(&format!("deleted {}", c.qualified()));
     Ok(())
 }

@@ -144,3 +144,15 @@ fn ended_worker_job_degrades_the_cluster() {
     assert!(queued(&env).is_empty());
     env.run(&["describe", "ends"]).code(3);
 }
+
+/// HTCondorCluster workers held in the queue whose Python process died: orphans.
+#[test]
+fn dask_jobqueue_queued_workers_of_a_dead_scheduler_are_orphans() {
+    let env = Env::htcondor();
+    support::jobqueue_held_orphans(
+        &env,
+        "htcondor",
+        "HTCondorCluster",
+        "disk='1GB', job_extra_directives={'hold': 'true'}",
+    );
+}

@@ -88,3 +88,48 @@ fn dask_jobqueue_pbs_cluster() {
         slurm_jobs("dask-worker")
     );
 }
+
+/// PBSCluster workers queued (never started) whose Python process died: orphans.
+#[test]
+fn dask_jobqueue_queued_workers_of_a_dead_scheduler_are_orphans() {
+    if !pbs_up() {
+        return;
+    }
+    let path = format!(
+        "{}:{}",
+        crate::support::PBS_BIN,
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let env = Env::pbs()
+        .with(
+            "DASKCTL_BACKENDS__PBS__SCRIPT_COMMAND",
+            "scontrol write batch_script {id} -",
+        )
+        .with("PATH", &path);
+    crate::support::jobqueue_held_orphans(&env, "pbs", "PBSCluster", "processes=1, queue='hold'");
+}
+
+/// Slurm's qsub wrapper writes SCRIPT.oJOBID/.eJOBID files into the submitting directory:
+/// daskctl submits from the cluster's own directory, so nothing lands where it was run.
+#[test]
+fn submissions_leave_nothing_in_the_working_directory() {
+    if !pbs_up() {
+        return;
+    }
+    let env = Env::pbs();
+    env.run(&["create", "pbs", "--name", "cwd", "--workers", "1"])
+        .ok();
+    env.run(&["scale", "cwd", "2", "--wait", "--timeout", "90"])
+        .ok();
+    env.run(&["delete", "cwd", "--yes"]).ok();
+    let stray: Vec<String> = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".o") || n.contains(".e"))
+        .collect();
+    assert!(
+        stray.is_empty(),
+        "written to the working directory: {stray:?}"
+    );
+}

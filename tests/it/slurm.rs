@@ -347,3 +347,14 @@ fn dask_gateway_jobs_are_one_cluster() {
     env.run(&["delete", &name, "--yes"]).ok();
     assert!(slurm_jobs("dask-gateway").is_empty());
 }
+
+/// A SLURMCluster whose Python process was killed left held worker jobs: orphans, not
+/// `stopped` (they would start and consume allocation).
+#[test]
+fn dask_jobqueue_queued_workers_of_a_dead_scheduler_are_orphans() {
+    if !slurm_up() {
+        return;
+    }
+    let env = Env::slurm();
+    support::jobqueue_held_orphans(&env, "slurm", "SLURMCluster", "processes=1, queue='hold'");
+}

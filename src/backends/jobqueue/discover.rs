@@ -193,7 +193,8 @@ async fn from_jobs<D: Dialect>(
                 (j, s)
             }
         })
-        .buffer_unordered(16)
+        // a bound: slurmctld serves each scontrol as one RPC
+        .buffer_unordered(32)
         .collect()
         .await;
     for (j, s) in scripts {

@@ -657,6 +657,33 @@ pub fn scale_down_orphan_cleanup(env: &Env, qualified: &str, mut py: KillOnDrop)
     env.run(&["describe", qualified]).code(3);
 }
 
+/// A dask-jobqueue cluster whose worker jobs never start (`held` kwargs), and whose Python
+/// process dies: its queued workers are `orphaned`, counted in the reason, and cleaned up.
+pub fn jobqueue_held_orphans(env: &Env, backend: &str, class: &str, held: &str) {
+    let (mut py, addr) = jobqueue_cluster(env, class, held);
+    let name = format!("{backend}/jobqueue-{}", addr.rsplit(':').next().unwrap());
+    wait_until("2 queued worker jobs", Duration::from_secs(90), || {
+        env.find(name.split('/').nth(1).unwrap())
+            .is_some_and(|c| c["requested_workers"] == 2)
+    });
+    let _ = py.kill();
+    let _ = py.wait();
+    wait_until("orphaned", Duration::from_secs(60), || {
+        env.describe(&name)["status"] == "orphaned"
+    });
+    let c = env.describe(&name);
+    assert!(
+        c["reason"]
+            .as_str()
+            .unwrap()
+            .contains("2 worker job(s) queued, 0 running"),
+        "{c}"
+    );
+    env.run(&["cleanup", "--orphaned", &name, "--yes", "-b", backend])
+        .ok();
+    env.run(&["describe", &name]).code(3);
+}
+
 /// Runs Python `code` (with this environment, in its directory) that prints a scheduler address
 /// on its first line and keeps its cluster alive; returns the process and the address.
 pub fn python_cluster(env: &Env, code: &str) -> (KillOnDrop, String) {
