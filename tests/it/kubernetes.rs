@@ -221,17 +221,28 @@ fn operator_helm_orphans_ttl_and_rbac() {
             )
             .unwrap();
         let _ = dc;
-        // a Dask Helm chart release in team-a
+        // a Dask Helm chart release "analysis" in team-a, named as dask/helm-chart names it
+        // (templates/_helpers.tpl: fullname = RELEASE-dask unless the release name contains
+        // "dask"), with a sidecar beside the scheduler (as a service mesh injects one)
         for comp in ["scheduler", "worker"] {
             let l = json!({"app": "dask", "component": comp, "release": "analysis"});
-            st.insert(
-                "deployments",
-                "team-a",
-                json!({"metadata": {"name": format!("analysis-{comp}"), "labels": l},
-                "spec": {"replicas": 1, "template": {"metadata": {"labels": l}}}}),
-            )
-            .unwrap();
+            let mut containers = json!([{"name": format!("analysis-dask-{comp}"),
+                                         "args": [format!("dask-{comp}")]}]);
+            if comp == "scheduler" {
+                containers.as_array_mut().unwrap().push(json!({"name": "istio-proxy"}));
+            }
+            st.deployment("team-a", &format!("analysis-dask-{comp}"), l, 1, containers);
         }
+        st.insert(
+            "services",
+            "team-a",
+            json!({"metadata": {"name": "analysis-dask-scheduler",
+                                "labels": {"app": "dask", "component": "scheduler", "release": "analysis"}},
+                   "spec": {"selector": {"app": "dask", "component": "scheduler", "release": "analysis"},
+                            "ports": [{"name": "analysis-dask-scheduler", "port": 8786, "targetPort": 8786},
+                                      {"name": "analysis-dask-webui", "port": 80, "targetPort": 8787}]}}),
+        )
+        .unwrap();
         // workers of an operator cluster whose DaskCluster and scheduler are gone
         st.pod(
             "team-a",
@@ -266,13 +277,27 @@ fn operator_helm_orphans_ttl_and_rbac() {
     let helm = by("analysis").expect("helm release");
     assert_eq!(helm["namespace"], "team-a");
     assert_eq!(pods(&helm, "worker").len(), 1);
+    // the scheduler's address is its chart-named Service's
+    assert_eq!(
+        helm["address"],
+        "tcp://analysis-dask-scheduler.team-a.svc.cluster.local:8786"
+    );
+    // the scheduler pod has a sidecar: its log is the Dask container's
+    let log = env
+        .run(&["logs", "kubernetes/team-a/analysis", "--scheduler"])
+        .ok()
+        .stdout;
+    assert!(log.contains("distributed"), "{log}");
     assert_eq!(by("lost").expect("orphan")["status"], "orphaned");
     assert!(by("hidden").is_none());
 
     // a Helm release scales through its worker Deployment
     env.run(&["scale", "kubernetes/team-a/analysis", "3"]).ok();
     let d = s
-        .with(|st| st.get("deployments", "team-a", "analysis-worker").cloned())
+        .with(|st| {
+            st.get("deployments", "team-a", "analysis-dask-worker")
+                .cloned()
+        })
         .unwrap();
     assert_eq!(d["spec"]["replicas"], 3);
     assert_eq!(pods(&env.describe("analysis"), "worker").len(), 3);
@@ -410,7 +435,9 @@ fn namespaces_contexts_and_qualified_names() {
 #[test]
 fn invalid_objects_are_refused_and_nothing_is_left() {
     let Some((env, s)) = standin() else { return };
-    // the API server refuses the worker Deployment (422) after the scheduler's was made
+    // a quantity the API server would refuse is refused before any request: a DaskCluster's
+    // CRD accepts any pod spec, and the operator would fail on it forever
+    let before = s.with(|st| st.requests);
     let o = env
         .run(&[
             "create",
@@ -424,8 +451,19 @@ fn invalid_objects_are_refused_and_nothing_is_left() {
         ])
         .code(2);
     assert!(
-        o.one_line_error().contains("Invalid (422)")
-            && o.stderr.contains("must be greater than or equal to 0"),
+        o.one_line_error()
+            .contains("must be greater than or equal to 0"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(s.with(|st| st.requests), before, "no request for bad input");
+    // an admission webhook refuses the worker Deployment (422) after the scheduler's was made
+    s.with(|st| st.refuse = vec!["bad-q-worker".into()]);
+    let o = env
+        .run(&["create", "kubernetes", "--name", "bad-q", "--workers", "1"])
+        .code(2);
+    assert!(
+        o.one_line_error().contains("Invalid (422)") && o.stderr.contains("denied the request"),
         "{}",
         o.stderr
     );
@@ -681,8 +719,7 @@ fn in_cluster_configuration_from_the_service_account() {
     let o = env.run(&["list", "-b", "kubernetes"]);
     assert_ne!(o.code, 0);
     assert!(
-        o.stderr
-            .contains("warning: kubernetes: listing pods: Unauthorized (401)"),
+        o.stderr.contains("warning: kubernetes: ") && o.stderr.contains("Unauthorized (401)"),
         "{}",
         o.stderr
     );
@@ -690,4 +727,178 @@ fn in_cluster_configuration_from_the_service_account() {
     env.run(&["delete", "kubernetes/team-a/in-pod", "--yes"])
         .ok();
     s.with(|st| assert!(st.get("deployments", "team-a", "in-pod-worker").is_none()));
+}
+
+/// The operator names each worker after its own Deployment and deletes `Deployment(<retired
+/// worker>)` on scale-down: daskctl's DaskCluster lets it (no `DASK_WORKER_NAME` of its own), so
+/// scale-down converges; nothing the operator copies daskctl's labels onto is counted twice.
+/// A DaskCluster that names its workers after their pods (what daskctl used to make) never
+/// converges on the stand-in, as on a real operator.
+#[test]
+fn operator_scale_down_converges_and_nothing_is_counted_twice() {
+    let Some((env, s)) = standin() else { return };
+    s.with(|st| st.crd = true);
+    env.run(&["create", "kubernetes", "--name", "opdown", "--workers", "3"])
+        .ok();
+    let worker_deployments = |group: &str| {
+        s.with(|st| {
+            st.names("deployments")
+                .into_iter()
+                .filter(|n| n.starts_with(&format!("{group}-worker-")))
+                .count()
+        })
+    };
+    assert_eq!(worker_deployments("opdown-default"), 3);
+    let dc = s.with(|st| {
+        st.get("daskclusters", "default", "opdown")
+            .cloned()
+            .unwrap()
+    });
+    let env_vars = &dc["spec"]["worker"]["spec"]["containers"][0]["env"];
+    assert!(
+        env_vars
+            .as_array()
+            .is_none_or(|a| a.iter().all(|e| e["name"] != "DASK_WORKER_NAME")),
+        "{dc}"
+    );
+    let c = env.describe("opdown");
+    assert_eq!(c["requested_workers"], 3, "{c}");
+    assert_eq!(pods(&c, "worker").len(), 3);
+    assert_eq!(c["origin"], "daskctl");
+    assert_eq!(
+        env.list().iter().filter(|x| x["name"] == "opdown").count(),
+        1,
+        "listed once"
+    );
+    env.run(&["scale", "opdown", "1"]).ok();
+    assert_eq!(worker_deployments("opdown-default"), 1);
+    assert!(
+        s.with(|st| st.operator_errors.is_empty()),
+        "{:?}",
+        s.with(|st| st.operator_errors.clone())
+    );
+    let c = env.describe("opdown");
+    assert_eq!(c["requested_workers"], 1, "{c}");
+    assert_eq!(pods(&c, "worker").len(), 1);
+
+    // the old form: workers named after their pods
+    s.with(|st| {
+        let mut legacy = dc.clone();
+        legacy["metadata"] = json!({"name": "legacy", "labels": {"app.kubernetes.io/managed-by": "daskctl"}});
+        legacy["spec"]["worker"]["replicas"] = json!(2);
+        legacy["spec"]["worker"]["spec"]["containers"][0]["env"] =
+            json!([{"name": "DASK_WORKER_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}]);
+        legacy.as_object_mut().unwrap().remove("status");
+        st.insert("daskclusters", "default", legacy).unwrap();
+    });
+    assert_eq!(worker_deployments("legacy-default"), 2);
+    env.run(&["scale", "legacy", "1"]).ok();
+    assert_eq!(
+        worker_deployments("legacy-default"),
+        2,
+        "it never converges"
+    );
+    assert!(s.with(|st| st.operator_errors.iter().any(|e| e.contains("not found"))));
+    env.run(&["delete", "opdown", "--yes"]).ok();
+}
+
+/// RBAC is per resource: cluster-wide `view` may list pods everywhere but not the operator's
+/// DaskClusters (its chart aggregates no roles into `view`); those are then listed namespace by
+/// namespace, and the rest stays cluster-wide.
+#[test]
+fn rbac_is_decided_per_resource() {
+    let Some((env, s)) = standin() else { return };
+    s.with(|st| {
+        st.crd = true;
+        st.insert(
+            "daskclusters",
+            "team-a",
+            json!({"metadata": {"name": "kc"}, "spec": {"worker": {"replicas": 1}}}),
+        )
+        .unwrap();
+        st.cluster_wide_forbidden = vec!["daskclusters".into(), "daskworkergroups".into()];
+    });
+    let o = env.run(&["list", "-b", "kubernetes", "-o", "json"]).ok();
+    let kc = o
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "kc")
+        .cloned()
+        .unwrap_or_else(|| panic!("kc hidden: {}", o.stdout));
+    assert_eq!(kc["origin"], "dask-kubernetes", "{kc}");
+    assert_eq!(kc["requested_workers"], 1, "{kc}");
+}
+
+/// A DaskCluster whose pod spec the API server refuses stays in phase Created (the operator
+/// fails and retries): after a minute it is reported as stuck, saying what to look at.
+#[test]
+fn a_daskcluster_stuck_in_created_says_so() {
+    let Some((env, s)) = standin() else { return };
+    s.with(|st| {
+        st.crd = true;
+        st.insert(
+            "daskclusters",
+            "default",
+            json!({"metadata": {"name": "stuck"},
+                   "spec": {"worker": {"replicas": 1, "spec": {"containers": [{"name": "worker"}]}},
+                            "scheduler": {"spec": {"containers": [{"name": "scheduler",
+                                              "resources": {"requests": {"cpu": "-1"}}}]}}}}),
+        )
+        .unwrap();
+        st.patch(
+            "daskclusters",
+            "default",
+            "stuck",
+            &json!({"metadata": {"creationTimestamp": "2026-01-01T00:00:00Z"}}),
+        );
+    });
+    assert!(s.with(|st| !st.operator_errors.is_empty()));
+    let c = env.describe("stuck");
+    assert_eq!(c["status"], "pending", "{c}");
+    assert!(
+        c["reason"]
+            .as_str()
+            .unwrap()
+            .contains("in phase Created for"),
+        "{c}"
+    );
+}
+
+/// Workers whose worker group was deleted with orphan propagation: their Deployments and
+/// ReplicaSets live on, so deleting the pods alone would only get them recreated; delete removes
+/// the owners.
+#[test]
+fn orphaned_operator_workers_are_deleted_with_their_owners() {
+    let Some((env, s)) = standin() else { return };
+    s.with(|st| {
+        let labels = json!({"dask.org/cluster-name": "gone", "dask.org/component": "worker",
+                            "dask.org/workergroup-name": "gone-default"});
+        st.deployment(
+            "default",
+            "gone-default-worker-abc",
+            labels,
+            1,
+            json!([{"name": "worker"}]),
+        );
+        // as the operator made it: owned by a DaskWorkerGroup that no longer exists
+        st.patch(
+            "deployments",
+            "default",
+            "gone-default-worker-abc",
+            &json!({"metadata": {"ownerReferences": [{"apiVersion": "kubernetes.dask.org/v1",
+                   "kind": "DaskWorkerGroup", "name": "gone-default",
+                   "uid": "00000000-0000-0000-0000-999999999999", "controller": true}]}}),
+        );
+    });
+    let c = env.describe("gone");
+    assert_eq!(c["status"], "orphaned", "{c}");
+    env.run(&["cleanup", "--orphaned", "gone", "-b", "kubernetes", "--yes"])
+        .ok();
+    s.with(|st| {
+        assert!(st.names("pods").is_empty(), "{:?}", st.names("pods"));
+        assert!(st.names("replicasets").is_empty());
+        assert!(st.names("deployments").is_empty());
+    });
 }

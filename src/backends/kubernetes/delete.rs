@@ -4,6 +4,7 @@
 
 use super::Kubernetes;
 use super::client::{map_err, status};
+use super::discover::Kind;
 use super::objects;
 use crate::backends::DeleteRequest;
 use crate::error::{Error, Result};
@@ -13,8 +14,8 @@ use std::time::{Duration, Instant};
 
 pub async fn delete(k: &Kubernetes, c: &Cluster, req: &DeleteRequest) -> Result<()> {
     let ns = Kubernetes::namespace_of(c)?;
+    let h = Kubernetes::handle(c)?;
     let client = k.client().await?;
-    let kind = c.private.get("kind").map(String::as_str).unwrap_or("");
     let has = |k: &str| c.resources.iter().any(|r| r.kind == k);
     let of = |k: &'static str| c.resources.iter().filter(move |r| r.kind == k);
     let mut targets: Vec<(ApiResource, String)> = Vec::new();
@@ -23,17 +24,25 @@ pub async fn delete(k: &Kubernetes, c: &Cluster, req: &DeleteRequest) -> Result<
     } else {
         // worker groups left without their DaskCluster, and the objects a DaskCluster would own
         targets.extend(of("daskworkergroup").map(|r| (objects::worker_groups(), r.id.clone())));
-        if kind != "operator" {
+        if h.kind != Kind::Operator {
             targets.extend(of("deployment").map(|r| (objects::deployments(), r.id.clone())));
         }
-        for s in services(k, ns, c, kind).await? {
+        for s in services(k, ns, c, h.kind).await? {
             targets.push((objects::services(), s));
         }
     }
     // pods no controller owns (their controller is gone) go one by one
-    let bare = c.private.get("bare_pods").map(String::as_str).unwrap_or("");
-    for p in bare.split(',').filter(|p| !p.is_empty()) {
-        targets.push((objects::pods(), p.to_string()));
+    for p in &h.bare_pods {
+        targets.push((objects::pods(), p.clone()));
+    }
+    // pods whose ReplicaSet or Deployment outlived what made them (a worker group deleted with
+    // orphan propagation): deleting the pod alone, its ReplicaSet would make a new one
+    for r in of("pod") {
+        if let Some(top) = top_owner(&client, ns, &r.id).await?
+            && !targets.contains(&top)
+        {
+            targets.push(top);
+        }
     }
     let dp = DeleteParams::foreground();
     for (ar, name) in &targets {
@@ -79,10 +88,63 @@ pub async fn delete(k: &Kubernetes, c: &Cluster, req: &DeleteRequest) -> Result<
     }
 }
 
+/// The highest object that owns pod `name` through ReplicaSet and Deployment owner references
+/// and is not itself owned by something that cascades (a DaskCluster or DaskWorkerGroup, a
+/// Deployment of a live owner): what to delete so that nothing recreates the pod. `None` when
+/// the pod is gone or its owner chain ends at something that is deleted with the cluster.
+async fn top_owner(
+    client: &kube::Client,
+    ns: &str,
+    pod: &str,
+) -> Result<Option<(ApiResource, String)>> {
+    let get = |ar: ApiResource, name: String| {
+        let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &ar);
+        async move {
+            match api.get_opt(&name).await {
+                Ok(o) => Ok(o),
+                Err(e) => Err(map_err(&format!("reading {} {name}", ar.kind), e)),
+            }
+        }
+    };
+    let Some(mut cur) = get(objects::pods(), pod.to_string()).await? else {
+        return Ok(None);
+    };
+    let mut top: Option<(ApiResource, String)> = None;
+    loop {
+        let owner = cur
+            .metadata
+            .owner_references
+            .iter()
+            .flatten()
+            .find(|r| r.controller == Some(true))
+            .cloned();
+        let Some(owner) = owner else {
+            return Ok(top);
+        };
+        let (ar, dask) = match owner.kind.as_str() {
+            "ReplicaSet" => (objects::replica_sets(), false),
+            "Deployment" => (objects::deployments(), false),
+            "DaskWorkerGroup" => (objects::worker_groups(), true),
+            "DaskCluster" => (objects::dask_clusters(), true),
+            _ => return Ok(top),
+        };
+        match get(ar.clone(), owner.name.clone()).await? {
+            // a live DaskCluster or DaskWorkerGroup: deleted with its cluster, and it cascades
+            Some(_) if dask => return Ok(None),
+            Some(o) => {
+                top = Some((ar, owner.name.clone()));
+                cur = o;
+            }
+            // the owner is gone (deleted with orphan propagation): the highest left goes
+            None => return Ok(top),
+        }
+    }
+}
+
 /// The cluster's scheduler Services: those labelled as the cluster's; for a Helm release also
 /// `{name}-scheduler` when it carries `app=dask` (releases without a `release` label).
-async fn services(k: &Kubernetes, ns: &str, c: &Cluster, kind: &str) -> Result<Vec<String>> {
-    let helm = kind == "helm";
+async fn services(k: &Kubernetes, ns: &str, c: &Cluster, kind: Kind) -> Result<Vec<String>> {
+    let helm = kind == Kind::Helm;
     let selector = if helm {
         format!("app=dask,release={}", c.name)
     } else {

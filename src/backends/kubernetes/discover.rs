@@ -9,17 +9,10 @@ use super::objects::{self as o, CLUSTER_LABEL, COMPONENT_LABEL, EXPIRES, MANAGED
 use crate::dask::SchedulerInfo;
 use crate::discovery::orphan::{SchedulerState, classify};
 use crate::error::Result;
-use crate::model::{Cluster, Origin, Resource, Role, Status};
+use crate::model::{Cluster, Handle, Origin, Resource, Role, Status};
 use futures::future::join_all;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams};
 use std::collections::BTreeMap;
-
-/// Which namespaces one run looks at.
-#[derive(Debug, Clone)]
-pub enum Scope {
-    All,
-    Namespaces(Vec<String>),
-}
 
 /// Everything Dask-related seen in the scope.
 #[derive(Default)]
@@ -28,6 +21,8 @@ pub struct Seen {
     pub groups: Vec<DynamicObject>,
     pub deployments: Vec<DynamicObject>,
     pub pods: Vec<DynamicObject>,
+    /// Scheduler Services of Helm releases (`app=dask,component=scheduler`).
+    pub helm_services: Vec<DynamicObject>,
     pub crd: bool,
 }
 
@@ -71,39 +66,6 @@ async fn list_in(
     }
 }
 
-/// Lists one kind in the scope; namespaces RBAC forbids are skipped with a warning.
-async fn list(
-    k: &Kubernetes,
-    scope: &Scope,
-    ar: &ApiResource,
-    selector: &str,
-) -> Result<Vec<DynamicObject>> {
-    match scope {
-        Scope::All => list_in(k, ar, None, selector)
-            .await
-            .map_err(|e| map_err(&format!("listing {}", ar.plural), e)),
-        Scope::Namespaces(nss) => {
-            let r = join_all(nss.iter().map(|n| list_in(k, ar, Some(n), selector))).await;
-            let mut out = Vec::new();
-            for (n, x) in nss.iter().zip(r) {
-                match x {
-                    Ok(v) => out.extend(v),
-                    Err(e) if matches!(status(&e), Some(403) | Some(404)) => {
-                        if status(&e) == Some(403) {
-                            k.warn_once(&format!(
-                                "kubernetes: namespace {n} skipped: {}",
-                                one_line(&e)
-                            ));
-                        }
-                    }
-                    Err(e) => return Err(map_err(&format!("listing {} in {n}", ar.plural), e)),
-                }
-            }
-            Ok(out)
-        }
-    }
-}
-
 fn one_line(e: &kube::Error) -> String {
     match e {
         kube::Error::Api(s) => format!("{} ({})", s.message, s.reason),
@@ -111,59 +73,103 @@ fn one_line(e: &kube::Error) -> String {
     }
 }
 
-/// The namespaces to look at: the one asked for, all, or (where listing across namespaces is
-/// forbidden) each namespace the user may list, else the context's own.
-pub async fn scope(k: &Kubernetes) -> Result<Scope> {
-    if let Some(ns) = &k.settings.namespace {
-        return Ok(Scope::Namespaces(vec![ns.clone()]));
-    }
-    // one item is enough to learn whether cluster-wide lists are allowed
-    let pods: Api<DynamicObject> = Api::all_with(k.client().await?, &o::pods());
-    match pods
-        .list(&ListParams::default().labels(CLUSTER_LABEL).limit(1))
-        .await
-    {
-        Ok(_) => Ok(Scope::All),
-        Err(e) if status(&e) == Some(403) => {
-            let ns_res =
-                ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk("", "v1", "Namespace"));
-            match list_in(k, &ns_res, None, "").await {
-                Ok(v) => Ok(Scope::Namespaces(
-                    v.iter().map(|n| o::name(n).to_string()).collect(),
-                )),
-                Err(e) if status(&e) == Some(403) => {
-                    Ok(Scope::Namespaces(vec![k.default_namespace().await?]))
+/// Where one run looks: RBAC is decided per resource (a user with cluster-wide `view` may list
+/// pods everywhere but not `daskclusters`: the operator's chart aggregates no roles into
+/// `view`), so each kind is listed across namespaces where that is allowed, else namespace by
+/// namespace; the namespaces are read once, when first needed.
+struct Where<'a> {
+    k: &'a Kubernetes,
+    namespaces: tokio::sync::OnceCell<Vec<String>>,
+}
+
+impl Where<'_> {
+    async fn namespaces(&self) -> Result<&Vec<String>> {
+        self.namespaces
+            .get_or_try_init(|| async {
+                let ns_res =
+                    ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk("", "v1", "Namespace"));
+                match list_in(self.k, &ns_res, None, "").await {
+                    Ok(v) => Ok(v.iter().map(|n| o::name(n).to_string()).collect()),
+                    Err(e) if status(&e) == Some(403) => {
+                        Ok(vec![self.k.default_namespace().await?])
+                    }
+                    Err(e) => Err(map_err("listing namespaces", e)),
                 }
-                Err(e) => Err(map_err("listing namespaces", e)),
+            })
+            .await
+    }
+
+    /// One kind: in the namespace asked for, else across namespaces, else in each namespace
+    /// (those RBAC forbids are skipped with one warning).
+    async fn list(&self, ar: &ApiResource, selector: &str) -> Result<Vec<DynamicObject>> {
+        if let Some(ns) = &self.k.settings.namespace {
+            return self.each(ar, selector, std::slice::from_ref(ns)).await;
+        }
+        match list_in(self.k, ar, None, selector).await {
+            Ok(v) => Ok(v),
+            Err(e) if status(&e) == Some(403) => {
+                tracing::debug!("kubernetes: {} not listable across namespaces", ar.plural);
+                let nss = self.namespaces().await?.clone();
+                self.each(ar, selector, &nss).await
+            }
+            Err(e) => Err(map_err(&format!("listing {}", ar.plural), e)),
+        }
+    }
+
+    async fn each(
+        &self,
+        ar: &ApiResource,
+        selector: &str,
+        nss: &[String],
+    ) -> Result<Vec<DynamicObject>> {
+        let r = join_all(nss.iter().map(|n| list_in(self.k, ar, Some(n), selector))).await;
+        let mut out = Vec::new();
+        for (n, x) in nss.iter().zip(r) {
+            match x {
+                Ok(v) => out.extend(v),
+                Err(e) if status(&e) == Some(403) => {
+                    self.k.warn_once(&format!(
+                        "kubernetes: {} in namespace {n} skipped: {}",
+                        ar.plural,
+                        one_line(&e)
+                    ));
+                }
+                Err(e) if status(&e) == Some(404) => {}
+                Err(e) => return Err(map_err(&format!("listing {} in {n}", ar.plural), e)),
             }
         }
-        Err(e) => Err(map_err("listing pods", e)),
+        Ok(out)
     }
 }
 
 pub async fn seen(k: &Kubernetes) -> Result<Seen> {
     // a bad kubeconfig or context is the user's to fix: its error as it is, before any list
     k.client().await?;
-    let scope = scope(k).await?;
+    let at = Where {
+        k,
+        namespaces: tokio::sync::OnceCell::new(),
+    };
     let crd = crd_served(k).await?;
-    let (dc, wg, dep, pod) = (
+    let (dc, wg, dep, pod, svc) = (
         o::dask_clusters(),
         o::worker_groups(),
         o::deployments(),
         o::pods(),
+        o::services(),
     );
     let own_sel = format!("{MANAGED_BY}=daskctl");
     let (clusters, groups) = if crd {
-        let (a, b) = futures::join!(list(k, &scope, &dc, ""), list(k, &scope, &wg, ""));
+        let (a, b) = futures::join!(at.list(&dc, ""), at.list(&wg, ""));
         (a?, b?)
     } else {
         (Vec::new(), Vec::new())
     };
-    let (helm, own, pods, helm_pods) = futures::join!(
-        list(k, &scope, &dep, "app=dask"),
-        list(k, &scope, &dep, &own_sel),
-        list(k, &scope, &pod, CLUSTER_LABEL),
-        list(k, &scope, &pod, "app=dask"),
+    let (helm, own, pods, helm_pods, helm_services) = futures::join!(
+        at.list(&dep, "app=dask"),
+        at.list(&dep, &own_sel),
+        at.list(&pod, CLUSTER_LABEL),
+        at.list(&pod, "app=dask"),
+        at.list(&svc, "app=dask,component=scheduler"),
     );
     let mut deployments = helm?;
     deployments.extend(own?);
@@ -174,8 +180,20 @@ pub async fn seen(k: &Kubernetes) -> Result<Seen> {
         groups,
         deployments,
         pods,
+        helm_services: helm_services?,
         crd,
     })
+}
+
+/// The kubernetes backend's typed record of a cluster (`Cluster::handle`).
+#[derive(Debug, Clone)]
+pub struct KubeHandle {
+    pub kind: Kind,
+    pub namespace: String,
+    /// Pods nothing owns any more (their controller is gone): deleted one by one.
+    pub bare_pods: Vec<String>,
+    /// For pods with several containers (a sidecar), the one running Dask: logs name it.
+    pub log_containers: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
@@ -202,6 +220,8 @@ struct Group {
     groups: Vec<DynamicObject>,
     deployments: Vec<DynamicObject>,
     pods: Vec<DynamicObject>,
+    /// The scheduler Service of a Helm release.
+    service: Option<DynamicObject>,
 }
 
 fn helm_release(o: &DynamicObject) -> String {
@@ -222,7 +242,15 @@ fn key_of(
 ) -> Option<(String, String, Kind)> {
     let ns = o::namespace(o).to_string();
     if let Some(c) = o::label(o, CLUSTER_LABEL) {
-        let kind = if operator_names.iter().any(|(n, x)| *n == ns && x == c) {
+        // the operator copies the DaskCluster's labels (daskctl's managed-by included) onto
+        // what it makes: what a DaskCluster or DaskWorkerGroup owns is the operator's
+        let operator_owned = o
+            .metadata
+            .owner_references
+            .iter()
+            .flatten()
+            .any(|r| matches!(r.kind.as_str(), "DaskCluster" | "DaskWorkerGroup"));
+        let kind = if operator_owned || operator_names.iter().any(|(n, x)| *n == ns && x == c) {
             Kind::Operator
         } else if o::label(o, MANAGED_BY) == Some("daskctl") {
             Kind::Native
@@ -269,6 +297,16 @@ pub async fn discover(k: &Kubernetes, only: Option<(&str, Option<&str>)>) -> Res
             groups.entry(key).or_default().deployments.push(d);
         }
     }
+    for svc in s.helm_services {
+        let key = (
+            o::namespace(&svc).to_string(),
+            helm_release(&svc),
+            Kind::Helm,
+        );
+        if let Some(g) = groups.get_mut(&key) {
+            g.service = Some(svc);
+        }
+    }
     let mut seen_pods = std::collections::BTreeSet::new();
     for p in s.pods {
         if !seen_pods.insert((o::namespace(&p).to_string(), o::name(&p).to_string())) {
@@ -294,7 +332,12 @@ pub async fn discover(k: &Kubernetes, only: Option<(&str, Option<&str>)>) -> Res
                 .filter_map(|d| o::annotation(d, o::OWNER))
                 .all(|o| o == me)
     });
-    let probes = join_all(wanted.iter().map(|((ns, n, _), g)| probe(k, ns, n, g))).await;
+    let probes = join_all(
+        wanted
+            .iter()
+            .map(|((ns, n, _), g)| probe(k, address_of(ns, n, g), g)),
+    )
+    .await;
     Ok(wanted
         .into_iter()
         .zip(probes)
@@ -302,12 +345,32 @@ pub async fn discover(k: &Kubernetes, only: Option<(&str, Option<&str>)>) -> Res
         .collect())
 }
 
-/// The scheduler Service's in-cluster address: every kind names it `{cluster}-scheduler`.
+/// The scheduler Service's in-cluster address where it is named `{cluster}-scheduler` (the
+/// operator's `SCHEDULER_NAME_TEMPLATE`, daskctl's own).
 pub fn address(ns: &str, cluster: &str) -> String {
     format!(
         "tcp://{cluster}-scheduler.{ns}.svc.cluster.local:{}",
         o::SCHEDULER_PORT
     )
+}
+
+/// A cluster's scheduler address: a Helm release's from the Service its chart labels select
+/// (dask/helm-chart names it `{{ dask.fullname }}-scheduler`, where fullname is `RELEASE-dask`
+/// unless the release name contains "dask"), with the port that reaches 8786.
+fn address_of(ns: &str, name: &str, g: &Group) -> String {
+    let Some(svc) = &g.service else {
+        return address(ns, name);
+    };
+    let ports = o::path(svc, &["spec", "ports"]).and_then(|p| p.as_array());
+    let port = ports
+        .and_then(|ps| {
+            ps.iter()
+                .find(|p| p["targetPort"].as_u64() == Some(o::SCHEDULER_PORT as u64))
+                .or_else(|| ps.first())
+        })
+        .and_then(|p| p["port"].as_u64())
+        .unwrap_or(o::SCHEDULER_PORT as u64);
+    format!("tcp://{}.{ns}.svc.cluster.local:{port}", o::name(svc))
 }
 
 fn role_of(p: &DynamicObject) -> Role {
@@ -330,8 +393,7 @@ fn phase(p: &DynamicObject) -> String {
 
 async fn probe(
     k: &Kubernetes,
-    ns: &str,
-    n: &str,
+    addr: String,
     g: &Group,
 ) -> Option<Result<(SchedulerInfo, Option<f64>)>> {
     let sched_running = g
@@ -341,7 +403,7 @@ async fn probe(
     if !sched_running {
         return None;
     }
-    Some(k.ctx.prober.status(&address(ns, n)).await)
+    Some(k.ctx.prober.status(&addr).await)
 }
 
 fn to_cluster(
@@ -364,7 +426,7 @@ fn to_cluster(
     };
     let mut c = Cluster::new(name.clone(), "kubernetes", origin);
     c.namespace = Some(ns.clone());
-    c.address = Some(address(&ns, &name));
+    c.address = Some(address_of(&ns, &name, &g));
     let owner_obj = g.cluster.iter().chain(&g.deployments);
     c.owner = owner_obj
         .clone()
@@ -449,20 +511,24 @@ fn to_cluster(
             .count() as u64
     };
     let workers_running = running(Role::Worker);
-    let requested = g
+    // an operator cluster asks for workers through its worker groups; its per-worker
+    // Deployments (one replica each) are how the operator runs them, not more workers
+    let group_replicas = g
         .groups
         .iter()
-        .filter_map(|wg| o::path(wg, &["spec", "worker", "replicas"]).and_then(|v| v.as_u64()))
-        .chain(
-            g.deployments
-                .iter()
-                .filter(|d| {
-                    o::label(d, COMPONENT_LABEL).or_else(|| o::label(d, "component"))
-                        == Some("worker")
-                })
-                .filter_map(|d| o::path(d, &["spec", "replicas"]).and_then(|v| v.as_u64())),
-        )
-        .sum::<u64>();
+        .filter_map(|wg| o::path(wg, &["spec", "worker", "replicas"]).and_then(|v| v.as_u64()));
+    let deployment_replicas = g
+        .deployments
+        .iter()
+        .filter(|d| {
+            o::label(d, COMPONENT_LABEL).or_else(|| o::label(d, "component")) == Some("worker")
+        })
+        .filter_map(|d| o::path(d, &["spec", "replicas"]).and_then(|v| v.as_u64()));
+    let requested: u64 = if kind == Kind::Operator && !g.groups.is_empty() {
+        group_replicas.sum()
+    } else {
+        group_replicas.chain(deployment_replicas).sum()
+    };
     c.requested_workers = Some(requested);
     let has_scheduler_object = g.cluster.is_some()
         || g.deployments.iter().any(|d| {
@@ -504,10 +570,24 @@ fn to_cluster(
     if let Some(dc) = &g.cluster
         && let Some(ph) = o::path(dc, &["status", "phase"]).and_then(|v| v.as_str())
         && matches!(ph, "Pending" | "Created")
-        && status == Status::Running
+        && matches!(status, Status::Running | Status::Pending)
     {
         status = Status::Pending;
-        reason = Some(format!("DaskCluster phase is {ph}"));
+        let age = created
+            .and_then(|t| std::time::SystemTime::now().duration_since(t).ok())
+            .unwrap_or_default();
+        // the operator leaves phase Created only once it made the scheduler; a pod spec the
+        // API server refuses keeps it there for good (its handler fails and is retried)
+        reason = Some(
+            if ph == "Created" && age > STUCK && running(Role::Scheduler) == 0 {
+                format!(
+                    "the DaskCluster has been in phase Created for {}: the operator has not made its scheduler (is the dask-kubernetes operator running? kubectl describe daskcluster {name} -n {ns} shows why)",
+                    humantime::format_duration(std::time::Duration::from_secs(age.as_secs()))
+                )
+            } else {
+                format!("DaskCluster phase is {ph}")
+            },
+        );
     }
     if c.workers.is_none() {
         c.workers = Some(workers_running);
@@ -525,8 +605,50 @@ fn to_cluster(
         })
         .map(o::name)
         .collect();
-    c.private.insert("bare_pods".into(), bare.join(","));
-    c.private.insert("kind".into(), kind.as_str().into());
-    c.private.insert("namespace".into(), ns);
+    let log_containers = g
+        .pods
+        .iter()
+        .filter_map(|p| dask_container(p).map(|c| (o::name(p).to_string(), c)))
+        .collect();
+    c.handle = Handle::new(KubeHandle {
+        kind,
+        namespace: ns,
+        bare_pods: bare.into_iter().map(str::to_string).collect(),
+        log_containers,
+    });
     c
+}
+
+/// How long a DaskCluster may stay in phase Created before it is reported as stuck.
+const STUCK: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The container running Dask in a pod with several (a sidecar beside it): the one named as
+/// daskctl, the operator or the chart name theirs, else the first whose command runs Dask.
+/// `None` for a pod with one container (the log API needs no name then).
+fn dask_container(p: &DynamicObject) -> Option<String> {
+    let cs = o::path(p, &["spec", "containers"])?.as_array()?;
+    if cs.len() < 2 {
+        return None;
+    }
+    let name = |c: &serde_json::Value| c["name"].as_str().map(str::to_string);
+    let runs_dask = |c: &serde_json::Value| {
+        ["command", "args"].iter().any(|k| {
+            c[*k].as_array().is_some_and(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str())
+                    .any(|x| x.contains("dask"))
+            })
+        })
+    };
+    cs.iter()
+        .find(|c| {
+            c["name"].as_str().is_some_and(|n| {
+                matches!(n, "worker" | "scheduler" | "dask-container" | "dask")
+                    || n.ends_with("-scheduler")
+                    || n.ends_with("-worker")
+            })
+        })
+        .or_else(|| cs.iter().find(|c| runs_dask(c)))
+        .or_else(|| cs.first())
+        .and_then(name)
 }

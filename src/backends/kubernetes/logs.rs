@@ -19,9 +19,12 @@ pub async fn logs(
     let ns = Kubernetes::namespace_of(c)?;
     let api: Api<Pod> = Api::namespaced(k.client().await?, ns);
     let chosen = select(c, req)?;
-    let lp = LogParams {
+    let h = Kubernetes::handle(c)?;
+    // a pod with several containers (a sidecar) needs the Dask one named, else the API says 400
+    let lp_for = |pod: &str| LogParams {
         tail_lines: req.tail.map(|n| n as i64),
         follow: req.follow,
+        container: h.log_containers.get(pod).cloned(),
         ..Default::default()
     };
     // of several pods, one whose container has not started (400) is passed over with a warning
@@ -36,7 +39,7 @@ pub async fn logs(
     };
     if !req.follow {
         for (label, r) in &chosen {
-            match api.logs(&r.id, &lp).await {
+            match api.logs(&r.id, &lp_for(&r.id)).await {
                 Ok(text) => text.lines().for_each(|l| sink.line(label, l)),
                 Err(e) => skip(&r.id, e)?,
             }
@@ -45,7 +48,7 @@ pub async fn logs(
     }
     let mut streams = Vec::new();
     for (label, r) in chosen {
-        match api.log_stream(&r.id, &lp).await {
+        match api.log_stream(&r.id, &lp_for(&r.id)).await {
             Ok(s) => streams.push(s.lines().map_ok(move |l| (label.clone(), l)).boxed()),
             Err(e) => skip(&r.id, e)?,
         }

@@ -85,6 +85,16 @@ impl Kubernetes {
         }
     }
 
+    /// The backend's record of a cluster it found.
+    pub(crate) fn handle(c: &Cluster) -> Result<&discover::KubeHandle> {
+        c.handle.get::<discover::KubeHandle>().ok_or_else(|| {
+            Error::backend(
+                "kubernetes",
+                format!("{} was not found by the kubernetes backend", c.qualified()),
+            )
+        })
+    }
+
     pub(crate) fn namespace_of(c: &Cluster) -> Result<&str> {
         c.namespace.as_deref().ok_or_else(|| {
             Error::backend("kubernetes", format!("{} has no namespace", c.qualified()))

@@ -30,6 +30,9 @@ pub fn services() -> ApiResource {
 pub fn deployments() -> ApiResource {
     res("apps", "v1", "Deployment", "deployments")
 }
+pub fn replica_sets() -> ApiResource {
+    res("apps", "v1", "ReplicaSet", "replicasets")
+}
 pub fn dask_clusters() -> ApiResource {
     res(GROUP, VERSION, "DaskCluster", "daskclusters")
 }
@@ -113,13 +116,21 @@ impl Spec {
         args
     }
 
-    fn worker_container(&self) -> Value {
+    /// The worker container. In daskctl's own Deployments a worker is named after its pod. In a
+    /// DaskCluster the operator names it: it sets `DASK_WORKER_NAME` to the worker's own
+    /// Deployment (`{group}-worker-{uuid}`) only when the container does not set it, and on
+    /// scale-down deletes `Deployment(<retired worker's name>)` (dask-kubernetes
+    /// `operator/controller/controller.py`, `build_worker_deployment_spec` and
+    /// `daskworkergroup_replica_update`): a pod name there is a 404 retried forever.
+    fn worker_container(&self, native: bool) -> Value {
         let mut c = json!({
             "name": "worker",
             "image": self.image,
             "args": self.worker_args(),
-            "env": [{"name": "DASK_WORKER_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
         });
+        if native {
+            c["env"] = json!([{"name": "DASK_WORKER_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}]);
+        }
         if let Some(r) = &self.resources {
             c["resources"] = r.clone();
         }
@@ -155,7 +166,7 @@ impl Spec {
             "kind": "DaskCluster",
             "metadata": {"name": self.name, "namespace": self.namespace, "labels": {MANAGED_BY: "daskctl"}, "annotations": self.annotations()},
             "spec": {
-                "worker": {"replicas": self.workers, "spec": {"containers": [self.worker_container()]}},
+                "worker": {"replicas": self.workers, "spec": {"containers": [self.worker_container(false)]}},
                 "scheduler": {
                     "spec": {"containers": [self.scheduler_container()]},
                     "service": {"type": "ClusterIP", "selector": {CLUSTER_LABEL: self.name, COMPONENT_LABEL: "scheduler"}, "ports": self.service_spec()["ports"]},
@@ -195,7 +206,7 @@ impl Spec {
             ),
             (
                 deployments(),
-                self.deployment("worker", self.workers, self.worker_container()),
+                self.deployment("worker", self.workers, self.worker_container(true)),
             ),
         ]
     }
@@ -216,7 +227,69 @@ pub fn parse_resources(s: &str) -> Result<Value, String> {
         if !ok(k) || !ok(v) {
             return Err(format!("invalid --resources item {part:?}"));
         }
+        check_quantity(v).map_err(|why| format!("invalid --resources {k}={v}: {why}"))?;
         m.insert(k.to_string(), json!(v));
     }
     Ok(json!({"requests": m.clone(), "limits": m}))
+}
+
+/// A resource quantity as the API server parses it (apimachinery `resource.Quantity`:
+/// `<signedNumber><suffix>`, suffix one of Ki Mi Gi Ti Pi Ei, m k M G T P E, or an exponent
+/// `e<n>`), and not negative (a container's requests and limits must be `>= 0`). Checked before
+/// anything is created: the DaskCluster CRD accepts any pod spec, and the operator would then
+/// fail on it forever, leaving the cluster in phase `Created`.
+pub fn check_quantity(q: &str) -> Result<(), String> {
+    let (sign, rest) = match q.strip_prefix('-') {
+        Some(r) => ('-', r),
+        None => ('+', q.strip_prefix('+').unwrap_or(q)),
+    };
+    let n = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(rest.len());
+    let (number, suffix) = rest.split_at(n);
+    let digits = number.chars().filter(char::is_ascii_digit).count();
+    let number_ok = digits > 0 && number.matches('.').count() <= 1;
+    let exponent_ok = |e: &str| {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !e.is_empty() && e.chars().all(|c| c.is_ascii_digit())
+    };
+    let suffix_ok = matches!(
+        suffix,
+        "" | "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" | "m" | "k" | "M" | "G" | "T" | "P" | "E"
+    ) || suffix.strip_prefix(['e', 'E']).is_some_and(exponent_ok);
+    if !(number_ok && suffix_ok) {
+        return Err("not a Kubernetes quantity (examples: 2, 500m, 4Gi, 1.5)".into());
+    }
+    if sign == '-' && number.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        return Err("must be greater than or equal to 0".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_as_the_api_server_reads_them() {
+        for ok in [
+            "2",
+            "500m",
+            "4Gi",
+            "1.5",
+            "0",
+            "1e3",
+            "+1",
+            "128974848",
+            "129e6",
+            "123Mi",
+        ] {
+            check_quantity(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        for bad in ["-1", "-0.5", "1x", "", "Gi", "1..2", "1e", "2 Gi", "1GB"] {
+            assert!(check_quantity(bad).is_err(), "{bad}");
+        }
+        assert!(parse_resources("cpu=-1").is_err());
+        assert!(parse_resources("cpu=2,memory=4Gi").is_ok());
+    }
 }

@@ -7,6 +7,7 @@
 
 use super::Kubernetes;
 use super::client::{map_err, status};
+use super::discover::Kind;
 use super::objects::{self, COMPONENT_LABEL};
 use crate::backends::{ScaleReport, ScaleRequest, wait_for_workers};
 use crate::error::{Error, Result};
@@ -19,9 +20,9 @@ const CONFLICT_RETRIES: usize = 5;
 
 pub async fn scale(k: &Kubernetes, c: &Cluster, req: &ScaleRequest) -> Result<ScaleReport> {
     let ns = Kubernetes::namespace_of(c)?;
-    let kind = c.private.get("kind").map(String::as_str).unwrap_or("");
+    let kind = Kubernetes::handle(c)?.kind;
     let (ar, target_name) = match kind {
-        "operator" => (objects::worker_groups(), format!("{}-default", c.name)),
+        Kind::Operator => (objects::worker_groups(), format!("{}-default", c.name)),
         _ => {
             let d = c
                 .resources

@@ -6,10 +6,25 @@
 //! replace with `resourceVersion` preconditions (409 Conflict), delete with owner-reference
 //! cascade (the garbage collector), the `scale` subresource (autoscaling/v1 Scale), pod `log`
 //! (`tailLines`), and `Status` objects for errors (404, 409, 422, 403).
-//! It also plays the controllers a real cluster runs: a Deployment keeps `spec.replicas`
-//! Running pods (deleting the lowest `controller.kubernetes.io/pod-deletion-cost`, then the
-//! newest, first), and the dask-kubernetes operator turns a DaskCluster into a scheduler pod,
-//! Service and a `{name}-default` DaskWorkerGroup whose replicas are worker pods.
+//! It also plays the controllers a real cluster runs, as strictly as they behave:
+//! - the Deployment controller owns one ReplicaSet per Deployment (`{deployment}-{hash}`, label
+//!   `pod-template-hash`), and the ReplicaSet controller keeps `spec.replicas` Running pods
+//!   (`{replicaset}-{suffix}`, owned by the ReplicaSet, containers from the template), deleting
+//!   the lowest `controller.kubernetes.io/pod-deletion-cost`, then the newest, first;
+//! - the dask-kubernetes operator, after dask/dask-kubernetes
+//!   `dask_kubernetes/operator/controller/controller.py`: a DaskCluster goes to phase
+//!   `Created`, then gets a scheduler Deployment and Service `{name}-scheduler` and a
+//!   `{name}-default` DaskWorkerGroup (`daskcluster_create_components`), all carrying the
+//!   DaskCluster's labels (`_get_labels`); phase `Pending`, then `Running` once the Service is
+//!   there (`handle_scheduler_service_status`). A worker group runs each worker as its own
+//!   Deployment `{group}-worker-{uuid}` (`build_worker_deployment_spec`: `DASK_WORKER_NAME` is
+//!   set to that name only when the container does not set it), and scales down by retiring
+//!   workers through the scheduler and deleting `Deployment(<retired worker name>)`
+//!   (`daskworkergroup_replica_update`): a worker named otherwise is a 404 the operator retries
+//!   forever (`operator_errors`), and the group never converges. A pod spec the API server
+//!   refuses leaves the DaskCluster in phase `Created`.
+//! - RBAC per resource: a resource may be listable cluster-wide or only in some namespaces.
+//! - pod logs of a pod with several containers need `container` (400 otherwise).
 
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -25,6 +40,13 @@ pub struct State {
     pub crd: bool,
     /// Namespaces RBAC forbids; cluster-wide lists are then forbidden too.
     pub forbidden: Vec<String>,
+    /// Resources (plurals) that may not be listed across namespaces (a `view` role without the
+    /// operator's CRDs aggregated into it), though each namespace may be.
+    pub cluster_wide_forbidden: Vec<String>,
+    /// What the operator failed to do (it retries each on the next pass, as kopf does).
+    pub operator_errors: Vec<String>,
+    /// Object names a validating admission webhook refuses (422, as a site policy does).
+    pub refuse: Vec<String>,
     /// The next N scale updates answer 409 Conflict.
     pub conflicts: usize,
     pub conflicts_served: usize,
@@ -56,6 +78,7 @@ fn kind_of(plural: &str) -> (&'static str, &'static str) {
         "services" => ("Service", "v1"),
         "namespaces" => ("Namespace", "v1"),
         "deployments" => ("Deployment", "apps/v1"),
+        "replicasets" => ("ReplicaSet", "apps/v1"),
         "daskclusters" => ("DaskCluster", "kubernetes.dask.org/v1"),
         "daskworkergroups" => ("DaskWorkerGroup", "kubernetes.dask.org/v1"),
         _ => ("Unknown", "v1"),
@@ -156,14 +179,14 @@ fn invalid(plural: &str, name: &str, o: &Value) -> Option<String> {
         ));
     }
     let containers = match plural {
-        "deployments" => &o["spec"]["template"]["spec"]["containers"],
+        "deployments" | "replicasets" => &o["spec"]["template"]["spec"]["containers"],
         "pods" => &o["spec"]["containers"],
         _ => return None,
     };
-    let prefix = if plural == "deployments" {
-        "spec.template.spec"
-    } else {
+    let prefix = if plural == "pods" {
         "spec"
+    } else {
+        "spec.template.spec"
     };
     for (i, c) in containers.as_array().into_iter().flatten().enumerate() {
         for part in ["requests", "limits"] {
@@ -215,6 +238,15 @@ impl State {
                 "Invalid",
                 &format!(
                     "{kind}.{api} \"{name}\" is invalid: metadata.name: Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'"
+                ),
+            ));
+        }
+        if self.refuse.contains(&name) {
+            return Err(status(
+                422,
+                "Invalid",
+                &format!(
+                    "admission webhook \"policy.example.org\" denied the request: {kind} {name} is not allowed"
                 ),
             ));
         }
@@ -324,14 +356,40 @@ impl State {
                 "uid": o["metadata"]["uid"], "controller": true, "blockOwnerDeletion": true}])
     }
 
-    /// Adds a pod in phase Running (as a test or a controller would).
+    /// Adds a pod in phase Running with one container (as a test would).
     pub fn pod(&mut self, ns: &str, name: &str, labels: Value, owner: Option<&Value>) {
-        let mut p = json!({"metadata": {"name": name, "labels": labels}, "spec": {"containers": [{"name": "dask"}]},
+        self.pod_with(ns, name, labels, json!([{"name": "dask"}]), owner);
+    }
+
+    fn pod_with(
+        &mut self,
+        ns: &str,
+        name: &str,
+        labels: Value,
+        containers: Value,
+        owner: Option<&Value>,
+    ) {
+        let mut p = json!({"metadata": {"name": name, "labels": labels}, "spec": {"containers": containers},
                            "status": {"phase": "Running"}});
         if let Some(o) = owner {
             p["metadata"]["ownerReferences"] = Self::owner_ref(o);
         }
         let _ = self.put("pods", ns, p);
+    }
+
+    /// A Deployment as `kubectl create` makes one, which the controllers then run.
+    pub fn deployment(
+        &mut self,
+        ns: &str,
+        name: &str,
+        labels: Value,
+        replicas: u64,
+        containers: Value,
+    ) {
+        let d = json!({"metadata": {"name": name, "labels": labels},
+                       "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
+                                "template": {"metadata": {"labels": labels}, "spec": {"containers": containers}}}});
+        let _ = self.insert("deployments", ns, d);
     }
 
     /// Keeps `want` pods owned by `owner` with these labels: adds new ones, or removes the lowest
@@ -357,7 +415,13 @@ impl State {
                 owner["metadata"]["name"].as_str().unwrap(),
                 self.seq * 7919 % 0xfffff
             );
-            self.pod(ns, &name, labels.clone(), Some(owner));
+            let containers = owner["spec"]["template"]["spec"]["containers"].clone();
+            let containers = if containers.is_array() {
+                containers
+            } else {
+                json!([{"name": "dask"}])
+            };
+            self.pod_with(ns, &name, labels.clone(), containers, Some(owner));
             if let Some(p) = self.get("pods", ns, &name) {
                 mine.push(p.clone());
             }
@@ -381,8 +445,9 @@ impl State {
 
     /// What the controllers do after every change.
     fn reconcile(&mut self) {
-        // objects one controller makes (a worker group) are acted on by the next pass
-        for _ in 0..3 {
+        // what one controller makes (a worker group, a ReplicaSet) the next pass acts on:
+        // DaskCluster -> Created -> components -> worker Deployments -> ReplicaSets -> pods
+        for _ in 0..8 {
             self.reconcile_once();
         }
     }
@@ -394,50 +459,254 @@ impl State {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         for ((plural, ns, name), o) in all {
+            // an object deleted earlier in this pass (a dependent of one deleted) is gone
+            if self.get(&plural, &ns, &name).is_none() {
+                continue;
+            }
             match plural.as_str() {
-                "deployments" => {
+                "deployments" => self.deployment_controller(&ns, &name, &o),
+                "replicasets" => {
                     let want = o["spec"]["replicas"].as_u64().unwrap_or(1) as usize;
                     let labels = o["spec"]["template"]["metadata"]["labels"].clone();
                     self.keep_pods(&o, &ns, &labels, want);
-                    if let Some(d) =
+                    if let Some(r) =
                         self.objects
                             .get_mut(&(plural.clone(), ns.clone(), name.clone()))
                     {
-                        d["status"] = json!({"replicas": want, "readyReplicas": want, "availableReplicas": want});
+                        r["status"] = json!({"replicas": want, "readyReplicas": want});
                     }
                 }
-                "daskclusters" => {
-                    let wg = format!("{name}-default");
-                    if self.get("daskworkergroups", &ns, &wg).is_none()
-                        && o["status"]["phase"].is_null()
-                    {
-                        let group = json!({"metadata": {"name": wg, "labels": {"dask.org/cluster-name": name},
-                                                        "ownerReferences": Self::owner_ref(&o)},
-                                           "spec": {"cluster": name, "worker": o["spec"]["worker"].clone()}});
-                        let _ = self.put("daskworkergroups", &ns, group);
-                        let sched = json!({"metadata": {"name": format!("{name}-scheduler"), "labels": {"dask.org/cluster-name": name, "dask.org/component": "scheduler"},
-                                                        "ownerReferences": Self::owner_ref(&o)},
-                                           "spec": {"selector": {"dask.org/cluster-name": name, "dask.org/component": "scheduler"}, "ports": [{"port": 8786}]}});
-                        let _ = self.put("services", &ns, sched);
-                        let labels = json!({"dask.org/cluster-name": name, "dask.org/component": "scheduler"});
-                        self.pod(&ns, &format!("{name}-scheduler"), labels, Some(&o));
-                        if let Some(c) =
-                            self.objects
-                                .get_mut(&(plural.clone(), ns.clone(), name.clone()))
-                        {
-                            c["status"] = json!({"phase": "Running"});
-                        }
-                    }
-                }
-                "daskworkergroups" => {
-                    let want = o["spec"]["worker"]["replicas"].as_u64().unwrap_or(0) as usize;
-                    let cluster = o["spec"]["cluster"].as_str().unwrap_or("").to_string();
-                    let labels = json!({"dask.org/cluster-name": cluster, "dask.org/component": "worker", "dask.org/workergroup-name": name});
-                    self.keep_pods(&o, &ns, &labels, want);
-                }
+                "daskclusters" => self.operator_cluster(&ns, &name, &o),
+                "daskworkergroups" => self.operator_worker_group(&ns, &name, &o),
                 _ => {}
             }
         }
+    }
+
+    /// The Deployment controller: one ReplicaSet, owned by the Deployment, with its replicas
+    /// and template (kubernetes/pkg/controller/deployment: `{name}-{pod-template-hash}`).
+    fn deployment_controller(&mut self, ns: &str, name: &str, d: &Value) {
+        let want = d["spec"]["replicas"].as_u64().unwrap_or(1);
+        let uid = d["metadata"]["uid"].as_str().unwrap_or("0");
+        let hash = format!(
+            "{:x}",
+            uid.bytes()
+                .fold(5381u64, |h, b| h.wrapping_mul(33) ^ b as u64)
+                % 0xffffffff
+        );
+        let rs_name = format!("{name}-{hash}");
+        let mut template = d["spec"]["template"].clone();
+        template["metadata"]["labels"]["pod-template-hash"] = json!(hash);
+        match self.get("replicasets", ns, &rs_name).cloned() {
+            None => {
+                let mut rs = json!({"metadata": {"name": rs_name, "labels": template["metadata"]["labels"].clone(),
+                                                 "ownerReferences": Self::owner_ref(d)},
+                                    "spec": {"replicas": want, "selector": d["spec"]["selector"].clone(), "template": template}});
+                rs["metadata"]["annotations"] = d["metadata"]["annotations"].clone();
+                let _ = self.put("replicasets", ns, rs);
+            }
+            Some(rs) if rs["spec"]["replicas"].as_u64() != Some(want) => {
+                if let Some(r) =
+                    self.objects
+                        .get_mut(&("replicasets".into(), ns.into(), rs_name.clone()))
+                {
+                    r["spec"]["replicas"] = json!(want);
+                }
+            }
+            Some(_) => {}
+        }
+        if let Some(x) = self
+            .objects
+            .get_mut(&("deployments".into(), ns.into(), name.into()))
+        {
+            x["status"] =
+                json!({"replicas": want, "readyReplicas": want, "availableReplicas": want});
+        }
+    }
+
+    /// The labels the operator copies from a DaskCluster onto what it makes (`_get_labels`).
+    fn copied_labels(o: &Value, extra: Value) -> Value {
+        let mut l = o["metadata"]["labels"].clone();
+        if !l.is_object() {
+            l = json!({});
+        }
+        merge(&mut l, &extra);
+        l
+    }
+
+    /// `daskcluster_create` and `daskcluster_create_components`.
+    fn operator_cluster(&mut self, ns: &str, name: &str, dc: &Value) {
+        let key = ("daskclusters".to_string(), ns.to_string(), name.to_string());
+        let phase = dc["status"]["phase"].as_str().unwrap_or("").to_string();
+        let set_phase = |st: &mut State, p: &str| {
+            if let Some(c) = st.objects.get_mut(&key) {
+                c["status"]["phase"] = json!(p);
+            }
+        };
+        match phase.as_str() {
+            "" => set_phase(self, "Created"),
+            "Created" => {
+                let sched = &dc["spec"]["scheduler"];
+                let labels = Self::copied_labels(
+                    dc,
+                    json!({"dask.org/cluster-name": name, "dask.org/component": "scheduler"}),
+                );
+                let meta = json!({"name": format!("{name}-scheduler"), "labels": labels, "ownerReferences": Self::owner_ref(dc)});
+                let deployment = json!({"metadata": meta,
+                    "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                             "template": {"metadata": {"labels": labels}, "spec": sched["spec"].clone()}}});
+                if self
+                    .get("deployments", ns, &format!("{name}-scheduler"))
+                    .is_none()
+                    && let Err((_, e)) = self.put("deployments", ns, deployment)
+                {
+                    // the handler raises; kopf retries; the phase stays Created
+                    self.operator_errors
+                        .push(format!("DaskCluster {name}: {}", e["message"]));
+                    return;
+                }
+                if self
+                    .get("services", ns, &format!("{name}-scheduler"))
+                    .is_none()
+                {
+                    let svc = json!({"metadata": meta, "spec": sched["service"].clone()});
+                    let _ = self.put("services", ns, svc);
+                }
+                let wg = format!("{name}-default");
+                if self.get("daskworkergroups", ns, &wg).is_none() {
+                    let labels = Self::copied_labels(
+                        dc,
+                        json!({"dask.org/cluster-name": name, "dask.org/component": "workergroup"}),
+                    );
+                    let group = json!({"metadata": {"name": wg, "labels": labels, "ownerReferences": Self::owner_ref(dc)},
+                                       "spec": {"cluster": name, "worker": dc["spec"]["worker"].clone()}});
+                    let _ = self.put("daskworkergroups", ns, group);
+                }
+                set_phase(self, "Pending");
+            }
+            // a ClusterIP Service needs no load balancer: Running
+            "Pending"
+                if self
+                    .get("services", ns, &format!("{name}-scheduler"))
+                    .is_some() =>
+            {
+                set_phase(self, "Running")
+            }
+            _ => {}
+        }
+    }
+
+    /// `daskworkergroup_replica_update`: one Deployment per worker; down retires through the
+    /// scheduler and deletes `Deployment(<worker name>)`.
+    fn operator_worker_group(&mut self, ns: &str, name: &str, wg: &Value) {
+        let cluster = wg["spec"]["cluster"].as_str().unwrap_or("").to_string();
+        let Some(dc) = self.get("daskclusters", ns, &cluster).cloned() else {
+            return; // "No need to scale if cluster is deleted, pods will be cleaned up"
+        };
+        let want = wg["spec"]["worker"]["replicas"].as_u64().unwrap_or(0) as usize;
+        let mut current: Vec<Value> = self
+            .objects
+            .iter()
+            .filter(|(k, v)| {
+                k.0 == "deployments"
+                    && k.1 == ns
+                    && v["metadata"]["labels"]["dask.org/workergroup-name"] == name
+            })
+            .map(|(_, v)| v.clone())
+            .collect();
+        current.sort_by_key(|d| d["metadata"]["uid"].as_str().unwrap_or("").to_string());
+        if current.len() < want {
+            for _ in current.len()..want {
+                self.seq += 1;
+                let worker = format!(
+                    "{name}-worker-{:010x}",
+                    self.seq.wrapping_mul(0x9e3779b97f4a7c15) >> 24
+                );
+                let mut labels = wg["metadata"]["labels"].clone();
+                if !labels.is_object() {
+                    labels = json!({});
+                }
+                merge(&mut labels, &dc["metadata"]["labels"]);
+                merge(
+                    &mut labels,
+                    &json!({"dask.org/cluster-name": cluster, "dask.org/workergroup-name": name, "dask.org/component": "worker"}),
+                );
+                let mut spec = wg["spec"]["worker"]["spec"].clone();
+                for c in spec["containers"].as_array_mut().into_iter().flatten() {
+                    let env = c["env"].as_array().cloned().unwrap_or_default();
+                    let has = |n: &str| env.iter().any(|e| e["name"] == n);
+                    let mut env2 = env.clone();
+                    if !has("DASK_WORKER_NAME") {
+                        env2.push(json!({"name": "DASK_WORKER_NAME", "value": worker}));
+                    }
+                    if !has("DASK_SCHEDULER_ADDRESS") {
+                        env2.push(json!({"name": "DASK_SCHEDULER_ADDRESS", "value": format!("tcp://{cluster}-scheduler.{ns}.svc.cluster.local:8786")}));
+                    }
+                    c["env"] = json!(env2);
+                }
+                let d = json!({"metadata": {"name": worker, "labels": labels, "ownerReferences": Self::owner_ref(wg)},
+                               "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                                        "template": {"metadata": {"labels": labels}, "spec": spec}}});
+                if let Err((_, e)) = self.put("deployments", ns, d) {
+                    self.operator_errors
+                        .push(format!("DaskWorkerGroup {name}: {}", e["message"]));
+                    return;
+                }
+            }
+        } else if current.len() > want {
+            // retire_workers: the scheduler names the workers to close (the newest, here); the
+            // operator then deletes the Deployment of each name
+            let n = current.len() - want;
+            let names: Vec<String> = current
+                .iter()
+                .rev()
+                .take(n)
+                .map(|d| self.dask_worker_name(ns, d))
+                .collect();
+            for w in names {
+                if self.remove("deployments", ns, &w).is_none() {
+                    self.operator_errors.push(format!(
+                        "DaskWorkerGroup {name}: deployments \"{w}\" not found"
+                    ));
+                }
+            }
+        }
+    }
+
+    /// The name a worker's Dask process takes: `--name $(DASK_WORKER_NAME)`, from the container's
+    /// environment (a value, or the pod's own name through a fieldRef).
+    fn dask_worker_name(&self, ns: &str, d: &Value) -> String {
+        let env = d["spec"]["template"]["spec"]["containers"][0]["env"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let Some(e) = env.iter().find(|e| e["name"] == "DASK_WORKER_NAME") else {
+            return d["metadata"]["name"].as_str().unwrap_or("").to_string();
+        };
+        if let Some(v) = e["value"].as_str() {
+            return v.to_string();
+        }
+        // fieldRef metadata.name: the pod's name (the pod of this Deployment's ReplicaSet)
+        let uid = &d["metadata"]["uid"];
+        let rs_uid: Vec<Value> = self
+            .objects
+            .iter()
+            .filter(|(k, v)| {
+                k.0 == "replicasets"
+                    && k.1 == ns
+                    && v["metadata"]["ownerReferences"][0]["uid"] == *uid
+            })
+            .map(|(_, v)| v["metadata"]["uid"].clone())
+            .collect();
+        self.objects
+            .iter()
+            .find(|(k, v)| {
+                k.0 == "pods"
+                    && k.1 == ns
+                    && rs_uid.contains(&v["metadata"]["ownerReferences"][0]["uid"])
+            })
+            .map(|(k, _)| k.2.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -645,6 +914,7 @@ fn handle(st: &mut State, method: &str, target: &str, body: &[u8]) -> (u16, &'st
                 &[
                     ("deployments", "Deployment", true),
                     ("deployments/scale", "Scale", false),
+                    ("replicasets", "ReplicaSet", true),
                 ],
             ));
         }
@@ -691,7 +961,11 @@ fn handle(st: &mut State, method: &str, target: &str, body: &[u8]) -> (u16, &'st
     };
     let forbidden_ns = match ns {
         Some(n) => st.forbidden.iter().any(|f| f == n),
-        None => plural != "namespaces" && !st.forbidden.is_empty(),
+        None => {
+            plural != "namespaces"
+                && (!st.forbidden.is_empty()
+                    || st.cluster_wide_forbidden.iter().any(|p| p == plural))
+        }
     };
     if forbidden_ns {
         let verb = match method {
@@ -759,6 +1033,44 @@ fn handle(st: &mut State, method: &str, target: &str, body: &[u8]) -> (u16, &'st
                     "container \"dask\" in pod \"{n}\" is waiting to start: ContainerCreating"
                 ),
             )),
+            // pods/log: "a container name must be specified for pod NAME, choose one of: [...]"
+            // (kubernetes/pkg/registry/core/pod/strategy.go, LogLocation)
+            Some(p)
+                if p["spec"]["containers"]
+                    .as_array()
+                    .is_some_and(|c| c.len() > 1)
+                    && !q.contains_key("container") =>
+            {
+                let names: Vec<&str> = p["spec"]["containers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(|c| c["name"].as_str())
+                    .collect();
+                json_out(status(
+                    400,
+                    "BadRequest",
+                    &format!(
+                        "a container name must be specified for pod {n}, choose one of: [{}]",
+                        names.join(" ")
+                    ),
+                ))
+            }
+            Some(p)
+                if q.get("container").is_some_and(|c| {
+                    !p["spec"]["containers"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|x| x["name"] == c.as_str())
+                }) =>
+            {
+                json_out(status(
+                    400,
+                    "BadRequest",
+                    &format!("container {} is not valid for pod {n}", q["container"]),
+                ))
+            }
             Some(_) => {
                 let lines = st
                     .logs
