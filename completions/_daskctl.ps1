@@ -134,6 +134,8 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, '[kubernetes] kubeconfig context')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, '[kubernetes] Only this namespace (create: where to create; default: the context''s)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, '[aws] Named profile from ~/.aws/config')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print what would be submitted (job scripts, submit descriptions, Kubernetes objects, EC2 launch parameters and user data, local commands) and submit nothing')
+            [CompletionResult]::new('--native', '--native', [CompletionResultType]::ParameterName, '[kubernetes] Plain Deployments and a Service, even where the dask-kubernetes operator runs (default there: a DaskCluster)')
             [CompletionResult]::new('--keep-failed', '--keep-failed', [CompletionResultType]::ParameterName, '[slurm, pbs, sge, htcondor] Keep the cluster''s shared directory (scripts, logs) when create fails')
             [CompletionResult]::new('--spot', '--spot', [CompletionResultType]::ParameterName, '[aws] Run the workers on spot instances')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v info, -vv debug)')

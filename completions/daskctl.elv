@@ -127,6 +127,8 @@ set edit:completion:arg-completer[daskctl] = {|@words|
             cand --context '[kubernetes] kubeconfig context'
             cand --namespace '[kubernetes] Only this namespace (create: where to create; default: the context''s)'
             cand --profile '[aws] Named profile from ~/.aws/config'
+            cand --dry-run 'Print what would be submitted (job scripts, submit descriptions, Kubernetes objects, EC2 launch parameters and user data, local commands) and submit nothing'
+            cand --native '[kubernetes] Plain Deployments and a Service, even where the dask-kubernetes operator runs (default there: a DaskCluster)'
             cand --keep-failed '[slurm, pbs, sge, htcondor] Keep the cluster''s shared directory (scripts, logs) when create fails'
             cand --spot '[aws] Run the workers on spot instances'
             cand -v 'More detail on stderr (-v info, -vv debug)'

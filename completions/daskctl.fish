@@ -51,6 +51,7 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand list" -s b -l backend -d
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -s o -l output -r -f -a "table\t''
 wide\t''
 json\t''
+yaml\t''
 name\t''"
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -l timeout -d 'Deadline for each backend (seconds, or 500ms, 1m)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -l region -d '[aws] Regions to query, comma-separated or repeated (default: the profile\'s or AWS_REGION)' -r
@@ -65,6 +66,7 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s b -l backend -d '
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s o -l output -r -f -a "table\t''
 wide\t''
 json\t''
+yaml\t''
 name\t''"
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -l timeout -d 'Deadline for each backend (seconds, or 500ms, 1m)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -l region -d '[aws] Regions to query, comma-separated or repeated (default: the profile\'s or AWS_REGION)' -r
@@ -76,7 +78,8 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -l no-probe -d 'Neve
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s h -l help -d 'Print help'
 complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -s o -l output -r -f -a "table\t''
-json\t''"
+json\t''
+yaml\t''"
 complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -l timeout -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -l region -d '[aws] Regions to query, comma-separated or repeated (default: the profile\'s or AWS_REGION)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -l context -d '[kubernetes] kubeconfig context' -r
@@ -91,7 +94,8 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l workers -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l threads -d 'Threads per worker' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l memory -d 'Memory limit per worker (e.g. 4GiB)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -s o -l output -r -f -a "table\t''
-json\t''"
+json\t''
+yaml\t''"
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l timeout -d 'How long to wait for the scheduler and workers' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l python -d 'Python with distributed (local: default python3 on PATH; batch: on the compute nodes)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l host -d 'Interface the scheduler and workers listen on' -r
@@ -114,6 +118,8 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l region -d '[a
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l context -d '[kubernetes] kubeconfig context' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l profile -d '[aws] Named profile from ~/.aws/config' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l dry-run -d 'Print what would be submitted (job scripts, submit descriptions, Kubernetes objects, EC2 launch parameters and user data, local commands) and submit nothing'
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l native -d '[kubernetes] Plain Deployments and a Service, even where the dask-kubernetes operator runs (default there: a DaskCluster)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l keep-failed -d '[slurm, pbs, sge, htcondor] Keep the cluster\'s shared directory (scripts, logs) when create fails'
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l spot -d '[aws] Run the workers on spot instances'
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
@@ -168,7 +174,8 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -l idle -d 'Clu
 complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -l older-than -d 'Clusters created at least this long ago (e.g. 2h)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -s b -l backend -d 'Only these backends (repeatable)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -s o -l output -r -f -a "table\t''
-json\t''"
+json\t''
+yaml\t''"
 complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -l timeout -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -l region -d '[aws] Regions to query, comma-separated or repeated (default: the profile\'s or AWS_REGION)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -l context -d '[kubernetes] kubeconfig context' -r
@@ -201,7 +208,8 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish_seen_subcommand_from list enable disable help" -f -a "disable" -d 'Turn a backend off: it is never queried'
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish_seen_subcommand_from list enable disable help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from list" -s o -l output -r -f -a "table\t''
-json\t''"
+json\t''
+yaml\t''"
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from list" -l region -d '[aws] Regions to query, comma-separated or repeated (default: the profile\'s or AWS_REGION)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from list" -l context -d '[kubernetes] kubeconfig context' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from list" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r

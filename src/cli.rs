@@ -104,6 +104,7 @@ pub enum ListFormat {
     Table,
     Wide,
     Json,
+    Yaml,
     Name,
 }
 
@@ -111,6 +112,7 @@ pub enum ListFormat {
 pub enum Format {
     Table,
     Json,
+    Yaml,
 }
 
 fn duration(s: &str) -> Result<Duration, String> {
@@ -185,6 +187,14 @@ pub struct CreateArgs {
         allow_hyphen_values = true
     )]
     pub job_extra: Vec<String>,
+    /// Print what would be submitted (job scripts, submit descriptions, Kubernetes objects,
+    /// EC2 launch parameters and user data, local commands) and submit nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// [kubernetes] Plain Deployments and a Service, even where the dask-kubernetes operator
+    /// runs (default there: a DaskCluster)
+    #[arg(long, help_heading = "Cloud backends")]
+    pub native: bool,
     /// [slurm, pbs, sge, htcondor] Keep the cluster's shared directory (scripts, logs) when
     /// create fails
     #[arg(long, help_heading = "Batch backends")]

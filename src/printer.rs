@@ -23,6 +23,11 @@ impl Printer {
         self.data(&serde_json::to_string_pretty(v).expect("serialisable"));
     }
 
+    pub fn yaml<T: serde::Serialize>(&self, v: &T) {
+        let text = serde_yaml::to_string(v).expect("serialisable");
+        self.data(text.trim_end());
+    }
+
     pub fn info(&self, msg: &str) {
         if !self.quiet {
             anstream::eprintln!("{msg}");

@@ -104,6 +104,51 @@ pub struct DeleteRequest {
     pub timeout: Duration,
 }
 
+/// What `create --dry-run` shows: every submission as it would be made, nothing submitted.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub backend: String,
+    pub name: String,
+    pub dry_run: bool,
+    pub steps: Vec<Step>,
+}
+
+/// One thing `create` would do.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    /// scheduler, workers, security-group, ...
+    pub role: String,
+    /// What it would do, in words.
+    pub what: String,
+    /// The command it would run (a batch tool, a local process), as an argument vector.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub argv: Option<Vec<String>>,
+    /// Files it would write first: job scripts, submit descriptions, user data.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<PlanFile>,
+    /// The API object or call (a Kubernetes object, EC2 RunInstances parameters).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanFile {
+    pub path: String,
+    pub content: String,
+}
+
+impl Step {
+    pub fn new(role: &str, what: impl Into<String>) -> Step {
+        Step {
+            role: role.to_string(),
+            what: what.into(),
+            argv: None,
+            files: Vec::new(),
+            object: None,
+        }
+    }
+}
+
 #[async_trait]
 pub trait Backend: Send + Sync {
     fn name(&self) -> &'static str;
@@ -120,6 +165,15 @@ pub trait Backend: Send + Sync {
     }
 
     async fn create(&self, req: &CreateRequest) -> Result<Cluster>;
+
+    /// What `create` would submit, without submitting (nor needing the backend's tools or
+    /// credentials): `create --dry-run`.
+    async fn plan(&self, _req: &CreateRequest) -> Result<Plan> {
+        Err(Error::Usage(format!(
+            "backend {} has no dry run",
+            self.name()
+        )))
+    }
     async fn scale(&self, cluster: &Cluster, req: &ScaleRequest) -> Result<ScaleReport>;
     async fn logs(&self, cluster: &Cluster, req: &LogRequest, sink: &mut dyn LogSink)
     -> Result<()>;

@@ -43,9 +43,16 @@ fn list(app: &App, output: Format) -> Result<()> {
             }
         })
         .collect();
-    if output == Format::Json {
-        app.out.json(&rows);
-        return Ok(());
+    match output {
+        Format::Json => {
+            app.out.json(&rows);
+            return Ok(());
+        }
+        Format::Yaml => {
+            app.out.yaml(&rows);
+            return Ok(());
+        }
+        Format::Table => {}
     }
     let mut t = table(&["NAME", "ENABLED", "AVAILABLE", "CAN", "DESCRIPTION"]);
     let yn = |b: bool| if b { "yes" } else { "no" }.to_string();

@@ -178,12 +178,19 @@ pub async fn run(app: &App, a: CleanupArgs) -> Result<()> {
     }
     let failed = actions.iter().filter(|x| x.action == "failed").count();
     match a.output {
-        Format::Json => app.out.json(&Report {
-            dry_run: !a.yes,
-            actions,
-            skipped,
-            warnings: found.warnings.clone(),
-        }),
+        Format::Json | Format::Yaml => {
+            let report = Report {
+                dry_run: !a.yes,
+                actions,
+                skipped,
+                warnings: found.warnings.clone(),
+            };
+            if a.output == Format::Json {
+                app.out.json(&report)
+            } else {
+                app.out.yaml(&report)
+            }
+        }
         Format::Table if actions.is_empty() => {
             app.out.info("Nothing to clean up.");
             for x in &skipped {

@@ -14,7 +14,10 @@ pub async fn run(app: &App, a: CreateArgs) -> Result<()> {
         )));
     }
     let backend = (reg.build)(app.ctx.clone());
-    if let crate::backends::Availability::Missing(why) = backend.availability() {
+    // a dry run needs neither the backend's tools nor its credentials
+    if !a.dry_run
+        && let crate::backends::Availability::Missing(why) = backend.availability()
+    {
         return Err(Error::backend(reg.name, format!("not usable here: {why}")));
     }
     if !backend.capabilities().create {
@@ -63,6 +66,7 @@ pub async fn run(app: &App, a: CreateArgs) -> Result<()> {
         ("resources", a.resources),
         ("spot", a.spot.then(|| "true".to_string())),
         ("keep-failed", a.keep_failed.then(|| "true".to_string())),
+        ("native", a.native.then(|| "true".to_string())),
         ("ttl", a.ttl.map(|d| d.as_secs().to_string())),
     ];
     for (k, v) in flags {
@@ -96,6 +100,20 @@ pub async fn run(app: &App, a: CreateArgs) -> Result<()> {
         options,
         timeout: a.timeout,
     };
+    if a.dry_run {
+        let mut plan = backend.plan(&req).await?;
+        for step in &mut plan.steps {
+            if let Some(o) = &mut step.object {
+                redact(o);
+            }
+        }
+        match a.output {
+            Format::Json => app.out.json(&plan),
+            Format::Yaml => app.out.yaml(&plan),
+            Format::Table => app.out.data(&plan_text(&plan)),
+        }
+        return Ok(());
+    }
     app.out.progress(&format!(
         "creating {}/{} with {} worker(s)...",
         reg.name, req.name, workers
@@ -104,10 +122,82 @@ pub async fn run(app: &App, a: CreateArgs) -> Result<()> {
     crate::discovery::cache::remember(&app.ctx.config.cache_root(), &c);
     match a.output {
         Format::Json => app.out.json(&c),
+        Format::Yaml => app.out.yaml(&c),
         Format::Table => app.out.data(&super::describe::describe_text(&c)),
     }
     app.out.success(&format!("created {}", c.qualified()));
     Ok(())
+}
+
+/// A dry run for people: each step, the command it would run, the files it would write, the
+/// objects it would send (as YAML).
+fn plan_text(p: &crate::backends::Plan) -> String {
+    let mut out = format!(
+        "# dry run: create {}/{} would do this (nothing was submitted)\n",
+        p.backend, p.name
+    );
+    for s in &p.steps {
+        out.push_str(&format!("\n## {}: {}\n", s.role, s.what));
+        for f in &s.files {
+            out.push_str(&format!("--- {} ---\n{}", f.path, f.content));
+            if !f.content.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+        if let Some(argv) = &s.argv {
+            out.push_str(&format!("$ {}\n", shell_words(argv)));
+        }
+        if let Some(o) = &s.object {
+            out.push_str(&serde_yaml::to_string(o).unwrap_or_default());
+        }
+    }
+    out.trim_end().to_string()
+}
+
+/// An argument vector shown the way a shell would take it (for reading; never run).
+fn shell_words(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c))
+            {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Secrets never reach the screen: values of keys that name one are replaced.
+fn redact(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                let k = k.to_ascii_lowercase();
+                if [
+                    "password",
+                    "token",
+                    "secret",
+                    "private_key",
+                    "privatekey",
+                    "tls_key",
+                ]
+                .iter()
+                .any(|s| k.contains(s))
+                    && x.is_string()
+                {
+                    *x = serde_json::Value::String("<redacted>".into());
+                } else {
+                    redact(x);
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(redact),
+        _ => {}
+    }
 }
 
 const BATCH: &[&str] = &["slurm", "pbs", "sge", "htcondor"];
@@ -121,7 +211,28 @@ fn applies(flag: &str, backend: &str) -> bool {
             BATCH.contains(&backend)
         }
         "image" | "ttl" => matches!(backend, "aws" | "kubernetes"),
-        "resources" => backend == "kubernetes",
+        "resources" | "native" => backend == "kubernetes",
         _ => backend == "aws",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_from_a_dry_run() {
+        let mut v = serde_json::json!({"auth": {"password": "hunter2", "api_token": "t0k",
+            "tls_key": "-----BEGIN", "kind": "basic"}, "list": [{"Secret": "s"}]});
+        redact(&mut v);
+        let text = v.to_string();
+        for secret in ["hunter2", "t0k", "-----BEGIN", "\"s\""] {
+            assert!(!text.contains(secret), "{text}");
+        }
+        assert!(text.contains("basic"));
+        assert_eq!(
+            shell_words(&["a b".into(), "x".into(), "it's".into()]),
+            "'a b' x 'it'\\''s'"
+        );
     }
 }

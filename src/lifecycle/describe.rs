@@ -11,6 +11,7 @@ pub async fn run(app: &App, a: DescribeArgs) -> Result<()> {
     let (_, c) = resolve(&app.ctx, &a.name, a.timeout.unwrap_or(app.deadline)).await?;
     match a.output {
         Format::Json => app.out.json(&c),
+        Format::Yaml => app.out.yaml(&c),
         Format::Table => app.out.data(&describe_text(&c)),
     }
     Ok(())

@@ -14,6 +14,7 @@ pub async fn run(app: &App, a: ListArgs) -> Result<()> {
     }
     match a.output {
         ListFormat::Json => app.out.json(&out.clusters),
+        ListFormat::Yaml => app.out.yaml(&out.clusters),
         ListFormat::Name => {
             for c in &out.clusters {
                 app.out.data(&c.qualified());

@@ -156,3 +156,144 @@ fn dask_jobqueue_queued_workers_of_a_dead_scheduler_are_orphans() {
         "disk='1GB', job_extra_directives={'hold': 'true'}",
     );
 }
+
+/// Processes whose command line names this directory (a cluster's jobs name its shared
+/// directory in their scheduler-file argument).
+fn processes_under(dir: &std::path::Path) -> Vec<i32> {
+    let needle = dir.to_string_lossy().into_owned();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&needle))
+                && support::alive(*pid)
+        })
+        .collect()
+}
+
+/// Jobs get nothing of the submitting environment (no PATH): the default `python3` is resolved
+/// on the submit host to the Python with Dask the user has there, and named by its path.
+#[test]
+fn python_is_resolved_to_an_absolute_path_on_the_submit_host() {
+    let env = Env::htcondor();
+    let venv_bin = support::python().parent().unwrap().to_path_buf();
+    let path = format!(
+        "{}:{}:{}",
+        venv_bin.display(),
+        env.dir.path().join("condor-bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let env = env
+        .with("PATH", &path)
+        .with("DASKCTL_BACKENDS__HTCONDOR__PYTHON", "python3");
+    env.run(&["create", "htcondor", "--name", "abspy", "--workers", "1"])
+        .ok();
+    let script = std::fs::read_to_string(env.shared().join("abspy/worker.sh")).unwrap();
+    assert!(
+        script.contains(&venv_bin.join("python3").display().to_string()),
+        "{script}"
+    );
+    env.run(&["delete", "abspy", "--yes"]).ok();
+    assert!(processes_under(&env.shared().join("abspy")).is_empty());
+}
+
+/// A worker removed by its walltime (`periodic_remove`: JobStatus 3 with that RemoveReason)
+/// degrades its cluster instead of vanishing, and is found in a history crowded by other
+/// users' newer jobs; condor_rm returns before the processes are gone, and delete waits for
+/// them before it removes the shared directory.
+#[test]
+fn walltime_removals_degrade_and_history_is_asked_for_ours() {
+    let env = Env::htcondor();
+    env.run(&["create", "htcondor", "--name", "wall", "--workers", "1"])
+        .ok();
+    let dir = env.shared().join("wall");
+    let script = dir.join("worker.sh");
+    let text = std::fs::read_to_string(&script).unwrap();
+    let short = text
+        .lines()
+        .map(|l| {
+            if l.contains("periodic_remove") {
+                "# condor: periodic_remove = (JobStatus == 2) && (time() - EnteredCurrentStatus > 2)".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
+    let short = if short.contains("periodic_remove") {
+        short
+    } else {
+        short.replace(
+            "# condor: batch_name",
+            "# condor: periodic_remove = (JobStatus == 2) && (time() - EnteredCurrentStatus > 2)\n# condor: batch_name",
+        )
+    };
+    std::fs::write(&script, short).unwrap();
+    env.run(&["scale", "wall", "2"]).ok();
+    wait_until("the walltime removal", Duration::from_secs(60), || {
+        env.describe("wall")["status"] == "degraded"
+    });
+    let c = env.describe("wall");
+    assert!(c["reason"].as_str().unwrap().contains("ended"), "{c}");
+    assert!(
+        c["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["state"] == "RemovedByWalltime"),
+        "{c}"
+    );
+    // 1,500 newer jobs of other users in the history: ours are still asked for and found
+    env.condor(&["condor_standin.py", "--foreign-history", "1500"]);
+    assert_eq!(env.describe("wall")["status"], "degraded");
+
+    env.run(&["delete", "wall", "--yes"]).ok();
+    assert!(
+        processes_under(&dir).is_empty(),
+        "processes outlived delete"
+    );
+    assert!(!dir.exists());
+}
+
+/// Suspended jobs (condor_suspend: JobStatus 7) hold their slot: shown as such, still counted.
+#[test]
+fn suspended_jobs_are_shown_as_the_queue_says() {
+    let env = Env::htcondor();
+    let c = env
+        .run(&[
+            "create",
+            "htcondor",
+            "--name",
+            "susp",
+            "--workers",
+            "1",
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    let worker = c["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["role"] == "worker")
+        .and_then(|r| r["id"].as_str())
+        .unwrap()
+        .to_string();
+    env.condor(&["condor_suspend", &worker]);
+    let d = env.describe("susp");
+    let w = d["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == worker.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(w["state"], "Suspended", "{d}");
+    assert_eq!(d["requested_workers"], 1, "{d}");
+    env.condor(&["condor_continue", &worker]);
+    env.run(&["delete", "susp", "--yes"]).ok();
+}

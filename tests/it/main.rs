@@ -4,6 +4,7 @@
 mod aws;
 mod cli_contract;
 mod conformance;
+mod dry_run;
 mod faults;
 mod htcondor;
 #[cfg(feature = "kubernetes")]

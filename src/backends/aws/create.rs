@@ -64,44 +64,19 @@ async fn launch_all(
 ) -> Result<()> {
     let s = &aws.settings;
     let opt = |k: &str| req.options.get(k).cloned();
-    let image = opt("image").unwrap_or_else(|| s.image.clone());
-    userdata::check_image(&image)?;
-    let instance_type = opt("instance-type").unwrap_or_else(|| s.instance_type.clone());
-    let spec = WorkerSpec {
-        instance_type: opt("worker-instance-type")
-            .or_else(|| s.worker_instance_type.clone())
-            .unwrap_or_else(|| instance_type.clone()),
-        spot: opt("spot").is_some(),
-        threads: req.threads,
-        memory: req.memory,
-        image: image.clone(),
-        install: s.install.clone(),
-    };
-    let ttl = opt("ttl").and_then(|t| t.parse::<u64>().ok());
+    let Request {
+        image,
+        instance_type,
+        spec,
+        ttl,
+        subnet,
+        mut groups,
+        base,
+    } = request(aws, req)?;
     let ami = match opt("ami").or_else(|| s.ami.clone()) {
         Some(a) => a,
         None => latest_ubuntu(client, region).await?,
     };
-    let subnet = opt("subnet").or_else(|| s.subnet.clone());
-    let mut groups: Vec<String> = opt("security-group")
-        .map(|g| g.lines().map(str::to_string).collect())
-        .unwrap_or_else(|| s.security_groups.clone());
-
-    let mut base = vec![
-        (tags::CLUSTER.to_string(), req.name.clone()),
-        (tags::OWNER.into(), aws.ctx.user.name.clone()),
-        (
-            tags::CREATOR.into(),
-            format!("daskctl/{}", env!("CARGO_PKG_VERSION")),
-        ),
-    ];
-    if let Some(secs) = ttl {
-        let at = SystemTime::now() + Duration::from_secs(secs);
-        base.push((
-            tags::EXPIRES.into(),
-            humantime::format_rfc3339_seconds(at).to_string(),
-        ));
-    }
     if groups.is_empty() {
         let g = create_group(aws, client, region, &req.name, subnet.as_deref(), &base).await?;
         made.group = Some(g.clone());
@@ -117,13 +92,7 @@ async fn launch_all(
         iam_profile_arn: s.iam_instance_profile.clone(),
         spot: false,
     };
-    let with = |role: &str, extra: Vec<(String, String)>| {
-        let mut t = base.clone();
-        t.push((tags::ROLE.into(), role.into()));
-        t.push((tags::NAME.into(), format!("daskctl-{}-{role}", req.name)));
-        t.extend(extra);
-        t
-    };
+    let with = |role: &str, extra: Vec<(String, String)>| role_tags(&base, &req.name, role, extra);
     let sched_tags = with("scheduler", vec![(tags::WORKER_SPEC.into(), spec.to_tag())]);
     let sched_data = userdata::scheduler(&req.name, &spec.install, &image, ttl_minutes)?;
     let sched = launch::run(client, region, &l, 1, &sched_tags, &sched_data).await?;
@@ -154,6 +123,179 @@ async fn launch_all(
     }
     launch::wait_for(aws, region, &made.instances, &["running"], req.timeout).await?;
     Ok(())
+}
+
+/// What a create request means on EC2, checked (no API call).
+struct Request {
+    image: String,
+    instance_type: String,
+    spec: WorkerSpec,
+    /// Time to live, seconds.
+    ttl: Option<u64>,
+    subnet: Option<String>,
+    /// Given groups; none: daskctl makes one.
+    groups: Vec<String>,
+    /// Tags every instance gets.
+    base: Vec<(String, String)>,
+}
+
+fn request(aws: &Aws, req: &CreateRequest) -> Result<Request> {
+    let s = &aws.settings;
+    let opt = |k: &str| req.options.get(k).cloned();
+    let image = opt("image").unwrap_or_else(|| s.image.clone());
+    userdata::check_image(&image)?;
+    let instance_type = opt("instance-type").unwrap_or_else(|| s.instance_type.clone());
+    let spec = WorkerSpec {
+        instance_type: opt("worker-instance-type")
+            .or_else(|| s.worker_instance_type.clone())
+            .unwrap_or_else(|| instance_type.clone()),
+        spot: opt("spot").is_some(),
+        threads: req.threads,
+        memory: req.memory,
+        image: image.clone(),
+        install: s.install.clone(),
+    };
+    let ttl = opt("ttl").and_then(|t| t.parse::<u64>().ok());
+    let mut base = vec![
+        (tags::CLUSTER.to_string(), req.name.clone()),
+        (tags::OWNER.into(), aws.ctx.user.name.clone()),
+        (
+            tags::CREATOR.into(),
+            format!("daskctl/{}", env!("CARGO_PKG_VERSION")),
+        ),
+    ];
+    if let Some(secs) = ttl {
+        let at = SystemTime::now() + Duration::from_secs(secs);
+        base.push((
+            tags::EXPIRES.into(),
+            humantime::format_rfc3339_seconds(at).to_string(),
+        ));
+    }
+    Ok(Request {
+        image,
+        instance_type,
+        spec,
+        ttl,
+        subnet: opt("subnet").or_else(|| s.subnet.clone()),
+        groups: opt("security-group")
+            .map(|g| g.lines().map(str::to_string).collect())
+            .unwrap_or_else(|| s.security_groups.clone()),
+        base,
+    })
+}
+
+fn role_tags(
+    base: &[(String, String)],
+    name: &str,
+    role: &str,
+    extra: Vec<(String, String)>,
+) -> Vec<(String, String)> {
+    let mut t = base.to_vec();
+    t.push((tags::ROLE.into(), role.into()));
+    t.push((tags::NAME.into(), format!("daskctl-{name}-{role}")));
+    t.extend(extra);
+    t
+}
+
+/// `create --dry-run`: the security group, and the two RunInstances calls with their tags and
+/// user data, as `create` would make them; no credentials or API call needed (what only EC2 can
+/// say, the default AMI and the scheduler's address, is marked).
+pub async fn plan(aws: &Aws, req: &CreateRequest) -> Result<crate::backends::Plan> {
+    use crate::backends::{Plan, PlanFile, Step};
+    use serde_json::json;
+    let s = &aws.settings;
+    let r = request(aws, req)?;
+    let region = aws
+        .regions()
+        .await
+        .ok()
+        .and_then(|v| v.into_iter().next())
+        .unwrap_or_else(|| "<the default region>".into());
+    let ami = req
+        .options
+        .get("ami")
+        .cloned()
+        .or_else(|| s.ami.clone())
+        .unwrap_or_else(|| "<the newest Ubuntu LTS image, looked up at create>".into());
+    let ttl_minutes = r.ttl.map(|t| t.div_ceil(60));
+    let mut steps = Vec::new();
+    let groups = if r.groups.is_empty() {
+        let mut rules =
+            vec![json!({"ports": "all", "from": "this group (the cluster's instances)"})];
+        if let Some(cidr) = &s.ingress_cidr {
+            rules
+                .push(json!({"ports": format!("{SCHEDULER_PORT}-{DASHBOARD_PORT}"), "from": cidr}));
+        }
+        steps.push(Step {
+            object: Some(json!({"GroupName": format!("daskctl-{}", req.name), "Region": region,
+                                "VpcId": r.subnet.as_ref().map_or("<the default VPC>".to_string(), |sn| format!("<the VPC of {sn}>")),
+                                "Ingress": rules, "Tags": tags_json(&r.base)})),
+            ..Step::new("security-group", "CreateSecurityGroup for the cluster")
+        });
+        vec![format!("<daskctl-{}>", req.name)]
+    } else {
+        r.groups.clone()
+    };
+    let launch = |role: &str, count: u32, itype: &str, spot: bool, tags: &[(String, String)]| {
+        json!({"Region": region, "ImageId": ami, "InstanceType": itype, "MinCount": count, "MaxCount": count,
+               "SubnetId": r.subnet, "SecurityGroupIds": groups, "KeyName": req.options.get("key-name").cloned().or_else(|| s.key_name.clone()),
+               "IamInstanceProfile": s.iam_instance_profile, "Spot": spot,
+               "InstanceInitiatedShutdownBehavior": "terminate", "Role": role, "Tags": tags_json(tags)})
+    };
+    let sched_tags = role_tags(
+        &r.base,
+        &req.name,
+        "scheduler",
+        vec![(tags::WORKER_SPEC.into(), r.spec.to_tag())],
+    );
+    let sched_data = userdata::scheduler(&req.name, &r.spec.install, &r.image, ttl_minutes)?;
+    steps.push(Step {
+        object: Some(launch("scheduler", 1, &r.instance_type, false, &sched_tags)),
+        files: vec![PlanFile {
+            path: "user data (scheduler)".into(),
+            content: sched_data,
+        }],
+        ..Step::new("scheduler", "RunInstances: the scheduler instance")
+    });
+    if req.workers > 0 {
+        // the workers' user data names the scheduler's private address, known once it runs
+        let data = userdata::worker(&req.name, "0.0.0.0", &r.spec, ttl_minutes)?
+            .replace("tcp://0.0.0.0:", "tcp://<the scheduler's private address>:");
+        let worker_tags = role_tags(&r.base, &req.name, "worker", vec![]);
+        steps.push(Step {
+            object: Some(launch(
+                "worker",
+                req.workers,
+                &r.spec.instance_type,
+                r.spec.spot,
+                &worker_tags,
+            )),
+            files: vec![PlanFile {
+                path: "user data (workers)".into(),
+                content: data,
+            }],
+            ..Step::new(
+                "workers",
+                format!(
+                    "RunInstances: {} worker instance(s) in one call",
+                    req.workers
+                ),
+            )
+        });
+    }
+    Ok(Plan {
+        backend: "aws".into(),
+        name: req.name.clone(),
+        dry_run: true,
+        steps,
+    })
+}
+
+fn tags_json(t: &[(String, String)]) -> serde_json::Value {
+    t.iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
 }
 
 /// The newest Ubuntu LTS image from Canonical, as dask-cloudprovider picks its default.

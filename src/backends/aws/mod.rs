@@ -114,6 +114,10 @@ impl Backend for Aws {
         create::create(self, req).await
     }
 
+    async fn plan(&self, req: &CreateRequest) -> Result<super::Plan> {
+        create::plan(self, req).await
+    }
+
     async fn scale(&self, cluster: &Cluster, req: &ScaleRequest) -> Result<ScaleReport> {
         scale::scale(self, cluster, req).await
     }

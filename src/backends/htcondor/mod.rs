@@ -54,14 +54,19 @@ impl Dialect for HtCondor {
         let mut d = vec![
             format!("{PREFIX}batch_name = {}", spec.job_name),
             format!("{PREFIX}+DaskctlMarker = \"{}\"", spec.marker),
-            // Dask logs to stderr: both streams to one file
+            // Dask logs to stderr: both streams to one file, streamed back as written (by
+            // default output is copied back only when the job ends: logs would be empty while
+            // it runs; dask-jobqueue streams for the same reason)
             format!("{PREFIX}output = {}", spec.output),
+            format!("{PREFIX}stream_output = true"),
+            format!("{PREFIX}stream_error = true"),
             format!("{PREFIX}error = {}", spec.output),
             format!("{PREFIX}request_cpus = {}", spec.cores.max(1)),
             format!("{PREFIX}environment = \"DASKCTL_JOB_ID=$(Cluster).$(Process)\""),
         ];
         if let Some(m) = spec.memory {
-            d.push(format!("{PREFIX}request_memory = {}", m.div_ceil(1 << 20)));
+            // with its unit: some pools require one (condor_submit: M = MiB)
+            d.push(format!("{PREFIX}request_memory = {}M", m.div_ceil(1 << 20)));
         }
         if let Some(a) = &spec.account {
             d.push(format!("{PREFIX}accounting_group = {a}"));
@@ -79,17 +84,25 @@ impl Dialect for HtCondor {
         "${DASKCTL_JOB_ID}"
     }
 
-    fn submit(&self, script: &Path, count: Option<u32>) -> Vec<String> {
-        // the description is written next to the script (submit() cannot fail, so a script that
-        // cannot be read yields a description condor_submit rejects with its own message)
-        let text = std::fs::read_to_string(script).unwrap_or_default();
-        let sub = script.with_extension("sub");
-        let _ = std::fs::write(&sub, submit_description(script, &text, count.unwrap_or(1)));
+    fn submit(&self, script: &Path, _count: Option<u32>) -> Vec<String> {
         vec![
             s("condor_submit"),
             s("-terse"),
-            sub.to_string_lossy().into_owned(),
+            script.with_extension("sub").to_string_lossy().into_owned(),
         ]
+    }
+
+    fn submit_files(
+        &self,
+        script: &Path,
+        text: &str,
+        count: Option<u32>,
+    ) -> Vec<(std::path::PathBuf, String)> {
+        // the description beside the script, from its `# condor:` lines
+        vec![(
+            script.with_extension("sub"),
+            submit_description(script, text, count.unwrap_or(1)),
+        )]
     }
 
     fn parse_submit(&self, stdout: &str) -> Result<String> {
@@ -112,14 +125,27 @@ impl Dialect for HtCondor {
     }
 
     async fn finished(&self, run: &Runner) -> Result<Vec<Job>> {
-        // Completed only: jobs daskctl removed (Removed, 3) are not failures of the cluster
+        // condor_history is newest first across every user, and -limit counts what it shows:
+        // only the user's marked jobs, or on a busy submit host daskctl's fall outside the bound
+        let user = nix::unistd::User::from_uid(nix::unistd::getuid())
+            .ok()
+            .flatten()
+            .map(|u| u.name)
+            .unwrap_or_default();
+        let constraint = format!("DaskctlMarker =!= undefined && Owner == \"{user}\"");
         let o = run
-            .run(&[s("condor_history"), s("-json"), s("-limit"), s("1000")])
+            .run(&[
+                s("condor_history"),
+                s("-json"),
+                s("-constraint"),
+                constraint,
+                s("-limit"),
+                s("1000"),
+            ])
             .await?;
-        Ok(queue::parse_json(&o.stdout)?
-            .into_iter()
-            .filter(|j| j.native_state == "Completed")
-            .collect())
+        // ended by themselves (Completed, or removed by their walltime): not jobs daskctl
+        // removed, which are no failures of the cluster
+        queue::parse_history(&o.stdout)
     }
 
     fn cancel(&self, ids: &[String]) -> Vec<String> {
@@ -139,6 +165,10 @@ impl Dialect for HtCondor {
         _cluster_dir: Option<&str>,
     ) -> Option<String> {
         job.stdout.clone()
+    }
+
+    fn absolute_python(&self) -> bool {
+        true
     }
 
     fn environment_hint(&self) -> Option<&'static str> {
@@ -187,7 +217,8 @@ mod tests {
             "{d}"
         );
         assert!(d.contains("+DaskctlMarker = \"daskctl:v1;cluster=etl;role=worker;dir=/d\"\n"));
-        assert!(d.contains("request_memory = 1024\n"));
+        assert!(d.contains("request_memory = 1024M\n"));
+        assert!(d.contains("stream_output = true\n") && d.contains("stream_error = true\n"));
         assert!(d.contains("time() - EnteredCurrentStatus > 3600"));
         assert!(d.ends_with("queue 3\n"));
         assert_eq!(HtCondor.parse_submit("12.0 - 12.2\n").unwrap(), "12");

@@ -7,17 +7,59 @@ use crate::error::{Error, Result};
 use serde_json::Value;
 use std::time::{Duration, UNIX_EPOCH};
 
+/// A job's state as `condor_q` shows it. Removed (3) in the queue is a job marked for removal
+/// whose processes are still being killed (condor_rm returns before that): still there.
+/// Suspended (7) keeps its slot: it holds the allocation like a running job.
 pub fn state(code: u64) -> (JobState, &'static str) {
     match code {
         1 => (JobState::Pending, "Idle"),
         2 => (JobState::Running, "Running"),
-        3 => (JobState::Finished, "Removed"),
+        3 => (JobState::Completing, "Removed"),
         4 => (JobState::Finished, "Completed"),
         5 => (JobState::Held, "Held"),
         6 => (JobState::Completing, "TransferringOutput"),
-        7 => (JobState::Held, "Suspended"),
+        7 => (JobState::Running, "Suspended"),
         _ => (JobState::Unknown, "Unknown"),
     }
+}
+
+/// How a job in `condor_history` ended, if by itself: Completed (4), or removed by its own
+/// `periodic_remove` (a walltime), whose RemoveReason is "The job attribute PeriodicRemove
+/// expression '...' evaluated to TRUE" (htcondor src/condor_unit_tests/OTEST_UserPolicy.cpp);
+/// `None` for jobs someone removed with condor_rm ("via condor_rm", condor_rm.V6/rm.cpp).
+pub fn ended_by_itself(ad_status: u64, remove_reason: Option<&str>) -> Option<&'static str> {
+    match (ad_status, remove_reason) {
+        (4, _) => Some("Completed"),
+        (3, Some(r)) if r.starts_with("The job attribute PeriodicRemove") => {
+            Some("RemovedByWalltime")
+        }
+        _ => None,
+    }
+}
+
+/// `condor_history -json`: the jobs that ended by themselves, as `Finished`.
+pub fn parse_history(out: &str) -> Result<Vec<Job>> {
+    if out.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let ads: Vec<Value> = serde_json::from_str(out)
+        .map_err(|e| Error::backend("htcondor", format!("condor_history -json: {e}")))?;
+    let jobs = parse_json(out)?;
+    Ok(jobs
+        .into_iter()
+        .zip(ads.iter().filter(|ad| {
+            ad.get("ClusterId").and_then(Value::as_u64).is_some()
+                && ad.get("ProcId").and_then(Value::as_u64).is_some()
+        }))
+        .filter_map(|(mut j, ad)| {
+            let status = ad.get("JobStatus").and_then(Value::as_u64).unwrap_or(0);
+            let why = ad.get("RemoveReason").and_then(Value::as_str);
+            let native = ended_by_itself(status, why)?;
+            j.state = JobState::Finished;
+            j.native_state = native.to_string();
+            Some(j)
+        })
+        .collect())
 }
 
 pub fn parse_json(out: &str) -> Result<Vec<Job>> {
@@ -53,9 +95,14 @@ pub fn parse_json(out: &str) -> Result<Vec<Job>> {
                     .get("QDate")
                     .and_then(Value::as_u64)
                     .map(|t| UNIX_EPOCH + Duration::from_secs(t)),
+                // Out and Err are shown as submitted: relative ones are relative to Iwd
                 stdout: text(ad, "Err")
                     .filter(|p| p != "/dev/null")
-                    .or_else(|| text(ad, "Out")),
+                    .or_else(|| text(ad, "Out"))
+                    .map(|p| match text(ad, "Iwd") {
+                        Some(iwd) if !p.starts_with('/') => format!("{iwd}/{p}"),
+                        _ => p,
+                    }),
                 workdir: text(ad, "Iwd"),
                 command,
                 worker_name: text(ad, "DaskWorkerName"),

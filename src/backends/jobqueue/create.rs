@@ -13,7 +13,15 @@ use crate::model::Cluster;
 use std::path::Path;
 use std::time::Duration;
 
-pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<Cluster> {
+/// What `create` writes and submits, checked and rendered (nothing written, nothing run):
+/// `create` then submits it, `create --dry-run` shows it.
+pub struct Prepared {
+    pub dir: std::path::PathBuf,
+    pub scheduler: String,
+    pub worker: String,
+}
+
+pub fn prepare<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<Prepared> {
     let opt = |k: &str| req.options.get(k).cloned();
     for key in ["partition", "account", "walltime"] {
         if let Some(v) = opt(key) {
@@ -42,22 +50,26 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
     let dir = q.shared_dir().join(&req.name);
     check_value("shared directory", &dir.to_string_lossy())?;
     let python = q.python(req);
+    // jobs that get nothing of the submitting environment (HTCondor) run the Python named by
+    // its path: resolved here, where PATH is the user's
+    let python = if q.dialect.absolute_python() && !python.contains('/') {
+        super::runner::which(&python).ok_or_else(|| {
+            Error::Usage(format!(
+                "{python} is not on PATH here; {}",
+                q.dialect
+                    .environment_hint()
+                    .unwrap_or("set --python to an absolute path")
+            ))
+        })?
+    } else {
+        python
+    };
     let host = q.host(req);
     if let Some(h) = &host {
         check_value("host", h)?;
     }
 
-    let existing = super::discover::discover(q).await?;
-    if existing.iter().any(|c| c.name == req.name) {
-        return Err(Error::Usage(format!(
-            "cluster {}/{} already exists",
-            q.dialect.name(),
-            req.name
-        )));
-    }
     let logs = dir.join("logs");
-    std::fs::create_dir_all(&logs).ctx(|| format!("creating {}", logs.display()))?;
-    let _ = std::fs::remove_file(dir.join("scheduler.json"));
 
     let spec = |role: &str, cores: u32, memory: Option<u64>| JobSpec {
         job_name: format!("{}-{role}", req.name),
@@ -131,8 +143,32 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
         preamble: q.dialect.preamble(&logs, "worker"),
         command: worker_cmd,
     };
-    write(&dir.join("scheduler.sh"), &sched_script.render())?;
-    write(&dir.join("worker.sh"), &worker_script.render())?;
+    Ok(Prepared {
+        dir,
+        scheduler: sched_script.render(),
+        worker: worker_script.render(),
+    })
+}
+
+pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<Cluster> {
+    let Prepared {
+        dir,
+        scheduler,
+        worker,
+    } = prepare(q, req)?;
+    let existing = super::discover::discover(q).await?;
+    if existing.iter().any(|c| c.name == req.name) {
+        return Err(Error::Usage(format!(
+            "cluster {}/{} already exists",
+            q.dialect.name(),
+            req.name
+        )));
+    }
+    let logs = dir.join("logs");
+    std::fs::create_dir_all(&logs).ctx(|| format!("creating {}", logs.display()))?;
+    let _ = std::fs::remove_file(dir.join("scheduler.json"));
+    write(&dir.join("scheduler.sh"), &scheduler)?;
+    write(&dir.join("worker.sh"), &worker)?;
 
     // submissions run in the cluster's directory: what a batch system writes to the
     // submitting directory (Slurm's qsub wrapper: SCRIPT.oJOBID) stays with the cluster
@@ -147,11 +183,7 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
             let _ = std::fs::remove_dir_all(&dir);
         }
     };
-    let sched_id = match run
-        .run(&q.dialect.submit(&dir.join("scheduler.sh"), None))
-        .await
-        .and_then(|o| q.dialect.parse_submit(&o.stdout))
-    {
+    let sched_id = match submit_one(q, &run, &dir.join("scheduler.sh"), None).await {
         Ok(id) => id,
         Err(e) => {
             undo(vec![]).await;
@@ -256,13 +288,83 @@ pub async fn submit_workers<D: Dialect>(
     };
     let mut ids = Vec::new();
     for _ in 0..calls {
-        let r = run.run(&q.dialect.submit(script, count)).await;
-        match r.and_then(|o| q.dialect.parse_submit(&o.stdout)) {
+        match submit_one(q, &run, script, count).await {
             Ok(id) => ids.push(id),
             Err(e) => return Err((e, ids)),
         }
     }
     Ok(ids)
+}
+
+/// Writes what the submission needs beside the script, runs it, and returns the job id.
+async fn submit_one<D: Dialect>(
+    q: &JobQueue<D>,
+    run: &super::runner::Runner,
+    script: &Path,
+    count: Option<u32>,
+) -> Result<String> {
+    let text = std::fs::read_to_string(script).ctx(|| format!("reading {}", script.display()))?;
+    for (path, content) in q.dialect.submit_files(script, &text, count) {
+        std::fs::write(&path, content).ctx(|| format!("writing {}", path.display()))?;
+    }
+    let o = run.run(&q.dialect.submit(script, count)).await?;
+    q.dialect.parse_submit(&o.stdout)
+}
+
+/// `create --dry-run`: the scripts and the submissions, as `create` would make them.
+pub fn plan<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<crate::backends::Plan> {
+    use crate::backends::{Plan, PlanFile, Step};
+    let p = prepare(q, req)?;
+    let step = |role: &str, file: &str, text: &str, count: Option<u32>, what: String| {
+        let script = p.dir.join(file);
+        let mut files = vec![PlanFile {
+            path: script.to_string_lossy().into_owned(),
+            content: text.to_string(),
+        }];
+        files.extend(
+            q.dialect
+                .submit_files(&script, text, count)
+                .into_iter()
+                .map(|(path, content)| PlanFile {
+                    path: path.to_string_lossy().into_owned(),
+                    content,
+                }),
+        );
+        Step {
+            argv: Some(q.dialect.submit(&script, count)),
+            files,
+            ..Step::new(role, what)
+        }
+    };
+    let mut steps = vec![step(
+        "scheduler",
+        "scheduler.sh",
+        &p.scheduler,
+        None,
+        "the scheduler, as one batch job".into(),
+    )];
+    if req.workers > 0 {
+        let (calls, count) = if q.dialect.arrays() {
+            (1, Some(req.workers))
+        } else {
+            (req.workers, None)
+        };
+        let what = if calls == 1 {
+            format!("{} worker(s), as one job array", req.workers)
+        } else {
+            format!(
+                "{} worker(s), one job each ({calls} submissions)",
+                req.workers
+            )
+        };
+        steps.push(step("workers", "worker.sh", &p.worker, count, what));
+    }
+    Ok(Plan {
+        backend: q.dialect.name().to_string(),
+        name: req.name.clone(),
+        dry_run: true,
+        steps,
+    })
 }
 
 /// Job scripts are executable: on HTCondor the script is the job's executable.

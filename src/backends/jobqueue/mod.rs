@@ -100,6 +100,16 @@ pub trait Dialect: Send + Sync + 'static {
     fn job_id_expr(&self) -> &'static str;
     /// argv that submits `script` (as an array of `count` tasks when given); prints the job id.
     fn submit(&self, script: &std::path::Path, count: Option<u32>) -> Vec<String>;
+    /// Files `submit`'s argv needs beside the script (HTCondor's submit description), as
+    /// (path, content): written by the caller, shown by `create --dry-run`.
+    fn submit_files(
+        &self,
+        _script: &std::path::Path,
+        _text: &str,
+        _count: Option<u32>,
+    ) -> Vec<(std::path::PathBuf, String)> {
+        Vec::new()
+    }
     fn parse_submit(&self, stdout: &str) -> Result<String>;
     /// The current user's jobs.
     async fn list(&self, run: &Runner) -> Result<Vec<Job>>;
@@ -123,6 +133,11 @@ pub trait Dialect: Send + Sync + 'static {
     /// Whether workers are submitted as one array (else one submission per worker).
     fn arrays(&self) -> bool {
         true
+    }
+    /// Whether jobs get nothing of the submitting environment (no PATH): the Python is then
+    /// resolved to an absolute path on the submit host.
+    fn absolute_python(&self) -> bool {
+        false
     }
     /// What to tell a user whose job died at once, when this system's jobs do not get the
     /// submitting environment (the default `python3` may then lack Dask on the nodes).
@@ -284,6 +299,10 @@ impl<D: Dialect> Backend for JobQueue<D> {
 
     async fn create(&self, req: &CreateRequest) -> Result<Cluster> {
         create::create(self, req).await
+    }
+
+    async fn plan(&self, req: &CreateRequest) -> Result<super::Plan> {
+        create::plan(self, req)
     }
 
     async fn scale(&self, cluster: &Cluster, req: &ScaleRequest) -> Result<ScaleReport> {

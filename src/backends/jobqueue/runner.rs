@@ -113,3 +113,12 @@ pub fn on_path(prog: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(prog).is_file()))
 }
+
+/// The absolute path of a program on PATH.
+pub fn which(prog: &str) -> Option<String> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(prog))
+        .find(|p| p.is_file())
+        .map(|p| p.to_string_lossy().into_owned())
+}

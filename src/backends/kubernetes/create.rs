@@ -12,27 +12,18 @@ use crate::model::Cluster;
 use kube::api::{Api, DeleteParams, DynamicObject, PostParams};
 use std::time::{Duration, Instant, SystemTime};
 
-pub async fn create(k: &Kubernetes, req: &CreateRequest) -> Result<Cluster> {
+/// The objects' spec from the request, checked (no request made).
+fn spec_of(k: &Kubernetes, req: &CreateRequest, ns: &str) -> Result<Spec> {
     check_name(&req.name)?;
-    let ns = k.default_namespace().await?;
     let opt = |key: &str| req.options.get(key).cloned();
     let image = opt("image").unwrap_or_else(|| k.settings.image.clone());
     crate::names::check_image(&image)?;
     let resources = opt("resources")
         .map(|r| objects::parse_resources(&r).map_err(Error::Usage))
         .transpose()?;
-    if !discover::discover(k, Some((&req.name, Some(&ns))))
-        .await?
-        .is_empty()
-    {
-        return Err(Error::Usage(format!(
-            "kubernetes/{ns}/{} already exists",
-            req.name
-        )));
-    }
-    let spec = Spec {
+    Ok(Spec {
         name: req.name.clone(),
-        namespace: ns.clone(),
+        namespace: ns.to_string(),
         image,
         workers: req.workers,
         threads: req.threads,
@@ -43,10 +34,65 @@ pub async fn create(k: &Kubernetes, req: &CreateRequest) -> Result<Cluster> {
             humantime::format_rfc3339_seconds(SystemTime::now() + Duration::from_secs(s))
                 .to_string()
         }),
+    })
+}
+
+/// `create --dry-run`: the `DaskCluster` (with `--native`: the Deployments and Service) as it
+/// would be sent; no API server needed.
+pub async fn plan(k: &Kubernetes, req: &CreateRequest) -> Result<crate::backends::Plan> {
+    use crate::backends::{Plan, Step};
+    let ns = k
+        .default_namespace()
+        .await
+        .unwrap_or_else(|_| "default".into());
+    let spec = spec_of(k, req, &ns)?;
+    let objects: Vec<serde_json::Value> = if req.options.contains_key("native") {
+        spec.native().into_iter().map(|(_, v)| v).collect()
+    } else {
+        vec![spec.dask_cluster()]
     };
+    let steps = objects
+        .into_iter()
+        .map(|o| {
+            let what = format!(
+                "create {} {} in namespace {ns}",
+                o["kind"].as_str().unwrap_or(""),
+                o["metadata"]["name"].as_str().unwrap_or("")
+            );
+            let role = match o["metadata"]["labels"][objects::COMPONENT_LABEL].as_str() {
+                Some("worker") => "workers",
+                Some(_) => "scheduler",
+                None => "cluster",
+            };
+            Step {
+                object: Some(o),
+                ..Step::new(role, what)
+            }
+        })
+        .collect();
+    Ok(Plan {
+        backend: "kubernetes".into(),
+        name: req.name.clone(),
+        dry_run: true,
+        steps,
+    })
+}
+
+pub async fn create(k: &Kubernetes, req: &CreateRequest) -> Result<Cluster> {
+    let ns = k.default_namespace().await?;
+    let spec = spec_of(k, req, &ns)?;
+    if !discover::discover(k, Some((&req.name, Some(&ns))))
+        .await?
+        .is_empty()
+    {
+        return Err(Error::Usage(format!(
+            "kubernetes/{ns}/{} already exists",
+            req.name
+        )));
+    }
     let client = k.client().await?;
     let pp = PostParams::default();
-    if crd_served(k).await? {
+    if !req.options.contains_key("native") && crd_served(k).await? {
         let api: Api<DynamicObject> = Api::namespaced_with(client, &ns, &objects::dask_clusters());
         let obj: DynamicObject = serde_json::from_value(spec.dask_cluster())
             .map_err(|e| Error::backend("kubernetes", e.to_string()))?;

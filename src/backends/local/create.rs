@@ -160,30 +160,7 @@ async fn build(
         (ENV_HOME, home.as_str()),
         (ENV_OP, op),
     ];
-    let port = req
-        .options
-        .get("scheduler-port")
-        .cloned()
-        .unwrap_or_else(|| "0".into());
-    let dash = req
-        .options
-        .get("dashboard-address")
-        .cloned()
-        .unwrap_or_else(|| format!("{}:0", st.host));
-    let args: Vec<String> = [
-        "scheduler",
-        "--host",
-        &st.host,
-        "--port",
-        &port,
-        "--dashboard-address",
-        &dash,
-        "--scheduler-file",
-        &dir.scheduler_file().to_string_lossy(),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let args = scheduler_args(req, &st.host, dir);
     let s = spawn::spawn_dask(
         &st.python,
         &args,
@@ -225,6 +202,132 @@ fn url_host(host: &str) -> String {
     }
 }
 
+/// `dask scheduler` arguments of a new cluster.
+fn scheduler_args(req: &CreateRequest, host: &str, dir: &StateDir) -> Vec<String> {
+    let port = req
+        .options
+        .get("scheduler-port")
+        .cloned()
+        .unwrap_or_else(|| "0".into());
+    let dash = req
+        .options
+        .get("dashboard-address")
+        .cloned()
+        .unwrap_or_else(|| format!("{host}:0"));
+    [
+        "scheduler",
+        "--host",
+        host,
+        "--port",
+        &port,
+        "--dashboard-address",
+        &dash,
+        "--scheduler-file",
+        &dir.scheduler_file().to_string_lossy(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// `dask worker` arguments of worker `wname` of the cluster in `st`.
+fn worker_args(st: &ClusterState, dir: &StateDir, address: &str, wname: &str) -> Vec<String> {
+    let mut args: Vec<String> = vec![
+        "worker".into(),
+        address.to_string(),
+        "--name".into(),
+        wname.to_string(),
+        "--nthreads".into(),
+        st.threads.to_string(),
+        "--host".into(),
+        st.host.clone(),
+        "--dashboard-address".into(),
+        format!("{}:0", st.host),
+        "--local-directory".into(),
+        dir.path.join("work").to_string_lossy().into_owned(),
+    ];
+    if let Some(m) = st.memory {
+        args.push("--memory-limit".into());
+        args.push(m.to_string());
+    }
+    args
+}
+
+/// `create --dry-run`: the processes `create` would start, and where.
+pub fn plan(b: &Local, req: &CreateRequest) -> Result<crate::backends::Plan> {
+    use crate::backends::{Plan, Step};
+    let python = req
+        .options
+        .get("python")
+        .cloned()
+        .or_else(|| b.ctx.config.backend_str("local", "python"))
+        .unwrap_or_else(|| "python3".into());
+    let host = req
+        .options
+        .get("host")
+        .cloned()
+        .unwrap_or_else(|| "127.0.0.1".into());
+    let dir = StateDir::new(&b.ctx.config.state_root(), &req.name)?;
+    let st = ClusterState {
+        name: req.name.clone(),
+        created: 0.0,
+        python: python.clone(),
+        host: host.clone(),
+        threads: req.threads.unwrap_or(1),
+        memory: req.memory,
+        scheduler: None,
+        address: None,
+        dashboard: None,
+        workers: Vec::new(),
+        next_worker: 0,
+        phase: Phase::Creating,
+        creator: None,
+        requested: Some(req.workers),
+    };
+    let argv = |args: Vec<String>| {
+        let mut v = vec![python.clone(), "-m".into(), "dask".into()];
+        v.extend(args);
+        v
+    };
+    let mut steps = vec![Step {
+        argv: Some(argv(scheduler_args(req, &host, &dir))),
+        ..Step::new(
+            "scheduler",
+            format!(
+                "the scheduler, a detached process; state in {}",
+                dir.path.display()
+            ),
+        )
+    }];
+    if req.workers > 0 {
+        let first = format!("{}-0", req.name);
+        steps.push(Step {
+            argv: Some(argv(worker_args(
+                &st,
+                &dir,
+                "<the scheduler's address>",
+                &first,
+            ))),
+            ..Step::new(
+                "workers",
+                format!(
+                    "{} `dask worker` process(es), named {}-0 to {}-{}",
+                    req.workers,
+                    req.name,
+                    req.name,
+                    req.workers - 1
+                ),
+            )
+        });
+    }
+    Ok(Plan {
+        backend: "local".into(),
+        name: req.name.clone(),
+        dry_run: true,
+        steps,
+    })
+}
+
 /// The next `n` worker names `<cluster>-<k>` that neither the state nor the scheduler (`taken`)
 /// already uses.
 fn fresh_names(st: &mut ClusterState, taken: &HashSet<String>, n: u32) -> Vec<String> {
@@ -258,24 +361,7 @@ pub fn start_workers(
         .ok_or_else(|| Error::backend("local", "cluster has no scheduler address"))?;
     let names = fresh_names(st, taken, n);
     for wname in &names {
-        let mut args: Vec<String> = vec![
-            "worker".into(),
-            address.clone(),
-            "--name".into(),
-            wname.clone(),
-            "--nthreads".into(),
-            st.threads.to_string(),
-            "--host".into(),
-            st.host.clone(),
-            "--dashboard-address".into(),
-            format!("{}:0", st.host),
-            "--local-directory".into(),
-            dir.path.join("work").to_string_lossy().into_owned(),
-        ];
-        if let Some(m) = st.memory {
-            args.push("--memory-limit".into());
-            args.push(m.to_string());
-        }
+        let args = worker_args(st, dir, &address, wname);
         let markers = [
             (ENV_CLUSTER, st.name.as_str()),
             (ENV_ROLE, "worker"),

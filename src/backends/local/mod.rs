@@ -79,6 +79,10 @@ impl Backend for Local {
         create::create(self, req).await
     }
 
+    async fn plan(&self, req: &CreateRequest) -> Result<super::Plan> {
+        create::plan(self, req)
+    }
+
     async fn scale(&self, cluster: &Cluster, req: &ScaleRequest) -> Result<ScaleReport> {
         scale::scale(self, cluster, req).await
     }

@@ -742,7 +742,14 @@ fn condor_commands(dir: &Path) -> PathBuf {
     let script = bin.join("condor_standin.py");
     std::fs::write(&script, format!("#!{}\n{body}", python().display())).unwrap();
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    for tool in ["condor_submit", "condor_q", "condor_rm", "condor_history"] {
+    for tool in [
+        "condor_submit",
+        "condor_q",
+        "condor_rm",
+        "condor_history",
+        "condor_suspend",
+        "condor_continue",
+    ] {
         symlink("condor_standin.py", bin.join(tool)).unwrap();
     }
     bin

@@ -1,0 +1,221 @@
+//! `create --dry-run` on every backend: exactly what would be submitted, nothing submitted, and
+//! neither the backend's tools nor its credentials needed.
+
+use crate::support::Env;
+
+/// An environment with none of the batch tools on PATH, no kubeconfig and no AWS credentials.
+fn bare() -> Env {
+    Env::new().with("PATH", "/usr/bin:/bin")
+}
+
+fn plan(env: &Env, args: &[&str]) -> serde_json::Value {
+    let mut argv = vec!["create"];
+    argv.extend_from_slice(args);
+    argv.extend(["--dry-run", "-o", "json"]);
+    let p = env.run(&argv).ok().json();
+    assert_eq!(p["dry_run"], true, "{p}");
+    p
+}
+
+fn file<'a>(step: &'a serde_json::Value, suffix: &str) -> &'a str {
+    step["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with(suffix))
+        .and_then(|f| f["content"].as_str())
+        .unwrap_or_else(|| panic!("no {suffix} in {step}"))
+}
+
+#[test]
+fn batch_job_scripts_and_submissions_without_the_tools() {
+    let env = bare();
+    let py = crate::support::python();
+    let py = py.to_str().unwrap();
+    for (backend, directive, submit) in [
+        ("slurm", "#SBATCH --partition=short", "sbatch"),
+        ("pbs", "#PBS -q short", "qsub"),
+        ("sge", "#$ -q short", "qsub"),
+        (
+            "htcondor",
+            "# condor: stream_output = true",
+            "condor_submit",
+        ),
+    ] {
+        let p = plan(
+            &env,
+            &[
+                backend,
+                "--name",
+                "dry",
+                "--workers",
+                "3",
+                "--partition",
+                "short",
+                "--python",
+                py,
+            ],
+        );
+        let steps = p["steps"].as_array().unwrap();
+        assert_eq!(steps.len(), 2, "{p}");
+        let (sched, workers) = (&steps[0], &steps[1]);
+        assert_eq!(sched["argv"][0], submit, "{p}");
+        let script = file(workers, "worker.sh");
+        assert!(
+            script.contains("cluster=dry;role=worker"),
+            "{backend}: {script}"
+        );
+        assert!(
+            script.contains(py) && script.contains("dask worker"),
+            "{script}"
+        );
+        if backend != "htcondor" {
+            assert!(script.contains(directive), "{backend}: {script}");
+        }
+        if backend == "htcondor" {
+            let sub = file(workers, "worker.sub");
+            assert!(
+                sub.contains("stream_output = true") && sub.ends_with("queue 3\n"),
+                "{sub}"
+            );
+        }
+        if backend == "slurm" {
+            assert_eq!(workers["argv"][2], "--array=0-2", "{p}");
+        }
+        assert!(!env.shared().exists() && !env.dir.path().join(".daskctl").exists());
+        // the table form, for people
+        let t = env
+            .run(&[
+                "create",
+                backend,
+                "--name",
+                "dry",
+                "--workers",
+                "3",
+                "--python",
+                py,
+                "--dry-run",
+            ])
+            .ok()
+            .stdout;
+        assert!(t.starts_with("# dry run:") && t.contains("$ "), "{t}");
+    }
+}
+
+#[test]
+fn kubernetes_objects_without_an_api_server() {
+    let env = bare();
+    let p = plan(
+        &env,
+        &[
+            "kubernetes",
+            "--name",
+            "dry",
+            "--workers",
+            "2",
+            "--resources",
+            "cpu=1",
+        ],
+    );
+    let steps = p["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 1);
+    let dc = &steps[0]["object"];
+    assert_eq!(dc["kind"], "DaskCluster");
+    assert_eq!(dc["spec"]["worker"]["replicas"], 2);
+    assert_eq!(
+        dc["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "daskctl"
+    );
+    let p = plan(
+        &env,
+        &["kubernetes", "--name", "dry", "--workers", "2", "--native"],
+    );
+    let kinds: Vec<&str> = p["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["object"]["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["Deployment", "Service", "Deployment"]);
+    let yaml = env
+        .run(&[
+            "create",
+            "kubernetes",
+            "--name",
+            "dry",
+            "--dry-run",
+            "-o",
+            "yaml",
+        ])
+        .ok()
+        .stdout;
+    let v: serde_yaml::Value = serde_yaml::from_str(&yaml).unwrap();
+    assert_eq!(v["steps"][0]["object"]["kind"], "DaskCluster");
+    env.run(&[
+        "create",
+        "kubernetes",
+        "--name",
+        "dry",
+        "--resources",
+        "cpu=-1",
+        "--dry-run",
+    ])
+    .code(2);
+}
+
+#[test]
+fn aws_launch_parameters_and_user_data_without_credentials() {
+    let env = bare().with("AWS_REGION", "eu-west-1");
+    let p = plan(
+        &env,
+        &[
+            "aws",
+            "--name",
+            "dry",
+            "--workers",
+            "4",
+            "--ami",
+            "ami-0123456789abcdef0",
+            "--spot",
+            "--ttl",
+            "2h",
+        ],
+    );
+    let steps = p["steps"].as_array().unwrap();
+    let roles: Vec<&str> = steps.iter().map(|s| s["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["security-group", "scheduler", "workers"], "{p}");
+    let w = &steps[2]["object"];
+    assert_eq!(w["ImageId"], "ami-0123456789abcdef0");
+    assert_eq!(w["MinCount"], 4);
+    assert_eq!(w["Spot"], true);
+    assert_eq!(w["Region"], "eu-west-1");
+    assert_eq!(w["Tags"]["daskctl:cluster"], "dry");
+    assert!(w["Tags"]["daskctl:expires"].is_string());
+    let data = file(&steps[2], "user data (workers)");
+    assert!(
+        data.contains("dask worker tcp://<the scheduler's private address>:8786"),
+        "{data}"
+    );
+}
+
+#[test]
+fn local_commands_and_nothing_started() {
+    let env = bare();
+    let p = plan(
+        &env,
+        &["local", "--name", "dry", "--workers", "2", "--threads", "2"],
+    );
+    let argv: Vec<&str> = p["steps"][0]["argv"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(&argv[1..4], ["-m", "dask", "scheduler"]);
+    let w = p["steps"][1]["argv"].to_string();
+    assert!(
+        w.contains("\"--nthreads\",\"2\"") && w.contains("dry-0"),
+        "{w}"
+    );
+    assert!(env.state_dirs().is_empty(), "a dry run created state");
+}
