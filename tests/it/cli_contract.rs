@@ -43,7 +43,7 @@ fn help_and_version() {
     }
     assert!(h.contains("Exit codes"));
     assert!(env.run(&["--version"]).ok().stdout.starts_with("daskctl "));
-    env.run(&["list", "--output", "yaml"]).code(2);
+    env.run(&["list", "--output", "xml"]).code(2);
 }
 
 #[test]
