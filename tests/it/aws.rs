@@ -234,6 +234,25 @@ fn cloudprovider_clusters_orphans_stopped_and_ttl() {
         1
     );
 
+    // scaled up, a new worker launches as dask-cloudprovider's do: the newest worker's 40 GB
+    // gp3 root volume and a public address (dask_cloudprovider/aws/ec2.py)
+    env.run(&["scale", "aws/dask-5b1a2c3d", "3"]).ok();
+    let c = env.describe("aws/dask-5b1a2c3d");
+    let new: Vec<String> = ids(&c, "worker")
+        .into_iter()
+        .filter(|i| !cp.as_object().unwrap().values().any(|v| v == i))
+        .collect();
+    assert_eq!(new.len(), 1, "{c}");
+    let d = env.ec2(&["describe", &new[0]]);
+    assert_eq!(
+        d["root_volume"],
+        serde_json::json!({"size": 40, "type": "gp3"}),
+        "{d}"
+    );
+    assert!(d["public_ip"].is_string(), "{d}");
+    assert_eq!(d["tags"]["Dask Cluster"], "5b1a2c3d");
+    env.ec2(&["terminate", &new[0]]);
+
     // its scheduler instance terminated: the workers are orphans
     env.ec2(&["terminate", cp["scheduler"].as_str().unwrap()]);
     let c = env.describe("aws/dask-5b1a2c3d");
@@ -486,4 +505,136 @@ impl crate::conformance::Bed for AwsBed {
 #[test]
 fn conformance_bad_input() {
     crate::conformance::bad_input(&AwsBed);
+}
+
+/// What real EC2 does and moto does not, injected by a proxy: new instances and groups invisible
+/// for a moment (InvalidInstanceID.NotFound, InvalidGroup.NotFound) are waited out, by create
+/// and by its roll-back; security groups held by shutting-down instances (DependencyViolation)
+/// are waited for, and one that cannot be removed is reported and left findable.
+#[test]
+fn eventual_consistency_and_groups_held_by_instances() {
+    use crate::support::aws::{FaultProxy, Rule};
+    let Some(env) = Env::aws() else { return };
+    let url = crate::support::aws::endpoint().unwrap();
+    let proxy = FaultProxy::start(
+        &url,
+        vec![
+            Rule::new("AuthorizeSecurityGroupIngress", "InvalidGroup.NotFound", 1)
+                .after("CreateSecurityGroup"),
+            Rule::new("DescribeInstances", "InvalidInstanceID.NotFound", 2).after("RunInstances"),
+            Rule::new("TerminateInstances", "InvalidInstanceID.NotFound", 1).after("RunInstances"),
+            Rule::new("DeleteSecurityGroup", "DependencyViolation", 2),
+        ],
+    );
+    let env = env.with("AWS_ENDPOINT_URL", &proxy.url);
+    // a bad worker type fails after the scheduler and the group were made: the roll-back
+    // waits out TerminateInstances' NotFound and the group's DependencyViolation
+    env.run(&[
+        "create",
+        "aws",
+        "--name",
+        "ec2-ec",
+        "--workers",
+        "1",
+        "--ami",
+        AMI,
+        "--worker-instance-type",
+        "t9.nonsense",
+    ])
+    .code(2);
+    assert_eq!(env.ec2(&["live"]), serde_json::json!([]));
+    assert_eq!(env.ec2(&["groups"]), serde_json::json!([]));
+    let injected = proxy.injected();
+    for fault in [
+        "AuthorizeSecurityGroupIngress:InvalidGroup.NotFound",
+        "DescribeInstances:InvalidInstanceID.NotFound",
+        "TerminateInstances:InvalidInstanceID.NotFound",
+        "DeleteSecurityGroup:DependencyViolation",
+    ] {
+        assert!(
+            injected.iter().any(|i| i == fault),
+            "{fault} not exercised: {injected:?}"
+        );
+    }
+    // the group carries its owner's name: two users' clusters of one name do not collide
+    create(&env, "ec2-ec", "1", &[]);
+    let groups = env.ec2(&["groups"]);
+    let me = std::env::var("USER").unwrap_or_else(|_| "root".into());
+    assert_eq!(
+        groups[0]["name"],
+        format!("daskctl-{me}-ec2-ec"),
+        "{groups}"
+    );
+    proxy.clear();
+
+    // a group EC2 will not let go of: delete says so (exit 1), and the group stays findable
+    let stuck = FaultProxy::start(
+        &url,
+        vec![Rule::new(
+            "DeleteSecurityGroup",
+            "DependencyViolation",
+            1000,
+        )],
+    );
+    let o = env
+        .run_env(
+            &[
+                ("AWS_ENDPOINT_URL", &stuck.url),
+                ("DASKCTL_BACKENDS__AWS__GROUP_PATIENCE", "2s"),
+            ],
+            &["delete", "ec2-ec", "--yes"],
+        )
+        .code(1);
+    assert!(o.stderr.contains("remains"), "{}", o.stderr);
+    assert_eq!(env.ec2(&["live"]), serde_json::json!([]));
+    let c = env.describe("ec2-ec");
+    assert_eq!(c["status"], "stopped", "{c}");
+    assert_eq!(c["resources"][0]["kind"], "security-group", "{c}");
+    env.run(&["cleanup", "--orphaned", "ec2-ec", "-b", "aws", "--yes"])
+        .ok();
+    assert_eq!(env.ec2(&["groups"]), serde_json::json!([]));
+}
+
+/// Capacity (InsufficientInstanceCapacity) for some workers: what started is kept and the
+/// shortfall reported (exit 4), on create and on scale.
+#[test]
+fn capacity_shortfalls_keep_what_started() {
+    use crate::support::aws::{FaultProxy, Rule};
+    let Some(env) = Env::aws() else { return };
+    let url = crate::support::aws::endpoint().unwrap();
+    // the scheduler and the first batch of two launch; then EC2 is out of capacity
+    let proxy = FaultProxy::start(
+        &url,
+        vec![Rule::new("RunInstances", "InsufficientInstanceCapacity", 1000).skipping(2)],
+    );
+    let env = env
+        .with("AWS_ENDPOINT_URL", &proxy.url)
+        .with("DASKCTL_BACKENDS__AWS__LAUNCH_BATCH", "2");
+    let o = env
+        .run(&[
+            "create",
+            "aws",
+            "--name",
+            "ec2-ice",
+            "--workers",
+            "5",
+            "--ami",
+            AMI,
+        ])
+        .code(4);
+    assert!(o.stderr.contains("2 of 5"), "{}", o.stderr);
+    let c = env.describe("ec2-ice");
+    assert_eq!(ids(&c, "worker").len(), 2, "{c}");
+    assert_eq!(ids(&c, "scheduler").len(), 1);
+    let o = env.run(&["scale", "ec2-ice", "4"]).code(4);
+    assert!(
+        o.stderr.contains("of 4 worker(s)") && o.stderr.contains("InsufficientInstanceCapacity"),
+        "{}",
+        o.stderr
+    );
+    proxy.clear();
+    env.run(&["scale", "ec2-ice", "4"]).ok();
+    assert_eq!(ids(&env.describe("ec2-ice"), "worker").len(), 4);
+    env.run(&["delete", "ec2-ice", "--yes"]).ok();
+    assert_eq!(env.ec2(&["live"]), serde_json::json!([]));
 }

@@ -21,6 +21,21 @@ pub const PBS_BED: BatchBed = BatchBed {
 };
 
 crate::conformance!(conformance_pbs, super::PBS_BED);
+
+/// PBS Professional's code path end to end, through the OpenPBS-shaped shim over Slurm.
+pub const PBSPRO_BED: BatchBed = BatchBed {
+    backend: "pbs",
+    env: Env::pbspro,
+    available: crate::support::slurm_up,
+    queued: |_| slurm_jobs(""),
+    hold: &["--partition", "hold"],
+    cancel: |env, id| {
+        env.pbs_shim(&["qdel", id]);
+    },
+};
+
+crate::conformance!(conformance_pbspro, super::PBSPRO_BED);
+crate::batch_conformance!(batch_conformance_pbspro, super::PBSPRO_BED);
 crate::batch_conformance!(batch_conformance_pbs, super::PBS_BED);
 
 /// qsub refusing (an unknown queue) is a clear error, and nothing is left behind.
@@ -132,4 +147,38 @@ fn submissions_leave_nothing_in_the_working_directory() {
         stray.is_empty(),
         "written to the working directory: {stray:?}"
     );
+}
+
+/// OpenPBS's qdel exit codes: 35 (job finished, in history) and 153 (unknown job) mean gone,
+/// not failure; the shim answers them as qdel.c does.
+#[test]
+fn qdel_exit_codes_of_gone_jobs_are_not_failures() {
+    if !crate::support::slurm_up() {
+        return;
+    }
+    let env = Env::pbspro();
+    env.run(&["create", "pbs", "--name", "gonejob", "--workers", "2"])
+        .ok();
+    let c = env.describe("gonejob");
+    let worker = c["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["role"] == "worker")
+        .and_then(|r| r["id"].as_str())
+        .unwrap()
+        .to_string();
+    assert!(worker.contains('[') && worker.ends_with(".pbs"), "{worker}");
+    // the worker job ends behind daskctl's back: its qdel then answers 168 while it exits,
+    // 35 once it finished
+    let o = env.pbs_shim(&["qdel", &worker]);
+    assert!(o.status.success());
+    crate::support::wait_until(
+        "the job finished",
+        std::time::Duration::from_secs(60),
+        || env.pbs_shim(&["qdel", &worker]).status.code() == Some(35),
+    );
+    env.run(&["scale", "gonejob", "0"]).ok();
+    env.run(&["delete", "gonejob", "--yes"]).ok();
+    assert!(slurm_jobs("gonejob").is_empty());
 }

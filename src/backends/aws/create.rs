@@ -6,11 +6,12 @@ use super::client::map_err;
 use super::launch::{self, Launch};
 use super::tags;
 use super::userdata::{self, DASHBOARD_PORT, SCHEDULER_PORT, WorkerSpec};
-use super::{Aws, discover};
+use super::{Aws, consistency, discover};
 use crate::backends::CreateRequest;
 use crate::error::{Error, Result};
 use crate::model::Cluster;
 use aws_sdk_ec2::Client;
+use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, ResourceType, UserIdGroupPair};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -31,13 +32,15 @@ pub async fn create(aws: &Aws, req: &CreateRequest) -> Result<Cluster> {
     }
     let client = aws.client(&region).await;
     let mut made = Made::default();
-    match launch_all(aws, &client, &region, req, &mut made).await {
-        Ok(()) => {}
+    let shortfall = match launch_all(aws, &client, &region, req, &mut made).await {
+        Ok(short) => short,
         Err(e) => {
-            roll_back(aws, &client, &region, &made).await;
-            return Err(e);
+            return Err(match roll_back(aws, &client, &region, &made).await {
+                Ok(()) => e,
+                Err(left) => Error::backend("aws", format!("{e}; and rolling back: {left}")),
+            });
         }
-    }
+    };
     let lookup = || async {
         discover::discover(aws, Some(&req.name))
             .await?
@@ -45,23 +48,33 @@ pub async fn create(aws: &Aws, req: &CreateRequest) -> Result<Cluster> {
             .ok_or_else(|| Error::backend("aws", format!("{} vanished after create", req.name)))
     };
     let c = lookup().await?;
-    match &c.address {
+    let c = match &c.address {
         // probe-able from here (probe.map or a reachable address): report it answering
         Some(addr) if aws.ctx.prober.target(addr).is_ok() => {
             wait_for_scheduler(aws, &req.name, addr, Instant::now() + req.timeout).await?;
-            lookup().await
+            lookup().await?
         }
-        _ => Ok(c),
+        _ => c,
+    };
+    match shortfall {
+        // the scheduler and some workers run: kept, and the shortfall said (exit 4)
+        Some(short) => Err(Error::Partial(format!(
+            "created aws/{} with fewer workers than asked: {short}; scale it later (daskctl scale {} {})",
+            req.name, req.name, req.workers
+        ))),
+        None => Ok(c),
     }
 }
 
+/// Makes the group, the scheduler and the workers; the shortfall when EC2 had capacity for
+/// fewer workers than asked (those started are kept).
 async fn launch_all(
     aws: &Aws,
     client: &Client,
     region: &str,
     req: &CreateRequest,
     made: &mut Made,
-) -> Result<()> {
+) -> Result<Option<String>> {
     let s = &aws.settings;
     let opt = |k: &str| req.options.get(k).cloned();
     let Request {
@@ -91,38 +104,48 @@ async fn launch_all(
         key_name: opt("key-name").or_else(|| s.key_name.clone()),
         iam_profile_arn: s.iam_instance_profile.clone(),
         spot: false,
+        block_devices: None,
+        public_ip: None,
     };
     let with = |role: &str, extra: Vec<(String, String)>| role_tags(&base, &req.name, role, extra);
     let sched_tags = with("scheduler", vec![(tags::WORKER_SPEC.into(), spec.to_tag())]);
+    tags::check_values(&sched_tags)?;
     let sched_data = userdata::scheduler(&req.name, &spec.install, &image, ttl_minutes)?;
-    let sched = launch::run(client, region, &l, 1, &sched_tags, &sched_data).await?;
-    made.instances.extend(sched.iter().map(|n| n.id.clone()));
-    let sched = match sched.into_iter().next() {
+    let sched = launch::run_one(client, region, &l, &sched_tags, &sched_data).await?;
+    // the ids from the response itself: what to roll back even if nothing else is visible
+    made.instances.extend(sched.ids.iter().cloned());
+    let sched = match sched.nodes.into_iter().next() {
         Some(n) if n.private_ip.is_some() => n,
-        Some(n) => launch::wait_for(aws, region, &[n.id], &["pending", "running"], req.timeout)
-            .await?
-            .into_iter()
-            .find(|n| n.private_ip.is_some())
-            .ok_or_else(|| Error::backend("aws", "scheduler instance got no private address"))?,
-        None => return Err(Error::backend("aws", "RunInstances returned no instance")),
+        _ => launch::wait_for(
+            aws,
+            region,
+            &sched.ids,
+            &["pending", "running"],
+            req.timeout,
+        )
+        .await?
+        .into_iter()
+        .find(|n| n.private_ip.is_some())
+        .ok_or_else(|| Error::backend("aws", "scheduler instance got no private address"))?,
     };
+    let mut shortfall = None;
     if req.workers > 0 {
         let (data, _) = launch::worker_user_data(&sched, ttl_minutes)?;
         l.instance_type = spec.instance_type.clone();
         l.spot = spec.spot;
-        let workers = launch::run(
+        // in batches, each taking what EC2 can start: one capacity error keeps what started
+        shortfall = launch::run_batches(
             client,
             region,
             &l,
-            req.workers,
-            &with("worker", vec![]),
-            &data,
+            (req.workers, s.launch_batch),
+            (&with("worker", vec![]), &data),
+            &mut made.instances,
         )
         .await?;
-        made.instances.extend(workers.iter().map(|n| n.id.clone()));
     }
     launch::wait_for(aws, region, &made.instances, &["running"], req.timeout).await?;
-    Ok(())
+    Ok(shortfall)
 }
 
 /// What a create request means on EC2, checked (no API call).
@@ -227,12 +250,12 @@ pub async fn plan(aws: &Aws, req: &CreateRequest) -> Result<crate::backends::Pla
                 .push(json!({"ports": format!("{SCHEDULER_PORT}-{DASHBOARD_PORT}"), "from": cidr}));
         }
         steps.push(Step {
-            object: Some(json!({"GroupName": format!("daskctl-{}", req.name), "Region": region,
+            object: Some(json!({"GroupName": group_name(&aws.ctx.user.name, &req.name), "Region": region,
                                 "VpcId": r.subnet.as_ref().map_or("<the default VPC>".to_string(), |sn| format!("<the VPC of {sn}>")),
                                 "Ingress": rules, "Tags": tags_json(&r.base)})),
             ..Step::new("security-group", "CreateSecurityGroup for the cluster")
         });
-        vec![format!("<daskctl-{}>", req.name)]
+        vec![format!("<{}>", group_name(&aws.ctx.user.name, &req.name))]
     } else {
         r.groups.clone()
     };
@@ -298,6 +321,16 @@ fn tags_json(t: &[(String, String)]) -> serde_json::Value {
         .into()
 }
 
+/// Whether a Canonical image name is an LTS release (`YY.04` with an even year: 22.04, 24.04);
+/// the newest image overall may be an interim one (25.10).
+fn is_lts(name: &str) -> bool {
+    name.split('-').any(|part| {
+        part.strip_suffix(".04")
+            .and_then(|y| y.parse::<u32>().ok())
+            .is_some_and(|y| y % 2 == 0)
+    })
+}
+
 /// The newest Ubuntu LTS image from Canonical, as dask-cloudprovider picks its default.
 async fn latest_ubuntu(client: &Client, region: &str) -> Result<String> {
     let out = client
@@ -314,7 +347,7 @@ async fn latest_ubuntu(client: &Client, region: &str) -> Result<String> {
         .map_err(|e| map_err(region, "DescribeImages", e))?;
     out.images()
         .iter()
-        .filter(|i| i.image_id().is_some())
+        .filter(|i| i.image_id().is_some() && i.name().is_some_and(is_lts))
         .max_by_key(|i| i.creation_date().unwrap_or("").to_string())
         .and_then(|i| i.image_id().map(str::to_string))
         .ok_or_else(|| {
@@ -359,9 +392,11 @@ async fn create_group(
             "aws: {region}: no default VPC; pass --subnet or --security-group"
         ))
     })?;
+    // the owner in the name: two users' clusters of one name do not collide
+    let group_name = group_name(&aws.ctx.user.name, name);
     let id = client
         .create_security_group()
-        .group_name(format!("daskctl-{name}"))
+        .group_name(&group_name)
         .description(format!(
             "daskctl cluster {name}: Dask scheduler and workers"
         ))
@@ -369,7 +404,16 @@ async fn create_group(
         .tag_specifications(tags::spec(ResourceType::SecurityGroup, base))
         .send()
         .await
-        .map_err(|e| map_err(region, "CreateSecurityGroup", e))?
+        .map_err(|e| match e.code() {
+            // left by an earlier create that could not remove it: not a usage error
+            Some("InvalidGroup.Duplicate") => Error::backend(
+                "aws",
+                format!(
+                    "{region}: security group {group_name} already exists (left by an earlier create?); `daskctl cleanup --orphaned` removes a leftover group of yours"
+                ),
+            ),
+            _ => map_err(region, "CreateSecurityGroup", e),
+        })?
         .group_id()
         .map(str::to_string)
         .ok_or_else(|| Error::backend("aws", "CreateSecurityGroup returned no id"))?;
@@ -391,12 +435,19 @@ async fn create_group(
                 .build(),
         );
     }
-    let r = client
-        .authorize_security_group_ingress()
-        .group_id(&id)
-        .set_ip_permissions(Some(perms))
-        .send()
-        .await;
+    // a group just made may not be visible to the next call yet
+    let r = consistency::eventually(
+        &[consistency::GROUP_NOT_FOUND],
+        consistency::VISIBLE_WITHIN,
+        || {
+            client
+                .authorize_security_group_ingress()
+                .group_id(&id)
+                .set_ip_permissions(Some(perms.clone()))
+                .send()
+        },
+    )
+    .await;
     if let Err(e) = r {
         let _ = client.delete_security_group().group_id(&id).send().await;
         return Err(map_err(region, "AuthorizeSecurityGroupIngress", e));
@@ -404,27 +455,49 @@ async fn create_group(
     Ok(id)
 }
 
-async fn roll_back(aws: &Aws, client: &Client, region: &str, made: &Made) {
+/// Terminates what `create` started and removes its group, until confirmed; what could not be
+/// removed is the error (and stays findable: everything carries the cluster's tags).
+async fn roll_back(aws: &Aws, client: &Client, region: &str, made: &Made) -> Result<()> {
+    let mut left = Vec::new();
     if !made.instances.is_empty() {
         if let Err(e) = launch::terminate(client, region, &made.instances).await {
-            tracing::error!("aws: could not terminate {}: {e}", made.instances.join(" "));
-        }
-        let _ = launch::wait_for(
+            left.push(format!(
+                "instances {} not terminated: {e}",
+                made.instances.join(" ")
+            ));
+        } else if let Err(e) = launch::wait_for(
             aws,
             region,
             &made.instances,
-            &["terminated", "shutting-down"],
-            Duration::from_secs(60),
+            &["terminated"],
+            aws.settings.group_patience,
         )
-        .await;
+        .await
+        {
+            left.push(e.to_string());
+        }
     }
     if let Some(g) = &made.group
-        && let Err(e) =
-            super::delete::delete_group(client, region, g, Instant::now() + Duration::from_secs(60))
-                .await
+        && let Err(e) = super::delete::delete_group(
+            client,
+            region,
+            g,
+            Instant::now() + aws.settings.group_patience,
+        )
+        .await
     {
-        tracing::error!("aws: could not delete security group {g}: {e}");
+        left.push(e.to_string());
     }
+    if left.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::backend("aws", left.join("; ")))
+    }
+}
+
+/// `daskctl-OWNER-NAME`: security group names are unique per VPC, across users.
+pub fn group_name(owner: &str, cluster: &str) -> String {
+    format!("daskctl-{owner}-{cluster}")
 }
 
 /// Waits for Dask to answer at `addr`; the instances already run.
@@ -440,5 +513,24 @@ async fn wait_for_scheduler(aws: &Aws, name: &str, addr: &str, deadline: Instant
             )));
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_lts_images_are_the_default() {
+        assert!(super::is_lts(
+            "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20260101"
+        ));
+        assert!(super::is_lts(
+            "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20250101"
+        ));
+        assert!(!super::is_lts(
+            "ubuntu/images/hvm-ssd-gp3/ubuntu-questing-25.10-amd64-server-20260101"
+        ));
+        assert!(!super::is_lts(
+            "ubuntu/images/hvm-ssd/ubuntu-lunar-23.04-amd64-server-20230101"
+        ));
     }
 }

@@ -19,20 +19,32 @@ pub async fn delete(aws: &Aws, c: &Cluster, req: &DeleteRequest) -> Result<()> {
     let ids: Vec<String> = c
         .resources
         .iter()
-        .filter(|r| r.state != "terminated")
+        .filter(|r| r.kind == "instance" && r.state != "terminated")
         .map(|r| r.id.clone())
         .collect();
     launch::terminate(&client, region, &ids).await?;
-    let states: &[&str] = if req.wait {
+    let groups = if c.origin == Origin::Daskctl {
+        own_groups(aws, &client, region, &c.name).await?
+    } else {
+        Vec::new()
+    };
+    // a group is held for minutes by instances shutting down: with a group to remove, wait
+    // until they are terminated (EC2: DeleteSecurityGroup answers DependencyViolation before)
+    let states: &[&str] = if req.wait || !groups.is_empty() {
         &["terminated"]
     } else {
         &["shutting-down", "terminated"]
     };
-    launch::wait_for(aws, region, &ids, states, req.timeout).await?;
-    if c.origin == Origin::Daskctl {
-        for g in own_groups(aws, &client, region, &c.name).await? {
-            delete_group(&client, region, &g, Instant::now() + req.timeout).await?;
-        }
+    // EC2 keeps shutting-down instances' network interfaces for minutes (DeleteSecurityGroup
+    // answers DependencyViolation meanwhile): a group is worth waiting for
+    let patience = if groups.is_empty() {
+        req.timeout
+    } else {
+        req.timeout.max(aws.settings.group_patience)
+    };
+    launch::wait_for(aws, region, &ids, states, patience).await?;
+    for g in groups {
+        delete_group(&client, region, &g, Instant::now() + patience).await?;
     }
     Ok(())
 }

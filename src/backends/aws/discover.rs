@@ -40,7 +40,26 @@ pub async fn nodes(aws: &Aws, region: &str, ids: &[String]) -> Result<Vec<Node>>
             )
             .max_results(aws.settings.page_size as i32);
     } else {
-        req = req.set_instance_ids(Some(ids.to_vec()));
+        // instances just started may not be visible yet: asked again for a bounded time
+        let mut out = Vec::new();
+        for chunk in ids.chunks(1000) {
+            let page = super::consistency::eventually(
+                &[super::consistency::INSTANCE_NOT_FOUND],
+                super::consistency::VISIBLE_WITHIN,
+                || {
+                    client
+                        .describe_instances()
+                        .set_instance_ids(Some(chunk.to_vec()))
+                        .send()
+                },
+            )
+            .await
+            .map_err(|e| map_err(region, "DescribeInstances", e))?;
+            for r in page.reservations() {
+                out.extend(r.instances().iter().filter_map(|i| Node::parse(region, i)));
+            }
+        }
+        return Ok(out);
     }
     let mut pages = req.into_paginator().send();
     let mut out = Vec::new();
@@ -92,13 +111,121 @@ pub async fn discover(aws: &Aws, name: Option<&str>) -> Result<Vec<Cluster>> {
             .or_default()
             .push(n);
     }
+    let with_instances: std::collections::BTreeSet<(String, String)> =
+        groups.keys().cloned().collect();
     let groups: Vec<Vec<Node>> = groups.into_values().collect();
     let probes = join_all(groups.iter().map(|g| probe(aws, g))).await;
-    Ok(groups
+    let mut clusters: Vec<Cluster> = groups
         .into_iter()
         .zip(probes)
         .map(|(g, p)| to_cluster(aws, g, p))
+        .collect();
+    let leftovers = join_all(regions.iter().map(|r| leftover_groups(aws, r))).await;
+    for (r, found) in regions.iter().zip(leftovers) {
+        match found {
+            Ok(gs) => {
+                for (cluster, id, gname) in gs {
+                    if name.is_some_and(|x| x != cluster)
+                        || with_instances.contains(&(r.clone(), cluster.clone()))
+                    {
+                        continue;
+                    }
+                    clusters.push(group_cluster(aws, r, &cluster, &id, gname));
+                }
+            }
+            Err(e) => tracing::warn!("aws: region {r}: security groups not listed: {e}"),
+        }
+    }
+    Ok(clusters)
+}
+
+/// Why a running scheduler instance does not answer, as far as can be told from here: the
+/// security group daskctl makes admits only the cluster's own instances unless
+/// `backends.aws.ingress_cidr` says who else, so from outside the VPC a healthy scheduler is
+/// silent (a timeout), and that says nothing about whether it lives.
+fn silent_why(
+    aws: &Aws,
+    sched: Option<&Node>,
+    address: Option<&str>,
+    e: &crate::error::Error,
+) -> String {
+    let own_group = sched.and_then(|s| {
+        s.group_names
+            .iter()
+            .find(|g| g.starts_with("daskctl-"))
+            .cloned()
+    });
+    let mapped = address.is_some_and(|a| aws.ctx.config.probe.map.contains_key(a));
+    match own_group {
+        Some(g) if aws.settings.ingress_cidr.is_none() && !mapped => format!(
+            "not reachable from here: the cluster's security group {g} admits only the cluster's own instances; set backends.aws.ingress_cidr (your address) or use probe.map ({e})"
+        ),
+        _ => format!("does not answer: {e}"),
+    }
+}
+
+/// Security groups daskctl made (its tags, this user) whose cluster has no instance left: a
+/// `stopped` cluster of just that group (DeleteSecurityGroup failed, or was never reached),
+/// which `delete` and `cleanup --orphaned` remove.
+async fn leftover_groups(aws: &Aws, region: &str) -> Result<Vec<(String, String, Option<String>)>> {
+    let client = aws.client(region).await;
+    let out = client
+        .describe_security_groups()
+        .filters(
+            Filter::builder()
+                .name("tag-key")
+                .values(tags::CLUSTER)
+                .build(),
+        )
+        .filters(
+            Filter::builder()
+                .name(format!("tag:{}", tags::OWNER))
+                .values(&aws.ctx.user.name)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| map_err(region, "DescribeSecurityGroups", e))?;
+    Ok(out
+        .security_groups()
+        .iter()
+        .filter_map(|g| {
+            let cluster = g
+                .tags()
+                .iter()
+                .find(|t| t.key() == Some(tags::CLUSTER))?
+                .value()?
+                .to_string();
+            Some((
+                cluster,
+                g.group_id()?.to_string(),
+                g.group_name().map(str::to_string),
+            ))
+        })
         .collect())
+}
+
+fn group_cluster(
+    aws: &Aws,
+    region: &str,
+    cluster: &str,
+    id: &str,
+    name: Option<String>,
+) -> Cluster {
+    let mut c = Cluster::new(cluster.to_string(), "aws", Origin::Daskctl);
+    c.owner = Some(aws.ctx.user.name.clone());
+    c.status = Status::Stopped;
+    c.reason = Some("no instance is left, only its security group".into());
+    c.workers = Some(0);
+    c.resources.push(Resource {
+        kind: "security-group",
+        id: id.to_string(),
+        role: Role::Other,
+        state: "available".into(),
+        name,
+    });
+    c.private.insert("region".into(), region.to_string());
+    c
 }
 
 pub fn scheduler(nodes: &[Node]) -> Option<&Node> {
@@ -201,7 +328,10 @@ fn to_cluster(
         Some(Err(e)) if matches!(state, SchedulerState::Gone) => {
             probe_failed(&mut c, &e);
         }
-        Some(Err(e)) => state = SchedulerState::Silent(probe_failed(&mut c, &e)),
+        Some(Err(e)) => {
+            probe_failed(&mut c, &e);
+            state = SchedulerState::Silent(silent_why(aws, sched, c.address.as_deref(), &e));
+        }
         None => {}
     }
     let (mut status, mut reason) = match &state {
@@ -211,6 +341,11 @@ fn to_cluster(
     if starting && matches!(state, SchedulerState::Silent(_) | SchedulerState::NotProbed) {
         status = Status::Pending;
         reason = Some("scheduler instance is starting".into());
+    }
+    if first.origin == Origin::DaskCloudprovider && nodes.iter().any(|n| n.role == Role::Other) {
+        // dask-cloudprovider names its instances with CreateTags after they launch
+        status = Status::Pending;
+        reason = Some("instances are still being tagged by dask-cloudprovider".into());
     }
     if nodes
         .iter()

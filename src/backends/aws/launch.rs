@@ -4,12 +4,14 @@
 use super::client::map_err;
 use super::discover::nodes;
 use super::tags::{self, Node};
-use super::{Aws, userdata};
+use super::{Aws, consistency, userdata};
 use crate::error::{Error, Result};
 use aws_sdk_ec2::Client;
+use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{
-    IamInstanceProfileSpecification, InstanceMarketOptionsRequest, InstanceType, MarketType,
-    ResourceType, ShutdownBehavior,
+    BlockDeviceMapping, IamInstanceProfileSpecification, InstanceMarketOptionsRequest,
+    InstanceNetworkInterfaceSpecification, InstanceType, MarketType, ResourceType,
+    ShutdownBehavior,
 };
 use std::time::{Duration, Instant};
 
@@ -23,6 +25,10 @@ pub struct Launch {
     pub key_name: Option<String>,
     pub iam_profile_arn: Option<String>,
     pub spot: bool,
+    /// Root volume and the like (dask-cloudprovider gives its instances a 40 GB gp3 root).
+    pub block_devices: Option<Vec<BlockDeviceMapping>>,
+    /// Launch through a network interface asking for (or refusing) a public address.
+    pub public_ip: Option<bool>,
 }
 
 impl Launch {
@@ -38,33 +44,72 @@ impl Launch {
             key_name: n.key_name.clone(),
             iam_profile_arn: n.iam_profile_arn.clone(),
             spot: n.spot,
+            block_devices: None,
+            public_ip: None,
         })
     }
 }
 
-/// Starts exactly `count` instances (MinCount = MaxCount: all or none) in one call.
+/// What one RunInstances started: the ids come from the response itself (a launch's tags may
+/// not be readable yet), the nodes where they are.
+#[derive(Debug, Default)]
+pub struct Launched {
+    pub ids: Vec<String>,
+    pub nodes: Vec<Node>,
+}
+
+/// Capacity errors: EC2 could not start (more) instances of this kind now. Instances already
+/// started are kept; the shortfall is reported (EC2 API reference, "Error codes").
+pub const CAPACITY: &[&str] = &[
+    "InsufficientInstanceCapacity",
+    "InstanceLimitExceeded",
+    "VcpuLimitExceeded",
+    "MaxSpotInstanceCountExceeded",
+    "SpotMaxPriceTooLow",
+];
+
+/// Starts between `min` and `max` instances in one call (EC2 starts as many as it can up to
+/// `max`, or fails when not even `min` fit).
 pub async fn run(
     client: &Client,
     region: &str,
     l: &Launch,
-    count: u32,
+    min: u32,
+    max: u32,
     tag_list: &[(String, String)],
     user_data: &str,
-) -> Result<Vec<Node>> {
+) -> std::result::Result<
+    Launched,
+    aws_sdk_ec2::error::SdkError<aws_sdk_ec2::operation::run_instances::RunInstancesError>,
+> {
     let mut req = client
         .run_instances()
         .image_id(&l.ami)
         .instance_type(InstanceType::from(l.instance_type.as_str()))
-        .min_count(count as i32)
-        .max_count(count as i32)
+        .min_count(min as i32)
+        .max_count(max as i32)
         .user_data(aws_smithy_types::base64::encode(user_data))
         .instance_initiated_shutdown_behavior(ShutdownBehavior::Terminate)
         .tag_specifications(tags::spec(ResourceType::Instance, tag_list))
         .tag_specifications(tags::spec(ResourceType::Volume, tag_list))
-        .set_subnet_id(l.subnet.clone())
-        .set_key_name(l.key_name.clone());
-    if !l.security_groups.is_empty() {
-        req = req.set_security_group_ids(Some(l.security_groups.clone()));
+        .set_key_name(l.key_name.clone())
+        .set_block_device_mappings(l.block_devices.clone());
+    if l.public_ip.is_some() {
+        // dask-cloudprovider launches through one network interface that asks for a public
+        // address: subnet and groups then go on the interface
+        req = req.network_interfaces(
+            InstanceNetworkInterfaceSpecification::builder()
+                .device_index(0)
+                .set_associate_public_ip_address(l.public_ip)
+                .set_subnet_id(l.subnet.clone())
+                .set_groups(Some(l.security_groups.clone()).filter(|g| !g.is_empty()))
+                .build(),
+        );
+    } else {
+        req = req.set_subnet_id(l.subnet.clone());
+        if !l.security_groups.is_empty() {
+            req = req.set_security_group_ids(Some(l.security_groups.clone()));
+        }
     }
     if let Some(arn) = &l.iam_profile_arn {
         req = req.iam_instance_profile(IamInstanceProfileSpecification::builder().arn(arn).build());
@@ -76,25 +121,87 @@ pub async fn run(
                 .build(),
         );
     }
-    let out = req
-        .send()
+    let out = req.send().await?;
+    Ok(Launched {
+        ids: out
+            .instances()
+            .iter()
+            .filter_map(|i| i.instance_id().map(str::to_string))
+            .collect(),
+        nodes: out
+            .instances()
+            .iter()
+            .filter_map(|i| Node::parse(region, i))
+            .collect(),
+    })
+}
+
+/// Starts exactly one instance, or fails.
+pub async fn run_one(
+    client: &Client,
+    region: &str,
+    l: &Launch,
+    tag_list: &[(String, String)],
+    user_data: &str,
+) -> Result<Launched> {
+    run(client, region, l, 1, 1, tag_list, user_data)
         .await
-        .map_err(|e| map_err(region, "RunInstances", e))?;
-    Ok(out
-        .instances()
-        .iter()
-        .filter_map(|i| Node::parse(region, i))
-        .collect())
+        .map_err(|e| map_err(region, "RunInstances", e))
+}
+
+/// `n` instances in calls of at most `batch`; a batch EC2 lacks capacity for is asked again for
+/// as many as it can start (MinCount 1); when not even one fits, the ones started are kept and
+/// the shortfall returned with the error's words.
+pub async fn run_batches(
+    client: &Client,
+    region: &str,
+    l: &Launch,
+    (n, batch): (u32, u32),
+    (tag_list, user_data): (&[(String, String)], &str),
+    started: &mut Vec<String>,
+) -> Result<Option<String>> {
+    let mut left = n;
+    while left > 0 {
+        let size = left.min(batch.max(1));
+        // the whole batch at once; when EC2 lacks capacity for it, whatever it can start
+        let mut got = run(client, region, l, size, size, tag_list, user_data).await;
+        if matches!(&got, Err(e) if e.code().is_some_and(|c| CAPACITY.contains(&c))) && size > 1 {
+            got = run(client, region, l, 1, size, tag_list, user_data).await;
+        }
+        match got {
+            Ok(got) => {
+                left -= (got.ids.len() as u32).min(left);
+                started.extend(got.ids);
+            }
+            Err(e) if e.code().is_some_and(|c| CAPACITY.contains(&c)) => {
+                return Ok(Some(format!(
+                    "{} of {n} instance(s) started: {}: {}",
+                    n - left,
+                    e.code().unwrap_or(""),
+                    e.message().unwrap_or("")
+                )));
+            }
+            Err(e) => return Err(map_err(region, "RunInstances", e)),
+        }
+    }
+    Ok(None)
 }
 
 pub async fn terminate(client: &Client, region: &str, ids: &[String]) -> Result<()> {
     for chunk in ids.chunks(1000) {
-        client
-            .terminate_instances()
-            .set_instance_ids(Some(chunk.to_vec()))
-            .send()
-            .await
-            .map_err(|e| map_err(region, "TerminateInstances", e))?;
+        // instances just started may not be visible to TerminateInstances yet
+        consistency::eventually(
+            &[consistency::INSTANCE_NOT_FOUND],
+            consistency::VISIBLE_WITHIN,
+            || {
+                client
+                    .terminate_instances()
+                    .set_instance_ids(Some(chunk.to_vec()))
+                    .send()
+            },
+        )
+        .await
+        .map_err(|e| map_err(region, "TerminateInstances", e))?;
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ use super::client::map_err;
 use crate::backends::{LogRequest, LogSink};
 use crate::error::{Error, Result};
 use crate::model::{Cluster, Resource, Role};
+use aws_sdk_ec2::error::ProvideErrorMetadata;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -16,20 +17,53 @@ pub async fn logs(aws: &Aws, c: &Cluster, req: &LogRequest, sink: &mut dyn LogSi
     let client = aws.client(region).await;
     let chosen = select(c, req)?;
     let mut printed: BTreeMap<String, usize> = BTreeMap::new();
+    // `Latest` gives the current console on Nitro instances; others refuse it and have only
+    // what was buffered near their last state change (GetConsoleOutput, EC2 API reference)
+    let mut latest: BTreeMap<String, bool> = BTreeMap::new();
+    let mut said_empty: std::collections::BTreeSet<String> = Default::default();
     loop {
         for (label, r) in &chosen {
-            let out = client
+            let want_latest = *latest.get(&r.id).unwrap_or(&true);
+            let asked = client
                 .get_console_output()
                 .instance_id(&r.id)
+                .set_latest(want_latest.then_some(true))
                 .send()
-                .await
-                .map_err(|e| map_err(region, "GetConsoleOutput", e))?;
+                .await;
+            let out = match asked {
+                Err(e)
+                    if want_latest
+                        && matches!(
+                            e.code(),
+                            Some(
+                                "UnsupportedOperation"
+                                    | "InvalidParameterValue"
+                                    | "InvalidParameter"
+                            )
+                        ) =>
+                {
+                    latest.insert(r.id.clone(), false);
+                    client
+                        .get_console_output()
+                        .instance_id(&r.id)
+                        .send()
+                        .await
+                        .map_err(|e| map_err(region, "GetConsoleOutput", e))?
+                }
+                other => other.map_err(|e| map_err(region, "GetConsoleOutput", e))?,
+            };
             let text = match out.output() {
                 Some(b64) => aws_smithy_types::base64::decode(b64)
                     .map(|b| String::from_utf8_lossy(&b).into_owned())
                     .unwrap_or_else(|_| b64.to_string()),
                 None => String::new(),
             };
+            if text.trim().is_empty() && said_empty.insert(r.id.clone()) {
+                tracing::warn!(
+                    "aws: no console output from {} yet (EC2 makes it available some minutes after a boot or state change)",
+                    r.id
+                );
+            }
             let lines: Vec<&str> = text.lines().collect();
             let done = printed
                 .entry(r.id.clone())

@@ -2,6 +2,7 @@
 //! configured region at once. daskctl's own clusters and dask-cloudprovider's EC2Cluster.
 
 mod client;
+pub mod consistency;
 mod create;
 mod delete;
 mod discover;

@@ -13,7 +13,8 @@ use crate::backends::{ScaleReport, ScaleRequest, wait_for_workers};
 use crate::error::{Error, Result};
 use crate::model::{Cluster, Origin, Role};
 use aws_sdk_ec2::Client;
-use aws_sdk_ec2::types::InstanceAttributeName;
+use aws_sdk_ec2::error::ProvideErrorMetadata;
+use aws_sdk_ec2::types::{BlockDeviceMapping, EbsBlockDevice, InstanceAttributeName};
 use std::time::{Instant, SystemTime};
 
 pub async fn scale(aws: &Aws, c: &Cluster, req: &ScaleRequest) -> Result<ScaleReport> {
@@ -30,16 +31,17 @@ pub async fn scale(aws: &Aws, c: &Cluster, req: &ScaleRequest) -> Result<ScaleRe
     let before = workers.len() as u64;
     let target = req.target as u64;
     let mut report = ScaleReport::new(before, target);
+    let mut shortfall = None;
     if target > before {
         let n = (target - before) as u32;
-        let started = match c.origin {
-            Origin::DaskCloudprovider => cloudprovider_up(&client, region, &workers, n).await?,
-            _ => daskctl_up(&client, region, &all, &workers, n).await?,
+        let mut started = Vec::new();
+        shortfall = match c.origin {
+            Origin::DaskCloudprovider => {
+                cloudprovider_up(&client, region, &workers, n, &mut started).await?
+            }
+            _ => daskctl_up(aws, &client, region, &all, &workers, n, &mut started).await?,
         };
-        report.started = started
-            .iter()
-            .map(|n| format!("instance {}", n.id))
-            .collect();
+        report.started = started.iter().map(|id| format!("instance {id}")).collect();
     } else if target < before {
         let k = (before - target) as usize;
         let mut victims: Vec<&Node> = workers
@@ -70,10 +72,48 @@ pub async fn scale(aws: &Aws, c: &Cluster, req: &ScaleRequest) -> Result<ScaleRe
         .await?;
         report.stopped = vids.iter().map(|id| format!("instance {id}")).collect();
     }
+    if let Some(short) = shortfall {
+        // what started is kept: a partial success, saying how far it got
+        return Err(Error::Partial(format!(
+            "{}: scaled from {before} to {} of {target} worker(s): {short}",
+            c.qualified(),
+            before + report.started.len() as u64
+        )));
+    }
     if req.wait {
         wait_for_workers(aws, c, &c.name, target, Instant::now() + req.timeout).await?;
     }
     Ok(report)
+}
+
+/// The launch parameters of a running instance, root volume and public address included (a
+/// dask-cloudprovider instance has a 40 GB gp3 root and launched through a network interface
+/// asking for a public address: dask-cloudprovider `aws/ec2.py`, `EC2Instance.create_vm`).
+async fn launch_like(client: &Client, region: &str, n: &Node) -> Result<Launch> {
+    let mut l = Launch::of(n)?;
+    if let (Some(dev), Some(vol)) = (&n.root_device, &n.root_volume) {
+        let out = client
+            .describe_volumes()
+            .volume_ids(vol)
+            .send()
+            .await
+            .map_err(|e| map_err(region, "DescribeVolumes", e))?;
+        if let Some(v) = out.volumes().first() {
+            let ebs = EbsBlockDevice::builder()
+                .set_volume_size(v.size())
+                .set_volume_type(v.volume_type().cloned())
+                .delete_on_termination(true)
+                .build();
+            l.block_devices = Some(vec![
+                BlockDeviceMapping::builder()
+                    .device_name(dev)
+                    .ebs(ebs)
+                    .build(),
+            ]);
+        }
+    }
+    l.public_ip = Some(n.public_ip.is_some());
+    Ok(l)
 }
 
 async fn user_data(client: &Client, region: &str, id: &str) -> Result<String> {
@@ -105,15 +145,20 @@ fn set_tag(t: &mut Vec<(String, String)>, key: &str, value: String) {
 }
 
 async fn daskctl_up(
+    aws: &Aws,
     client: &Client,
     region: &str,
     all: &[Node],
     workers: &[&Node],
     n: u32,
-) -> Result<Vec<Node>> {
+    started: &mut Vec<String>,
+) -> Result<Option<String>> {
+    let batch = aws.settings.launch_batch;
     if let Some(w) = workers.last() {
         let data = user_data(client, region, &w.id).await?;
-        return launch::run(client, region, &Launch::of(w)?, n, &copy_tags(w), &data).await;
+        let l = Launch::of(w)?;
+        let t = copy_tags(w);
+        return launch::run_batches(client, region, &l, (n, batch), (&t, &data), started).await;
     }
     let sched = discover::scheduler(all)
         .filter(|s| s.alive())
@@ -135,17 +180,19 @@ async fn daskctl_up(
         tags::NAME,
         format!("daskctl-{}-worker", sched.cluster),
     );
-    launch::run(client, region, &l, n, &t, &data).await
+    launch::run_batches(client, region, &l, (n, batch), (&t, &data), started).await
 }
 
 /// dask-cloudprovider names each worker (`dask-<uuid>-worker-<id>`) in its user data, and Dask
-/// refuses two workers of one name: each new worker gets its own name, so one call each.
+/// refuses two workers of one name: each new worker gets its own name, so one call each, with
+/// the newest worker's launch parameters (root volume and network interface included).
 async fn cloudprovider_up(
     client: &Client,
     region: &str,
     workers: &[&Node],
     n: u32,
-) -> Result<Vec<Node>> {
+    started: &mut Vec<String>,
+) -> Result<Option<String>> {
     let w = workers.last().ok_or_else(|| {
         Error::Usage(
             "aws: a dask-cloudprovider cluster without workers cannot be scaled up from here: \
@@ -155,8 +202,7 @@ async fn cloudprovider_up(
     })?;
     let data = user_data(client, region, &w.id).await?;
     let old = w.name_tag.clone().unwrap_or_default();
-    let l = Launch::of(w)?;
-    let mut out = Vec::new();
+    let l = launch_like(client, region, w).await?;
     for i in 0..n {
         let name = format!("{}-worker-{}", w.cluster, unique_suffix(i));
         let data = if old.is_empty() {
@@ -166,9 +212,19 @@ async fn cloudprovider_up(
         };
         let mut t = copy_tags(w);
         set_tag(&mut t, tags::NAME, name);
-        out.extend(launch::run(client, region, &l, 1, &t, &data).await?);
+        match launch::run(client, region, &l, 1, 1, &t, &data).await {
+            Ok(got) => started.extend(got.ids),
+            Err(e) if e.code().is_some_and(|c| launch::CAPACITY.contains(&c)) => {
+                return Ok(Some(format!(
+                    "{i} of {n} instance(s) started: {}: {}",
+                    e.code().unwrap_or(""),
+                    e.message().unwrap_or("")
+                )));
+            }
+            Err(e) => return Err(map_err(region, "RunInstances", e)),
+        }
     }
-    Ok(out)
+    Ok(None)
 }
 
 fn unique_suffix(i: u32) -> String {

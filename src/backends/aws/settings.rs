@@ -36,6 +36,11 @@ pub struct Settings {
     /// How long a new scheduler instance may stay silent before it counts as orphaned.
     pub startup_grace: Duration,
     pub max_workers: u32,
+    /// Workers asked for in one RunInstances call (each takes what EC2 can start).
+    pub launch_batch: u32,
+    /// How long a security group may stay held by instances shutting down before delete and
+    /// roll-back give up on it (and report it: cleanup finds it by its tags).
+    pub group_patience: Duration,
 }
 
 impl Settings {
@@ -83,6 +88,13 @@ impl Settings {
                 .and_then(|v| parse_duration(&v).ok())
                 .unwrap_or(Duration::from_secs(600)),
             max_workers: c.max_workers(B, 1000),
+            launch_batch: c
+                .backend_u32(B, "launch_batch")
+                .unwrap_or(50)
+                .clamp(1, 1000),
+            group_patience: s("group_patience")
+                .and_then(|v| parse_duration(&v).ok())
+                .unwrap_or(Duration::from_secs(600)),
         }
     }
 

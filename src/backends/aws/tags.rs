@@ -37,10 +37,15 @@ pub struct Node {
     pub image_id: Option<String>,
     pub subnet_id: Option<String>,
     pub security_groups: Vec<String>,
+    /// The names of those groups (`daskctl-OWNER-NAME` for one daskctl made).
+    pub group_names: Vec<String>,
     pub key_name: Option<String>,
     pub iam_profile_arn: Option<String>,
     pub spot: bool,
     pub tags: Vec<(String, String)>,
+    /// The root device and its EBS volume (what a copy of the instance launches with).
+    pub root_device: Option<String>,
+    pub root_volume: Option<String>,
 }
 
 impl Node {
@@ -80,12 +85,12 @@ impl Node {
             };
             (c, Origin::Daskctl, role)
         } else if let Some(uuid) = get(CP_CLUSTER) {
-            let n = name_tag.as_deref().unwrap_or("");
-            // `dask-<uuid>-scheduler` today, `dask-scheduler-<uuid>` in early releases
-            let role = if n.contains("scheduler") {
-                Role::Scheduler
-            } else {
-                Role::Worker
+            // `dask-<uuid>-scheduler` today, `dask-scheduler-<uuid>` in early releases; the Name
+            // comes with a CreateTags call after launch, so it may not be there yet
+            let role = match name_tag.as_deref() {
+                Some(n) if n.contains("scheduler") => Role::Scheduler,
+                Some(_) => Role::Worker,
+                None => Role::Other,
             };
             (format!("dask-{uuid}"), Origin::DaskCloudprovider, role)
         } else {
@@ -120,6 +125,11 @@ impl Node {
                 .iter()
                 .filter_map(|g| g.group_id().map(str::to_string))
                 .collect(),
+            group_names: i
+                .security_groups()
+                .iter()
+                .filter_map(|g| g.group_name().map(str::to_string))
+                .collect(),
             key_name: i.key_name().map(str::to_string),
             iam_profile_arn: i
                 .iam_instance_profile()
@@ -127,8 +137,30 @@ impl Node {
                 .map(str::to_string),
             spot: i.instance_lifecycle().is_some_and(|l| l.as_str() == "spot"),
             tags,
+            root_device: i.root_device_name().map(str::to_string),
+            root_volume: i
+                .block_device_mappings()
+                .iter()
+                .find(|m| m.device_name() == i.root_device_name())
+                .and_then(|m| m.ebs())
+                .and_then(|e| e.volume_id())
+                .map(str::to_string),
         })
     }
+}
+
+/// EC2 takes tag values of at most 256 characters (keys 128): checked before anything is
+/// launched, so a long image name in the worker spec is a usage error, not a failed launch.
+pub fn check_values(tags: &[(String, String)]) -> crate::error::Result<()> {
+    for (k, v) in tags {
+        if k.chars().count() > 128 || v.chars().count() > 256 {
+            return Err(crate::error::Error::Usage(format!(
+                "aws: tag {k} would be {} characters long; EC2 allows 256 (a shorter --image?)",
+                v.chars().count()
+            )));
+        }
+    }
+    Ok(())
 }
 
 pub fn spec(kind: ResourceType, tags: &[(String, String)]) -> TagSpecification {

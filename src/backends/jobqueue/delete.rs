@@ -29,7 +29,20 @@ pub async fn cancel_and_wait<D: Dialect>(
         return Ok(());
     }
     let run = q.runner();
-    run.run(&q.dialect.cancel(ids)).await?;
+    let mut accept: Vec<i32> = q.dialect.cancel_gone().to_vec();
+    accept.extend(q.dialect.cancel_busy());
+    for attempt in 0..3 {
+        let o = run.accepting(&accept).run(&q.dialect.cancel(ids)).await?;
+        if !q.dialect.cancel_busy().contains(&o.code) {
+            break;
+        }
+        tracing::debug!(
+            "{}: cancel: a job cannot be cancelled in its state yet (attempt {})",
+            q.dialect.name(),
+            attempt + 1
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     let deadline = Instant::now() + timeout;
     loop {
         let left: Vec<String> = q

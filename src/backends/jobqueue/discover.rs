@@ -312,6 +312,14 @@ async fn fetch_script<D: Dialect>(
         .or_else(|| q.script_command(&j.id))
     else {
         // no way to read the script back: a running worker's own log names its scheduler
+        if q.dialect.output_at_end() {
+            tracing::info!(
+                "{}: dask-jobqueue job {}: its script cannot be read back (set backends.{}.script_command, e.g. \"printjob -s {{id}}\" where allowed) and its output file is written only when it ends: it cannot be tied to its scheduler yet",
+                q.dialect.name(),
+                j.id,
+                q.dialect.name()
+            );
+        }
         return j
             .stdout
             .as_deref()

@@ -119,6 +119,16 @@ pub trait Dialect: Send + Sync + 'static {
         None
     }
     fn cancel(&self, ids: &[String]) -> Vec<String>;
+    /// Exit statuses of the cancel command that mean the jobs are already gone (finished, or
+    /// unknown to the server).
+    fn cancel_gone(&self) -> &'static [i32] {
+        &[]
+    }
+    /// Exit statuses that mean "not now" (a job in a state that cannot be cancelled yet):
+    /// asked again a few times, then the queue is watched.
+    fn cancel_busy(&self) -> &'static [i32] {
+        &[]
+    }
     /// Jobs that ended by themselves (not removed), where the system keeps a history: a
     /// cluster whose worker job ended is degraded, not silently smaller.
     async fn finished(&self, _run: &Runner) -> Result<Vec<Job>> {
@@ -130,6 +140,11 @@ pub trait Dialect: Send + Sync + 'static {
     async fn log_path(&self, run: &Runner, job: &Job, cluster_dir: Option<&str>) -> Option<String>;
     /// Output file pattern for a job of `role` in `logs` (the dialect's own placeholders).
     fn output_pattern(&self, logs: &std::path::Path, role: &str) -> String;
+    /// Whether a job's output file reaches its path only when the job ends (PBS copies `-o`
+    /// back then): a running job's output cannot be read for what it says.
+    fn output_at_end(&self) -> bool {
+        false
+    }
     /// Whether workers are submitted as one array (else one submission per worker).
     fn arrays(&self) -> bool {
         true

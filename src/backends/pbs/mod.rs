@@ -202,6 +202,17 @@ impl Dialect for Pbs {
         v
     }
 
+    /// OpenPBS's qdel exits with the PBSE_ error code modulo 256 (openpbs src/cmds/qdel.c):
+    /// 15001 unknown job id -> 153, 15139 job finished (kept in history) -> 35.
+    fn cancel_gone(&self) -> &'static [i32] {
+        &[153, 35]
+    }
+
+    /// 15016 PBSE_BADSTATE, request invalid for the job's state (a subjob exiting) -> 168.
+    fn cancel_busy(&self) -> &'static [i32] {
+        &[168]
+    }
+
     fn batch_script(&self, _id: &str) -> Option<Vec<String>> {
         None
     }
@@ -235,11 +246,58 @@ impl Dialect for Pbs {
         self.arrays
     }
 
+    fn output_at_end(&self) -> bool {
+        true
+    }
+
     fn preamble(&self, logs: &Path, role: &str) -> Vec<String> {
         let log = super::jobqueue::script::quote(&logs.to_string_lossy());
         vec![format!(
             "exec >>{log}/{role}-\"{}\".log 2>&1",
             self.job_id_expr()
         )]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pbs(flavor: Flavor) -> Pbs {
+        Pbs {
+            flavor,
+            arrays: true,
+            user: "ann".into(),
+            format_file: "/nonexistent".into(),
+        }
+    }
+
+    /// Arrays: `-J` on OpenPBS/PBS Pro (a one-task array is a plain job there), `-t` on Torque;
+    /// ids as each prints them, ordered by job then subjob number.
+    #[test]
+    fn arrays_and_ids_of_both_families() {
+        let p = Path::new("/d/worker.sh");
+        assert_eq!(pbs(Flavor::Pro).submit(p, Some(10))[1..3], ["-J", "0-9"]);
+        assert_eq!(pbs(Flavor::Pro).submit(p, Some(1)).len(), 2);
+        assert_eq!(pbs(Flavor::Torque).submit(p, Some(10))[1..3], ["-t", "0-9"]);
+        for id in ["123.pbs01", "123[].pbs01", "5"] {
+            assert_eq!(
+                pbs(Flavor::Pro).parse_submit(&format!("{id}\n")).unwrap(),
+                id
+            );
+        }
+        assert!(
+            pbs(Flavor::Pro)
+                .parse_submit("qsub: Unknown queue")
+                .is_err()
+        );
+        let mut ids = vec!["123[10].pbs01", "123[2].pbs01", "99.pbs01", "123[].pbs01"];
+        ids.sort_by_key(|i| crate::backends::jobqueue::jobid::JobKey::parse(i));
+        assert_eq!(
+            ids,
+            ["99.pbs01", "123[].pbs01", "123[2].pbs01", "123[10].pbs01"]
+        );
+        assert_eq!(pbs(Flavor::Pro).cancel_gone(), [153, 35]);
+        assert_eq!(pbs(Flavor::Pro).cancel_busy(), [168]);
     }
 }

@@ -20,7 +20,8 @@ pub fn state(s: &str) -> JobState {
     }
 }
 
-/// `Sun Nov 22 01:22:07 2026` (ctime format, as qstat prints times), read as UTC.
+/// `Sun Nov 22 01:22:07 2026`: qstat prints times with ctime(), in the server's local time
+/// (openpbs src/cmds/qstat.c, `convert_time`): read in the local zone, as mktime does.
 fn ctime(s: &str) -> Option<SystemTime> {
     let f: Vec<&str> = s.split_whitespace().collect();
     if f.len() != 5 {
@@ -30,10 +31,30 @@ fn ctime(s: &str) -> Option<SystemTime> {
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ]
     .iter()
-    .position(|m| *m == f[1])?
-        + 1;
-    let day: u32 = f[2].parse().ok()?;
-    humantime::parse_rfc3339_weak(&format!("{}-{month:02}-{day:02}T{}", f[4], f[3])).ok()
+    .position(|m| *m == f[1])?;
+    let day: i32 = f[2].parse().ok()?;
+    let year: i32 = f[4].parse().ok()?;
+    let hms: Vec<i32> = f[3].split(':').filter_map(|x| x.parse().ok()).collect();
+    if hms.len() != 3 || !(1..=31).contains(&day) || !(1970..=9999).contains(&year) {
+        return None;
+    }
+    local_time(year, month as i32, day, hms[0], hms[1], hms[2])
+}
+
+/// A local wall-clock time as an instant (mktime(3), the zone from TZ or /etc/localtime).
+fn local_time(year: i32, month0: i32, day: i32, h: i32, m: i32, s: i32) -> Option<SystemTime> {
+    // SAFETY: an all-zero tm is a valid value; mktime reads it and writes it back
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    tm.tm_year = year - 1900;
+    tm.tm_mon = month0;
+    tm.tm_mday = day;
+    tm.tm_hour = h;
+    tm.tm_min = m;
+    tm.tm_sec = s;
+    tm.tm_isdst = -1; // let the zone's rules say whether summer time applies
+    // SAFETY: tm is initialised; mktime has no other preconditions
+    let t = unsafe { libc::mktime(&mut tm) };
+    (t >= 0).then(|| SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(t as u64))
 }
 
 fn job(id: &str, attrs: &HashMap<String, String>, vars: &HashMap<String, String>) -> Option<Job> {
@@ -146,6 +167,22 @@ pub fn parse_json(out: &str) -> Result<Vec<Job>> {
 
 #[cfg(test)]
 mod tests {
+    /// qstat's times are the server's local time: the same instant `date` reads for them.
+    #[test]
+    fn ctime_is_local_time() {
+        let t = ctime("Sun Nov 22 01:22:07 2026").unwrap();
+        let o = std::process::Command::new("date")
+            .args(["-d", "2026-11-22 01:22:07", "+%s"])
+            .output()
+            .unwrap();
+        let want: u64 = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
+        assert_eq!(
+            t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs(),
+            want
+        );
+        assert!(ctime("Sun Nov 31x 01:22:07 2026").is_none());
+    }
+
     use super::*;
 
     /// Transcribed from the `qstat -f` job status output documented in the PBS Professional

@@ -135,18 +135,172 @@ impl Throttler {
     }
 }
 
+/// A fault the proxy injects: requests of `action` answer the EC2 error `code` (status 400,
+/// the Query API error document) `times` times, once `armed_by` (if any) has passed through
+/// and after letting `skip` of them through. What real EC2 does and moto never does: the
+/// eventual consistency of new instances and groups, groups held by shutting-down instances,
+/// capacity errors.
+#[derive(Clone)]
+pub struct Rule {
+    pub action: &'static str,
+    pub code: &'static str,
+    pub times: usize,
+    pub skip: usize,
+    pub armed_by: Option<&'static str>,
+}
+
+impl Rule {
+    pub fn new(action: &'static str, code: &'static str, times: usize) -> Rule {
+        Rule {
+            action,
+            code,
+            times,
+            skip: 0,
+            armed_by: None,
+        }
+    }
+    pub fn after(self, action: &'static str) -> Rule {
+        Rule {
+            armed_by: Some(action),
+            ..self
+        }
+    }
+    pub fn skipping(self, n: usize) -> Rule {
+        Rule { skip: n, ..self }
+    }
+}
+
+#[derive(Default)]
+struct Faults {
+    rules: Vec<Rule>,
+    seen: Vec<String>,
+    injected: Vec<String>,
+}
+
+/// An HTTP proxy in front of moto that injects `Rule`s; `injected()` lists what it answered.
+pub struct FaultProxy {
+    pub url: String,
+    faults: std::sync::Arc<std::sync::Mutex<Faults>>,
+}
+
+impl FaultProxy {
+    pub fn start(upstream: &str, rules: Vec<Rule>) -> FaultProxy {
+        use std::sync::{Arc, Mutex};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", l.local_addr().unwrap());
+        let up = upstream.trim_start_matches("http://").to_string();
+        let faults = Arc::new(Mutex::new(Faults {
+            rules,
+            ..Default::default()
+        }));
+        let f = faults.clone();
+        std::thread::spawn(move || {
+            for conn in l.incoming().flatten() {
+                let (f, up) = (f.clone(), up.clone());
+                std::thread::spawn(move || {
+                    let _ = serve_with(conn, &up, |body| decide(&f, body));
+                });
+            }
+        });
+        FaultProxy { url, faults }
+    }
+
+    pub fn injected(&self) -> Vec<String> {
+        self.faults.lock().unwrap().injected.clone()
+    }
+
+    /// No more faults from here on.
+    pub fn clear(&self) {
+        self.faults.lock().unwrap().rules.clear();
+    }
+}
+
+/// The action of a Query API request (`Action=RunInstances&...`).
+fn action_of(body: &[u8]) -> String {
+    String::from_utf8_lossy(body)
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("Action="))
+        .unwrap_or("")
+        .to_string()
+}
+
+fn decide(f: &std::sync::Mutex<Faults>, body: &[u8]) -> Option<(u16, String)> {
+    let action = action_of(body);
+    let mut f = f.lock().unwrap();
+    let seen = f.seen.clone();
+    let mut out = None;
+    for r in f.rules.iter_mut() {
+        if r.action != action || r.times == 0 {
+            continue;
+        }
+        if r.armed_by.is_some_and(|a| !seen.iter().any(|s| s == a)) {
+            continue;
+        }
+        if r.skip > 0 {
+            r.skip -= 1;
+            break;
+        }
+        r.times -= 1;
+        out = Some((400, r.code.to_string()));
+        break;
+    }
+    match &out {
+        Some((_, code)) => f.injected.push(format!("{action}:{code}")),
+        None => f.seen.push(action),
+    }
+    out
+}
+
 /// One request per connection (answered with `Connection: close`).
 fn serve(
-    mut c: std::net::TcpStream,
+    c: std::net::TcpStream,
     upstream: &str,
     throttle: impl FnOnce() -> bool,
 ) -> std::io::Result<()> {
-    use std::io::{BufReader, Read, Write};
+    use std::io::BufReader;
     let mut r = BufReader::new(c.try_clone()?);
     let Some((mut head, body)) = super::read_request(&mut r)? else {
         return Ok(());
     };
     head.retain(|h| !h.to_ascii_lowercase().starts_with("connection:"));
+    forward(c, upstream, head, body, throttle)
+}
+
+/// One request per connection; `fault` may answer it with an EC2 error instead of moto.
+fn serve_with(
+    c: std::net::TcpStream,
+    upstream: &str,
+    fault: impl FnOnce(&[u8]) -> Option<(u16, String)>,
+) -> std::io::Result<()> {
+    use std::io::{BufReader, Write};
+    let mut r = BufReader::new(c.try_clone()?);
+    let Some((mut head, body)) = super::read_request(&mut r)? else {
+        return Ok(());
+    };
+    head.retain(|h| !h.to_ascii_lowercase().starts_with("connection:"));
+    if let Some((status, code)) = fault(&body) {
+        let doc = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code><Message>injected by the test proxy</Message></Error></Errors><RequestID>00000000-0000-0000-0000-000000000000</RequestID></Response>"
+        );
+        let mut c = c;
+        write!(
+            c,
+            "HTTP/1.1 {status} Bad Request\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{doc}",
+            doc.len()
+        )?;
+        return Ok(());
+    }
+    forward(c, upstream, head, body, || false)
+}
+
+fn forward(
+    mut c: std::net::TcpStream,
+    upstream: &str,
+    head: Vec<String>,
+    body: Vec<u8>,
+    throttle: impl FnOnce() -> bool,
+) -> std::io::Result<()> {
+    use std::io::{Read, Write};
     if throttle() {
         write!(
             c,

@@ -20,32 +20,54 @@ def instance(client, iid):
     return client.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
 
 
+def root_volume(c, i):
+    root = i.get("RootDeviceName")
+    vol = next((m["Ebs"]["VolumeId"] for m in i.get("BlockDeviceMappings", [])
+                if m.get("DeviceName") == root and "Ebs" in m), None)
+    if not vol:
+        return None
+    v = c.describe_volumes(VolumeIds=[vol])["Volumes"][0]
+    return {"size": v["Size"], "type": v["VolumeType"]}
+
+
 def main(op, *args):
     if op == "reset":
         req = urllib.request.Request(os.environ["AWS_ENDPOINT_URL"] + "/moto-api/reset", method="POST")
         urllib.request.urlopen(req, timeout=10).read()
         return {}
     if op == "cloudprovider":
-        # dask_cloudprovider/aws/ec2.py: TagSpecifications with Name, "Dask Cluster" and the
-        # default instance tags {"createdBy": "dask-cloudprovider"}; VMCluster names
-        # dask-<uuid>-scheduler / dask-<uuid>-worker-<id>
+        # dask_cloudprovider/aws/ec2.py, EC2Instance.create_vm: a 40 GB gp3 root volume, one
+        # network interface asking for a public address, TagSpecifications with the default
+        # instance tags {"createdBy": "dask-cloudprovider"}; then configure_vm adds Name and
+        # "Dask Cluster" with CreateTags. VMCluster names dask-<uuid>-scheduler /
+        # dask-<uuid>-worker-<id>.
         region, uuid, workers = args[0], args[1], int(args[2])
         c = ec2(region)
+        subnet = c.describe_subnets()["Subnets"][0]
+        group = c.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["default"]},
+                                                     {"Name": "vpc-id", "Values": [subnet["VpcId"]]}])["SecurityGroups"][0]["GroupId"]
         out = {}
         roles = ["scheduler"] + [f"worker-{i:08x}" for i in range(workers)]
         for role in roles:
             name = f"dask-{uuid}-{role}"
             data = f"#cloud-config\nruncmd:\n - docker run daskdev/dask dask {role.split('-')[0]} --name {name}\n"
             r = c.run_instances(
+                BlockDeviceMappings=[{"DeviceName": "/dev/sda1", "VirtualName": "sda1",
+                                      "Ebs": {"DeleteOnTermination": True, "VolumeSize": 40,
+                                              "VolumeType": "gp3", "Encrypted": False}}],
                 ImageId="ami-12c6146b", InstanceType="t3.small", MinCount=1, MaxCount=1,
-                UserData=data,
+                UserData=data, InstanceInitiatedShutdownBehavior="terminate",
+                NetworkInterfaces=[{"AssociatePublicIpAddress": True, "DeleteOnTermination": True,
+                                    "Description": "public", "DeviceIndex": 0, "Groups": [group],
+                                    "SubnetId": subnet["SubnetId"]}],
                 TagSpecifications=[{"ResourceType": "instance", "Tags": [
-                    {"Key": "Name", "Value": name},
-                    {"Key": "Dask Cluster", "Value": uuid},
                     {"Key": "createdBy", "Value": "dask-cloudprovider"},
                 ]}],
             )
-            out[role] = r["Instances"][0]["InstanceId"]
+            iid = r["Instances"][0]["InstanceId"]
+            c.create_tags(Resources=[iid], Tags=[{"Key": "Name", "Value": name},
+                                                 {"Key": "Dask Cluster", "Value": uuid}])
+            out[role] = iid
         return out
     if op == "plain":
         # an instance with no Dask markers at all
@@ -68,6 +90,7 @@ def main(op, *args):
             "public_ip": i.get("PublicIpAddress"),
             "tags": {t["Key"]: t["Value"] for t in i.get("Tags", [])},
             "user_data": base64.b64decode(value).decode() if value else None,
+            "root_volume": root_volume(c, i),
         }
     if op in ("terminate", "stop"):
         c = ec2()

@@ -130,6 +130,45 @@ impl Env {
             )
     }
 
+    /// An environment for PBS Professional's code path (JSON `qstat -f -F json -t`, `-J` arrays,
+    /// `ID[INDEX].SERVER` ids, OpenPBS's qdel exit codes) through the OpenPBS-shaped shim over the
+    /// Slurm test bed (support/pbspro/pbs_shim.py).
+    pub fn pbspro() -> Env {
+        let lock = serial();
+        let mut e = Env::new();
+        let shared = e.dir.path().join("shared");
+        e.lock = Some(lock);
+        let bin = shim_commands(
+            e.dir.path(),
+            "pbs-bin",
+            "tests/it/support/pbspro/pbs_shim.py",
+            &["qsub", "qstat", "qdel"],
+        );
+        let state = e.dir.path().join("pbs-shim");
+        e.with("DASKCTL_BACKENDS__PBS__BIN_DIR", bin.to_str().unwrap())
+            .with("DASKCTL_BACKENDS__PBS__FLAVOR", "pbspro")
+            .with("DASKCTL_BACKENDS__PBS__ARRAYS", "true")
+            .with("DASKCTL_BACKENDS__PBS__PYTHON", python().to_str().unwrap())
+            .with("DASKCTL_BACKENDS__PBS__HOST", "127.0.0.1")
+            .with(
+                "DASKCTL_BACKENDS__PBS__SHARED_DIR",
+                shared.to_str().unwrap(),
+            )
+            .with("PBS_SHIM_DIR", state.to_str().unwrap())
+            .with("DASKCTL_BACKENDS__SLURM__ENABLED", "false")
+    }
+
+    /// Runs one of the PBS shim's commands with this environment.
+    pub fn pbs_shim(&self, args: &[&str]) -> std::process::Output {
+        let bin = self.dir.path().join("pbs-bin");
+        let mut c = Command::new(bin.join(args[0]));
+        c.args(&args[1..]);
+        for (k, v) in &self.extra {
+            c.env(k, v);
+        }
+        c.output().expect("shim command")
+    }
+
     /// An environment for HTCondor through the stand-in commands in support/htcondor (no
     /// HTCondor daemons can be installed here); the stand-in's queue is private to the test.
     pub fn htcondor() -> Env {
@@ -246,6 +285,20 @@ impl Env {
         c
     }
 
+    /// `run` with these variables set for this one command.
+    pub fn run_env(&self, vars: &[(&str, &str)], args: &[&str]) -> Out {
+        let mut c = self.command(args);
+        for (k, v) in vars {
+            c.env(k, v);
+        }
+        let o = c.output().expect("run daskctl");
+        Out {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+
     pub fn run(&self, args: &[&str]) -> Out {
         let o = self.command(args).output().expect("run daskctl");
         Out {
@@ -350,6 +403,24 @@ impl Drop for Env {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status();
+        }
+        // jobs submitted through the PBS shim (their Slurm comment carries no marker)
+        if let Some((_, dir)) = self.extra.iter().find(|(k, _)| k == "PBS_SHIM_DIR")
+            && let Ok(text) = std::fs::read_to_string(Path::new(dir).join("jobs.json"))
+            && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
+        {
+            let ids: Vec<String> = v
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, _)| k.clone())
+                .collect();
+            if !ids.is_empty() {
+                let _ = Command::new("scancel")
+                    .args(&ids)
+                    .stderr(Stdio::null())
+                    .status();
+            }
         }
         // batch jobs whose marker points into this test's shared directory
         let shared = self.shared().to_string_lossy().into_owned();
@@ -727,6 +798,23 @@ impl Drop for KillOnDrop {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// A test script's commands (`tools`, symlinks to it) in `dir/NAME`, run by the test Python.
+fn shim_commands(dir: &Path, name: &str, script: &str, tools: &[&str]) -> PathBuf {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(script);
+    let bin = dir.join(name);
+    std::fs::create_dir_all(&bin).unwrap();
+    let text = std::fs::read_to_string(&src).unwrap();
+    let file = src.file_name().unwrap();
+    let target = bin.join(file);
+    std::fs::write(&target, format!("#!{}\n{text}", python().display())).unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for tool in tools {
+        symlink(file, bin.join(tool)).unwrap();
+    }
+    bin
 }
 
 /// The HTCondor stand-in's commands in `dir/condor-bin`, run by the test Python itself: through
