@@ -58,7 +58,8 @@ pub struct ProbeConfig {
     pub orphan_grace: Option<Duration>,
 }
 
-/// Settings of one backend; `enabled` is common, the rest is read by the backend itself.
+/// Settings of one backend; `enabled` is common, the rest is read by the backend itself into
+/// its own typed settings (`crate::settings::load`), which refuses keys it does not know.
 #[derive(Debug, Clone, Deserialize, Default)]
 pub struct BackendConfig {
     pub enabled: Option<bool>,
@@ -134,25 +135,6 @@ impl Config {
             .unwrap_or(default)
     }
 
-    pub fn backend_setting(&self, backend: &str, key: &str) -> Option<&toml::Value> {
-        self.backends.get(backend)?.settings.get(key)
-    }
-
-    /// A backend's worker limit (`max_workers`), or `default`.
-    pub fn max_workers(&self, backend: &str, default: u32) -> u32 {
-        self.backend_u32(backend, "max_workers").unwrap_or(default)
-    }
-
-    /// A count setting; `DASKCTL_...=1` and `=0` arrive as booleans and count as 1 and 0.
-    pub fn backend_u32(&self, backend: &str, key: &str) -> Option<u32> {
-        match self.backend_setting(backend, key)? {
-            toml::Value::Integer(i) => u32::try_from(*i).ok(),
-            toml::Value::Boolean(b) => Some(u32::from(*b)),
-            toml::Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        }
-    }
-
     /// Sets one backend setting for this run (command-line flags such as `--region`).
     pub fn set_backend_value(&mut self, backend: &str, key: &str, value: toml::Value) {
         self.backends
@@ -160,11 +142,6 @@ impl Config {
             .or_default()
             .settings
             .insert(key.to_string(), value);
-    }
-
-    pub fn backend_str(&self, backend: &str, key: &str) -> Option<String> {
-        self.backend_setting(backend, key)
-            .and_then(|v| v.as_str().map(str::to_string))
     }
 
     pub fn state_root(&self) -> PathBuf {
@@ -268,7 +245,9 @@ fn set_path(tree: &mut toml::Table, keys: &[String], value: toml::Value) {
     t.insert(last.clone(), value);
 }
 
-fn de_duration_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+pub(crate) fn de_duration_opt<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Duration>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Raw {
@@ -313,10 +292,8 @@ mod tests {
         .unwrap();
         assert_eq!(c.timeout, Some(Duration::from_secs(3)));
         assert!(!c.backend_enabled("local", true));
-        assert_eq!(
-            c.backend_str("local", "python").as_deref(),
-            Some("/x/python")
-        );
+        let local: crate::backends::local::Settings = crate::settings::load(&c, "local").unwrap();
+        assert_eq!(local.python.as_deref(), Some("/x/python"));
         assert!(c.probe.disabled);
         assert_eq!(c.probe.map.get("tcp://a:1").unwrap(), "tcp://127.0.0.1:2");
     }

@@ -13,6 +13,7 @@ pub mod lifecycle;
 pub mod model;
 pub mod names;
 pub mod printer;
+pub mod settings;
 pub mod units;
 
 use backends::{Context, User};
@@ -84,6 +85,7 @@ fn run_inner(cli: cli::Cli) -> Result<()> {
     if let Some(p) = &cli.profile {
         config.set_backend_value("aws", "profile", toml::Value::String(p.clone()));
     }
+    backends::check_settings(&config)?;
     let deadline = config.timeout.unwrap_or(Duration::from_secs(10));
     let prober = Prober::new(&config.probe, cli.no_probe);
     let silence = backends::liveness::Silence::new(

@@ -257,6 +257,11 @@ pub struct Registration {
     /// Whether the backend is on when the config says nothing.
     pub default_enabled: bool,
     pub build: fn(Arc<Context>) -> Arc<dyn Backend>,
+    /// Reads the backend's `[backends.NAME]` section into its settings struct: a misspelt
+    /// key or a wrong value is a usage error before any backend is built.
+    pub check_settings: fn(&Config) -> Result<()>,
+    /// The keys of that section (the README's settings tables list the same).
+    pub settings_keys: fn() -> Vec<&'static str>,
 }
 
 inventory::collect!(Registration);
@@ -281,6 +286,40 @@ pub fn lookup(name: &str) -> Result<&'static Registration> {
                 registered_names().join(", ")
             ))
         })
+}
+
+/// Every registered backend's settings, typed; `[backends.X]` for an X no build of daskctl
+/// knows is an error naming the closest backend.
+pub fn check_settings(config: &Config) -> Result<()> {
+    const ANY_BUILD: &[&str] = &[
+        "aws",
+        "htcondor",
+        "kubernetes",
+        "local",
+        "pbs",
+        "sge",
+        "slurm",
+    ];
+    for name in config.backends.keys() {
+        if !ANY_BUILD.contains(&name.as_str()) {
+            let close = ANY_BUILD
+                .iter()
+                .max_by(|a, b| {
+                    strsim::jaro_winkler(name, a).total_cmp(&strsim::jaro_winkler(name, b))
+                })
+                .filter(|b| strsim::jaro_winkler(name, b) > 0.7)
+                .map(|b| format!("; did you mean [backends.{b}]?"))
+                .unwrap_or_default();
+            return Err(Error::Usage(format!(
+                "unknown backend section [backends.{name}] in config {}{close}",
+                config.path.display()
+            )));
+        }
+    }
+    for reg in registered() {
+        (reg.check_settings)(config)?;
+    }
+    Ok(())
 }
 
 pub fn is_enabled(ctx: &Context, reg: &Registration) -> bool {
@@ -322,6 +361,33 @@ mod tests {
                 .insert(crate::discovery::PROBE_FAILED.into(), "timed out".into());
         }
         c
+    }
+
+    /// Every key a backend reads is in the README's settings tables for its section, and every
+    /// key there is one the backend reads.
+    #[test]
+    fn readme_tables_match_the_settings() {
+        let readme = include_str!("../../README.md");
+        let paragraphs: Vec<&str> = readme.split("\n\n").collect();
+        for reg in registered() {
+            let section = format!("`[backends.{}]`", reg.name);
+            let mut documented: Vec<&str> = Vec::new();
+            for (i, p) in paragraphs.iter().enumerate() {
+                if !(p.starts_with("Settings") && p.contains(&section)) {
+                    continue;
+                }
+                let table = paragraphs.get(i + 1).copied().unwrap_or("");
+                documented.extend(table.lines().filter_map(|l| {
+                    l.strip_prefix("| `")
+                        .and_then(|r| r.split_once('`'))
+                        .map(|(k, _)| k)
+                }));
+            }
+            let mut expected = (reg.settings_keys)();
+            expected.sort();
+            documented.sort();
+            assert_eq!(documented, expected, "README settings of {}", reg.name);
+        }
     }
 
     /// Pods or instances running are not workers the scheduler has: `scale --wait` goes on

@@ -129,6 +129,53 @@ fn malformed_config_is_a_one_line_usage_error() {
     }
 }
 
+/// A misspelt backend setting is never silently ignored: it is named, with its section and the
+/// key that was meant, in the file and in a variable alike; nothing runs.
+#[test]
+fn misspelt_settings_name_the_key_and_the_closest_one() {
+    let env = own_only();
+    for (text, key, meant) in [
+        ("[backends.slurm]\npyhton = \"/x\"\n", "pyhton", "python"),
+        (
+            "[backends.aws]\nregion = \"us-east-1\"\n",
+            "region",
+            "regions",
+        ),
+        (
+            "[backends.kubernetes]\nnamspace = \"a\"\n",
+            "namspace",
+            "namespace",
+        ),
+        (
+            "[backends.pbs]\nsqueue_format = \"text\"\n",
+            "squeue_format",
+            "",
+        ),
+        ("[backends.slurmm]\n", "slurmm", "slurm"),
+    ] {
+        std::fs::write(env.config(), text).unwrap();
+        for verb in [&["list"][..], &["create", "local", "--name", "typo"]] {
+            let o = env.run(verb).code(2);
+            let line = o.one_line_error();
+            assert!(line.contains(key) && line.contains(meant), "{text}: {line}");
+        }
+    }
+    std::fs::write(env.config(), "[backends.local]\nmax_workers = \"many\"\n").unwrap();
+    assert!(env.run(&["list"]).code(2).one_line_error().contains("many"));
+    std::fs::write(env.config(), "").unwrap();
+    let o = env
+        .run_env(&[("DASKCTL_BACKENDS__LOCAL__SCANN", "false")], &["list"])
+        .code(2);
+    let line = o.one_line_error();
+    assert!(
+        line.contains("DASKCTL_BACKENDS__LOCAL__SCANN") && line.contains("\"scan\""),
+        "{line}"
+    );
+    env.run_env(&[("DASKCTL_BACKENDS__LOCAL__SCAN", "false")], &["list"])
+        .code(0);
+    assert!(env.state_dirs().is_empty(), "nothing was created");
+}
+
 #[test]
 fn missing_or_unusable_python_creates_nothing() {
     let env = own_only().with("DASKCTL_PYTHON", "/nonexistent/python3");

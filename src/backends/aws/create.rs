@@ -165,9 +165,9 @@ struct Request {
 fn request(aws: &Aws, req: &CreateRequest) -> Result<Request> {
     let s = &aws.settings;
     let opt = |k: &str| req.options.get(k).cloned();
-    let image = opt("image").unwrap_or_else(|| s.image.clone());
+    let image = opt("image").unwrap_or_else(|| s.image().to_string());
     userdata::check_image(&image)?;
-    let instance_type = opt("instance-type").unwrap_or_else(|| s.instance_type.clone());
+    let instance_type = opt("instance-type").unwrap_or_else(|| s.instance_type().to_string());
     let spec = WorkerSpec {
         instance_type: opt("worker-instance-type")
             .or_else(|| s.worker_instance_type.clone())
@@ -176,7 +176,7 @@ fn request(aws: &Aws, req: &CreateRequest) -> Result<Request> {
         threads: req.threads,
         memory: req.memory,
         image: image.clone(),
-        install: s.install.clone(),
+        install: s.install.as_str().to_string(),
     };
     let ttl = opt("ttl").and_then(|t| t.parse::<u64>().ok());
     let mut base = vec![

@@ -238,12 +238,8 @@ pub fn address(aws: &Aws, nodes: &[Node]) -> Option<String> {
     let ip = s.ip(aws.settings.use_private_ip)?;
     // dask-cloudprovider secures its clusters with TLS by default
     let scheme = match s.origin {
-        Origin::DaskCloudprovider => aws
-            .ctx
-            .config
-            .backend_str("aws", "cloudprovider_protocol")
-            .unwrap_or_else(|| "tls".into()),
-        _ => "tcp".into(),
+        Origin::DaskCloudprovider => aws.settings.cloudprovider_protocol.scheme(),
+        _ => "tcp",
     };
     Some(format!("{scheme}://{ip}:{SCHEDULER_PORT}"))
 }

@@ -37,9 +37,12 @@ inventory::submit! {
         name: "aws",
         default_enabled: true,
         build: |ctx| {
-            let settings = Settings::load(&ctx.config);
+            // checked by `check_settings` before any backend is built
+            let settings = Settings::load(&ctx.config).unwrap_or_default();
             Arc::new(Aws { ctx, settings, clients: Mutex::new(BTreeMap::new()) })
         },
+        check_settings: |c| Settings::load(c).map(drop),
+        settings_keys: crate::settings::keys::<(Settings,)>,
     }
 }
 

@@ -3,99 +3,159 @@
 //! `imds = true` (on EC2 with an instance role), so `list` skips the backend in milliseconds.
 
 use crate::config::Config;
-use crate::units::parse_duration;
+use crate::error::Result;
+use crate::settings::lenient;
+use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;
 
-const B: &str = "aws";
-
-#[derive(Debug, Clone)]
+/// `[backends.aws]`; the README's table lists the same keys.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct Settings {
     /// `--region` or `regions`; empty: the environment's or the profile's one region.
+    #[serde(deserialize_with = "lenient::list")]
     pub regions: Vec<String>,
+    /// The shared-config profile (`--profile`, `AWS_PROFILE`).
+    #[serde(deserialize_with = "lenient::string")]
     pub profile: Option<String>,
+    /// An EC2 endpoint (an emulator such as moto); `AWS_ENDPOINT_URL` too.
+    #[serde(deserialize_with = "lenient::string")]
     pub endpoint_url: Option<String>,
+    /// Allow the instance-metadata endpoint for credentials and region.
     pub imds: bool,
+    /// SDK attempts per call, throttling included.
+    #[serde(deserialize_with = "lenient::count")]
     pub max_attempts: u32,
     /// DescribeInstances page size (5 to 1000).
+    #[serde(deserialize_with = "lenient::count")]
     pub page_size: u32,
+    /// Default for `--ami`.
+    #[serde(deserialize_with = "lenient::string")]
     pub ami: Option<String>,
-    pub instance_type: String,
+    /// Default for `--instance-type`.
+    #[serde(deserialize_with = "lenient::string")]
+    pub instance_type: Option<String>,
+    /// Default for `--worker-instance-type`.
+    #[serde(deserialize_with = "lenient::string")]
     pub worker_instance_type: Option<String>,
-    pub image: String,
+    /// Container image Dask runs from.
+    #[serde(deserialize_with = "lenient::string")]
+    pub image: Option<String>,
     /// "docker" (run `image`) or "pip" (install dask with pip on the image's python3).
-    pub install: String,
+    pub install: Install,
+    /// Default for `--subnet`.
+    #[serde(deserialize_with = "lenient::string")]
     pub subnet: Option<String>,
+    /// Default for `--security-group`.
+    #[serde(deserialize_with = "lenient::list")]
     pub security_groups: Vec<String>,
+    /// Default for `--key-name`.
+    #[serde(deserialize_with = "lenient::string")]
     pub key_name: Option<String>,
+    /// Default for `--iam-instance-profile`.
+    #[serde(deserialize_with = "lenient::string")]
     pub iam_instance_profile: Option<String>,
     /// Who may reach the scheduler and dashboard from outside the cluster's own group.
+    #[serde(deserialize_with = "lenient::string")]
     pub ingress_cidr: Option<String>,
     /// Probe schedulers at their private address instead of the public one.
     pub use_private_ip: bool,
     /// How long a new scheduler instance may stay silent before it counts as orphaned.
+    #[serde(deserialize_with = "lenient::duration")]
     pub startup_grace: Duration,
+    /// The largest count create/scale accept.
+    #[serde(deserialize_with = "lenient::count")]
     pub max_workers: u32,
+    /// Scheme of dask-cloudprovider schedulers (`tls` by default, as it secures them).
+    pub cloudprovider_protocol: Protocol,
     /// Workers asked for in one RunInstances call (each takes what EC2 can start).
+    #[serde(deserialize_with = "lenient::count")]
     pub launch_batch: u32,
     /// How long a security group may stay held by instances shutting down before delete and
     /// roll-back give up on it (and report it: cleanup finds it by its tags).
+    #[serde(deserialize_with = "lenient::duration")]
     pub group_patience: Duration,
 }
 
-impl Settings {
-    pub fn load(c: &Config) -> Settings {
-        let s = |k: &str| c.backend_str(B, k);
-        let list = |k: &str| -> Vec<String> {
-            match c.backend_setting(B, k) {
-                Some(toml::Value::Array(a)) => a
-                    .iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect(),
-                Some(toml::Value::String(v)) => v
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|x| !x.is_empty())
-                    .map(str::to_string)
-                    .collect(),
-                _ => Vec::new(),
-            }
-        };
-        let flag = |k: &str| {
-            c.backend_setting(B, k)
-                .and_then(|v| v.as_bool())
-                .unwrap_or(false)
-        };
-        Settings {
-            regions: list("regions"),
-            profile: s("profile").or_else(|| std::env::var("AWS_PROFILE").ok()),
-            endpoint_url: s("endpoint_url"),
-            imds: flag("imds"),
-            max_attempts: c.backend_u32(B, "max_attempts").unwrap_or(5),
-            page_size: c.backend_u32(B, "page_size").unwrap_or(1000).clamp(5, 1000),
-            ami: s("ami"),
-            instance_type: s("instance_type").unwrap_or_else(|| "t3.medium".into()),
-            worker_instance_type: s("worker_instance_type"),
-            image: s("image").unwrap_or_else(|| "ghcr.io/dask/dask:latest".into()),
-            install: s("install").unwrap_or_else(|| "docker".into()),
-            subnet: s("subnet"),
-            security_groups: list("security_groups"),
-            key_name: s("key_name"),
-            iam_instance_profile: s("iam_instance_profile"),
-            ingress_cidr: s("ingress_cidr"),
-            use_private_ip: flag("use_private_ip"),
-            startup_grace: s("startup_grace")
-                .and_then(|v| parse_duration(&v).ok())
-                .unwrap_or(Duration::from_secs(600)),
-            max_workers: c.max_workers(B, 1000),
-            launch_batch: c
-                .backend_u32(B, "launch_batch")
-                .unwrap_or(50)
-                .clamp(1, 1000),
-            group_patience: s("group_patience")
-                .and_then(|v| parse_duration(&v).ok())
-                .unwrap_or(Duration::from_secs(600)),
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Install {
+    Docker,
+    Pip,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Tcp,
+    Tls,
+}
+
+impl Install {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Install::Docker => "docker",
+            Install::Pip => "pip",
         }
+    }
+}
+
+impl Protocol {
+    pub fn scheme(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Tls => "tls",
+        }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            regions: Vec::new(),
+            profile: None,
+            endpoint_url: None,
+            imds: false,
+            max_attempts: 5,
+            page_size: 1000,
+            ami: None,
+            instance_type: None,
+            worker_instance_type: None,
+            image: None,
+            install: Install::Docker,
+            subnet: None,
+            security_groups: Vec::new(),
+            key_name: None,
+            iam_instance_profile: None,
+            ingress_cidr: None,
+            use_private_ip: false,
+            startup_grace: Duration::from_secs(600),
+            max_workers: 1000,
+            cloudprovider_protocol: Protocol::Tls,
+            launch_batch: 50,
+            group_patience: Duration::from_secs(600),
+        }
+    }
+}
+
+impl Settings {
+    pub fn load(c: &Config) -> Result<Settings> {
+        let mut s: Settings = crate::settings::load(c, "aws")?;
+        if s.profile.is_none() {
+            s.profile = std::env::var("AWS_PROFILE").ok();
+        }
+        s.page_size = s.page_size.clamp(5, 1000);
+        s.launch_batch = s.launch_batch.clamp(1, 1000);
+        Ok(s)
+    }
+
+    pub fn instance_type(&self) -> &str {
+        self.instance_type.as_deref().unwrap_or("t3.medium")
+    }
+
+    pub fn image(&self) -> &str {
+        self.image.as_deref().unwrap_or("ghcr.io/dask/dask:latest")
     }
 
     /// Why no credentials can be had without asking the network, or None when some source

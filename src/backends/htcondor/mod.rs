@@ -16,7 +16,17 @@ use std::sync::Arc;
 pub struct HtCondor;
 
 inventory::submit! {
-    Registration { name: "htcondor", default_enabled: true, build: |ctx| Arc::new(JobQueue { ctx, dialect: HtCondor }) }
+    Registration {
+        name: "htcondor",
+        default_enabled: true,
+        build: |ctx| {
+            // checked by `check_settings` before any backend is built
+            let shared = crate::settings::load(&ctx.config, "htcondor").unwrap_or_default();
+            Arc::new(JobQueue::new(ctx, HtCondor, shared))
+        },
+        check_settings: |c| crate::settings::load::<super::jobqueue::config::Settings>(c, "htcondor").map(drop),
+        settings_keys: crate::settings::keys::<(super::jobqueue::config::Settings,)>,
+    }
 }
 
 const PREFIX: &str = "# condor: ";

@@ -2,6 +2,7 @@
 //! job arrays, cancel, queue parsing into `Job`s, grouping jobs into clusters, and the verbs.
 //! A batch system plugs in with a `Dialect`: its commands, directives and output formats.
 
+pub mod config;
 mod create;
 mod delete;
 pub mod discover;
@@ -24,7 +25,7 @@ pub use discover::{Kind, QueueHandle};
 use runner::Runner;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobState {
@@ -179,17 +180,23 @@ pub fn handle(c: &Cluster) -> Result<&QueueHandle> {
 pub struct JobQueue<D: Dialect> {
     pub ctx: Arc<Context>,
     pub dialect: D,
+    pub settings: config::Settings,
 }
 
 impl<D: Dialect> JobQueue<D> {
+    /// The backend for `[backends.NAME]`, its settings already checked by `check_settings`.
+    pub fn new(ctx: Arc<Context>, dialect: D, settings: config::Settings) -> Self {
+        JobQueue {
+            ctx,
+            dialect,
+            settings,
+        }
+    }
+
     pub fn runner(&self) -> Runner {
-        let t = self
-            .setting_str("command_timeout")
-            .and_then(|s| crate::units::parse_duration(&s).ok())
-            .unwrap_or(Duration::from_secs(30));
         Runner {
             backend: self.dialect.name(),
-            timeout: t,
+            timeout: self.settings.command_timeout,
             bin_dir: self.bin_dir(),
             accept: Vec::new(),
             cwd: None,
@@ -198,24 +205,18 @@ impl<D: Dialect> JobQueue<D> {
 
     /// `bin_dir`: where this batch system's commands are (a site with several batch systems).
     pub fn bin_dir(&self) -> Option<PathBuf> {
-        self.setting_str("bin_dir").map(PathBuf::from)
-    }
-
-    pub fn setting_str(&self, key: &str) -> Option<String> {
-        self.ctx.config.backend_str(self.dialect.name(), key)
+        self.settings.bin_dir.clone()
     }
 
     /// Where scheduler files, job scripts and logs of daskctl's clusters go: a directory the
     /// login and compute nodes share (home, by default).
     pub fn shared_dir(&self) -> PathBuf {
-        self.setting_str("shared_dir")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                dirs::home_dir()
-                    .unwrap_or_else(std::env::temp_dir)
-                    .join(".daskctl")
-                    .join(self.dialect.name())
-            })
+        self.settings.shared_dir.clone().unwrap_or_else(|| {
+            dirs::home_dir()
+                .unwrap_or_else(std::env::temp_dir)
+                .join(".daskctl")
+                .join(self.dialect.name())
+        })
     }
 
     /// Python on the compute nodes.
@@ -223,7 +224,7 @@ impl<D: Dialect> JobQueue<D> {
         req.options
             .get("python")
             .cloned()
-            .or_else(|| self.setting_str("python"))
+            .or_else(|| self.settings.python.clone())
             .unwrap_or_else(|| "python3".into())
     }
 
@@ -232,13 +233,13 @@ impl<D: Dialect> JobQueue<D> {
         req.options
             .get("host")
             .cloned()
-            .or_else(|| self.setting_str("host"))
+            .or_else(|| self.settings.host.clone())
     }
 
     /// `script_command`: how this site prints a job's script (e.g. `printjob -s {id}` for PBS
     /// administrators), as an argument vector with `{id}` replaced; never through a shell.
     pub fn script_command(&self, id: &str) -> Option<Vec<String>> {
-        let t = self.setting_str("script_command")?;
+        let t = self.settings.script_command.as_ref()?;
         Some(
             t.split_whitespace()
                 .map(|w| w.replace("{id}", id))
@@ -248,18 +249,7 @@ impl<D: Dialect> JobQueue<D> {
 
     /// Job names that mark dask-jobqueue workers.
     pub fn jobqueue_names(&self) -> Vec<String> {
-        match self
-            .ctx
-            .config
-            .backend_setting(self.dialect.name(), "jobqueue_names")
-            .and_then(|v| v.as_array())
-        {
-            Some(a) => a
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect(),
-            None => vec!["dask-worker".into()],
-        }
+        self.settings.jobqueue_names.clone()
     }
 }
 
@@ -338,6 +328,6 @@ impl<D: Dialect> Backend for JobQueue<D> {
     }
 
     fn max_workers(&self) -> u32 {
-        self.ctx.config.max_workers(self.dialect.name(), 1000)
+        self.settings.max_workers
     }
 }

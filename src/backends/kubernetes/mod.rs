@@ -20,13 +20,32 @@ use async_trait::async_trait;
 use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
-#[derive(Debug, Clone)]
+/// `[backends.kubernetes]`; the README's table lists the same keys.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct Settings {
+    /// Default for `--context`.
+    #[serde(deserialize_with = "crate::settings::lenient::string")]
     pub context: Option<String>,
-    /// `--namespace`: only this one; None: all namespaces.
+    /// Default for `--namespace`: only this one; unset: every namespace you may list.
+    #[serde(deserialize_with = "crate::settings::lenient::string")]
     pub namespace: Option<String>,
+    /// Default for `--image`.
     pub image: String,
+    /// The largest count create/scale accept.
+    #[serde(deserialize_with = "crate::settings::lenient::count")]
     pub max_workers: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            context: None,
+            namespace: None,
+            image: "ghcr.io/dask/dask:latest".into(),
+            max_workers: 1000,
+        }
+    }
 }
 
 pub struct Kubernetes {
@@ -41,17 +60,12 @@ inventory::submit! {
         name: "kubernetes",
         default_enabled: true,
         build: |ctx| {
-            let c = &ctx.config;
-            let settings = Settings {
-                context: c.backend_str("kubernetes", "context"),
-                namespace: c.backend_str("kubernetes", "namespace"),
-                image: c
-                    .backend_str("kubernetes", "image")
-                    .unwrap_or_else(|| "ghcr.io/dask/dask:latest".into()),
-                max_workers: c.max_workers("kubernetes", 1000),
-            };
+            // checked by `check_settings` before any backend is built
+            let settings = crate::settings::load(&ctx.config, "kubernetes").unwrap_or_default();
             Arc::new(Kubernetes { ctx, settings, conn: OnceCell::new(), warned: Mutex::new(Vec::new()) })
         },
+        check_settings: |c| crate::settings::load::<Settings>(c, "kubernetes").map(drop),
+        settings_keys: crate::settings::keys::<(Settings,)>,
     }
 }
 

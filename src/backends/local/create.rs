@@ -24,7 +24,7 @@ pub async fn create(b: &Local, req: &CreateRequest) -> Result<Cluster> {
         req.options
             .get("python")
             .cloned()
-            .or_else(|| b.ctx.config.backend_str("local", "python")),
+            .or_else(|| b.settings.python.clone()),
     )
     .await?;
     let host = req
@@ -260,7 +260,7 @@ pub fn plan(b: &Local, req: &CreateRequest) -> Result<crate::backends::Plan> {
         .options
         .get("python")
         .cloned()
-        .or_else(|| b.ctx.config.backend_str("local", "python"))
+        .or_else(|| b.settings.python.clone())
         .unwrap_or_else(|| "python3".into());
     let host = req
         .options

@@ -254,7 +254,10 @@ mod tests {
             workers: vec![],
             silent: false,
         });
-        let b = Local { ctx: ctx() };
+        let b = Local {
+            ctx: ctx(),
+            settings: Default::default(),
+        };
         let req = DeleteRequest {
             wait: true,
             timeout: Duration::from_secs(5),
@@ -283,7 +286,10 @@ mod tests {
             workers: vec![],
             silent: true,
         });
-        let b = Local { ctx: ctx() };
+        let b = Local {
+            ctx: ctx(),
+            settings: Default::default(),
+        };
         let req = DeleteRequest {
             wait: true,
             timeout: Duration::from_secs(5),

@@ -21,20 +21,51 @@ use std::sync::Arc;
 
 pub struct Local {
     pub(crate) ctx: Arc<Context>,
+    pub(crate) settings: Settings,
+}
+
+/// `[backends.local]`; the README's table lists the same keys.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Python with distributed (`--python` per cluster); default: `python3` on PATH.
+    #[serde(deserialize_with = "crate::settings::lenient::string")]
+    pub python: Option<String>,
+    /// Look for schedulers daskctl did not start (/proc); false: daskctl's own clusters only.
+    pub scan: bool,
+    /// The largest count create/scale accept.
+    #[serde(deserialize_with = "crate::settings::lenient::count")]
+    pub max_workers: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            python: None,
+            scan: true,
+            max_workers: 64,
+        }
+    }
 }
 
 inventory::submit! {
-    Registration { name: "local", default_enabled: true, build: |ctx| Arc::new(Local { ctx }) }
+    Registration {
+        name: "local",
+        default_enabled: true,
+        build: |ctx| {
+            // checked by `check_settings` before any backend is built
+            let settings = crate::settings::load(&ctx.config, "local").unwrap_or_default();
+            Arc::new(Local { ctx, settings })
+        },
+        check_settings: |c| crate::settings::load::<Settings>(c, "local").map(drop),
+        settings_keys: crate::settings::keys::<(Settings,)>,
+    }
 }
 
 impl Local {
     /// `backends.local.scan = false` limits discovery to daskctl's own clusters.
     fn scan_enabled(&self) -> bool {
-        self.ctx
-            .config
-            .backend_setting("local", "scan")
-            .and_then(|v| v.as_bool())
-            .unwrap_or(true)
+        self.settings.scan
     }
 }
 
@@ -101,6 +132,6 @@ impl Backend for Local {
     }
 
     fn max_workers(&self) -> u32 {
-        self.ctx.config.max_workers("local", 64)
+        self.settings.max_workers
     }
 }

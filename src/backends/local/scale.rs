@@ -268,7 +268,7 @@ async fn state_dir_for(b: &Local, c: &Cluster, h: &LocalHandle) -> Result<StateD
         Kind::Foreign { attached: Some(d) } => Ok(d.clone()),
         Kind::Foreign { attached: None } => {
             // first time daskctl adds workers to this scheduler: a state dir for them
-            let python = spawn::find_python(b.ctx.config.backend_str("local", "python")).await?;
+            let python = spawn::find_python(b.settings.python.clone()).await?;
             let dir = StateDir::new(&root, &c.name)?;
             dir.create()
                 .or_else(|e| if dir.exists() { Ok(()) } else { Err(e) })?;
@@ -322,7 +322,7 @@ async fn rebuilt_state(b: &Local, c: &Cluster, h: &LocalHandle) -> Result<Cluste
         .collect();
     let python = match args.first() {
         Some(p) if p.contains("python") => p.clone(),
-        _ => spawn::find_python(b.ctx.config.backend_str("local", "python")).await?,
+        _ => spawn::find_python(b.settings.python.clone()).await?,
     };
     let host = c
         .address

@@ -13,12 +13,34 @@ use async_trait::async_trait;
 use std::path::Path;
 use std::sync::Arc;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 pub enum Flavor {
     /// OpenPBS and PBS Professional: `-J` arrays, `select` resources.
+    #[serde(rename = "pbspro", alias = "openpbs")]
     Pro,
     /// Torque: `-t` arrays, `nodes:ppn` resources.
+    #[serde(rename = "torque")]
     Torque,
+}
+
+/// `[backends.pbs]` beyond the batch settings every batch backend reads.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct Settings {
+    /// `pbspro` (OpenPBS, PBS Professional) or `torque`; default: `pbspro` where
+    /// `/etc/pbs.conf` or `PBS_EXEC` exists.
+    flavor: Option<Flavor>,
+    /// false: one `qsub` per worker (for servers whose `qstat` hides subjobs).
+    arrays: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            flavor: None,
+            arrays: true,
+        }
+    }
 }
 
 pub struct Pbs {
@@ -34,16 +56,21 @@ inventory::submit! {
         name: "pbs",
         default_enabled: true,
         build: |ctx| {
-            let flavor = match ctx.config.backend_str("pbs", "flavor").as_deref() {
-                Some("torque") => Flavor::Torque,
-                Some(_) => Flavor::Pro,
+            // checked by `check_settings` before any backend is built
+            let (shared, own): (_, Settings) =
+                crate::settings::load_parts(&ctx.config, "pbs").unwrap_or_default();
+            let flavor = match own.flavor {
+                Some(f) => f,
                 None if Path::new("/etc/pbs.conf").exists() || std::env::var_os("PBS_EXEC").is_some() => Flavor::Pro,
                 None => Flavor::Torque,
             };
-            let arrays = ctx.config.backend_setting("pbs", "arrays").and_then(|v| v.as_bool()).unwrap_or(true);
             let format_file = ctx.config.cache_root().join("pbs-qstat-format");
-            let dialect = Pbs { flavor, arrays, user: ctx.user.name.clone(), format_file };
-            Arc::new(JobQueue { ctx, dialect })
+            let dialect = Pbs { flavor, arrays: own.arrays, user: ctx.user.name.clone(), format_file };
+            Arc::new(JobQueue::new(ctx, dialect, shared))
+        },
+        settings_keys: crate::settings::keys::<(super::jobqueue::config::Settings, Settings)>,
+        check_settings: |c| {
+            crate::settings::load_parts::<(super::jobqueue::config::Settings, Settings)>(c, "pbs").map(drop)
         },
     }
 }

@@ -18,13 +18,29 @@ pub struct Sge {
     pe: Option<String>,
 }
 
+/// `[backends.sge]` beyond the batch settings every batch backend reads.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct Settings {
+    /// The parallel environment multi-core workers ask for (`-pe PE CORES`).
+    #[serde(deserialize_with = "crate::settings::lenient::string")]
+    pe: Option<String>,
+}
+
 inventory::submit! {
     Registration {
         name: "sge",
         default_enabled: true,
         build: |ctx| {
-            let dialect = Sge { user: ctx.user.name.clone(), pe: ctx.config.backend_str("sge", "pe") };
-            Arc::new(JobQueue { ctx, dialect })
+            // checked by `check_settings` before any backend is built
+            let (shared, own): (_, Settings) =
+                crate::settings::load_parts(&ctx.config, "sge").unwrap_or_default();
+            let dialect = Sge { user: ctx.user.name.clone(), pe: own.pe };
+            Arc::new(JobQueue::new(ctx, dialect, shared))
+        },
+        settings_keys: crate::settings::keys::<(super::jobqueue::config::Settings, Settings)>,
+        check_settings: |c| {
+            crate::settings::load_parts::<(super::jobqueue::config::Settings, Settings)>(c, "sge").map(drop)
         },
     }
 }

@@ -12,10 +12,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Which `squeue` output to read (`backends.slurm.squeue_format`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 enum Format {
     /// The text format (20-40 ms on Slurm 22.05, where `--json` takes 120-180 ms), and JSON
     /// only when a job needs what text cannot say (dask-gateway's jobs: their output path).
+    #[default]
     Auto,
     /// Text only (for an squeue whose JSON is broken).
     Text,
@@ -27,17 +29,27 @@ pub struct Slurm {
     format: Format,
 }
 
+/// `[backends.slurm]` beyond the batch settings every batch backend reads.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct Settings {
+    /// `auto` (text, JSON where needed), `text`, or `json`.
+    squeue_format: Format,
+}
+
 inventory::submit! {
     Registration {
         name: "slurm",
         default_enabled: true,
         build: |ctx| {
-            let format = match ctx.config.backend_str("slurm", "squeue_format").as_deref() {
-                Some("text") => Format::Text,
-                Some("json") => Format::Json,
-                _ => Format::Auto,
-            };
-            Arc::new(JobQueue { ctx, dialect: Slurm { format } })
+            // checked by `check_settings` before any backend is built
+            let (shared, own): (_, Settings) =
+                crate::settings::load_parts(&ctx.config, "slurm").unwrap_or_default();
+            Arc::new(JobQueue::new(ctx, Slurm { format: own.squeue_format }, shared))
+        },
+        settings_keys: crate::settings::keys::<(super::jobqueue::config::Settings, Settings)>,
+        check_settings: |c| {
+            crate::settings::load_parts::<(super::jobqueue::config::Settings, Settings)>(c, "slurm").map(drop)
         },
     }
 }
