@@ -71,6 +71,10 @@ pub enum Error {
     /// A backend's tool or API failed.
     #[error("{backend}: {message}")]
     Backend { backend: String, message: String },
+    /// The backend's service itself cannot answer (a Slurm controller down, an API server
+    /// unreachable): asking again in another form would only wait again.
+    #[error("{backend}: {message}")]
+    Unavailable { backend: String, message: String },
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -95,6 +99,16 @@ impl Error {
         Error::Backend {
             backend: backend.to_string(),
             message: message.into(),
+        }
+    }
+
+    /// A name matching several clusters; the candidates sorted.
+    pub fn ambiguous(query: &str, candidates: &[String]) -> Self {
+        let mut candidates = candidates.to_vec();
+        candidates.sort();
+        Error::Ambiguous {
+            query: query.to_string(),
+            candidates,
         }
     }
 

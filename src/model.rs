@@ -3,7 +3,6 @@
 
 use serde::{Serialize, Serializer};
 use std::any::Any;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -112,9 +111,10 @@ pub struct Cluster {
     pub expires: Option<SystemTime>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub worker_details: Vec<WorkerDetail>,
-    /// Backend-private facts needed to act on the cluster (never printed).
+    /// Why the scheduler, asked, did not answer (never printed; the reason says it): the worker
+    /// count is then the backend's own (running jobs, pods, instances), not the scheduler's.
     #[serde(skip)]
-    pub private: BTreeMap<String, String>,
+    pub silent: Option<String>,
     /// The backend's own typed record of the cluster (never printed): what it needs to act on it.
     #[serde(skip)]
     pub handle: Handle,
@@ -166,7 +166,7 @@ impl Cluster {
             reason: None,
             expires: None,
             worker_details: Vec::new(),
-            private: BTreeMap::new(),
+            silent: None,
             handle: Handle::default(),
         }
     }

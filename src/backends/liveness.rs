@@ -11,8 +11,8 @@
 
 use super::local::procfs;
 use crate::backends::Context;
+use crate::backends::status::SchedulerState;
 use crate::dask::Address;
-use crate::discovery::orphan::SchedulerState;
 use crate::error::{Error, ProbeFault};
 use std::collections::BTreeMap;
 use std::net::IpAddr;

@@ -17,6 +17,7 @@ pub mod logfiles;
 pub mod pbs;
 pub mod sge;
 pub mod slurm;
+pub mod status;
 
 use crate::config::Config;
 use crate::dask::Prober;
@@ -25,6 +26,7 @@ use crate::model::Cluster;
 use async_trait::async_trait;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -195,30 +197,31 @@ pub async fn wait_for_workers(
     target: u64,
     deadline: std::time::Instant,
 ) -> Result<()> {
-    loop {
+    let within = deadline.saturating_duration_since(std::time::Instant::now());
+    let waited = until_settled(within, Duration::from_millis(500), || async {
         let now = b.from_name(lookup).await?;
-        let silent = now
-            .as_ref()
-            .and_then(|x| x.private.get(crate::discovery::PROBE_FAILED));
+        let silent = now.as_ref().and_then(|x| x.silent.clone());
         let have = now.as_ref().and_then(|x| x.workers);
-        if have == Some(target) && silent.is_none() {
-            return Ok(());
-        }
-        if std::time::Instant::now() >= deadline {
-            return Err(Error::Timeout(match silent {
-                Some(why) => format!(
-                    "{}: the scheduler did not answer while waiting for {target} worker(s): {why}",
-                    c.qualified()
-                ),
-                None => format!(
-                    "{} has {} worker(s), not {target}, after waiting",
-                    c.qualified(),
-                    have.unwrap_or(0)
-                ),
-            }));
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+        Ok(if have == Some(target) && silent.is_none() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue((silent, have))
+        })
+    })
+    .await?;
+    waited.map_err(|(silent, have)| {
+        Error::Timeout(match silent {
+            Some(why) => format!(
+                "{}: the scheduler did not answer while waiting for {target} worker(s): {why}",
+                c.qualified()
+            ),
+            None => format!(
+                "{} has {} worker(s), not {target}, after waiting",
+                c.qualified(),
+                have.unwrap_or(0)
+            ),
+        })
+    })
 }
 
 /// Shared by all backends during one invocation.
@@ -347,6 +350,31 @@ where
     }
 }
 
+/// `until` for a probe that can fail and that tells what it saw: an error ends the wait at once;
+/// `Break(v)` is the value waited for; at the deadline, `Err(last)` is what was seen last.
+pub async fn until_settled<T, S, F, Fut>(
+    within: Duration,
+    every: Duration,
+    mut probe: F,
+) -> Result<std::result::Result<T, S>>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<ControlFlow<T, S>>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let seen = match probe().await? {
+            ControlFlow::Break(v) => return Ok(Ok(v)),
+            ControlFlow::Continue(seen) => seen,
+        };
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return Ok(Err(seen));
+        }
+        tokio::time::sleep(every.min(deadline - now)).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::fake::Fake;
@@ -357,8 +385,7 @@ mod tests {
         let mut c = Cluster::new("c", "fake", Origin::Daskctl);
         c.workers = Some(workers);
         if !answered {
-            c.private
-                .insert(crate::discovery::PROBE_FAILED.into(), "timed out".into());
+            c.silent = Some("timed out".into());
         }
         c
     }

@@ -77,7 +77,7 @@ pub async fn resolve(
     }
     if !several.is_empty() {
         several.extend(hits.iter().map(|(_, c)| c.qualified()));
-        return Err(ambiguous(query, &several));
+        return Err(Error::ambiguous(query, &several));
     }
     match hits.len() {
         1 => Ok(hits.pop().expect("one")),
@@ -88,7 +88,7 @@ pub async fn resolve(
         0 => Err(Error::NotFound(format!(
             "no cluster named {query:?} (see: daskctl list)"
         ))),
-        _ => Err(ambiguous(
+        _ => Err(Error::ambiguous(
             query,
             &hits.iter().map(|(_, c)| c.qualified()).collect::<Vec<_>>(),
         )),
@@ -153,20 +153,13 @@ async fn by_address(
     )))
 }
 
-pub fn ambiguous(query: &str, candidates: &[String]) -> Error {
-    let mut candidates = candidates.to_vec();
-    candidates.sort();
-    Error::Ambiguous {
-        query: query.to_string(),
-        candidates,
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use crate::error::Error;
+
     #[test]
     fn ambiguity_lists_candidates() {
-        let e = super::ambiguous("x", &["local/x".into(), "slurm/x".into()]);
+        let e = Error::ambiguous("x", &["local/x".into(), "slurm/x".into()]);
         assert_eq!(e.exit_code(), crate::error::exit::USAGE);
         assert!(e.to_string().contains("local/x, slurm/x"));
     }

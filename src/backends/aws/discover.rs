@@ -5,10 +5,11 @@ use super::Aws;
 use super::client::map_err;
 use super::tags::{self, Node};
 use super::userdata::SCHEDULER_PORT;
+use crate::backends::status::{SchedulerState, classify};
+use crate::backends::status::{fill_from_info, probe_failed};
 use crate::dask::SchedulerInfo;
-use crate::discovery::orphan::{SchedulerState, classify};
-use crate::discovery::{fill_from_info, probe_failed};
 use crate::error::Result;
+use crate::model::Handle;
 use crate::model::{Cluster, Origin, Resource, Role, Status};
 use aws_sdk_ec2::types::Filter;
 use futures::future::join_all;
@@ -224,7 +225,9 @@ fn group_cluster(
         state: "available".into(),
         name,
     });
-    c.private.insert("region".into(), region.to_string());
+    c.handle = Handle::new(AwsHandle {
+        region: region.to_string(),
+    });
     c
 }
 
@@ -233,6 +236,13 @@ pub fn scheduler(nodes: &[Node]) -> Option<&Node> {
 }
 
 /// The scheduler's address as this machine would reach it.
+/// What the AWS backend needs to act on a cluster it found (`Cluster::handle`).
+#[derive(Debug, Clone)]
+pub struct AwsHandle {
+    /// The region its instances (and security group) are in.
+    pub region: String,
+}
+
 pub fn address(aws: &Aws, nodes: &[Node]) -> Option<String> {
     let s = scheduler(nodes)?;
     let ip = s.ip(aws.settings.use_private_ip)?;
@@ -358,6 +368,8 @@ fn to_cluster(
     }
     c.status = status;
     c.reason = reason;
-    c.private.insert("region".into(), first.region.clone());
+    c.handle = Handle::new(AwsHandle {
+        region: first.region.clone(),
+    });
     c
 }

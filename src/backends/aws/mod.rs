@@ -72,9 +72,9 @@ impl Aws {
 
     /// The region a cluster lives in (discovery records it).
     pub(crate) fn region_of(c: &Cluster) -> Result<&str> {
-        c.private
-            .get("region")
-            .map(String::as_str)
+        c.handle
+            .get::<discover::AwsHandle>()
+            .map(|h| h.region.as_str())
             .ok_or_else(|| Error::backend("aws", format!("{} has no region", c.qualified())))
     }
 }

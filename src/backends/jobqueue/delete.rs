@@ -5,7 +5,8 @@ use super::{Dialect, JobQueue, Kind};
 use crate::backends::DeleteRequest;
 use crate::error::{Error, Result};
 use crate::model::Cluster;
-use std::time::{Duration, Instant};
+use std::ops::ControlFlow;
+use std::time::Duration;
 
 pub async fn delete<D: Dialect>(q: &JobQueue<D>, c: &Cluster, req: &DeleteRequest) -> Result<()> {
     let h = super::handle(c)?;
@@ -43,8 +44,7 @@ pub async fn cancel_and_wait<D: Dialect>(
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let deadline = Instant::now() + timeout;
-    loop {
+    let gone = crate::backends::until_settled(timeout, Duration::from_millis(200), || async {
         let left: Vec<String> = q
             .dialect
             .list(&run)
@@ -54,15 +54,17 @@ pub async fn cancel_and_wait<D: Dialect>(
             .filter(|j| j.state.active() && ids.contains(&j.id))
             .map(|j| j.id)
             .collect();
-        if left.is_empty() {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            return Err(Error::Timeout(format!(
-                "jobs still in the queue after cancel: {}",
-                left.join(", ")
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+        Ok(if left.is_empty() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(left)
+        })
+    })
+    .await?;
+    gone.map_err(|left| {
+        Error::Timeout(format!(
+            "jobs still in the queue after cancel: {}",
+            left.join(", ")
+        ))
+    })
 }

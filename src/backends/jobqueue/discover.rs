@@ -4,8 +4,8 @@
 
 use super::markers::Marker;
 use super::{Dialect, Job, JobQueue, JobState, script};
+use crate::backends::status::{SchedulerState, classify};
 use crate::dask::SchedulerInfo;
-use crate::discovery::orphan::{SchedulerState, classify};
 use crate::error::Result;
 use crate::model::{Cluster, Handle, Origin, Resource, Role, Status};
 use futures::stream::{self, StreamExt};
@@ -391,13 +391,13 @@ fn to_cluster<D: Dialect>(
     };
     match probe {
         Some(Ok((info, idle))) => {
-            crate::discovery::fill_from_info(&mut c, &info, idle);
+            crate::backends::status::fill_from_info(&mut c, &info, idle);
             sched = SchedulerState::Answering {
                 connected: c.workers.unwrap_or(0),
             };
         }
         Some(Err(e)) if q.ctx.prober.enabled() => {
-            let why = crate::discovery::probe_failed(&mut c, &e);
+            let why = crate::backends::status::probe_failed(&mut c, &e);
             sched = match (g.kind, &g.address) {
                 // the scheduler is a job here: it lives as long as the job runs
                 (Kind::Daskctl, _) => SchedulerState::Silent(why),

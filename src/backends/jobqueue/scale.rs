@@ -176,7 +176,7 @@ async fn wait<D: Dialect>(
     let reached = |x: &Cluster| {
         let requested = x.requested_workers.unwrap_or(0);
         // running jobs are not workers the scheduler has
-        let have = if x.private.contains_key(crate::discovery::PROBE_FAILED) {
+        let have = if x.silent.is_some() {
             0
         } else if x.address.is_some() && probing {
             x.workers.unwrap_or(0)

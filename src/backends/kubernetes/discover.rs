@@ -6,8 +6,8 @@
 use super::Kubernetes;
 use super::client::{GROUP, map_err, status};
 use super::objects::{self as o, CLUSTER_LABEL, COMPONENT_LABEL, EXPIRES, MANAGED_BY};
+use crate::backends::status::{SchedulerState, classify};
 use crate::dask::SchedulerInfo;
-use crate::discovery::orphan::{SchedulerState, classify};
 use crate::error::Result;
 use crate::model::{Cluster, Handle, Origin, Resource, Role, Status};
 use futures::future::join_all;
@@ -544,7 +544,7 @@ fn to_cluster(
     };
     match probe {
         Some(Ok((info, idle))) => {
-            crate::discovery::fill_from_info(&mut c, &info, idle);
+            crate::backends::status::fill_from_info(&mut c, &info, idle);
             state = SchedulerState::Answering {
                 connected: c.workers.unwrap_or(0),
             };
@@ -552,10 +552,10 @@ fn to_cluster(
         Some(Err(e)) if e.probe_fault() == Some(crate::error::ProbeFault::Disabled) => {}
         Some(Err(_)) if !k.ctx.prober.enabled() => {}
         Some(Err(e)) if sched_running => {
-            state = SchedulerState::Silent(crate::discovery::probe_failed(&mut c, &e))
+            state = SchedulerState::Silent(crate::backends::status::probe_failed(&mut c, &e))
         }
         Some(Err(e)) => {
-            crate::discovery::probe_failed(&mut c, &e);
+            crate::backends::status::probe_failed(&mut c, &e);
         }
         None => {}
     }

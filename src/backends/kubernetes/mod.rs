@@ -153,7 +153,7 @@ impl Backend for Kubernetes {
         let mut found = discover::discover(self, Some((n, ns))).await?;
         if found.len() > 1 {
             let names: Vec<String> = found.iter().map(|c| c.qualified()).collect();
-            return Err(crate::discovery::resolve::ambiguous(name, &names));
+            return Err(Error::ambiguous(name, &names));
         }
         Ok(found.pop())
     }

@@ -67,7 +67,7 @@ impl Slurm {
             // a hung controller hangs the text form too, and a down one makes each squeue retry
             // for seconds: do not ask twice
             Err(e @ Error::Timeout(_)) => Err(e),
-            Err(e) if e.to_string().contains("Slurm controller") => Err(e),
+            Err(e @ Error::Unavailable { .. }) => Err(e),
             // no JSON support in this squeue: the text format
             Err(json_err) => {
                 tracing::debug!("squeue --json: {json_err}; using the text format");

@@ -119,12 +119,12 @@ pub fn parse_json(stdout: &str) -> Result<Vec<Job>> {
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join(": ");
-        return Err(Error::backend(
-            "slurm",
-            format!(
+        return Err(Error::Unavailable {
+            backend: "slurm".into(),
+            message: format!(
                 "cannot load jobs from the Slurm controller (squeue --json: {what}); check: scontrol ping"
             ),
-        ));
+        });
     }
     let jobs = doc
         .get("jobs")

@@ -1,7 +1,10 @@
 //! Status classification shared by all backends: from what is known of the scheduler and of
-//! the workers, decide running / pending / degraded / orphaned / stopped / unknown, and why.
+//! the workers, decide running / pending / degraded / orphaned / stopped / unknown, and why;
+//! and what a scheduler's own answer (or silence) adds to a cluster.
 
-use crate::model::Status;
+use crate::dask::{Address, SchedulerInfo};
+use crate::model::{Cluster, Status};
+use crate::units::epoch_secs;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum SchedulerState {
@@ -66,6 +69,39 @@ pub fn classify(
             _ => (Status::Running, None),
         },
     }
+}
+
+/// Marks a cluster whose scheduler was asked and did not answer (`Cluster::silent`: its worker
+/// count is then the backend's own); the reason, for its state.
+pub fn probe_failed(c: &mut Cluster, e: &crate::error::Error) -> String {
+    c.silent = Some(e.to_string());
+    e.to_string()
+}
+
+/// Fills what a scheduler's own answer tells: workers, threads, memory, idleness, worker details,
+/// and the address, creation time and dashboard where the backend did not know them already.
+pub fn fill_from_info(c: &mut Cluster, info: &SchedulerInfo, idle: Option<f64>) {
+    c.workers = Some(info.workers.len() as u64);
+    c.threads = Some(info.total_threads);
+    c.memory = Some(info.total_memory);
+    c.idle_since = idle.and_then(epoch_secs);
+    if c.address.is_none() && !info.address.is_empty() {
+        c.address = Some(info.address.clone());
+    }
+    if c.created.is_none() {
+        c.created = info.started.and_then(epoch_secs);
+    }
+    if c.dashboard.is_none()
+        && let (Some(port), Ok(a)) = (info.dashboard_port, Address::parse(&info.address))
+    {
+        let host = if a.host.contains(':') {
+            format!("[{}]", a.host)
+        } else {
+            a.host
+        };
+        c.dashboard = Some(format!("http://{host}:{port}/status"));
+    }
+    c.worker_details = info.workers.clone();
 }
 
 #[cfg(test)]
