@@ -97,13 +97,13 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand create" -s o -l output -
 json\t''
 yaml\t''"
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l timeout -d 'How long to wait for the scheduler and workers' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l python -d 'Python with distributed (local: default python3 on PATH; batch: on the compute nodes)' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l host -d 'Interface the scheduler and workers listen on' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l partition -d '[slurm] Partition (queue) to submit to' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l account -d '[slurm] Account to charge' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l walltime -d '[slurm] Wall-clock limit of each job (e.g. 01:00:00)' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l cores -d '[slurm] Cores per worker job (default: --threads)' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l job-extra -d '[slurm] Extra directive argument for every job (repeatable), e.g. --job-extra=--qos=high' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l python -d '[local, slurm, pbs, sge, htcondor] Python with distributed (local: default python3 on PATH; batch: on the compute nodes)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l host -d '[local, slurm, pbs, sge, htcondor] Interface the scheduler and workers listen on' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l partition -d '[slurm, pbs, sge] Slurm partition, PBS or Grid Engine queue to submit to' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l account -d '[slurm, pbs, sge, htcondor] Account to charge (HTCondor: accounting_group)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l walltime -d '[slurm, pbs, sge, htcondor] Wall-clock limit of each job, HH:MM:SS (HTCondor: a periodic_remove)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l cores -d '[slurm, pbs, sge, htcondor] Cores per worker job (default: --threads)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l job-extra -d '[slurm, pbs, sge, htcondor] Extra directive for every job (repeatable), e.g. --job-extra=--qos=high' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l scheduler-port -d '[local] Scheduler port (default: any free port)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l instance-type -d '[aws] Instance type of the scheduler (and of the workers unless --worker-instance-type)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l worker-instance-type -d '[aws] Instance type of the workers' -r

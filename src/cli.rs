@@ -161,25 +161,27 @@ pub struct CreateArgs {
     /// How long to wait for the scheduler and workers
     #[arg(long, value_name = "SECS", value_parser = duration, default_value = "120")]
     pub timeout: Duration,
-    /// Python with distributed (local: default python3 on PATH; batch: on the compute nodes)
+    /// [local, slurm, pbs, sge, htcondor] Python with distributed (local: default python3 on
+    /// PATH; batch: on the compute nodes)
     #[arg(long)]
     pub python: Option<String>,
-    /// Interface the scheduler and workers listen on
+    /// [local, slurm, pbs, sge, htcondor] Interface the scheduler and workers listen on
     #[arg(long)]
     pub host: Option<String>,
-    /// [slurm] Partition (queue) to submit to
+    /// [slurm, pbs, sge] Slurm partition, PBS or Grid Engine queue to submit to
     #[arg(long, help_heading = "Batch backends")]
     pub partition: Option<String>,
-    /// [slurm] Account to charge
+    /// [slurm, pbs, sge, htcondor] Account to charge (HTCondor: accounting_group)
     #[arg(long, help_heading = "Batch backends")]
     pub account: Option<String>,
-    /// [slurm] Wall-clock limit of each job (e.g. 01:00:00)
+    /// [slurm, pbs, sge, htcondor] Wall-clock limit of each job, HH:MM:SS (HTCondor: a periodic_remove)
     #[arg(long, help_heading = "Batch backends")]
     pub walltime: Option<String>,
-    /// [slurm] Cores per worker job (default: --threads)
+    /// [slurm, pbs, sge, htcondor] Cores per worker job (default: --threads)
     #[arg(long, help_heading = "Batch backends")]
     pub cores: Option<u32>,
-    /// [slurm] Extra directive argument for every job (repeatable), e.g. --job-extra=--qos=high
+    /// [slurm, pbs, sge, htcondor] Extra directive for every job (repeatable), e.g.
+    /// --job-extra=--qos=high
     #[arg(
         long,
         value_name = "ARG",

@@ -44,7 +44,7 @@ pub fn usage_error(e: clap::Error) -> u8 {
             let text = e.render().to_string();
             let first = text.lines().next().unwrap_or("error: invalid arguments");
             let msg = first.strip_prefix("error: ").unwrap_or(first);
-            Printer { quiet: false }.error(&format!("{msg} (see --help)"));
+            Printer.error(&format!("{msg} (see --help)"));
             error::exit::USAGE
         }
     }
@@ -55,7 +55,7 @@ pub fn run(cli: cli::Cli) -> u8 {
     init_tracing(cli.verbose);
     // kube's and the AWS SDK's TLS stacks bring a second rustls provider: pick ring, as ours
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let out = Printer { quiet: false };
+    let out = Printer;
     match run_inner(cli) {
         Ok(()) => error::exit::OK,
         Err(e) => {
@@ -103,7 +103,7 @@ fn run_inner(cli: cli::Cli) -> Result<()> {
     });
     let app = App {
         ctx,
-        out: Printer { quiet: false },
+        out: Printer,
         deadline,
     };
     let rt = tokio::runtime::Builder::new_current_thread()

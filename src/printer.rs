@@ -4,9 +4,7 @@
 use anstyle::{AnsiColor, Style};
 use comfy_table::{ContentArrangement, Table, presets};
 
-pub struct Printer {
-    pub quiet: bool,
-}
+pub struct Printer;
 
 const WARN: Style = AnsiColor::Yellow.on_default().bold();
 const ERR: Style = AnsiColor::Red.on_default().bold();
@@ -29,23 +27,19 @@ impl Printer {
     }
 
     pub fn info(&self, msg: &str) {
-        if !self.quiet {
-            anstream::eprintln!("{msg}");
-        }
+        anstream::eprintln!("{msg}");
     }
 
     /// What is happening right now; only for a person watching a terminal.
     pub fn progress(&self, msg: &str) {
         use std::io::IsTerminal;
-        if !self.quiet && std::io::stderr().is_terminal() {
+        if std::io::stderr().is_terminal() {
             anstream::eprintln!("{msg}");
         }
     }
 
     pub fn success(&self, msg: &str) {
-        if !self.quiet {
-            anstream::eprintln!("{OK}{msg}{OK:#}");
-        }
+        anstream::eprintln!("{OK}{msg}{OK:#}");
     }
 
     pub fn warn(&self, msg: &str) {

@@ -265,7 +265,33 @@ pub struct Registration {
     pub check_settings: fn(&Config) -> Result<()>,
     /// The keys of that section (the README's settings tables list the same).
     pub settings_keys: fn() -> Vec<&'static str>,
+    /// The backend flags `create` takes for it (long names); any other is a usage error that
+    /// names the backends that do take it.
+    pub create_flags: &'static [&'static str],
 }
+
+/// `create` flags every batch backend takes.
+pub const BATCH_FLAGS: &[&str] = &[
+    "python",
+    "host",
+    "account",
+    "walltime",
+    "cores",
+    "job-extra",
+    "keep-failed",
+];
+
+/// Batch flags plus `--partition` (a Slurm partition, a PBS or Grid Engine queue).
+pub const QUEUE_FLAGS: &[&str] = &[
+    "python",
+    "host",
+    "partition",
+    "account",
+    "walltime",
+    "cores",
+    "job-extra",
+    "keep-failed",
+];
 
 inventory::collect!(Registration);
 

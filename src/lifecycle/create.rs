@@ -80,16 +80,19 @@ pub async fn run(app: &App, a: CreateArgs) -> Result<()> {
     if !a.security_group.is_empty() {
         options.insert("security-group".to_string(), a.security_group.join("\n"));
     }
-    let misplaced: Vec<&str> = options
+    if let Some(flag) = options
         .keys()
-        .map(String::as_str)
-        .filter(|k| !applies(k, reg.name))
-        .collect();
-    if !misplaced.is_empty() {
+        .find(|k| !reg.create_flags.contains(&k.as_str()))
+    {
+        let takers: Vec<&str> = backends::registered()
+            .into_iter()
+            .filter(|r| r.create_flags.contains(&flag.as_str()))
+            .map(|r| r.name)
+            .collect();
         return Err(Error::Usage(format!(
-            "--{} does not apply to the {} backend",
-            misplaced.join(", --"),
-            reg.name
+            "--{flag} does not apply to the {} backend; it is for: {}",
+            reg.name,
+            takers.join(", ")
         )));
     }
     let req = CreateRequest {
@@ -197,22 +200,6 @@ fn redact(v: &mut serde_json::Value) {
         }
         serde_json::Value::Array(a) => a.iter_mut().for_each(redact),
         _ => {}
-    }
-}
-
-const BATCH: &[&str] = &["slurm", "pbs", "sge", "htcondor"];
-
-/// Whether a backend flag of `create` means something to this backend.
-fn applies(flag: &str, backend: &str) -> bool {
-    match flag {
-        "python" | "host" => backend == "local" || BATCH.contains(&backend),
-        "scheduler-port" => backend == "local",
-        "partition" | "account" | "walltime" | "cores" | "job-extra" | "keep-failed" => {
-            BATCH.contains(&backend)
-        }
-        "image" | "ttl" => matches!(backend, "aws" | "kubernetes"),
-        "resources" | "native" => backend == "kubernetes",
-        _ => backend == "aws",
     }
 }
 

@@ -42,20 +42,12 @@ fn batch_job_scripts_and_submissions_without_the_tools() {
             "condor_submit",
         ),
     ] {
-        let p = plan(
-            &env,
-            &[
-                backend,
-                "--name",
-                "dry",
-                "--workers",
-                "3",
-                "--partition",
-                "short",
-                "--python",
-                py,
-            ],
-        );
+        // HTCondor has no partitions: --partition is refused there (see below)
+        let mut args = vec![backend, "--name", "dry", "--workers", "3", "--python", py];
+        if backend != "htcondor" {
+            args.extend(["--partition", "short"]);
+        }
+        let p = plan(&env, &args);
         let steps = p["steps"].as_array().unwrap();
         assert_eq!(steps.len(), 2, "{p}");
         let (sched, workers) = (&steps[0], &steps[1]);
@@ -218,4 +210,47 @@ fn local_commands_and_nothing_started() {
         "{w}"
     );
     assert!(env.state_dirs().is_empty(), "a dry run created state");
+}
+
+/// A flag the backend does not take is a usage error naming the backends that do, before
+/// anything is planned or created; `create --help` says which backends read each flag.
+#[test]
+fn flags_a_backend_does_not_take_name_the_ones_that_do() {
+    let env = bare();
+    for (backend, flag, takers) in [
+        ("htcondor", &["--partition", "short"][..], "pbs, sge, slurm"),
+        (
+            "local",
+            &["--walltime", "01:00:00"],
+            "htcondor, pbs, sge, slurm",
+        ),
+        ("slurm", &["--instance-type", "m5.large"], "aws"),
+        ("aws", &["--resources", "cpu=1"], "kubernetes"),
+        ("kubernetes", &["--scheduler-port", "8786"], "local"),
+    ] {
+        let mut args = vec!["create", backend, "--name", "flags", "--dry-run"];
+        args.extend(flag);
+        let o = env.run(&args).code(2);
+        let line = o.one_line_error();
+        assert!(
+            line.contains(flag[0]) && line.ends_with(takers),
+            "{backend} {flag:?}: {line}"
+        );
+    }
+    let help = env.run(&["create", "--help"]).ok().stdout;
+    for (flag, takers) in [
+        ("--partition", "[slurm, pbs, sge]"),
+        ("--walltime", "[slurm, pbs, sge, htcondor]"),
+        ("--account", "[slurm, pbs, sge, htcondor]"),
+        ("--instance-type", "[aws]"),
+    ] {
+        let line = help
+            .lines()
+            .skip_while(|l| !l.trim_start().starts_with(flag))
+            .take(3)
+            .flat_map(str::split_whitespace)
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(line.contains(takers), "{flag}: {line}");
+    }
 }

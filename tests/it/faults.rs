@@ -36,17 +36,21 @@ fn resource_pids(c: &serde_json::Value) -> Vec<i32> {
         .collect()
 }
 
-/// Every process daskctl started for `name` (the ones it started directly: a nanny's worker
-/// child inherits the markers and is represented by its nanny) is among the cluster's resources.
+/// Every process daskctl started for `name` is among the cluster's resources, or descends from
+/// one that is (a nanny's worker child, and a worker's own helpers such as multiprocessing's
+/// resource tracker, inherit the markers and are represented by their ancestor).
 fn nothing_hidden(env: &Env, name: &str) {
     let c = env
         .find(name)
         .unwrap_or_else(|| panic!("{name} hidden while {:?} run", env.marked_pids(name)));
     let listed = resource_pids(&c);
     for pid in env.marked_pids(name) {
-        let ppid = support::ppid(pid);
+        let mut ancestor = pid;
+        while ancestor > 1 && !listed.contains(&ancestor) {
+            ancestor = support::ppid(ancestor);
+        }
         assert!(
-            listed.contains(&pid) || listed.contains(&ppid),
+            listed.contains(&ancestor) || !alive(pid),
             "process {pid} of {name} is not listed: {c}"
         );
     }

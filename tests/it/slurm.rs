@@ -102,7 +102,6 @@ fn refused_submissions_leave_nothing_behind() {
     let env = Env::slurm();
     for (name, flags, says) in [
         ("badpart", vec!["--partition", "nosuch"], "partition"),
-        ("badtime", vec!["--walltime", "nonsense"], "time"),
         ("toobig", vec!["--cores", "64"], "sbatch"),
     ] {
         let mut args = vec!["create", "slurm", "--name", name, "--workers", "1"];
@@ -117,6 +116,19 @@ fn refused_submissions_leave_nothing_behind() {
         );
         assert!(!env.shared().join(name).exists(), "{name}: shared dir left");
     }
+    // a walltime no batch system reads is refused before anything is submitted
+    for bad in ["nonsense", "1:2:3:4", "0", "400-00:00:00"] {
+        let o = env
+            .run(&["create", "slurm", "--name", "badtime", "--walltime", bad])
+            .code(2);
+        assert!(
+            o.one_line_error().contains("walltime"),
+            "{bad}: {}",
+            o.stderr
+        );
+    }
+    assert!(slurm_jobs("badtime").is_empty());
+    assert!(!env.shared().join("badtime").exists());
     // shell metacharacters never reach a script
     let o = env
         .run(&[

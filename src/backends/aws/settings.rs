@@ -192,3 +192,25 @@ fn profile_files() -> Vec<PathBuf> {
         pick("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variables_reach_the_typed_settings() {
+        let env = [
+            ("DASKCTL_BACKENDS__AWS__GROUP_PATIENCE", "2s"),
+            ("DASKCTL_BACKENDS__AWS__MAX_ATTEMPTS", "1"),
+            ("DASKCTL_BACKENDS__AWS__STARTUP_GRACE", "0s"),
+            ("DASKCTL_BACKENDS__AWS__REGIONS", "us-east-1,eu-west-1"),
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()));
+        let c = Config::from_parts("", std::path::Path::new("c.toml"), env.into_iter()).unwrap();
+        let s = Settings::load(&c).unwrap();
+        assert_eq!(s.group_patience, Duration::from_secs(2));
+        assert_eq!(s.max_attempts, 1);
+        assert_eq!(s.startup_grace, Duration::ZERO);
+        assert_eq!(s.regions, ["us-east-1", "eu-west-1"]);
+    }
+}

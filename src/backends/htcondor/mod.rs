@@ -26,6 +26,7 @@ inventory::submit! {
         },
         check_settings: |c| crate::settings::load::<super::jobqueue::config::Settings>(c, "htcondor").map(drop),
         settings_keys: crate::settings::keys::<(super::jobqueue::config::Settings,)>,
+        create_flags: super::BATCH_FLAGS,
     }
 }
 
@@ -82,7 +83,7 @@ impl Dialect for HtCondor {
             d.push(format!("{PREFIX}accounting_group = {a}"));
         }
         if let Some(t) = &spec.walltime
-            && let Ok(secs) = walltime_secs(t)
+            && let Ok(secs) = super::jobqueue::walltime_secs(t)
         {
             d.push(format!("{PREFIX}periodic_remove = (JobStatus == 2) && (time() - EnteredCurrentStatus > {secs})"));
         }
@@ -196,13 +197,6 @@ impl Dialect for HtCondor {
     fn arrays(&self) -> bool {
         true // `queue N`
     }
-}
-
-/// "HH:MM:SS", "MM:SS" or seconds.
-fn walltime_secs(t: &str) -> std::result::Result<u64, ()> {
-    t.split(':').try_fold(0u64, |acc, p| {
-        p.parse::<u64>().map(|v| acc * 60 + v).map_err(|_| ())
-    })
 }
 
 #[cfg(test)]

@@ -28,6 +28,9 @@ pub fn prepare<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<Prepa
             check_value(key, &v)?;
         }
     }
+    if let Some(w) = opt("walltime") {
+        super::walltime_secs(&w)?;
+    }
     let extra: Vec<String> = opt("job-extra")
         .map(|s| s.lines().map(str::to_string).collect())
         .unwrap_or_default();

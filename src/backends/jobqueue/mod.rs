@@ -176,6 +176,38 @@ pub fn handle(c: &Cluster) -> Result<&QueueHandle> {
     })
 }
 
+/// A `--walltime` in seconds: `D-HH:MM:SS`, `HH:MM:SS`, `MM:SS` or seconds (Slurm's forms,
+/// which PBS and Grid Engine take too); anything else is a usage error before submission.
+pub fn walltime_secs(t: &str) -> Result<u64> {
+    let bad = || {
+        Error::Usage(format!(
+            "invalid --walltime {t:?}: use HH:MM:SS, D-HH:MM:SS, MM:SS or seconds"
+        ))
+    };
+    let (days, clock) = match t.split_once('-') {
+        Some((d, rest)) => (d.parse::<u64>().map_err(|_| bad())?, rest),
+        None => (0, t),
+    };
+    let parts: Vec<&str> = clock.split(':').collect();
+    if parts.len() > 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(bad());
+    }
+    let secs = parts.iter().try_fold(0u64, |acc, p| {
+        acc.checked_mul(60)?.checked_add(p.parse::<u64>().ok()?)
+    });
+    let total = secs
+        .and_then(|s| days.checked_mul(86_400)?.checked_add(s))
+        .ok_or_else(bad)?;
+    if total == 0 || total > 365 * 86_400 {
+        return Err(bad());
+    }
+    Ok(total)
+}
+
 /// A batch-system backend: the verbs written once over a `Dialect`.
 pub struct JobQueue<D: Dialect> {
     pub ctx: Arc<Context>,

@@ -414,17 +414,7 @@ fn to_cluster(
     g: Group,
     probe: Option<Result<(SchedulerInfo, Option<f64>)>>,
 ) -> Cluster {
-    let origin = match kind {
-        Kind::Operator
-            if g.cluster.as_ref().and_then(|c| o::label(c, MANAGED_BY)) == Some("daskctl") =>
-        {
-            Origin::Daskctl
-        }
-        Kind::Operator => Origin::DaskKubernetes,
-        Kind::Helm => Origin::Unknown,
-        Kind::Native => Origin::Daskctl,
-    };
-    let mut c = Cluster::new(name.clone(), "kubernetes", origin);
+    let mut c = Cluster::new(name.clone(), "kubernetes", origin_of(kind, &g));
     c.namespace = Some(ns.clone());
     c.address = Some(address_of(&ns, &name, &g));
     let owner_obj = g.cluster.iter().chain(&g.deployments);
@@ -435,7 +425,7 @@ fn to_cluster(
         .clone()
         .find_map(|x| o::annotation(x, EXPIRES))
         .and_then(|v| humantime::parse_rfc3339_weak(v).ok());
-    let created = g
+    c.created = g
         .cluster
         .iter()
         .chain(&g.deployments)
@@ -443,9 +433,31 @@ fn to_cluster(
         .filter_map(|x| x.metadata.creation_timestamp.as_ref())
         .map(|t| std::time::SystemTime::from(t.0))
         .min();
-    c.created = created;
+    c.resources = resources_of(&g);
+    c.requested_workers = Some(requested_of(kind, &g));
+    classify_cluster(k, &mut c, &g, probe);
+    c.handle = handle_of(kind, ns, &g);
+    c
+}
+
+fn origin_of(kind: Kind, g: &Group) -> Origin {
+    match kind {
+        Kind::Operator
+            if g.cluster.as_ref().and_then(|c| o::label(c, MANAGED_BY)) == Some("daskctl") =>
+        {
+            Origin::Daskctl
+        }
+        Kind::Operator => Origin::DaskKubernetes,
+        Kind::Helm => Origin::Unknown,
+        Kind::Native => Origin::Daskctl,
+    }
+}
+
+/// The DaskCluster, worker groups, Deployments and pods, as `resources`.
+fn resources_of(g: &Group) -> Vec<Resource> {
+    let mut out = Vec::new();
     if let Some(dc) = &g.cluster {
-        c.resources.push(Resource {
+        out.push(Resource {
             kind: "daskcluster",
             id: o::name(dc).to_string(),
             role: Role::Other,
@@ -457,7 +469,7 @@ fn to_cluster(
         });
     }
     for wg in &g.groups {
-        c.resources.push(Resource {
+        out.push(Resource {
             kind: "daskworkergroup",
             id: o::name(wg).to_string(),
             role: Role::Worker,
@@ -468,12 +480,12 @@ fn to_cluster(
         });
     }
     for d in &g.deployments {
-        let role = match o::label(d, COMPONENT_LABEL).or_else(|| o::label(d, "component")) {
+        let role = match component(d) {
             Some("scheduler") => Role::Scheduler,
             Some("worker") => Role::Worker,
             _ => Role::Other,
         };
-        c.resources.push(Resource {
+        out.push(Resource {
             kind: "deployment",
             id: o::name(d).to_string(),
             role,
@@ -490,7 +502,7 @@ fn to_cluster(
         });
     }
     for p in &g.pods {
-        c.resources.push(Resource {
+        out.push(Resource {
             kind: "pod",
             id: o::name(p).to_string(),
             role: role_of(p),
@@ -498,21 +510,16 @@ fn to_cluster(
             name: None,
         });
     }
-    let running = |r: Role| {
-        g.pods
-            .iter()
-            .filter(|p| role_of(p) == r && phase(p) == "Running")
-            .count() as u64
-    };
-    let alive = |r: Role| {
-        g.pods
-            .iter()
-            .filter(|p| role_of(p) == r && matches!(phase(p).as_str(), "Running" | "Pending"))
-            .count() as u64
-    };
-    let workers_running = running(Role::Worker);
-    // an operator cluster asks for workers through its worker groups; its per-worker
-    // Deployments (one replica each) are how the operator runs them, not more workers
+    out
+}
+
+fn component(d: &DynamicObject) -> Option<&str> {
+    o::label(d, COMPONENT_LABEL).or_else(|| o::label(d, "component"))
+}
+
+/// Workers asked for. An operator cluster asks through its worker groups; its per-worker
+/// Deployments (one replica each) are how the operator runs them, not more workers.
+fn requested_of(kind: Kind, g: &Group) -> u64 {
     let group_replicas = g
         .groups
         .iter()
@@ -520,20 +527,35 @@ fn to_cluster(
     let deployment_replicas = g
         .deployments
         .iter()
-        .filter(|d| {
-            o::label(d, COMPONENT_LABEL).or_else(|| o::label(d, "component")) == Some("worker")
-        })
+        .filter(|d| component(d) == Some("worker"))
         .filter_map(|d| o::path(d, &["spec", "replicas"]).and_then(|v| v.as_u64()));
-    let requested: u64 = if kind == Kind::Operator && !g.groups.is_empty() {
+    if kind == Kind::Operator && !g.groups.is_empty() {
         group_replicas.sum()
     } else {
         group_replicas.chain(deployment_replicas).sum()
+    }
+}
+
+/// Status, reason and worker count, from the pods and the scheduler's answer (or silence).
+fn classify_cluster(
+    k: &Kubernetes,
+    c: &mut Cluster,
+    g: &Group,
+    probe: Option<Result<(SchedulerInfo, Option<f64>)>>,
+) {
+    let count = |r: Role, phases: &[&str]| {
+        g.pods
+            .iter()
+            .filter(|p| role_of(p) == r && phases.contains(&phase(p).as_str()))
+            .count() as u64
     };
-    c.requested_workers = Some(requested);
+    let running = |r: Role| count(r, &["Running"]);
+    let alive = |r: Role| count(r, &["Running", "Pending"]);
+    let workers_running = running(Role::Worker);
     let has_scheduler_object = g.cluster.is_some()
-        || g.deployments.iter().any(|d| {
-            o::label(d, COMPONENT_LABEL).or_else(|| o::label(d, "component")) == Some("scheduler")
-        });
+        || g.deployments
+            .iter()
+            .any(|d| component(d) == Some("scheduler"));
     // the scheduler is a pod: whether it is gone is decided from the pod, never from a probe
     // (a running scheduler pod that does not answer is `unknown`)
     let sched_running = running(Role::Scheduler) > 0;
@@ -544,7 +566,7 @@ fn to_cluster(
     };
     match probe {
         Some(Ok((info, idle))) => {
-            crate::backends::status::fill_from_info(&mut c, &info, idle);
+            crate::backends::status::fill_from_info(c, &info, idle);
             state = SchedulerState::Answering {
                 connected: c.workers.unwrap_or(0),
             };
@@ -552,10 +574,10 @@ fn to_cluster(
         Some(Err(e)) if e.probe_fault() == Some(crate::error::ProbeFault::Disabled) => {}
         Some(Err(_)) if !k.ctx.prober.enabled() => {}
         Some(Err(e)) if sched_running => {
-            state = SchedulerState::Silent(crate::backends::status::probe_failed(&mut c, &e))
+            state = SchedulerState::Silent(crate::backends::status::probe_failed(c, &e))
         }
         Some(Err(e)) => {
-            crate::backends::status::probe_failed(&mut c, &e);
+            crate::backends::status::probe_failed(c, &e);
         }
         None => {}
     }
@@ -563,7 +585,7 @@ fn to_cluster(
         SchedulerState::Gone => classify(&state, alive(Role::Worker), None),
         _ => classify(&state, workers_running, None),
     };
-    if matches!(state, SchedulerState::NotProbed) && running(Role::Scheduler) == 0 {
+    if matches!(state, SchedulerState::NotProbed) && !sched_running {
         status = Status::Pending;
         reason = Some("scheduler pod is not running yet".into());
     }
@@ -573,28 +595,34 @@ fn to_cluster(
         && matches!(status, Status::Running | Status::Pending)
     {
         status = Status::Pending;
-        let age = created
+        let age = c
+            .created
             .and_then(|t| std::time::SystemTime::now().duration_since(t).ok())
             .unwrap_or_default();
         // the operator leaves phase Created only once it made the scheduler; a pod spec the
         // API server refuses keeps it there for good (its handler fails and is retried)
-        reason = Some(
-            if ph == "Created" && age > STUCK && running(Role::Scheduler) == 0 {
-                format!(
-                    "the DaskCluster has been in phase Created for {}: the operator has not made its scheduler (is the dask-kubernetes operator running? kubectl describe daskcluster {name} -n {ns} shows why)",
-                    humantime::format_duration(std::time::Duration::from_secs(age.as_secs()))
-                )
-            } else {
-                format!("DaskCluster phase is {ph}")
-            },
-        );
+        reason = Some(if ph == "Created" && age > STUCK && !sched_running {
+            format!(
+                "the DaskCluster has been in phase Created for {}: the operator has not made its scheduler (is the dask-kubernetes operator running? kubectl describe daskcluster {} -n {} shows why)",
+                humantime::format_duration(std::time::Duration::from_secs(age.as_secs())),
+                c.name,
+                c.namespace.as_deref().unwrap_or_default(),
+            )
+        } else {
+            format!("DaskCluster phase is {ph}")
+        });
     }
     if c.workers.is_none() {
         c.workers = Some(workers_running);
     }
     c.status = status;
     c.reason = reason;
-    let bare: Vec<&str> = g
+}
+
+/// What delete, scale and logs need: the kind, the namespace, pods no controller owns, and
+/// the container Dask runs in, per pod.
+fn handle_of(kind: Kind, namespace: String, g: &Group) -> Handle {
+    let bare_pods = g
         .pods
         .iter()
         .filter(|p| {
@@ -603,20 +631,19 @@ fn to_cluster(
                 .as_ref()
                 .is_none_or(Vec::is_empty)
         })
-        .map(o::name)
+        .map(|p| o::name(p).to_string())
         .collect();
     let log_containers = g
         .pods
         .iter()
         .filter_map(|p| dask_container(p).map(|c| (o::name(p).to_string(), c)))
         .collect();
-    c.handle = Handle::new(KubeHandle {
+    Handle::new(KubeHandle {
         kind,
-        namespace: ns,
-        bare_pods: bare.into_iter().map(str::to_string).collect(),
+        namespace,
+        bare_pods,
         log_containers,
-    });
-    c
+    })
 }
 
 /// How long a DaskCluster may stay in phase Created before it is reported as stuck.

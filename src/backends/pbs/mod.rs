@@ -69,6 +69,7 @@ inventory::submit! {
             Arc::new(JobQueue::new(ctx, dialect, shared))
         },
         settings_keys: crate::settings::keys::<(super::jobqueue::config::Settings, Settings)>,
+        create_flags: super::QUEUE_FLAGS,
         check_settings: |c| {
             crate::settings::load_parts::<(super::jobqueue::config::Settings, Settings)>(c, "pbs").map(drop)
         },

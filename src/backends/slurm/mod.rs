@@ -48,6 +48,7 @@ inventory::submit! {
             Arc::new(JobQueue::new(ctx, Slurm { format: own.squeue_format }, shared))
         },
         settings_keys: crate::settings::keys::<(super::jobqueue::config::Settings, Settings)>,
+        create_flags: super::QUEUE_FLAGS,
         check_settings: |c| {
             crate::settings::load_parts::<(super::jobqueue::config::Settings, Settings)>(c, "slurm").map(drop)
         },
