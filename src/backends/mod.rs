@@ -1,7 +1,10 @@
 //! The `Backend` trait every place Dask runs implements, and the registry (`inventory`) that
-//! collects them. Each backend lives in its own folder with the same files: `mod.rs`
-//! (registration and the trait impl), `discover.rs`, `create.rs`, `scale.rs`, `logs.rs`,
-//! `delete.rs`.
+//! collects them. Each backend lives in its own folder whose `mod.rs` registers it and holds its
+//! typed settings: `local/`, `kubernetes/` and `aws/` have a file per verb besides; the batch
+//! systems (`slurm/`, `pbs/`, `sge/`, `htcondor/`) are a `jobqueue::Dialect` each (`mod.rs`)
+//! with their queue parser (`queue.rs`), and `jobqueue/` does the verbs for all of them.
+//! Shared layers: `status` (classification), `liveness` (what a failed probe means),
+//! `logfiles`. ARCHITECTURE.md says where a new backend goes.
 
 #[cfg(feature = "aws")]
 pub mod aws;

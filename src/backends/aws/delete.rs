@@ -3,14 +3,12 @@
 //! instances' network interfaces still exist, so that is retried until the deadline).
 
 use super::client::map_err;
-use super::tags;
 use super::{Aws, launch};
 use crate::backends::DeleteRequest;
 use crate::error::{Error, Result};
 use crate::model::{Cluster, Origin};
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::error::ProvideErrorMetadata;
-use aws_sdk_ec2::types::Filter;
 use std::time::{Duration, Instant};
 
 pub async fn delete(aws: &Aws, c: &Cluster, req: &DeleteRequest) -> Result<()> {
@@ -24,7 +22,7 @@ pub async fn delete(aws: &Aws, c: &Cluster, req: &DeleteRequest) -> Result<()> {
         .collect();
     launch::terminate(&client, region, &ids).await?;
     let groups = if c.origin == Origin::Daskctl {
-        own_groups(aws, &client, region, &c.name).await?
+        own_groups(aws, region, &c.name).await?
     } else {
         Vec::new()
     };
@@ -50,29 +48,9 @@ pub async fn delete(aws: &Aws, c: &Cluster, req: &DeleteRequest) -> Result<()> {
 }
 
 /// Security groups daskctl made for this cluster (its tags, this user).
-async fn own_groups(aws: &Aws, client: &Client, region: &str, name: &str) -> Result<Vec<String>> {
-    let out = client
-        .describe_security_groups()
-        .filters(
-            Filter::builder()
-                .name(format!("tag:{}", tags::CLUSTER))
-                .values(name)
-                .build(),
-        )
-        .filters(
-            Filter::builder()
-                .name(format!("tag:{}", tags::OWNER))
-                .values(&aws.ctx.user.name)
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(|e| map_err(region, "DescribeSecurityGroups", e))?;
-    Ok(out
-        .security_groups()
-        .iter()
-        .filter_map(|g| g.group_id().map(str::to_string))
-        .collect())
+async fn own_groups(aws: &Aws, region: &str, name: &str) -> Result<Vec<String>> {
+    let groups = super::discover::daskctl_groups(aws, region, Some(name)).await?;
+    Ok(groups.into_iter().map(|(_, id, _)| id).collect())
 }
 
 /// Deletes a security group, retrying while instances still hold it until `deadline`.

@@ -169,15 +169,26 @@ fn silent_why(
 /// `stopped` cluster of just that group (DeleteSecurityGroup failed, or was never reached),
 /// which `delete` and `cleanup --orphaned` remove.
 async fn leftover_groups(aws: &Aws, region: &str) -> Result<Vec<(String, String, Option<String>)>> {
+    daskctl_groups(aws, region, None).await
+}
+
+/// Security groups daskctl made (its tags, this user), of one cluster or of all:
+/// (cluster, group id, group name).
+pub(crate) async fn daskctl_groups(
+    aws: &Aws,
+    region: &str,
+    cluster: Option<&str>,
+) -> Result<Vec<(String, String, Option<String>)>> {
     let client = aws.client(region).await;
+    let by_cluster = match cluster {
+        Some(name) => Filter::builder()
+            .name(format!("tag:{}", tags::CLUSTER))
+            .values(name),
+        None => Filter::builder().name("tag-key").values(tags::CLUSTER),
+    };
     let out = client
         .describe_security_groups()
-        .filters(
-            Filter::builder()
-                .name("tag-key")
-                .values(tags::CLUSTER)
-                .build(),
-        )
+        .filters(by_cluster.build())
         .filters(
             Filter::builder()
                 .name(format!("tag:{}", tags::OWNER))

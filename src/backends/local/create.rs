@@ -20,18 +20,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
 
 pub async fn create(b: &Local, req: &CreateRequest) -> Result<Cluster> {
-    let python = spawn::find_python(
-        req.options
-            .get("python")
-            .cloned()
-            .or_else(|| b.settings.python.clone()),
-    )
-    .await?;
-    let host = req
-        .options
-        .get("host")
-        .cloned()
-        .unwrap_or_else(|| "127.0.0.1".into());
+    let python = spawn::find_python(chosen_python(b, req)).await?;
+    let host = chosen_host(req);
     let dir = StateDir::new(&b.ctx.config.state_root(), &req.name)?;
     let mut interrupts = Interrupts::install()?;
     let op = spawn::op_id();
@@ -44,28 +34,15 @@ pub async fn create(b: &Local, req: &CreateRequest) -> Result<Cluster> {
         }
     };
     let me = std::process::id() as i32;
-    let mut st = ClusterState {
-        name: req.name.clone(),
-        created: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs_f64())
-            .unwrap_or(0.0),
-        python,
-        host,
-        threads: req.threads.unwrap_or(1),
-        memory: req.memory,
-        scheduler: None,
-        address: None,
-        dashboard: None,
-        workers: Vec::new(),
-        next_worker: 0,
-        phase: Phase::Creating,
-        creator: procfs::stat(me).map(|s| Creator {
-            pid: me,
-            start: s.start,
-        }),
-        requested: Some(req.workers),
-    };
+    let mut st = planned_state(req, python, host);
+    st.created = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
+    st.creator = procfs::stat(me).map(|s| Creator {
+        pid: me,
+        start: s.start,
+    });
     // written ahead: the cluster is visible before any of its processes exists
     if let Err(e) = dir.save(&st) {
         drop(lock);
@@ -253,26 +230,29 @@ fn worker_args(st: &ClusterState, dir: &StateDir, address: &str, wname: &str) ->
     args
 }
 
-/// `create --dry-run`: the processes `create` would start, and where.
-pub fn plan(b: &Local, req: &CreateRequest) -> Result<crate::backends::Plan> {
-    use crate::backends::{Plan, Step};
-    let python = req
-        .options
+/// `--python`, else `backends.local.python` (`DASKCTL_PYTHON`); None: look for python3.
+fn chosen_python(b: &Local, req: &CreateRequest) -> Option<String> {
+    req.options
         .get("python")
         .cloned()
         .or_else(|| b.settings.python.clone())
-        .unwrap_or_else(|| "python3".into());
-    let host = req
-        .options
+}
+
+/// `--host`, else loopback: a local cluster is not reachable from elsewhere unless asked.
+fn chosen_host(req: &CreateRequest) -> String {
+    req.options
         .get("host")
         .cloned()
-        .unwrap_or_else(|| "127.0.0.1".into());
-    let dir = StateDir::new(&b.ctx.config.state_root(), &req.name)?;
-    let st = ClusterState {
+        .unwrap_or_else(|| "127.0.0.1".into())
+}
+
+/// The state of a cluster about to be created: nothing started yet.
+fn planned_state(req: &CreateRequest, python: String, host: String) -> ClusterState {
+    ClusterState {
         name: req.name.clone(),
         created: 0.0,
-        python: python.clone(),
-        host: host.clone(),
+        python,
+        host,
         threads: req.threads.unwrap_or(1),
         memory: req.memory,
         scheduler: None,
@@ -283,7 +263,16 @@ pub fn plan(b: &Local, req: &CreateRequest) -> Result<crate::backends::Plan> {
         phase: Phase::Creating,
         creator: None,
         requested: Some(req.workers),
-    };
+    }
+}
+
+/// `create --dry-run`: the processes `create` would start, and where.
+pub fn plan(b: &Local, req: &CreateRequest) -> Result<crate::backends::Plan> {
+    use crate::backends::{Plan, Step};
+    let python = chosen_python(b, req).unwrap_or_else(|| "python3".into());
+    let host = chosen_host(req);
+    let dir = StateDir::new(&b.ctx.config.state_root(), &req.name)?;
+    let st = planned_state(req, python.clone(), host.clone());
     let argv = |args: Vec<String>| {
         let mut v = vec![python.clone(), "-m".into(), "dask".into()];
         v.extend(args);

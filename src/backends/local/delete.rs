@@ -254,6 +254,11 @@ mod tests {
             workers: vec![],
             silent: false,
         });
+        let (b, req) = local_and_request();
+        delete(&b, &c, &req).await.unwrap();
+    }
+
+    fn local_and_request() -> (Local, DeleteRequest) {
         let b = Local {
             ctx: ctx(),
             settings: Default::default(),
@@ -262,7 +267,7 @@ mod tests {
             wait: true,
             timeout: Duration::from_secs(5),
         };
-        delete(&b, &c, &req).await.unwrap();
+        (b, req)
     }
 
     /// A scheduler inside a program that does not answer: nothing is touched, and the delete
@@ -286,14 +291,7 @@ mod tests {
             workers: vec![],
             silent: true,
         });
-        let b = Local {
-            ctx: ctx(),
-            settings: Default::default(),
-        };
-        let req = DeleteRequest {
-            wait: true,
-            timeout: Duration::from_secs(5),
-        };
+        let (b, req) = local_and_request();
         let e = delete(&b, &c, &req).await.unwrap_err();
         assert_eq!(e.exit_code(), crate::error::exit::PARTIAL, "{e}");
         assert!(e.to_string().contains("was not deleted"), "{e}");
