@@ -502,18 +502,18 @@ pub fn group_name(owner: &str, cluster: &str) -> String {
 
 /// Waits for Dask to answer at `addr`; the instances already run.
 async fn wait_for_scheduler(aws: &Aws, name: &str, addr: &str, deadline: Instant) -> Result<()> {
-    loop {
-        if aws.ctx.prober.scheduler(addr).await.is_ok() {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            return Err(Error::Timeout(format!(
-                "aws/{name}: instances run but the scheduler at {addr} did not answer in time \
-                 (cloud-init may still be installing Dask; see daskctl logs aws/{name})"
-            )));
-        }
-        tokio::time::sleep(Duration::from_secs(2)).await;
-    }
+    let within = deadline.saturating_duration_since(Instant::now());
+    crate::backends::until(within, Duration::from_secs(2), || async {
+        aws.ctx.prober.scheduler(addr).await.ok()
+    })
+    .await
+    .map(drop)
+    .ok_or_else(|| {
+        Error::Timeout(format!(
+            "aws/{name}: instances run but the scheduler at {addr} did not answer in time \
+             (cloud-init may still be installing Dask; see daskctl logs aws/{name})"
+        ))
+    })
 }
 
 #[cfg(test)]

@@ -13,7 +13,8 @@ use aws_sdk_ec2::types::{
     InstanceNetworkInterfaceSpecification, InstanceType, MarketType, ResourceType,
     ShutdownBehavior,
 };
-use std::time::{Duration, Instant};
+use std::ops::ControlFlow;
+use std::time::Duration;
 
 /// Launch parameters of one kind of instance; `scale` reads them back from a running one.
 #[derive(Debug, Clone, Default)]
@@ -214,29 +215,28 @@ pub async fn wait_for(
     states: &[&str],
     timeout: Duration,
 ) -> Result<Vec<Node>> {
-    let deadline = Instant::now() + timeout;
-    let mut pause = Duration::from_millis(250);
-    loop {
+    let settled = crate::backends::until_settled(timeout, Duration::from_secs(1), || async {
         let now = nodes(aws, region, ids).await?;
-        if now.iter().all(|n| states.contains(&n.state.as_str())) {
-            return Ok(now);
-        }
-        if Instant::now() + pause > deadline {
-            let left: Vec<String> = now
-                .iter()
-                .filter(|n| !states.contains(&n.state.as_str()))
-                .map(|n| format!("{} ({})", n.id, n.state))
-                .collect();
-            return Err(Error::Timeout(format!(
-                "aws: instances not {} after {}s: {}",
-                states.join("/"),
-                timeout.as_secs(),
-                left.join(", ")
-            )));
-        }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(Duration::from_secs(5));
-    }
+        let left: Vec<String> = now
+            .iter()
+            .filter(|n| !states.contains(&n.state.as_str()))
+            .map(|n| format!("{} ({})", n.id, n.state))
+            .collect();
+        Ok(if left.is_empty() {
+            ControlFlow::Break(now)
+        } else {
+            ControlFlow::Continue(left)
+        })
+    })
+    .await?;
+    settled.map_err(|left| {
+        Error::Timeout(format!(
+            "aws: instances not {} after {}s: {}",
+            states.join("/"),
+            timeout.as_secs(),
+            left.join(", ")
+        ))
+    })
 }
 
 /// Worker user data for a cluster: rendered from the scheduler's worker spec tag.

@@ -8,6 +8,7 @@ use super::jobid::JobKey;
 use super::{Dialect, JobQueue};
 use crate::error::Result;
 use crate::model::{Cluster, Role, Status};
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -93,19 +94,24 @@ pub async fn until_ready<D: Dialect>(
     deadline: Instant,
     want: impl Fn(&Cluster) -> bool,
 ) -> Result<std::result::Result<Cluster, std::result::Result<Ended, String>>> {
-    loop {
+    let within = deadline.saturating_duration_since(Instant::now());
+    let settled = crate::backends::until_settled(within, Duration::from_millis(250), || async {
         let c = super::discover::discover(q)
             .await?
             .into_iter()
             .find(|c| c.name == name);
-        match look(c, sub, &want) {
-            Look::Ready(c) => return Ok(Ok(*c)),
-            Look::Ended(e) => return Ok(Err(Ok(e))),
-            Look::Waiting(last) if Instant::now() >= deadline => return Ok(Err(Err(last))),
-            Look::Waiting(_) => {}
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+        Ok(match look(c, sub, &want) {
+            Look::Ready(c) => ControlFlow::Break(Ok(*c)),
+            Look::Ended(e) => ControlFlow::Break(Err(e)),
+            Look::Waiting(last) => ControlFlow::Continue(last),
+        })
+    })
+    .await?;
+    Ok(match settled {
+        Ok(Ok(c)) => Ok(c),
+        Ok(Err(ended)) => Err(Ok(ended)),
+        Err(last) => Err(Err(last)),
+    })
 }
 
 /// Whether a cluster runs with exactly `n` workers the scheduler itself counted.

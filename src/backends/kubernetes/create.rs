@@ -130,17 +130,17 @@ async fn wait_for_scheduler(k: &Kubernetes, ns: &str, name: &str, deadline: Inst
     if k.ctx.prober.target(&addr).is_err() {
         return Ok(());
     }
-    loop {
-        if k.ctx.prober.scheduler(&addr).await.is_ok() {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            return Err(Error::Timeout(format!(
-                "kubernetes/{ns}/{name}: created, but the scheduler at {addr} did not answer in time"
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    let within = deadline.saturating_duration_since(Instant::now());
+    crate::backends::until(within, Duration::from_millis(500), || async {
+        k.ctx.prober.scheduler(&addr).await.ok()
+    })
+    .await
+    .map(drop)
+    .ok_or_else(|| {
+        Error::Timeout(format!(
+            "kubernetes/{ns}/{name}: created, but the scheduler at {addr} did not answer in time"
+        ))
+    })
 }
 
 /// The scheduler Service is `NAME-scheduler`, and a Service name is an RFC 1035 label: at most 63

@@ -10,7 +10,8 @@ use crate::backends::DeleteRequest;
 use crate::error::{Error, Result};
 use crate::model::Cluster;
 use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, ListParams};
-use std::time::{Duration, Instant};
+use std::ops::ControlFlow;
+use std::time::Duration;
 
 pub async fn delete(k: &Kubernetes, c: &Cluster, req: &DeleteRequest) -> Result<()> {
     let ns = Kubernetes::namespace_of(c)?;
@@ -60,9 +61,7 @@ pub async fn delete(k: &Kubernetes, c: &Cluster, req: &DeleteRequest) -> Result<
         .filter(|r| r.kind == "pod")
         .map(|r| (objects::pods(), r.id.clone()))
         .collect();
-    let deadline = Instant::now() + req.timeout;
-    let mut pause = Duration::from_millis(100);
-    loop {
+    let gone = crate::backends::until_settled(req.timeout, Duration::from_millis(250), || async {
         let mut left = Vec::new();
         for (ar, name) in targets.iter().chain(&pods) {
             let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, ar);
@@ -72,20 +71,21 @@ pub async fn delete(k: &Kubernetes, c: &Cluster, req: &DeleteRequest) -> Result<
                 Err(e) => return Err(map_err(&format!("reading {} {name}", ar.kind), e)),
             }
         }
-        if left.is_empty() {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            return Err(Error::Timeout(format!(
-                "{}: still there after {}s: {}",
-                c.qualified(),
-                req.timeout.as_secs(),
-                left.join(", ")
-            )));
-        }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(Duration::from_secs(2));
-    }
+        Ok(if left.is_empty() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(left)
+        })
+    })
+    .await?;
+    gone.map_err(|left| {
+        Error::Timeout(format!(
+            "{}: still there after {}s: {}",
+            c.qualified(),
+            req.timeout.as_secs(),
+            left.join(", ")
+        ))
+    })
 }
 
 /// The highest object that owns pod `name` through ReplicaSet and Deployment owner references
