@@ -404,6 +404,31 @@ where
     }
 }
 
+/// `until_settled` for "wait until nothing is left": the probe lists what is still there; at the
+/// deadline, `Err(left)` is what was still there last.
+pub async fn until_none_left<F, Fut>(
+    within: Duration,
+    every: Duration,
+    mut left: F,
+) -> Result<std::result::Result<(), Vec<String>>>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<String>>>,
+{
+    until_settled(within, every, || {
+        let f = left();
+        async move {
+            let left = f.await?;
+            Ok(if left.is_empty() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(left)
+            })
+        }
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::fake::Fake;

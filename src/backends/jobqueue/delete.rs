@@ -5,7 +5,6 @@ use super::{Dialect, JobQueue, Kind};
 use crate::backends::DeleteRequest;
 use crate::error::{Error, Result};
 use crate::model::Cluster;
-use std::ops::ControlFlow;
 use std::time::Duration;
 
 pub async fn delete<D: Dialect>(q: &JobQueue<D>, c: &Cluster, req: &DeleteRequest) -> Result<()> {
@@ -44,7 +43,7 @@ pub async fn cancel_and_wait<D: Dialect>(
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let gone = crate::backends::until_settled(timeout, Duration::from_millis(200), || async {
+    let gone = crate::backends::until_none_left(timeout, Duration::from_millis(200), || async {
         let left: Vec<String> = q
             .dialect
             .list(&run)
@@ -54,11 +53,7 @@ pub async fn cancel_and_wait<D: Dialect>(
             .filter(|j| j.state.active() && ids.contains(&j.id))
             .map(|j| j.id)
             .collect();
-        Ok(if left.is_empty() {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(left)
-        })
+        Ok(left)
     })
     .await?;
     gone.map_err(|left| {

@@ -10,7 +10,6 @@ use crate::backends::DeleteRequest;
 use crate::error::{Error, Result};
 use crate::model::Cluster;
 use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, ListParams};
-use std::ops::ControlFlow;
 use std::time::Duration;
 
 pub async fn delete(k: &Kubernetes, c: &Cluster, req: &DeleteRequest) -> Result<()> {
@@ -61,23 +60,20 @@ pub async fn delete(k: &Kubernetes, c: &Cluster, req: &DeleteRequest) -> Result<
         .filter(|r| r.kind == "pod")
         .map(|r| (objects::pods(), r.id.clone()))
         .collect();
-    let gone = crate::backends::until_settled(req.timeout, Duration::from_millis(250), || async {
-        let mut left = Vec::new();
-        for (ar, name) in targets.iter().chain(&pods) {
-            let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, ar);
-            match api.get_opt(name).await {
-                Ok(Some(_)) => left.push(format!("{} {name}", ar.kind)),
-                Ok(None) => {}
-                Err(e) => return Err(map_err(&format!("reading {} {name}", ar.kind), e)),
+    let gone =
+        crate::backends::until_none_left(req.timeout, Duration::from_millis(250), || async {
+            let mut left = Vec::new();
+            for (ar, name) in targets.iter().chain(&pods) {
+                let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, ar);
+                match api.get_opt(name).await {
+                    Ok(Some(_)) => left.push(format!("{} {name}", ar.kind)),
+                    Ok(None) => {}
+                    Err(e) => return Err(map_err(&format!("reading {} {name}", ar.kind), e)),
+                }
             }
-        }
-        Ok(if left.is_empty() {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(left)
+            Ok(left)
         })
-    })
-    .await?;
+        .await?;
     gone.map_err(|left| {
         Error::Timeout(format!(
             "{}: still there after {}s: {}",
