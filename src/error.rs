@@ -38,6 +38,21 @@ pub enum ProbeFault {
     Closed,
 }
 
+/// What a cloud or cluster API (EC2, the Kubernetes API server) said of a call that failed;
+/// it decides the exit code, so nothing reads the message to find out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiFault {
+    /// The object is not there (EC2 `*.NotFound`, Kubernetes 404).
+    NotFound,
+    /// The request was invalid: the user's input (EC2 `InvalidParameter*`, Kubernetes 400/422).
+    Invalid,
+    /// Anything else: permissions, throttling, a server error, the network.
+    Other,
+}
+
+/// The error an SDK returned, kept as the `source` of daskctl's own.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Bad input from the user: names, counts, flags, config.
@@ -71,6 +86,17 @@ pub enum Error {
     /// A backend's tool or API failed.
     #[error("{backend}: {message}")]
     Backend { backend: String, message: String },
+    /// A cloud or cluster API call failed; `source` is the SDK's error, `code` the API's own
+    /// error code when it gave one.
+    #[error("{backend}: {message}")]
+    Api {
+        backend: &'static str,
+        fault: ApiFault,
+        code: Option<String>,
+        message: String,
+        #[source]
+        source: BoxError,
+    },
     /// The backend's service itself cannot answer (a Slurm controller down, an API server
     /// unreachable): asking again in another form would only wait again.
     #[error("{backend}: {message}")]
@@ -87,7 +113,15 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) | Error::Ambiguous { .. } => exit::USAGE,
-            Error::NotFound(_) => exit::NOT_FOUND,
+            Error::NotFound(_)
+            | Error::Api {
+                fault: ApiFault::NotFound,
+                ..
+            } => exit::NOT_FOUND,
+            Error::Api {
+                fault: ApiFault::Invalid,
+                ..
+            } => exit::USAGE,
             Error::Partial(_) => exit::PARTIAL,
             Error::Refused(_) => exit::REFUSED,
             Error::Interrupted(_) => exit::INTERRUPTED,

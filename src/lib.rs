@@ -56,10 +56,17 @@ pub fn run(cli: cli::Cli) -> u8 {
     // kube's and the AWS SDK's TLS stacks bring a second rustls provider: pick ring, as ours
     let _ = rustls::crypto::ring::default_provider().install_default();
     let out = Printer;
+    let verbose = cli.verbose;
     match run_inner(cli) {
         Ok(()) => error::exit::OK,
         Err(e) => {
             out.error(&e.to_string());
+            // -v: what the SDK or the system said underneath, one line per cause
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause.filter(|_| verbose > 0) {
+                out.cause(&c.to_string());
+                cause = c.source();
+            }
             e.exit_code()
         }
     }

@@ -49,6 +49,11 @@ impl Printer {
     pub fn error(&self, msg: &str) {
         anstream::eprintln!("{ERR}error:{ERR:#} {msg}");
     }
+
+    /// One cause under an error (`-v`).
+    pub fn cause(&self, msg: &str) {
+        anstream::eprintln!("  caused by: {}", msg.replace('\n', " "));
+    }
 }
 
 /// A borderless table like kubectl's.

@@ -12,8 +12,7 @@
 use super::local::procfs;
 use crate::backends::Context;
 use crate::backends::status::SchedulerState;
-use crate::dask::Address;
-use crate::error::{Error, ProbeFault};
+use crate::dask::{Address, Probe};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -22,17 +21,23 @@ use std::time::{Duration, SystemTime};
 
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(300);
 
-/// The scheduler's state after `address` failed to answer with `e`.
-pub fn after_failed_probe(ctx: &Context, address: &str, e: &Error) -> SchedulerState {
-    let why = e.to_string();
-    match e.probe_fault() {
-        Some(ProbeFault::Disabled) => return SchedulerState::NotProbed,
-        Some(ProbeFault::Refused) => {
+/// The scheduler's state after `address` was probed with this outcome (an answer is
+/// `Answering`, and ends any silence).
+pub fn after_probe(ctx: &Context, address: &str, probe: &Probe) -> SchedulerState {
+    let why = match probe {
+        Probe::Answered { info, .. } => {
+            ctx.silence.forget(address);
+            return SchedulerState::Answering {
+                connected: info.workers.len() as u64,
+            };
+        }
+        Probe::Disabled { .. } => return SchedulerState::NotProbed,
+        Probe::Refused { why } => {
             ctx.silence.forget(address);
             return SchedulerState::Unreachable(format!("nothing listens at {address}: {why}"));
         }
-        _ => {}
-    }
+        Probe::Failed { why, .. } => why,
+    };
     if let Ok(a) = Address::parse(address)
         && is_this_machine(&a.host)
     {

@@ -73,9 +73,9 @@ pub fn classify(
 
 /// Marks a cluster whose scheduler was asked and did not answer (`Cluster::silent`: its worker
 /// count is then the backend's own); the reason, for its state.
-pub fn probe_failed(c: &mut Cluster, e: &crate::error::Error) -> String {
-    c.silent = Some(e.to_string());
-    e.to_string()
+pub fn probe_failed(c: &mut Cluster, why: &str) -> String {
+    c.silent = Some(why.to_string());
+    why.to_string()
 }
 
 /// Fills what a scheduler's own answer tells: workers, threads, memory, idleness, worker details,

@@ -9,4 +9,4 @@ pub mod tls;
 
 pub use client::{Identity, SchedulerInfo};
 pub use comm::{Address, Comm};
-pub use probe::Prober;
+pub use probe::{Probe, Prober};

@@ -24,6 +24,63 @@ pub async fn within_budget<F: Future>(until: Instant, f: F) -> F::Output {
     BUDGET.scope(until, f).await
 }
 
+/// What asking a scheduler for its state came to. Status classification reads this, never an
+/// error's text: only `Refused` says nothing listens; `Failed` says only that no answer came.
+#[derive(Debug, Clone)]
+pub enum Probe {
+    /// It answered the Dask protocol as a scheduler.
+    Answered {
+        info: SchedulerInfo,
+        idle: Option<f64>,
+    },
+    /// Connection refused: nothing listens at the address.
+    Refused { why: String },
+    /// Not asked: probes are off (`--no-probe`), or the address is beyond `probe.loopback_only`.
+    Disabled { why: String },
+    /// Asked, and no scheduler answered: a timeout, a TLS failure, a peer that is not a Dask
+    /// scheduler, a closed connection, a stopped process.
+    Failed {
+        fault: Option<ProbeFault>,
+        why: String,
+    },
+}
+
+impl Probe {
+    /// A failure that is not one of the prober's own (a stopped process, no port yet).
+    pub fn failed(why: impl Into<String>) -> Probe {
+        Probe::Failed {
+            fault: None,
+            why: why.into(),
+        }
+    }
+
+    /// Why there is no answer; `None` when it answered.
+    pub fn why(&self) -> Option<&str> {
+        match self {
+            Probe::Answered { .. } => None,
+            Probe::Refused { why } | Probe::Disabled { why } | Probe::Failed { why, .. } => {
+                Some(why)
+            }
+        }
+    }
+}
+
+impl From<Result<(SchedulerInfo, Option<f64>)>> for Probe {
+    fn from(r: Result<(SchedulerInfo, Option<f64>)>) -> Probe {
+        match r {
+            Ok((info, idle)) => Probe::Answered { info, idle },
+            Err(e) => {
+                let why = e.to_string();
+                match e.probe_fault() {
+                    Some(ProbeFault::Refused) => Probe::Refused { why },
+                    Some(ProbeFault::Disabled) => Probe::Disabled { why },
+                    fault => Probe::Failed { fault, why },
+                }
+            }
+        }
+    }
+}
+
 /// `Identity::Other` of a Dask server that completed the handshake but is still starting.
 pub const STARTING: &str = "starting";
 
@@ -145,7 +202,11 @@ impl Prober {
     }
 
     /// Scheduler identity plus idleness, as `list` shows it.
-    pub async fn status(&self, reported: &str) -> Result<(SchedulerInfo, Option<f64>)> {
+    pub async fn status(&self, reported: &str) -> Probe {
+        self.try_status(reported).await.into()
+    }
+
+    async fn try_status(&self, reported: &str) -> Result<(SchedulerInfo, Option<f64>)> {
         let mut comm = self.connect(reported).await?;
         let r = async {
             let id = match client::identity(&mut comm).await? {

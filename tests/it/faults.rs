@@ -668,6 +668,51 @@ fn interrupted_scale_down_and_delete_leave_nothing_hidden() {
     }
 }
 
+/// A nanny's worker child outlives its nanny and its scheduler (both SIGKILLed) and its state
+/// directory (removed): its command line names no scheduler and, stopped, it answers nothing.
+/// It is still listed at once, under the cluster its markers name, as `orphaned`; `delete`
+/// stops it and says so only once it is gone.
+#[test]
+fn a_worker_child_left_without_nanny_scheduler_or_state_is_listed_and_deleted() {
+    let env = Env::new().with("DASKCTL_BACKENDS__LOCAL__SCAN", "false");
+    let name = "left-child";
+    env.run(&["create", "local", "--name", name, "--workers", "1"])
+        .ok();
+    let st = env.state_json(name).unwrap();
+    let pid = |v: &serde_json::Value| v["pid"].as_i64().unwrap() as i32;
+    let (sched, nanny) = (pid(&st["scheduler"]), pid(&st["workers"][0]));
+    let mut children = Vec::new();
+    wait_until("the nanny's worker process", HANG, || {
+        children = env
+            .marked_pids(name)
+            .into_iter()
+            .filter(|p| support::ppid(*p) == nanny)
+            .collect();
+        !children.is_empty()
+    });
+    for c in &children {
+        support::signal(*c, "STOP");
+    }
+    support::signal(nanny, "KILL");
+    support::signal(sched, "KILL");
+    std::fs::remove_dir_all(env.state().join("local").join(name)).unwrap();
+    wait_until("nanny and scheduler gone", HANG, || {
+        !alive(nanny) && !alive(sched)
+    });
+
+    let c = env.find(name).expect("the worker child is listed");
+    assert_eq!(c["status"], "orphaned", "{c}");
+    let listed = resource_pids(&c);
+    assert!(
+        children.iter().all(|p| listed.contains(p)),
+        "{children:?} in {c}"
+    );
+
+    env.run(&["delete", name, "--yes"]).ok();
+    assert!(children.iter().all(|p| !alive(*p)), "{children:?} survived");
+    assert!(env.find(name).is_none());
+}
+
 /// `scale --wait` ends with the reason, long before its timeout, when a new worker exits
 /// (its log's last lines in the error) and when the cluster is deleted meanwhile.
 #[test]

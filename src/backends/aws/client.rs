@@ -4,7 +4,7 @@
 //! into the project's error kinds here, with the AWS error code in the message.
 
 use super::settings::Settings;
-use crate::error::Error;
+use crate::error::{ApiFault, Error};
 use aws_config::meta::credentials::CredentialsProviderChain;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -104,32 +104,36 @@ fn is_input_error(code: &str) -> bool {
 /// Maps an SDK error of operation `op` in `region` into the project's error kinds.
 pub fn map_err<E, R>(region: &str, op: &str, e: SdkError<E, R>) -> Error
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     let code = e.code().map(str::to_string);
-    let message = e.message().map(str::to_string);
-    match (code, &e) {
+    let (fault, message) = match (&code, &e) {
         (Some(code), _) => {
-            let text = format!(
-                "{region}: {op}: {code}: {}",
-                message.unwrap_or_else(|| "no message".into())
-            );
-            if is_input_error(&code) {
-                Error::Usage(format!("aws: {text}"))
+            let fault = if is_input_error(code) {
+                ApiFault::Invalid
             } else if code.ends_with(".NotFound") {
-                Error::NotFound(format!("aws: {text}"))
+                ApiFault::NotFound
             } else {
-                Error::backend("aws", text)
-            }
+                ApiFault::Other
+            };
+            let message = e.message().unwrap_or("no message");
+            (fault, format!("{region}: {op}: {code}: {message}"))
         }
         (None, SdkError::TimeoutError(_)) => {
-            Error::Timeout(format!("aws: {region}: {op}: no answer in time"))
+            return Error::Timeout(format!("aws: {region}: {op}: no answer in time"));
         }
-        (None, _) => Error::backend(
-            "aws",
+        (None, _) => (
+            ApiFault::Other,
             format!("{region}: {op}: {}", one_line(&DisplayErrorContext(&e))),
         ),
+    };
+    Error::Api {
+        backend: "aws",
+        fault,
+        code,
+        message,
+        source: Box::new(e),
     }
 }
 

@@ -3,13 +3,14 @@
 //! instances' network interfaces still exist, so that is retried until the deadline).
 
 use super::client::map_err;
+use super::consistency::{GROUP_NOT_FOUND, eventually};
 use super::{Aws, launch};
 use crate::backends::DeleteRequest;
 use crate::error::{Error, Result};
 use crate::model::{Cluster, Origin};
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::error::ProvideErrorMetadata;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 pub async fn delete(aws: &Aws, c: &Cluster, req: &DeleteRequest) -> Result<()> {
     let region = Aws::region_of(c)?;
@@ -60,24 +61,22 @@ pub async fn delete_group(
     id: &str,
     deadline: Instant,
 ) -> Result<()> {
-    let mut pause = Duration::from_secs(1);
-    loop {
-        match client.delete_security_group().group_id(id).send().await {
-            Ok(_) => return Ok(()),
-            Err(e) if e.code() == Some("InvalidGroup.NotFound") => return Ok(()),
-            Err(e) if e.code() == Some("DependencyViolation") && Instant::now() < deadline => {
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_secs(10));
+    // instances on their way out still hold the group: DependencyViolation until they are gone
+    let within = deadline.saturating_duration_since(Instant::now());
+    let r = eventually(&["DependencyViolation"], within, || {
+        client.delete_security_group().group_id(id).send()
+    })
+    .await;
+    match r {
+        Ok(_) => Ok(()),
+        Err(e) if e.code() == Some(GROUP_NOT_FOUND) => Ok(()),
+        Err(e) => {
+            let mut err = map_err(region, "DeleteSecurityGroup", e);
+            if let Error::Api { message, .. } = &mut err {
+                *message =
+                    format!("instances terminated, but security group {id} remains: {message}");
             }
-            Err(e) => {
-                return Err(match map_err(region, "DeleteSecurityGroup", e) {
-                    Error::Backend { message, .. } => Error::backend(
-                        "aws",
-                        format!("instances terminated, but security group {id} remains: {message}"),
-                    ),
-                    other => other,
-                });
-            }
+            Err(err)
         }
     }
 }

@@ -7,7 +7,7 @@ use super::tags::{self, Node};
 use super::userdata::SCHEDULER_PORT;
 use crate::backends::status::{SchedulerState, classify};
 use crate::backends::status::{fill_from_info, probe_failed};
-use crate::dask::SchedulerInfo;
+use crate::dask::Probe;
 use crate::error::Result;
 use crate::model::Handle;
 use crate::model::{Cluster, Origin, Resource, Role, Status};
@@ -144,12 +144,7 @@ pub async fn discover(aws: &Aws, name: Option<&str>) -> Result<Vec<Cluster>> {
 /// security group daskctl makes admits only the cluster's own instances unless
 /// `backends.aws.ingress_cidr` says who else, so from outside the VPC a healthy scheduler is
 /// silent (a timeout), and that says nothing about whether it lives.
-fn silent_why(
-    aws: &Aws,
-    sched: Option<&Node>,
-    address: Option<&str>,
-    e: &crate::error::Error,
-) -> String {
+fn silent_why(aws: &Aws, sched: Option<&Node>, address: Option<&str>, e: &str) -> String {
     let own_group = sched.and_then(|s| {
         s.group_names
             .iter()
@@ -265,7 +260,7 @@ pub fn address(aws: &Aws, nodes: &[Node]) -> Option<String> {
     Some(format!("{scheme}://{ip}:{SCHEDULER_PORT}"))
 }
 
-async fn probe(aws: &Aws, nodes: &[Node]) -> Option<Result<(SchedulerInfo, Option<f64>)>> {
+async fn probe(aws: &Aws, nodes: &[Node]) -> Option<Probe> {
     let s = scheduler(nodes)?;
     if s.state != "running" {
         return None;
@@ -274,11 +269,7 @@ async fn probe(aws: &Aws, nodes: &[Node]) -> Option<Result<(SchedulerInfo, Optio
     Some(aws.ctx.prober.status(&addr).await)
 }
 
-fn to_cluster(
-    aws: &Aws,
-    nodes: Vec<Node>,
-    probe: Option<Result<(SchedulerInfo, Option<f64>)>>,
-) -> Cluster {
+fn to_cluster(aws: &Aws, nodes: Vec<Node>, probe: Option<Probe>) -> Cluster {
     let first = &nodes[0];
     let mut c = Cluster::new(first.cluster.clone(), "aws", first.origin);
     c.owner = nodes.iter().find_map(|n| n.owner.clone());
@@ -319,7 +310,7 @@ fn to_cluster(
         Some(_) => SchedulerState::NotProbed,
     };
     match probe {
-        Some(Ok((info, idle))) => {
+        Some(Probe::Answered { info, idle }) => {
             // the dashboard at the instance's address, not the one the scheduler binds
             if let (Some(port), Some(ip)) = (
                 info.dashboard_port,
@@ -332,22 +323,16 @@ fn to_cluster(
                 connected: c.workers.unwrap_or(0),
             };
         }
-        Some(Err(_)) if !aws.ctx.prober.enabled() => state = SchedulerState::NotProbed,
-        // refused before connecting (probe.loopback_only without a map): nothing is known
-        Some(Err(e)) if e.probe_fault() == Some(crate::error::ProbeFault::Disabled) => {
-            state = SchedulerState::NotProbed
-        }
-        Some(Err(e)) if first.origin == Origin::DaskCloudprovider => {
-            // without the cluster's TLS credentials a silent scheduler proves nothing
-            probe_failed(&mut c, &e);
-            state = SchedulerState::Silent(e.to_string())
-        }
-        Some(Err(e)) if matches!(state, SchedulerState::Gone) => {
-            probe_failed(&mut c, &e);
-        }
-        Some(Err(e)) => {
-            probe_failed(&mut c, &e);
-            state = SchedulerState::Silent(silent_why(aws, sched, c.address.as_deref(), &e));
+        // refused before connecting (--no-probe, or probe.loopback_only without a map)
+        Some(Probe::Disabled { .. }) => state = SchedulerState::NotProbed,
+        Some(p) => {
+            let why = probe_failed(&mut c, p.why().unwrap_or_default());
+            state = match state {
+                SchedulerState::Gone => SchedulerState::Gone,
+                // without the cluster's TLS credentials a silent scheduler proves nothing
+                _ if first.origin == Origin::DaskCloudprovider => SchedulerState::Silent(why),
+                _ => SchedulerState::Silent(silent_why(aws, sched, c.address.as_deref(), &why)),
+            };
         }
         None => {}
     }

@@ -5,7 +5,7 @@
 use super::markers::Marker;
 use super::{Dialect, Job, JobQueue, JobState, script};
 use crate::backends::status::{SchedulerState, classify};
-use crate::dask::SchedulerInfo;
+use crate::dask::Probe;
 use crate::error::Result;
 use crate::model::{Cluster, Handle, Origin, Resource, Role, Status};
 use futures::stream::{self, StreamExt};
@@ -342,11 +342,7 @@ async fn fetch_script<D: Dialect>(
     }
 }
 
-fn to_cluster<D: Dialect>(
-    q: &JobQueue<D>,
-    g: Group,
-    probe: Option<Result<(SchedulerInfo, Option<f64>)>>,
-) -> Cluster {
+fn to_cluster<D: Dialect>(q: &JobQueue<D>, g: Group, probe: Option<Probe>) -> Cluster {
     let origin = match g.kind {
         Kind::Daskctl => Origin::Daskctl,
         Kind::Jobqueue => Origin::DaskJobqueue,
@@ -390,23 +386,23 @@ fn to_cluster<D: Dialect>(
         _ => SchedulerState::NotProbed,
     };
     match probe {
-        Some(Ok((info, idle))) => {
+        Some(Probe::Answered { info, idle }) => {
             crate::backends::status::fill_from_info(&mut c, &info, idle);
             sched = SchedulerState::Answering {
                 connected: c.workers.unwrap_or(0),
             };
         }
-        Some(Err(e)) if q.ctx.prober.enabled() => {
-            let why = crate::backends::status::probe_failed(&mut c, &e);
+        Some(Probe::Disabled { .. }) => sched = SchedulerState::NotProbed,
+        Some(p) => {
+            let why = crate::backends::status::probe_failed(&mut c, p.why().unwrap_or_default());
             sched = match (g.kind, &g.address) {
                 // the scheduler is a job here: it lives as long as the job runs
                 (Kind::Daskctl, _) => SchedulerState::Silent(why),
                 // in someone's Python process: gone only when the network says so for sure
-                (_, Some(addr)) => crate::backends::liveness::after_failed_probe(&q.ctx, addr, &e),
+                (_, Some(addr)) => crate::backends::liveness::after_probe(&q.ctx, addr, &p),
                 (_, None) => SchedulerState::Silent(why),
             }
         }
-        Some(Err(_)) => sched = SchedulerState::NotProbed,
         None => {}
     }
     let queued = workers_active - workers_running;

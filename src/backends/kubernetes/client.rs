@@ -3,7 +3,7 @@
 //! Whether any configuration exists is decided from files and variables only, so `list`
 //! skips the backend in microseconds where there is none.
 
-use crate::error::Error;
+use crate::error::{ApiFault, Error};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use std::path::PathBuf;
 
@@ -77,15 +77,52 @@ pub fn status(e: &kube::Error) -> Option<u16> {
 }
 
 pub fn map_err(what: &str, e: kube::Error) -> Error {
-    match &e {
-        kube::Error::Api(s) => {
-            let text = format!("{what}: {} ({}): {}", s.reason, s.code, s.message);
+    let (fault, code, message) = match &e {
+        kube::Error::Api(s) => (
             match s.code {
-                404 => Error::NotFound(format!("kubernetes: {text}")),
-                400 | 422 => Error::Usage(format!("kubernetes: {text}")),
-                _ => Error::backend("kubernetes", text),
-            }
-        }
-        _ => Error::backend("kubernetes", format!("{what}: {e}")),
+                404 => ApiFault::NotFound,
+                400 | 422 => ApiFault::Invalid,
+                _ => ApiFault::Other,
+            },
+            Some(s.code.to_string()),
+            format!("{what}: {} ({}): {}", s.reason, s.code, s.message),
+        ),
+        _ => (ApiFault::Other, None, format!("{what}: {e}")),
+    };
+    Error::Api {
+        backend: "kubernetes",
+        fault,
+        code,
+        message,
+        source: Box::new(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::exit;
+
+    #[test]
+    fn api_errors_keep_their_kind_code_and_source() {
+        let gone = kube::Error::Api(
+            kube::core::Status::failure("daskclusters \"etl\" not found", "NotFound")
+                .with_code(404)
+                .boxed(),
+        );
+        let e = map_err("get etl", gone);
+        assert_eq!(e.exit_code(), exit::NOT_FOUND);
+        assert!(
+            matches!(&e, Error::Api { fault: ApiFault::NotFound, code: Some(c), .. } if c == "404")
+        );
+        let source = std::error::Error::source(&e).expect("the kube error is kept");
+        assert!(source.to_string().contains("not found"), "{source}");
+
+        let invalid = kube::Error::Api(
+            kube::core::Status::failure("spec.replicas: Invalid value", "Invalid")
+                .with_code(422)
+                .boxed(),
+        );
+        assert_eq!(map_err("patch", invalid).exit_code(), exit::USAGE);
     }
 }

@@ -7,7 +7,7 @@ use super::Kubernetes;
 use super::client::{GROUP, map_err, status};
 use super::objects::{self as o, CLUSTER_LABEL, COMPONENT_LABEL, EXPIRES, MANAGED_BY};
 use crate::backends::status::{SchedulerState, classify};
-use crate::dask::SchedulerInfo;
+use crate::dask::Probe;
 use crate::error::Result;
 use crate::model::{Cluster, Handle, Origin, Resource, Role, Status};
 use futures::future::join_all;
@@ -391,11 +391,7 @@ fn phase(p: &DynamicObject) -> String {
         .to_string()
 }
 
-async fn probe(
-    k: &Kubernetes,
-    addr: String,
-    g: &Group,
-) -> Option<Result<(SchedulerInfo, Option<f64>)>> {
+async fn probe(k: &Kubernetes, addr: String, g: &Group) -> Option<Probe> {
     let sched_running = g
         .pods
         .iter()
@@ -412,7 +408,7 @@ fn to_cluster(
     name: String,
     kind: Kind,
     g: Group,
-    probe: Option<Result<(SchedulerInfo, Option<f64>)>>,
+    probe: Option<Probe>,
 ) -> Cluster {
     let mut c = Cluster::new(name.clone(), "kubernetes", origin_of(kind, &g));
     c.namespace = Some(ns.clone());
@@ -537,12 +533,7 @@ fn requested_of(kind: Kind, g: &Group) -> u64 {
 }
 
 /// Status, reason and worker count, from the pods and the scheduler's answer (or silence).
-fn classify_cluster(
-    k: &Kubernetes,
-    c: &mut Cluster,
-    g: &Group,
-    probe: Option<Result<(SchedulerInfo, Option<f64>)>>,
-) {
+fn classify_cluster(_k: &Kubernetes, c: &mut Cluster, g: &Group, probe: Option<Probe>) {
     let count = |r: Role, phases: &[&str]| {
         g.pods
             .iter()
@@ -565,21 +556,19 @@ fn classify_cluster(
         SchedulerState::Gone
     };
     match probe {
-        Some(Ok((info, idle))) => {
+        Some(Probe::Answered { info, idle }) => {
             crate::backends::status::fill_from_info(c, &info, idle);
             state = SchedulerState::Answering {
                 connected: c.workers.unwrap_or(0),
             };
         }
-        Some(Err(e)) if e.probe_fault() == Some(crate::error::ProbeFault::Disabled) => {}
-        Some(Err(_)) if !k.ctx.prober.enabled() => {}
-        Some(Err(e)) if sched_running => {
-            state = SchedulerState::Silent(crate::backends::status::probe_failed(c, &e))
+        Some(Probe::Disabled { .. }) | None => {}
+        Some(p) => {
+            let why = crate::backends::status::probe_failed(c, p.why().unwrap_or_default());
+            if sched_running {
+                state = SchedulerState::Silent(why);
+            }
         }
-        Some(Err(e)) => {
-            crate::backends::status::probe_failed(c, &e);
-        }
-        None => {}
     }
     let (mut status, mut reason) = match &state {
         SchedulerState::Gone => classify(&state, alive(Role::Worker), None),

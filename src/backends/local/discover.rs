@@ -12,10 +12,11 @@ use super::handle::{Found, Kind, LocalHandle};
 use super::procfs::{self, ProcInfo};
 use super::spawn::{ENV_CLUSTER, ENV_HOME, ENV_ROLE, ENV_WORKER};
 use super::state::{ClusterState, Phase, StateDir, Unusable};
-use crate::backends::liveness::{after_failed_probe, stopped_reason};
+use crate::backends::liveness::{after_probe, stopped_reason};
 use crate::backends::status::fill_from_info;
 use crate::backends::status::{SchedulerState, classify};
-use crate::dask::{Address, Identity, SchedulerInfo};
+use crate::dask::{Address, Identity, Probe};
+use crate::error::ProbeFault;
 use crate::error::{Error, Result};
 use crate::model::{Cluster, Handle, Origin, Resource, Role, Status};
 use crate::units::epoch_secs;
@@ -23,7 +24,6 @@ use futures::future::join_all;
 use std::collections::{BTreeMap, HashSet};
 
 pub const BACKEND: &str = "local";
-type Probed = Result<(SchedulerInfo, Option<f64>)>;
 type Loaded = std::result::Result<Option<ClusterState>, Unusable>;
 /// What a process said on one of its ports.
 type Said = (Address, Result<(Identity, Option<f64>)>);
@@ -182,7 +182,10 @@ async fn build(b: &Local, scan: &Scan) -> Vec<Cluster> {
             _ => None,
         });
         if let Some((info, idle)) = sched {
-            let probed = Ok((info.clone(), idle));
+            let probed = Probe::Answered {
+                info: info.clone(),
+                idle,
+            };
             schedulers.push(scheduler_cluster(b, scan, p, &info.address, probed));
             continue;
         }
@@ -202,7 +205,7 @@ async fn build(b: &Local, scan: &Scan) -> Vec<Cluster> {
         } else if dask_scheduler_shaped(p) {
             // a scheduler process that did not say so: list it, with why
             let (addr, why) = unanswered(p, said);
-            schedulers.push(scheduler_cluster(b, scan, p, &addr, Err(why)));
+            schedulers.push(scheduler_cluster(b, scan, p, &addr, why));
         } else if p.marker(ENV_ROLE) == Some("worker")
             && let Some(s) = p.scheduler_arg()
         {
@@ -213,8 +216,8 @@ async fn build(b: &Local, scan: &Scan) -> Vec<Cluster> {
     for p in scan.procs.iter().filter(|p| p.stopped()).filter(looked_at) {
         if dask_scheduler_shaped(p) {
             let (addr, _) = unanswered(p, &[]);
-            let why = Error::backend(BACKEND, stopped_reason(p.pid));
-            schedulers.push(scheduler_cluster(b, scan, p, &addr, Err(why)));
+            let why = Probe::failed(stopped_reason(p.pid));
+            schedulers.push(scheduler_cluster(b, scan, p, &addr, why));
         } else if (p.is_cli("worker") || p.marker(ENV_ROLE) == Some("worker"))
             && let Some(s) = p.scheduler_arg()
         {
@@ -298,17 +301,49 @@ async fn build(b: &Local, scan: &Scan) -> Vec<Cluster> {
     for ((addr, wps), probed) in strays.iter().zip(remote) {
         clusters.push(stray_cluster(b, scan, addr, wps, &stray_attached, probed));
     }
+    clusters.extend(leftovers(b, scan, &clusters, &workers, &mut claimed));
     clusters.sort_by(|a, b| a.name.cmp(&b.name));
     clusters
 }
 
+/// daskctl's processes that nothing above listed, with their state directory gone: a nanny's
+/// worker child whose nanny was killed (its command line names no scheduler, and on its way
+/// out it may not answer). Listed under the cluster their markers name, never hidden.
+fn leftovers(
+    b: &Local,
+    scan: &Scan,
+    listed: &[Cluster],
+    workers: &[(&ProcInfo, String)],
+    claimed: &mut HashSet<i32>,
+) -> Vec<Cluster> {
+    let shown: HashSet<String> = listed
+        .iter()
+        .flat_map(|c| c.resources.iter().map(|r| r.id.clone()))
+        .collect();
+    let names: std::collections::BTreeSet<&str> = scan
+        .procs
+        .iter()
+        .filter(|p| p.marker(ENV_HOME).is_some() && !shown.contains(&p.pid.to_string()))
+        .filter_map(|p| p.marker(ENV_CLUSTER))
+        .filter(|n| !listed.iter().any(|c| c.name == *n))
+        .collect();
+    let root = b.ctx.config.state_root();
+    names
+        .into_iter()
+        .filter_map(|n| StateDir::new(&root, n).ok())
+        .filter(|d| scan.marked(d.name()).next().is_some())
+        .map(|d| broken_cluster(b, scan, &d, None, workers, claimed))
+        .collect()
+}
+
 /// The status probe of a daskctl scheduler that runs and is not stopped.
-async fn probe_own(b: &Local, scan: &Scan, st: &ClusterState) -> Probed {
+async fn probe_own(b: &Local, scan: &Scan, st: &ClusterState) -> Probe {
     let sched = own_scheduler(scan, st);
     match (&st.address, sched) {
-        (Some(a), Some(s)) if !s.stopped => b.ctx.prober.status(a).await,
-        (_, Some(s)) if s.stopped => Err(Error::backend(BACKEND, stopped_reason(s.pid))),
-        _ => Err(Error::NotFound("scheduler not running".into())),
+        (_, Some(s)) if s.stopped => Probe::failed(stopped_reason(s.pid)),
+        (Some(a), Some(_)) => b.ctx.prober.status(a).await,
+        (None, Some(_)) => Probe::failed("the scheduler has not written its address yet"),
+        (_, None) => Probe::failed("scheduler not running"),
     }
 }
 
@@ -370,7 +405,7 @@ fn own_cluster(
     scan: &Scan,
     dir: &StateDir,
     st: &ClusterState,
-    probed: Probed,
+    probed: Probe,
 ) -> Cluster {
     let mut c = Cluster::new(st.name.clone(), BACKEND, Origin::Daskctl);
     c.created = epoch_secs(st.created);
@@ -426,16 +461,14 @@ fn own_cluster(
     c.requested_workers = Some(st.requested.map_or(expected, u64::from));
     let state = match (&sched, probed) {
         (None, _) => SchedulerState::Gone,
-        (Some(_), Ok((info, idle))) => {
+        (Some(_), Probe::Answered { info, idle }) => {
             fill_from_info(&mut c, &info, idle);
             SchedulerState::Answering {
                 connected: info.workers.len() as u64,
             }
         }
-        (Some(_), Err(e)) if e.probe_fault() == Some(crate::error::ProbeFault::Disabled) => {
-            SchedulerState::NotProbed
-        }
-        (Some(_), Err(e)) => SchedulerState::Silent(e.to_string()),
+        (Some(_), Probe::Disabled { .. }) => SchedulerState::NotProbed,
+        (Some(_), p) => SchedulerState::Silent(p.why().unwrap_or_default().to_string()),
     };
     if c.workers.is_none() {
         c.workers = Some(alive);
@@ -481,7 +514,7 @@ fn dask_scheduler_shaped(p: &ProcInfo) -> bool {
 
 /// The address of a scheduler process that did not answer, and why it did not: from its
 /// scheduler file, else its `--port`, 8786, or a port that is not its dashboard's.
-fn unanswered(p: &ProcInfo, said: &[Said]) -> (String, Error) {
+fn unanswered(p: &ProcInfo, said: &[Said]) -> (String, Probe) {
     let tls =
         p.arg("--protocol") == Some("tls") || p.cmdline.iter().any(|a| a.starts_with("--tls-"));
     let from_file = p
@@ -533,20 +566,15 @@ fn unanswered(p: &ProcInfo, said: &[Said]) -> (String, Error) {
         .iter()
         .find(|(a, _)| Some(a.port) == port)
         .and_then(|(_, r)| r.as_ref().err())
-        .map(|e| {
-            Error::backend(
-                BACKEND,
-                format!("scheduler process {} does not answer: {e}", p.pid),
-            )
+        .map(|e| match e.probe_fault() {
+            Some(ProbeFault::Disabled) => Probe::Disabled { why: e.to_string() },
+            _ => Probe::failed(format!("scheduler process {} does not answer: {e}", p.pid)),
         })
         .unwrap_or_else(|| {
-            Error::backend(
-                BACKEND,
-                match port {
-                    Some(_) => format!("scheduler process {} does not answer", p.pid),
-                    None => format!("scheduler process {} listens on no port yet", p.pid),
-                },
-            )
+            Probe::failed(match port {
+                Some(_) => format!("scheduler process {} does not answer", p.pid),
+                None => format!("scheduler process {} listens on no port yet", p.pid),
+            })
         });
     (addr, why)
 }
@@ -558,7 +586,7 @@ fn scheduler_cluster(
     scan: &Scan,
     p: &ProcInfo,
     address: &str,
-    probed: Result<(SchedulerInfo, Option<f64>)>,
+    probed: Probe,
 ) -> Cluster {
     let lost = p
         .marker(ENV_CLUSTER)
@@ -585,19 +613,16 @@ fn scheduler_cluster(
     c.resources.push(proc_resource(&f, Role::Scheduler, true));
     let dir = lost.and_then(|n| scan.dirs.iter().find(|(d, _)| d.name() == n));
     let (state, mut reason) = match probed {
-        Ok((info, idle)) => {
+        Probe::Answered { info, idle } => {
             fill_from_info(&mut c, &info, idle);
             let st = SchedulerState::Answering {
                 connected: info.workers.len() as u64,
             };
             (st, None)
         }
-        Err(e) if e.probe_fault() == Some(crate::error::ProbeFault::Disabled) => {
-            (SchedulerState::NotProbed, None)
-        }
-        Err(e) => {
-            let why = e.to_string();
-            let why = why.strip_prefix("local: ").unwrap_or(&why).to_string();
+        Probe::Disabled { .. } => (SchedulerState::NotProbed, None),
+        failed => {
+            let why = failed.why().unwrap_or_default().to_string();
             (SchedulerState::Silent(why.clone()), Some(why))
         }
     };
@@ -743,7 +768,14 @@ fn broken_cluster(
     c.owner = Some(b.ctx.user.name.clone());
     c.created = std::fs::metadata(&dir.path).and_then(|m| m.modified()).ok();
     let mut found_workers = Vec::new();
-    for p in scan.marked(dir.name()) {
+    let marked: Vec<&ProcInfo> = scan.marked(dir.name()).collect();
+    if c.created.is_none() {
+        c.created = marked
+            .iter()
+            .filter_map(|p| procfs::started_at(p.start))
+            .min();
+    }
+    for p in marked {
         let f = found(p, true);
         c.resources.push(proc_resource(&f, Role::Worker, true));
         found_workers.push(f);
@@ -760,7 +792,8 @@ fn broken_cluster(
     c.workers = Some(alive);
     let what = match &unusable {
         Some(u) => format!("{u}"),
-        None => "no state file".into(),
+        None if dir.exists() => "no state file".into(),
+        None => "its state directory is gone".into(),
     };
     (c.status, c.reason) = if alive > 0 {
         (
@@ -793,7 +826,7 @@ fn stray_cluster(
     addr: &str,
     wps: &[&ProcInfo],
     attached: &[&(&StateDir, &ClusterState)],
-    probed: Probed,
+    probed: Probe,
 ) -> Cluster {
     let mut c = Cluster::new(name_for(addr), BACKEND, Origin::Unknown);
     c.address = Some(addr.to_string());
@@ -818,16 +851,10 @@ fn stray_cluster(
         .filter(|r| r.role == Role::Worker && r.state != "dead")
         .count() as u64;
     c.created = wps.iter().filter_map(|p| procfs::started_at(p.start)).min();
-    let sched = match probed {
-        Ok((info, idle)) => {
-            b.ctx.silence.forget(addr);
-            fill_from_info(&mut c, &info, idle);
-            SchedulerState::Answering {
-                connected: info.workers.len() as u64,
-            }
-        }
-        Err(e) => after_failed_probe(&b.ctx, addr, &e),
-    };
+    if let Probe::Answered { info, idle } = &probed {
+        fill_from_info(&mut c, info, *idle);
+    }
+    let sched = after_probe(&b.ctx, addr, &probed);
     let (status, reason) = classify(&sched, alive, None);
     c.status = status;
     c.reason = reason;

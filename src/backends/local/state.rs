@@ -13,6 +13,7 @@ use nix::fcntl::{Flock, FlockArg};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::Write;
+use std::ops::ControlFlow;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -203,8 +204,7 @@ impl StateDir {
     /// blocking the runtime, until `within` has passed.
     pub async fn lock(&self, within: Duration) -> Result<Flock<File>> {
         let p = self.path.join("lock");
-        let deadline = tokio::time::Instant::now() + within;
-        loop {
+        let got = crate::backends::until_settled(within, Duration::from_millis(20), || async {
             let f = File::options()
                 .create(true)
                 .truncate(false)
@@ -212,19 +212,19 @@ impl StateDir {
                 .open(&p)
                 .ctx(|| format!("opening {}", p.display()))?;
             match Flock::lock(f, FlockArg::LockExclusiveNonblock) {
-                Ok(l) => return Ok(l),
-                Err((_, nix::errno::Errno::EWOULDBLOCK)) => {}
-                Err((_, e)) => return Err(Error::io(format!("locking {}", p.display()), e.into())),
+                Ok(l) => Ok(ControlFlow::Break(l)),
+                Err((_, nix::errno::Errno::EWOULDBLOCK)) => Ok(ControlFlow::Continue(())),
+                Err((_, e)) => Err(Error::io(format!("locking {}", p.display()), e.into())),
             }
-            if tokio::time::Instant::now() >= deadline {
-                return Err(Error::Timeout(format!(
-                    "another daskctl command is changing local/{} (lock {} held)",
-                    self.name,
-                    p.display()
-                )));
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        })
+        .await?;
+        got.map_err(|()| {
+            Error::Timeout(format!(
+                "another daskctl command is changing local/{} (lock {} held)",
+                self.name,
+                p.display()
+            ))
+        })
     }
 
     pub fn remove(&self) -> Result<()> {
