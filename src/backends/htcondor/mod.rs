@@ -6,8 +6,9 @@
 mod queue;
 
 use super::Registration;
+use super::jobqueue::dialect::SubmitCall;
 use super::jobqueue::runner::Runner;
-use super::jobqueue::{Dialect, Job, JobQueue, JobSpec};
+use super::jobqueue::{Dialect, Facts, Job, JobQueue, JobSpec, Submission};
 use crate::error::{Error, Result};
 use async_trait::async_trait;
 use std::path::Path;
@@ -47,18 +48,23 @@ pub fn submit_description(script: &Path, text: &str, count: u32) -> String {
     d
 }
 
+static FACTS: Facts = Facts {
+    absolute_python: true,
+    environment_hint: Some(
+        "HTCondor jobs do not inherit the submitting environment: --python or backends.htcondor.python sets the interpreter on the nodes",
+    ),
+    ..Facts::new(
+        "htcondor",
+        "HTCondor jobs (condor_submit, condor_q -json, condor_rm)",
+        &["condor_submit", "condor_q", "condor_rm"],
+        "${DASKCTL_JOB_ID}",
+    )
+};
+
 #[async_trait]
 impl Dialect for HtCondor {
-    fn name(&self) -> &'static str {
-        "htcondor"
-    }
-
-    fn description(&self) -> &'static str {
-        "HTCondor jobs (condor_submit, condor_q -json, condor_rm)"
-    }
-
-    fn tools(&self) -> &'static [&'static str] {
-        &["condor_submit", "condor_q", "condor_rm"]
+    fn facts(&self) -> &'static Facts {
+        &FACTS
     }
 
     fn directives(&self, spec: &JobSpec) -> Vec<String> {
@@ -91,29 +97,20 @@ impl Dialect for HtCondor {
         d
     }
 
-    fn job_id_expr(&self) -> &'static str {
-        "${DASKCTL_JOB_ID}"
-    }
-
-    fn submit(&self, script: &Path, _count: Option<u32>) -> Vec<String> {
-        vec![
-            s("condor_submit"),
-            s("-terse"),
-            script.with_extension("sub").to_string_lossy().into_owned(),
-        ]
-    }
-
-    fn submit_files(
-        &self,
-        script: &Path,
-        text: &str,
-        count: Option<u32>,
-    ) -> Vec<(std::path::PathBuf, String)> {
-        // the description beside the script, from its `# condor:` lines
-        vec![(
-            script.with_extension("sub"),
-            submit_description(script, text, count.unwrap_or(1)),
-        )]
+    fn submission(&self, job: &Submission) -> SubmitCall {
+        // the description beside the script, from its `# condor:` lines (`queue N`: an array)
+        let description = job.script.with_extension("sub");
+        SubmitCall {
+            argv: vec![
+                s("condor_submit"),
+                s("-terse"),
+                description.to_string_lossy().into_owned(),
+            ],
+            files: vec![(
+                description,
+                submit_description(job.script, job.text, job.count.unwrap_or(1)),
+            )],
+        }
     }
 
     fn parse_submit(&self, stdout: &str) -> Result<String> {
@@ -159,7 +156,7 @@ impl Dialect for HtCondor {
         queue::parse_history(&o.stdout)
     }
 
-    fn cancel(&self, ids: &[String]) -> Vec<String> {
+    fn cancel_argv(&self, ids: &[String]) -> Vec<String> {
         let mut v = vec![s("condor_rm")];
         v.extend(ids.iter().cloned());
         v
@@ -178,24 +175,10 @@ impl Dialect for HtCondor {
         job.stdout.clone()
     }
 
-    fn absolute_python(&self) -> bool {
-        true
-    }
-
-    fn environment_hint(&self) -> Option<&'static str> {
-        Some(
-            "HTCondor jobs do not inherit the submitting environment: --python or backends.htcondor.python sets the interpreter on the nodes",
-        )
-    }
-
     fn output_pattern(&self, logs: &Path, role: &str) -> String {
         logs.join(format!("{role}-$(Cluster).$(Process).log"))
             .to_string_lossy()
             .into_owned()
-    }
-
-    fn arrays(&self) -> bool {
-        true // `queue N`
     }
 }
 

@@ -55,12 +55,13 @@ pub fn prepare<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<Prepa
     let python = q.python(req);
     // jobs that get nothing of the submitting environment (HTCondor) run the Python named by
     // its path: resolved here, where PATH is the user's
-    let python = if q.dialect.absolute_python() && !python.contains('/') {
+    let python = if q.dialect.facts().absolute_python && !python.contains('/') {
         super::runner::which(&python).ok_or_else(|| {
             Error::Usage(format!(
                 "{python} is not on PATH here; {}",
                 q.dialect
-                    .environment_hint()
+                    .facts()
+                    .environment_hint
                     .unwrap_or("set --python to an absolute path")
             ))
         })?
@@ -109,7 +110,7 @@ pub fn prepare<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<Prepa
         "--scheduler-file".into(),
         sched_file,
         "--name".into(),
-        format!("\"{}-{}\"", req.name, q.dialect.job_id_expr()),
+        format!("\"{}-{}\"", req.name, q.dialect.facts().job_id_expr),
         "--nthreads".into(),
         threads.to_string(),
         // a worker whose scheduler never comes (or went away) gives its allocation back
@@ -163,7 +164,7 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
     if existing.iter().any(|c| c.name == req.name) {
         return Err(Error::Usage(format!(
             "cluster {}/{} already exists",
-            q.dialect.name(),
+            q.dialect.facts().name,
             req.name
         )));
     }
@@ -181,12 +182,19 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
         let dir = undo_dir.clone();
         async move {
             if !ids.is_empty() {
-                let _ = q.runner().run(&q.dialect.cancel(&ids)).await;
+                let _ = q.dialect.cancel(&q.runner(), &ids).await;
             }
             let _ = std::fs::remove_dir_all(&dir);
         }
     };
-    let sched_id = match submit_one(q, &run, &dir.join("scheduler.sh"), None).await {
+    let sched_id = match super::dialect::submit_script(
+        &q.dialect,
+        &run,
+        &dir.join("scheduler.sh"),
+        None,
+    )
+    .await
+    {
         Ok(id) => id,
         Err(e) => {
             undo(vec![]).await;
@@ -215,7 +223,7 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
         Err(Ok(ended)) => Err(failed(q, req, &dir, ended).await),
         Err(Err(last)) => Err(Error::Timeout(format!(
             "{}/{} is not ready in time: {last}; its jobs stay queued (daskctl delete {} removes them)",
-            q.dialect.name(),
+            q.dialect.facts().name,
             req.name,
             req.name
         ))),
@@ -261,14 +269,15 @@ async fn failed<D: Dialect>(
     };
     let hint = q
         .dialect
-        .environment_hint()
+        .facts()
+        .environment_hint
         .map(|h| format!(" ({h})"))
         .unwrap_or_default();
     Error::backend(
-        q.dialect.name(),
+        q.dialect.facts().name,
         format!(
             "{}/{}: {what} ({}) ended before the cluster was ready{tail}{hint}{cancelled}{kept}",
-            q.dialect.name(),
+            q.dialect.facts().name,
             req.name,
             ended.job
         ),
@@ -284,34 +293,19 @@ pub async fn submit_workers<D: Dialect>(
     n: u32,
 ) -> std::result::Result<Vec<String>, (Error, Vec<String>)> {
     let run = q.runner().in_dir(cwd);
-    let (calls, count) = if q.dialect.arrays() {
+    let (calls, count) = if q.dialect.facts().arrays {
         (1, Some(n))
     } else {
         (n, None)
     };
     let mut ids = Vec::new();
     for _ in 0..calls {
-        match submit_one(q, &run, script, count).await {
+        match super::dialect::submit_script(&q.dialect, &run, script, count).await {
             Ok(id) => ids.push(id),
             Err(e) => return Err((e, ids)),
         }
     }
     Ok(ids)
-}
-
-/// Writes what the submission needs beside the script, runs it, and returns the job id.
-async fn submit_one<D: Dialect>(
-    q: &JobQueue<D>,
-    run: &super::runner::Runner,
-    script: &Path,
-    count: Option<u32>,
-) -> Result<String> {
-    let text = std::fs::read_to_string(script).ctx(|| format!("reading {}", script.display()))?;
-    for (path, content) in q.dialect.submit_files(script, &text, count) {
-        std::fs::write(&path, content).ctx(|| format!("writing {}", path.display()))?;
-    }
-    let o = run.run(&q.dialect.submit(script, count)).await?;
-    q.dialect.parse_submit(&o.stdout)
 }
 
 /// `create --dry-run`: the scripts and the submissions, as `create` would make them.
@@ -320,21 +314,21 @@ pub fn plan<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<crate::b
     let p = prepare(q, req)?;
     let step = |role: &str, file: &str, text: &str, count: Option<u32>, what: String| {
         let script = p.dir.join(file);
+        let call = q.dialect.submission(&super::Submission {
+            script: &script,
+            text,
+            count,
+        });
         let mut files = vec![PlanFile {
             path: script.to_string_lossy().into_owned(),
             content: text.to_string(),
         }];
-        files.extend(
-            q.dialect
-                .submit_files(&script, text, count)
-                .into_iter()
-                .map(|(path, content)| PlanFile {
-                    path: path.to_string_lossy().into_owned(),
-                    content,
-                }),
-        );
+        files.extend(call.files.into_iter().map(|(path, content)| PlanFile {
+            path: path.to_string_lossy().into_owned(),
+            content,
+        }));
         Step {
-            argv: Some(q.dialect.submit(&script, count)),
+            argv: Some(call.argv),
             files,
             ..Step::new(role, what)
         }
@@ -347,7 +341,7 @@ pub fn plan<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<crate::b
         "the scheduler, as one batch job".into(),
     )];
     if req.workers > 0 {
-        let (calls, count) = if q.dialect.arrays() {
+        let (calls, count) = if q.dialect.facts().arrays {
             (1, Some(req.workers))
         } else {
             (req.workers, None)
@@ -363,7 +357,7 @@ pub fn plan<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<crate::b
         steps.push(step("workers", "worker.sh", &p.worker, count, what));
     }
     Ok(Plan {
-        backend: q.dialect.name().to_string(),
+        backend: q.dialect.facts().name.to_string(),
         name: req.name.clone(),
         dry_run: true,
         steps,

@@ -29,20 +29,7 @@ pub async fn cancel_and_wait<D: Dialect>(
         return Ok(());
     }
     let run = q.runner();
-    let mut accept: Vec<i32> = q.dialect.cancel_gone().to_vec();
-    accept.extend(q.dialect.cancel_busy());
-    for attempt in 0..3 {
-        let o = run.accepting(&accept).run(&q.dialect.cancel(ids)).await?;
-        if !q.dialect.cancel_busy().contains(&o.code) {
-            break;
-        }
-        tracing::debug!(
-            "{}: cancel: a job cannot be cancelled in its state yet (attempt {})",
-            q.dialect.name(),
-            attempt + 1
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    q.dialect.cancel(&run, ids).await?;
     let gone = crate::backends::until_none_left(timeout, Duration::from_millis(200), || async {
         let left: Vec<String> = q
             .dialect

@@ -183,7 +183,7 @@ async fn from_jobs<D: Dialect>(
         .ctx
         .config
         .cache_root()
-        .join(format!("{}-scripts", q.dialect.name()));
+        .join(format!("{}-scripts", q.dialect.facts().name));
     let scripts: Vec<(Job, Option<String>)> = stream::iter(jobqueue_jobs)
         .map(|j| {
             let run = run.clone();
@@ -312,12 +312,12 @@ async fn fetch_script<D: Dialect>(
         .or_else(|| q.script_command(&j.id))
     else {
         // no way to read the script back: a running worker's own log names its scheduler
-        if q.dialect.output_at_end() {
+        if q.dialect.facts().output_at_end {
             tracing::info!(
                 "{}: dask-jobqueue job {}: its script cannot be read back (set backends.{}.script_command, e.g. \"printjob -s {{id}}\" where allowed) and its output file is written only when it ends: it cannot be tied to its scheduler yet",
-                q.dialect.name(),
+                q.dialect.facts().name,
                 j.id,
-                q.dialect.name()
+                q.dialect.facts().name
             );
         }
         return j
@@ -334,7 +334,7 @@ async fn fetch_script<D: Dialect>(
         Err(e) => {
             tracing::debug!(
                 "{}: no batch script for job {}: {e}",
-                q.dialect.name(),
+                q.dialect.facts().name,
                 j.id
             );
             None
@@ -348,7 +348,7 @@ fn to_cluster<D: Dialect>(q: &JobQueue<D>, g: Group, probe: Option<Probe>) -> Cl
         Kind::Jobqueue => Origin::DaskJobqueue,
         Kind::Gateway => Origin::DaskGateway,
     };
-    let mut c = Cluster::new(g.name.clone(), q.dialect.name(), origin);
+    let mut c = Cluster::new(g.name.clone(), q.dialect.facts().name, origin);
     c.owner = Some(q.ctx.user.name.clone());
     c.address = g.address.clone();
     c.created = g.jobs.iter().filter_map(|(j, _)| j.submitted).min();

@@ -1,10 +1,12 @@
 //! The job-queue machinery shared by Slurm, PBS, SGE and HTCondor: job scripts, submission,
 //! job arrays, cancel, queue parsing into `Job`s, grouping jobs into clusters, and the verbs.
-//! A batch system plugs in with a `Dialect`: its commands, directives and output formats.
+//! A batch system plugs in with a `Dialect` (dialect.rs): what it is (`Facts`), its directives,
+//! and how it submits, lists and cancels jobs.
 
 pub mod config;
 mod create;
 mod delete;
+pub mod dialect;
 pub mod discover;
 pub mod jobid;
 mod logs;
@@ -21,6 +23,7 @@ use super::{
 use crate::error::{Error, Result};
 use crate::model::Cluster;
 use async_trait::async_trait;
+pub use dialect::{Dialect, Facts, Submission};
 pub use discover::{Kind, QueueHandle};
 use runner::Runner;
 use std::path::PathBuf;
@@ -85,87 +88,6 @@ pub struct JobSpec {
     pub extra: Vec<String>,
 }
 
-#[async_trait]
-pub trait Dialect: Send + Sync + 'static {
-    fn name(&self) -> &'static str;
-    fn description(&self) -> &'static str;
-    /// Commands that must be on PATH for the backend to be available.
-    fn tools(&self) -> &'static [&'static str];
-    /// Anything else the backend needs before it is asked (checked without running anything).
-    fn extra_availability(&self) -> Availability {
-        Availability::Ready
-    }
-    /// Directive lines (`#SBATCH ...`) for a job script.
-    fn directives(&self, spec: &JobSpec) -> Vec<String>;
-    /// Shell expression for the running job's id, unique per array task (`${SLURM_JOB_ID}`).
-    fn job_id_expr(&self) -> &'static str;
-    /// argv that submits `script` (as an array of `count` tasks when given); prints the job id.
-    fn submit(&self, script: &std::path::Path, count: Option<u32>) -> Vec<String>;
-    /// Files `submit`'s argv needs beside the script (HTCondor's submit description), as
-    /// (path, content): written by the caller, shown by `create --dry-run`.
-    fn submit_files(
-        &self,
-        _script: &std::path::Path,
-        _text: &str,
-        _count: Option<u32>,
-    ) -> Vec<(std::path::PathBuf, String)> {
-        Vec::new()
-    }
-    fn parse_submit(&self, stdout: &str) -> Result<String>;
-    /// The current user's jobs.
-    async fn list(&self, run: &Runner) -> Result<Vec<Job>>;
-    /// The current user's jobs with these job names, where the system filters by name itself
-    /// (cheaper than `list` on a busy queue); `None`: it cannot, `list` is used.
-    async fn list_named(&self, _run: &Runner, _names: &[String]) -> Option<Result<Vec<Job>>> {
-        None
-    }
-    fn cancel(&self, ids: &[String]) -> Vec<String>;
-    /// Exit statuses of the cancel command that mean the jobs are already gone (finished, or
-    /// unknown to the server).
-    fn cancel_gone(&self) -> &'static [i32] {
-        &[]
-    }
-    /// Exit statuses that mean "not now" (a job in a state that cannot be cancelled yet):
-    /// asked again a few times, then the queue is watched.
-    fn cancel_busy(&self) -> &'static [i32] {
-        &[]
-    }
-    /// Jobs that ended by themselves (not removed), where the system keeps a history: a
-    /// cluster whose worker job ended is degraded, not silently smaller.
-    async fn finished(&self, _run: &Runner) -> Result<Vec<Job>> {
-        Ok(Vec::new())
-    }
-    /// argv that prints a job's batch script, where the system can.
-    fn batch_script(&self, id: &str) -> Option<Vec<String>>;
-    /// Log path of a job; `cluster_dir` is daskctl's shared directory of the cluster, if any.
-    async fn log_path(&self, run: &Runner, job: &Job, cluster_dir: Option<&str>) -> Option<String>;
-    /// Output file pattern for a job of `role` in `logs` (the dialect's own placeholders).
-    fn output_pattern(&self, logs: &std::path::Path, role: &str) -> String;
-    /// Whether a job's output file reaches its path only when the job ends (PBS copies `-o`
-    /// back then): a running job's output cannot be read for what it says.
-    fn output_at_end(&self) -> bool {
-        false
-    }
-    /// Whether workers are submitted as one array (else one submission per worker).
-    fn arrays(&self) -> bool {
-        true
-    }
-    /// Whether jobs get nothing of the submitting environment (no PATH): the Python is then
-    /// resolved to an absolute path on the submit host.
-    fn absolute_python(&self) -> bool {
-        false
-    }
-    /// What to tell a user whose job died at once, when this system's jobs do not get the
-    /// submitting environment (the default `python3` may then lack Dask on the nodes).
-    fn environment_hint(&self) -> Option<&'static str> {
-        None
-    }
-    /// Script lines before the Dask command (e.g. a job writing its own log file).
-    fn preamble(&self, _logs: &std::path::Path, _role: &str) -> Vec<String> {
-        Vec::new()
-    }
-}
-
 /// The queue's record of a cluster this backend found.
 pub fn handle(c: &Cluster) -> Result<&QueueHandle> {
     c.handle.get::<QueueHandle>().ok_or_else(|| {
@@ -227,7 +149,7 @@ impl<D: Dialect> JobQueue<D> {
 
     pub fn runner(&self) -> Runner {
         Runner {
-            backend: self.dialect.name(),
+            backend: self.dialect.facts().name,
             timeout: self.settings.command_timeout,
             bin_dir: self.bin_dir(),
             accept: Vec::new(),
@@ -247,7 +169,7 @@ impl<D: Dialect> JobQueue<D> {
             dirs::home_dir()
                 .unwrap_or_else(std::env::temp_dir)
                 .join(".daskctl")
-                .join(self.dialect.name())
+                .join(self.dialect.facts().name)
         })
     }
 
@@ -288,7 +210,7 @@ impl<D: Dialect> JobQueue<D> {
 #[async_trait]
 impl<D: Dialect> Backend for JobQueue<D> {
     fn name(&self) -> &'static str {
-        self.dialect.name()
+        self.dialect.facts().name
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -298,13 +220,13 @@ impl<D: Dialect> Backend for JobQueue<D> {
             logs: true,
             delete: true,
             finds: &["dask-jobqueue", "dask-gateway"],
-            description: self.dialect.description(),
+            description: self.dialect.facts().description,
         }
     }
 
     fn availability(&self) -> Availability {
         let bin = self.bin_dir();
-        let missing = self.dialect.tools().iter().find(|t| match &bin {
+        let missing = self.dialect.facts().tools.iter().find(|t| match &bin {
             Some(d) => !d.join(t).is_file(),
             None => !runner::on_path(t),
         });

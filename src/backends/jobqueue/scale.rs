@@ -41,7 +41,7 @@ pub async fn scale<D: Dialect>(
         let text = if h.kind == Kind::Daskctl {
             text
         } else {
-            script::uniquify_worker_name(&text, q.dialect.job_id_expr())
+            script::uniquify_worker_name(&text, q.dialect.facts().job_id_expr)
         };
         let dir = match (h.kind, &h.dir) {
             (Kind::Daskctl, Some(d)) => PathBuf::from(d),
@@ -49,7 +49,7 @@ pub async fn scale<D: Dialect>(
                 .ctx
                 .config
                 .cache_root()
-                .join(format!("{}-submit", q.dialect.name())),
+                .join(format!("{}-submit", q.dialect.facts().name)),
         };
         std::fs::create_dir_all(&dir).ctx(|| format!("creating {}", dir.display()))?;
         let path = dir.join(format!("{}-scale-worker.sh", c.name));
@@ -58,7 +58,7 @@ pub async fn scale<D: Dialect>(
         let ids = super::create::submit_workers(q, &dir, &path, n)
             .await
             .map_err(|(e, _)| e)?;
-        report.started.push(if q.dialect.arrays() {
+        report.started.push(if q.dialect.facts().arrays {
             format!("{n} job(s) in array {}", ids.join(","))
         } else {
             format!("jobs {}", ids.join(", "))
@@ -125,7 +125,7 @@ async fn worker_script<D: Dialect>(
         }
     }
     Err(Error::backend(
-        q.dialect.name(),
+        q.dialect.facts().name,
         format!(
             "no worker script of {} can be read back from the queue",
             c.qualified()
@@ -189,7 +189,7 @@ async fn wait<D: Dialect>(
     match watch::until_ready(q, &c.name, sub, deadline, reached).await? {
         Ok(_) => Ok(()),
         Err(Ok(ended)) if sub.workers.is_empty() => Err(Error::backend(
-            q.dialect.name(),
+            q.dialect.facts().name,
             format!(
                 "{} is gone (job {} left the queue) while waiting for {target} worker(s)",
                 c.qualified(),
@@ -206,11 +206,12 @@ async fn wait<D: Dialect>(
                 .unwrap_or_default();
             let hint = q
                 .dialect
-                .environment_hint()
+                .facts()
+                .environment_hint
                 .map(|h| format!(" ({h})"))
                 .unwrap_or_default();
             Err(Error::backend(
-                q.dialect.name(),
+                q.dialect.facts().name,
                 format!(
                     "{}: the worker job(s) {} this scale submitted ended without joining{tail}{hint}",
                     c.qualified(),

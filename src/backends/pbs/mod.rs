@@ -4,9 +4,10 @@
 
 mod queue;
 
+use super::jobqueue::dialect::SubmitCall;
 use super::jobqueue::markers::Marker;
 use super::jobqueue::runner::Runner;
-use super::jobqueue::{Dialect, Job, JobQueue, JobSpec};
+use super::jobqueue::{Dialect, Facts, Job, JobQueue, JobSpec, Submission};
 use super::{Availability, Registration};
 use crate::error::{Error, Result};
 use async_trait::async_trait;
@@ -42,6 +43,29 @@ impl Default for Settings {
         }
     }
 }
+
+static FACTS: Facts = Facts {
+    // PBS copies -o files back only when the job ends
+    output_at_end: true,
+    // OpenPBS's qdel exits with the PBSE_ error code modulo 256 (openpbs src/cmds/qdel.c):
+    // 15001 unknown job id -> 153, 15139 job finished (kept in history) -> 35
+    cancel_gone: &[153, 35],
+    // 15016 PBSE_BADSTATE, request invalid for the job's state (a subjob exiting) -> 168
+    cancel_busy: &[168],
+    ..Facts::new(
+        "pbs",
+        "PBS Pro / OpenPBS / Torque batch jobs (qsub, qstat -f, qdel)",
+        &["qsub", "qstat", "qdel"],
+        // unique per subjob ("123[4].server"); Slurm's PBS wrappers set only SLURM_JOB_ID
+        "${PBS_JOBID:-${SLURM_JOB_ID}}",
+    )
+};
+
+/// `backends.pbs.arrays = false`: one job per worker.
+static FACTS_NO_ARRAYS: Facts = Facts {
+    arrays: false,
+    ..FACTS
+};
 
 pub struct Pbs {
     flavor: Flavor,
@@ -82,16 +106,12 @@ fn s(v: &str) -> String {
 
 #[async_trait]
 impl Dialect for Pbs {
-    fn name(&self) -> &'static str {
-        "pbs"
-    }
-
-    fn description(&self) -> &'static str {
-        "PBS Pro / OpenPBS / Torque batch jobs (qsub, qstat -f, qdel)"
-    }
-
-    fn tools(&self) -> &'static [&'static str] {
-        &["qsub", "qstat", "qdel"]
+    fn facts(&self) -> &'static Facts {
+        if self.arrays {
+            &FACTS
+        } else {
+            &FACTS_NO_ARRAYS
+        }
     }
 
     fn extra_availability(&self) -> Availability {
@@ -148,20 +168,15 @@ impl Dialect for Pbs {
         d
     }
 
-    fn job_id_expr(&self) -> &'static str {
-        // unique per subjob ("123[4].server"); Slurm's PBS wrappers set only SLURM_JOB_ID
-        "${PBS_JOBID:-${SLURM_JOB_ID}}"
-    }
-
-    fn submit(&self, script: &Path, count: Option<u32>) -> Vec<String> {
+    fn submission(&self, job: &Submission) -> SubmitCall {
         let mut v = vec![s("qsub")];
-        match (count, self.flavor) {
+        match (job.count, self.flavor) {
             (Some(n), Flavor::Pro) if n >= 2 => v.extend([s("-J"), format!("0-{}", n - 1)]),
             (Some(n), Flavor::Torque) => v.extend([s("-t"), format!("0-{}", n.saturating_sub(1))]),
             _ => {}
         }
-        v.push(script.to_string_lossy().into_owned());
-        v
+        v.push(job.script.to_string_lossy().into_owned());
+        SubmitCall::argv(v)
     }
 
     fn parse_submit(&self, stdout: &str) -> Result<String> {
@@ -224,21 +239,10 @@ impl Dialect for Pbs {
         Err(last.expect("at least one attempt"))
     }
 
-    fn cancel(&self, ids: &[String]) -> Vec<String> {
+    fn cancel_argv(&self, ids: &[String]) -> Vec<String> {
         let mut v = vec![s("qdel")];
         v.extend(ids.iter().cloned());
         v
-    }
-
-    /// OpenPBS's qdel exits with the PBSE_ error code modulo 256 (openpbs src/cmds/qdel.c):
-    /// 15001 unknown job id -> 153, 15139 job finished (kept in history) -> 35.
-    fn cancel_gone(&self) -> &'static [i32] {
-        &[153, 35]
-    }
-
-    /// 15016 PBSE_BADSTATE, request invalid for the job's state (a subjob exiting) -> 168.
-    fn cancel_busy(&self) -> &'static [i32] {
-        &[168]
     }
 
     fn batch_script(&self, _id: &str) -> Option<Vec<String>> {
@@ -270,19 +274,11 @@ impl Dialect for Pbs {
             .into_owned()
     }
 
-    fn arrays(&self) -> bool {
-        self.arrays
-    }
-
-    fn output_at_end(&self) -> bool {
-        true
-    }
-
     fn preamble(&self, logs: &Path, role: &str) -> Vec<String> {
         let log = super::jobqueue::script::quote(&logs.to_string_lossy());
         vec![format!(
             "exec >>{log}/{role}-\"{}\".log 2>&1",
-            self.job_id_expr()
+            FACTS.job_id_expr
         )]
     }
 }
@@ -304,10 +300,18 @@ mod tests {
     /// ids as each prints them, ordered by job then subjob number.
     #[test]
     fn arrays_and_ids_of_both_families() {
-        let p = Path::new("/d/worker.sh");
-        assert_eq!(pbs(Flavor::Pro).submit(p, Some(10))[1..3], ["-J", "0-9"]);
-        assert_eq!(pbs(Flavor::Pro).submit(p, Some(1)).len(), 2);
-        assert_eq!(pbs(Flavor::Torque).submit(p, Some(10))[1..3], ["-t", "0-9"]);
+        let argv = |flavor, count| {
+            pbs(flavor)
+                .submission(&Submission {
+                    script: Path::new("/d/worker.sh"),
+                    text: "",
+                    count,
+                })
+                .argv
+        };
+        assert_eq!(argv(Flavor::Pro, Some(10))[1..3], ["-J", "0-9"]);
+        assert_eq!(argv(Flavor::Pro, Some(1)).len(), 2);
+        assert_eq!(argv(Flavor::Torque, Some(10))[1..3], ["-t", "0-9"]);
         for id in ["123.pbs01", "123[].pbs01", "5"] {
             assert_eq!(
                 pbs(Flavor::Pro).parse_submit(&format!("{id}\n")).unwrap(),
@@ -325,7 +329,10 @@ mod tests {
             ids,
             ["99.pbs01", "123[].pbs01", "123[2].pbs01", "123[10].pbs01"]
         );
-        assert_eq!(pbs(Flavor::Pro).cancel_gone(), [153, 35]);
-        assert_eq!(pbs(Flavor::Pro).cancel_busy(), [168]);
+        assert_eq!(pbs(Flavor::Pro).facts().cancel_gone, [153, 35]);
+        assert_eq!(pbs(Flavor::Pro).facts().cancel_busy, [168]);
+        let mut no_arrays = pbs(Flavor::Pro);
+        no_arrays.arrays = false;
+        assert!(!no_arrays.facts().arrays && pbs(Flavor::Pro).facts().arrays);
     }
 }

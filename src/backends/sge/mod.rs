@@ -4,8 +4,9 @@
 
 mod queue;
 
+use super::jobqueue::dialect::SubmitCall;
 use super::jobqueue::runner::Runner;
-use super::jobqueue::{Dialect, Job, JobQueue, JobSpec};
+use super::jobqueue::{Dialect, Facts, Job, JobQueue, JobSpec, Submission};
 use super::{Availability, Registration};
 use crate::error::{Error, Result};
 use async_trait::async_trait;
@@ -50,18 +51,23 @@ fn s(v: &str) -> String {
     v.to_string()
 }
 
+static FACTS: Facts = Facts {
+    environment_hint: Some(
+        "Grid Engine does not pass the submitting environment to jobs: --python or backends.sge.python sets the interpreter on the nodes",
+    ),
+    ..Facts::new(
+        "sge",
+        "Grid Engine batch jobs (qsub, qstat -xml, qdel)",
+        &["qsub", "qstat", "qdel"],
+        // array tasks share JOB_ID
+        "${JOB_ID}.${SGE_TASK_ID}",
+    )
+};
+
 #[async_trait]
 impl Dialect for Sge {
-    fn name(&self) -> &'static str {
-        "sge"
-    }
-
-    fn description(&self) -> &'static str {
-        "Grid Engine batch jobs (qsub, qstat -xml, qdel)"
-    }
-
-    fn tools(&self) -> &'static [&'static str] {
-        &["qsub", "qstat", "qdel"]
+    fn facts(&self) -> &'static Facts {
+        &FACTS
     }
 
     fn extra_availability(&self) -> Availability {
@@ -97,19 +103,14 @@ impl Dialect for Sge {
         d
     }
 
-    fn job_id_expr(&self) -> &'static str {
-        // array tasks share JOB_ID
-        "${JOB_ID}.${SGE_TASK_ID}"
-    }
-
-    fn submit(&self, script: &Path, count: Option<u32>) -> Vec<String> {
+    fn submission(&self, job: &Submission) -> SubmitCall {
         let mut v = vec![s("qsub"), s("-terse")];
-        if let Some(n) = count {
+        if let Some(n) = job.count {
             v.push(s("-t"));
             v.push(format!("1-{}", n.max(1)));
         }
-        v.push(script.to_string_lossy().into_owned());
-        v
+        v.push(job.script.to_string_lossy().into_owned());
+        SubmitCall::argv(v)
     }
 
     fn parse_submit(&self, stdout: &str) -> Result<String> {
@@ -152,7 +153,7 @@ impl Dialect for Sge {
         Ok(jobs)
     }
 
-    fn cancel(&self, ids: &[String]) -> Vec<String> {
+    fn cancel_argv(&self, ids: &[String]) -> Vec<String> {
         let mut v = vec![s("qdel")];
         v.extend(ids.iter().cloned());
         v
@@ -169,12 +170,6 @@ impl Dialect for Sge {
         _cluster_dir: Option<&str>,
     ) -> Option<String> {
         job.stdout.clone()
-    }
-
-    fn environment_hint(&self) -> Option<&'static str> {
-        Some(
-            "Grid Engine does not pass the submitting environment to jobs: --python or backends.sge.python sets the interpreter on the nodes",
-        )
     }
 
     fn output_pattern(&self, logs: &Path, role: &str) -> String {

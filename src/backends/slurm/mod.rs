@@ -4,8 +4,9 @@
 mod queue;
 
 use super::Registration;
+use super::jobqueue::dialect::SubmitCall;
 use super::jobqueue::runner::Runner;
-use super::jobqueue::{Dialect, Job, JobQueue, JobSpec};
+use super::jobqueue::{Dialect, Facts, Job, JobQueue, JobSpec, Submission};
 use crate::error::{Error, Result};
 use async_trait::async_trait;
 use std::path::Path;
@@ -28,6 +29,13 @@ enum Format {
 pub struct Slurm {
     format: Format,
 }
+
+static FACTS: Facts = Facts::new(
+    "slurm",
+    "Slurm batch jobs (sbatch, squeue, scancel)",
+    &["sbatch", "squeue", "scancel"],
+    "${SLURM_JOB_ID}",
+);
 
 /// `[backends.slurm]` beyond the batch settings every batch backend reads.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -84,16 +92,8 @@ fn s(v: &str) -> String {
 
 #[async_trait]
 impl Dialect for Slurm {
-    fn name(&self) -> &'static str {
-        "slurm"
-    }
-
-    fn description(&self) -> &'static str {
-        "Slurm batch jobs (sbatch, squeue, scancel)"
-    }
-
-    fn tools(&self) -> &'static [&'static str] {
-        &["sbatch", "squeue", "scancel"]
+    fn facts(&self) -> &'static Facts {
+        &FACTS
     }
 
     fn directives(&self, spec: &JobSpec) -> Vec<String> {
@@ -120,17 +120,13 @@ impl Dialect for Slurm {
         d
     }
 
-    fn job_id_expr(&self) -> &'static str {
-        "${SLURM_JOB_ID}"
-    }
-
-    fn submit(&self, script: &Path, count: Option<u32>) -> Vec<String> {
+    fn submission(&self, job: &Submission) -> SubmitCall {
         let mut v = vec![s("sbatch"), s("--parsable")];
-        if let Some(n) = count {
+        if let Some(n) = job.count {
             v.push(format!("--array=0-{}", n.saturating_sub(1)));
         }
-        v.push(script.to_string_lossy().into_owned());
-        v
+        v.push(job.script.to_string_lossy().into_owned());
+        SubmitCall::argv(v)
     }
 
     fn parse_submit(&self, stdout: &str) -> Result<String> {
@@ -169,7 +165,7 @@ impl Dialect for Slurm {
         }
     }
 
-    fn cancel(&self, ids: &[String]) -> Vec<String> {
+    fn cancel_argv(&self, ids: &[String]) -> Vec<String> {
         let mut v = vec![s("scancel")];
         v.extend(ids.iter().cloned());
         v

@@ -1,0 +1,205 @@
+//! What a batch system plugs into the shared job-queue verbs: a `Dialect`. Its fixed traits are
+//! data (`Facts`); its behaviour is a handful of methods: directives for the job script, the
+//! submission (an argument vector and any file beside the script), reading the queue, and the
+//! cancel command. `submit` and `cancel` are written once here over those.
+
+use super::Job;
+use super::JobSpec;
+use super::runner::Runner;
+use crate::backends::Availability;
+use crate::error::{IoContext, Result};
+use async_trait::async_trait;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// What a batch system is, as data the shared verbs read.
+#[derive(Debug)]
+pub struct Facts {
+    /// The backend's name (`[backends.NAME]`, `NAME/cluster`).
+    pub name: &'static str,
+    pub description: &'static str,
+    /// Commands that must be on PATH (or in `bin_dir`) for the backend to be available.
+    pub tools: &'static [&'static str],
+    /// Shell expression for the running job's id, unique per array task (`${SLURM_JOB_ID}`).
+    pub job_id_expr: &'static str,
+    /// Whether workers are submitted as one array (else one submission per worker).
+    pub arrays: bool,
+    /// Whether a job's output file reaches its path only when the job ends (PBS copies `-o`
+    /// back then): a running job's output cannot be read for what it says.
+    pub output_at_end: bool,
+    /// Whether jobs get nothing of the submitting environment (no PATH): the Python is then
+    /// resolved to an absolute path on the submit host.
+    pub absolute_python: bool,
+    /// What to tell a user whose job died at once, when this system's jobs do not get the
+    /// submitting environment (the default `python3` may then lack Dask on the nodes).
+    pub environment_hint: Option<&'static str>,
+    /// Exit statuses of the cancel command that mean the jobs are already gone (finished, or
+    /// unknown to the server).
+    pub cancel_gone: &'static [i32],
+    /// Exit statuses that mean "not now" (a job in a state that cannot be cancelled yet):
+    /// asked again a few times, then the queue is watched.
+    pub cancel_busy: &'static [i32],
+}
+
+impl Facts {
+    /// Facts with the common defaults: arrays, output readable while the job runs, the
+    /// submitting environment passed on, no special cancel statuses.
+    pub const fn new(
+        name: &'static str,
+        description: &'static str,
+        tools: &'static [&'static str],
+        job_id_expr: &'static str,
+    ) -> Facts {
+        Facts {
+            name,
+            description,
+            tools,
+            job_id_expr,
+            arrays: true,
+            output_at_end: false,
+            absolute_python: false,
+            environment_hint: None,
+            cancel_gone: &[],
+            cancel_busy: &[],
+        }
+    }
+}
+
+/// One submission: a job script (as an array of `count` tasks when given).
+#[derive(Debug, Clone, Copy)]
+pub struct Submission<'a> {
+    pub script: &'a Path,
+    /// The script's text (HTCondor builds its submit description from its `# condor:` lines).
+    pub text: &'a str,
+    pub count: Option<u32>,
+}
+
+/// What a submission runs: the command, and the files it needs beside the script (HTCondor's
+/// submit description), as (path, content). `create --dry-run` shows exactly this.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubmitCall {
+    pub argv: Vec<String>,
+    pub files: Vec<(PathBuf, String)>,
+}
+
+impl SubmitCall {
+    pub fn argv(argv: Vec<String>) -> SubmitCall {
+        SubmitCall {
+            argv,
+            files: Vec::new(),
+        }
+    }
+}
+
+#[async_trait]
+pub trait Dialect: Send + Sync + 'static {
+    fn facts(&self) -> &'static Facts;
+
+    /// Anything else the backend needs before it is asked (checked without running anything).
+    fn extra_availability(&self) -> Availability {
+        Availability::Ready
+    }
+
+    /// Directive lines (`#SBATCH ...`) for a job script.
+    fn directives(&self, spec: &JobSpec) -> Vec<String>;
+
+    /// Script lines before the Dask command (e.g. a job writing its own log file).
+    fn preamble(&self, _logs: &Path, _role: &str) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Output file pattern for a job of `role` in `logs` (the dialect's own placeholders).
+    fn output_pattern(&self, logs: &Path, role: &str) -> String;
+
+    /// The command (and files) that submit `job`; it prints the job id.
+    fn submission(&self, job: &Submission) -> SubmitCall;
+
+    /// The job (or array) id from the submit command's output.
+    fn parse_submit(&self, stdout: &str) -> Result<String>;
+
+    /// argv that cancels these jobs.
+    fn cancel_argv(&self, ids: &[String]) -> Vec<String>;
+
+    /// The current user's jobs.
+    async fn list(&self, run: &Runner) -> Result<Vec<Job>>;
+
+    /// The current user's jobs with these job names, where the system filters by name itself
+    /// (cheaper than `list` on a busy queue); `None`: it cannot, `list` is used.
+    async fn list_named(&self, _run: &Runner, _names: &[String]) -> Option<Result<Vec<Job>>> {
+        None
+    }
+
+    /// Jobs that ended by themselves (not removed), where the system keeps a history: a
+    /// cluster whose worker job ended is degraded, not silently smaller.
+    async fn finished(&self, _run: &Runner) -> Result<Vec<Job>> {
+        Ok(Vec::new())
+    }
+
+    /// argv that prints a job's batch script, where the system can.
+    fn batch_script(&self, id: &str) -> Option<Vec<String>>;
+
+    /// Log path of a job; `cluster_dir` is daskctl's shared directory of the cluster, if any.
+    async fn log_path(&self, run: &Runner, job: &Job, cluster_dir: Option<&str>) -> Option<String>;
+
+    /// Submits `job`: writes the files it needs beside the script (an error if one cannot be
+    /// written), runs the command, and returns the job (or array) id.
+    async fn submit(&self, run: &Runner, job: &Submission<'_>) -> Result<String> {
+        let call = self.submission(job);
+        for (path, content) in &call.files {
+            std::fs::write(path, content).ctx(|| format!("writing {}", path.display()))?;
+        }
+        let o = run.run(&call.argv).await?;
+        self.parse_submit(&o.stdout)
+    }
+
+    /// Cancels `ids`: done when the command succeeds or says the jobs are already gone; asked
+    /// again (three times in all) while it says "not now". Whether they are gone is for the
+    /// caller to watch in the queue.
+    async fn cancel(&self, run: &Runner, ids: &[String]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let facts = self.facts();
+        let accept: Vec<i32> = facts
+            .cancel_gone
+            .iter()
+            .chain(facts.cancel_busy)
+            .copied()
+            .collect();
+        let argv = self.cancel_argv(ids);
+        for attempt in 1..=3 {
+            let o = run.accepting(&accept).run(&argv).await?;
+            if !facts.cancel_busy.contains(&o.code) {
+                return Ok(());
+            }
+            tracing::debug!(
+                "{}: cancel: a job cannot be cancelled in its state yet (attempt {attempt})",
+                facts.name
+            );
+            if attempt < 3 {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads a script and submits it.
+pub async fn submit_script<D: Dialect + ?Sized>(
+    dialect: &D,
+    run: &Runner,
+    script: &Path,
+    count: Option<u32>,
+) -> Result<String> {
+    let text = std::fs::read_to_string(script).ctx(|| format!("reading {}", script.display()))?;
+    dialect
+        .submit(
+            run,
+            &Submission {
+                script,
+                text: &text,
+                count,
+            },
+        )
+        .await
+}
