@@ -3,7 +3,7 @@
 
 use super::App;
 use super::list::opt;
-use crate::backends::DeleteRequest;
+use crate::backends::{Backend, DeleteRequest};
 use crate::cli::{CleanupArgs, Format};
 use crate::discovery::{enabled_backends, fan_out};
 use crate::error::{Error, Result};
@@ -124,8 +124,12 @@ pub async fn run(app: &App, a: CleanupArgs) -> Result<()> {
     let found = fan_out(&backends, a.timeout.unwrap_or(app.deadline)).await;
     let now = SystemTime::now();
     let me = &app.ctx.user.name;
-    let mut actions = Vec::new();
-    let mut skipped = Vec::new();
+    let mut report = Report {
+        dry_run: !a.yes,
+        actions: Vec::new(),
+        skipped: Vec::new(),
+        warnings: found.warnings.clone(),
+    };
     for c in &found.clusters {
         // only the current user's clusters, whatever a backend returned
         if c.owner.as_deref().is_some_and(|o| o != me) || !selected(c, &patterns) {
@@ -133,7 +137,7 @@ pub async fn run(app: &App, a: CleanupArgs) -> Result<()> {
         }
         let Some(reasons) = reasons(c, &a, now) else {
             if let Some(why) = unjudgeable(c, &a) {
-                skipped.push(Skipped {
+                report.skipped.push(Skipped {
                     cluster: c.name.clone(),
                     backend: c.backend.clone(),
                     why,
@@ -154,53 +158,68 @@ pub async fn run(app: &App, a: CleanupArgs) -> Result<()> {
                 .iter()
                 .find(|b| b.name() == c.backend)
                 .expect("cluster from a queried backend");
-            match b
-                .delete(
-                    c,
-                    &DeleteRequest {
-                        wait: true,
-                        timeout: Duration::from_secs(60),
-                    },
-                )
-                .await
-            {
-                Ok(()) => {
-                    act.action = "deleted";
-                    crate::discovery::cache::forget(&app.ctx.config.cache_root(), c);
-                }
-                Err(e) => {
-                    act.action = "failed";
-                    act.error = Some(e.to_string());
-                }
-            }
+            delete(app, b.as_ref(), c, &mut act).await;
         }
-        actions.push(act);
+        report.actions.push(act);
     }
-    let failed = actions.iter().filter(|x| x.action == "failed").count();
-    match a.output {
-        Format::Json | Format::Yaml => {
-            let report = Report {
-                dry_run: !a.yes,
-                actions,
-                skipped,
-                warnings: found.warnings.clone(),
-            };
-            if a.output == Format::Json {
-                app.out.json(&report)
-            } else {
-                app.out.yaml(&report)
-            }
+    print(app, &a, &report);
+    for w in &found.warnings {
+        app.out.warn(w);
+    }
+    let failed = report
+        .actions
+        .iter()
+        .filter(|x| x.action == "failed")
+        .count();
+    if failed > 0 {
+        return Err(Error::Partial(format!(
+            "{failed} cluster(s) could not be deleted"
+        )));
+    }
+    if !found.warnings.is_empty() {
+        return Err(Error::Partial(format!(
+            "{} backend(s) could not be listed",
+            found.warnings.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Deletes one cluster, waiting until it is verified gone; the action says what happened.
+async fn delete(app: &App, b: &dyn Backend, c: &Cluster, act: &mut Action) {
+    let req = DeleteRequest {
+        wait: true,
+        timeout: Duration::from_secs(60),
+    };
+    match b.delete(c, &req).await {
+        Ok(()) => {
+            act.action = "deleted";
+            crate::discovery::cache::forget(&app.ctx.config.cache_root(), c);
         }
-        Format::Table if actions.is_empty() => {
+        Err(e) => {
+            act.action = "failed";
+            act.error = Some(e.to_string());
+        }
+    }
+}
+
+fn print(app: &App, a: &CleanupArgs, report: &Report) {
+    let skipped = || {
+        for x in &report.skipped {
+            app.out
+                .info(&format!("skipped {}/{}: {}", x.backend, x.cluster, x.why));
+        }
+    };
+    match a.output {
+        Format::Json => app.out.json(report),
+        Format::Yaml => app.out.yaml(report),
+        Format::Table if report.actions.is_empty() => {
             app.out.info("Nothing to clean up.");
-            for x in &skipped {
-                app.out
-                    .info(&format!("skipped {}/{}: {}", x.backend, x.cluster, x.why));
-            }
+            skipped();
         }
         Format::Table => {
             let mut t = table(&["NAME", "BACKEND", "STATUS", "ACTION", "WHY"]);
-            for x in &actions {
+            for x in &report.actions {
                 let what = match &x.error {
                     Some(e) => format!("failed: {e}"),
                     None => x.action.to_string(),
@@ -214,31 +233,13 @@ pub async fn run(app: &App, a: CleanupArgs) -> Result<()> {
                 ]);
             }
             app.out.data(&render(&t));
-            for x in &skipped {
-                app.out
-                    .info(&format!("skipped {}/{}: {}", x.backend, x.cluster, x.why));
-            }
+            skipped();
             if !a.yes {
                 app.out
                     .info("Preview only: run again with --yes to delete.");
             }
         }
     }
-    for w in &found.warnings {
-        app.out.warn(w);
-    }
-    if failed > 0 {
-        return Err(Error::Partial(format!(
-            "{failed} cluster(s) could not be deleted"
-        )));
-    }
-    if !found.warnings.is_empty() {
-        return Err(Error::Partial(format!(
-            "{} backend(s) could not be listed",
-            found.warnings.len()
-        )));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

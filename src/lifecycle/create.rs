@@ -6,28 +6,9 @@ use crate::units::parse_size;
 
 pub async fn run(app: &App, a: CreateArgs) -> Result<()> {
     // everything is validated before anything is created
-    let reg = backends::lookup(&a.backend)?;
-    if !backends::is_enabled(&app.ctx, reg) {
-        return Err(Error::Usage(format!(
-            "backend {} is disabled; enable it with: daskctl backends enable {}",
-            reg.name, reg.name
-        )));
-    }
-    let backend = (reg.build)(app.ctx.clone());
-    // a dry run needs neither the backend's tools nor its credentials
-    if !a.dry_run
-        && let crate::backends::Availability::Missing(why) = backend.availability()
-    {
-        return Err(Error::backend(reg.name, format!("not usable here: {why}")));
-    }
-    if !backend.capabilities().create {
-        return Err(Error::Usage(format!(
-            "backend {} cannot create clusters",
-            reg.name
-        )));
-    }
-    let name = match a.name {
-        Some(n) => n,
+    let (reg, backend) = usable_backend(app, &a)?;
+    let name = match &a.name {
+        Some(n) => n.clone(),
         None => crate::names::generate(),
     };
     crate::names::validate_new(&name)?;
@@ -42,65 +23,12 @@ pub async fn run(app: &App, a: CreateArgs) -> Result<()> {
         }
     };
     let memory = a.memory.as_deref().map(parse_size).transpose()?;
-    let mut options = std::collections::BTreeMap::new();
-    if let Some(p) = a.python {
-        options.insert("python".to_string(), p);
-    }
-    if let Some(h) = a.host {
-        options.insert("host".to_string(), h);
-    }
-    if let Some(p) = a.scheduler_port {
-        options.insert("scheduler-port".to_string(), p.to_string());
-    }
-    let flags = [
-        ("partition", a.partition),
-        ("account", a.account),
-        ("walltime", a.walltime),
-        ("cores", a.cores.map(|c| c.to_string())),
-        ("instance-type", a.instance_type),
-        ("worker-instance-type", a.worker_instance_type),
-        ("ami", a.ami),
-        ("subnet", a.subnet),
-        ("key-name", a.key_name),
-        ("image", a.image),
-        ("resources", a.resources),
-        ("spot", a.spot.then(|| "true".to_string())),
-        ("keep-failed", a.keep_failed.then(|| "true".to_string())),
-        ("native", a.native.then(|| "true".to_string())),
-        ("ttl", a.ttl.map(|d| d.as_secs().to_string())),
-    ];
-    for (k, v) in flags {
-        if let Some(v) = v {
-            options.insert(k.to_string(), v);
-        }
-    }
-    if !a.job_extra.is_empty() {
-        options.insert("job-extra".to_string(), a.job_extra.join("\n"));
-    }
-    if !a.security_group.is_empty() {
-        options.insert("security-group".to_string(), a.security_group.join("\n"));
-    }
-    if let Some(flag) = options
-        .keys()
-        .find(|k| !reg.create_flags.contains(&k.as_str()))
-    {
-        let takers: Vec<&str> = backends::registered()
-            .into_iter()
-            .filter(|r| r.create_flags.contains(&flag.as_str()))
-            .map(|r| r.name)
-            .collect();
-        return Err(Error::Usage(format!(
-            "--{flag} does not apply to the {} backend; it is for: {}",
-            reg.name,
-            takers.join(", ")
-        )));
-    }
     let req = CreateRequest {
         name,
         workers,
         threads,
         memory,
-        options,
+        options: backend_options(reg, &a)?,
         timeout: a.timeout,
     };
     if a.dry_run {
@@ -130,6 +58,94 @@ pub async fn run(app: &App, a: CreateArgs) -> Result<()> {
     }
     app.out.success(&format!("created {}", c.qualified()));
     Ok(())
+}
+
+/// The backend named, enabled, able to create, and (unless a dry run) usable here.
+fn usable_backend(
+    app: &App,
+    a: &CreateArgs,
+) -> Result<(
+    &'static backends::Registration,
+    std::sync::Arc<dyn backends::Backend>,
+)> {
+    let reg = backends::lookup(&a.backend)?;
+    if !backends::is_enabled(&app.ctx, reg) {
+        return Err(Error::Usage(format!(
+            "backend {} is disabled; enable it with: daskctl backends enable {}",
+            reg.name, reg.name
+        )));
+    }
+    let backend = (reg.build)(app.ctx.clone());
+    // a dry run needs neither the backend's tools nor its credentials
+    if !a.dry_run
+        && let crate::backends::Availability::Missing(why) = backend.availability()
+    {
+        return Err(Error::backend(reg.name, format!("not usable here: {why}")));
+    }
+    if !backend.capabilities().create {
+        return Err(Error::Usage(format!(
+            "backend {} cannot create clusters",
+            reg.name
+        )));
+    }
+    Ok((reg, backend))
+}
+
+/// The backend flags given, by name; a flag the backend does not take is a usage error that
+/// names the backends that do.
+fn backend_options(
+    reg: &backends::Registration,
+    a: &CreateArgs,
+) -> Result<std::collections::BTreeMap<String, String>> {
+    let yes = |b: bool| b.then(|| "true".to_string());
+    let flags = [
+        ("python", a.python.clone()),
+        ("host", a.host.clone()),
+        ("scheduler-port", a.scheduler_port.map(|p| p.to_string())),
+        ("partition", a.partition.clone()),
+        ("account", a.account.clone()),
+        ("walltime", a.walltime.clone()),
+        ("cores", a.cores.map(|c| c.to_string())),
+        ("instance-type", a.instance_type.clone()),
+        ("worker-instance-type", a.worker_instance_type.clone()),
+        ("ami", a.ami.clone()),
+        ("subnet", a.subnet.clone()),
+        ("key-name", a.key_name.clone()),
+        ("image", a.image.clone()),
+        ("resources", a.resources.clone()),
+        ("spot", yes(a.spot)),
+        ("keep-failed", yes(a.keep_failed)),
+        ("native", yes(a.native)),
+        ("ttl", a.ttl.map(|d| d.as_secs().to_string())),
+        (
+            "job-extra",
+            (!a.job_extra.is_empty()).then(|| a.job_extra.join("\n")),
+        ),
+        (
+            "security-group",
+            (!a.security_group.is_empty()).then(|| a.security_group.join("\n")),
+        ),
+    ];
+    let options: std::collections::BTreeMap<String, String> = flags
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.to_string(), v?)))
+        .collect();
+    if let Some(flag) = options
+        .keys()
+        .find(|k| !reg.create_flags.contains(&k.as_str()))
+    {
+        let takers: Vec<&str> = backends::registered()
+            .into_iter()
+            .filter(|r| r.create_flags.contains(&flag.as_str()))
+            .map(|r| r.name)
+            .collect();
+        return Err(Error::Usage(format!(
+            "--{flag} does not apply to the {} backend; it is for: {}",
+            reg.name,
+            takers.join(", ")
+        )));
+    }
+    Ok(options)
 }
 
 /// A dry run for people: each step, the command it would run, the files it would write, the

@@ -3,7 +3,7 @@
 //! gone after `delete`/`cleanup`), every report is true ("deleted" means gone; a live
 //! scheduler is never `orphaned`), and nothing panics or hangs.
 
-use crate::support::procs::FaultServer;
+use crate::support::processes::FaultServer;
 use crate::support::{self, DaskProc, Env, alive, wait_until};
 use std::time::Duration;
 
@@ -794,7 +794,7 @@ fn absurd_durations_and_reserved_names_are_usage_errors() {
 /// at their state directory) leaves their processes running.
 #[test]
 fn another_users_clusters_are_never_listed_scaled_or_deleted() {
-    let Some(other) = support::procs::OtherUser::get() else {
+    let Some(other) = support::users::OtherUser::get() else {
         return;
     };
     let _g = support::serial();

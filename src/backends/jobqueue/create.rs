@@ -23,58 +23,10 @@ pub struct Prepared {
 
 pub fn prepare<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<Prepared> {
     let opt = |k: &str| req.options.get(k).cloned();
-    for key in ["partition", "account", "walltime"] {
-        if let Some(v) = opt(key) {
-            check_value(key, &v)?;
-        }
-    }
-    if let Some(w) = opt("walltime") {
-        super::walltime_secs(&w)?;
-    }
-    let extra: Vec<String> = opt("job-extra")
-        .map(|s| s.lines().map(str::to_string).collect())
-        .unwrap_or_default();
-    for e in &extra {
-        if e.is_empty() || e.chars().any(unsafe_in_script) {
-            return Err(Error::Usage(format!(
-                "invalid --job-extra {e:?}: one directive argument, no whitespace, quotes or shell characters"
-            )));
-        }
-    }
-    let cores: u32 = match opt("cores") {
-        Some(c) => c
-            .parse()
-            .ok()
-            .filter(|c| (1..=1024).contains(c))
-            .ok_or_else(|| Error::Usage(format!("invalid --cores {c:?}")))?,
-        None => req.threads.unwrap_or(1),
-    };
-    let threads = req.threads.unwrap_or(cores);
+    let inputs = Inputs::checked(q, req)?;
     let dir = q.shared_dir().join(&req.name);
     check_value("shared directory", &dir.to_string_lossy())?;
-    let python = q.python(req);
-    // jobs that get nothing of the submitting environment (HTCondor) run the Python named by
-    // its path: resolved here, where PATH is the user's
-    let python = if q.dialect.facts().absolute_python && !python.contains('/') {
-        super::runner::which(&python).ok_or_else(|| {
-            Error::Usage(format!(
-                "{python} is not on PATH here; {}",
-                q.dialect
-                    .facts()
-                    .environment_hint
-                    .unwrap_or("set --python to an absolute path")
-            ))
-        })?
-    } else {
-        python
-    };
-    let host = q.host(req);
-    if let Some(h) = &host {
-        check_value("host", h)?;
-    }
-
     let logs = dir.join("logs");
-
     let spec = |role: &str, cores: u32, memory: Option<u64>| JobSpec {
         job_name: format!("{}-{role}", req.name),
         marker: Marker {
@@ -89,61 +41,18 @@ pub fn prepare<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<Prepa
         account: opt("account"),
         cores,
         memory,
-        extra: extra.clone(),
+        extra: inputs.extra.clone(),
     };
-    let sched_file = quote(&dir.join("scheduler.json").to_string_lossy());
-    let mut sched_cmd = vec![
-        quote(&python),
-        "-m".into(),
-        "dask".into(),
-        "scheduler".into(),
-        "--scheduler-file".into(),
-        sched_file.clone(),
-        "--port".into(),
-        "0".into(),
-    ];
-    let mut worker_cmd = vec![
-        quote(&python),
-        "-m".into(),
-        "dask".into(),
-        "worker".into(),
-        "--scheduler-file".into(),
-        sched_file,
-        "--name".into(),
-        format!("\"{}-{}\"", req.name, q.dialect.facts().job_id_expr),
-        "--nthreads".into(),
-        threads.to_string(),
-        // a worker whose scheduler never comes (or went away) gives its allocation back
-        "--death-timeout".into(),
-        "300".into(),
-    ];
-    if let Some(m) = req.memory {
-        worker_cmd.extend(["--memory-limit".into(), m.to_string()]);
-    }
-    match &host {
-        Some(h) => {
-            sched_cmd.extend([
-                "--host".into(),
-                h.clone(),
-                "--dashboard-address".into(),
-                format!("{h}:0"),
-            ]);
-            worker_cmd.extend([
-                "--host".into(),
-                h.clone(),
-                "--dashboard-address".into(),
-                format!("{h}:0"),
-            ]);
-        }
-        None => sched_cmd.extend(["--dashboard-address".into(), ":0".into()]),
-    }
+    let (sched_cmd, worker_cmd) = inputs.commands(&dir, &req.name, q.dialect.facts(), req.memory);
     let sched_script = Script {
         directives: q.dialect.directives(&spec("scheduler", 1, None)),
         preamble: q.dialect.preamble(&logs, "scheduler"),
         command: sched_cmd,
     };
     let worker_script = Script {
-        directives: q.dialect.directives(&spec("worker", cores, req.memory)),
+        directives: q
+            .dialect
+            .directives(&spec("worker", inputs.cores, req.memory)),
         preamble: q.dialect.preamble(&logs, "worker"),
         command: worker_cmd,
     };
@@ -152,6 +61,125 @@ pub fn prepare<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<Prepa
         scheduler: sched_script.render(),
         worker: worker_script.render(),
     })
+}
+
+/// The request's batch inputs, each checked before anything is written or submitted.
+struct Inputs {
+    /// `--job-extra`: one directive argument per line.
+    extra: Vec<String>,
+    cores: u32,
+    threads: u32,
+    python: String,
+    host: Option<String>,
+}
+
+impl Inputs {
+    fn checked<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<Inputs> {
+        let opt = |k: &str| req.options.get(k).cloned();
+        for key in ["partition", "account", "walltime"] {
+            if let Some(v) = opt(key) {
+                check_value(key, &v)?;
+            }
+        }
+        if let Some(w) = opt("walltime") {
+            super::walltime_secs(&w)?;
+        }
+        let extra: Vec<String> = opt("job-extra")
+            .map(|s| s.lines().map(str::to_string).collect())
+            .unwrap_or_default();
+        for e in &extra {
+            if e.is_empty() || e.chars().any(unsafe_in_script) {
+                return Err(Error::Usage(format!(
+                    "invalid --job-extra {e:?}: one directive argument, no whitespace, quotes or shell characters"
+                )));
+            }
+        }
+        let cores: u32 = match opt("cores") {
+            Some(c) => c
+                .parse()
+                .ok()
+                .filter(|c| (1..=1024).contains(c))
+                .ok_or_else(|| Error::Usage(format!("invalid --cores {c:?}")))?,
+            None => req.threads.unwrap_or(1),
+        };
+        let facts = q.dialect.facts();
+        let python = q.python(req);
+        // jobs that get nothing of the submitting environment (HTCondor) run the Python named
+        // by its path: resolved here, where PATH is the user's
+        let python = if facts.absolute_python && !python.contains('/') {
+            super::runner::which(&python).ok_or_else(|| {
+                let hint = facts
+                    .environment_hint
+                    .unwrap_or("set --python to an absolute path");
+                Error::Usage(format!("{python} is not on PATH here; {hint}"))
+            })?
+        } else {
+            python
+        };
+        let host = q.host(req);
+        if let Some(h) = &host {
+            check_value("host", h)?;
+        }
+        Ok(Inputs {
+            extra,
+            cores,
+            threads: req.threads.unwrap_or(cores),
+            python,
+            host,
+        })
+    }
+
+    /// The scheduler's and the workers' Dask command lines (quoted for the job script).
+    fn commands(
+        &self,
+        dir: &Path,
+        name: &str,
+        facts: &super::Facts,
+        memory: Option<u64>,
+    ) -> (Vec<String>, Vec<String>) {
+        let sched_file = quote(&dir.join("scheduler.json").to_string_lossy());
+        let dask = |verb: &str| {
+            let python = quote(&self.python);
+            let file = sched_file.clone();
+            vec![
+                python,
+                "-m".into(),
+                "dask".into(),
+                verb.into(),
+                "--scheduler-file".into(),
+                file,
+            ]
+        };
+        let mut sched = dask("scheduler");
+        sched.extend(["--port".into(), "0".into()]);
+        let mut worker = dask("worker");
+        worker.extend([
+            "--name".into(),
+            format!("\"{name}-{}\"", facts.job_id_expr),
+            "--nthreads".into(),
+            self.threads.to_string(),
+            // a worker whose scheduler never comes (or went away) gives its allocation back
+            "--death-timeout".into(),
+            "300".into(),
+        ]);
+        if let Some(m) = memory {
+            worker.extend(["--memory-limit".into(), m.to_string()]);
+        }
+        match &self.host {
+            Some(h) => {
+                for cmd in [&mut sched, &mut worker] {
+                    cmd.extend([
+                        "--host".into(),
+                        h.clone(),
+                        "--dashboard-address".into(),
+                        format!("{h}:0"),
+                    ]);
+                }
+            }
+            None => sched.extend(["--dashboard-address".into(), ":0".into()]),
+        }
+        (sched, worker)
+    }
 }
 
 pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<Cluster> {

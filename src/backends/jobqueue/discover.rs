@@ -50,6 +50,19 @@ struct Group {
     worker_names: Vec<(String, String)>,
 }
 
+impl Group {
+    fn new(name: &str, kind: Kind, address: Option<String>, dir: Option<String>) -> Group {
+        Group {
+            name: name.to_string(),
+            kind,
+            jobs: Vec::new(),
+            address,
+            dir,
+            worker_names: Vec::new(),
+        }
+    }
+}
+
 pub async fn discover<D: Dialect>(q: &JobQueue<D>) -> Result<Vec<Cluster>> {
     let jobs = q.dialect.list(&q.runner()).await?;
     from_jobs(q, jobs, None).await
@@ -78,10 +91,7 @@ async fn from_jobs<D: Dialect>(
 ) -> Result<Vec<Cluster>> {
     let run = q.runner();
     let me = &q.ctx.user.name;
-    let jobs: Vec<Job> = listed
-        .into_iter()
-        .filter(|j| j.state.active() && (j.user.is_empty() || &j.user == me))
-        .collect();
+    let mine = |j: &Job| j.user.is_empty() || &j.user == me;
     // daskctl's worker jobs that ended by themselves, for clusters that still have active jobs
     let ended: Vec<(Job, Marker)> = q
         .dialect
@@ -89,102 +99,130 @@ async fn from_jobs<D: Dialect>(
         .await
         .unwrap_or_default()
         .into_iter()
-        .filter(|j| j.user.is_empty() || &j.user == me)
+        .filter(mine)
         .filter_map(|j| j.marker.as_deref().and_then(Marker::decode).map(|m| (j, m)))
         .filter(|(_, m)| m.role == "worker")
         .collect();
-    let mut groups: BTreeMap<(Kind, String), Group> = BTreeMap::new();
+    let mut groups = Groups::default();
     let jq_names = q.jobqueue_names();
     let mut jobqueue_jobs = Vec::new();
-    for j in jobs {
-        if let Some(m) = j
-            .marker
-            .as_deref()
-            .and_then(Marker::decode)
-            .or_else(|| name_marker(q, &j))
-        {
-            if only.is_some_and(|n| n != m.cluster) {
-                continue;
+    for j in listed.into_iter().filter(|j| j.state.active() && mine(j)) {
+        match place(q, &j, only) {
+            Place::In(key, new, role) => groups.add(key, new, j, role),
+            Place::Skip => {}
+            Place::Jobqueue if jq_names.contains(&j.name) || j.worker_name.is_some() => {
+                jobqueue_jobs.push(j)
             }
-            let role = if m.role == "scheduler" {
-                Role::Scheduler
-            } else {
-                Role::Worker
-            };
-            let g = groups
-                .entry((Kind::Daskctl, m.cluster.clone()))
-                .or_insert_with(|| Group {
-                    name: m.cluster.clone(),
-                    kind: Kind::Daskctl,
-                    jobs: Vec::new(),
-                    address: None,
-                    dir: Some(m.dir.clone()),
-                    worker_names: Vec::new(),
-                });
-            g.jobs.push((j, role));
-        } else if only.is_some() {
-            continue;
-        } else if j.name == "dask-gateway" {
-            let Some(cluster) = j
-                .workdir
-                .as_deref()
-                .and_then(|w| Path::new(w).file_name())
-                .map(|n| n.to_string_lossy().into_owned())
-            else {
-                continue;
-            };
-            let role = if j
-                .stdout
-                .as_deref()
-                .is_some_and(|o| o.contains("dask-scheduler-"))
-            {
-                Role::Scheduler
-            } else {
-                Role::Worker
-            };
-            let g = groups
-                .entry((Kind::Gateway, cluster.clone()))
-                .or_insert_with(|| Group {
-                    name: format!("gateway-{}", short(&cluster)),
-                    kind: Kind::Gateway,
-                    jobs: Vec::new(),
-                    address: None,
-                    dir: None,
-                    worker_names: Vec::new(),
-                });
-            g.jobs.push((j, role));
-        } else if j.name.starts_with("htcdask-worker") {
-            // htcdaskgateway-style workers: their scheduler sits behind a gateway
-            let Some(addr) = j.command.as_deref().and_then(script::scheduler_address) else {
-                continue;
-            };
-            let port = crate::dask::Address::parse(&addr)
-                .map(|a| a.port)
-                .unwrap_or(0);
-            let g = groups
-                .entry((Kind::Gateway, addr.clone()))
-                .or_insert_with(|| Group {
-                    name: format!("gateway-{port}"),
-                    kind: Kind::Gateway,
-                    jobs: Vec::new(),
-                    address: Some(addr.clone()),
-                    dir: None,
-                    worker_names: Vec::new(),
-                });
-            g.jobs.push((j, Role::Worker));
-        } else if j.worker_name.is_some() || jq_names.contains(&j.name) {
-            jobqueue_jobs.push(j);
+            Place::Jobqueue => {}
         }
     }
+    add_jobqueue_workers(q, &run, &mut groups, jobqueue_jobs).await;
+    for (j, m) in ended {
+        let key = GroupKey::new(Kind::Daskctl, &m.cluster);
+        if let Some(g) = groups.0.get_mut(&key) {
+            g.jobs.push((j, Role::Worker));
+        }
+    }
+    // daskctl schedulers publish their address in the shared directory
+    for g in groups.0.values_mut().filter(|g| g.kind == Kind::Daskctl) {
+        let running = g
+            .jobs
+            .iter()
+            .any(|(j, r)| *r == Role::Scheduler && j.state == JobState::Running);
+        if running {
+            g.address = g
+                .dir
+                .as_deref()
+                .and_then(|d| read_scheduler_file(&PathBuf::from(d).join("scheduler.json")));
+        }
+    }
+    let probes = futures::future::join_all(groups.0.values().map(|g| async {
+        match &g.address {
+            Some(a) if g.kind != Kind::Gateway => Some(q.ctx.prober.status(a).await),
+            _ => None,
+        }
+    }))
+    .await;
+    Ok(groups
+        .0
+        .into_values()
+        .zip(probes)
+        .map(|(g, p)| to_cluster(q, g, p))
+        .collect())
+}
 
-    // dask-jobqueue: the scheduler lives in the user's Python process; its address is in each
-    // worker's batch script (fetched once per job and cached: scripts never change)
+/// Which cluster a job belongs to: daskctl's (by marker, or by name), dask-gateway's (by its
+/// working directory), htcdaskgateway's (by the scheduler on its command line); a possible
+/// dask-jobqueue worker (its batch script says); or none.
+fn place<D: Dialect>(q: &JobQueue<D>, j: &Job, only: Option<&str>) -> Place {
+    let marker = j
+        .marker
+        .as_deref()
+        .and_then(Marker::decode)
+        .or_else(|| name_marker(q, j));
+    if let Some(m) = marker {
+        if only.is_some_and(|n| n != m.cluster) {
+            return Place::Skip;
+        }
+        let role = if m.role == "scheduler" {
+            Role::Scheduler
+        } else {
+            Role::Worker
+        };
+        let new = Group::new(&m.cluster, Kind::Daskctl, None, Some(m.dir.clone()));
+        return Place::In(GroupKey::new(Kind::Daskctl, &m.cluster), new, role);
+    }
+    if only.is_some() {
+        return Place::Skip;
+    }
+    if j.name == "dask-gateway" {
+        let Some(cluster) = j
+            .workdir
+            .as_deref()
+            .and_then(|w| Path::new(w).file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+        else {
+            return Place::Skip;
+        };
+        let scheduler = j
+            .stdout
+            .as_deref()
+            .is_some_and(|o| o.contains("dask-scheduler-"));
+        let role = if scheduler {
+            Role::Scheduler
+        } else {
+            Role::Worker
+        };
+        let name = format!("gateway-{}", short(&cluster));
+        let new = Group::new(&name, Kind::Gateway, None, None);
+        return Place::In(GroupKey::new(Kind::Gateway, &cluster), new, role);
+    }
+    if j.name.starts_with("htcdask-worker") {
+        // htcdaskgateway-style workers: their scheduler sits behind a gateway
+        let Some(addr) = j.command.as_deref().and_then(script::scheduler_address) else {
+            return Place::Skip;
+        };
+        let name = format!("gateway-{}", port_of(&addr));
+        let new = Group::new(&name, Kind::Gateway, Some(addr.clone()), None);
+        return Place::In(GroupKey::new(Kind::Gateway, &addr), new, Role::Worker);
+    }
+    Place::Jobqueue
+}
+
+/// dask-jobqueue workers: the scheduler lives in the user's Python process; its address is in
+/// each worker's batch script (fetched once per job and cached: scripts never change).
+async fn add_jobqueue_workers<D: Dialect>(
+    q: &JobQueue<D>,
+    run: &super::runner::Runner,
+    groups: &mut Groups,
+    jobs: Vec<Job>,
+) {
     let cache = q
         .ctx
         .config
         .cache_root()
         .join(format!("{}-scripts", q.dialect.facts().name));
-    let scripts: Vec<(Job, Option<String>)> = stream::iter(jobqueue_jobs)
+    let scripts: Vec<(Job, Option<String>)> = stream::iter(jobs)
         .map(|j| {
             let run = run.clone();
             let cache = cache.clone();
@@ -202,59 +240,57 @@ async fn from_jobs<D: Dialect>(
         let Some(addr) = script::scheduler_address(&s) else {
             continue;
         };
-        let name = format!(
-            "jobqueue-{}",
-            crate::dask::Address::parse(&addr)
-                .map(|a| a.port)
-                .unwrap_or(0)
-        );
-        let g = groups
-            .entry((Kind::Jobqueue, addr.clone()))
-            .or_insert_with(|| Group {
-                name,
-                kind: Kind::Jobqueue,
-                jobs: Vec::new(),
-                address: Some(addr.clone()),
-                dir: None,
-                worker_names: Vec::new(),
-            });
-        if let Some(w) = j.worker_name.clone().or_else(|| script::worker_name(&s)) {
+        let name = format!("jobqueue-{}", port_of(&addr));
+        let worker = j.worker_name.clone().or_else(|| script::worker_name(&s));
+        let key = GroupKey::new(Kind::Jobqueue, &addr);
+        let new = Group::new(&name, Kind::Jobqueue, Some(addr.clone()), None);
+        let g = groups.0.entry(key).or_insert(new);
+        if let Some(w) = worker {
             g.worker_names.push((w, j.id.clone()));
         }
         g.jobs.push((j, Role::Worker));
     }
+}
 
-    for (j, m) in ended {
-        if let Some(g) = groups.get_mut(&(Kind::Daskctl, m.cluster.clone())) {
-            g.jobs.push((j, Role::Worker));
+fn port_of(addr: &str) -> u16 {
+    crate::dask::Address::parse(addr)
+        .map(|a| a.port)
+        .unwrap_or(0)
+}
+
+/// Where a job goes.
+enum Place {
+    /// Into the group of this key (made from the given one if it is the first job there).
+    In(GroupKey, Group, Role),
+    /// A job that may be a dask-jobqueue worker: its batch script decides.
+    Jobqueue,
+    Skip,
+}
+
+/// What jobs are grouped by: the kind of cluster and what identifies it there (daskctl's
+/// cluster name, dask-gateway's cluster directory, a scheduler address).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct GroupKey {
+    kind: Kind,
+    id: String,
+}
+
+impl GroupKey {
+    fn new(kind: Kind, id: &str) -> GroupKey {
+        GroupKey {
+            kind,
+            id: id.to_string(),
         }
     }
+}
 
-    // daskctl schedulers publish their address in the shared directory
-    for g in groups.values_mut().filter(|g| g.kind == Kind::Daskctl) {
-        let running = g
-            .jobs
-            .iter()
-            .any(|(j, r)| *r == Role::Scheduler && j.state == JobState::Running);
-        if running {
-            g.address = g
-                .dir
-                .as_deref()
-                .and_then(|d| read_scheduler_file(&PathBuf::from(d).join("scheduler.json")));
-        }
+#[derive(Default)]
+struct Groups(BTreeMap<GroupKey, Group>);
+
+impl Groups {
+    fn add(&mut self, key: GroupKey, new: Group, job: Job, role: Role) {
+        self.0.entry(key).or_insert(new).jobs.push((job, role));
     }
-    let probes = futures::future::join_all(groups.values().map(|g| async {
-        match &g.address {
-            Some(a) if g.kind != Kind::Gateway => Some(q.ctx.prober.status(a).await),
-            _ => None,
-        }
-    }))
-    .await;
-    Ok(groups
-        .into_values()
-        .zip(probes)
-        .map(|(g, p)| to_cluster(q, g, p))
-        .collect())
 }
 
 /// Where a batch system drops job variables (Slurm's PBS wrappers show none), daskctl's jobs
@@ -361,41 +397,79 @@ fn to_cluster<D: Dialect>(q: &JobQueue<D>, g: Group, probe: Option<Probe>) -> Cl
             name: Some(j.name.clone()),
         });
     }
-    let workers_active = g
-        .jobs
-        .iter()
-        .filter(|(j, r)| *r == Role::Worker && j.state.active())
-        .count() as u64;
-    let workers_running = g
-        .jobs
-        .iter()
-        .filter(|(j, r)| *r == Role::Worker && j.state == JobState::Running)
-        .count() as u64;
-    c.requested_workers = Some(workers_active);
-    let sched_job = g
-        .jobs
+    let workers = |state: fn(&JobState) -> bool| {
+        g.jobs
+            .iter()
+            .filter(|(j, r)| *r == Role::Worker && state(&j.state))
+            .count() as u64
+    };
+    let counts = WorkerJobs {
+        active: workers(|s| s.active()),
+        running: workers(|s| *s == JobState::Running),
+    };
+    c.requested_workers = Some(counts.active);
+    let sched = scheduler_state(q, &mut c, &g, probe);
+    let (status, reason) = status_of(&g, &c, &sched, counts);
+    if c.workers.is_none() {
+        c.workers = Some(counts.running);
+    }
+    c.status = status;
+    c.reason = reason;
+    c.handle = Handle::new(QueueHandle {
+        kind: g.kind,
+        dir: g.dir,
+        jobs: g.jobs,
+        worker_names: g.worker_names,
+    });
+    c
+}
+
+/// Worker jobs in the queue (pending, held, running, completing) and running.
+#[derive(Clone, Copy)]
+struct WorkerJobs {
+    active: u64,
+    running: u64,
+}
+
+fn scheduler_job(g: &Group) -> Option<JobState> {
+    g.jobs
         .iter()
         .find(|(_, r)| *r == Role::Scheduler)
-        .map(|(j, _)| j.state);
-    let mut sched = match (g.kind, sched_job) {
-        // htcdaskgateway workers: the scheduler is the gateway's, not a job here
-        (Kind::Gateway, None) if g.address.is_some() => SchedulerState::NotProbed,
-        (Kind::Daskctl | Kind::Gateway, None) => SchedulerState::Gone,
-        (Kind::Gateway, Some(_)) => SchedulerState::NotProbed,
-        (Kind::Daskctl, Some(s)) if s != JobState::Running => SchedulerState::NotProbed,
-        _ => SchedulerState::NotProbed,
+        .map(|(j, _)| j.state)
+}
+
+/// The scheduler's state from its job (if it is one) and the probe's outcome; what the
+/// scheduler said fills the cluster.
+fn scheduler_state<D: Dialect>(
+    q: &JobQueue<D>,
+    c: &mut Cluster,
+    g: &Group,
+    probe: Option<Probe>,
+) -> SchedulerState {
+    // daskctl's and dask-gateway's schedulers are jobs: none in the queue, none running;
+    // htcdaskgateway's workers have the gateway's scheduler, not a job here
+    let gone = scheduler_job(g).is_none()
+        && match g.kind {
+            Kind::Daskctl => true,
+            Kind::Gateway => g.address.is_none(),
+            Kind::Jobqueue => false,
+        };
+    let unprobed = if gone {
+        SchedulerState::Gone
+    } else {
+        SchedulerState::NotProbed
     };
     match probe {
         Some(Probe::Answered { info, idle }) => {
-            crate::backends::status::fill_from_info(&mut c, &info, idle);
-            sched = SchedulerState::Answering {
+            crate::backends::status::fill_from_info(c, &info, idle);
+            SchedulerState::Answering {
                 connected: c.workers.unwrap_or(0),
-            };
+            }
         }
-        Some(Probe::Disabled { .. }) => sched = SchedulerState::NotProbed,
+        Some(Probe::Disabled { .. }) => SchedulerState::NotProbed,
         Some(p) => {
-            let why = crate::backends::status::probe_failed(&mut c, p.why().unwrap_or_default());
-            sched = match (g.kind, &g.address) {
+            let why = crate::backends::status::probe_failed(c, p.why().unwrap_or_default());
+            match (g.kind, &g.address) {
                 // the scheduler is a job here: it lives as long as the job runs
                 (Kind::Daskctl, _) => SchedulerState::Silent(why),
                 // in someone's Python process: gone only when the network says so for sure
@@ -403,34 +477,39 @@ fn to_cluster<D: Dialect>(q: &JobQueue<D>, g: Group, probe: Option<Probe>) -> Cl
                 (_, None) => SchedulerState::Silent(why),
             }
         }
-        None => {}
+        None => unprobed,
     }
-    let queued = workers_active - workers_running;
-    // queued worker jobs whose scheduler is gone will start and hold an allocation: orphans
-    let (mut status, mut reason) = match &sched {
+}
+
+/// Status and reason: queued worker jobs whose scheduler is gone will start and hold an
+/// allocation (orphans); a daskctl scheduler job still queued or starting is pending; ended
+/// worker jobs make a running cluster degraded.
+fn status_of(
+    g: &Group,
+    c: &Cluster,
+    sched: &SchedulerState,
+    workers: WorkerJobs,
+) -> (Status, Option<String>) {
+    let queued = workers.active - workers.running;
+    let (mut status, mut reason) = match sched {
         SchedulerState::Gone | SchedulerState::Unreachable(_) => {
-            let why = match &sched {
+            let why = match sched {
                 SchedulerState::Unreachable(w) => format!("scheduler is gone ({w})"),
                 _ => "scheduler is gone".to_string(),
             };
-            if workers_active > 0 {
-                (
-                    Status::Orphaned,
-                    Some(format!(
-                        "{why}; {queued} worker job(s) queued, {workers_running} running"
-                    )),
-                )
+            if workers.active > 0 {
+                let running = workers.running;
+                let why = format!("{why}; {queued} worker job(s) queued, {running} running");
+                (Status::Orphaned, Some(why))
             } else {
-                (
-                    Status::Stopped,
-                    Some(format!("{why}; no worker job runs or is queued")),
-                )
+                let why = format!("{why}; no worker job runs or is queued");
+                (Status::Stopped, Some(why))
             }
         }
-        _ => classify(&sched, workers_running, None),
+        _ => classify(sched, workers.running, None),
     };
     if g.kind == Kind::Daskctl {
-        match sched_job {
+        match scheduler_job(g) {
             Some(JobState::Pending | JobState::Held) => {
                 status = Status::Pending;
                 reason = Some("scheduler job is queued".into());
@@ -455,16 +534,5 @@ fn to_cluster<D: Dialect>(q: &JobQueue<D>, g: Group, probe: Option<Probe>) -> Cl
         status = Status::Stopping;
         reason = Some("all jobs are completing".into());
     }
-    if c.workers.is_none() {
-        c.workers = Some(workers_running);
-    }
-    c.status = status;
-    c.reason = reason;
-    c.handle = Handle::new(QueueHandle {
-        kind: g.kind,
-        dir: g.dir,
-        jobs: g.jobs,
-        worker_names: g.worker_names,
-    });
-    c
+    (status, reason)
 }

@@ -101,81 +101,126 @@ pub async fn find(b: &Local, name: &str) -> Result<Option<Cluster>> {
 }
 
 async fn build(b: &Local, scan: &Scan) -> Vec<Cluster> {
-    let owned: HashSet<&str> = scan
-        .dirs
-        .iter()
-        .filter(|(_, l)| matches!(l, Ok(Some(st)) if is_own(st)))
-        .map(|(d, _)| d.name())
-        .collect();
-    let attached: Vec<(&StateDir, &ClusterState)> = scan
-        .dirs
-        .iter()
-        .filter_map(|(d, l)| match l {
-            Ok(Some(st)) if !is_own(st) => Some((d, st)),
-            _ => None,
-        })
-        .collect();
-    let attached_names: HashSet<&str> = attached.iter().map(|(d, _)| d.name()).collect();
-
-    // every probe at once: own schedulers, and each listening port of the other processes
-    // that can answer (a stopped process cannot; it is not asked)
-    let own_dirs: Vec<(&StateDir, &ClusterState)> = scan
-        .dirs
-        .iter()
-        .filter_map(|(d, l)| match l {
-            Ok(Some(st)) if is_own(st) => Some((d, st)),
-            _ => None,
-        })
-        .collect();
-    let own_probes = join_all(own_dirs.iter().map(|(_, st)| probe_own(b, scan, st)));
+    let dirs = Dirs::of(scan);
     // processes of a usable own or attached state are known without asking; with
     // `scan = false` only daskctl's own processes are looked at
-    let known = |p: &ProcInfo| {
-        p.marker(ENV_CLUSTER)
-            .filter(|_| p.marker(ENV_HOME).is_some())
-            .is_some_and(|n| owned.contains(n) || attached_names.contains(n))
-    };
-    let looked_at = |p: &&ProcInfo| !known(p) && (b.scan_enabled() || p.marker(ENV_HOME).is_some());
+    let looked_at =
+        |p: &&ProcInfo| !dirs.knows(p) && (b.scan_enabled() || p.marker(ENV_HOME).is_some());
+    // every probe at once: own schedulers, and each listening port of the other processes
+    // that can answer (a stopped process cannot; it is not asked)
+    let own_probes = join_all(dirs.own.iter().map(|(_, st)| probe_own(b, scan, st)));
     let sniffable: Vec<&ProcInfo> = scan
         .procs
         .iter()
         .filter(|p| !p.stopped())
         .filter(looked_at)
         .collect();
-    let candidates: Vec<(usize, Address)> = sniffable
-        .iter()
-        .enumerate()
-        .flat_map(|(i, p)| {
-            p.listening.iter().map(move |(ip, port)| {
-                (
-                    i,
-                    Address {
-                        tls: false,
-                        host: procfs::reach(*ip).to_string(),
-                        port: *port,
-                    },
-                )
-            })
-        })
-        .collect();
-    let sniffs = join_all(candidates.iter().map(|(_, a)| b.ctx.prober.sniff(a)));
-    let (own_probed, sniffed) = futures::join!(own_probes, sniffs);
+    let (own_probed, answers) = futures::join!(own_probes, sniff_all(b, &sniffable));
 
-    let mut clusters: Vec<Cluster> = own_dirs
+    let mut clusters: Vec<Cluster> = dirs
+        .own
         .iter()
         .zip(own_probed)
         .map(|((d, st), p)| own_cluster(b, scan, d, st, p))
         .collect();
+    let stopped = scan.procs.iter().filter(|p| p.stopped()).filter(looked_at);
+    let (mut schedulers, workers) = identify(b, scan, &sniffable, &answers, stopped);
+    let mut claimed = join_workers(scan, &mut schedulers, &workers, &dirs.attached);
+    clusters.append(&mut schedulers);
 
-    // what each process said on each of its ports
-    let mut answers: BTreeMap<i32, Vec<Said>> = BTreeMap::new();
-    for ((i, a), r) in candidates.into_iter().zip(sniffed) {
-        answers.entry(sniffable[i].pid).or_default().push((a, r));
+    // state directories that could not be used, and whose scheduler was not found running
+    for (dir, loaded) in &scan.dirs {
+        let unusable = match loaded {
+            Err(u) => Some(u.clone()),
+            Ok(None) => None,
+            Ok(Some(_)) => continue,
+        };
+        if clusters.iter().any(|c| c.name == dir.name()) {
+            continue;
+        }
+        clusters.push(broken_cluster(
+            b,
+            scan,
+            dir,
+            unusable,
+            &workers,
+            &mut claimed,
+        ));
+    }
+    let strays = strays(b, scan, &clusters, &workers, &claimed, &dirs.attached).await;
+    clusters.extend(strays);
+    clusters.extend(leftovers(b, scan, &clusters, &workers, &mut claimed));
+    clusters.sort_by(|a, b| a.name.cmp(&b.name));
+    clusters
+}
+
+/// The usable state directories: daskctl's own clusters, and workers it attached elsewhere.
+struct Dirs<'a> {
+    own: Vec<(&'a StateDir, &'a ClusterState)>,
+    attached: Vec<(&'a StateDir, &'a ClusterState)>,
+}
+
+impl<'a> Dirs<'a> {
+    fn of(scan: &'a Scan) -> Dirs<'a> {
+        let (own, attached) = scan
+            .dirs
+            .iter()
+            .filter_map(|(d, l)| match l {
+                Ok(Some(st)) => Some((d, st)),
+                _ => None,
+            })
+            .partition(|(_, st)| is_own(st));
+        Dirs { own, attached }
     }
 
+    /// A process of one of these clusters: known from the state, not asked.
+    fn knows(&self, p: &ProcInfo) -> bool {
+        p.marker(ENV_CLUSTER)
+            .filter(|_| p.marker(ENV_HOME).is_some())
+            .is_some_and(|n| {
+                self.own
+                    .iter()
+                    .chain(&self.attached)
+                    .any(|(d, _)| d.name() == n)
+            })
+    }
+}
+
+/// What each process said on each of its listening ports.
+async fn sniff_all(b: &Local, procs: &[&ProcInfo]) -> BTreeMap<i32, Vec<Said>> {
+    let candidates: Vec<(i32, Address)> = procs
+        .iter()
+        .flat_map(|p| {
+            p.listening.iter().map(move |(ip, port)| {
+                let a = Address {
+                    tls: false,
+                    host: procfs::reach(*ip).to_string(),
+                    port: *port,
+                };
+                (p.pid, a)
+            })
+        })
+        .collect();
+    let sniffed = join_all(candidates.iter().map(|(_, a)| b.ctx.prober.sniff(a))).await;
+    let mut answers: BTreeMap<i32, Vec<Said>> = BTreeMap::new();
+    for ((pid, a), r) in candidates.into_iter().zip(sniffed) {
+        answers.entry(pid).or_default().push((a, r));
+    }
+    answers
+}
+
+/// From what the processes said (or, stopped, their command lines): the schedulers, each a
+/// cluster, and the workers with the scheduler address each belongs to.
+fn identify<'a>(
+    b: &Local,
+    scan: &Scan,
+    sniffable: &[&'a ProcInfo],
+    answers: &BTreeMap<i32, Vec<Said>>,
+    stopped: impl Iterator<Item = &'a ProcInfo>,
+) -> (Vec<Cluster>, Vec<(&'a ProcInfo, String)>) {
     let mut schedulers: Vec<Cluster> = Vec::new();
     let mut workers: Vec<(&ProcInfo, String)> = Vec::new();
-    for p in &sniffable {
+    for p in sniffable {
         let said = answers.get(&p.pid).map(Vec::as_slice).unwrap_or(&[]);
         let sched = said.iter().find_map(|(_, r)| match r {
             Ok((Identity::Scheduler(info), idle)) => Some((info, *idle)),
@@ -213,7 +258,7 @@ async fn build(b: &Local, scan: &Scan) -> Vec<Cluster> {
         }
     }
     // stopped processes were not asked: the Dask-shaped ones are listed all the same
-    for p in scan.procs.iter().filter(|p| p.stopped()).filter(looked_at) {
+    for p in stopped {
         if dask_scheduler_shaped(p) {
             let (addr, _) = unanswered(p, &[]);
             let why = Probe::failed(stopped_reason(p.pid));
@@ -224,11 +269,20 @@ async fn build(b: &Local, scan: &Scan) -> Vec<Cluster> {
             workers.push((p, s));
         }
     }
+    (schedulers, workers)
+}
 
-    // workers join their scheduler's cluster: by marker for daskctl's own, else by address
+/// Workers join their scheduler's cluster: by marker for daskctl's own, else by address; and
+/// workers daskctl attached to a scheduler found here join it too. The workers claimed.
+fn join_workers(
+    scan: &Scan,
+    schedulers: &mut [Cluster],
+    workers: &[(&ProcInfo, String)],
+    attached: &[(&StateDir, &ClusterState)],
+) -> HashSet<i32> {
     let mut claimed: HashSet<i32> = HashSet::new();
     for c in schedulers.iter_mut() {
-        for (wp, sched) in &workers {
+        for (wp, sched) in workers {
             let marked_here = wp.marker(ENV_CLUSTER) == Some(c.name.as_str())
                 && wp.marker(ENV_HOME).is_some()
                 && c.origin == Origin::Daskctl;
@@ -241,7 +295,7 @@ async fn build(b: &Local, scan: &Scan) -> Vec<Cluster> {
                 claimed.insert(wp.pid);
             }
         }
-        for (dir, st) in &attached {
+        for (dir, st) in attached {
             if st
                 .address
                 .as_deref()
@@ -252,31 +306,21 @@ async fn build(b: &Local, scan: &Scan) -> Vec<Cluster> {
             }
         }
     }
-    clusters.append(&mut schedulers);
+    claimed
+}
 
-    // state directories that could not be used, and whose scheduler was not found running
-    for (dir, loaded) in &scan.dirs {
-        let unusable = match loaded {
-            Err(u) => Some(u.clone()),
-            Ok(None) => None,
-            Ok(Some(_)) => continue,
-        };
-        if clusters.iter().any(|c| c.name == dir.name()) {
-            continue;
-        }
-        clusters.push(broken_cluster(
-            b,
-            scan,
-            dir,
-            unusable,
-            &workers,
-            &mut claimed,
-        ));
-    }
-
-    // workers (found, or attached by daskctl) whose scheduler was not found on this machine
+/// Workers (found, or attached by daskctl) whose scheduler was not found on this machine,
+/// one cluster per scheduler address, each address probed.
+async fn strays(
+    b: &Local,
+    scan: &Scan,
+    listed: &[Cluster],
+    workers: &[(&ProcInfo, String)],
+    claimed: &HashSet<i32>,
+    attached: &[(&StateDir, &ClusterState)],
+) -> Vec<Cluster> {
     let mut strays: BTreeMap<String, Vec<&ProcInfo>> = BTreeMap::new();
-    for (wp, sched) in &workers {
+    for (wp, sched) in workers {
         if !claimed.contains(&wp.pid) {
             strays.entry(sched.clone()).or_default().push(wp);
         }
@@ -284,7 +328,7 @@ async fn build(b: &Local, scan: &Scan) -> Vec<Cluster> {
     let stray_attached: Vec<&(&StateDir, &ClusterState)> = attached
         .iter()
         .filter(|(_, st)| {
-            !clusters.iter().any(|c| {
+            !listed.iter().any(|c| {
                 c.address
                     .as_deref()
                     .zip(st.address.as_deref())
@@ -298,12 +342,11 @@ async fn build(b: &Local, scan: &Scan) -> Vec<Cluster> {
         }
     }
     let remote = join_all(strays.keys().map(|a| b.ctx.prober.status(a))).await;
-    for ((addr, wps), probed) in strays.iter().zip(remote) {
-        clusters.push(stray_cluster(b, scan, addr, wps, &stray_attached, probed));
-    }
-    clusters.extend(leftovers(b, scan, &clusters, &workers, &mut claimed));
-    clusters.sort_by(|a, b| a.name.cmp(&b.name));
-    clusters
+    strays
+        .iter()
+        .zip(remote)
+        .map(|((addr, wps), probed)| stray_cluster(b, scan, addr, wps, &stray_attached, probed))
+        .collect()
 }
 
 /// daskctl's processes that nothing above listed, with their state directory gone: a nanny's

@@ -15,6 +15,7 @@ use super::spawn::{self, Proof, Target};
 use super::state::{ClusterState, Phase, Proc, StateDir};
 use crate::backends::{ScaleReport, ScaleRequest};
 use crate::dask::client;
+use crate::dask::{Comm, SchedulerInfo};
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupts;
 use crate::model::Cluster;
@@ -51,6 +52,80 @@ pub async fn scale(b: &Local, c: &Cluster, req: &ScaleRequest) -> Result<ScaleRe
     let op = spawn::op_id();
     let dir = state_dir_for(b, c, h).await?;
     let lock = dir.lock(req.timeout).await?;
+    let mut st = live_state(&dir, c)?;
+
+    let mut comm = b.ctx.prober.connect(&address).await?;
+    let seen = Seen::ask(&mut comm, &address, &st).await?;
+    let before = seen.count();
+    let target = req.target as u64;
+    let mut report = ScaleReport::new(before, target);
+    let mut started: Vec<String> = Vec::new();
+    let what = format!("scale of {}", c.qualified());
+
+    if target > before {
+        let n = (target - before) as u32;
+        let up = interrupts
+            .guard(&what, async {
+                start_workers(b, &dir, &mut st, n, &seen.connected, &op)
+            })
+            .await;
+        match up {
+            Ok(names) => started = names,
+            Err(e @ Error::Interrupted(_)) => {
+                drop(lock);
+                return Err(rolled_back(b, c, &dir, &op, e).await);
+            }
+            Err(e) => return Err(e),
+        }
+        report.started = started.clone();
+    } else if target < before {
+        let k = (before - target) as usize;
+        let down = interrupts
+            .guard(
+                &what,
+                stop_workers(b, &dir, &mut st, &mut comm, &seen, k, req.target),
+            )
+            .await;
+        match down {
+            Ok(stopped) => report.stopped = stopped,
+            Err(e @ Error::Interrupted(_)) => {
+                // what was retired so far is stopped; the state lists what still runs
+                prune(&dir);
+                return Err(Error::Interrupted(format!(
+                    "{e}: the workers stopped so far are gone, the others run on"
+                )));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    comm.close().await;
+    if target > before {
+        st.requested = Some(req.target);
+        dir.save(&st)?;
+    }
+    // the lock is not held while waiting: a delete meanwhile is seen, not blocked
+    drop(lock);
+    if req.wait {
+        let wanted = Wanted {
+            address: &address,
+            n: req.target as usize,
+            deadline: Instant::now() + req.timeout,
+            names: &started,
+            holding_lock: false,
+        };
+        let waited = interrupts
+            .guard(&what, wait_for_workers(b, &dir, &st, wanted))
+            .await;
+        match waited {
+            Err(e @ Error::Interrupted(_)) => return Err(rolled_back(b, c, &dir, &op, e).await),
+            other => other?,
+        }
+    }
+    Ok(report)
+}
+
+/// The cluster's state, with its scheduler running and only the workers that still run.
+fn live_state(dir: &StateDir, c: &Cluster) -> Result<ClusterState> {
     let mut st = dir
         .load()
         .map_err(|u| Error::backend("local", u.to_string()))?
@@ -67,155 +142,115 @@ pub async fn scale(b: &Local, c: &Cluster, req: &ScaleRequest) -> Result<ScaleRe
         ));
     }
     st.workers.retain(|w| procfs::alive(w.pid, Some(w.start)));
+    Ok(st)
+}
 
-    let mut comm = b.ctx.prober.connect(&address).await?;
-    let info = match client::identity(&mut comm).await? {
-        crate::dask::Identity::Scheduler(i) => i,
-        _ => return Err(Error::Protocol(format!("{address} is not a scheduler"))),
-    };
-    let connected: HashSet<String> = info.workers.iter().map(|w| w.name.clone()).collect();
-    let starting: Vec<String> = st
+/// The scheduler's view of the workers, beside the state's.
+struct Seen {
+    info: SchedulerInfo,
+    /// Names of the connected workers.
+    connected: HashSet<String>,
+    /// daskctl's workers that run but have not connected yet.
+    starting: Vec<String>,
+}
+
+impl Seen {
+    async fn ask(comm: &mut Comm, address: &str, st: &ClusterState) -> Result<Seen> {
+        let info = match client::identity(comm).await? {
+            crate::dask::Identity::Scheduler(i) => i,
+            _ => return Err(Error::Protocol(format!("{address} is not a scheduler"))),
+        };
+        let connected: HashSet<String> = info.workers.iter().map(|w| w.name.clone()).collect();
+        let starting = st
+            .workers
+            .iter()
+            .filter(|w| !connected.contains(&w.name))
+            .map(|w| w.name.clone())
+            .collect();
+        Ok(Seen {
+            info,
+            connected,
+            starting,
+        })
+    }
+
+    /// Workers connected or on their way.
+    fn count(&self) -> u64 {
+        (self.info.workers.len() + self.starting.len()) as u64
+    }
+}
+
+/// Stops `k` workers: daskctl's own still starting first, then its connected ones (newest
+/// first, retired so their data moves), then workers daskctl did not start (the scheduler
+/// retires and closes them). The names stopped.
+async fn stop_workers(
+    b: &Local,
+    dir: &StateDir,
+    st: &mut ClusterState,
+    comm: &mut Comm,
+    seen: &Seen,
+    mut k: usize,
+    target: u32,
+) -> Result<Vec<String>> {
+    let mut stopped = Vec::new();
+    let mut own_victims: Vec<String> = seen.starting.iter().rev().take(k).cloned().collect();
+    k -= own_victims.len();
+    let retire_own: Vec<String> = st
         .workers
         .iter()
-        .filter(|w| !connected.contains(&w.name))
+        .rev()
+        .filter(|w| seen.connected.contains(&w.name))
         .map(|w| w.name.clone())
+        .take(k)
         .collect();
-    let before = (info.workers.len() + starting.len()) as u64;
-    let target = req.target as u64;
-    let mut report = ScaleReport::new(before, target);
-    let mut started: Vec<String> = Vec::new();
-
-    if target > before {
-        let n = (target - before) as u32;
-        let what = format!("scale of {}", c.qualified());
-        let up = interrupts
-            .guard(&what, async {
-                start_workers(b, &dir, &mut st, n, &connected, &op)
-            })
-            .await;
-        match up {
-            Ok(names) => started = names,
-            Err(e @ Error::Interrupted(_)) => {
-                drop(lock);
-                return Err(rolled_back(b, c, &dir, &op, e).await);
-            }
-            Err(e) => return Err(e),
-        }
-        report.started = started.clone();
-    } else if target < before {
-        let what = format!("scale of {}", c.qualified());
-        let down = interrupts
-            .guard(&what, async {
-                let mut k = (before - target) as usize;
-                // victims: own workers still starting, then own connected ones (newest first), then others
-                let mut own_victims: Vec<String> = Vec::new();
-                for name in starting.iter().rev() {
-                    if k == 0 {
-                        break;
-                    }
-                    own_victims.push(name.clone());
-                    k -= 1;
-                }
-                let own_connected: Vec<String> = st
-                    .workers
-                    .iter()
-                    .rev()
-                    .filter(|w| connected.contains(&w.name))
-                    .map(|w| w.name.clone())
-                    .collect();
-                let retire_own: Vec<String> = own_connected.into_iter().take(k).collect();
-                k -= retire_own.len();
-                if !retire_own.is_empty() {
-                    client::retire_workers(&mut comm, &retire_own, false).await?;
-                    own_victims.extend(retire_own);
-                }
-                if k > 0 {
-                    // workers daskctl did not start: the scheduler retires and closes them
-                    let own: HashSet<&str> = st.workers.iter().map(|w| w.name.as_str()).collect();
-                    let mut others: Vec<&str> = info
-                        .workers
-                        .iter()
-                        .map(|w| w.name.as_str())
-                        .filter(|n| !own.contains(n))
-                        .collect();
-                    others.reverse();
-                    let names: Vec<String> =
-                        others.into_iter().take(k).map(str::to_string).collect();
-                    // close_workers: the scheduler tells them to shut down (their nannies with them)
-                    client::retire_workers(&mut comm, &names, true).await?;
-                    report.stopped.extend(names);
-                }
-                let home = b.ctx.config.state_root().to_string_lossy().into_owned();
-                let targets: Vec<Target> = st
-                    .workers
-                    .iter()
-                    .filter(|w| own_victims.contains(&w.name))
-                    .map(|w| Target {
-                        pid: w.pid,
-                        start: w.start,
-                        group: true,
-                        proof: Proof::Marked {
-                            cluster: st.name.clone(),
-                            home: home.clone(),
-                        },
-                    })
-                    .collect();
-                let left = spawn::stop(&targets, b.ctx.user.uid, Duration::from_secs(15)).await;
-                st.workers
-                    .retain(|w| !own_victims.contains(&w.name) || left.contains(&w.pid));
-                st.requested = Some(req.target);
-                dir.save(&st)?;
-                report.stopped.extend(own_victims);
-                if !left.is_empty() {
-                    return Err(Error::backend(
-                        "local",
-                        format!("retired workers still running after being stopped: {left:?}"),
-                    ));
-                }
-                Ok(())
-            })
-            .await;
-        if let Err(e @ Error::Interrupted(_)) = down {
-            // what was retired so far is stopped; the state lists what still runs
-            prune(&dir);
-            return Err(Error::Interrupted(format!(
-                "{e}: the workers stopped so far are gone, the others run on"
-            )));
-        }
-        down?;
+    k -= retire_own.len();
+    if !retire_own.is_empty() {
+        client::retire_workers(comm, &retire_own, false).await?;
+        own_victims.extend(retire_own);
     }
-    comm.close().await;
-    if target > before {
-        st.requested = Some(req.target);
-        dir.save(&st)?;
+    if k > 0 {
+        let own: HashSet<&str> = st.workers.iter().map(|w| w.name.as_str()).collect();
+        let names: Vec<String> = seen
+            .info
+            .workers
+            .iter()
+            .rev()
+            .map(|w| w.name.clone())
+            .filter(|n| !own.contains(n.as_str()))
+            .take(k)
+            .collect();
+        // close_workers: the scheduler tells them to shut down (their nannies with them)
+        client::retire_workers(comm, &names, true).await?;
+        stopped.extend(names);
     }
-    // the lock is not held while waiting: a delete meanwhile is seen, not blocked
-    drop(lock);
-    if req.wait {
-        let what = format!("scale of {}", c.qualified());
-        let waited = interrupts
-            .guard(
-                &what,
-                wait_for_workers(
-                    b,
-                    &dir,
-                    &st,
-                    Wanted {
-                        address: &address,
-                        n: req.target as usize,
-                        deadline: Instant::now() + req.timeout,
-                        names: &started,
-                        holding_lock: false,
-                    },
-                ),
-            )
-            .await;
-        match waited {
-            Err(e @ Error::Interrupted(_)) => return Err(rolled_back(b, c, &dir, &op, e).await),
-            other => other?,
-        }
+    let home = b.ctx.config.state_root().to_string_lossy().into_owned();
+    let targets: Vec<Target> = st
+        .workers
+        .iter()
+        .filter(|w| own_victims.contains(&w.name))
+        .map(|w| Target {
+            pid: w.pid,
+            start: w.start,
+            group: true,
+            proof: Proof::Marked {
+                cluster: st.name.clone(),
+                home: home.clone(),
+            },
+        })
+        .collect();
+    let left = spawn::stop(&targets, b.ctx.user.uid, Duration::from_secs(15)).await;
+    st.workers
+        .retain(|w| !own_victims.contains(&w.name) || left.contains(&w.pid));
+    st.requested = Some(target);
+    dir.save(st)?;
+    stopped.extend(own_victims);
+    if !left.is_empty() {
+        return Err(Error::backend(
+            "local",
+            format!("retired workers still running after being stopped: {left:?}"),
+        ));
     }
-    Ok(report)
+    Ok(stopped)
 }
 
 /// After Ctrl-C: stops the workers this command (`op`) started and drops them from the state.

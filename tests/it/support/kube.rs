@@ -868,288 +868,50 @@ fn json_out((code, v): (u16, Value)) -> (u16, &'static str, Vec<u8>) {
     (code, "application/json", serde_json::to_vec(&v).unwrap())
 }
 
-fn handle(st: &mut State, method: &str, target: &str, body: &[u8]) -> (u16, &'static str, Vec<u8>) {
+type Response = (u16, &'static str, Vec<u8>);
+
+/// A request's target: `/api/v1/...` or `/apis/GROUP/VERSION/...`, namespaced or not, an
+/// object's name and a subresource.
+struct Target<'a> {
+    ns: Option<&'a str>,
+    plural: &'a str,
+    name: Option<&'a str>,
+    sub: Option<&'a str>,
+}
+
+fn handle(st: &mut State, method: &str, target: &str, body: &[u8]) -> Response {
     let (path, q) = target.split_once('?').unwrap_or((target, ""));
     let q = query(q);
     let seg: Vec<&str> = path.trim_matches('/').split('/').collect();
-    match seg.as_slice() {
-        ["api"] => {
-            return json_out((
-                200,
-                json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:6443"}]}),
-            ));
-        }
-        ["apis"] => {
-            let mut groups = vec![
-                json!({"name": "apps", "versions": [{"groupVersion": "apps/v1", "version": "v1"}], "preferredVersion": {"groupVersion": "apps/v1", "version": "v1"}}),
-            ];
-            if st.crd {
-                groups.push(json!({"name": "kubernetes.dask.org", "versions": [{"groupVersion": "kubernetes.dask.org/v1", "version": "v1"}], "preferredVersion": {"groupVersion": "kubernetes.dask.org/v1", "version": "v1"}}));
-            }
-            return json_out((
-                200,
-                json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}),
-            ));
-        }
-        ["version"] => {
-            return json_out((
-                200,
-                json!({"major": "1", "minor": "30", "gitVersion": "v1.30.0", "platform": "linux/amd64"}),
-            ));
-        }
-        ["api", "v1"] => {
-            return json_out(resource_list(
-                "v1",
-                &[
-                    ("pods", "Pod", true),
-                    ("pods/log", "Pod", false),
-                    ("services", "Service", true),
-                    ("namespaces", "Namespace", true),
-                ],
-            ));
-        }
-        ["apis", "apps", "v1"] => {
-            return json_out(resource_list(
-                "apps/v1",
-                &[
-                    ("deployments", "Deployment", true),
-                    ("deployments/scale", "Scale", false),
-                    ("replicasets", "ReplicaSet", true),
-                ],
-            ));
-        }
-        ["apis", "kubernetes.dask.org", "v1"] if st.crd => {
-            return json_out(resource_list(
-                "kubernetes.dask.org/v1",
-                &[
-                    ("daskclusters", "DaskCluster", true),
-                    ("daskclusters/status", "DaskCluster", false),
-                    ("daskworkergroups", "DaskWorkerGroup", true),
-                    ("daskworkergroups/scale", "Scale", false),
-                ],
-            ));
-        }
-        _ => {}
+    if let Some(r) = discovery(st, &seg) {
+        return json_out(r);
     }
-    // /api/v1/... or /apis/G/V/...
-    let rest: &[&str] = match seg.as_slice() {
-        ["api", "v1", rest @ ..] => rest,
-        ["apis", "apps", "v1", rest @ ..] => rest,
-        ["apis", "kubernetes.dask.org", "v1", rest @ ..] if st.crd => rest,
-        _ => {
-            return json_out(status(
-                404,
-                "NotFound",
-                "the server could not find the requested resource",
-            ));
-        }
+    let t = match route(st, &seg) {
+        Ok(t) => t,
+        Err(r) => return json_out(r),
     };
-    let (ns, plural, name, sub): (Option<&str>, &str, Option<&str>, Option<&str>) = match rest {
-        ["namespaces"] => (None, "namespaces", None, None),
-        ["namespaces", n] => (None, "namespaces", Some(n), None),
-        ["namespaces", n, p] => (Some(n), p, None, None),
-        ["namespaces", n, p, x] => (Some(n), p, Some(x), None),
-        ["namespaces", n, p, x, s] => (Some(n), p, Some(x), Some(s)),
-        [p] => (None, p, None, None),
-        _ => {
-            return json_out(status(
-                404,
-                "NotFound",
-                "the server could not find the requested resource",
-            ));
-        }
-    };
-    let forbidden_ns = match ns {
-        Some(n) => st.forbidden.iter().any(|f| f == n),
-        None => {
-            plural != "namespaces"
-                && (!st.forbidden.is_empty()
-                    || st.cluster_wide_forbidden.iter().any(|p| p == plural))
-        }
-    };
-    if forbidden_ns {
-        let verb = match method {
-            "GET" if name.is_none() => "list",
-            "GET" => "get",
-            "POST" => "create",
-            "PATCH" => "patch",
-            "PUT" => "update",
-            _ => "delete",
-        };
-        let scope = match ns {
-            Some(n) => format!("in the namespace \"{n}\""),
-            None => "at the cluster scope".into(),
-        };
-        let group = kind_of(plural)
-            .1
-            .split_once('/')
-            .map(|(g, _)| g)
-            .unwrap_or("");
-        return json_out(status(
-            403,
-            "Forbidden",
-            &format!(
-                "{plural} is forbidden: User \"tester\" cannot {verb} resource \"{plural}\" in API group \"{group}\" {scope}"
-            ),
-        ));
+    if let Some(r) = forbidden(st, method, &t) {
+        return json_out(r);
     }
+    let Target {
+        ns,
+        plural,
+        name,
+        sub,
+    } = t;
     let nsv = ns.unwrap_or("");
     let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     match (method, name, sub) {
-        ("GET", None, _) => {
-            let sel = q.get("labelSelector").cloned().unwrap_or_default();
-            let items: Vec<Value> = st
-                .objects
-                .iter()
-                .filter(|(k, _)| k.0 == plural && (ns.is_none() || k.1 == nsv))
-                .filter(|(_, v)| labels_match(v, &sel))
-                .map(|(_, v)| v.clone())
-                .collect();
-            let start: usize = q.get("continue").and_then(|c| c.parse().ok()).unwrap_or(0);
-            let limit: usize = q
-                .get("limit")
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(usize::MAX);
-            let end = start.saturating_add(limit).min(items.len());
-            let mut meta = json!({"resourceVersion": st.version.to_string()});
-            if end < items.len() {
-                meta["continue"] = json!(end.to_string());
-            }
-            let (kind, api) = kind_of(plural);
-            json_out((
-                200,
-                json!({"kind": format!("{kind}List"), "apiVersion": api, "metadata": meta, "items": items[start..end]}),
-            ))
-        }
+        ("GET", None, _) => json_out(list(st, ns, plural, &q)),
         ("GET", Some(n), None) => match st.get(plural, nsv, n) {
             Some(o) => json_out((200, o.clone())),
             None => json_out(not_found(plural, n)),
         },
-        ("GET", Some(n), Some("log")) if plural == "pods" => match st.get(plural, nsv, n) {
-            Some(p) if p["status"]["phase"] == "Pending" => json_out(status(
-                400,
-                "BadRequest",
-                &format!(
-                    "container \"dask\" in pod \"{n}\" is waiting to start: ContainerCreating"
-                ),
-            )),
-            // pods/log: "a container name must be specified for pod NAME, choose one of: [...]"
-            // (kubernetes/pkg/registry/core/pod/strategy.go, LogLocation)
-            Some(p)
-                if p["spec"]["containers"]
-                    .as_array()
-                    .is_some_and(|c| c.len() > 1)
-                    && !q.contains_key("container") =>
-            {
-                let names: Vec<&str> = p["spec"]["containers"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .filter_map(|c| c["name"].as_str())
-                    .collect();
-                json_out(status(
-                    400,
-                    "BadRequest",
-                    &format!(
-                        "a container name must be specified for pod {n}, choose one of: [{}]",
-                        names.join(" ")
-                    ),
-                ))
-            }
-            Some(p)
-                if q.get("container").is_some_and(|c| {
-                    !p["spec"]["containers"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .any(|x| x["name"] == c.as_str())
-                }) =>
-            {
-                json_out(status(
-                    400,
-                    "BadRequest",
-                    &format!("container {} is not valid for pod {n}", q["container"]),
-                ))
-            }
-            Some(_) => {
-                let lines = st
-                    .logs
-                    .get(&(nsv.to_string(), n.to_string()))
-                    .cloned()
-                    .unwrap_or_default();
-                let tail: usize = q
-                    .get("tailLines")
-                    .and_then(|t| t.parse().ok())
-                    .unwrap_or(lines.len());
-                let from = lines.len().saturating_sub(tail);
-                if q.get("follow").is_some_and(|f| f == "true") {
-                    return (FOLLOW, "", format!("{nsv}/{n}/{from}").into_bytes());
-                }
-                let text: String = lines[from..].iter().map(|l| format!("{l}\n")).collect();
-                (200, "text/plain", text.into_bytes())
-            }
-            None => json_out(not_found(plural, n)),
-        },
+        ("GET", Some(n), Some("log")) if plural == "pods" => pod_log(st, nsv, n, &q),
         ("GET" | "PUT" | "PATCH", Some(n), Some("scale"))
             if matches!(plural, "deployments" | "daskworkergroups") =>
         {
-            let Some(o) = st.get(plural, nsv, n).cloned() else {
-                return json_out(not_found(plural, n));
-            };
-            let path: &[&str] = if plural == "deployments" {
-                &["spec", "replicas"]
-            } else {
-                &["spec", "worker", "replicas"]
-            };
-            let current = path.iter().fold(&o, |v, k| &v[*k]).as_u64().unwrap_or(0);
-            if method != "GET" {
-                if st.conflicts > 0 {
-                    st.conflicts -= 1;
-                    st.conflicts_served += 1;
-                    return json_out(status(
-                        409,
-                        "Conflict",
-                        &format!(
-                            "Operation cannot be fulfilled on {plural} \"{n}\": the object has been modified; please apply your changes to the latest version and try again"
-                        ),
-                    ));
-                }
-                if method == "PUT"
-                    && body["metadata"]["resourceVersion"]
-                        .as_str()
-                        .is_some_and(|rv| Some(rv) != o["metadata"]["resourceVersion"].as_str())
-                {
-                    return json_out(status(
-                        409,
-                        "Conflict",
-                        &format!(
-                            "Operation cannot be fulfilled on {plural} \"{n}\": the object has been modified; please apply your changes to the latest version and try again"
-                        ),
-                    ));
-                }
-                let Some(want) = body["spec"]["replicas"].as_u64() else {
-                    return json_out(status(
-                        422,
-                        "Invalid",
-                        "Scale.autoscaling \"\" is invalid: spec.replicas: Required value",
-                    ));
-                };
-                let rv = st.bump();
-                let obj = st
-                    .objects
-                    .get_mut(&(plural.to_string(), nsv.to_string(), n.to_string()))
-                    .unwrap();
-                let mut t = &mut *obj;
-                for k in &path[..path.len() - 1] {
-                    t = &mut t[*k];
-                }
-                t[path[path.len() - 1]] = json!(want);
-                obj["metadata"]["resourceVersion"] = json!(rv);
-                st.reconcile();
-                let o = st.get(plural, nsv, n).unwrap().clone();
-                return json_out((200, scale_of(&o, want)));
-            }
-            json_out((200, scale_of(&o, current)))
+            json_out(scale(st, method, plural, nsv, n, &body))
         }
         ("POST", None, _) => match st.insert(plural, nsv, body) {
             Ok(o) => json_out((201, o)),
@@ -1163,13 +925,7 @@ fn handle(st: &mut State, method: &str, target: &str, body: &[u8]) -> (u16, &'st
             if let Some(rv) = body["metadata"]["resourceVersion"].as_str()
                 && Some(rv) != cur["metadata"]["resourceVersion"].as_str()
             {
-                return json_out(status(
-                    409,
-                    "Conflict",
-                    &format!(
-                        "Operation cannot be fulfilled on {plural} \"{n}\": the object has been modified; please apply your changes to the latest version and try again"
-                    ),
-                ));
+                return json_out(conflict(plural, n));
             }
             let o = st.patch(plural, nsv, n, &body).expect("read above");
             json_out((200, o))
@@ -1184,6 +940,299 @@ fn handle(st: &mut State, method: &str, target: &str, body: &[u8]) -> (u16, &'st
             "the server does not allow this method on the requested resource",
         )),
     }
+}
+
+/// "the object has been modified" (optimistic concurrency: a stale resourceVersion).
+fn conflict(plural: &str, n: &str) -> (u16, Value) {
+    status(
+        409,
+        "Conflict",
+        &format!(
+            "Operation cannot be fulfilled on {plural} \"{n}\": the object has been modified; please apply your changes to the latest version and try again"
+        ),
+    )
+}
+
+/// API discovery: `/api`, `/apis`, `/version` and each group version's resource list.
+fn discovery(st: &State, seg: &[&str]) -> Option<(u16, Value)> {
+    match seg {
+        ["api"] => Some((
+            200,
+            json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:6443"}]}),
+        )),
+        ["apis"] => {
+            let mut groups = vec![
+                json!({"name": "apps", "versions": [{"groupVersion": "apps/v1", "version": "v1"}], "preferredVersion": {"groupVersion": "apps/v1", "version": "v1"}}),
+            ];
+            if st.crd {
+                groups.push(json!({"name": "kubernetes.dask.org", "versions": [{"groupVersion": "kubernetes.dask.org/v1", "version": "v1"}], "preferredVersion": {"groupVersion": "kubernetes.dask.org/v1", "version": "v1"}}));
+            }
+            Some((
+                200,
+                json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}),
+            ))
+        }
+        ["version"] => Some((
+            200,
+            json!({"major": "1", "minor": "30", "gitVersion": "v1.30.0", "platform": "linux/amd64"}),
+        )),
+        ["api", "v1"] => Some(resource_list(
+            "v1",
+            &[
+                ("pods", "Pod", true),
+                ("pods/log", "Pod", false),
+                ("services", "Service", true),
+                ("namespaces", "Namespace", true),
+            ],
+        )),
+        ["apis", "apps", "v1"] => Some(resource_list(
+            "apps/v1",
+            &[
+                ("deployments", "Deployment", true),
+                ("deployments/scale", "Scale", false),
+                ("replicasets", "ReplicaSet", true),
+            ],
+        )),
+        ["apis", "kubernetes.dask.org", "v1"] if st.crd => Some(resource_list(
+            "kubernetes.dask.org/v1",
+            &[
+                ("daskclusters", "DaskCluster", true),
+                ("daskclusters/status", "DaskCluster", false),
+                ("daskworkergroups", "DaskWorkerGroup", true),
+                ("daskworkergroups/scale", "Scale", false),
+            ],
+        )),
+        _ => None,
+    }
+}
+
+/// Where a request goes; 404 for a path the server does not serve.
+fn route<'a>(st: &State, seg: &[&'a str]) -> Result<Target<'a>, (u16, Value)> {
+    let missing = || {
+        status(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        )
+    };
+    // /api/v1/... or /apis/G/V/...
+    let rest: &[&str] = match seg {
+        ["api", "v1", rest @ ..] => rest,
+        ["apis", "apps", "v1", rest @ ..] => rest,
+        ["apis", "kubernetes.dask.org", "v1", rest @ ..] if st.crd => rest,
+        _ => return Err(missing()),
+    };
+    let t = |ns, plural, name, sub| Target {
+        ns,
+        plural,
+        name,
+        sub,
+    };
+    Ok(match *rest {
+        ["namespaces"] => t(None, "namespaces", None, None),
+        ["namespaces", n] => t(None, "namespaces", Some(n), None),
+        ["namespaces", n, p] => t(Some(n), p, None, None),
+        ["namespaces", n, p, x] => t(Some(n), p, Some(x), None),
+        ["namespaces", n, p, x, s] => t(Some(n), p, Some(x), Some(s)),
+        [p] => t(None, p, None, None),
+        _ => return Err(missing()),
+    })
+}
+
+/// RBAC: 403 in a forbidden namespace, and at the cluster scope when any namespace (or this
+/// resource cluster-wide) is forbidden, with the API server's message.
+fn forbidden(st: &State, method: &str, t: &Target) -> Option<(u16, Value)> {
+    let Target {
+        ns, plural, name, ..
+    } = *t;
+    let forbidden_ns = match ns {
+        Some(n) => st.forbidden.iter().any(|f| f == n),
+        None => {
+            plural != "namespaces"
+                && (!st.forbidden.is_empty()
+                    || st.cluster_wide_forbidden.iter().any(|p| p == plural))
+        }
+    };
+    if !forbidden_ns {
+        return None;
+    }
+    let verb = match method {
+        "GET" if name.is_none() => "list",
+        "GET" => "get",
+        "POST" => "create",
+        "PATCH" => "patch",
+        "PUT" => "update",
+        _ => "delete",
+    };
+    let scope = match ns {
+        Some(n) => format!("in the namespace \"{n}\""),
+        None => "at the cluster scope".into(),
+    };
+    let group = kind_of(plural)
+        .1
+        .split_once('/')
+        .map(|(g, _)| g)
+        .unwrap_or("");
+    Some(status(
+        403,
+        "Forbidden",
+        &format!(
+            "{plural} is forbidden: User \"tester\" cannot {verb} resource \"{plural}\" in API group \"{group}\" {scope}"
+        ),
+    ))
+}
+
+/// A list, filtered by label selector, in pages (`limit`, `continue`).
+fn list(st: &State, ns: Option<&str>, plural: &str, q: &BTreeMap<String, String>) -> (u16, Value) {
+    let sel = q.get("labelSelector").cloned().unwrap_or_default();
+    let items: Vec<Value> = st
+        .objects
+        .iter()
+        .filter(|(k, _)| k.0 == plural && ns.is_none_or(|n| k.1 == n))
+        .filter(|(_, v)| labels_match(v, &sel))
+        .map(|(_, v)| v.clone())
+        .collect();
+    let start: usize = q.get("continue").and_then(|c| c.parse().ok()).unwrap_or(0);
+    let limit: usize = q
+        .get("limit")
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(usize::MAX);
+    let end = start.saturating_add(limit).min(items.len());
+    let mut meta = json!({"resourceVersion": st.version.to_string()});
+    if end < items.len() {
+        meta["continue"] = json!(end.to_string());
+    }
+    let (kind, api) = kind_of(plural);
+    (
+        200,
+        json!({"kind": format!("{kind}List"), "apiVersion": api, "metadata": meta, "items": items[start..end]}),
+    )
+}
+
+/// pods/log: refused while the container waits, a container required when there are several
+/// (kubernetes/pkg/registry/core/pod/strategy.go, LogLocation), `tailLines`, `follow`.
+fn pod_log(st: &State, nsv: &str, n: &str, q: &BTreeMap<String, String>) -> Response {
+    let plural = "pods";
+    match st.get(plural, nsv, n) {
+        Some(p) if p["status"]["phase"] == "Pending" => json_out(status(
+            400,
+            "BadRequest",
+            &format!("container \"dask\" in pod \"{n}\" is waiting to start: ContainerCreating"),
+        )),
+        // pods/log: "a container name must be specified for pod NAME, choose one of: [...]"
+        // (kubernetes/pkg/registry/core/pod/strategy.go, LogLocation)
+        Some(p)
+            if p["spec"]["containers"]
+                .as_array()
+                .is_some_and(|c| c.len() > 1)
+                && !q.contains_key("container") =>
+        {
+            let names: Vec<&str> = p["spec"]["containers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|c| c["name"].as_str())
+                .collect();
+            json_out(status(
+                400,
+                "BadRequest",
+                &format!(
+                    "a container name must be specified for pod {n}, choose one of: [{}]",
+                    names.join(" ")
+                ),
+            ))
+        }
+        Some(p)
+            if q.get("container").is_some_and(|c| {
+                !p["spec"]["containers"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|x| x["name"] == c.as_str())
+            }) =>
+        {
+            json_out(status(
+                400,
+                "BadRequest",
+                &format!("container {} is not valid for pod {n}", q["container"]),
+            ))
+        }
+        Some(_) => {
+            let lines = st
+                .logs
+                .get(&(nsv.to_string(), n.to_string()))
+                .cloned()
+                .unwrap_or_default();
+            let tail: usize = q
+                .get("tailLines")
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(lines.len());
+            let from = lines.len().saturating_sub(tail);
+            if q.get("follow").is_some_and(|f| f == "true") {
+                return (FOLLOW, "", format!("{nsv}/{n}/{from}").into_bytes());
+            }
+            let text: String = lines[from..].iter().map(|l| format!("{l}\n")).collect();
+            (200, "text/plain", text.into_bytes())
+        }
+        None => json_out(not_found(plural, n)),
+    }
+}
+
+/// The scale subresource of a Deployment or DaskWorkerGroup: GET reads it; PUT and PATCH set
+/// `spec.replicas` (PUT with a stale resourceVersion, or an injected conflict, is a 409).
+fn scale(
+    st: &mut State,
+    method: &str,
+    plural: &str,
+    nsv: &str,
+    n: &str,
+    body: &Value,
+) -> (u16, Value) {
+    let Some(o) = st.get(plural, nsv, n).cloned() else {
+        return not_found(plural, n);
+    };
+    let path: &[&str] = if plural == "deployments" {
+        &["spec", "replicas"]
+    } else {
+        &["spec", "worker", "replicas"]
+    };
+    let current = path.iter().fold(&o, |v, k| &v[*k]).as_u64().unwrap_or(0);
+    if method != "GET" {
+        if st.conflicts > 0 {
+            st.conflicts -= 1;
+            st.conflicts_served += 1;
+            return conflict(plural, n);
+        }
+        if method == "PUT"
+            && body["metadata"]["resourceVersion"]
+                .as_str()
+                .is_some_and(|rv| Some(rv) != o["metadata"]["resourceVersion"].as_str())
+        {
+            return conflict(plural, n);
+        }
+        let Some(want) = body["spec"]["replicas"].as_u64() else {
+            return status(
+                422,
+                "Invalid",
+                "Scale.autoscaling \"\" is invalid: spec.replicas: Required value",
+            );
+        };
+        let rv = st.bump();
+        let obj = st
+            .objects
+            .get_mut(&(plural.to_string(), nsv.to_string(), n.to_string()))
+            .unwrap();
+        let mut t = &mut *obj;
+        for k in &path[..path.len() - 1] {
+            t = &mut t[*k];
+        }
+        t[path[path.len() - 1]] = json!(want);
+        obj["metadata"]["resourceVersion"] = json!(rv);
+        st.reconcile();
+        let o = st.get(plural, nsv, n).unwrap().clone();
+        return (200, scale_of(&o, want));
+    }
+    (200, scale_of(&o, current))
 }
 
 /// An `APIResourceList`: (name, kind, whether it is a full resource or a subresource).
