@@ -134,28 +134,12 @@ _daskctl() {
 
     case "${cmd}" in
         daskctl)
-            opts="-v -A -h -V --verbose --no-probe --region --context --namespace --all-namespaces --profile --help --version list ls describe create scale logs delete rm cleanup snippet backends completions __complete-names help"
+            opts="-v -h -V --verbose --no-probe --help --version list ls describe create scale logs delete rm cleanup snippet backends completions __complete-names help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --region)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --context)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --namespace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -164,28 +148,12 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd____complete__subcmd__names)
-            opts="-v -A -h --verbose --no-probe --region --context --namespace --all-namespaces --profile --help"
+            opts="-v -h --verbose --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --region)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --context)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --namespace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -194,28 +162,12 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd__backends)
-            opts="-v -A -h --verbose --no-probe --region --context --namespace --all-namespaces --profile --help list enable disable help"
+            opts="-v -h --verbose --no-probe --help list enable disable help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --region)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --context)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --namespace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -224,28 +176,12 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd__backends__subcmd__disable)
-            opts="-v -A -h --verbose --no-probe --region --context --namespace --all-namespaces --profile --help"
+            opts="-v -h --verbose --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --region)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --context)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --namespace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -254,28 +190,12 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd__backends__subcmd__enable)
-            opts="-v -A -h --verbose --no-probe --region --context --namespace --all-namespaces --profile --help"
+            opts="-v -h --verbose --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --region)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --context)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --namespace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -354,7 +274,7 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd__backends__subcmd__list)
-            opts="-o -v -A -h --output --verbose --no-probe --region --context --namespace --all-namespaces --profile --help"
+            opts="-o -v -h --output --verbose --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -368,22 +288,6 @@ _daskctl() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
-                --region)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --context)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --namespace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -392,7 +296,7 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd__cleanup)
-            opts="-y -b -o -v -A -h --orphaned --idle --older-than --yes --backend --output --timeout --verbose --no-probe --region --context --namespace --all-namespaces --profile --help"
+            opts="-y -b -o -A -v -h --orphaned --idle --older-than --yes --backend --output --timeout --region --context --namespace --all-namespaces --profile --verbose --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -450,28 +354,12 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd__completions)
-            opts="-v -A -h --verbose --no-probe --region --context --namespace --all-namespaces --profile --help bash elvish fish powershell zsh"
+            opts="-v -h --verbose --no-probe --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --region)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --context)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --namespace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -480,7 +368,7 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd__create)
-            opts="-o -v -A -h --name --workers --threads --memory --output --timeout --python --host --partition --account --walltime --cores --job-extra --dry-run --native --keep-failed --scheduler-port --instance-type --worker-instance-type --ami --subnet --security-group --key-name --spot --ttl --resources --image --verbose --no-probe --region --context --namespace --all-namespaces --profile --help"
+            opts="-o -A -v -h --name --workers --threads --memory --output --timeout --python --host --partition --account --walltime --cores --job-extra --dry-run --native --keep-failed --scheduler-port --instance-type --worker-instance-type --ami --subnet --security-group --key-name --spot --ttl --resources --image --region --context --namespace --all-namespaces --profile --verbose --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -606,7 +494,7 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd__delete)
-            opts="-y -v -A -h --yes --wait --timeout --verbose --no-probe --region --context --namespace --all-namespaces --profile --help"
+            opts="-y -A -v -h --yes --wait --timeout --region --context --namespace --all-namespaces --profile --verbose --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -640,7 +528,7 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd__describe)
-            opts="-o -v -A -h --output --timeout --verbose --no-probe --region --context --namespace --all-namespaces --profile --help"
+            opts="-o -A -v -h --output --timeout --region --context --namespace --all-namespaces --profile --verbose --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -906,7 +794,7 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd__list)
-            opts="-b -o -v -A -h --backend --output --timeout --verbose --no-probe --region --context --namespace --all-namespaces --profile --help"
+            opts="-b -o -A -v -h --backend --output --timeout --region --context --namespace --all-namespaces --profile --verbose --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -956,7 +844,7 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd__logs)
-            opts="-f -v -A -h --scheduler --worker --tail --follow --verbose --no-probe --region --context --namespace --all-namespaces --profile --help"
+            opts="-f -A -v -h --scheduler --worker --tail --follow --region --context --namespace --all-namespaces --profile --verbose --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -994,7 +882,7 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd__scale)
-            opts="-v -A -h --wait --timeout --verbose --no-probe --region --context --namespace --all-namespaces --profile --help"
+            opts="-A -v -h --wait --timeout --region --context --namespace --all-namespaces --profile --verbose --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1028,7 +916,7 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd__snippet)
-            opts="-v -A -h --verbose --no-probe --region --context --namespace --all-namespaces --profile --help"
+            opts="-A -v -h --region --context --namespace --all-namespaces --profile --verbose --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

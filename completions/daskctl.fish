@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_daskctl_global_optspecs
-    string join \n v/verbose no-probe region= context= namespace= A/all-namespaces profile= h/help V/version
+    string join \n v/verbose no-probe h/help V/version
 end
 
 function __fish_daskctl_needs_command
@@ -24,13 +24,8 @@ function __fish_daskctl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c daskctl -n "__fish_daskctl_needs_command" -l region -d '[aws] Regions to query, comma-separated or repeated (default: the profile\'s or AWS_REGION)' -r
-complete -c daskctl -n "__fish_daskctl_needs_command" -l context -d '[kubernetes] kubeconfig context' -r
-complete -c daskctl -n "__fish_daskctl_needs_command" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r
-complete -c daskctl -n "__fish_daskctl_needs_command" -l profile -d '[aws] Named profile from ~/.aws/config' -r
 complete -c daskctl -n "__fish_daskctl_needs_command" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_needs_command" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
-complete -c daskctl -n "__fish_daskctl_needs_command" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_needs_command" -s h -l help -d 'Print help'
 complete -c daskctl -n "__fish_daskctl_needs_command" -s V -l version -d 'Print version'
 complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "list" -d 'List clusters across all enabled backends'
@@ -58,9 +53,9 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand list" -l region -d '[aws
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -l context -d '[kubernetes] kubeconfig context' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -l profile -d '[aws] Named profile from ~/.aws/config' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand list" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
-complete -c daskctl -n "__fish_daskctl_using_subcommand list" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -s h -l help -d 'Print help'
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s b -l backend -d 'Only these backends (repeatable)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s o -l output -r -f -a "table\t''
@@ -73,9 +68,9 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -l region -d '[aws] 
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -l context -d '[kubernetes] kubeconfig context' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -l profile -d '[aws] Named profile from ~/.aws/config' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
-complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s h -l help -d 'Print help'
 complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -s o -l output -r -f -a "table\t''
 json\t''
@@ -85,9 +80,9 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -l region -d '
 complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -l context -d '[kubernetes] kubeconfig context' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -l profile -d '[aws] Named profile from ~/.aws/config' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
-complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -s h -l help -d 'Print help'
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l name -d 'Cluster name (lowercase letters, digits, \'-\'; default: generated)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l workers -r
@@ -122,9 +117,9 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l dry-run -d 'P
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l native -d '[kubernetes] Plain Deployments and a Service, even where the dask-kubernetes operator runs (default there: a DaskCluster)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l keep-failed -d '[slurm, pbs, sge, htcondor] Keep the cluster\'s shared directory (scripts, logs) when create fails'
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l spot -d '[aws] Run the workers on spot instances'
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
-complete -c daskctl -n "__fish_daskctl_using_subcommand create" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -s h -l help -d 'Print help'
 complete -c daskctl -n "__fish_daskctl_using_subcommand scale" -l timeout -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand scale" -l region -d '[aws] Regions to query, comma-separated or repeated (default: the profile\'s or AWS_REGION)' -r
@@ -132,9 +127,9 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand scale" -l context -d '[k
 complete -c daskctl -n "__fish_daskctl_using_subcommand scale" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand scale" -l profile -d '[aws] Named profile from ~/.aws/config' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand scale" -l wait -d 'Wait until the scheduler has exactly that many workers'
+complete -c daskctl -n "__fish_daskctl_using_subcommand scale" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand scale" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand scale" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
-complete -c daskctl -n "__fish_daskctl_using_subcommand scale" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand scale" -s h -l help -d 'Print help'
 complete -c daskctl -n "__fish_daskctl_using_subcommand logs" -l worker -d 'Only this worker\'s log (name or number)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand logs" -l tail -d 'Only the last N lines of each log' -r
@@ -144,9 +139,9 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand logs" -l namespace -d '[
 complete -c daskctl -n "__fish_daskctl_using_subcommand logs" -l profile -d '[aws] Named profile from ~/.aws/config' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand logs" -l scheduler -d 'Only the scheduler\'s log'
 complete -c daskctl -n "__fish_daskctl_using_subcommand logs" -s f -l follow -d 'Keep printing new lines'
+complete -c daskctl -n "__fish_daskctl_using_subcommand logs" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand logs" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand logs" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
-complete -c daskctl -n "__fish_daskctl_using_subcommand logs" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand logs" -s h -l help -d 'Print help'
 complete -c daskctl -n "__fish_daskctl_using_subcommand delete" -l timeout -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand delete" -l region -d '[aws] Regions to query, comma-separated or repeated (default: the profile\'s or AWS_REGION)' -r
@@ -155,9 +150,9 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand delete" -l namespace -d 
 complete -c daskctl -n "__fish_daskctl_using_subcommand delete" -l profile -d '[aws] Named profile from ~/.aws/config' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand delete" -s y -l yes -d 'Do not ask for confirmation'
 complete -c daskctl -n "__fish_daskctl_using_subcommand delete" -l wait -d 'Wait until everything is gone (the local backend always does)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand delete" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand delete" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand delete" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
-complete -c daskctl -n "__fish_daskctl_using_subcommand delete" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand delete" -s h -l help -d 'Print help'
 complete -c daskctl -n "__fish_daskctl_using_subcommand rm" -l timeout -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand rm" -l region -d '[aws] Regions to query, comma-separated or repeated (default: the profile\'s or AWS_REGION)' -r
@@ -166,9 +161,9 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand rm" -l namespace -d '[ku
 complete -c daskctl -n "__fish_daskctl_using_subcommand rm" -l profile -d '[aws] Named profile from ~/.aws/config' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand rm" -s y -l yes -d 'Do not ask for confirmation'
 complete -c daskctl -n "__fish_daskctl_using_subcommand rm" -l wait -d 'Wait until everything is gone (the local backend always does)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand rm" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand rm" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand rm" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
-complete -c daskctl -n "__fish_daskctl_using_subcommand rm" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand rm" -s h -l help -d 'Print help'
 complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -l idle -d 'Clusters whose scheduler has been idle at least this long (e.g. 30m)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -l older-than -d 'Clusters created at least this long ago (e.g. 2h)' -r
@@ -183,25 +178,20 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -l namespace -d
 complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -l profile -d '[aws] Named profile from ~/.aws/config' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -l orphaned -d 'Clusters whose scheduler is gone or silent, and dead leftovers'
 complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -s y -l yes -d 'Delete; without it cleanup only shows what it would delete'
+complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
-complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -s h -l help -d 'Print help'
 complete -c daskctl -n "__fish_daskctl_using_subcommand snippet" -l region -d '[aws] Regions to query, comma-separated or repeated (default: the profile\'s or AWS_REGION)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand snippet" -l context -d '[kubernetes] kubeconfig context' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand snippet" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand snippet" -l profile -d '[aws] Named profile from ~/.aws/config' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand snippet" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand snippet" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand snippet" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
-complete -c daskctl -n "__fish_daskctl_using_subcommand snippet" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand snippet" -s h -l help -d 'Print help'
-complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish_seen_subcommand_from list enable disable help" -l region -d '[aws] Regions to query, comma-separated or repeated (default: the profile\'s or AWS_REGION)' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish_seen_subcommand_from list enable disable help" -l context -d '[kubernetes] kubeconfig context' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish_seen_subcommand_from list enable disable help" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish_seen_subcommand_from list enable disable help" -l profile -d '[aws] Named profile from ~/.aws/config' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish_seen_subcommand_from list enable disable help" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish_seen_subcommand_from list enable disable help" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
-complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish_seen_subcommand_from list enable disable help" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish_seen_subcommand_from list enable disable help" -s h -l help -d 'Print help'
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish_seen_subcommand_from list enable disable help" -f -a "list" -d 'Show every backend, whether it is enabled and usable here'
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish_seen_subcommand_from list enable disable help" -f -a "enable" -d 'Turn a backend on (persisted in the config file)'
@@ -210,49 +200,24 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from list" -s o -l output -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from list" -l region -d '[aws] Regions to query, comma-separated or repeated (default: the profile\'s or AWS_REGION)' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from list" -l context -d '[kubernetes] kubeconfig context' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from list" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from list" -l profile -d '[aws] Named profile from ~/.aws/config' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from list" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
-complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from list" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
-complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from enable" -l region -d '[aws] Regions to query, comma-separated or repeated (default: the profile\'s or AWS_REGION)' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from enable" -l context -d '[kubernetes] kubeconfig context' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from enable" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from enable" -l profile -d '[aws] Named profile from ~/.aws/config' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from enable" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from enable" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
-complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from enable" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from enable" -s h -l help -d 'Print help'
-complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from disable" -l region -d '[aws] Regions to query, comma-separated or repeated (default: the profile\'s or AWS_REGION)' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from disable" -l context -d '[kubernetes] kubeconfig context' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from disable" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from disable" -l profile -d '[aws] Named profile from ~/.aws/config' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from disable" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from disable" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
-complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from disable" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from disable" -s h -l help -d 'Print help'
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from help" -f -a "list" -d 'Show every backend, whether it is enabled and usable here'
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from help" -f -a "enable" -d 'Turn a backend on (persisted in the config file)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from help" -f -a "disable" -d 'Turn a backend off: it is never queried'
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c daskctl -n "__fish_daskctl_using_subcommand completions" -l region -d '[aws] Regions to query, comma-separated or repeated (default: the profile\'s or AWS_REGION)' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand completions" -l context -d '[kubernetes] kubeconfig context' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand completions" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand completions" -l profile -d '[aws] Named profile from ~/.aws/config' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand completions" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand completions" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
-complete -c daskctl -n "__fish_daskctl_using_subcommand completions" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c daskctl -n "__fish_daskctl_using_subcommand __complete-names" -l region -d '[aws] Regions to query, comma-separated or repeated (default: the profile\'s or AWS_REGION)' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand __complete-names" -l context -d '[kubernetes] kubeconfig context' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand __complete-names" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand __complete-names" -l profile -d '[aws] Named profile from ~/.aws/config' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand __complete-names" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand __complete-names" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
-complete -c daskctl -n "__fish_daskctl_using_subcommand __complete-names" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand __complete-names" -s h -l help -d 'Print help'
 complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet backends completions __complete-names help" -f -a "list" -d 'List clusters across all enabled backends'
 complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet backends completions __complete-names help" -f -a "describe" -d 'Show one cluster in detail'

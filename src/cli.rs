@@ -20,47 +20,36 @@ pub struct Cli {
     /// Never connect to schedulers: report what the backends alone know
     #[arg(long, global = true)]
     pub no_probe: bool,
+}
+
+/// Where the cloud backends look: on every verb that discovers or creates clusters (and only
+/// there). The same settings can live in the config file.
+#[derive(Args, Debug, Clone, Default)]
+pub struct CloudArgs {
     /// [aws] Regions to query, comma-separated or repeated (default: the profile's or AWS_REGION)
     #[arg(
         long = "region",
-        global = true,
         value_delimiter = ',',
         value_name = "REGION",
         help_heading = "Cloud backends"
     )]
     pub regions: Vec<String>,
     /// [kubernetes] kubeconfig context
-    #[arg(
-        long,
-        global = true,
-        value_name = "CONTEXT",
-        help_heading = "Cloud backends"
-    )]
+    #[arg(long, value_name = "CONTEXT", help_heading = "Cloud backends")]
     pub context: Option<String>,
     /// [kubernetes] Only this namespace (create: where to create; default: the context's)
-    #[arg(
-        long,
-        global = true,
-        value_name = "NS",
-        help_heading = "Cloud backends"
-    )]
+    #[arg(long, value_name = "NS", help_heading = "Cloud backends")]
     pub namespace: Option<String>,
     /// [kubernetes] Every namespace (the default for list and cleanup)
     #[arg(
         short = 'A',
         long,
-        global = true,
         conflicts_with = "namespace",
         help_heading = "Cloud backends"
     )]
     pub all_namespaces: bool,
     /// [aws] Named profile from ~/.aws/config
-    #[arg(
-        long,
-        global = true,
-        value_name = "PROFILE",
-        help_heading = "Cloud backends"
-    )]
+    #[arg(long, value_name = "PROFILE", help_heading = "Cloud backends")]
     pub profile: Option<String>,
 }
 
@@ -99,6 +88,23 @@ pub enum Command {
     CompleteNames,
 }
 
+impl Command {
+    /// The cloud backends' flags, on the verbs that take them.
+    pub fn cloud(&self) -> Option<&CloudArgs> {
+        match self {
+            Command::List(a) => Some(&a.cloud),
+            Command::Describe(a) => Some(&a.cloud),
+            Command::Create(a) => Some(&a.cloud),
+            Command::Scale(a) => Some(&a.cloud),
+            Command::Logs(a) => Some(&a.cloud),
+            Command::Delete(a) => Some(&a.cloud),
+            Command::Cleanup(a) => Some(&a.cloud),
+            Command::Snippet(a) => Some(&a.cloud),
+            Command::Backends { .. } | Command::Completions { .. } | Command::CompleteNames => None,
+        }
+    }
+}
+
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListFormat {
     Table,
@@ -129,6 +135,8 @@ pub struct ListArgs {
     /// Deadline for each backend (seconds, or 500ms, 1m)
     #[arg(long, value_name = "SECS", value_parser = duration)]
     pub timeout: Option<Duration>,
+    #[command(flatten)]
+    pub cloud: CloudArgs,
 }
 
 #[derive(Args, Debug)]
@@ -139,6 +147,8 @@ pub struct DescribeArgs {
     pub output: Format,
     #[arg(long, value_name = "SECS", value_parser = duration)]
     pub timeout: Option<Duration>,
+    #[command(flatten)]
+    pub cloud: CloudArgs,
 }
 
 #[derive(Args, Debug)]
@@ -234,6 +244,8 @@ pub struct CreateArgs {
     /// [aws, kubernetes] Container image with Dask (default: ghcr.io/dask/dask:latest)
     #[arg(long, value_name = "IMAGE", help_heading = "Cloud backends")]
     pub image: Option<String>,
+    #[command(flatten)]
+    pub cloud: CloudArgs,
 }
 
 #[derive(Args, Debug)]
@@ -248,6 +260,8 @@ pub struct ScaleArgs {
     pub wait: bool,
     #[arg(long, value_name = "SECS", value_parser = duration, default_value = "120")]
     pub timeout: Duration,
+    #[command(flatten)]
+    pub cloud: CloudArgs,
 }
 
 #[derive(Args, Debug)]
@@ -266,6 +280,8 @@ pub struct LogsArgs {
     /// Keep printing new lines
     #[arg(short, long)]
     pub follow: bool,
+    #[command(flatten)]
+    pub cloud: CloudArgs,
 }
 
 #[derive(Args, Debug)]
@@ -280,6 +296,8 @@ pub struct DeleteArgs {
     pub wait: bool,
     #[arg(long, value_name = "SECS", value_parser = duration, default_value = "120")]
     pub timeout: Duration,
+    #[command(flatten)]
+    pub cloud: CloudArgs,
 }
 
 #[derive(Args, Debug)]
@@ -307,12 +325,16 @@ pub struct CleanupArgs {
     pub output: Format,
     #[arg(long, value_name = "SECS", value_parser = duration)]
     pub timeout: Option<Duration>,
+    #[command(flatten)]
+    pub cloud: CloudArgs,
 }
 
 #[derive(Args, Debug)]
 pub struct SnippetArgs {
     /// NAME or BACKEND/NAME
     pub name: String,
+    #[command(flatten)]
+    pub cloud: CloudArgs,
 }
 
 #[derive(Subcommand, Debug)]

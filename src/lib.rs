@@ -72,25 +72,33 @@ pub fn run(cli: cli::Cli) -> u8 {
     }
 }
 
-fn run_inner(cli: cli::Cli) -> Result<()> {
-    let mut config = Config::load()?;
-    if !cli.regions.is_empty() {
-        let regions = cli.regions.iter().cloned().map(toml::Value::String);
-        config.set_backend_value("aws", "regions", toml::Value::Array(regions.collect()));
+/// The cloud flags override the config file's (and `DASKCTL_*` variables') settings.
+fn apply_cloud_flags(cloud: &cli::CloudArgs, config: &mut Config) {
+    let text = |v: &String| toml::Value::String(v.clone());
+    if !cloud.regions.is_empty() {
+        let regions = cloud.regions.iter().map(text).collect();
+        config.set_backend_value("aws", "regions", toml::Value::Array(regions));
     }
-    if let Some(c) = &cli.context {
-        config.set_backend_value("kubernetes", "context", toml::Value::String(c.clone()));
+    if let Some(p) = &cloud.profile {
+        config.set_backend_value("aws", "profile", text(p));
     }
-    if let Some(ns) = &cli.namespace {
-        config.set_backend_value("kubernetes", "namespace", toml::Value::String(ns.clone()));
+    if let Some(c) = &cloud.context {
+        config.set_backend_value("kubernetes", "context", text(c));
     }
-    if cli.all_namespaces
+    if let Some(ns) = &cloud.namespace {
+        config.set_backend_value("kubernetes", "namespace", text(ns));
+    }
+    if cloud.all_namespaces
         && let Some(b) = config.backends.get_mut("kubernetes")
     {
         b.settings.remove("namespace");
     }
-    if let Some(p) = &cli.profile {
-        config.set_backend_value("aws", "profile", toml::Value::String(p.clone()));
+}
+
+fn run_inner(cli: cli::Cli) -> Result<()> {
+    let mut config = Config::load()?;
+    if let Some(cloud) = cli.command.cloud() {
+        apply_cloud_flags(cloud, &mut config);
     }
     backends::check_settings(&config)?;
     let deadline = config.timeout.unwrap_or(Duration::from_secs(10));

@@ -49,6 +49,7 @@ fn unjudgeable(c: &Cluster, a: &CleanupArgs) -> Option<String> {
         older_than: None,
         patterns: Vec::new(),
         backends: Vec::new(),
+        cloud: Default::default(),
         ..*a
     };
     reasons(c, &others, SystemTime::now())?;

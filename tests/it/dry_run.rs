@@ -254,3 +254,27 @@ fn flags_a_backend_does_not_take_name_the_ones_that_do() {
         assert!(line.contains(takers), "{flag}: {line}");
     }
 }
+
+/// The cloud backends' flags are on the verbs that discover or create clusters, and nowhere
+/// else: `backends` and `completions` neither show nor take them.
+#[test]
+fn cloud_flags_are_only_on_the_verbs_that_use_them() {
+    let env = bare();
+    for verb in [
+        "list", "describe", "create", "scale", "logs", "delete", "cleanup", "snippet",
+    ] {
+        let help = env.run(&[verb, "--help"]).ok().stdout;
+        for flag in ["--region", "--profile", "--context", "--namespace"] {
+            assert!(help.contains(flag), "{verb} --help lacks {flag}");
+        }
+    }
+    for verb in [&["backends", "--help"][..], &["completions", "--help"]] {
+        let help = env.run(verb).ok().stdout;
+        assert!(
+            !help.contains("--region") && !help.contains("--context"),
+            "{help}"
+        );
+    }
+    let o = env.run(&["backends", "--region", "us-east-1"]).code(2);
+    assert!(o.stderr.contains("--region"), "{}", o.stderr);
+}

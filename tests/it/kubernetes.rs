@@ -427,7 +427,7 @@ fn namespaces_contexts_and_qualified_names() {
         "default"
     );
     let o = env
-        .run(&["--context", "nope", "describe", "kubernetes/default/twin"])
+        .run(&["describe", "kubernetes/default/twin", "--context", "nope"])
         .code(2);
     assert!(o.stderr.contains("nope"), "{}", o.stderr);
 }
