@@ -258,6 +258,7 @@ mod tests {
             backends: vec![],
             output: Format::Table,
             timeout: None,
+            cloud: Default::default(),
         }
     }
 
