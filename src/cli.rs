@@ -229,6 +229,14 @@ pub struct CreateArgs {
     /// [aws] Security group (repeatable; default: one daskctl creates for the cluster)
     #[arg(long, value_name = "GROUP", help_heading = "Cloud backends")]
     pub security_group: Vec<String>,
+    /// [gateway] Cluster option KEY=VALUE (repeatable), checked against the gateway's own
+    /// (GET /api/v1/options)
+    #[arg(
+        long = "option",
+        value_name = "KEY=VALUE",
+        help_heading = "Gateway backend"
+    )]
+    pub options: Vec<String>,
     /// [aws] SSH key pair name
     #[arg(long, value_name = "KEY", help_heading = "Cloud backends")]
     pub key_name: Option<String>,

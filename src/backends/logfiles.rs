@@ -60,6 +60,48 @@ async fn follow(files: &[(String, PathBuf)], offsets: &mut [u64], sink: &mut dyn
     }
 }
 
+/// The scheduler's log and its workers' (those `req` selects among the cluster's known workers),
+/// asked of the scheduler over the Dask protocol (`get_logs`, `worker_logs`).
+pub async fn from_scheduler(
+    comm: &mut crate::dask::Comm,
+    c: &crate::model::Cluster,
+    req: &super::LogRequest,
+    sink: &mut dyn super::LogSink,
+) -> crate::error::Result<()> {
+    use crate::dask::client;
+    if req.worker.is_none() {
+        for l in client::scheduler_logs(comm, req.tail).await? {
+            sink.line("scheduler", &l);
+        }
+    }
+    if !req.scheduler_only {
+        let workers: Vec<String> = c
+            .worker_details
+            .iter()
+            .filter(|w| {
+                req.worker
+                    .as_ref()
+                    .is_none_or(|x| *x == w.name || *x == w.address)
+            })
+            .map(|w| w.address.clone())
+            .collect();
+        if !workers.is_empty() {
+            for (addr, lines) in client::worker_logs(comm, &workers, req.tail).await? {
+                let label = c
+                    .worker_details
+                    .iter()
+                    .find(|w| w.address == addr)
+                    .map(|w| w.name.clone())
+                    .unwrap_or(addr);
+                for l in lines {
+                    sink.line(&label, &l);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@
 pub mod aws;
 #[cfg(test)]
 pub mod fake;
+pub mod gateway;
 pub mod htcondor;
 pub mod jobqueue;
 #[cfg(feature = "kubernetes")]
@@ -56,6 +57,9 @@ pub enum Availability {
 #[derive(Debug, Clone, Default)]
 pub struct CreateRequest {
     pub name: String,
+    /// Whether the name was given (`--name`) rather than generated: a backend whose service
+    /// names clusters itself (dask-gateway) refuses a given one.
+    pub named: bool,
     pub workers: u32,
     pub threads: Option<u32>,
     pub memory: Option<u64>,
@@ -77,6 +81,9 @@ pub struct ScaleReport {
     pub target: u64,
     pub started: Vec<String>,
     pub stopped: Vec<String>,
+    /// What the backend's service said of the request (a gateway capping the count).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl ScaleReport {
@@ -86,6 +93,7 @@ impl ScaleReport {
             target,
             started: Vec::new(),
             stopped: Vec::new(),
+            note: None,
         }
     }
 }
@@ -187,6 +195,12 @@ pub trait Backend: Send + Sync {
     /// The largest worker count `scale`/`create` accept.
     fn max_workers(&self) -> u32 {
         10_000
+    }
+
+    /// Whether `c` is the caller's: its owner is the caller's user name (`user`), or the
+    /// backend's own account of the caller (a gateway's user) for backends that have one.
+    fn is_callers(&self, c: &Cluster, user: &str) -> bool {
+        c.owner.as_deref().is_none_or(|o| o == user)
     }
 }
 
@@ -325,6 +339,7 @@ pub fn lookup(name: &str) -> Result<&'static Registration> {
 pub fn check_settings(config: &Config) -> Result<()> {
     const ANY_BUILD: &[&str] = &[
         "aws",
+        "gateway",
         "htcondor",
         "kubernetes",
         "local",

@@ -102,6 +102,17 @@ impl Comm {
         tls: Option<Arc<rustls::ClientConfig>>,
         deadlines: Deadlines,
     ) -> Result<Comm> {
+        Comm::connect_named(addr, tls, None, deadlines).await
+    }
+
+    /// `connect`, with TLS's server name (SNI) set to `server_name` instead of the host: a
+    /// dask-gateway proxy routes on it (`daskgateway-CLUSTER`).
+    pub async fn connect_named(
+        addr: &Address,
+        tls: Option<Arc<rustls::ClientConfig>>,
+        server_name: Option<&str>,
+        deadlines: Deadlines,
+    ) -> Result<Comm> {
         let peer = addr.to_string();
         let target = (addr.host.as_str(), addr.port);
         let tcp = timeout(deadlines.connect, TcpStream::connect(target))
@@ -131,7 +142,8 @@ impl Comm {
                     format!("{peer} uses TLS but no Dask TLS configuration was found"),
                 )
             })?;
-            let name = rustls::pki_types::ServerName::try_from(addr.host.clone())
+            let host = server_name.unwrap_or(&addr.host).to_string();
+            let name = rustls::pki_types::ServerName::try_from(host)
                 .map_err(|e| Error::Usage(format!("bad host in {peer}: {e}")))?;
             let conn = tokio_rustls::TlsConnector::from(cfg);
             let stream = timeout(deadlines.connect, conn.connect(name, tcp))

@@ -203,26 +203,64 @@ impl Prober {
 
     /// Scheduler identity plus idleness, as `list` shows it.
     pub async fn status(&self, reported: &str) -> Probe {
-        self.try_status(reported).await.into()
+        match self.connect(reported).await {
+            Ok(comm) => ask_status(comm, reported).await.into(),
+            Err(e) => Err(e).into(),
+        }
     }
 
-    async fn try_status(&self, reported: &str) -> Result<(SchedulerInfo, Option<f64>)> {
-        let mut comm = self.connect(reported).await?;
-        let r = async {
-            let id = match client::identity(&mut comm).await? {
-                Identity::Scheduler(s) => s,
-                _ => {
-                    return Err(Error::Protocol(format!(
-                        "{reported} is not a Dask scheduler"
-                    )));
-                }
-            };
-            let idle = client::idle_since(&mut comm).await.unwrap_or(None);
-            Ok((id, idle))
+    /// A scheduler behind a dask-gateway proxy, connected as dask-gateway's client does
+    /// (dask_gateway/comm.py `GatewayConnector`): TLS to the proxy with the server name
+    /// `daskgateway-CLUSTER`, the cluster's own certificate as CA and client certificate.
+    pub async fn connect_gateway(
+        &self,
+        proxy: &Address,
+        cluster: &str,
+        tls: Arc<rustls::ClientConfig>,
+    ) -> Result<Comm> {
+        let shown = format!("gateway://{}:{}/{cluster}", proxy.host, proxy.port);
+        if self.disabled {
+            return Err(Error::probe(
+                ProbeFault::Disabled,
+                "scheduler probes are disabled (--no-probe)",
+            ));
         }
-        .await;
-        comm.close().await;
-        r
+        if self.loopback_only && !proxy.is_loopback() {
+            return Err(Error::probe(
+                ProbeFault::Disabled,
+                format!(
+                    "not probing {shown}: probes are limited to loopback (probe.loopback_only)"
+                ),
+            ));
+        }
+        let addr = Address {
+            tls: true,
+            ..proxy.clone()
+        };
+        let sni = format!("daskgateway-{cluster}");
+        let deadlines = self.bounded(self.deadlines)?;
+        Comm::connect_named(&addr, Some(tls), Some(&sni), deadlines)
+            .await
+            .map_err(|e| match e {
+                Error::Probe { fault, message } => Error::Probe {
+                    fault,
+                    message: message.replace(&addr.to_string(), &shown),
+                },
+                other => other,
+            })
+    }
+
+    /// `status` for a scheduler behind a dask-gateway proxy.
+    pub async fn gateway_status(
+        &self,
+        proxy: &Address,
+        cluster: &str,
+        tls: Arc<rustls::ClientConfig>,
+    ) -> Probe {
+        match self.connect_gateway(proxy, cluster, tls).await {
+            Ok(comm) => ask_status(comm, cluster).await.into(),
+            Err(e) => Err(e).into(),
+        }
     }
 
     /// Identifies whatever Dask server listens at a port found on this machine. A port that
@@ -301,4 +339,23 @@ fn looks_like_tls(e: &Error) -> bool {
         e.probe_fault(),
         Some(ProbeFault::SpeaksTls | ProbeFault::Closed | ProbeFault::Timeout)
     )
+}
+
+/// Identity and idleness of the scheduler at the other end of `comm`.
+async fn ask_status(mut comm: Comm, reported: &str) -> Result<(SchedulerInfo, Option<f64>)> {
+    let r = async {
+        let id = match client::identity(&mut comm).await? {
+            Identity::Scheduler(s) => s,
+            _ => {
+                return Err(Error::Protocol(format!(
+                    "{reported} is not a Dask scheduler"
+                )));
+            }
+        };
+        let idle = client::idle_since(&mut comm).await.unwrap_or(None);
+        Ok((id, idle))
+    }
+    .await;
+    comm.close().await;
+    r
 }

@@ -133,7 +133,8 @@ pub async fn run(app: &App, a: CleanupArgs) -> Result<()> {
     };
     for c in &found.clusters {
         // only the current user's clusters, whatever a backend returned
-        if c.owner.as_deref().is_some_and(|o| o != me) || !selected(c, &patterns) {
+        let b = backends.iter().find(|b| b.name() == c.backend);
+        if !b.is_some_and(|b| b.is_callers(c, me)) || !selected(c, &patterns) {
             continue;
         }
         let Some(reasons) = reasons(c, &a, now) else {

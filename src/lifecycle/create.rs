@@ -25,6 +25,7 @@ pub async fn run(app: &App, a: CreateArgs) -> Result<()> {
     let memory = a.memory.as_deref().map(parse_size).transpose()?;
     let req = CreateRequest {
         name,
+        named: a.name.is_some(),
         workers,
         threads,
         memory,
@@ -124,6 +125,10 @@ fn backend_options(
         (
             "security-group",
             (!a.security_group.is_empty()).then(|| a.security_group.join("\n")),
+        ),
+        (
+            "option",
+            (!a.options.is_empty()).then(|| a.options.join("\n")),
         ),
     ];
     let options: std::collections::BTreeMap<String, String> = flags

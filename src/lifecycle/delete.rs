@@ -7,7 +7,7 @@ use crate::error::Result;
 
 pub async fn run(app: &App, a: DeleteArgs) -> Result<()> {
     let (backend, c) = resolve(&app.ctx, &a.name, app.deadline).await?;
-    super::own(app, &c)?;
+    super::own(app, backend.as_ref(), &c)?;
     let what = format!(
         "delete {} ({}, {} resource(s))",
         c.qualified(),

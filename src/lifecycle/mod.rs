@@ -45,12 +45,14 @@ pub async fn dispatch(app: &App, command: Command) -> Result<()> {
 
 /// daskctl changes only the caller's own clusters (backends list only those; this holds
 /// whatever a backend returned).
-pub fn own(app: &App, c: &crate::model::Cluster) -> Result<()> {
+pub fn own(app: &App, b: &dyn crate::backends::Backend, c: &crate::model::Cluster) -> Result<()> {
     match &c.owner {
-        Some(o) if *o != app.ctx.user.name => Err(crate::error::Error::Refused(format!(
-            "{} belongs to user {o}; daskctl acts only on your own clusters",
-            c.qualified()
-        ))),
+        Some(o) if !b.is_callers(c, &app.ctx.user.name) => {
+            Err(crate::error::Error::Refused(format!(
+                "{} belongs to user {o}; daskctl acts only on your own clusters",
+                c.qualified()
+            )))
+        }
         _ => Ok(()),
     }
 }

@@ -8,7 +8,7 @@ pub async fn run(app: &App, a: ScaleArgs) -> Result<()> {
     // a negative count fails before any lookup; the limit is the backend's (`max_workers`)
     worker_count(a.workers, u32::MAX)?;
     let (backend, c) = resolve(&app.ctx, &a.name, app.deadline).await?;
-    super::own(app, &c)?;
+    super::own(app, backend.as_ref(), &c)?;
     let target = worker_count(a.workers, backend.max_workers())?;
     let req = ScaleRequest {
         target,
@@ -16,12 +16,21 @@ pub async fn run(app: &App, a: ScaleArgs) -> Result<()> {
         timeout: a.timeout,
     };
     let r = backend.scale(&c, &req).await?;
-    let mut msg = format!(
-        "scaled {} from {} to {} worker(s)",
-        c.qualified(),
-        r.before,
-        r.target
-    );
+    let mut msg = match &r.note {
+        // the service chose another count (a gateway's cap): it says which in the note
+        Some(_) => format!(
+            "asked to scale {} from {} to {} worker(s)",
+            c.qualified(),
+            r.before,
+            r.target
+        ),
+        None => format!(
+            "scaled {} from {} to {} worker(s)",
+            c.qualified(),
+            r.before,
+            r.target
+        ),
+    };
     if !r.started.is_empty() {
         msg.push_str(&format!("; started {}", r.started.join(", ")));
     }
@@ -29,5 +38,8 @@ pub async fn run(app: &App, a: ScaleArgs) -> Result<()> {
         msg.push_str(&format!("; stopped {}", r.stopped.join(", ")));
     }
     app.out.success(&msg);
+    if let Some(note) = &r.note {
+        app.out.warn(note);
+    }
     Ok(())
 }

@@ -3,7 +3,6 @@
 
 use super::Local;
 use crate::backends::{LogRequest, LogSink};
-use crate::dask::client;
 use crate::error::{Error, Result};
 use crate::model::Cluster;
 use std::path::PathBuf;
@@ -106,36 +105,7 @@ async fn remote_logs(
             ));
         }
     };
-    if req.worker.is_none() {
-        for l in client::scheduler_logs(&mut comm, req.tail).await? {
-            sink.line("scheduler", &l);
-        }
-    }
-    if !req.scheduler_only {
-        let workers: Vec<String> = c
-            .worker_details
-            .iter()
-            .filter(|w| {
-                req.worker
-                    .as_ref()
-                    .is_none_or(|x| *x == w.name || *x == w.address)
-            })
-            .map(|w| w.address.clone())
-            .collect();
-        if !workers.is_empty() {
-            for (addr, lines) in client::worker_logs(&mut comm, &workers, req.tail).await? {
-                let label = c
-                    .worker_details
-                    .iter()
-                    .find(|w| w.address == addr)
-                    .map(|w| w.name.clone())
-                    .unwrap_or(addr);
-                for l in lines {
-                    sink.line(&label, &l);
-                }
-            }
-        }
-    }
+    let r = crate::backends::logfiles::from_scheduler(&mut comm, c, req, sink).await;
     comm.close().await;
-    Ok(())
+    r
 }

@@ -1,0 +1,216 @@
+//! `list`/`describe`: each gateway's `GET /api/v1/clusters/` (pending and running clusters;
+//! stopped and failed ones are not clusters any more), each running scheduler probed through
+//! the gateway's proxy with the cluster's own credentials, so workers, threads, memory and
+//! idleness come from the scheduler itself.
+//!
+//! The scheduler runs where the gateway put it, out of sight: the gateway reporting it running
+//! is what keeps it alive here. A scheduler that does not answer is `unknown` until it has been
+//! silent for `probe.orphan_grace` (as for any remote scheduler, `liveness`), then `orphaned`:
+//! the gateway holds resources for a cluster nobody can use.
+
+use super::api::ClusterReport;
+use super::http::Api;
+use super::{BACKEND, Gateway};
+use crate::backends::status::{SchedulerState, classify, fill_from_info, probe_failed};
+use crate::dask::{Address, Probe};
+use crate::error::{Error, Result};
+use crate::model::{Cluster, Handle, Origin, Resource, Role, Status};
+use futures::future::join_all;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// The gateway's record of a cluster: which gateway, and its report (with the TLS
+/// credentials, in memory only, to reach the scheduler).
+#[derive(Debug, Clone)]
+pub struct GatewayHandle {
+    pub endpoint: String,
+    pub report: ClusterReport,
+}
+
+impl GatewayHandle {
+    /// The client TLS configuration for this cluster's scheduler: its own certificate as CA and
+    /// client certificate, its key (dask_gateway/client.py `GatewaySecurity`).
+    pub fn tls(&self) -> Result<Arc<rustls::ClientConfig>> {
+        let r = &self.report;
+        let (Some(cert), Some(key)) = (&r.tls_cert, &r.tls_key) else {
+            return Err(Error::backend(
+                BACKEND,
+                format!("the gateway gave no TLS credentials for {}", r.name),
+            ));
+        };
+        crate::dask::tls::build(
+            cert.as_bytes(),
+            cert.as_bytes(),
+            key.expose().as_bytes(),
+            true,
+        )
+    }
+}
+
+pub async fn discover(g: &Gateway) -> Result<Vec<Cluster>> {
+    let apis = g.apis()?;
+    let found = join_all(apis.iter().map(|a| from_gateway(g, a, None))).await;
+    let mut out = Vec::new();
+    let mut failed = Vec::new();
+    for (a, r) in apis.iter().zip(found) {
+        match r {
+            Ok(v) => out.extend(v),
+            Err(e) => failed.push((a, e)),
+        }
+    }
+    // one gateway down never hides what the others report
+    if failed.len() == apis.len()
+        && let Some((_, e)) = failed.pop()
+    {
+        return Err(e);
+    }
+    for (a, e) in failed {
+        tracing::warn!("gateway {}: {e}", a.endpoint.name);
+    }
+    Ok(out)
+}
+
+/// One cluster by name: asked of each gateway directly.
+pub async fn find(g: &Gateway, name: &str) -> Result<Option<Cluster>> {
+    for a in g.apis()? {
+        if let Some(c) = from_gateway(g, a, Some(name)).await?.pop() {
+            return Ok(Some(c));
+        }
+    }
+    Ok(None)
+}
+
+async fn from_gateway(g: &Gateway, api: &Api, only: Option<&str>) -> Result<Vec<Cluster>> {
+    let reports: Vec<ClusterReport> = match only {
+        Some(name) => match api.get(&format!("/api/v1/clusters/{name}")).await {
+            Ok(r) => vec![parse(r.json)?],
+            Err(Error::NotFound(_)) => Vec::new(),
+            Err(e) => return Err(e),
+        },
+        None => {
+            let r = api.get("/api/v1/clusters/").await?;
+            let map: std::collections::BTreeMap<String, serde_json::Value> =
+                serde_json::from_value(r.json).map_err(|e| bad_reply(&e))?;
+            map.into_values().map(parse).collect::<Result<_>>()?
+        }
+    };
+    let live: Vec<ClusterReport> = reports.into_iter().filter(|r| r.is_live()).collect();
+    let probes = join_all(live.iter().map(|r| probe(g, api, r))).await;
+    Ok(live
+        .into_iter()
+        .zip(probes)
+        .map(|(r, p)| to_cluster(g, api, r, p))
+        .collect())
+}
+
+fn parse(v: serde_json::Value) -> Result<ClusterReport> {
+    serde_json::from_value(v).map_err(|e| bad_reply(&e))
+}
+
+fn bad_reply(e: &dyn std::fmt::Display) -> Error {
+    Error::backend(BACKEND, format!("unexpected cluster listing: {e}"))
+}
+
+async fn probe(g: &Gateway, api: &Api, r: &ClusterReport) -> Option<Probe> {
+    if r.status != "RUNNING" {
+        return None;
+    }
+    let handle = GatewayHandle {
+        endpoint: api.endpoint.name.clone(),
+        report: r.clone(),
+    };
+    Some(match handle.tls() {
+        Ok(tls) => {
+            g.ctx
+                .prober
+                .gateway_status(&api.endpoint.proxy, &r.name, tls)
+                .await
+        }
+        Err(e) => Probe::failed(e.to_string()),
+    })
+}
+
+/// `gateway://HOST:PORT/NAME`, the address dask-gateway's client connects to.
+pub fn address(proxy: &Address, name: &str) -> String {
+    format!("gateway://{}:{}/{name}", proxy.host, proxy.port)
+}
+
+fn to_cluster(g: &Gateway, api: &Api, r: ClusterReport, probe: Option<Probe>) -> Cluster {
+    let ep = &api.endpoint;
+    let mut c = Cluster::new(r.name.clone(), BACKEND, Origin::DaskGateway);
+    c.owner = Some(ep.user.clone());
+    c.created = r
+        .start_time
+        .filter(|t| t.is_finite() && *t > 0.0)
+        .map(|ms| SystemTime::UNIX_EPOCH + Duration::from_millis(ms as u64));
+    c.dashboard = r
+        .dashboard_route
+        .as_ref()
+        .map(|route| format!("{}{route}", ep.public_address));
+    c.resources.push(Resource {
+        kind: "gateway-cluster",
+        id: r.name.clone(),
+        role: Role::Scheduler,
+        state: r.status.to_lowercase(),
+        name: Some(ep.address.clone()),
+    });
+    if r.status == "RUNNING" {
+        c.address = Some(address(&ep.proxy, &r.name));
+    }
+    let state = match probe {
+        None => SchedulerState::NotProbed,
+        Some(Probe::Answered { info, idle }) => {
+            let dashboard = c.dashboard.take();
+            fill_from_info(&mut c, &info, idle);
+            // the gateway's address, not the one the scheduler binds behind it
+            c.address = Some(address(&ep.proxy, &r.name));
+            c.dashboard = dashboard;
+            if let Some(a) = &c.address {
+                g.ctx.silence.forget(a);
+            }
+            SchedulerState::Answering {
+                connected: info.workers.len() as u64,
+            }
+        }
+        Some(Probe::Disabled { .. }) => SchedulerState::NotProbed,
+        Some(p) => {
+            let why = probe_failed(&mut c, p.why().unwrap_or_default());
+            silent(g, c.address.as_deref().unwrap_or_default(), why)
+        }
+    };
+    let workers = c.workers.unwrap_or(0);
+    (c.status, c.reason) = match (&state, r.status.as_str()) {
+        (_, "PENDING") => (Status::Pending, Some("the gateway is starting it".into())),
+        (SchedulerState::Unreachable(why), _) => (
+            Status::Orphaned,
+            Some(format!("the gateway reports it running, but {why}")),
+        ),
+        (SchedulerState::NotProbed, _) => (Status::Running, None),
+        _ => classify(&state, workers, None),
+    };
+    c.handle = Handle::new(GatewayHandle {
+        endpoint: ep.name.clone(),
+        report: r,
+    });
+    c
+}
+
+/// A running cluster's scheduler that did not answer: silent (`unknown`) until the grace
+/// period has passed, then gone (`orphaned`).
+fn silent(g: &Gateway, address: &str, why: String) -> SchedulerState {
+    let since = g.ctx.silence.since(address);
+    let silent = SystemTime::now().duration_since(since).unwrap_or_default();
+    let grace = g.ctx.silence.grace;
+    let how_long = humantime::format_duration(Duration::from_secs(silent.as_secs()));
+    if silent >= grace {
+        SchedulerState::Unreachable(format!(
+            "its scheduler has not answered for {how_long}, longer than the grace period of {} ({why})",
+            humantime::format_duration(grace)
+        ))
+    } else {
+        SchedulerState::Silent(format!(
+            "not answering for {how_long} ({why}); orphaned only after {} of silence",
+            humantime::format_duration(grace)
+        ))
+    }
+}
