@@ -120,6 +120,7 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             [CompletionResult]::new('--ami', '--ami', [CompletionResultType]::ParameterName, '[aws] Machine image (default: backends.aws.ami, else the newest Ubuntu LTS)')
             [CompletionResult]::new('--subnet', '--subnet', [CompletionResultType]::ParameterName, '[aws] Subnet to launch into (default: the default VPC''s)')
             [CompletionResult]::new('--security-group', '--security-group', [CompletionResultType]::ParameterName, '[aws] Security group (repeatable; default: one daskctl creates for the cluster)')
+            [CompletionResult]::new('--option', '--option', [CompletionResultType]::ParameterName, '[gateway] Cluster option KEY=VALUE (repeatable), checked against the gateway''s own (GET /api/v1/options)')
             [CompletionResult]::new('--key-name', '--key-name', [CompletionResultType]::ParameterName, '[aws] SSH key pair name')
             [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, '[aws, kubernetes] Time to live: after it, cleanup --orphaned deletes the cluster (e.g. 8h)')
             [CompletionResult]::new('--resources', '--resources', [CompletionResultType]::ParameterName, '[kubernetes] Worker container requests and limits, e.g. cpu=2,memory=4Gi')

@@ -368,7 +368,7 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd__create)
-            opts="-o -A -v -h --name --workers --threads --memory --output --timeout --python --host --partition --account --walltime --cores --job-extra --dry-run --native --keep-failed --scheduler-port --instance-type --worker-instance-type --ami --subnet --security-group --key-name --spot --ttl --resources --image --region --context --namespace --all-namespaces --profile --verbose --no-probe --help"
+            opts="-o -A -v -h --name --workers --threads --memory --output --timeout --python --host --partition --account --walltime --cores --job-extra --dry-run --native --keep-failed --scheduler-port --instance-type --worker-instance-type --ami --subnet --security-group --option --key-name --spot --ttl --resources --image --region --context --namespace --all-namespaces --profile --verbose --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -451,6 +451,10 @@ _daskctl() {
                     return 0
                     ;;
                 --security-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --option)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

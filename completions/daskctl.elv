@@ -113,6 +113,7 @@ set edit:completion:arg-completer[daskctl] = {|@words|
             cand --ami '[aws] Machine image (default: backends.aws.ami, else the newest Ubuntu LTS)'
             cand --subnet '[aws] Subnet to launch into (default: the default VPC''s)'
             cand --security-group '[aws] Security group (repeatable; default: one daskctl creates for the cluster)'
+            cand --option '[gateway] Cluster option KEY=VALUE (repeatable), checked against the gateway''s own (GET /api/v1/options)'
             cand --key-name '[aws] SSH key pair name'
             cand --ttl '[aws, kubernetes] Time to live: after it, cleanup --orphaned deletes the cluster (e.g. 8h)'
             cand --resources '[kubernetes] Worker container requests and limits, e.g. cpu=2,memory=4Gi'

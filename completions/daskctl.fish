@@ -105,6 +105,7 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l worker-instan
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l ami -d '[aws] Machine image (default: backends.aws.ami, else the newest Ubuntu LTS)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l subnet -d '[aws] Subnet to launch into (default: the default VPC\'s)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l security-group -d '[aws] Security group (repeatable; default: one daskctl creates for the cluster)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l option -d '[gateway] Cluster option KEY=VALUE (repeatable), checked against the gateway\'s own (GET /api/v1/options)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l key-name -d '[aws] SSH key pair name' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l ttl -d '[aws, kubernetes] Time to live: after it, cleanup --orphaned deletes the cluster (e.g. 8h)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l resources -d '[kubernetes] Worker container requests and limits, e.g. cpu=2,memory=4Gi' -r

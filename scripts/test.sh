@@ -24,9 +24,14 @@ fi
 if [ -z "${DASKCTL_TEST_NO_AWS:-}" ]; then
   export MOTO_PORT=${MOTO_PORT:-5000}
   scripts/testbeds/moto.sh start
-  trap 'scripts/testbeds/moto.sh stop' EXIT
   export DASKCTL_TEST_AWS=http://127.0.0.1:$MOTO_PORT
 fi
+# dask-gateway: a real dask-gateway-server on loopback (its own venv, .venv-gateway)
+if [ -z "${DASKCTL_TEST_NO_GATEWAY:-}" ]; then
+  scripts/testbeds/gateway.sh start
+  export DASKCTL_TEST_GATEWAY=1
+fi
+trap 'scripts/testbeds/moto.sh stop; scripts/testbeds/gateway.sh stop' EXIT
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
 # property tests: 2,000 inputs each (PROPTEST_CASES overrides)

@@ -55,6 +55,9 @@ c.ClusterConfig.scheduler_memory = "512 M"
 c.ClusterConfig.scheduler_cmd = ["$VENV/bin/dask", "scheduler"]
 c.ClusterConfig.worker_cmd = ["$VENV/bin/dask", "worker"]
 c.ClusterConfig.idle_timeout = 0
+# a stopped (SIGSTOP) scheduler is killed within seconds when its cluster is stopped
+c.LocalBackend.sigint_timeout = 1
+c.LocalBackend.sigterm_timeout = 1
 # options users choose when creating (validated by the server and by daskctl)
 from dask_gateway_server.options import Options, Integer, Float, Select
 c.Backend.cluster_options = Options(

@@ -18,6 +18,22 @@ pub trait Bed {
     fn available(&self) -> bool {
         true
     }
+    /// Whether `create` takes `--name` (a gateway names its clusters itself).
+    fn named(&self) -> bool {
+        true
+    }
+    /// The origin of the clusters `create` makes.
+    fn origin(&self) -> &'static str {
+        "daskctl"
+    }
+    /// How the scheduler addresses it lists begin.
+    fn address_prefix(&self) -> &'static str {
+        "tcp://127.0.0.1:"
+    }
+    /// How many resources a cluster with `workers` workers lists.
+    fn resources(&self, workers: usize) -> usize {
+        workers + 1
+    }
 }
 
 /// A batch system's test bed: everything but the names is the same for all of them.
@@ -57,16 +73,16 @@ impl Bed for BatchBed {
 }
 
 fn create(bed: &dyn Bed, env: &Env, name: &str, workers: u32) -> serde_json::Value {
-    let mut args = vec![
-        "create".to_string(),
-        bed.backend().into(),
-        "--name".into(),
-        name.into(),
+    let mut args = vec!["create".to_string(), bed.backend().into()];
+    if bed.named() {
+        args.extend(["--name".into(), name.into()]);
+    }
+    args.extend([
         "--workers".into(),
         workers.to_string(),
         "-o".into(),
         "json".into(),
-    ];
+    ]);
     args.extend(bed.create_flags());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     env.run(&args).ok().json()
@@ -77,25 +93,36 @@ pub fn lifecycle(bed: &dyn Bed) {
         return;
     }
     let env = bed.env();
-    let name = format!("conf-{}", bed.backend());
+    let c = create(bed, &env, &format!("conf-{}", bed.backend()), 2);
+    let name = c["name"].as_str().unwrap().to_string();
+    if bed.named() {
+        assert_eq!(name, format!("conf-{}", bed.backend()));
+    }
     let q = format!("{}/{name}", bed.backend());
-    let c = create(bed, &env, &name, 2);
-    assert_eq!(c["name"], name.as_str());
     assert_eq!(c["backend"], bed.backend());
-    assert_eq!(c["origin"], "daskctl");
+    assert_eq!(c["origin"], bed.origin());
+    // the scheduler counts what create asked for (a gateway scales once the cluster runs)
+    wait_until("2 workers connected", Duration::from_secs(90), || {
+        env.describe(&q)["workers"] == 2
+    });
+    let c = env.describe(&q);
     assert_eq!(c["status"], "running", "{c}");
-    assert_eq!(c["workers"], 2);
     assert!(c["threads"].as_u64().unwrap() >= 2);
     assert!(c["memory"].as_u64().unwrap() > 0);
     assert!(
         c["address"]
             .as_str()
             .unwrap()
-            .starts_with("tcp://127.0.0.1:")
+            .starts_with(bed.address_prefix()),
+        "{c}"
     );
     assert!(c["created"].as_str().unwrap().ends_with('Z'));
     assert!(c["owner"].as_str().is_some());
-    assert_eq!(c["resources"].as_array().unwrap().len(), 3, "{c}");
+    assert_eq!(
+        c["resources"].as_array().unwrap().len(),
+        bed.resources(2),
+        "{c}"
+    );
 
     // listed with the documented schema, by short and by qualified name
     let listed = env.find(&name).expect("listed");
@@ -164,9 +191,16 @@ pub fn lifecycle(bed: &dyn Bed) {
     let o = env.run(&["scale", &name, "100000"]).code(2);
     assert!(o.one_line_error().contains("worker count"), "{}", o.stderr);
 
-    // snippet connects to the listed address
+    // snippet connects to the listed cluster
     let snip = env.run(&["snippet", &name]).ok().stdout;
-    assert!(snip.contains(c["address"].as_str().unwrap()), "{snip}");
+    let address = c["address"].as_str().unwrap();
+    let proxied = address
+        .strip_prefix("gateway://")
+        .map(|a| a.split('/').next().unwrap());
+    match proxied {
+        Some(proxy) => assert!(snip.contains(proxy) && snip.contains(&name), "{snip}"),
+        None => assert!(snip.contains(address), "{snip}"),
+    }
 
     // deleting without a terminal and without --yes is refused, and nothing happens
     let refused = env.run(&["delete", &name]).code(5);

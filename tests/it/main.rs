@@ -6,6 +6,7 @@ mod cli_contract;
 mod conformance;
 mod dry_run;
 mod faults;
+mod gateway;
 mod htcondor;
 #[cfg(feature = "kubernetes")]
 mod kubernetes;

@@ -84,7 +84,8 @@ async fn from_gateway(g: &Gateway, api: &Api, only: Option<&str>) -> Result<Vec<
     let reports: Vec<ClusterReport> = match only {
         Some(name) => match api.get(&format!("/api/v1/clusters/{name}")).await {
             Ok(r) => vec![parse(r.json)?],
-            Err(Error::NotFound(_)) => Vec::new(),
+            // another user's cluster (403) is as invisible here as in the listing
+            Err(Error::NotFound(_) | Error::Refused(_)) => Vec::new(),
             Err(e) => return Err(e),
         },
         None => {

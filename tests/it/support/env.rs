@@ -209,8 +209,14 @@ impl Env {
             .env_remove("KUBERNETES_SERVICE_HOST")
             // nothing in the tests may connect beyond loopback
             .env("DASKCTL_PROBE_LOOPBACK_ONLY", "1")
+            // nor the developer's Dask configuration (a gateway of theirs): only the test's
+            .env("DASK_ROOT_CONFIG", self.dir.path().join("dask-root"))
+            .env("DASK_CONFIG", self.dir.path().join("dask"))
             .env("NO_COLOR", "1")
             .stdin(Stdio::null());
+        for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("DASK_GATEWAY")) {
+            c.env_remove(k);
+        }
         for (k, v) in &self.extra {
             c.env(k, v);
         }

@@ -6,6 +6,7 @@
 pub mod aws;
 pub mod beds;
 pub mod env;
+pub mod gateway;
 pub mod http;
 #[cfg(feature = "kubernetes")]
 pub mod kube;

@@ -1,0 +1,414 @@
+//! The gateway backend against a real dask-gateway server (scripts/testbeds/gateway.sh): its
+//! local backend runs each cluster's scheduler and workers as processes here, behind the real
+//! API and the real TLS proxy. Each test is its own gateway user.
+
+use crate::conformance::Bed;
+use crate::support::gateway::{
+    GW_HTTP, GW_PASSWORD, GatewayUser, gateway_env, gateway_status, gateway_up,
+};
+use crate::support::{self, Env, alive, wait_until};
+use std::time::Duration;
+
+/// The conformance suite's bed: one gateway user; clusters named by the gateway, listed with
+/// their `gateway://` address and one resource (the gateway's cluster).
+pub struct GatewayBed;
+
+impl Bed for GatewayBed {
+    fn backend(&self) -> &'static str {
+        "gateway"
+    }
+    fn env(&self) -> Env {
+        let mut env = gateway_env("gw-conformance", GW_PASSWORD);
+        env.lock = Some(crate::support::serial());
+        env
+    }
+    fn gone(&self, _env: &Env, c: &serde_json::Value) -> bool {
+        let name = c["name"].as_str().unwrap();
+        gateway_status("gw-conformance", name)
+            .is_none_or(|s| matches!(s.as_str(), "STOPPED" | "FAILED"))
+    }
+    fn available(&self) -> bool {
+        gateway_up()
+    }
+    fn named(&self) -> bool {
+        false
+    }
+    fn origin(&self) -> &'static str {
+        "dask-gateway"
+    }
+    fn address_prefix(&self) -> &'static str {
+        "gateway://127.0.0.1:28786/"
+    }
+    fn resources(&self, _workers: usize) -> usize {
+        1
+    }
+}
+
+crate::conformance!(conformance_gateway, super::GatewayBed);
+
+fn gw_list(g: &GatewayUser) -> Vec<serde_json::Value> {
+    g.env
+        .run(&["list", "-b", "gateway", "-o", "json"])
+        .ok()
+        .json()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn gw_find(g: &GatewayUser, name: &str) -> Option<serde_json::Value> {
+    gw_list(g).into_iter().find(|c| c["name"] == name)
+}
+
+/// A cluster made by dask-gateway's Python client and scaled to 2 is listed with 2 workers
+/// counted by its scheduler (probed through the proxy), scaled, its logs read, and deleted.
+#[test]
+fn python_client_clusters_are_listed_scaled_logged_and_deleted() {
+    if !gateway_up() {
+        return;
+    }
+    let g = GatewayUser::new("gw-lifecycle");
+    let name = g.python_cluster(2);
+    let c = gw_find(&g, &name).expect("listed");
+    assert_eq!(c["backend"], "gateway");
+    assert_eq!(c["origin"], "dask-gateway");
+    assert_eq!(c["status"], "running", "{c}");
+    assert_eq!(c["workers"], 2, "{c}");
+    assert_eq!(c["threads"], 2, "{c}");
+    assert_eq!(c["owner"], "gw-lifecycle");
+    assert_eq!(
+        c["dashboard"],
+        format!("{GW_HTTP}/clusters/{name}/status").as_str()
+    );
+    assert_eq!(
+        c["address"],
+        format!("gateway://127.0.0.1:28786/{name}").as_str()
+    );
+    assert!(
+        c["idle_since"].is_string(),
+        "the scheduler's idle clock: {c}"
+    );
+
+    let d = g.env.describe(&format!("gateway/{name}"));
+    assert_eq!(d["workers"], 2);
+
+    g.env
+        .run(&["scale", &name, "1", "--wait", "--timeout", "120"])
+        .ok();
+    assert_eq!(gw_find(&g, &name).unwrap()["workers"], 1);
+    let o = g
+        .env
+        .run(&["scale", &name, "3", "--wait", "--timeout", "120"])
+        .ok();
+    assert!(o.stderr.contains("scaled gateway/"), "{}", o.stderr);
+    assert_eq!(gw_find(&g, &name).unwrap()["workers"], 3);
+
+    // past the gateway's cap: its own message is passed on, and nothing is waited for
+    let o = g.env.run(&["scale", &name, "9", "--wait"]).ok();
+    assert!(
+        o.stderr.contains("exceed resource limit of 5 workers"),
+        "{}",
+        o.stderr
+    );
+    assert!(!o.stderr.contains("scaled gateway/"), "{}", o.stderr);
+
+    let logs = g.env.run(&["logs", &name, "--scheduler"]).ok();
+    assert!(
+        logs.stdout.contains("distributed.scheduler"),
+        "{}",
+        logs.stdout
+    );
+    let all = g.env.run(&["logs", &name, "--tail", "5"]).ok();
+    assert!(all.stdout.contains("distributed.worker"), "{}", all.stdout);
+
+    g.env.run(&["delete", &name, "--yes"]).ok();
+    assert!(g.live().is_empty(), "the gateway still runs it");
+    assert!(gw_find(&g, &name).is_none());
+}
+
+/// A cluster `daskctl create gateway` makes (options checked, scaled) is one the Python client
+/// sees and connects to.
+#[test]
+fn created_clusters_are_seen_by_the_python_client() {
+    if !gateway_up() {
+        return;
+    }
+    let g = GatewayUser::new("gw-create");
+    let c = g
+        .env
+        .run(&[
+            "create",
+            "gateway",
+            "--workers",
+            "1",
+            "--option",
+            "profile=large",
+            "--option",
+            "worker_cores=2",
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    let name = c["name"].as_str().unwrap().to_string();
+    assert_eq!(c["status"], "running", "{c}");
+    assert_eq!(g.live(), std::slice::from_ref(&name));
+    let seen = g.py(&format!(
+        "c = gw.connect({name:?})\ncl = c.get_client()\ncl.wait_for_workers(1, timeout=120)\nprint(json.dumps([c.name, len(cl.scheduler_info()['workers']), gw.get_cluster({name:?}).options['profile']]))\ncl.close()"
+    ));
+    let seen: serde_json::Value = serde_json::from_str(&seen).unwrap();
+    assert_eq!(seen, serde_json::json!([name, 1, "large"]));
+    // its threads are the option's cores, as the scheduler counts them
+    wait_until("the worker counted", Duration::from_secs(60), || {
+        gw_find(&g, &name).is_some_and(|c| c["threads"] == 2)
+    });
+    g.env
+        .run(&["delete", &format!("gateway/{name}"), "--yes"])
+        .ok();
+    assert!(g.live().is_empty());
+}
+
+/// Options are checked against the gateway's before anything is made: an unknown key, a value
+/// out of range and a name (the gateway names clusters) are usage errors listing what is
+/// allowed, and nothing is created.
+#[test]
+fn bad_options_are_usage_errors_and_create_nothing() {
+    if !gateway_up() {
+        return;
+    }
+    let g = GatewayUser::new("gw-options");
+    for (args, says) in [
+        (
+            &["--option", "nope=1"][..],
+            "unknown gateway option \"nope\"",
+        ),
+        (&["--option", "worker_cores=3"], "worker_cores must be <= 2"),
+        (
+            &["--option", "profile=huge"],
+            "not a valid option for profile",
+        ),
+        (&["--option", "worker_cores"], "use KEY=VALUE"),
+        (&["--name", "mine"], "names its clusters itself"),
+    ] {
+        let mut argv = vec!["create", "gateway"];
+        argv.extend(args);
+        let o = g.env.run(&argv).code(2);
+        let line = o.one_line_error();
+        assert!(line.contains(says), "{args:?}: {line}");
+        if args[0] == "--option" && args[1] != "worker_cores" {
+            assert!(
+                line.contains("allowed: worker_cores (integer 1..2"),
+                "{line}"
+            );
+        }
+    }
+    assert!(g.live().is_empty(), "nothing created");
+}
+
+/// Two users of one gateway: one never sees, scales nor deletes the other's clusters.
+#[test]
+fn users_never_see_or_touch_each_others_clusters() {
+    if !gateway_up() {
+        return;
+    }
+    let alice = GatewayUser::new("gw-alice");
+    let name = alice.python_cluster(1);
+    let bob = GatewayUser::beside("gw-bob", GW_PASSWORD);
+    assert!(gw_find(&bob, &name).is_none());
+    bob.env
+        .run(&["scale", &format!("gateway/{name}"), "2"])
+        .code(3);
+    bob.env
+        .run(&["delete", &format!("gateway/{name}"), "--yes"])
+        .code(3);
+    bob.env
+        .run(&["cleanup", "-b", "gateway", "--older-than", "0s", "--yes"])
+        .ok();
+    assert_eq!(alice.live(), std::slice::from_ref(&name));
+    assert_eq!(gw_find(&alice, &name).unwrap()["workers"], 1);
+}
+
+/// A gateway that is down, answers 500, or refuses the password: a warning (exit 4) that says
+/// which and why, and the other backends are still listed.
+#[test]
+fn a_failing_gateway_warns_and_hides_nothing_else() {
+    if !gateway_up() {
+        return;
+    }
+    let env = Env::new().without_batch();
+    env.run(&["create", "local", "--name", "beside-gw", "--workers", "0"])
+        .ok();
+    let server = support::http::Stub::start(500, r#"{"error": "database is locked"}"#);
+    let cases = [
+        (
+            "http://127.0.0.1:1".to_string(),
+            "cannot reach http://127.0.0.1:1",
+        ),
+        (server.url(), "the gateway failed (500: database is locked)"),
+    ];
+    for (address, says) in cases {
+        let o = env
+            .run_env(
+                &[("DASK_GATEWAY__ADDRESS", address.as_str())],
+                &["list", "-o", "json"],
+            )
+            .code(4);
+        assert!(o.stderr.contains(says), "{address}: {}", o.stderr);
+        assert!(o.stderr.contains("warning: gateway"), "{}", o.stderr);
+        let listed = o.json();
+        assert!(
+            listed
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["name"] == "beside-gw"),
+            "{listed}"
+        );
+    }
+    env.run(&["delete", "beside-gw", "--yes"]).ok();
+
+    let wrong = GatewayUser::with_password("gw-wrong", "not-the-password");
+    let o = wrong.env.run(&["list", "-b", "gateway"]).code(4);
+    assert!(
+        o.stderr
+            .contains("refused the basic credentials of user \"gw-wrong\"")
+            && o.stderr.contains("401"),
+        "{}",
+        o.stderr
+    );
+    assert!(!o.stderr.contains("not-the-password"), "{}", o.stderr);
+}
+
+/// Without an address the backend is unavailable (skipped, the reason in `backends`); with
+/// kerberos it says what is missing; with jupyterhub it sends the token as the client does.
+#[test]
+fn configuration_and_authentication_as_the_python_client() {
+    let env = Env::new().without_batch();
+    let o = env.run(&["backends"]).ok().stdout;
+    let gw = o.lines().find(|l| l.starts_with("gateway ")).unwrap();
+    assert!(gw.contains("no: no gateway configured"), "{gw}");
+    // skipped without a word by list
+    let o = env.run(&["list"]).ok();
+    assert!(!o.stderr.contains("gateway"), "{}", o.stderr);
+
+    let kerberos = [
+        ("DASK_GATEWAY__ADDRESS", "http://127.0.0.1:9"),
+        ("DASK_GATEWAY__AUTH__TYPE", "kerberos"),
+    ];
+    let o = env.run_env(&kerberos, &["backends"]).ok();
+    assert!(o.stdout.contains("kerberos authentication"), "{}", o.stdout);
+
+    let server = support::http::Stub::start(200, "{}");
+    let hub = [
+        ("DASK_GATEWAY__ADDRESS", server.url()),
+        ("DASK_GATEWAY__AUTH__TYPE", "jupyterhub".to_string()),
+        ("JUPYTERHUB_API_TOKEN", "hub-token-123".to_string()),
+    ];
+    let hub: Vec<(&str, &str)> = hub.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.run_env(&hub, &["list", "-b", "gateway"]).ok();
+    let seen = server.requests();
+    assert!(
+        seen.iter().any(|r| r.contains("GET /api/v1/clusters/ ")
+            && r.to_ascii_lowercase()
+                .contains("authorization: jupyterhub hub-token-123")),
+        "{seen:?}"
+    );
+}
+
+/// The gateway's listing carries each cluster's private TLS key: it is never printed (any
+/// output, any verbosity) nor written anywhere under daskctl's directories.
+#[test]
+fn tls_keys_are_never_printed_logged_or_written() {
+    if !gateway_up() {
+        return;
+    }
+    let g = GatewayUser::new("gw-secrets");
+    let name = g.python_cluster(1);
+    let mut seen = String::new();
+    for args in [
+        &["-vv", "list", "-b", "gateway", "-o", "json"][..],
+        &["-vv", "describe", &name, "-o", "json"],
+        &["-vv", "describe", &name],
+        &["-vv", "logs", &name, "--scheduler"],
+        &["-vv", "scale", &name, "1"],
+    ] {
+        let o = g.env.run(args).ok();
+        seen.push_str(&o.stdout);
+        seen.push_str(&o.stderr);
+    }
+    assert!(seen.contains(&name));
+    assert!(!seen.contains("PRIVATE KEY"), "a key was printed");
+    for e in walk(g.env.dir.path()) {
+        let text = std::fs::read(&e).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&text).contains("PRIVATE KEY"),
+            "a key was written to {}",
+            e.display()
+        );
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// A cluster the gateway reports running whose scheduler does not answer (stopped by a
+/// signal) is `unknown`, never orphaned on one failed probe; once it has been silent for the
+/// grace period it is `orphaned`, and `cleanup --orphaned` stops it for real.
+#[test]
+fn a_silent_scheduler_is_unknown_then_orphaned_after_the_grace_period() {
+    if !gateway_up() {
+        return;
+    }
+    let g = GatewayUser::new("gw-silent");
+    let name = g.python_cluster(1);
+    let pid = g.scheduler_pid(&name).expect("the scheduler process");
+    support::signal(pid, "STOP");
+    let c = gw_find(&g, &name).unwrap();
+    assert_eq!(c["status"], "unknown", "{c}");
+    assert!(
+        g.env
+            .cleanup_preview(&["--orphaned", "-b", "gateway"])
+            .is_empty()
+    );
+
+    let impatient = [("DASKCTL_PROBE__ORPHAN_GRACE", "0s")];
+    let o = g
+        .env
+        .run_env(&impatient, &["list", "-b", "gateway", "-o", "json"])
+        .ok()
+        .json();
+    let c = o
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(c["status"], "orphaned", "{c}");
+    assert!(
+        c["reason"].as_str().unwrap().contains("reports it running"),
+        "{c}"
+    );
+    g.env
+        .run_env(
+            &impatient,
+            &["cleanup", "--orphaned", "-b", "gateway", "--yes"],
+        )
+        .ok();
+    assert!(g.live().is_empty());
+    wait_until(
+        "the stopped scheduler killed",
+        Duration::from_secs(60),
+        || !alive(pid),
+    );
+}
