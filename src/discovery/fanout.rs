@@ -94,6 +94,21 @@ pub async fn budgeted<F: std::future::Future>(deadline: Duration, f: F) -> F::Ou
 /// finds the jobs): the backend that knows its origin keeps it.
 fn merge(clusters: &mut Vec<Cluster>) {
     use crate::model::Origin;
+    // htcdaskgateway's HTCondor workers, shown with the gateway cluster they serve (the gateway
+    // backend attached them), are not shown again on their own
+    let attached: std::collections::HashSet<String> = clusters
+        .iter()
+        .filter(|c| c.backend == "gateway")
+        .flat_map(|c| c.resources.iter().filter(|r| r.kind == "job"))
+        .map(|r| r.id.clone())
+        .collect();
+    clusters.retain(|c| {
+        !(c.backend == "htcondor"
+            && !c.resources.is_empty()
+            && c.resources
+                .iter()
+                .all(|r| r.kind == "job" && attached.contains(&r.id)))
+    });
     let known: Vec<(String, String)> = clusters
         .iter()
         .filter(|c| c.origin != Origin::Unknown)

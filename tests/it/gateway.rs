@@ -412,3 +412,105 @@ fn a_silent_scheduler_is_unknown_then_orphaned_after_the_grace_period() {
         || !alive(pid),
     );
 }
+
+/// htcdaskgateway: a gateway cluster whose workers are HTCondor jobs (the stand-in runs them)
+/// started as htcdaskgateway's `scale_batch_workers` starts them: `start.sh CLUSTER
+/// htcdask-worker_$(Cluster)_$(Process)`, the worker reaching the scheduler through the proxy
+/// with the cluster's credentials and `--scheduler-sni daskgateway-CLUSTER`. One cluster is
+/// listed (the gateway's, its worker jobs among its resources, the worker counted by its
+/// scheduler), and delete removes both. Workers whose gateway cluster is gone are orphans,
+/// under that cluster's name, and cleanup removes them.
+#[test]
+fn htcdaskgateway_workers_are_one_cluster_with_their_gateway_cluster() {
+    if !gateway_up() {
+        return;
+    }
+    let env = Env::htcondor().with("DASKCTL_BACKENDS__LOCAL__ENABLED", "false");
+    let user = "gw-htc";
+    crate::support::gateway::configure(&env, user, GW_PASSWORD);
+    let py = |code: &str| crate::support::gateway::py_as(user, code);
+    py("[gw.stop_cluster(r.name) for r in gw.list_clusters()]");
+    let submit = |name: &str| {
+        let creds = env.dir.path().join(format!("creds-{name}"));
+        std::fs::create_dir_all(&creds).unwrap();
+        py(&format!(
+            "s = gw.connect({name:?}).security\nopen({:?}, 'w').write(s.tls_cert)\nopen({:?}, 'w').write(s.tls_key)",
+            creds.join("dask.crt"),
+            creds.join("dask.pem")
+        ));
+        let dask = crate::support::python().with_file_name("dask");
+        let start = creds.join("start.sh");
+        crate::support::script(
+            &start,
+            &format!(
+                "#!/bin/sh\ncd {c}\nexec {dask} worker --name $2 --tls-ca-file dask.crt --tls-cert dask.crt --tls-key dask.pem --scheduler-sni daskgateway-$1 --nthreads 1 --no-nanny tls://127.0.0.1:28786\n",
+                c = creds.display(),
+                dask = dask.display()
+            ),
+        );
+        let sub = creds.join("htcdask_submitfile.jdl");
+        std::fs::write(
+            &sub,
+            format!(
+                "executable = {}\narguments = {name} htcdask-worker_$(Cluster)_$(Process)\noutput = {}/w.out\nerror = {}/w.err\nqueue 1\n",
+                start.display(),
+                creds.display(),
+                creds.display()
+            ),
+        )
+        .unwrap();
+        let o = env.condor(&["condor_submit", sub.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let queued = || {
+        let o = env.condor(&["condor_q", "-json"]);
+        serde_json::from_slice::<Vec<serde_json::Value>>(&o.stdout)
+            .unwrap_or_default()
+            .len()
+    };
+
+    let name = py("c = gw.new_cluster(shutdown_on_close=False)\nprint(c.name)");
+    submit(&name);
+    wait_until(
+        "the HTCondor worker joined",
+        Duration::from_secs(120),
+        || env.find(&name).is_some_and(|c| c["workers"] == 1),
+    );
+    let all = env.list();
+    assert_eq!(all.len(), 1, "one cluster: {all:?}");
+    let c = &all[0];
+    assert_eq!(c["backend"], "gateway", "{c}");
+    let jobs: Vec<&serde_json::Value> = c["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == "job")
+        .collect();
+    assert_eq!(jobs.len(), 1, "{c}");
+    env.run(&["delete", &name, "--yes"]).ok();
+    assert_eq!(queued(), 0, "the worker jobs are removed too");
+    assert!(gateway_status(user, &name).is_none_or(|s| s == "STOPPED"));
+
+    // the gateway cluster goes (the Python client stops it): its HTCondor workers are orphans
+    let name = py("c = gw.new_cluster(shutdown_on_close=False)\nprint(c.name)");
+    submit(&name);
+    wait_until("the worker job listed", Duration::from_secs(60), || {
+        queued() == 1
+    });
+    py(&format!("gw.stop_cluster({name:?})"));
+    let c = env
+        .find(&name)
+        .expect("listed under its gateway cluster's name");
+    assert_eq!(c["status"], "orphaned", "{c}");
+    assert!(
+        c["reason"]
+            .as_str()
+            .unwrap()
+            .contains("the gateway runs no cluster"),
+        "{c}"
+    );
+    assert_eq!(env.cleanup_preview(&["--orphaned"]), [name.clone()]);
+    env.run(&["cleanup", "--orphaned", "--yes"]).ok();
+    assert_eq!(queued(), 0);
+    assert!(env.find(&name).is_none());
+}

@@ -19,19 +19,24 @@ use futures::future::join_all;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-/// The gateway's record of a cluster: which gateway, and its report (with the TLS
-/// credentials, in memory only, to reach the scheduler).
+/// The gateway's record of a cluster: which gateway, its report (with the TLS credentials, in
+/// memory only, to reach the scheduler; none for htcdaskgateway workers whose cluster the
+/// gateway no longer runs), and the HTCondor worker jobs htcdaskgateway attached to it.
 #[derive(Debug, Clone)]
 pub struct GatewayHandle {
     pub endpoint: String,
-    pub report: ClusterReport,
+    pub report: Option<ClusterReport>,
+    /// The htcondor backend's clusters of those worker jobs (what `delete` removes with it).
+    pub workers: Vec<Cluster>,
 }
 
 impl GatewayHandle {
     /// The client TLS configuration for this cluster's scheduler: its own certificate as CA and
     /// client certificate, its key (dask_gateway/client.py `GatewaySecurity`).
     pub fn tls(&self) -> Result<Arc<rustls::ClientConfig>> {
-        let r = &self.report;
+        let Some(r) = &self.report else {
+            return Err(Error::backend(BACKEND, "the gateway runs no such cluster"));
+        };
         let (Some(cert), Some(key)) = (&r.tls_cert, &r.tls_key) else {
             return Err(Error::backend(
                 BACKEND,
@@ -49,7 +54,11 @@ impl GatewayHandle {
 
 pub async fn discover(g: &Gateway) -> Result<Vec<Cluster>> {
     let apis = g.apis()?;
-    let found = join_all(apis.iter().map(|a| from_gateway(g, a, None))).await;
+    let (found, workers) = futures::join!(
+        join_all(apis.iter().map(|a| from_gateway(g, a, None))),
+        htcondor_workers(g)
+    );
+    let complete = found.iter().all(|r| r.is_ok());
     let mut out = Vec::new();
     let mut failed = Vec::new();
     for (a, r) in apis.iter().zip(found) {
@@ -67,17 +76,107 @@ pub async fn discover(g: &Gateway) -> Result<Vec<Cluster>> {
     for (a, e) in failed {
         tracing::warn!("gateway {}: {e}", a.endpoint.name);
     }
+    attach(g, &mut out, workers, complete);
     Ok(out)
 }
 
 /// One cluster by name: asked of each gateway directly.
 pub async fn find(g: &Gateway, name: &str) -> Result<Option<Cluster>> {
+    let workers: Vec<Cluster> = htcondor_workers(g)
+        .await
+        .into_iter()
+        .filter(|w| gateway_cluster_of(w) == Some(name))
+        .collect();
+    let mut out = Vec::new();
     for a in g.apis()? {
-        if let Some(c) = from_gateway(g, a, Some(name)).await?.pop() {
-            return Ok(Some(c));
+        out = from_gateway(g, a, Some(name)).await?;
+        if !out.is_empty() {
+            break;
         }
     }
-    Ok(None)
+    attach(g, &mut out, workers, true);
+    Ok(out.pop())
+}
+
+/// htcdaskgateway's HTCondor worker jobs, by the gateway cluster they serve, from the htcondor
+/// backend where it is enabled and usable here.
+async fn htcondor_workers(g: &Gateway) -> Vec<Cluster> {
+    let Ok(reg) = crate::backends::lookup("htcondor") else {
+        return Vec::new();
+    };
+    if !crate::backends::is_enabled(&g.ctx, reg) {
+        return Vec::new();
+    }
+    let b = (reg.build)(g.ctx.clone());
+    if !matches!(b.availability(), crate::backends::Availability::Ready) {
+        return Vec::new();
+    }
+    match b.discover().await {
+        Ok(v) => v
+            .into_iter()
+            .filter(|c| gateway_cluster_of(c).is_some())
+            .collect(),
+        Err(e) => {
+            tracing::warn!("gateway: htcdaskgateway workers not known ({e})");
+            Vec::new()
+        }
+    }
+}
+
+/// The dask-gateway cluster an htcondor cluster's htcdaskgateway workers serve.
+pub fn gateway_cluster_of(c: &Cluster) -> Option<&str> {
+    c.handle
+        .get::<crate::backends::jobqueue::QueueHandle>()?
+        .gateway_cluster
+        .as_deref()
+}
+
+/// Puts each group of HTCondor worker jobs with the gateway cluster it serves (its jobs among
+/// the cluster's resources, `delete` removing them too). Workers whose gateway cluster the
+/// gateway no longer runs are `orphaned`, under that cluster's name (only when every gateway
+/// answered: a gateway that failed may still run it).
+fn attach(g: &Gateway, clusters: &mut Vec<Cluster>, workers: Vec<Cluster>, complete: bool) {
+    for w in workers {
+        let Some(name) = gateway_cluster_of(&w).map(str::to_string) else {
+            continue;
+        };
+        let jobs: Vec<Resource> = w
+            .resources
+            .iter()
+            .map(|r| Resource {
+                name: Some(format!("htcondor {}", r.name.clone().unwrap_or_default())),
+                ..r.clone()
+            })
+            .collect();
+        match clusters.iter_mut().find(|c| c.name == name) {
+            Some(c) => {
+                let mut h = c.handle.get::<GatewayHandle>().cloned().expect("ours");
+                c.resources.extend(jobs);
+                h.workers.push(w);
+                c.handle = Handle::new(h);
+            }
+            None if complete => {
+                let Ok(apis) = g.apis() else { return };
+                let mut c = Cluster::new(name.clone(), BACKEND, Origin::DaskGateway);
+                c.owner = w.owner.clone();
+                c.created = w.created;
+                c.workers = Some(0);
+                c.status = Status::Orphaned;
+                c.reason = Some(format!(
+                    "the gateway runs no cluster {name}; {} HTCondor worker job(s) left",
+                    jobs.len()
+                ));
+                c.resources = jobs;
+                c.handle = Handle::new(GatewayHandle {
+                    endpoint: apis[0].endpoint.name.clone(),
+                    report: None,
+                    workers: vec![w],
+                });
+                clusters.push(c);
+            }
+            None => {}
+        }
+    }
 }
 
 async fn from_gateway(g: &Gateway, api: &Api, only: Option<&str>) -> Result<Vec<Cluster>> {
@@ -118,7 +217,8 @@ async fn probe(g: &Gateway, api: &Api, r: &ClusterReport) -> Option<Probe> {
     }
     let handle = GatewayHandle {
         endpoint: api.endpoint.name.clone(),
-        report: r.clone(),
+        report: Some(r.clone()),
+        workers: Vec::new(),
     };
     Some(match handle.tls() {
         Ok(tls) => {
@@ -191,7 +291,8 @@ fn to_cluster(g: &Gateway, api: &Api, r: ClusterReport, probe: Option<Probe>) ->
     };
     c.handle = Handle::new(GatewayHandle {
         endpoint: ep.name.clone(),
-        report: r,
+        report: Some(r),
+        workers: Vec::new(),
     });
     c
 }

@@ -152,11 +152,14 @@ impl Backend for Gateway {
     }
 
     /// A gateway lists only the clusters of the user it authenticated: the caller's, as that
-    /// gateway knows the caller.
-    fn is_callers(&self, c: &Cluster, _user: &str) -> bool {
+    /// gateway knows the caller (or, for htcdaskgateway workers left alone, as the batch
+    /// system does).
+    fn is_callers(&self, c: &Cluster, user: &str) -> bool {
         let Ok((api, _)) = self.api_of(c) else {
             return false;
         };
-        c.owner.as_deref().is_none_or(|o| o == api.endpoint.user)
+        c.owner
+            .as_deref()
+            .is_none_or(|o| o == api.endpoint.user || o == user)
     }
 }

@@ -185,7 +185,16 @@ async fn scale_to(api: &Api, name: &str, n: u32) -> Result<Option<String>> {
 }
 
 pub async fn scale(g: &Gateway, c: &Cluster, req: &ScaleRequest) -> Result<ScaleReport> {
-    let (api, _) = g.api_of(c)?;
+    let (api, h) = g.api_of(c)?;
+    if h.report.is_none() {
+        return Err(Error::backend(
+            BACKEND,
+            format!(
+                "{}: the gateway runs no such cluster; delete its workers",
+                c.qualified()
+            ),
+        ));
+    }
     let deadline = Instant::now() + req.timeout;
     let before = c.workers.unwrap_or(0);
     let note = scale_to(api, &c.name, req.target).await?;
@@ -216,25 +225,46 @@ pub async fn logs(
 }
 
 async fn connect(g: &Gateway, api: &Api, h: &GatewayHandle) -> Result<crate::dask::Comm> {
-    if h.report.status != "RUNNING" {
+    let Some(r) = &h.report else {
+        return Err(Error::backend(
+            BACKEND,
+            "the gateway runs no such cluster: only its HTCondor workers are left (see: daskctl logs htcondor/...)",
+        ));
+    };
+    if r.status != "RUNNING" {
         return Err(Error::backend(
             BACKEND,
             format!(
                 "cluster {} is {}: its scheduler is not up yet",
-                h.report.name,
-                h.report.status.to_lowercase()
+                r.name,
+                r.status.to_lowercase()
             ),
         ));
     }
     g.ctx
         .prober
-        .connect_gateway(&api.endpoint.proxy, &h.report.name, h.tls()?)
+        .connect_gateway(&api.endpoint.proxy, &r.name, h.tls()?)
         .await
 }
 
-/// `DELETE`, then wait until the gateway reports the cluster stopped (or no longer knows it).
+/// `DELETE`, then wait until the gateway reports the cluster stopped (or no longer knows it);
+/// then its htcdaskgateway HTCondor workers, as `cluster.shutdown()` does in htcdaskgateway.
 pub async fn delete(g: &Gateway, c: &Cluster, req: &DeleteRequest) -> Result<()> {
-    let (api, _) = g.api_of(c)?;
+    let (api, h) = g.api_of(c)?;
+    if h.report.is_some() {
+        stop(api, c, req).await?;
+    }
+    if !h.workers.is_empty() {
+        let htcondor = crate::backends::lookup("htcondor")?;
+        let b = (htcondor.build)(g.ctx.clone());
+        for w in &h.workers {
+            b.delete(w, req).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn stop(api: &Api, c: &Cluster, req: &DeleteRequest) -> Result<()> {
     let path = format!("/api/v1/clusters/{}", c.name);
     match api.delete(&path).await {
         Ok(_) | Err(Error::NotFound(_)) => {}

@@ -31,6 +31,8 @@ pub struct QueueHandle {
     pub jobs: Vec<(Job, Role)>,
     /// Dask worker name -> job id (dask-jobqueue scripts name their worker).
     pub worker_names: Vec<(String, String)>,
+    /// htcdaskgateway workers: the dask-gateway cluster they serve, where their command says.
+    pub gateway_cluster: Option<String>,
 }
 
 impl QueueHandle {
@@ -48,6 +50,7 @@ struct Group {
     dir: Option<String>,
     /// Dask worker name -> job id (dask-jobqueue scripts name their worker).
     worker_names: Vec<(String, String)>,
+    gateway_cluster: Option<String>,
 }
 
 impl Group {
@@ -59,6 +62,7 @@ impl Group {
             address,
             dir,
             worker_names: Vec::new(),
+            gateway_cluster: None,
         }
     }
 }
@@ -197,14 +201,17 @@ fn place<D: Dialect>(q: &JobQueue<D>, j: &Job, only: Option<&str>) -> Place {
         let new = Group::new(&name, Kind::Gateway, None, None);
         return Place::In(GroupKey::new(Kind::Gateway, &cluster), new, role);
     }
-    if j.name.starts_with("htcdask-worker") {
-        // htcdaskgateway-style workers: their scheduler sits behind a gateway
-        let Some(addr) = j.command.as_deref().and_then(script::scheduler_address) else {
-            return Place::Skip;
+    if let Some(hw) = htcdask_worker(j) {
+        // htcdaskgateway-style workers: their scheduler sits behind a gateway; grouped by the
+        // gateway cluster they serve where the command says, else by the scheduler address
+        let (id, name) = match (&hw.cluster, &hw.address) {
+            (Some(c), _) => (c.clone(), format!("gateway-{}", short(c))),
+            (None, Some(a)) => (a.clone(), format!("gateway-{}", port_of(a))),
+            (None, None) => return Place::Skip,
         };
-        let name = format!("gateway-{}", port_of(&addr));
-        let new = Group::new(&name, Kind::Gateway, Some(addr.clone()), None);
-        return Place::In(GroupKey::new(Kind::Gateway, &addr), new, Role::Worker);
+        let mut new = Group::new(&name, Kind::Gateway, hw.address.clone(), None);
+        new.gateway_cluster = hw.cluster;
+        return Place::In(GroupKey::new(Kind::Gateway, &id), new, Role::Worker);
     }
     Place::Jobqueue
 }
@@ -250,6 +257,41 @@ async fn add_jobqueue_workers<D: Dialect>(
         }
         g.jobs.push((j, Role::Worker));
     }
+}
+
+/// What an htcdaskgateway worker job says of its cluster.
+struct HtcdaskWorker {
+    /// The dask-gateway cluster: `--scheduler-sni daskgateway-NAME`, or the argument before
+    /// the worker's own name (`start.sh NAME htcdask-worker_$(Cluster)_$(Process)`).
+    cluster: Option<String>,
+    address: Option<String>,
+}
+
+/// An htcdaskgateway worker: its batch name, or a word of its command, starts with
+/// `htcdask-worker` (htcdaskgateway's `scale_batch_workers` names them so).
+fn htcdask_worker(j: &Job) -> Option<HtcdaskWorker> {
+    let command = j.command.as_deref().unwrap_or_default();
+    let words: Vec<&str> = command
+        .split(|c: char| c.is_whitespace() || c == '"' || c == '\'')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let named = words.iter().position(|w| w.starts_with("htcdask-worker"));
+    if !j.name.starts_with("htcdask-worker") && named.is_none() {
+        return None;
+    }
+    let sni = words
+        .iter()
+        .find_map(|w| w.strip_prefix("daskgateway-"))
+        .map(str::to_string);
+    let before_name = named
+        .filter(|i| *i > 0)
+        .map(|i| words[i - 1])
+        .filter(|w| !w.starts_with('-') && !w.contains('/') && !w.contains("://"))
+        .map(str::to_string);
+    Some(HtcdaskWorker {
+        cluster: sni.or(before_name),
+        address: script::scheduler_address(command),
+    })
 }
 
 fn port_of(addr: &str) -> u16 {
@@ -420,6 +462,7 @@ fn to_cluster<D: Dialect>(q: &JobQueue<D>, g: Group, probe: Option<Probe>) -> Cl
         dir: g.dir,
         jobs: g.jobs,
         worker_names: g.worker_names,
+        gateway_cluster: g.gateway_cluster,
     });
     c
 }
@@ -451,7 +494,9 @@ fn scheduler_state<D: Dialect>(
     let gone = scheduler_job(g).is_none()
         && match g.kind {
             Kind::Daskctl => true,
-            Kind::Gateway => g.address.is_none(),
+            // htcdaskgateway workers: their scheduler is the gateway's (the gateway backend
+            // says whether it lives); dask-gateway's batch jobs: the scheduler is a job here
+            Kind::Gateway => g.address.is_none() && g.gateway_cluster.is_none(),
             Kind::Jobqueue => false,
         };
     let unprobed = if gone {

@@ -109,6 +109,12 @@ impl GatewayUser {
 /// (Dask's `gateway:` settings, nothing of daskctl's), as `user`.
 pub fn gateway_env(user: &str, password: &str) -> Env {
     let env = Env::new().without_batch();
+    configure(&env, user, password);
+    env
+}
+
+/// Dask's `gateway:` settings in `env`, as `user`.
+pub fn configure(env: &Env, user: &str, password: &str) {
     let dask = env.dir.path().join("dask");
     std::fs::create_dir_all(&dask).unwrap();
     std::fs::write(
@@ -118,7 +124,6 @@ pub fn gateway_env(user: &str, password: &str) -> Env {
             ),
         )
         .unwrap();
-    env
 }
 
 /// Runs Python with `gw`, `user`'s `dask_gateway.Gateway`; its stdout.
