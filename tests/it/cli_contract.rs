@@ -80,8 +80,9 @@ fn unknown_things_are_one_line_errors() {
     let env = own_only();
     let o = env.run(&["create", "nosuch", "--name", "a"]).code(2);
     assert!(
-        o.one_line_error()
-            .contains("registered backends: aws, htcondor, kubernetes, local, pbs, sge, slurm"),
+        o.one_line_error().contains(
+            "registered backends: aws, gateway, htcondor, kubernetes, local, pbs, sge, slurm"
+        ),
         "{}",
         o.stderr
     );

@@ -509,7 +509,10 @@ fn htcdaskgateway_workers_are_one_cluster_with_their_gateway_cluster() {
             .contains("the gateway runs no cluster"),
         "{c}"
     );
-    assert_eq!(env.cleanup_preview(&["--orphaned"]), std::slice::from_ref(&name));
+    assert_eq!(
+        env.cleanup_preview(&["--orphaned"]),
+        std::slice::from_ref(&name)
+    );
     env.run(&["cleanup", "--orphaned", "--yes"]).ok();
     assert_eq!(queued(), 0);
     assert!(env.find(&name).is_none());

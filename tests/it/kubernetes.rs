@@ -384,10 +384,10 @@ fn namespaces_contexts_and_qualified_names() {
     // the context's namespace is where create puts a cluster
     let c = env
         .run(&[
-            "--context",
-            "standin-team-a",
             "create",
             "kubernetes",
+            "--context",
+            "standin-team-a",
             "--name",
             "twin",
             "--workers",
