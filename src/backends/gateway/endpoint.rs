@@ -95,7 +95,15 @@ pub fn endpoints(
     dask: &DaskConfig,
     local_user: &str,
 ) -> Result<Vec<Endpoint>> {
-    let env = |k: &str| std::env::var(k).ok();
+    resolve_all(settings, dask, local_user, &|k: &str| std::env::var(k).ok())
+}
+
+fn resolve_all(
+    settings: &Settings,
+    dask: &DaskConfig,
+    local_user: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Endpoint>> {
     let mut out = Vec::new();
     let from_dask = EndpointSettings {
         address: dask.get("gateway.address").map(str::to_string),
@@ -107,7 +115,7 @@ pub fn endpoints(
     };
     let default = settings.top().over(&from_dask);
     if default.address.is_some() {
-        out.push(resolve("default", &default, dask, local_user, &env)?);
+        out.push(resolve("default", &default, dask, local_user, env)?);
     }
     for (name, s) in &settings.gateways {
         let merged = s.over(&EndpointSettings::default());
@@ -116,7 +124,7 @@ pub fn endpoints(
                 "[backends.gateway.gateways.{name}] has no address"
             )));
         }
-        out.push(resolve(name, &merged, dask, local_user, &env)?);
+        out.push(resolve(name, &merged, dask, local_user, env)?);
     }
     if out.is_empty() {
         return Err(Error::Usage(
@@ -352,6 +360,52 @@ mod tests {
             "tls://127.0.0.1:28786"
         );
         assert_eq!(p(Some("10.0.0.1:9000")), "tls://10.0.0.1:9000");
+    }
+
+    #[test]
+    fn dask_config_and_named_gateways_make_endpoints() {
+        let mut dask = DaskConfig::default();
+        dask.apply_env(
+            [
+                (
+                    "DASK_GATEWAY__ADDRESS",
+                    "https://hub.example.org{JUPYTERHUB_SERVICE_PREFIX}gw",
+                ),
+                ("DASK_GATEWAY__PROXY_ADDRESS", "8786"),
+                ("DASK_GATEWAY__AUTH__TYPE", "jupyterhub"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
+        let mut settings = Settings::default();
+        settings.gateways.insert(
+            "eaf".into(),
+            EndpointSettings {
+                address: Some("http://127.0.0.1:28000".into()),
+                username: Some("ann".into()),
+                ..Default::default()
+            },
+        );
+        let eps = resolve_all(&settings, &dask, "me", &env).unwrap();
+        assert_eq!(eps.len(), 2);
+        let d = &eps[0];
+        assert_eq!(d.name, "default");
+        assert_eq!(d.address, "https://hub.example.org/user/alice/gw");
+        assert_eq!(d.proxy.to_string(), "tls://hub.example.org:8786");
+        assert_eq!(d.auth.header(), "jupyterhub tok");
+        let e = &eps[1];
+        assert_eq!((e.name.as_str(), e.user.as_str()), ("eaf", "ann"));
+        assert_eq!(e.proxy.to_string(), "tls://127.0.0.1:28000");
+
+        // nothing configured: unavailable, saying what to set
+        let none = resolve_all(&Settings::default(), &DaskConfig::default(), "me", &env);
+        assert!(none.unwrap_err().to_string().contains("gateway.address"));
+        // kerberos: the reason names what is missing
+        let mut k = Settings::default();
+        k.address = Some("http://127.0.0.1:1".into());
+        k.auth = Some("kerberos".into());
+        let e = resolve_all(&k, &DaskConfig::default(), "me", &env).unwrap_err();
+        assert!(e.to_string().contains("kerberos"), "{e}");
     }
 
     #[test]
