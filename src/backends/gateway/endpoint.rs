@@ -401,9 +401,11 @@ mod tests {
         let none = resolve_all(&Settings::default(), &DaskConfig::default(), "me", &env);
         assert!(none.unwrap_err().to_string().contains("gateway.address"));
         // kerberos: the reason names what is missing
-        let mut k = Settings::default();
-        k.address = Some("http://127.0.0.1:1".into());
-        k.auth = Some("kerberos".into());
+        let k = Settings {
+            address: Some("http://127.0.0.1:1".into()),
+            auth: Some("kerberos".into()),
+            ..Default::default()
+        };
         let e = resolve_all(&k, &DaskConfig::default(), "me", &env).unwrap_err();
         assert!(e.to_string().contains("kerberos"), "{e}");
     }
