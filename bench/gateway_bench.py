@@ -115,4 +115,8 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
+    sys.stdout.flush()
+    # the kept clients would close themselves at exit through the (stopped) clusters' loops,
+    # waiting out their timeouts: nothing is left to release
+    os._exit(0)
