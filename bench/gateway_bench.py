@@ -22,9 +22,14 @@ import time
 import warnings
 
 warnings.filterwarnings("ignore")
-from dask_gateway import BasicAuth, Gateway  # noqa: E402
+from dask_gateway import BasicAuth, Gateway
 
-HTTP, PROXY, PASSWORD, USER = "http://127.0.0.1:28000", "gateway://127.0.0.1:28786", "testpw", "gw-bench"
+HTTP, PROXY, PASSWORD, USER = (
+    "http://127.0.0.1:28000",
+    "gateway://127.0.0.1:28786",
+    "testpw",
+    "gw-bench",
+)
 
 
 # dask-gateway's client closes a garbage-collected Gateway by waiting on its own event loop; when
@@ -75,8 +80,13 @@ def python_client(n):
 
 def daskctl(binary, env, n):
     t = time.perf_counter()
-    out = subprocess.run([binary, "list", "-b", "gateway", "-o", "json"], env=env,
-                         check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [binary, "list", "-b", "gateway", "-o", "json"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     dt = time.perf_counter() - t
     listed = json.loads(out)
     assert len(listed) == n and all(c["workers"] == 1 for c in listed), out[:500]
@@ -91,14 +101,25 @@ def main():
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         with open(os.path.join(d, "gateway.yaml"), "w") as f:
-            f.write(f"gateway:\n  address: {HTTP}\n  proxy-address: {PROXY}\n  auth:\n"
-                    f"    type: basic\n    kwargs: {{username: {USER}, password: {PASSWORD}}}\n")
-        env = dict(os.environ, DASK_CONFIG=d, DASKCTL_STATE_DIR=os.path.join(d, "state"),
-                   DASKCTL_CACHE_DIR=os.path.join(d, "cache"), DASKCTL_CONFIG=os.path.join(d, "c.toml"),
-                   DASKCTL_PROBE_LOOPBACK_ONLY="1", DASKCTL_TIMEOUT="120s")
+            f.write(
+                f"gateway:\n  address: {HTTP}\n  proxy-address: {PROXY}\n  auth:\n"
+                f"    type: basic\n    kwargs: {{username: {USER}, password: {PASSWORD}}}\n"
+            )
+        env = dict(
+            os.environ,
+            DASK_CONFIG=d,
+            DASKCTL_STATE_DIR=os.path.join(d, "state"),
+            DASKCTL_CACHE_DIR=os.path.join(d, "cache"),
+            DASKCTL_CONFIG=os.path.join(d, "c.toml"),
+            DASKCTL_PROBE_LOOPBACK_ONLY="1",
+            DASKCTL_TIMEOUT="120s",
+        )
         t = time.time()
         make_clusters(a.clusters)
-        print(f"{a.clusters} gateway clusters with 1 worker each up in {time.time() - t:.1f} s", flush=True)
+        print(
+            f"{a.clusters} gateway clusters with 1 worker each up in {time.time() - t:.1f} s",
+            flush=True,
+        )
         try:
             ours = [daskctl(a.daskctl, env, a.clusters) for _ in range(a.runs)]
             theirs = [python_client(a.clusters) for _ in range(a.runs)]
@@ -107,10 +128,16 @@ def main():
             for r in gw.list_clusters():
                 gw.stop_cluster(r.name)
     m_ours, m_theirs = statistics.median(ours), statistics.median(theirs)
-    print(f"daskctl list -b gateway:             median {m_ours * 1000:8.1f} ms  (runs: "
-          + ", ".join(f"{x * 1000:.0f}" for x in ours) + ")")
-    print(f"list_clusters + get_client per cluster: median {m_theirs * 1000:8.1f} ms  (runs: "
-          + ", ".join(f"{x * 1000:.0f}" for x in theirs) + ")")
+    print(
+        f"daskctl list -b gateway:             median {m_ours * 1000:8.1f} ms  (runs: "
+        + ", ".join(f"{x * 1000:.0f}" for x in ours)
+        + ")"
+    )
+    print(
+        f"list_clusters + get_client per cluster: median {m_theirs * 1000:8.1f} ms  (runs: "
+        + ", ".join(f"{x * 1000:.0f}" for x in theirs)
+        + ")"
+    )
     print(f"ratio (Python client / daskctl): {m_theirs / m_ours:.1f}x")
 
 
