@@ -54,6 +54,12 @@ pub fn after_probe(ctx: &Context, address: &str, probe: &Probe) -> SchedulerStat
             }
         };
     }
+    after_silence(ctx, address, why)
+}
+
+/// A remote scheduler that did not answer (`why`): silent (`unknown`) until it has been so for
+/// the grace period, then gone.
+pub fn after_silence(ctx: &Context, address: &str, why: &str) -> SchedulerState {
     let since = ctx.silence.since(address);
     let silent = SystemTime::now().duration_since(since).unwrap_or_default();
     let grace = ctx.silence.grace;

@@ -276,7 +276,10 @@ fn to_cluster(g: &Gateway, api: &Api, r: ClusterReport, probe: Option<Probe>) ->
         Some(Probe::Disabled { .. }) => SchedulerState::NotProbed,
         Some(p) => {
             let why = probe_failed(&mut c, p.why().unwrap_or_default());
-            silent(g, c.address.as_deref().unwrap_or_default(), why)
+            // the scheduler runs out of sight: the gateway reporting it running keeps it
+            // `unknown` until it has been silent for the grace period
+            let address = c.address.clone().unwrap_or_default();
+            crate::backends::liveness::after_silence(&g.ctx, &address, &why)
         }
     };
     let workers = c.workers.unwrap_or(0);
@@ -295,24 +298,4 @@ fn to_cluster(g: &Gateway, api: &Api, r: ClusterReport, probe: Option<Probe>) ->
         workers: Vec::new(),
     });
     c
-}
-
-/// A running cluster's scheduler that did not answer: silent (`unknown`) until the grace
-/// period has passed, then gone (`orphaned`).
-fn silent(g: &Gateway, address: &str, why: String) -> SchedulerState {
-    let since = g.ctx.silence.since(address);
-    let silent = SystemTime::now().duration_since(since).unwrap_or_default();
-    let grace = g.ctx.silence.grace;
-    let how_long = humantime::format_duration(Duration::from_secs(silent.as_secs()));
-    if silent >= grace {
-        SchedulerState::Unreachable(format!(
-            "its scheduler has not answered for {how_long}, longer than the grace period of {} ({why})",
-            humantime::format_duration(grace)
-        ))
-    } else {
-        SchedulerState::Silent(format!(
-            "not answering for {how_long} ({why}); orphaned only after {} of silence",
-            humantime::format_duration(grace)
-        ))
-    }
 }

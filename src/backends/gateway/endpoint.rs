@@ -298,29 +298,20 @@ pub struct Url {
 
 impl Url {
     pub fn parse(s: &str) -> Option<Url> {
-        let (https, rest) = if let Some(r) = s.strip_prefix("https://") {
-            (true, r)
-        } else {
-            (false, s.strip_prefix("http://")?)
+        let u: hyper::Uri = s.parse().ok()?;
+        let https = match u.scheme_str()? {
+            "https" => true,
+            "http" => false,
+            _ => return None,
         };
-        let netloc = rest.split('/').next()?;
-        let (host, port) = match netloc.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || netloc.starts_with('[') => {
-                match p.parse::<u16>() {
-                    Ok(port) => (h, port),
-                    Err(_) => (netloc, if https { 443 } else { 80 }),
-                }
-            }
-            _ => (netloc, if https { 443 } else { 80 }),
-        };
-        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let host = u.host()?.trim_start_matches('[').trim_end_matches(']');
         if host.is_empty() {
             return None;
         }
         Some(Url {
             https,
             host: host.to_string(),
-            port,
+            port: u.port_u16().unwrap_or(if https { 443 } else { 80 }),
         })
     }
 }
