@@ -161,6 +161,8 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
         'daskctl;logs' {
             [CompletionResult]::new('--worker', '--worker', [CompletionResultType]::ParameterName, 'Only this worker''s log (name or number)')
             [CompletionResult]::new('--tail', '--tail', [CompletionResultType]::ParameterName, 'Only the last N lines of each log')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'text: lines prefixed with [source]; json: one {"source", "line"} object per line')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'text: lines prefixed with [source]; json: one {"source", "line"} object per line')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, '[aws] Regions to query, comma-separated or repeated (default: the profile''s or AWS_REGION)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, '[kubernetes] kubeconfig context')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, '[kubernetes] Only this namespace (create: where to create; default: the context''s)')

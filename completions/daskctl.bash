@@ -848,7 +848,7 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd__logs)
-            opts="-f -A -v -h --scheduler --worker --tail --follow --region --context --namespace --all-namespaces --profile --verbose --no-probe --help"
+            opts="-f -o -A -v -h --scheduler --worker --tail --follow --output --region --context --namespace --all-namespaces --profile --verbose --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -860,6 +860,14 @@ _daskctl() {
                     ;;
                 --tail)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --region)

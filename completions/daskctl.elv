@@ -152,6 +152,8 @@ set edit:completion:arg-completer[daskctl] = {|@words|
         &'daskctl;logs'= {
             cand --worker 'Only this worker''s log (name or number)'
             cand --tail 'Only the last N lines of each log'
+            cand -o 'text: lines prefixed with [source]; json: one {"source", "line"} object per line'
+            cand --output 'text: lines prefixed with [source]; json: one {"source", "line"} object per line'
             cand --region '[aws] Regions to query, comma-separated or repeated (default: the profile''s or AWS_REGION)'
             cand --context '[kubernetes] kubeconfig context'
             cand --namespace '[kubernetes] Only this namespace (create: where to create; default: the context''s)'

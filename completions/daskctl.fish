@@ -134,6 +134,8 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand scale" -l no-probe -d 'N
 complete -c daskctl -n "__fish_daskctl_using_subcommand scale" -s h -l help -d 'Print help'
 complete -c daskctl -n "__fish_daskctl_using_subcommand logs" -l worker -d 'Only this worker\'s log (name or number)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand logs" -l tail -d 'Only the last N lines of each log' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand logs" -s o -l output -d 'text: lines prefixed with [source]; json: one {"source", "line"} object per line' -r -f -a "text\t''
+json\t''"
 complete -c daskctl -n "__fish_daskctl_using_subcommand logs" -l region -d '[aws] Regions to query, comma-separated or repeated (default: the profile\'s or AWS_REGION)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand logs" -l context -d '[kubernetes] kubeconfig context' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand logs" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r

@@ -288,8 +288,17 @@ pub struct LogsArgs {
     /// Keep printing new lines
     #[arg(short, long)]
     pub follow: bool,
+    /// text: lines prefixed with [source]; json: one {"source", "line"} object per line
+    #[arg(short, long, value_enum, default_value = "text")]
+    pub output: LogFormat,
     #[command(flatten)]
     pub cloud: CloudArgs,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Args, Debug)]

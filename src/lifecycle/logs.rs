@@ -1,18 +1,22 @@
 use super::App;
 use crate::backends::{LogRequest, LogSink};
-use crate::cli::LogsArgs;
+use crate::cli::{LogFormat, LogsArgs};
 use crate::discovery::resolve;
 use crate::error::Result;
 use std::io::Write;
 
 struct Stdout {
     prefix: bool,
+    json: bool,
 }
 
 impl LogSink for Stdout {
     fn line(&mut self, source: &str, line: &str) {
         let mut out = std::io::stdout().lock();
-        let _ = if self.prefix {
+        let _ = if self.json {
+            let record = serde_json::json!({ "source": source, "line": line });
+            writeln!(out, "{record}")
+        } else if self.prefix {
             writeln!(out, "[{source}] {line}")
         } else {
             writeln!(out, "{line}")
@@ -31,6 +35,7 @@ pub async fn run(app: &App, a: LogsArgs) -> Result<()> {
     };
     let mut sink = Stdout {
         prefix: !a.scheduler && a.worker.is_none(),
+        json: a.output == LogFormat::Json,
     };
     backend.logs(&c, &req, &mut sink).await
 }

@@ -317,6 +317,19 @@ fn cleanup_previews_by_default_and_acts_with_yes() {
         .ok()
         .stdout;
     assert_eq!(logs, "line two\n");
+    // -o json: one {"source", "line"} object per line (what the Python package reads)
+    let lines = env.run(&["logs", "left", "-o", "json"]).ok().stdout;
+    let records: Vec<serde_json::Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON object per line"))
+        .collect();
+    assert_eq!(
+        records,
+        vec![
+            serde_json::json!({"source": "scheduler", "line": "line one"}),
+            serde_json::json!({"source": "scheduler", "line": "line two"}),
+        ]
+    );
     let o = env
         .run(&["cleanup", "--orphaned", "--yes", "-o", "json"])
         .ok()

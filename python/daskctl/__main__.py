@@ -1,0 +1,21 @@
+"""``python -m daskctl ARGS...`` runs the daskctl binary installed with this package."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from ._binary import find_daskctl_bin
+
+
+def main() -> None:
+    binary = find_daskctl_bin()
+    if sys.platform == "win32":
+        import subprocess
+
+        sys.exit(subprocess.run([binary, *sys.argv[1:]], check=False).returncode)
+    os.execv(binary, [binary, *sys.argv[1:]])
+
+
+if __name__ == "__main__":
+    main()

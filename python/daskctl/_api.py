@@ -1,0 +1,145 @@
+"""daskctl's verbs as Python functions: each runs the bundled binary with -o json."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from . import _cli
+from ._errors import PartialFailure, UsageError
+
+Description = dict[str, Any]
+
+
+def qualified_name(description: Mapping[str, Any]) -> str:
+    """``BACKEND/NAME`` (``kubernetes/NAMESPACE/NAME``): names a cluster unambiguously."""
+    parts = [description["backend"], description.get("namespace"), description["name"]]
+    return "/".join(p for p in parts if p)
+
+
+def _backend_args(backends: str | Iterable[str] | None) -> list[str]:
+    if backends is None:
+        return []
+    if isinstance(backends, str):
+        backends = [backends]
+    args: list[str] = []
+    for b in backends:
+        args += ["--backend", b]
+    return args
+
+
+def _timeout_args(timeout: float | str | None) -> list[str]:
+    if timeout is None:
+        return []
+    return ["--timeout", f"{timeout}s" if isinstance(timeout, (int, float)) else str(timeout)]
+
+
+def list_clusters(
+    backends: str | Iterable[str] | None = None,
+    *,
+    timeout: float | str | None = None,
+    strict: bool = False,
+) -> list[Description]:
+    """Every cluster daskctl finds: a list of dicts in the ``daskctl list -o json`` schema.
+
+    ``backends`` restricts discovery (``"slurm"`` or ``["slurm", "local"]``); ``timeout`` is
+    each backend's deadline in seconds (or ``"500ms"``). When a backend fails, the others are
+    still returned and a ``RuntimeWarning`` says which failed; ``strict=True`` raises
+    ``PartialFailure`` instead (its ``data`` holds what was found).
+    """
+    args = ["list", "-o", "json", *_backend_args(backends), *_timeout_args(timeout)]
+    try:
+        return _cli.run(args)
+    except PartialFailure as e:
+        if strict or not isinstance(e.data, list):
+            raise
+        warnings.warn(f"daskctl: {e}", RuntimeWarning, stacklevel=2)
+        return e.data
+
+
+def describe_cluster(name: str, *, timeout: float | str | None = None) -> Description:
+    """One cluster (``NAME`` or ``BACKEND/NAME``) as a dict; ``ClusterNotFound`` if none."""
+    return _cli.run(["describe", name, "-o", "json", *_timeout_args(timeout)])
+
+
+def scale_cluster(
+    name: str, workers: int, *, wait: bool = False, timeout: float | str | None = None
+) -> None:
+    """Ask for ``workers`` workers; with ``wait``, until the scheduler has exactly that many."""
+    _cli.run(_scale_args(name, workers, wait, timeout), parse=False)
+
+
+def _scale_args(name: str, workers: int, wait: bool, timeout: float | str | None) -> list[str]:
+    if isinstance(workers, bool) or not isinstance(workers, int):
+        raise UsageError(f"workers must be an int, not {workers!r}")
+    args = ["scale", name, str(workers), *_timeout_args(timeout)]
+    return [*args, "--wait"] if wait else args
+
+
+def delete_cluster(name: str, *, wait: bool = True, timeout: float | str | None = None) -> None:
+    """Delete a cluster (``daskctl delete NAME --yes``); with ``wait``, until it is gone."""
+    _cli.run(_delete_args(name, wait, timeout), parse=False)
+
+
+def _delete_args(name: str, wait: bool, timeout: float | str | None) -> list[str]:
+    args = ["delete", name, "--yes", *_timeout_args(timeout)]
+    return [*args, "--wait"] if wait else args
+
+
+def cluster_logs(
+    name: str, *, scheduler: bool = False, worker: str | int | None = None, tail: int | None = None
+) -> dict[str, str]:
+    """The cluster's logs, one text per source (``scheduler``, then each worker)."""
+    args = ["logs", name, "-o", "json"]
+    if scheduler:
+        args.append("--scheduler")
+    if worker is not None:
+        args += ["--worker", str(worker)]
+    if tail is not None:
+        args += ["--tail", str(tail)]
+    return group_log_lines(_cli.run(args, parse=False))
+
+
+def group_log_lines(jsonl: str) -> dict[str, str]:
+    import json
+
+    logs: dict[str, list[str]] = {}
+    for line in jsonl.splitlines():
+        if line.strip():
+            record = json.loads(line)
+            logs.setdefault(record["source"], []).append(record["line"])
+    return {source: "\n".join(lines) for source, lines in logs.items()}
+
+
+_FLAG = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def create_args(backend: str, workers: int, name: str | None, options: Mapping[str, Any]):
+    """``daskctl create`` arguments for keyword options: ``partition="debug"`` becomes
+    ``--partition=debug``, ``spot=True`` ``--spot``, a list repeats the flag, and
+    ``options={"k": "v"}`` (gateway cluster options) becomes ``--option k=v``."""
+    if isinstance(workers, bool) or not isinstance(workers, int):
+        raise UsageError(f"workers must be an int, not {workers!r}")
+    args = ["create", backend, "--workers", str(workers), "-o", "json"]
+    if name is not None:
+        args.append(f"--name={name}")
+    for key, value in options.items():
+        if key in ("dry_run", "output", "o"):
+            raise UsageError(f"create_cluster does not take {key!r}")
+        if not _FLAG.match(key):
+            raise UsageError(f"not an option name: {key!r}")
+        if key == "options":
+            args += [f"--option={k}={v}" for k, v in dict(value).items()]
+            continue
+        flag = "--" + key.replace("_", "-")
+        if value is None or value is False:
+            continue
+        if value is True:
+            args.append(flag)
+        elif isinstance(value, (list, tuple)):
+            args += [f"{flag}={v}" for v in value]
+        else:
+            args.append(f"{flag}={value}")
+    return args

@@ -1,0 +1,140 @@
+"""The Python API against real clusters: a local one daskctl makes with this venv's Python, and
+a Slurm one on the test bed when there is one."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import os
+import sys
+
+import pytest
+
+import daskctl
+from conftest import names, unique, wait_until
+
+distributed = pytest.importorskip("distributed")
+
+from distributed import Client  # noqa: E402
+from distributed.deploy.cluster import Cluster  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def local_cluster():
+    name = unique("pyapi")
+    cluster = daskctl.create_cluster("local", 1, name=name, python=sys.executable)
+    cluster.close()
+    yield f"local/{name}"
+    with contextlib.suppress(daskctl.ClusterNotFound):
+        daskctl.delete_cluster(f"local/{name}")
+
+
+def workers_of(qualified: str) -> int | None:
+    return daskctl.describe_cluster(qualified).get("workers")
+
+
+def test_list_clusters_has_the_list_json_schema(local_cluster):
+    found = [c for c in daskctl.list_clusters() if daskctl.qualified_name(c) == local_cluster]
+    assert len(found) == 1, names(daskctl.list_clusters())
+    c = found[0]
+    for key in ("name", "backend", "origin", "status", "address", "dashboard", "workers"):
+        assert key in c
+    assert (c["backend"], c["origin"], c["status"], c["workers"]) == (
+        "local",
+        "daskctl",
+        "running",
+        1,
+    )
+    assert {c["backend"] for c in daskctl.list_clusters(backends="local")} == {"local"}
+
+
+def test_get_cluster_is_a_dask_cluster_that_clients_use(local_cluster):
+    short = local_cluster.split("/", 1)[1]
+    description = daskctl.describe_cluster(local_cluster)
+    cluster = daskctl.get_cluster(short)
+    try:
+        assert isinstance(cluster, Cluster)
+        assert cluster.name == short and cluster.qualified_name == local_cluster
+        assert cluster.scheduler_address == description["address"]
+        assert cluster.dashboard_link == description["dashboard"]
+        assert len(cluster.scheduler_info["workers"]) == 1
+        assert cluster.shutdown_on_close is False
+        assert local_cluster in repr(cluster)
+        with Client(cluster) as client:
+            assert client.submit(sum, [1, 2, 3]).result() == 6
+            assert client.cluster is cluster
+    finally:
+        cluster.close()
+
+
+def test_close_and_garbage_collection_leave_the_cluster_running(local_cluster):
+    cluster = daskctl.get_cluster(local_cluster)
+    cluster.close()
+    cluster = daskctl.get_cluster(local_cluster)
+    del cluster
+    gc.collect()
+    c = daskctl.describe_cluster(local_cluster)
+    assert c["status"] == "running" and c["workers"] == 1
+
+
+def test_scale_and_logs_through_the_handle(local_cluster):
+    cluster = daskctl.get_cluster(local_cluster)
+    try:
+        cluster.scale(2)
+        cluster.wait_for_workers(2, timeout=60)
+        wait_until(lambda: workers_of(local_cluster) == 2, 30, "daskctl to see 2 workers")
+        logs = cluster.get_logs()
+        assert "Scheduler" in logs and "Scheduler at" in logs["Scheduler"]
+        assert len([k for k in logs if k != "Scheduler"]) == 2, list(logs)
+        only = cluster.get_logs(workers=False)
+        assert list(only) == ["Scheduler"]
+        assert set(daskctl.cluster_logs(local_cluster, scheduler=True)) == {"scheduler"}
+    finally:
+        cluster.close()
+    daskctl.scale_cluster(local_cluster, 1, wait=True, timeout=60)
+    assert workers_of(local_cluster) == 1
+
+
+def test_asynchronous_handle(local_cluster):
+    async def main():
+        cluster = await daskctl.get_cluster(local_cluster, asynchronous=True)
+        try:
+            async with Client(cluster, asynchronous=True) as client:
+                assert await client.submit(lambda: 41 + 1) == 42
+        finally:
+            await cluster.close()
+        return cluster.scheduler_address
+
+    assert asyncio.run(main()) == daskctl.describe_cluster(local_cluster)["address"]
+
+
+def test_shutdown_deletes_and_then_it_is_gone():
+    name = unique("pyshut")
+    cluster = daskctl.create_cluster("local", 1, name=name, python=sys.executable)
+    assert f"local/{name}" in names(daskctl.list_clusters(backends="local"))
+    cluster.shutdown()
+    assert f"local/{name}" not in names(daskctl.list_clusters(backends="local"))
+    with pytest.raises(daskctl.ClusterNotFound):
+        daskctl.get_cluster(f"local/{name}")
+
+
+def test_a_cluster_without_a_scheduler_is_not_connected_to():
+    with pytest.raises(daskctl.ClusterNotRunning, match="orphaned"):
+        daskctl.DaskctlCluster({"name": "x", "backend": "slurm", "status": "orphaned"})
+
+
+@pytest.mark.skipif(not os.environ.get("DASKCTL_TEST_SLURM"), reason="no Slurm test bed")
+def test_slurm_cluster_from_python():
+    name = unique("pyslurm")
+    cluster = daskctl.create_cluster("slurm", 1, name=name, timeout=120)
+    try:
+        assert cluster.qualified_name == f"slurm/{name}"
+        cluster.wait_for_workers(1, timeout=120)
+        with Client(cluster) as client:
+            assert client.submit(lambda: "on slurm").result() == "on slurm"
+        assert daskctl.describe_cluster(f"slurm/{name}")["origin"] == "daskctl"
+    finally:
+        cluster.shutdown()
+    with pytest.raises(daskctl.ClusterNotFound):
+        daskctl.describe_cluster(f"slurm/{name}")
