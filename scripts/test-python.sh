@@ -28,7 +28,7 @@ python3 -m venv "$VENV"
 pip_q "$VENV/bin/pip" install "$wheel[jupyter]" pytest playwright
 "$VENV/bin/daskctl" --version >&2
 # not from the source tree: pytest runs in python/tests, python/ is never on sys.path
-(cd python/tests && "$VENV/bin/python" -m pytest -p no:cacheprovider -q --ignore=legacy "$@")
+(cd python/tests && "$VENV/bin/python" -m pytest -p no:cacheprovider -q -rs --ignore=legacy "$@")
 
 # dask-ctl 2024.1.0 loads only with dask and distributed 2023.5.0 (and setuptools' pkg_resources)
 if [ -z "${DASKCTL_TEST_NO_LEGACY:-}" ]; then
@@ -41,5 +41,5 @@ if [ -z "${DASKCTL_TEST_NO_LEGACY:-}" ]; then
   fi
   # after dask-ctl: its own `daskctl` console script is replaced by the binary
   pip_q "$LEGACY/bin/pip" install --force-reinstall --no-deps "$wheel"
-  (cd python/tests && "$LEGACY/bin/python" -m pytest -p no:cacheprovider -q legacy)
+  (cd python/tests && "$LEGACY/bin/python" -m pytest -p no:cacheprovider -q -rs legacy)
 fi

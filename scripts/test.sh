@@ -37,3 +37,8 @@ cargo clippy --all-targets -- -D warnings
 # property tests: 2,000 inputs each (PROPTEST_CASES overrides)
 export PROPTEST_CASES=${PROPTEST_CASES:-2000}
 cargo test --all-targets -- --test-threads "${TEST_THREADS:-4}"
+# the Python distribution: wheel built and installed into a fresh venv, pytest against it (the
+# API on real clusters, dask-ctl's plugin contract, JupyterLab's Dask sidebar in Chromium)
+if [ -z "${DASKCTL_TEST_NO_PYTHON_PACKAGE:-}" ]; then
+  scripts/test-python.sh
+fi

@@ -61,6 +61,7 @@ def test_get_cluster_is_a_dask_cluster_that_clients_use(local_cluster):
         assert len(cluster.scheduler_info["workers"]) == 1
         assert cluster.shutdown_on_close is False
         assert local_cluster in repr(cluster)
+        assert short in cluster._repr_html_()  # the notebook widget's HTML
         with Client(cluster) as client:
             assert client.submit(sum, [1, 2, 3]).result() == 6
             assert client.cluster is cluster

@@ -259,3 +259,45 @@ def test_the_sidebar_renders_a_discovered_cluster_in_chromium(lab, tmp_path):
             browser.close()
     finally:
         daskctl.delete_cluster(qualified)
+
+
+def test_a_slow_discovery_never_blocks_the_sidebar(tmp_path, monkeypatch):
+    """GET /dask/clusters answers from the last snapshot while a discovery is still running."""
+    import asyncio
+
+    from daskctl import jupyter
+
+    gate = tmp_path / "gate"
+    os.mkfifo(gate)
+    listing = [
+        {"name": "slow", "backend": "slurm", "status": "running", "address": "tcp://h:1",
+         "dashboard": None, "workers": 3, "threads": 6, "memory": 3 * 2**30}
+    ]  # fmt: skip
+    fake = tmp_path / "daskctl"
+    # a daskctl whose discovery takes as long as the test wants: it waits on the fifo
+    fake.write_text(f"#!/bin/sh\ncat {gate} >/dev/null\necho '{json.dumps(listing)}'\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("DASKCTL_BINARY", str(fake))
+
+    class Own:
+        def list_clusters(self):
+            return []
+
+        def get_cluster(self, cid):
+            return None
+
+    async def main():
+        manager = jupyter.DiscoveringManager(Own(), interval=60)
+        assert manager.list_clusters() == []  # started a discovery, did not wait for it
+        assert manager._refreshing is not None and not manager._refreshing.done()
+        assert manager.list_clusters() == []  # still running: no second one, no waiting
+        await asyncio.to_thread(gate.write_text, "go")
+        await manager._refreshing
+        [model] = manager.list_clusters()
+        assert model["name"] == "slurm/slow" and model["workers"] == 3
+        assert model["memory"] == "3.00 GiB" and model["cores"] == 6
+        assert manager.get_cluster(model["id"]) == model
+        with pytest.raises(jupyter.AdaptNotSupported):
+            manager.adapt_cluster(model["id"], 1, 2)
+
+    asyncio.run(main())
