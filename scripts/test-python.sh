@@ -21,6 +21,16 @@ rm -rf "$WHEELS"
 wheel=$(ls "$WHEELS"/daskctl-*.whl)
 echo "test-python: $(du -h "$wheel" | cut -f1) $(basename "$wheel")" >&2
 
+# `pip install .` from the checkout (maturin's PEP 517 backend; the dev profile reuses the test
+# build): the command lands on the venv's PATH and the package finds that binary
+DOT=$(mktemp -d)
+python3 -m venv "$DOT/venv"
+MATURIN_PEP517_ARGS="--profile dev --strip" pip_q "$DOT/venv/bin/pip" install .
+[ "$(PATH=$DOT/venv/bin:/usr/bin:/bin daskctl --version)" = "$("$DOT/venv/bin/python" -m daskctl --version)" ]
+[ "$("$DOT/venv/bin/python" -c 'import daskctl; print(daskctl.find_daskctl_bin())')" = "$DOT/venv/bin/daskctl" ]
+rm -rf "$DOT"
+echo "test-python: pip install . puts daskctl on the venv's PATH" >&2
+
 # A fresh venv each run: what `pip install daskctl` gives a user (plus the test tools).
 VENV=$ROOT/.venv-wheel
 rm -rf "$VENV"

@@ -8,8 +8,6 @@ return a Dask ``Cluster`` object and need ``distributed``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from ._api import (
     cluster_logs,
     delete_cluster,
@@ -30,7 +28,10 @@ from ._errors import (
     UsageError,
 )
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (8 ms)
 if TYPE_CHECKING:
+    from typing import Any
+
     from .cluster import DaskctlCluster
 
 __all__ = [
@@ -63,9 +64,6 @@ def _version() -> str:
         return version("daskctl")
     except PackageNotFoundError:
         return "0+unknown"
-
-
-__version__ = _version()
 
 
 def get_cluster(name: str, *, asynchronous: bool = False, **kwargs: Any) -> DaskctlCluster:
@@ -104,6 +102,9 @@ def create_cluster(
 
 
 def __getattr__(name: str) -> Any:
+    # looked up on first use: importlib.metadata and distributed cost more than daskctl itself
+    if name == "__version__":
+        return _version()
     if name == "DaskctlCluster":
         from .cluster import DaskctlCluster
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
-from typing import Any
 
 from ._binary import find_daskctl_bin
 from ._errors import BY_EXIT_CODE, DaskctlError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (8 ms)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _env() -> dict[str, str]:
@@ -63,6 +65,8 @@ def run(args: list[str], *, parse: bool = True, timeout: float | None = None) ->
 
 async def run_async(args: list[str], *, parse: bool = True) -> Any:
     """``run`` for event loops: the binary runs as an asyncio subprocess."""
+    import asyncio  # not at import time: `import daskctl` stays fast for scripts
+
     argv = [find_daskctl_bin(), *args]
     proc = await asyncio.create_subprocess_exec(
         *argv,
