@@ -73,6 +73,10 @@ pub enum Command {
     Cleanup(CleanupArgs),
     /// Print Python code that connects a Client to a cluster
     Snippet(SnippetArgs),
+    /// Set or clear a cluster's adaptive scaling policy (applied by `reconcile`)
+    Adapt(AdaptArgs),
+    /// Apply every stored policy once (adaptive scaling), or keep doing it with --watch
+    Reconcile(ReconcileArgs),
     /// List, enable or disable backends
     Backends {
         #[command(subcommand)]
@@ -100,6 +104,8 @@ impl Command {
             Command::Delete(a) => Some(&a.cloud),
             Command::Cleanup(a) => Some(&a.cloud),
             Command::Snippet(a) => Some(&a.cloud),
+            Command::Adapt(a) => Some(&a.cloud),
+            Command::Reconcile(a) => Some(&a.cloud),
             Command::Backends { .. } | Command::Completions { .. } | Command::CompleteNames => None,
         }
     }
@@ -340,6 +346,48 @@ pub struct CleanupArgs {
     pub backends: Vec<String>,
     #[arg(short, long, value_enum, default_value = "table")]
     pub output: Format,
+    #[arg(long, value_name = "SECS", value_parser = duration)]
+    pub timeout: Option<Duration>,
+    #[command(flatten)]
+    pub cloud: CloudArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct AdaptArgs {
+    /// NAME or BACKEND/NAME
+    pub name: String,
+    /// Fewest workers to keep
+    #[arg(long, required_unless_present = "off", allow_negative_numbers = true)]
+    pub minimum: Option<i64>,
+    /// Most workers to run
+    #[arg(long, required_unless_present = "off", allow_negative_numbers = true)]
+    pub maximum: Option<i64>,
+    /// Remove the policy: the cluster keeps its current size
+    #[arg(long, conflicts_with_all = ["minimum", "maximum"])]
+    pub off: bool,
+    #[arg(long, value_name = "SECS", value_parser = duration)]
+    pub timeout: Option<Duration>,
+    #[command(flatten)]
+    pub cloud: CloudArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ReconcileArgs {
+    /// Only clusters whose NAME or BACKEND/NAME matches one of these glob patterns
+    #[arg(value_name = "PATTERN")]
+    pub patterns: Vec<String>,
+    /// Only these backends (repeatable)
+    #[arg(short, long = "backend", value_name = "BACKEND")]
+    pub backends: Vec<String>,
+    /// Keep reconciling every --interval until interrupted
+    #[arg(long)]
+    pub watch: bool,
+    /// Time between passes with --watch
+    #[arg(long, value_name = "DURATION", value_parser = duration, default_value = "10s")]
+    pub interval: Duration,
+    #[arg(short, long, value_enum, default_value = "table")]
+    pub output: Format,
+    /// Deadline for each backend's discovery
     #[arg(long, value_name = "SECS", value_parser = duration)]
     pub timeout: Option<Duration>,
     #[command(flatten)]

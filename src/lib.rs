@@ -12,6 +12,7 @@ pub mod interrupt;
 pub mod lifecycle;
 pub mod model;
 pub mod names;
+pub mod policy;
 pub mod printer;
 pub mod settings;
 pub mod units;

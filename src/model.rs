@@ -111,6 +111,9 @@ pub struct Cluster {
     pub expires: Option<SystemTime>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub worker_details: Vec<WorkerDetail>,
+    /// Its adaptive policy (`daskctl adapt`), stored with the cluster.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adapt: Option<crate::policy::Adapt>,
     /// Why the scheduler, asked, did not answer (never printed; the reason says it): the worker
     /// count is then the backend's own (running jobs, pods, instances), not the scheduler's.
     #[serde(skip)]
@@ -166,6 +169,7 @@ impl Cluster {
             reason: None,
             expires: None,
             worker_details: Vec::new(),
+            adapt: None,
             silent: None,
             handle: Handle::default(),
         }

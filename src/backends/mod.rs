@@ -68,11 +68,14 @@ pub struct CreateRequest {
     pub timeout: Duration,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ScaleRequest {
     pub target: u32,
     pub wait: bool,
     pub timeout: Duration,
+    /// Workers (Dask names) to retire before any other when scaling down: the ones the
+    /// scheduler proposed (`workers_to_close`) during `reconcile`.
+    pub retire_first: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -195,6 +198,13 @@ pub trait Backend: Send + Sync {
     /// The largest worker count `scale`/`create` accept.
     fn max_workers(&self) -> u32 {
         10_000
+    }
+
+    /// The directory where this cluster's policy (`policy.json`, `daskctl adapt`) is stored:
+    /// one discovery already reads, so every daskctl sees it. None: the backend cannot store one
+    /// for this cluster.
+    fn policy_dir(&self, _c: &Cluster) -> Option<std::path::PathBuf> {
+        None
     }
 
     /// Whether `c` is the caller's: its owner is the caller's user name (`user`), or the

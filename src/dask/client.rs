@@ -84,6 +84,41 @@ pub async fn idle_since(comm: &mut Comm) -> Result<Option<f64>> {
     Ok(v.as_f64().or_else(|| v.as_i64().map(|i| i as f64)))
 }
 
+/// How many workers the scheduler wants for its queued work (`Scheduler.adaptive_target`,
+/// what Dask's `Adaptive` asks every interval).
+pub async fn adaptive_target(comm: &mut Comm, target_duration: f64) -> Result<u64> {
+    let v = comm
+        .rpc(
+            "adaptive_target",
+            vec![("target_duration", target_duration.into())],
+        )
+        .await?;
+    v.as_u64()
+        .ok_or_else(|| Error::Protocol(format!("adaptive_target answered {v}, not a count")))
+}
+
+/// The workers the scheduler would retire to come down to `target` (`Scheduler.
+/// workers_to_close` by name, as `Adaptive.workers_to_close` asks).
+pub async fn workers_to_close(comm: &mut Comm, target: u64) -> Result<Vec<String>> {
+    let v = comm
+        .rpc(
+            "workers_to_close",
+            vec![("target", target.into()), ("attribute", "name".into())],
+        )
+        .await?;
+    let names = v
+        .as_array()
+        .ok_or_else(|| Error::Protocol(format!("workers_to_close answered {v}, not a list")))?;
+    // worker names may be numbers (`dask worker --name 3`)
+    Ok(names
+        .iter()
+        .map(|n| match n.as_str() {
+            Some(s) => s.to_string(),
+            None => n.to_string(),
+        })
+        .collect())
+}
+
 /// Retires workers by name (moving their data elsewhere first); returns the addresses retired.
 pub async fn retire_workers(comm: &mut Comm, names: &[String], close: bool) -> Result<Vec<String>> {
     let names = Value::Array(names.iter().map(|n| Value::from(n.as_str())).collect());

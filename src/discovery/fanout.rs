@@ -47,7 +47,12 @@ pub async fn fan_out(backends: &[Arc<dyn Backend>], deadline: Duration) -> Outco
             }
             Availability::Ready => {
                 match tokio::time::timeout(deadline, budgeted(deadline, b.discover())).await {
-                    Ok(Ok(v)) => Ok(v),
+                    Ok(Ok(mut v)) => {
+                        for c in &mut v {
+                            crate::policy::attach(b.as_ref(), c);
+                        }
+                        Ok(v)
+                    }
                     Ok(Err(e)) => {
                         // backend errors already name their backend
                         let m = e.to_string();

@@ -13,6 +13,16 @@ pub async fn resolve(
     query: &str,
     deadline: Duration,
 ) -> Result<(Arc<dyn Backend>, Cluster)> {
+    let (b, mut c) = lookup(ctx, query, deadline).await?;
+    crate::policy::attach(b.as_ref(), &mut c);
+    Ok((b, c))
+}
+
+async fn lookup(
+    ctx: &Arc<Context>,
+    query: &str,
+    deadline: Duration,
+) -> Result<(Arc<dyn Backend>, Cluster)> {
     // before any lookup and any file read: a path-like name never reaches a backend
     crate::names::validate_query(query)?;
     if query.starts_with("tcp://") || query.starts_with("tls://") {

@@ -92,7 +92,7 @@ pub fn reasons(c: &Cluster, a: &CleanupArgs, now: SystemTime) -> Option<Vec<Stri
     Some(why)
 }
 
-fn patterns(given: &[String]) -> Result<Vec<glob::Pattern>> {
+pub(super) fn patterns(given: &[String]) -> Result<Vec<glob::Pattern>> {
     given
         .iter()
         .map(|p| {
@@ -103,7 +103,7 @@ fn patterns(given: &[String]) -> Result<Vec<glob::Pattern>> {
 }
 
 /// No pattern selects everything; otherwise the name or the qualified name must match one.
-fn selected(c: &Cluster, patterns: &[glob::Pattern]) -> bool {
+pub(super) fn selected(c: &Cluster, patterns: &[glob::Pattern]) -> bool {
     if patterns.is_empty() {
         return true;
     }

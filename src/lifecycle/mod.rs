@@ -1,6 +1,7 @@
 //! One file per verb. Each takes the parsed arguments and the `App`, prints data to stdout
 //! and messages to stderr, and returns a typed error that carries the exit code.
 
+mod adapt;
 mod backends;
 mod cleanup;
 mod completions;
@@ -10,6 +11,7 @@ mod delete;
 mod describe;
 mod list;
 mod logs;
+mod reconcile;
 mod scale;
 mod snippet;
 
@@ -37,6 +39,8 @@ pub async fn dispatch(app: &App, command: Command) -> Result<()> {
         Command::Delete(a) => delete::run(app, a).await,
         Command::Cleanup(a) => cleanup::run(app, a).await,
         Command::Snippet(a) => snippet::run(app, a).await,
+        Command::Adapt(a) => adapt::run(app, a).await,
+        Command::Reconcile(a) => reconcile::run(app, a).await,
         Command::Backends { action } => backends::run(app, action),
         Command::Completions { shell } => completions::run(app, shell),
         Command::CompleteNames => completions::names(app),

@@ -14,6 +14,7 @@ pub async fn run(app: &App, a: ScaleArgs) -> Result<()> {
         target,
         wait: a.wait,
         timeout: a.timeout,
+        retire_first: Vec::new(),
     };
     let r = backend.scale(&c, &req).await?;
     let mut msg = match &r.note {

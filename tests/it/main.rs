@@ -1,6 +1,7 @@
 //! One integration test binary: it drives the real `daskctl` executable and the library
 //! against real Dask processes.
 
+mod adapt;
 mod aws;
 mod cli_contract;
 mod conformance;

@@ -213,6 +213,15 @@ impl<D: Dialect> Backend for JobQueue<D> {
         self.dialect.facts().name
     }
 
+    /// daskctl's own clusters: their shared directory (seen from every login node).
+    fn policy_dir(&self, c: &Cluster) -> Option<std::path::PathBuf> {
+        let h = handle(c).ok()?;
+        match (&h.kind, &h.dir) {
+            (Kind::Daskctl, Some(d)) => Some(std::path::PathBuf::from(d)),
+            _ => None,
+        }
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             create: true,

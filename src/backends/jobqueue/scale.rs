@@ -75,14 +75,15 @@ pub async fn scale<D: Dialect>(
             .take(k)
             .collect();
         let queued = victims.len();
-        victims.extend(
-            workers
-                .iter()
-                .rev()
-                .copied()
-                .filter(|j| j.state == JobState::Running)
-                .take(k - queued),
-        );
+        let mut running: Vec<&Job> = workers
+            .iter()
+            .rev()
+            .copied()
+            .filter(|j| j.state == JobState::Running)
+            .collect();
+        // stable: the workers the scheduler proposed first, newest first within each part
+        running.sort_by_key(|j| !runs_one_of(h, j, &req.retire_first));
+        victims.extend(running.into_iter().take(k - queued));
         let running: Vec<&Job> = victims
             .iter()
             .copied()
@@ -134,6 +135,22 @@ async fn worker_script<D: Dialect>(
 }
 
 /// Retires the Dask workers running in these jobs, so their data moves before the jobs end.
+/// Whether job `j` runs one of the Dask workers `names`.
+fn runs_one_of(h: &QueueHandle, j: &Job, names: &[String]) -> bool {
+    names.iter().any(|n| worker_of(h, j, n))
+}
+
+/// Whether Dask worker `name` (one the scheduler knows) runs in job `j`: daskctl's workers are
+/// named after their job (`NAME-JOBID`), dask-jobqueue's are read from their scripts.
+fn worker_of(h: &QueueHandle, j: &Job, name: &str) -> bool {
+    j.runtime_id
+        .as_ref()
+        .is_some_and(|r| name.ends_with(&format!("-{r}")))
+        || h.worker_names
+            .iter()
+            .any(|(n, id)| n == name && *id == j.id)
+}
+
 async fn retire<D: Dialect>(
     q: &JobQueue<D>,
     c: &Cluster,
@@ -144,16 +161,7 @@ async fn retire<D: Dialect>(
     let names: Vec<String> = c
         .worker_details
         .iter()
-        .filter(|w| {
-            jobs.iter().any(|j| {
-                j.runtime_id
-                    .as_ref()
-                    .is_some_and(|r| w.name.ends_with(&format!("-{r}")))
-                    || h.worker_names
-                        .iter()
-                        .any(|(n, id)| *n == w.name && *id == j.id)
-            })
-        })
+        .filter(|w| jobs.iter().any(|j| worker_of(h, j, &w.name)))
         .map(|w| w.name.clone())
         .collect();
     if names.is_empty() {

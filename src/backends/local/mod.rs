@@ -76,6 +76,14 @@ impl Backend for Local {
         "local"
     }
 
+    /// daskctl's own clusters: their state directory.
+    fn policy_dir(&self, c: &Cluster) -> Option<std::path::PathBuf> {
+        match &scale::handle(c).ok()?.kind {
+            handle::Kind::Own { dir, .. } => Some(dir.path.clone()),
+            _ => None,
+        }
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             create: true,

@@ -83,7 +83,7 @@ pub async fn scale(b: &Local, c: &Cluster, req: &ScaleRequest) -> Result<ScaleRe
         let down = interrupts
             .guard(
                 &what,
-                stop_workers(b, &dir, &mut st, &mut comm, &seen, k, req.target),
+                stop_workers(b, &dir, &mut st, &mut comm, &seen, k, req),
             )
             .await;
         match down {
@@ -180,9 +180,9 @@ impl Seen {
     }
 }
 
-/// Stops `k` workers: daskctl's own still starting first, then its connected ones (newest
-/// first, retired so their data moves), then workers daskctl did not start (the scheduler
-/// retires and closes them). The names stopped.
+/// Stops `k` workers: daskctl's own still starting first, then its connected ones (those in
+/// `retire_first`, then newest first; retired so their data moves), then workers daskctl did not
+/// start (the scheduler retires and closes them). The names stopped.
 async fn stop_workers(
     b: &Local,
     dir: &StateDir,
@@ -190,19 +190,22 @@ async fn stop_workers(
     comm: &mut Comm,
     seen: &Seen,
     mut k: usize,
-    target: u32,
+    req: &ScaleRequest,
 ) -> Result<Vec<String>> {
+    let target = req.target;
     let mut stopped = Vec::new();
     let mut own_victims: Vec<String> = seen.starting.iter().rev().take(k).cloned().collect();
     k -= own_victims.len();
-    let retire_own: Vec<String> = st
+    let mut connected: Vec<&String> = st
         .workers
         .iter()
         .rev()
-        .filter(|w| seen.connected.contains(&w.name))
-        .map(|w| w.name.clone())
-        .take(k)
+        .map(|w| &w.name)
+        .filter(|n| seen.connected.contains(*n))
         .collect();
+    // stable: the scheduler's choice first, newest first within each part
+    connected.sort_by_key(|n| !req.retire_first.contains(n));
+    let retire_own: Vec<String> = connected.into_iter().take(k).cloned().collect();
     k -= retire_own.len();
     if !retire_own.is_empty() {
         client::retire_workers(comm, &retire_own, false).await?;

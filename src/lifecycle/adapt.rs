@@ -1,0 +1,78 @@
+//! `adapt NAME --minimum N --maximum M` / `adapt NAME --off`: stores the cluster's adaptive
+//! policy where its backend keeps the cluster's markers (`policy.json`), for `reconcile` to
+//! apply from any machine. Changing the bounds resets the damping state.
+
+use super::{App, worker_count};
+use crate::backends::until_settled;
+use crate::cli::AdaptArgs;
+use crate::discovery::resolve;
+use crate::error::{Error, Result};
+use crate::policy::{Adapt, PolicyFile};
+use std::ops::ControlFlow;
+use std::time::Duration;
+
+pub async fn run(app: &App, a: AdaptArgs) -> Result<()> {
+    // bounds are checked before any lookup
+    let bounds = match (a.off, a.minimum, a.maximum) {
+        (true, _, _) => None,
+        (false, Some(lo), Some(hi)) => {
+            Some((worker_count(lo, u32::MAX)?, worker_count(hi, u32::MAX)?))
+        }
+        _ => {
+            return Err(Error::Usage(
+                "give --minimum and --maximum, or --off".into(),
+            ));
+        }
+    };
+    let adapt = bounds.map(|(lo, hi)| Adapt::new(lo, hi)).transpose()?;
+    let (backend, c) = resolve(&app.ctx, &a.name, a.timeout.unwrap_or(app.deadline)).await?;
+    super::own(app, backend.as_ref(), &c)?;
+    if let Some(p) = &adapt {
+        worker_count(p.maximum as i64, backend.max_workers())?;
+    }
+    let Some(dir) = backend.policy_dir(&c) else {
+        return Err(Error::Usage(format!(
+            "{} cannot keep an adaptive policy: only clusters daskctl created on the local and \\
+             batch backends can (others: scale it, or use the platform's own autoscaler)",
+            c.qualified()
+        )));
+    };
+    let file = PolicyFile::in_dir(&dir);
+    // a reconcile holds the lock for one pass over the cluster: wait for it, briefly
+    let lock = until_settled(
+        Duration::from_secs(30),
+        Duration::from_millis(200),
+        || async {
+            Ok(match file.try_lock()? {
+                Some(l) => ControlFlow::Break(l),
+                None => ControlFlow::Continue(()),
+            })
+        },
+    )
+    .await?
+    .map_err(|()| {
+        Error::Timeout(format!(
+            "{}: a daskctl reconcile kept its policy locked for 30s",
+            c.qualified()
+        ))
+    })?;
+    let mut policy = file.read()?;
+    policy.adapt = adapt;
+    policy.close_counts.clear();
+    file.write(&policy)?;
+    drop(lock);
+    app.out.success(&match adapt {
+        Some(p) => format!(
+            "{} adapts between {} and {} worker(s); `daskctl reconcile` applies it (cron, or \\
+             reconcile --watch)",
+            c.qualified(),
+            p.minimum,
+            p.maximum
+        ),
+        None => format!(
+            "{} no longer adapts; it keeps its current size",
+            c.qualified()
+        ),
+    });
+    Ok(())
+}

@@ -1,0 +1,289 @@
+//! `reconcile`: one idempotent pass over every cluster of yours with a stored policy (`adapt`),
+//! safe from cron on several machines at once. Per cluster, under its policy lock (a cluster
+//! another reconcile holds is skipped for this pass): look the cluster up again (what another
+//! pass changed counts), ask its scheduler `adaptive_target` and, to come down,
+//! `workers_to_close`, damp as Dask's `Adaptive` does (a worker is retired only after being
+//! proposed `wait_count` passes in a row; the counts are stored with the cluster), then scale to
+//! an absolute count within the bounds, so two passes never add up.
+
+use super::App;
+use super::cleanup::{patterns, selected};
+use crate::backends::{Backend, ScaleRequest};
+use crate::cli::{Format, ReconcileArgs};
+use crate::dask::client::{self, Identity};
+use crate::dask::comm::Comm;
+use crate::discovery::fanout::{enabled_backends, fan_out};
+use crate::error::{Error, Result};
+use crate::model::{Cluster, Status};
+use crate::policy::{Adapt, PolicyFile};
+use crate::printer::{render, table};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+#[derive(Debug, Serialize)]
+struct Action {
+    cluster: String,
+    backend: String,
+    /// Workers asked for (running and queued) before the pass.
+    workers: Option<u64>,
+    /// What the scheduler asked for, within the bounds.
+    target: Option<u64>,
+    /// up, down, same, skipped, failed
+    action: &'static str,
+    detail: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    actions: Vec<Action>,
+    warnings: Vec<String>,
+}
+
+pub async fn run(app: &App, a: ReconcileArgs) -> Result<()> {
+    let patterns = patterns(&a.patterns)?;
+    if !a.watch {
+        return pass(app, &a, &patterns).await;
+    }
+    loop {
+        // a failed pass is reported; the next one tries again
+        if let Err(e) = pass(app, &a, &patterns).await {
+            app.out.error(&e.to_string());
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(a.interval) => {}
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        }
+    }
+}
+
+async fn pass(app: &App, a: &ReconcileArgs, patterns: &[glob::Pattern]) -> Result<()> {
+    let backends = enabled_backends(&app.ctx, &a.backends)?;
+    let found = fan_out(&backends, a.timeout.unwrap_or(app.deadline)).await;
+    let mut report = Report {
+        actions: Vec::new(),
+        warnings: found.warnings,
+    };
+    for c in found
+        .clusters
+        .iter()
+        .filter(|c| c.adapt.is_some() && selected(c, patterns))
+    {
+        let Some(b) = backends.iter().find(|b| b.name() == c.backend) else {
+            continue;
+        };
+        // only your own clusters, whatever a backend listed
+        if super::own(app, b.as_ref(), c).is_err() {
+            continue;
+        }
+        report.actions.push(one(app, b.as_ref(), c).await);
+    }
+    print(app, a.output, &report);
+    let failed = report
+        .actions
+        .iter()
+        .filter(|x| x.action == "failed")
+        .count();
+    if failed > 0 || !report.warnings.is_empty() {
+        return Err(Error::Partial(format!(
+            "{failed} cluster(s) failed, {} backend(s) could not be listed",
+            report.warnings.len()
+        )));
+    }
+    Ok(())
+}
+
+async fn one(app: &App, b: &dyn Backend, c: &Cluster) -> Action {
+    let mut act = Action {
+        cluster: c.name.clone(),
+        backend: c.backend.clone(),
+        workers: None,
+        target: None,
+        action: "failed",
+        detail: String::new(),
+    };
+    match apply(app, b, c, &mut act).await {
+        Ok((action, detail)) => {
+            act.action = action;
+            act.detail = detail;
+        }
+        Err(e) => act.detail = e.to_string(),
+    }
+    act
+}
+
+/// What one pass decided for one cluster.
+#[derive(Debug, PartialEq)]
+enum Decision {
+    Same(String),
+    Up(u64),
+    Down { to: u64, retire: Vec<String> },
+}
+
+async fn apply(
+    app: &App,
+    b: &dyn Backend,
+    seen: &Cluster,
+    act: &mut Action,
+) -> Result<(&'static str, String)> {
+    let dir = b
+        .policy_dir(seen)
+        .ok_or_else(|| Error::Usage("no policy directory".into()))?;
+    let file = PolicyFile::in_dir(&dir);
+    let Some(_lock) = file.try_lock()? else {
+        return Ok((
+            "skipped",
+            "another daskctl reconcile is acting on it".into(),
+        ));
+    };
+    // under the lock, as it is now: another pass may have scaled it since discovery
+    let Some(c) = b.from_name(&seen.name).await? else {
+        return Ok(("skipped", "it is gone".into()));
+    };
+    let mut policy = file.read()?;
+    let Some(adapt) = policy.adapt else {
+        return Ok(("skipped", "its policy was removed".into()));
+    };
+    let address = match (&c.status, &c.address) {
+        (Status::Running | Status::Degraded, Some(a)) => a.clone(),
+        (s, _) => return Ok(("skipped", format!("{}: no scheduler to ask", s.as_str()))),
+    };
+    let mut comm = app.ctx.prober.connect(&address).await?;
+    let decided = decide(&mut comm, &adapt, &mut policy.close_counts, &c, act).await;
+    comm.close().await;
+    let decision = decided?;
+    // the damping state first: a scale that fails is tried again by the next pass
+    file.write(&policy)?;
+    let (action, to, retire) = match decision {
+        Decision::Same(why) => return Ok(("same", why)),
+        Decision::Up(to) => ("up", to, Vec::new()),
+        Decision::Down { to, retire } => ("down", to, retire),
+    };
+    let req = ScaleRequest {
+        target: to as u32,
+        wait: false,
+        timeout: Duration::from_secs(120),
+        retire_first: retire.clone(),
+    };
+    let r = b.scale(&c, &req).await?;
+    let mut detail = format!("scaled from {} to {to}", r.before);
+    if !retire.is_empty() {
+        detail.push_str(&format!("; retired {}", retire.join(", ")));
+    }
+    Ok((action, detail))
+}
+
+/// Dask's `AdaptiveCore.recommendations` (distributed/deploy/adaptive_core.py), with the
+/// close counts kept in the policy instead of the process.
+async fn decide(
+    comm: &mut Comm,
+    adapt: &Adapt,
+    counts: &mut BTreeMap<String, u32>,
+    c: &Cluster,
+    act: &mut Action,
+) -> Result<Decision> {
+    let wanted = client::adaptive_target(comm, adapt.target_duration).await?;
+    let target = adapt.clamp(wanted);
+    let observed = match client::identity(comm).await? {
+        Identity::Scheduler(s) => s.workers.len() as u64,
+        _ => {
+            return Err(Error::Protocol(format!(
+                "{}: not a scheduler",
+                c.qualified()
+            )));
+        }
+    };
+    // planned: running and queued (a queued job is a worker on its way)
+    let plan = c.requested_workers.unwrap_or(0).max(observed);
+    act.workers = Some(plan);
+    act.target = Some(target);
+    if target == plan {
+        counts.clear();
+        return Ok(Decision::Same(format!("scheduler wants {wanted}")));
+    }
+    if target > plan {
+        counts.clear();
+        return Ok(Decision::Up(target));
+    }
+    // workers not arrived yet go first, as Dask's requested - observed
+    let pending = plan - observed;
+    let mut to_close: Vec<String> = (0..pending.min(plan - target))
+        .map(|i| format!("(queued {i})"))
+        .collect();
+    if target < plan - to_close.len() as u64 {
+        to_close.extend(client::workers_to_close(comm, target).await?);
+    }
+    let firmly = damp(counts, &to_close, adapt.wait_count);
+    if firmly.is_empty() {
+        let waited = counts.values().max().copied().unwrap_or(0);
+        return Ok(Decision::Same(format!(
+            "scheduler wants {wanted}: waiting ({waited} of {} passes)",
+            adapt.wait_count
+        )));
+    }
+    let to = plan.saturating_sub(firmly.len() as u64).max(target);
+    let retire = firmly.into_iter().filter(|w| !w.starts_with('(')).collect();
+    Ok(Decision::Down { to, retire })
+}
+
+/// Counts each proposed worker; those proposed `wait_count` times in a row are returned (and
+/// forgotten), as are workers no longer proposed.
+fn damp(counts: &mut BTreeMap<String, u32>, to_close: &[String], wait_count: u32) -> Vec<String> {
+    let mut firmly = Vec::new();
+    for w in to_close {
+        let n = counts.entry(w.clone()).or_insert(0);
+        *n += 1;
+        if *n >= wait_count {
+            firmly.push(w.clone());
+        }
+    }
+    counts.retain(|w, _| to_close.contains(w) && !firmly.contains(w));
+    firmly
+}
+
+fn print(app: &App, output: Format, report: &Report) {
+    match output {
+        Format::Json => app.out.json(report),
+        Format::Yaml => app.out.yaml(report),
+        Format::Table if report.actions.is_empty() => app
+            .out
+            .info("No cluster has a policy (set one with: daskctl adapt NAME)."),
+        Format::Table => {
+            let mut t = table(&["NAME", "BACKEND", "WORKERS", "TARGET", "ACTION", "DETAIL"]);
+            let n = |v: Option<u64>| v.map_or("-".into(), |v| v.to_string());
+            for x in &report.actions {
+                t.add_row(vec![
+                    x.cluster.clone(),
+                    x.backend.clone(),
+                    n(x.workers),
+                    n(x.target),
+                    x.action.to_string(),
+                    x.detail.clone(),
+                ]);
+            }
+            app.out.data(&render(&t));
+        }
+    }
+    for w in &report.warnings {
+        app.out.warn(w);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn damping_retires_only_after_wait_count_passes_in_a_row() {
+        let mut counts = BTreeMap::new();
+        let w = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(damp(&mut counts, &w(&["a", "b"]), 3).is_empty());
+        assert!(damp(&mut counts, &w(&["a"]), 3).is_empty()); // b forgotten: not proposed
+        assert_eq!(counts.get("b"), None);
+        assert_eq!(damp(&mut counts, &w(&["a", "b"]), 3), w(&["a"]));
+        assert_eq!(counts.get("a"), None, "retired workers are forgotten");
+        assert_eq!(counts.get("b"), Some(&1));
+        assert_eq!(damp(&mut counts, &w(&[]), 3), Vec::<String>::new());
+        assert!(counts.is_empty());
+    }
+}

@@ -1,0 +1,174 @@
+//! Adaptive scaling that outlives the terminal: `adapt` stores the policy with the cluster and
+//! `reconcile`, run as cron would (a new process each pass), grows the cluster under a real
+//! workload from a Python client and shrinks it to the minimum when the work ends, with Dask's
+//! damping; two reconciles at once never add up; a held lock makes a pass skip the cluster.
+
+use crate::support::{self, Env, python, slurm_up, wait_until};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// Submits `tasks` sleeps of `secs` seconds from a real `distributed.Client` and waits for them.
+fn workload(address: &str, tasks: u32, secs: f64) -> support::KillOnDrop {
+    let code = format!(
+        "import time\nfrom distributed import Client\nc = Client({address:?})\n\
+         c.gather(c.map(time.sleep, [{secs}] * {tasks}, pure=False))\n"
+    );
+    let child = Command::new(python())
+        .args(["-c", &code])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start the workload");
+    support::KillOnDrop(child)
+}
+
+/// One reconcile pass, as cron runs it; its JSON actions.
+fn reconcile(env: &Env) -> Vec<serde_json::Value> {
+    let o = env.run(&["reconcile", "-o", "json"]).ok();
+    o.json()["actions"].as_array().cloned().unwrap_or_default()
+}
+
+fn requested(env: &Env, name: &str) -> u64 {
+    let d = env.describe(name);
+    d["requested_workers"]
+        .as_u64()
+        .or(d["workers"].as_u64())
+        .unwrap_or(0)
+}
+
+/// The whole story on one backend: bounds 1..3 on a 1-worker cluster.
+fn adapts_under_load(env: &Env, backend: &str, name: &str) {
+    let qualified = format!("{backend}/{name}");
+    env.run(&[
+        "create",
+        backend,
+        "--name",
+        name,
+        "--workers",
+        "1",
+        "--timeout",
+        "180",
+    ])
+    .ok();
+    // bounds are checked before anything is stored
+    env.run(&["adapt", &qualified, "--minimum", "3", "--maximum", "2"])
+        .code(2);
+    env.run(&["adapt", &qualified, "--minimum", "1"]).code(2);
+    env.run(&["adapt", &qualified, "--minimum", "1", "--maximum", "3"])
+        .ok();
+    assert_eq!(
+        env.describe(&qualified)["adapt"]["maximum"],
+        3,
+        "the policy is listed with the cluster"
+    );
+    // no work: nothing to do
+    let a = reconcile(env);
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!(a[0]["action"], "same", "{a:?}");
+
+    let address = env.describe(&qualified)["address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut work = workload(&address, 150, 0.4);
+    // two passes at once: absolute targets under a lock never add up to more than the maximum
+    let mut grew = false;
+    wait_until("reconcile to scale up", Duration::from_secs(60), || {
+        let (x, y) = (
+            env.start(&["reconcile", "-o", "json"]),
+            env.start(&["reconcile", "-o", "json"]),
+        );
+        let (x, y) = (x.finish(), y.finish());
+        for o in [&x, &y] {
+            assert!(o.code == 0, "reconcile failed: {}", o.stderr);
+            let actions = o.json()["actions"].clone();
+            grew |= actions.to_string().contains("\"up\"");
+        }
+        let n = requested(env, &qualified);
+        assert!(n <= 3, "over-scaled to {n}");
+        grew
+    });
+    wait_until("3 workers connected", Duration::from_secs(120), || {
+        support::workers(env, &qualified) == 3
+    });
+    assert_eq!(requested(env, &qualified), 3);
+    // the work ends: down to the minimum, only after the damping passes
+    wait_until("the workload to finish", Duration::from_secs(120), || {
+        work.0.try_wait().unwrap().is_some()
+    });
+    let mut passes = 0;
+    wait_until(
+        "reconcile to shrink to the minimum",
+        Duration::from_secs(120),
+        || {
+            passes += 1;
+            let a = reconcile(env);
+            assert!(a[0]["action"] != "failed", "{a:?}");
+            requested(env, &qualified) == 1
+        },
+    );
+    assert!(
+        passes >= 3,
+        "retired after {passes} pass(es), before Dask's wait-count of 3"
+    );
+    wait_until("1 worker connected", Duration::from_secs(60), || {
+        support::workers(env, &qualified) == 1
+    });
+
+    // another daskctl holding the cluster's lock: this pass skips it
+    let dir = match backend {
+        "local" => env.state().join("local").join(name),
+        _ => env.dir.path().join("shared").join(name),
+    };
+    let f = std::fs::File::create(dir.join("policy.lock")).unwrap();
+    let held = nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusive).unwrap();
+    let a = reconcile(env);
+    assert_eq!(a[0]["action"], "skipped", "{a:?}");
+    drop(held);
+
+    env.run(&["adapt", &qualified, "--off"]).ok();
+    assert!(env.describe(&qualified).get("adapt").is_none());
+    assert!(reconcile(env).is_empty());
+    env.run(&["delete", &qualified, "--yes", "--wait"]).ok();
+}
+
+#[test]
+fn local_cluster_adapts_to_a_real_workload() {
+    let _g = support::serial();
+    let env = Env::new().without_batch();
+    adapts_under_load(&env, "local", "adaptive");
+}
+
+#[test]
+fn slurm_cluster_adapts_to_a_real_workload() {
+    if !slurm_up() {
+        return;
+    }
+    let env = Env::slurm();
+    adapts_under_load(&env, "slurm", "adaptive");
+}
+
+#[test]
+fn adapt_refuses_clusters_it_cannot_keep_a_policy_for() {
+    let _g = support::serial();
+    let env = Env::new().without_batch();
+    env.run(&["adapt", "no-such", "--minimum", "1", "--maximum", "2"])
+        .code(3);
+    env.run(&["adapt", "x", "--off", "--minimum", "1"]).code(2);
+    let (_sched, addr) = support::DaskProc::scheduler(&[]);
+    let port = addr.rsplit(':').next().unwrap();
+    let o = env
+        .run(&[
+            "adapt",
+            &format!("local/port-{port}"),
+            "--minimum",
+            "0",
+            "--maximum",
+            "2",
+        ])
+        .code(2);
+    assert!(
+        o.stderr.contains("cannot keep an adaptive policy"),
+        "{}",
+        o.stderr
+    );
+}
