@@ -217,6 +217,10 @@ pub struct CreateArgs {
     /// create fails
     #[arg(long, help_heading = "Batch backends")]
     pub keep_failed: bool,
+    /// [local, slurm, pbs, sge, htcondor] End the cluster after its scheduler has been idle
+    /// this long (Dask's own --idle-timeout: no daskctl needs to run), e.g. 30m
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub idle_timeout: Option<Duration>,
     /// [local] Scheduler port (default: any free port)
     #[arg(long, help_heading = "Local backend")]
     pub scheduler_port: Option<u16>,

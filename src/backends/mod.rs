@@ -306,6 +306,7 @@ pub const BATCH_FLAGS: &[&str] = &[
     "cores",
     "job-extra",
     "keep-failed",
+    "idle-timeout",
 ];
 
 /// Batch flags plus `--partition` (a Slurm partition, a PBS or Grid Engine queue).
@@ -318,6 +319,7 @@ pub const QUEUE_FLAGS: &[&str] = &[
     "cores",
     "job-extra",
     "keep-failed",
+    "idle-timeout",
 ];
 
 inventory::collect!(Registration);

@@ -99,6 +99,11 @@ fn backend_options(
     a: &CreateArgs,
 ) -> Result<std::collections::BTreeMap<String, String>> {
     let yes = |b: bool| b.then(|| "true".to_string());
+    if a.idle_timeout.is_some_and(|d| d.as_secs() == 0) {
+        return Err(Error::Usage(
+            "--idle-timeout must be at least 1s (Dask's scheduler counts whole seconds)".into(),
+        ));
+    }
     let flags = [
         ("python", a.python.clone()),
         ("host", a.host.clone()),
@@ -118,6 +123,10 @@ fn backend_options(
         ("keep-failed", yes(a.keep_failed)),
         ("native", yes(a.native)),
         ("ttl", a.ttl.map(|d| d.as_secs().to_string())),
+        (
+            "idle-timeout",
+            a.idle_timeout.map(|d| d.as_secs().to_string()),
+        ),
         (
             "job-extra",
             (!a.job_extra.is_empty()).then(|| a.job_extra.join("\n")),

@@ -172,3 +172,84 @@ fn adapt_refuses_clusters_it_cannot_keep_a_policy_for() {
         o.stderr
     );
 }
+
+/// `create --idle-timeout`: Dask's own idle timeout ends the cluster with no daskctl running.
+#[test]
+fn local_idle_timeout_ends_the_cluster_by_itself() {
+    let _g = support::serial();
+    let env = Env::new().without_batch();
+    env.run(&["create", "local", "--name", "idler", "--idle-timeout", "0s"])
+        .code(2);
+    env.run(&[
+        "create",
+        "local",
+        "--name",
+        "idler",
+        "--workers",
+        "1",
+        "--idle-timeout",
+        "2s",
+    ])
+    .ok();
+    assert!(!env.marked_pids("idler").is_empty());
+    // nobody runs daskctl now: the scheduler closes itself, its worker follows
+    wait_until(
+        "the idle cluster to end itself",
+        Duration::from_secs(90),
+        || env.marked_pids("idler").is_empty(),
+    );
+    let d = env.describe("local/idler");
+    assert_eq!(d["status"], "stopped", "{d}");
+    let log = env.run(&["logs", "local/idler", "--scheduler"]).ok().stdout;
+    assert!(log.contains("idle"), "{log}");
+    env.run(&["delete", "local/idler", "--yes"]).ok();
+}
+
+#[test]
+fn slurm_idle_timeout_ends_the_scheduler_job_and_workers_follow() {
+    if !slurm_up() {
+        return;
+    }
+    let env = Env::slurm();
+    let plan = env
+        .run(&[
+            "create",
+            "slurm",
+            "--name",
+            "idle",
+            "--idle-timeout",
+            "30s",
+            "--dry-run",
+        ])
+        .ok()
+        .stdout;
+    assert!(plan.contains("--idle-timeout 30s"), "{plan}");
+    assert!(plan.contains("--death-timeout"), "{plan}");
+    env.run(&[
+        "create",
+        "slurm",
+        "--name",
+        "idle",
+        "--workers",
+        "1",
+        "--idle-timeout",
+        "3s",
+        "--timeout",
+        "180",
+    ])
+    .ok();
+    let scheduler_job = |env: &Env| {
+        env.describe("slurm/idle")["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["role"] == "scheduler" && r["state"] == "running")
+    };
+    // create returned: the scheduler ran; nobody runs daskctl now
+    wait_until(
+        "the scheduler job to end itself",
+        Duration::from_secs(90),
+        || env.find("idle").is_none_or(|_| !scheduler_job(&env)),
+    );
+    env.run(&["delete", "slurm/idle", "--yes", "--wait"]).ok();
+}

@@ -71,6 +71,8 @@ struct Inputs {
     threads: u32,
     python: String,
     host: Option<String>,
+    /// `--idle-timeout`, seconds
+    idle_timeout: Option<String>,
 }
 
 impl Inputs {
@@ -126,6 +128,7 @@ impl Inputs {
             threads: req.threads.unwrap_or(cores),
             python,
             host,
+            idle_timeout: opt("idle-timeout"),
         })
     }
 
@@ -152,6 +155,11 @@ impl Inputs {
         };
         let mut sched = dask("scheduler");
         sched.extend(["--port".into(), "0".into()]);
+        // Dask's own idle timeout: the scheduler job ends itself even if no daskctl ever runs
+        // again; the workers follow by their --death-timeout, and their jobs end
+        if let Some(t) = &self.idle_timeout {
+            sched.extend(["--idle-timeout".into(), format!("{t}s")]);
+        }
         let mut worker = dask("worker");
         worker.extend([
             "--name".into(),

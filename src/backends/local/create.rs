@@ -191,7 +191,7 @@ fn scheduler_args(req: &CreateRequest, host: &str, dir: &StateDir) -> Vec<String
         .get("dashboard-address")
         .cloned()
         .unwrap_or_else(|| format!("{host}:0"));
-    [
+    let mut args: Vec<String> = [
         "scheduler",
         "--host",
         host,
@@ -204,7 +204,12 @@ fn scheduler_args(req: &CreateRequest, host: &str, dir: &StateDir) -> Vec<String
     ]
     .iter()
     .map(|s| s.to_string())
-    .collect()
+    .collect();
+    // Dask's own idle timeout: the cluster ends itself even if no daskctl ever runs again
+    if let Some(t) = req.options.get("idle-timeout") {
+        args.extend(["--idle-timeout".into(), format!("{t}s")]);
+    }
+    args
 }
 
 /// `dask worker` arguments of worker `wname` of the cluster in `st`.
@@ -226,6 +231,10 @@ fn worker_args(st: &ClusterState, dir: &StateDir, address: &str, wname: &str) ->
     if let Some(m) = st.memory {
         args.push("--memory-limit".into());
         args.push(m.to_string());
+    }
+    if st.idle_timeout.is_some() {
+        // the scheduler may end itself: its workers then follow within a minute
+        args.extend(["--death-timeout".into(), "60".into()]);
     }
     args
 }
@@ -263,6 +272,7 @@ fn planned_state(req: &CreateRequest, python: String, host: String) -> ClusterSt
         phase: Phase::Creating,
         creator: None,
         requested: Some(req.workers),
+        idle_timeout: req.options.get("idle-timeout").and_then(|t| t.parse().ok()),
     }
 }
 

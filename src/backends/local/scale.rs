@@ -323,6 +323,7 @@ async fn state_dir_for(b: &Local, c: &Cluster, h: &LocalHandle) -> Result<StateD
                     dashboard: c.dashboard.clone(),
                     workers: Vec::new(),
                     next_worker: 0,
+                    idle_timeout: None,
                     phase: Phase::Ready,
                     creator: None,
                     requested: None,
@@ -412,6 +413,7 @@ async fn rebuilt_state(b: &Local, c: &Cluster, h: &LocalHandle) -> Result<Cluste
         phase: Phase::Ready,
         creator: None,
         requested: None,
+        idle_timeout: None,
     })
 }
 

@@ -71,6 +71,10 @@ pub struct ClusterState {
     /// Workers asked for by the last create or scale (what `degraded` compares with).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested: Option<u32>,
+    /// `create --idle-timeout`, seconds: the scheduler ends itself after that long idle, and
+    /// the workers (started with a death timeout) follow it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_timeout: Option<u64>,
 }
 
 /// Why a state file could not be used.
@@ -313,6 +317,7 @@ mod tests {
             phase: Phase::Ready,
             creator: None,
             requested: None,
+            idle_timeout: None,
         }
     }
 
