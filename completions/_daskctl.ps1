@@ -38,6 +38,8 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Delete a cluster and everything it runs')
             [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Delete orphaned, idle or old clusters (previews unless --yes)')
             [CompletionResult]::new('snippet', 'snippet', [CompletionResultType]::ParameterValue, 'Print Python code that connects a Client to a cluster')
+            [CompletionResult]::new('adapt', 'adapt', [CompletionResultType]::ParameterValue, 'Set or clear a cluster''s adaptive scaling policy (applied by `reconcile`)')
+            [CompletionResult]::new('reconcile', 'reconcile', [CompletionResultType]::ParameterValue, 'Apply every stored policy once (adaptive scaling), or keep doing it with --watch')
             [CompletionResult]::new('backends', 'backends', [CompletionResultType]::ParameterValue, 'List, enable or disable backends')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('__complete-names', '__complete-names', [CompletionResultType]::ParameterValue, 'Cluster names for shell completion, from the cache of the last discovery')
@@ -114,6 +116,7 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             [CompletionResult]::new('--walltime', '--walltime', [CompletionResultType]::ParameterName, '[slurm, pbs, sge, htcondor] Wall-clock limit of each job, HH:MM:SS (HTCondor: a periodic_remove)')
             [CompletionResult]::new('--cores', '--cores', [CompletionResultType]::ParameterName, '[slurm, pbs, sge, htcondor] Cores per worker job (default: --threads)')
             [CompletionResult]::new('--job-extra', '--job-extra', [CompletionResultType]::ParameterName, '[slurm, pbs, sge, htcondor] Extra directive for every job (repeatable), e.g. --job-extra=--qos=high')
+            [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, '[local, slurm, pbs, sge, htcondor] End the cluster after its scheduler has been idle this long (Dask''s own --idle-timeout: no daskctl needs to run), e.g. 30m')
             [CompletionResult]::new('--scheduler-port', '--scheduler-port', [CompletionResultType]::ParameterName, '[local] Scheduler port (default: any free port)')
             [CompletionResult]::new('--instance-type', '--instance-type', [CompletionResultType]::ParameterName, '[aws] Instance type of the scheduler (and of the workers unless --worker-instance-type)')
             [CompletionResult]::new('--worker-instance-type', '--worker-instance-type', [CompletionResultType]::ParameterName, '[aws] Instance type of the workers')
@@ -253,6 +256,45 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'daskctl;adapt' {
+            [CompletionResult]::new('--minimum', '--minimum', [CompletionResultType]::ParameterName, 'Fewest workers to keep')
+            [CompletionResult]::new('--maximum', '--maximum', [CompletionResultType]::ParameterName, 'Most workers to run')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'timeout')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, '[aws] Regions to query, comma-separated or repeated (default: the profile''s or AWS_REGION)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, '[kubernetes] kubeconfig context')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, '[kubernetes] Only this namespace (create: where to create; default: the context''s)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, '[aws] Named profile from ~/.aws/config')
+            [CompletionResult]::new('--off', '--off', [CompletionResultType]::ParameterName, 'Remove the policy: the cluster keeps its current size')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, '[kubernetes] Every namespace (the default for list and cleanup)')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, '[kubernetes] Every namespace (the default for list and cleanup)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v info, -vv debug)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v info, -vv debug)')
+            [CompletionResult]::new('--no-probe', '--no-probe', [CompletionResultType]::ParameterName, 'Never connect to schedulers: report what the backends alone know')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'daskctl;reconcile' {
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Only these backends (repeatable)')
+            [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Only these backends (repeatable)')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between passes with --watch')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for each backend''s discovery')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, '[aws] Regions to query, comma-separated or repeated (default: the profile''s or AWS_REGION)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, '[kubernetes] kubeconfig context')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, '[kubernetes] Only this namespace (create: where to create; default: the context''s)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, '[aws] Named profile from ~/.aws/config')
+            [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Keep reconciling every --interval until interrupted')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, '[kubernetes] Every namespace (the default for list and cleanup)')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, '[kubernetes] Every namespace (the default for list and cleanup)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v info, -vv debug)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v info, -vv debug)')
+            [CompletionResult]::new('--no-probe', '--no-probe', [CompletionResultType]::ParameterName, 'Never connect to schedulers: report what the backends alone know')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'daskctl;backends' {
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v info, -vv debug)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v info, -vv debug)')
@@ -335,6 +377,8 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a cluster and everything it runs')
             [CompletionResult]::new('cleanup', 'cleanup', [CompletionResultType]::ParameterValue, 'Delete orphaned, idle or old clusters (previews unless --yes)')
             [CompletionResult]::new('snippet', 'snippet', [CompletionResultType]::ParameterValue, 'Print Python code that connects a Client to a cluster')
+            [CompletionResult]::new('adapt', 'adapt', [CompletionResultType]::ParameterValue, 'Set or clear a cluster''s adaptive scaling policy (applied by `reconcile`)')
+            [CompletionResult]::new('reconcile', 'reconcile', [CompletionResultType]::ParameterValue, 'Apply every stored policy once (adaptive scaling), or keep doing it with --watch')
             [CompletionResult]::new('backends', 'backends', [CompletionResultType]::ParameterValue, 'List, enable or disable backends')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('__complete-names', '__complete-names', [CompletionResultType]::ParameterValue, 'Cluster names for shell completion, from the cache of the last discovery')
@@ -363,6 +407,12 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             break
         }
         'daskctl;help;snippet' {
+            break
+        }
+        'daskctl;help;adapt' {
+            break
+        }
+        'daskctl;help;reconcile' {
             break
         }
         'daskctl;help;backends' {

@@ -19,6 +19,9 @@ _daskctl() {
             daskctl,__complete-names)
                 cmd="daskctl__subcmd____complete__subcmd__names"
                 ;;
+            daskctl,adapt)
+                cmd="daskctl__subcmd__adapt"
+                ;;
             daskctl,backends)
                 cmd="daskctl__subcmd__backends"
                 ;;
@@ -48,6 +51,9 @@ _daskctl() {
                 ;;
             daskctl,ls)
                 cmd="daskctl__subcmd__list"
+                ;;
+            daskctl,reconcile)
+                cmd="daskctl__subcmd__reconcile"
                 ;;
             daskctl,rm)
                 cmd="daskctl__subcmd__delete"
@@ -85,6 +91,9 @@ _daskctl() {
             daskctl__subcmd__help,__complete-names)
                 cmd="daskctl__subcmd__help__subcmd____complete__subcmd__names"
                 ;;
+            daskctl__subcmd__help,adapt)
+                cmd="daskctl__subcmd__help__subcmd__adapt"
+                ;;
             daskctl__subcmd__help,backends)
                 cmd="daskctl__subcmd__help__subcmd__backends"
                 ;;
@@ -112,6 +121,9 @@ _daskctl() {
             daskctl__subcmd__help,logs)
                 cmd="daskctl__subcmd__help__subcmd__logs"
                 ;;
+            daskctl__subcmd__help,reconcile)
+                cmd="daskctl__subcmd__help__subcmd__reconcile"
+                ;;
             daskctl__subcmd__help,scale)
                 cmd="daskctl__subcmd__help__subcmd__scale"
                 ;;
@@ -134,7 +146,7 @@ _daskctl() {
 
     case "${cmd}" in
         daskctl)
-            opts="-v -h -V --verbose --no-probe --help --version list ls describe create scale logs delete rm cleanup snippet backends completions __complete-names help"
+            opts="-v -h -V --verbose --no-probe --help --version list ls describe create scale logs delete rm cleanup snippet adapt reconcile backends completions __complete-names help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -154,6 +166,48 @@ _daskctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daskctl__subcmd__adapt)
+            opts="-A -v -h --minimum --maximum --off --timeout --region --context --namespace --all-namespaces --profile --verbose --no-probe --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --minimum)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --maximum)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -368,7 +422,7 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd__create)
-            opts="-o -A -v -h --name --workers --threads --memory --output --timeout --python --host --partition --account --walltime --cores --job-extra --dry-run --native --keep-failed --scheduler-port --instance-type --worker-instance-type --ami --subnet --security-group --option --key-name --spot --ttl --resources --image --region --context --namespace --all-namespaces --profile --verbose --no-probe --help"
+            opts="-o -A -v -h --name --workers --threads --memory --output --timeout --python --host --partition --account --walltime --cores --job-extra --dry-run --native --keep-failed --idle-timeout --scheduler-port --instance-type --worker-instance-type --ami --subnet --security-group --option --key-name --spot --ttl --resources --image --region --context --namespace --all-namespaces --profile --verbose --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -427,6 +481,10 @@ _daskctl() {
                     return 0
                     ;;
                 --job-extra)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -574,7 +632,7 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd__help)
-            opts="list describe create scale logs delete cleanup snippet backends completions __complete-names help"
+            opts="list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -588,6 +646,20 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd__help__subcmd____complete__subcmd__names)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daskctl__subcmd__help__subcmd__adapt)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -769,6 +841,20 @@ _daskctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        daskctl__subcmd__help__subcmd__reconcile)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         daskctl__subcmd__help__subcmd__scale)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -868,6 +954,60 @@ _daskctl() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daskctl__subcmd__reconcile)
+            opts="-b -o -A -v -h --backend --watch --interval --output --timeout --region --context --namespace --all-namespaces --profile --verbose --no-probe --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --backend)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -b)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --region)

@@ -35,6 +35,8 @@ set edit:completion:arg-completer[daskctl] = {|@words|
             cand rm 'Delete a cluster and everything it runs'
             cand cleanup 'Delete orphaned, idle or old clusters (previews unless --yes)'
             cand snippet 'Print Python code that connects a Client to a cluster'
+            cand adapt 'Set or clear a cluster''s adaptive scaling policy (applied by `reconcile`)'
+            cand reconcile 'Apply every stored policy once (adaptive scaling), or keep doing it with --watch'
             cand backends 'List, enable or disable backends'
             cand completions 'Print a shell completion script'
             cand __complete-names 'Cluster names for shell completion, from the cache of the last discovery'
@@ -107,6 +109,7 @@ set edit:completion:arg-completer[daskctl] = {|@words|
             cand --walltime '[slurm, pbs, sge, htcondor] Wall-clock limit of each job, HH:MM:SS (HTCondor: a periodic_remove)'
             cand --cores '[slurm, pbs, sge, htcondor] Cores per worker job (default: --threads)'
             cand --job-extra '[slurm, pbs, sge, htcondor] Extra directive for every job (repeatable), e.g. --job-extra=--qos=high'
+            cand --idle-timeout '[local, slurm, pbs, sge, htcondor] End the cluster after its scheduler has been idle this long (Dask''s own --idle-timeout: no daskctl needs to run), e.g. 30m'
             cand --scheduler-port '[local] Scheduler port (default: any free port)'
             cand --instance-type '[aws] Instance type of the scheduler (and of the workers unless --worker-instance-type)'
             cand --worker-instance-type '[aws] Instance type of the workers'
@@ -239,6 +242,43 @@ set edit:completion:arg-completer[daskctl] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'daskctl;adapt'= {
+            cand --minimum 'Fewest workers to keep'
+            cand --maximum 'Most workers to run'
+            cand --timeout 'timeout'
+            cand --region '[aws] Regions to query, comma-separated or repeated (default: the profile''s or AWS_REGION)'
+            cand --context '[kubernetes] kubeconfig context'
+            cand --namespace '[kubernetes] Only this namespace (create: where to create; default: the context''s)'
+            cand --profile '[aws] Named profile from ~/.aws/config'
+            cand --off 'Remove the policy: the cluster keeps its current size'
+            cand -A '[kubernetes] Every namespace (the default for list and cleanup)'
+            cand --all-namespaces '[kubernetes] Every namespace (the default for list and cleanup)'
+            cand -v 'More detail on stderr (-v info, -vv debug)'
+            cand --verbose 'More detail on stderr (-v info, -vv debug)'
+            cand --no-probe 'Never connect to schedulers: report what the backends alone know'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'daskctl;reconcile'= {
+            cand -b 'Only these backends (repeatable)'
+            cand --backend 'Only these backends (repeatable)'
+            cand --interval 'Time between passes with --watch'
+            cand -o 'o'
+            cand --output 'output'
+            cand --timeout 'Deadline for each backend''s discovery'
+            cand --region '[aws] Regions to query, comma-separated or repeated (default: the profile''s or AWS_REGION)'
+            cand --context '[kubernetes] kubeconfig context'
+            cand --namespace '[kubernetes] Only this namespace (create: where to create; default: the context''s)'
+            cand --profile '[aws] Named profile from ~/.aws/config'
+            cand --watch 'Keep reconciling every --interval until interrupted'
+            cand -A '[kubernetes] Every namespace (the default for list and cleanup)'
+            cand --all-namespaces '[kubernetes] Every namespace (the default for list and cleanup)'
+            cand -v 'More detail on stderr (-v info, -vv debug)'
+            cand --verbose 'More detail on stderr (-v info, -vv debug)'
+            cand --no-probe 'Never connect to schedulers: report what the backends alone know'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'daskctl;backends'= {
             cand -v 'More detail on stderr (-v info, -vv debug)'
             cand --verbose 'More detail on stderr (-v info, -vv debug)'
@@ -310,6 +350,8 @@ set edit:completion:arg-completer[daskctl] = {|@words|
             cand delete 'Delete a cluster and everything it runs'
             cand cleanup 'Delete orphaned, idle or old clusters (previews unless --yes)'
             cand snippet 'Print Python code that connects a Client to a cluster'
+            cand adapt 'Set or clear a cluster''s adaptive scaling policy (applied by `reconcile`)'
+            cand reconcile 'Apply every stored policy once (adaptive scaling), or keep doing it with --watch'
             cand backends 'List, enable or disable backends'
             cand completions 'Print a shell completion script'
             cand __complete-names 'Cluster names for shell completion, from the cache of the last discovery'
@@ -330,6 +372,10 @@ set edit:completion:arg-completer[daskctl] = {|@words|
         &'daskctl;help;cleanup'= {
         }
         &'daskctl;help;snippet'= {
+        }
+        &'daskctl;help;adapt'= {
+        }
+        &'daskctl;help;reconcile'= {
         }
         &'daskctl;help;backends'= {
             cand list 'Show every backend, whether it is enabled and usable here'

@@ -38,6 +38,8 @@ complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "delete" -d 'Delete 
 complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "rm" -d 'Delete a cluster and everything it runs'
 complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "cleanup" -d 'Delete orphaned, idle or old clusters (previews unless --yes)'
 complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "snippet" -d 'Print Python code that connects a Client to a cluster'
+complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "adapt" -d 'Set or clear a cluster\'s adaptive scaling policy (applied by `reconcile`)'
+complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "reconcile" -d 'Apply every stored policy once (adaptive scaling), or keep doing it with --watch'
 complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "backends" -d 'List, enable or disable backends'
 complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "__complete-names" -d 'Cluster names for shell completion, from the cache of the last discovery'
@@ -99,6 +101,7 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l account -d '[
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l walltime -d '[slurm, pbs, sge, htcondor] Wall-clock limit of each job, HH:MM:SS (HTCondor: a periodic_remove)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l cores -d '[slurm, pbs, sge, htcondor] Cores per worker job (default: --threads)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l job-extra -d '[slurm, pbs, sge, htcondor] Extra directive for every job (repeatable), e.g. --job-extra=--qos=high' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l idle-timeout -d '[local, slurm, pbs, sge, htcondor] End the cluster after its scheduler has been idle this long (Dask\'s own --idle-timeout: no daskctl needs to run), e.g. 30m' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l scheduler-port -d '[local] Scheduler port (default: any free port)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l instance-type -d '[aws] Instance type of the scheduler (and of the workers unless --worker-instance-type)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l worker-instance-type -d '[aws] Instance type of the workers' -r
@@ -193,6 +196,33 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand snippet" -s A -l all-nam
 complete -c daskctl -n "__fish_daskctl_using_subcommand snippet" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand snippet" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
 complete -c daskctl -n "__fish_daskctl_using_subcommand snippet" -s h -l help -d 'Print help'
+complete -c daskctl -n "__fish_daskctl_using_subcommand adapt" -l minimum -d 'Fewest workers to keep' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand adapt" -l maximum -d 'Most workers to run' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand adapt" -l timeout -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand adapt" -l region -d '[aws] Regions to query, comma-separated or repeated (default: the profile\'s or AWS_REGION)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand adapt" -l context -d '[kubernetes] kubeconfig context' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand adapt" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand adapt" -l profile -d '[aws] Named profile from ~/.aws/config' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand adapt" -l off -d 'Remove the policy: the cluster keeps its current size'
+complete -c daskctl -n "__fish_daskctl_using_subcommand adapt" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand adapt" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand adapt" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
+complete -c daskctl -n "__fish_daskctl_using_subcommand adapt" -s h -l help -d 'Print help'
+complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -s b -l backend -d 'Only these backends (repeatable)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -l interval -d 'Time between passes with --watch' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -s o -l output -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -l timeout -d 'Deadline for each backend\'s discovery' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -l region -d '[aws] Regions to query, comma-separated or repeated (default: the profile\'s or AWS_REGION)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -l context -d '[kubernetes] kubeconfig context' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -l profile -d '[aws] Named profile from ~/.aws/config' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -l watch -d 'Keep reconciling every --interval until interrupted'
+complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
+complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -s h -l help -d 'Print help'
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish_seen_subcommand_from list enable disable help" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish_seen_subcommand_from list enable disable help" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish_seen_subcommand_from list enable disable help" -s h -l help -d 'Print help'
@@ -222,18 +252,20 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand completions" -s h -l hel
 complete -c daskctl -n "__fish_daskctl_using_subcommand __complete-names" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand __complete-names" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
 complete -c daskctl -n "__fish_daskctl_using_subcommand __complete-names" -s h -l help -d 'Print help'
-complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet backends completions __complete-names help" -f -a "list" -d 'List clusters across all enabled backends'
-complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet backends completions __complete-names help" -f -a "describe" -d 'Show one cluster in detail'
-complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet backends completions __complete-names help" -f -a "create" -d 'Create a cluster'
-complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet backends completions __complete-names help" -f -a "scale" -d 'Set a cluster\'s number of workers'
-complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet backends completions __complete-names help" -f -a "logs" -d 'Show a cluster\'s scheduler and worker logs'
-complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet backends completions __complete-names help" -f -a "delete" -d 'Delete a cluster and everything it runs'
-complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet backends completions __complete-names help" -f -a "cleanup" -d 'Delete orphaned, idle or old clusters (previews unless --yes)'
-complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet backends completions __complete-names help" -f -a "snippet" -d 'Print Python code that connects a Client to a cluster'
-complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet backends completions __complete-names help" -f -a "backends" -d 'List, enable or disable backends'
-complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet backends completions __complete-names help" -f -a "completions" -d 'Print a shell completion script'
-complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet backends completions __complete-names help" -f -a "__complete-names" -d 'Cluster names for shell completion, from the cache of the last discovery'
-complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet backends completions __complete-names help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help" -f -a "list" -d 'List clusters across all enabled backends'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help" -f -a "describe" -d 'Show one cluster in detail'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help" -f -a "create" -d 'Create a cluster'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help" -f -a "scale" -d 'Set a cluster\'s number of workers'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help" -f -a "logs" -d 'Show a cluster\'s scheduler and worker logs'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help" -f -a "delete" -d 'Delete a cluster and everything it runs'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help" -f -a "cleanup" -d 'Delete orphaned, idle or old clusters (previews unless --yes)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help" -f -a "snippet" -d 'Print Python code that connects a Client to a cluster'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help" -f -a "adapt" -d 'Set or clear a cluster\'s adaptive scaling policy (applied by `reconcile`)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help" -f -a "reconcile" -d 'Apply every stored policy once (adaptive scaling), or keep doing it with --watch'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help" -f -a "backends" -d 'List, enable or disable backends'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help" -f -a "completions" -d 'Print a shell completion script'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help" -f -a "__complete-names" -d 'Cluster names for shell completion, from the cache of the last discovery'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand help; and __fish_seen_subcommand_from backends" -f -a "list" -d 'Show every backend, whether it is enabled and usable here'
 complete -c daskctl -n "__fish_daskctl_using_subcommand help; and __fish_seen_subcommand_from backends" -f -a "enable" -d 'Turn a backend on (persisted in the config file)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand help; and __fish_seen_subcommand_from backends" -f -a "disable" -d 'Turn a backend off: it is never queried'

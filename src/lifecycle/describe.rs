@@ -41,6 +41,12 @@ pub fn describe_text(c: &Cluster) -> String {
         ("Dashboard", opt(c.dashboard.clone())),
         ("Workers", opt(c.workers.map(|w| w.to_string()))),
         ("Requested", opt(c.requested_workers.map(|w| w.to_string()))),
+        (
+            "Adapt",
+            opt(c
+                .adapt
+                .map(|a| format!("{} to {} workers (daskctl reconcile)", a.minimum, a.maximum))),
+        ),
         ("Threads", opt(c.threads.map(|t| t.to_string()))),
         ("Memory", opt(c.memory.map(format_size))),
         ("Created", opt(ts(c.created))),
