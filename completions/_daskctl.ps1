@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             [CompletionResult]::new('snippet', 'snippet', [CompletionResultType]::ParameterValue, 'Print Python code that connects a Client to a cluster')
             [CompletionResult]::new('adapt', 'adapt', [CompletionResultType]::ParameterValue, 'Set or clear a cluster''s adaptive scaling policy (applied by `reconcile`)')
             [CompletionResult]::new('reconcile', 'reconcile', [CompletionResultType]::ParameterValue, 'Apply every stored policy once (adaptive scaling), or keep doing it with --watch')
+            [CompletionResult]::new('apply', 'apply', [CompletionResultType]::ParameterValue, 'Create the cluster a spec file describes, or bring an existing one to it')
             [CompletionResult]::new('backends', 'backends', [CompletionResultType]::ParameterValue, 'List, enable or disable backends')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('__complete-names', '__complete-names', [CompletionResultType]::ParameterValue, 'Cluster names for shell completion, from the cache of the last discovery')
@@ -102,8 +103,10 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             break
         }
         'daskctl;create' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'A cluster spec (YAML): daskctl''s, or a dask-ctl spec (version: 1, module, class, kwargs); flags given on the command line override it')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'A cluster spec (YAML): daskctl''s, or a dask-ctl spec (version: 1, module, class, kwargs); flags given on the command line override it')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Cluster name (lowercase letters, digits, ''-''; default: generated)')
-            [CompletionResult]::new('--workers', '--workers', [CompletionResultType]::ParameterName, 'workers')
+            [CompletionResult]::new('--workers', '--workers', [CompletionResultType]::ParameterName, 'Number of workers (default 2)')
             [CompletionResult]::new('--threads', '--threads', [CompletionResultType]::ParameterName, 'Threads per worker')
             [CompletionResult]::new('--memory', '--memory', [CompletionResultType]::ParameterName, 'Memory limit per worker (e.g. 4GiB)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
@@ -295,6 +298,25 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'daskctl;apply' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The cluster spec (YAML; see `create -f`); it must name the cluster')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The cluster spec (YAML; see `create -f`); it must name the cluster')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for a cluster it creates')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, '[aws] Regions to query, comma-separated or repeated (default: the profile''s or AWS_REGION)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, '[kubernetes] kubeconfig context')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, '[kubernetes] Only this namespace (create: where to create; default: the context''s)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, '[aws] Named profile from ~/.aws/config')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, '[kubernetes] Every namespace (the default for list and cleanup)')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, '[kubernetes] Every namespace (the default for list and cleanup)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v info, -vv debug)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v info, -vv debug)')
+            [CompletionResult]::new('--no-probe', '--no-probe', [CompletionResultType]::ParameterName, 'Never connect to schedulers: report what the backends alone know')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'daskctl;backends' {
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v info, -vv debug)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v info, -vv debug)')
@@ -379,6 +401,7 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             [CompletionResult]::new('snippet', 'snippet', [CompletionResultType]::ParameterValue, 'Print Python code that connects a Client to a cluster')
             [CompletionResult]::new('adapt', 'adapt', [CompletionResultType]::ParameterValue, 'Set or clear a cluster''s adaptive scaling policy (applied by `reconcile`)')
             [CompletionResult]::new('reconcile', 'reconcile', [CompletionResultType]::ParameterValue, 'Apply every stored policy once (adaptive scaling), or keep doing it with --watch')
+            [CompletionResult]::new('apply', 'apply', [CompletionResultType]::ParameterValue, 'Create the cluster a spec file describes, or bring an existing one to it')
             [CompletionResult]::new('backends', 'backends', [CompletionResultType]::ParameterValue, 'List, enable or disable backends')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('__complete-names', '__complete-names', [CompletionResultType]::ParameterValue, 'Cluster names for shell completion, from the cache of the last discovery')
@@ -413,6 +436,9 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             break
         }
         'daskctl;help;reconcile' {
+            break
+        }
+        'daskctl;help;apply' {
             break
         }
         'daskctl;help;backends' {

@@ -22,6 +22,9 @@ _daskctl() {
             daskctl,adapt)
                 cmd="daskctl__subcmd__adapt"
                 ;;
+            daskctl,apply)
+                cmd="daskctl__subcmd__apply"
+                ;;
             daskctl,backends)
                 cmd="daskctl__subcmd__backends"
                 ;;
@@ -94,6 +97,9 @@ _daskctl() {
             daskctl__subcmd__help,adapt)
                 cmd="daskctl__subcmd__help__subcmd__adapt"
                 ;;
+            daskctl__subcmd__help,apply)
+                cmd="daskctl__subcmd__help__subcmd__apply"
+                ;;
             daskctl__subcmd__help,backends)
                 cmd="daskctl__subcmd__help__subcmd__backends"
                 ;;
@@ -146,7 +152,7 @@ _daskctl() {
 
     case "${cmd}" in
         daskctl)
-            opts="-v -h -V --verbose --no-probe --help --version list ls describe create scale logs delete rm cleanup snippet adapt reconcile backends completions __complete-names help"
+            opts="-v -h -V --verbose --no-probe --help --version list ls describe create scale logs delete rm cleanup snippet adapt reconcile apply backends completions __complete-names help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -186,6 +192,56 @@ _daskctl() {
                     ;;
                 --maximum)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daskctl__subcmd__apply)
+            opts="-f -o -A -v -h --file --output --timeout --region --context --namespace --all-namespaces --profile --verbose --no-probe --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -422,12 +478,20 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd__create)
-            opts="-o -A -v -h --name --workers --threads --memory --output --timeout --python --host --partition --account --walltime --cores --job-extra --dry-run --native --keep-failed --idle-timeout --scheduler-port --instance-type --worker-instance-type --ami --subnet --security-group --option --key-name --spot --ttl --resources --image --region --context --namespace --all-namespaces --profile --verbose --no-probe --help"
+            opts="-f -o -A -v -h --file --name --workers --threads --memory --output --timeout --python --host --partition --account --walltime --cores --job-extra --dry-run --native --keep-failed --idle-timeout --scheduler-port --instance-type --worker-instance-type --ami --subnet --security-group --option --key-name --spot --ttl --resources --image --region --context --namespace --all-namespaces --profile --verbose --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -632,7 +696,7 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd__help)
-            opts="list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help"
+            opts="list describe create scale logs delete cleanup snippet adapt reconcile apply backends completions __complete-names help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -660,6 +724,20 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd__help__subcmd__adapt)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        daskctl__subcmd__help__subcmd__apply)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

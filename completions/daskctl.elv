@@ -37,6 +37,7 @@ set edit:completion:arg-completer[daskctl] = {|@words|
             cand snippet 'Print Python code that connects a Client to a cluster'
             cand adapt 'Set or clear a cluster''s adaptive scaling policy (applied by `reconcile`)'
             cand reconcile 'Apply every stored policy once (adaptive scaling), or keep doing it with --watch'
+            cand apply 'Create the cluster a spec file describes, or bring an existing one to it'
             cand backends 'List, enable or disable backends'
             cand completions 'Print a shell completion script'
             cand __complete-names 'Cluster names for shell completion, from the cache of the last discovery'
@@ -95,8 +96,10 @@ set edit:completion:arg-completer[daskctl] = {|@words|
             cand --help 'Print help'
         }
         &'daskctl;create'= {
+            cand -f 'A cluster spec (YAML): daskctl''s, or a dask-ctl spec (version: 1, module, class, kwargs); flags given on the command line override it'
+            cand --file 'A cluster spec (YAML): daskctl''s, or a dask-ctl spec (version: 1, module, class, kwargs); flags given on the command line override it'
             cand --name 'Cluster name (lowercase letters, digits, ''-''; default: generated)'
-            cand --workers 'workers'
+            cand --workers 'Number of workers (default 2)'
             cand --threads 'Threads per worker'
             cand --memory 'Memory limit per worker (e.g. 4GiB)'
             cand -o 'o'
@@ -279,6 +282,24 @@ set edit:completion:arg-completer[daskctl] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'daskctl;apply'= {
+            cand -f 'The cluster spec (YAML; see `create -f`); it must name the cluster'
+            cand --file 'The cluster spec (YAML; see `create -f`); it must name the cluster'
+            cand -o 'o'
+            cand --output 'output'
+            cand --timeout 'How long to wait for a cluster it creates'
+            cand --region '[aws] Regions to query, comma-separated or repeated (default: the profile''s or AWS_REGION)'
+            cand --context '[kubernetes] kubeconfig context'
+            cand --namespace '[kubernetes] Only this namespace (create: where to create; default: the context''s)'
+            cand --profile '[aws] Named profile from ~/.aws/config'
+            cand -A '[kubernetes] Every namespace (the default for list and cleanup)'
+            cand --all-namespaces '[kubernetes] Every namespace (the default for list and cleanup)'
+            cand -v 'More detail on stderr (-v info, -vv debug)'
+            cand --verbose 'More detail on stderr (-v info, -vv debug)'
+            cand --no-probe 'Never connect to schedulers: report what the backends alone know'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'daskctl;backends'= {
             cand -v 'More detail on stderr (-v info, -vv debug)'
             cand --verbose 'More detail on stderr (-v info, -vv debug)'
@@ -352,6 +373,7 @@ set edit:completion:arg-completer[daskctl] = {|@words|
             cand snippet 'Print Python code that connects a Client to a cluster'
             cand adapt 'Set or clear a cluster''s adaptive scaling policy (applied by `reconcile`)'
             cand reconcile 'Apply every stored policy once (adaptive scaling), or keep doing it with --watch'
+            cand apply 'Create the cluster a spec file describes, or bring an existing one to it'
             cand backends 'List, enable or disable backends'
             cand completions 'Print a shell completion script'
             cand __complete-names 'Cluster names for shell completion, from the cache of the last discovery'
@@ -376,6 +398,8 @@ set edit:completion:arg-completer[daskctl] = {|@words|
         &'daskctl;help;adapt'= {
         }
         &'daskctl;help;reconcile'= {
+        }
+        &'daskctl;help;apply'= {
         }
         &'daskctl;help;backends'= {
             cand list 'Show every backend, whether it is enabled and usable here'

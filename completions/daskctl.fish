@@ -40,6 +40,7 @@ complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "cleanup" -d 'Delete
 complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "snippet" -d 'Print Python code that connects a Client to a cluster'
 complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "adapt" -d 'Set or clear a cluster\'s adaptive scaling policy (applied by `reconcile`)'
 complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "reconcile" -d 'Apply every stored policy once (adaptive scaling), or keep doing it with --watch'
+complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "apply" -d 'Create the cluster a spec file describes, or bring an existing one to it'
 complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "backends" -d 'List, enable or disable backends'
 complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "__complete-names" -d 'Cluster names for shell completion, from the cache of the last discovery'
@@ -86,8 +87,9 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -s A -l all-na
 complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
 complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -s h -l help -d 'Print help'
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -s f -l file -d 'A cluster spec (YAML): daskctl\'s, or a dask-ctl spec (version: 1, module, class, kwargs); flags given on the command line override it' -r -F
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l name -d 'Cluster name (lowercase letters, digits, \'-\'; default: generated)' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l workers -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l workers -d 'Number of workers (default 2)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l threads -d 'Threads per worker' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l memory -d 'Memory limit per worker (e.g. 4GiB)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -s o -l output -r -f -a "table\t''
@@ -223,6 +225,19 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -s A -l all-n
 complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
 complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -s h -l help -d 'Print help'
+complete -c daskctl -n "__fish_daskctl_using_subcommand apply" -s f -l file -d 'The cluster spec (YAML; see `create -f`); it must name the cluster' -r -F
+complete -c daskctl -n "__fish_daskctl_using_subcommand apply" -s o -l output -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c daskctl -n "__fish_daskctl_using_subcommand apply" -l timeout -d 'How long to wait for a cluster it creates' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand apply" -l region -d '[aws] Regions to query, comma-separated or repeated (default: the profile\'s or AWS_REGION)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand apply" -l context -d '[kubernetes] kubeconfig context' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand apply" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand apply" -l profile -d '[aws] Named profile from ~/.aws/config' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand apply" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand apply" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand apply" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
+complete -c daskctl -n "__fish_daskctl_using_subcommand apply" -s h -l help -d 'Print help'
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish_seen_subcommand_from list enable disable help" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish_seen_subcommand_from list enable disable help" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish_seen_subcommand_from list enable disable help" -s h -l help -d 'Print help'
@@ -252,20 +267,21 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand completions" -s h -l hel
 complete -c daskctl -n "__fish_daskctl_using_subcommand __complete-names" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand __complete-names" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
 complete -c daskctl -n "__fish_daskctl_using_subcommand __complete-names" -s h -l help -d 'Print help'
-complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help" -f -a "list" -d 'List clusters across all enabled backends'
-complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help" -f -a "describe" -d 'Show one cluster in detail'
-complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help" -f -a "create" -d 'Create a cluster'
-complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help" -f -a "scale" -d 'Set a cluster\'s number of workers'
-complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help" -f -a "logs" -d 'Show a cluster\'s scheduler and worker logs'
-complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help" -f -a "delete" -d 'Delete a cluster and everything it runs'
-complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help" -f -a "cleanup" -d 'Delete orphaned, idle or old clusters (previews unless --yes)'
-complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help" -f -a "snippet" -d 'Print Python code that connects a Client to a cluster'
-complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help" -f -a "adapt" -d 'Set or clear a cluster\'s adaptive scaling policy (applied by `reconcile`)'
-complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help" -f -a "reconcile" -d 'Apply every stored policy once (adaptive scaling), or keep doing it with --watch'
-complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help" -f -a "backends" -d 'List, enable or disable backends'
-complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help" -f -a "completions" -d 'Print a shell completion script'
-complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help" -f -a "__complete-names" -d 'Cluster names for shell completion, from the cache of the last discovery'
-complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile backends completions __complete-names help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile apply backends completions __complete-names help" -f -a "list" -d 'List clusters across all enabled backends'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile apply backends completions __complete-names help" -f -a "describe" -d 'Show one cluster in detail'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile apply backends completions __complete-names help" -f -a "create" -d 'Create a cluster'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile apply backends completions __complete-names help" -f -a "scale" -d 'Set a cluster\'s number of workers'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile apply backends completions __complete-names help" -f -a "logs" -d 'Show a cluster\'s scheduler and worker logs'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile apply backends completions __complete-names help" -f -a "delete" -d 'Delete a cluster and everything it runs'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile apply backends completions __complete-names help" -f -a "cleanup" -d 'Delete orphaned, idle or old clusters (previews unless --yes)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile apply backends completions __complete-names help" -f -a "snippet" -d 'Print Python code that connects a Client to a cluster'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile apply backends completions __complete-names help" -f -a "adapt" -d 'Set or clear a cluster\'s adaptive scaling policy (applied by `reconcile`)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile apply backends completions __complete-names help" -f -a "reconcile" -d 'Apply every stored policy once (adaptive scaling), or keep doing it with --watch'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile apply backends completions __complete-names help" -f -a "apply" -d 'Create the cluster a spec file describes, or bring an existing one to it'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile apply backends completions __complete-names help" -f -a "backends" -d 'List, enable or disable backends'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile apply backends completions __complete-names help" -f -a "completions" -d 'Print a shell completion script'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile apply backends completions __complete-names help" -f -a "__complete-names" -d 'Cluster names for shell completion, from the cache of the last discovery'
+complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile apply backends completions __complete-names help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand help; and __fish_seen_subcommand_from backends" -f -a "list" -d 'Show every backend, whether it is enabled and usable here'
 complete -c daskctl -n "__fish_daskctl_using_subcommand help; and __fish_seen_subcommand_from backends" -f -a "enable" -d 'Turn a backend on (persisted in the config file)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand help; and __fish_seen_subcommand_from backends" -f -a "disable" -d 'Turn a backend off: it is never queried'

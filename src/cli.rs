@@ -77,6 +77,8 @@ pub enum Command {
     Adapt(AdaptArgs),
     /// Apply every stored policy once (adaptive scaling), or keep doing it with --watch
     Reconcile(ReconcileArgs),
+    /// Create the cluster a spec file describes, or bring an existing one to it
+    Apply(ApplyArgs),
     /// List, enable or disable backends
     Backends {
         #[command(subcommand)]
@@ -106,6 +108,7 @@ impl Command {
             Command::Snippet(a) => Some(&a.cloud),
             Command::Adapt(a) => Some(&a.cloud),
             Command::Reconcile(a) => Some(&a.cloud),
+            Command::Apply(a) => Some(&a.cloud),
             Command::Backends { .. } | Command::Completions { .. } | Command::CompleteNames => None,
         }
     }
@@ -120,8 +123,9 @@ pub enum ListFormat {
     Name,
 }
 
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
+    #[default]
     Table,
     Json,
     Yaml,
@@ -157,15 +161,21 @@ pub struct DescribeArgs {
     pub cloud: CloudArgs,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone, Default)]
 pub struct CreateArgs {
-    /// Where to create it (see: daskctl backends)
-    pub backend: String,
+    /// Where to create it (see: daskctl backends); the spec's with -f
+    #[arg(required_unless_present = "file")]
+    pub backend: Option<String>,
+    /// A cluster spec (YAML): daskctl's, or a dask-ctl spec (version: 1, module, class, kwargs);
+    /// flags given on the command line override it
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<std::path::PathBuf>,
     /// Cluster name (lowercase letters, digits, '-'; default: generated)
     #[arg(long)]
     pub name: Option<String>,
-    #[arg(long, default_value = "2", allow_negative_numbers = true)]
-    pub workers: i64,
+    /// Number of workers (default 2)
+    #[arg(long, allow_negative_numbers = true)]
+    pub workers: Option<i64>,
     /// Threads per worker
     #[arg(long, allow_negative_numbers = true)]
     pub threads: Option<i64>,
@@ -371,6 +381,20 @@ pub struct AdaptArgs {
     pub off: bool,
     #[arg(long, value_name = "SECS", value_parser = duration)]
     pub timeout: Option<Duration>,
+    #[command(flatten)]
+    pub cloud: CloudArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ApplyArgs {
+    /// The cluster spec (YAML; see `create -f`); it must name the cluster
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: std::path::PathBuf,
+    #[arg(short, long, value_enum, default_value = "table")]
+    pub output: Format,
+    /// How long to wait for a cluster it creates
+    #[arg(long, value_name = "SECS", value_parser = duration, default_value = "120")]
+    pub timeout: Duration,
     #[command(flatten)]
     pub cloud: CloudArgs,
 }

@@ -15,6 +15,7 @@ pub mod names;
 pub mod policy;
 pub mod printer;
 pub mod settings;
+pub mod spec;
 pub mod units;
 
 use backends::{Context, User};

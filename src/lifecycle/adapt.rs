@@ -3,10 +3,11 @@
 //! apply from any machine. Changing the bounds resets the damping state.
 
 use super::{App, worker_count};
-use crate::backends::until_settled;
+use crate::backends::{Backend, until_settled};
 use crate::cli::AdaptArgs;
 use crate::discovery::resolve;
 use crate::error::{Error, Result};
+use crate::model::Cluster;
 use crate::policy::{Adapt, PolicyFile};
 use std::ops::ControlFlow;
 use std::time::Duration;
@@ -30,7 +31,26 @@ pub async fn run(app: &App, a: AdaptArgs) -> Result<()> {
     if let Some(p) = &adapt {
         worker_count(p.maximum as i64, backend.max_workers())?;
     }
-    let Some(dir) = backend.policy_dir(&c) else {
+    store(backend.as_ref(), &c, adapt).await?;
+    app.out.success(&match adapt {
+        Some(p) => format!(
+            "{} adapts between {} and {} worker(s); `daskctl reconcile` applies it (cron, or \\
+             reconcile --watch)",
+            c.qualified(),
+            p.minimum,
+            p.maximum
+        ),
+        None => format!(
+            "{} no longer adapts; it keeps its current size",
+            c.qualified()
+        ),
+    });
+    Ok(())
+}
+
+/// Stores (or, with None, removes) `c`'s adaptive policy; resets the damping state.
+pub(super) async fn store(b: &dyn Backend, c: &Cluster, adapt: Option<Adapt>) -> Result<()> {
+    let Some(dir) = b.policy_dir(c) else {
         return Err(Error::Usage(format!(
             "{} cannot keep an adaptive policy: only clusters daskctl created on the local and \\
              batch backends can (others: scale it, or use the platform's own autoscaler)",
@@ -61,18 +81,5 @@ pub async fn run(app: &App, a: AdaptArgs) -> Result<()> {
     policy.close_counts.clear();
     file.write(&policy)?;
     drop(lock);
-    app.out.success(&match adapt {
-        Some(p) => format!(
-            "{} adapts between {} and {} worker(s); `daskctl reconcile` applies it (cron, or \\
-             reconcile --watch)",
-            c.qualified(),
-            p.minimum,
-            p.maximum
-        ),
-        None => format!(
-            "{} no longer adapts; it keeps its current size",
-            c.qualified()
-        ),
-    });
     Ok(())
 }

@@ -2,17 +2,73 @@ use super::{App, worker_count};
 use crate::backends::{self, CreateRequest};
 use crate::cli::{CreateArgs, Format};
 use crate::error::{Error, Result};
+use crate::policy::Adapt;
 use crate::units::parse_size;
 
 pub async fn run(app: &App, a: CreateArgs) -> Result<()> {
+    let (a, adapt) = with_spec(a)?;
+    let Some(c) = create(app, &a, true).await? else {
+        return Ok(());
+    };
+    if let Some(p) = adapt {
+        // the policy is stored where discovery reads it: look the new cluster up
+        let (b, found) = crate::discovery::resolve(&app.ctx, &c.qualified(), app.deadline).await?;
+        super::adapt::store(b.as_ref(), &found, Some(p)).await?;
+        app.out.success(&format!(
+            "{} adapts between {} and {} worker(s) (daskctl reconcile)",
+            c.qualified(),
+            p.minimum,
+            p.maximum
+        ));
+    }
+    Ok(())
+}
+
+/// `-f FILE`: the spec's arguments under the command line's (flags given win), and the spec's
+/// adaptive bounds; all checked before anything is created.
+pub(super) fn with_spec(a: CreateArgs) -> Result<(CreateArgs, Option<Adapt>)> {
+    let Some(path) = a.file.clone() else {
+        return Ok((a, None));
+    };
+    let spec = crate::spec::load(&path)?;
+    if let Some(b) = a.backend.as_deref().filter(|b| *b != spec.backend) {
+        return Err(Error::Usage(format!(
+            "backend {b} on the command line, {} in {}",
+            spec.backend,
+            path.display()
+        )));
+    }
+    let reg = backends::lookup(&spec.backend)?;
+    let from_file = spec
+        .create_args(reg.create_flags)
+        .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
+    let adapt = spec
+        .adapt
+        .map(|x| {
+            Adapt::new(
+                worker_count(x.minimum, u32::MAX)?,
+                worker_count(x.maximum, u32::MAX)?,
+            )
+        })
+        .transpose()?;
+    Ok((crate::spec::merge(a, from_file), adapt))
+}
+
+/// Creates the cluster `a` describes (None for a dry run, which only prints); `show`: print
+/// the new cluster (`apply` prints its own report instead).
+pub(super) async fn create(
+    app: &App,
+    a: &CreateArgs,
+    show: bool,
+) -> Result<Option<crate::model::Cluster>> {
     // everything is validated before anything is created
-    let (reg, backend) = usable_backend(app, &a)?;
+    let (reg, backend) = usable_backend(app, a)?;
     let name = match &a.name {
         Some(n) => n.clone(),
         None => crate::names::generate(),
     };
     crate::names::validate_new(&name)?;
-    let workers = worker_count(a.workers, backend.max_workers())?;
+    let workers = worker_count(a.workers.unwrap_or(2), backend.max_workers())?;
     let threads = match a.threads {
         None => None,
         Some(t) if (1..=1024).contains(&t) => Some(t as u32),
@@ -29,7 +85,7 @@ pub async fn run(app: &App, a: CreateArgs) -> Result<()> {
         workers,
         threads,
         memory,
-        options: backend_options(reg, &a)?,
+        options: backend_options(reg, a)?,
         timeout: a.timeout,
     };
     if a.dry_run {
@@ -44,7 +100,7 @@ pub async fn run(app: &App, a: CreateArgs) -> Result<()> {
             Format::Yaml => app.out.yaml(&plan),
             Format::Table => app.out.data(&plan_text(&plan)),
         }
-        return Ok(());
+        return Ok(None);
     }
     app.out.progress(&format!(
         "creating {}/{} with {} worker(s)...",
@@ -52,13 +108,16 @@ pub async fn run(app: &App, a: CreateArgs) -> Result<()> {
     ));
     let c = backend.create(&req).await?;
     crate::discovery::cache::remember(&app.ctx.config.cache_root(), &c);
+    if !show {
+        return Ok(Some(c));
+    }
     match a.output {
         Format::Json => app.out.json(&c),
         Format::Yaml => app.out.yaml(&c),
         Format::Table => app.out.data(&super::describe::describe_text(&c)),
     }
     app.out.success(&format!("created {}", c.qualified()));
-    Ok(())
+    Ok(Some(c))
 }
 
 /// The backend named, enabled, able to create, and (unless a dry run) usable here.
@@ -69,7 +128,8 @@ fn usable_backend(
     &'static backends::Registration,
     std::sync::Arc<dyn backends::Backend>,
 )> {
-    let reg = backends::lookup(&a.backend)?;
+    let name = a.backend.as_deref().unwrap_or_default();
+    let reg = backends::lookup(name)?;
     if !backends::is_enabled(&app.ctx, reg) {
         return Err(Error::Usage(format!(
             "backend {} is disabled; enable it with: daskctl backends enable {}",

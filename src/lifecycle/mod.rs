@@ -2,6 +2,7 @@
 //! and messages to stderr, and returns a typed error that carries the exit code.
 
 mod adapt;
+mod apply;
 mod backends;
 mod cleanup;
 mod completions;
@@ -41,6 +42,7 @@ pub async fn dispatch(app: &App, command: Command) -> Result<()> {
         Command::Snippet(a) => snippet::run(app, a).await,
         Command::Adapt(a) => adapt::run(app, a).await,
         Command::Reconcile(a) => reconcile::run(app, a).await,
+        Command::Apply(a) => apply::run(app, a).await,
         Command::Backends { action } => backends::run(app, action),
         Command::Completions { shell } => completions::run(app, shell),
         Command::CompleteNames => completions::names(app),

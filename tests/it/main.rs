@@ -16,4 +16,5 @@ mod pbs;
 mod protocol;
 mod sge;
 mod slurm;
+mod spec;
 mod support;

@@ -1,0 +1,207 @@
+//! Cluster spec files (`create -f`, `apply -f`): daskctl's own YAML, or a dask-ctl spec
+//! (`version: 1`, `module`, `class`, `args`, `kwargs`) for the cluster classes daskctl can map
+//! (`dask_ctl.rs`). A spec becomes the same `CreateArgs` the command line gives (flags on the
+//! command line win), plus what only a spec says (`adapt`).
+//!
+//! ```yaml
+//! name: etl
+//! backend: slurm
+//! workers: 4
+//! threads: 2
+//! memory: 4GiB
+//! idle_timeout: 30m
+//! options: {partition: short, walltime: "01:00:00", job_extra: ["--qos=high"]}
+//! adapt: {minimum: 1, maximum: 10}
+//! ```
+
+mod dask_ctl;
+
+use crate::cli::CreateArgs;
+use crate::error::{Error, Result};
+use clap::Parser;
+use serde::Deserialize;
+use serde_yaml::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// daskctl's spec. Unknown keys are errors naming the key.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    pub name: Option<String>,
+    pub backend: String,
+    pub workers: Option<i64>,
+    /// Threads per worker.
+    pub threads: Option<i64>,
+    /// Memory limit per worker: `4GiB`, `4GB`, or bytes.
+    pub memory: Option<Scalar>,
+    /// Dask's scheduler idle timeout (`create --idle-timeout`), e.g. `30m`.
+    pub idle_timeout: Option<String>,
+    /// `create --ttl` (aws, kubernetes), e.g. `8h`.
+    pub ttl: Option<String>,
+    /// Backend flags of `create` by long name (`partition`, `job_extra`, `instance_type`, ...).
+    #[serde(default)]
+    pub options: BTreeMap<String, Value>,
+    pub adapt: Option<AdaptSpec>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdaptSpec {
+    pub minimum: i64,
+    pub maximum: i64,
+}
+
+/// A YAML scalar written as a string or a number (`memory: 4GiB`, `memory: 4000000000`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Scalar {
+    Int(u64),
+    Text(String),
+}
+
+impl Scalar {
+    fn text(&self) -> String {
+        match self {
+            Scalar::Int(n) => n.to_string(),
+            Scalar::Text(s) => s.clone(),
+        }
+    }
+}
+
+/// Reads a spec file: daskctl's, or dask-ctl's (it has `version`), translated.
+pub fn load(path: &Path) -> Result<Spec> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Usage(format!("cannot read spec {}: {e}", path.display())))?;
+    let bad = |e: &dyn std::fmt::Display| Error::Usage(format!("{}: {e}", path.display()));
+    let value: Value = serde_yaml::from_str(&text).map_err(|e| bad(&e))?;
+    if value.get("version").is_some() {
+        return dask_ctl::translate(&value).map_err(|e| bad(&e));
+    }
+    serde_yaml::from_value(value).map_err(|e| bad(&e))
+}
+
+/// Only `create`'s arguments, to parse a spec through the same flags as the command line.
+#[derive(Parser)]
+#[command(no_binary_name = true)]
+struct CreateOnly {
+    #[command(flatten)]
+    args: CreateArgs,
+}
+
+impl Spec {
+    /// The spec as `create` arguments. Every option must be a `create` flag of its backend.
+    pub fn create_args(&self, flags: &[&str]) -> Result<CreateArgs> {
+        let mut argv = vec![self.backend.clone()];
+        let mut flag = |k: &str, v: String| argv.push(format!("--{k}={v}"));
+        if let Some(n) = &self.name {
+            flag("name", n.clone());
+        }
+        if let Some(w) = self.workers {
+            flag("workers", w.to_string());
+        }
+        if let Some(t) = self.threads {
+            flag("threads", t.to_string());
+        }
+        if let Some(m) = &self.memory {
+            flag("memory", m.text());
+        }
+        if let Some(t) = &self.idle_timeout {
+            flag("idle-timeout", t.clone());
+        }
+        if let Some(t) = &self.ttl {
+            flag("ttl", t.clone());
+        }
+        for (key, value) in &self.options {
+            let name = key.replace('_', "-");
+            if !flags.contains(&name.as_str()) {
+                return Err(Error::Usage(format!(
+                    "options.{key}: not a create flag of the {} backend (it takes: {})",
+                    self.backend,
+                    flags.join(", ")
+                )));
+            }
+            match value {
+                Value::Bool(true) => argv.push(format!("--{name}")),
+                Value::Bool(false) | Value::Null => {}
+                Value::Sequence(items) => {
+                    for i in items {
+                        argv.push(format!("--{name}={}", scalar(key, i)?));
+                    }
+                }
+                Value::Mapping(m) => {
+                    // gateway cluster options: options: {option: {worker_cores: 2}}
+                    for (k, v) in m {
+                        argv.push(format!("--{name}={}={}", scalar(key, k)?, scalar(key, v)?));
+                    }
+                }
+                v => argv.push(format!("--{name}={}", scalar(key, v)?)),
+            }
+        }
+        CreateOnly::try_parse_from(&argv)
+            .map(|c| c.args)
+            .map_err(|e| {
+                let first = e.to_string();
+                Error::Usage(
+                    first
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .trim_start_matches("error: ")
+                        .into(),
+                )
+            })
+    }
+}
+
+fn scalar(key: &str, v: &Value) -> Result<String> {
+    match v {
+        Value::String(s) => Ok(s.clone()),
+        Value::Number(n) => Ok(n.to_string()),
+        Value::Bool(b) => Ok(b.to_string()),
+        _ => Err(Error::Usage(format!(
+            "options.{key}: expected a value, a list or a map of values"
+        ))),
+    }
+}
+
+/// Flags given on the command line win over the spec's.
+pub fn merge(cli: CreateArgs, spec: CreateArgs) -> CreateArgs {
+    fn vec_or(a: Vec<String>, b: Vec<String>) -> Vec<String> {
+        if a.is_empty() { b } else { a }
+    }
+    CreateArgs {
+        backend: cli.backend.or(spec.backend),
+        file: None,
+        name: cli.name.or(spec.name),
+        workers: cli.workers.or(spec.workers),
+        threads: cli.threads.or(spec.threads),
+        memory: cli.memory.or(spec.memory),
+        output: cli.output,
+        timeout: cli.timeout,
+        python: cli.python.or(spec.python),
+        host: cli.host.or(spec.host),
+        partition: cli.partition.or(spec.partition),
+        account: cli.account.or(spec.account),
+        walltime: cli.walltime.or(spec.walltime),
+        cores: cli.cores.or(spec.cores),
+        job_extra: vec_or(cli.job_extra, spec.job_extra),
+        dry_run: cli.dry_run,
+        native: cli.native || spec.native,
+        keep_failed: cli.keep_failed || spec.keep_failed,
+        idle_timeout: cli.idle_timeout.or(spec.idle_timeout),
+        scheduler_port: cli.scheduler_port.or(spec.scheduler_port),
+        instance_type: cli.instance_type.or(spec.instance_type),
+        worker_instance_type: cli.worker_instance_type.or(spec.worker_instance_type),
+        ami: cli.ami.or(spec.ami),
+        subnet: cli.subnet.or(spec.subnet),
+        security_group: vec_or(cli.security_group, spec.security_group),
+        options: vec_or(cli.options, spec.options),
+        key_name: cli.key_name.or(spec.key_name),
+        spot: cli.spot || spec.spot,
+        ttl: cli.ttl.or(spec.ttl),
+        resources: cli.resources.or(spec.resources),
+        image: cli.image.or(spec.image),
+        cloud: cli.cloud,
+    }
+}
