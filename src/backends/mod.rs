@@ -207,6 +207,21 @@ pub trait Backend: Send + Sync {
         None
     }
 
+    /// Turns the platform's own autoscaler on (`Some`) or off for `c`, where the backend has one
+    /// and keeps no daskctl policy (`policy_dir` is None): dask-gateway's adapt, the
+    /// dask-kubernetes operator's `DaskAutoscaler`. Says who applies it.
+    async fn platform_adapt(
+        &self,
+        c: &Cluster,
+        _adapt: Option<crate::policy::Adapt>,
+    ) -> Result<String> {
+        Err(Error::Usage(format!(
+            "{} cannot keep an adaptive policy: only clusters daskctl created on the local and \
+             batch backends, dask-kubernetes operator clusters and dask-gateway clusters can",
+            c.qualified()
+        )))
+    }
+
     /// Whether `c` is the caller's: its owner is the caller's user name (`user`), or the
     /// backend's own account of the caller (a gateway's user) for backends that have one.
     fn is_callers(&self, c: &Cluster, user: &str) -> bool {

@@ -31,11 +31,10 @@ pub async fn run(app: &App, a: AdaptArgs) -> Result<()> {
     if let Some(p) = &adapt {
         worker_count(p.maximum as i64, backend.max_workers())?;
     }
-    store(backend.as_ref(), &c, adapt).await?;
+    let by = store(backend.as_ref(), &c, adapt).await?;
     app.out.success(&match adapt {
         Some(p) => format!(
-            "{} adapts between {} and {} worker(s); `daskctl reconcile` applies it (cron, or \\
-             reconcile --watch)",
+            "{} adapts between {} and {} worker(s); {by} applies it",
             c.qualified(),
             p.minimum,
             p.maximum
@@ -48,14 +47,11 @@ pub async fn run(app: &App, a: AdaptArgs) -> Result<()> {
     Ok(())
 }
 
-/// Stores (or, with None, removes) `c`'s adaptive policy; resets the damping state.
-pub(super) async fn store(b: &dyn Backend, c: &Cluster, adapt: Option<Adapt>) -> Result<()> {
+/// Stores (or, with None, removes) `c`'s adaptive policy (resetting the damping state), or
+/// hands it to the platform's own autoscaler; says who applies it.
+pub(super) async fn store(b: &dyn Backend, c: &Cluster, adapt: Option<Adapt>) -> Result<String> {
     let Some(dir) = b.policy_dir(c) else {
-        return Err(Error::Usage(format!(
-            "{} cannot keep an adaptive policy: only clusters daskctl created on the local and \\
-             batch backends can (others: scale it, or use the platform's own autoscaler)",
-            c.qualified()
-        )));
+        return b.platform_adapt(c, adapt).await;
     };
     let file = PolicyFile::in_dir(&dir);
     // a reconcile holds the lock for one pass over the cluster: wait for it, briefly
@@ -81,5 +77,5 @@ pub(super) async fn store(b: &dyn Backend, c: &Cluster, adapt: Option<Adapt>) ->
     policy.close_counts.clear();
     file.write(&policy)?;
     drop(lock);
-    Ok(())
+    Ok("`daskctl reconcile` (cron, or reconcile --watch)".into())
 }

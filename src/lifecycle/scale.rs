@@ -10,6 +10,15 @@ pub async fn run(app: &App, a: ScaleArgs) -> Result<()> {
     let (backend, c) = resolve(&app.ctx, &a.name, app.deadline).await?;
     super::own(app, backend.as_ref(), &c)?;
     let target = worker_count(a.workers, backend.max_workers())?;
+    if c.adapt.is_some() {
+        // as Dask's own clusters do (KubeCluster.scale, dask-gateway's scale): an explicit size
+        // ends adaptive scaling, else the next reconcile would undo it
+        super::adapt::store(backend.as_ref(), &c, None).await?;
+        app.out.warn(&format!(
+            "{} no longer adapts: scale sets a fixed size (daskctl adapt turns it back on)",
+            c.qualified()
+        ));
+    }
     let req = ScaleRequest {
         target,
         wait: a.wait,

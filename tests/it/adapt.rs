@@ -125,6 +125,12 @@ fn adapts_under_load(env: &Env, backend: &str, name: &str) {
     assert_eq!(a[0]["action"], "skipped", "{a:?}");
     drop(held);
 
+    // an explicit scale ends adaptive scaling, as with Dask's own clusters
+    let o = env.run(&["scale", &qualified, "2"]).ok();
+    assert!(o.stderr.contains("no longer adapts"), "{}", o.stderr);
+    assert!(env.describe(&qualified).get("adapt").is_none());
+    env.run(&["adapt", &qualified, "--minimum", "1", "--maximum", "2"])
+        .ok();
     env.run(&["adapt", &qualified, "--off"]).ok();
     assert!(env.describe(&qualified).get("adapt").is_none());
     assert!(reconcile(env).is_empty());

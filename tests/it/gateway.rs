@@ -517,3 +517,37 @@ fn htcdaskgateway_workers_are_one_cluster_with_their_gateway_cluster() {
     assert_eq!(queued(), 0);
     assert!(env.find(&name).is_none());
 }
+
+/// `adapt` on a gateway cluster turns on dask-gateway's own adaptive scaling (it runs in the
+/// cluster's scheduler, outliving any client): the real gateway brings the cluster to the
+/// minimum; `--off` turns it off and a fixed size holds again.
+#[test]
+fn adapt_uses_the_gateways_own_adaptive_scaling() {
+    if !gateway_up() {
+        return;
+    }
+    let g = GatewayUser::new("gw-adapt");
+    let c = g
+        .env
+        .run(&["create", "gateway", "--workers", "0", "-o", "json"])
+        .ok()
+        .json();
+    let q = format!("gateway/{}", c["name"].as_str().unwrap());
+    let o = g
+        .env
+        .run(&["adapt", &q, "--minimum", "1", "--maximum", "2"])
+        .ok();
+    assert!(o.stderr.contains("the gateway's scheduler"), "{}", o.stderr);
+    wait_until(
+        "the gateway to adapt up to the minimum",
+        Duration::from_secs(120),
+        || g.env.describe(&q)["workers"] == 1,
+    );
+    g.env.run(&["adapt", &q, "--off"]).ok();
+    g.env
+        .run(&["scale", &q, "0", "--wait", "--timeout", "120"])
+        .ok();
+    assert_eq!(g.env.describe(&q)["workers"], 0);
+    g.env.run(&["delete", &q, "--yes"]).ok();
+    assert!(g.live().is_empty());
+}

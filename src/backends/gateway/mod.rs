@@ -135,6 +135,14 @@ impl Backend for Gateway {
         verbs::plan(self, req)
     }
 
+    async fn platform_adapt(
+        &self,
+        c: &Cluster,
+        adapt: Option<crate::policy::Adapt>,
+    ) -> Result<String> {
+        verbs::adapt(self, c, adapt).await
+    }
+
     async fn scale(&self, c: &Cluster, req: &ScaleRequest) -> Result<ScaleReport> {
         verbs::scale(self, c, req).await
     }

@@ -12,6 +12,7 @@ use crate::backends::{
 };
 use crate::error::{Error, Result};
 use crate::model::Cluster;
+use crate::policy::Adapt;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -209,6 +210,34 @@ pub async fn scale(g: &Gateway, c: &Cluster, req: &ScaleRequest) -> Result<Scale
         None => {}
     }
     Ok(report)
+}
+
+/// dask-gateway's own adaptive scaling (POST /api/v1/clusters/NAME/adapt, dask_gateway_server
+/// routes.py): it runs in the cluster's scheduler, which outlives any client. `active: false`
+/// turns it off; an explicit scale turns it off too (scheduler_preload.py).
+pub async fn adapt(g: &Gateway, c: &Cluster, adapt: Option<Adapt>) -> Result<String> {
+    let (api, h) = g.api_of(c)?;
+    if h.report.is_none() {
+        return Err(Error::backend(
+            BACKEND,
+            format!("{}: the gateway runs no such cluster", c.qualified()),
+        ));
+    }
+    let body = match adapt {
+        Some(p) => serde_json::json!({"minimum": p.minimum, "maximum": p.maximum, "active": true}),
+        None => serde_json::json!({"active": false}),
+    };
+    let r = api
+        .post(&format!("/api/v1/clusters/{}/adapt", c.name), &body)
+        .await?;
+    let ok = r.json["ok"].as_bool().unwrap_or(true);
+    Ok(
+        match r.json["msg"].as_str().filter(|m| !ok && !m.is_empty()) {
+            // capped by the gateway's cluster_max_workers: it says to what
+            Some(m) => format!("the gateway's scheduler (which says: {m})"),
+            None => "the gateway's scheduler".into(),
+        },
+    )
 }
 
 pub async fn logs(
