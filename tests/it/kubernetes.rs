@@ -902,3 +902,69 @@ fn orphaned_operator_workers_are_deleted_with_their_owners() {
         assert!(st.names("deployments").is_empty());
     });
 }
+
+/// `adapt` on an operator cluster writes the operator's own `DaskAutoscaler` (as
+/// `KubeCluster.adapt` does), which the cluster adopts; new bounds patch it; an explicit scale
+/// deletes it (as `KubeCluster.scale` does); it goes with the cluster. Clusters without the
+/// operator have no autoscaler to use.
+#[test]
+fn adapt_on_operator_clusters_is_a_daskautoscaler() {
+    let Some((env, s)) = standin() else { return };
+    s.with(|st| st.crd = true);
+    env.run(&["create", "kubernetes", "--name", "auto", "--workers", "1"])
+        .ok();
+    let o = env
+        .run(&["adapt", "auto", "--minimum", "1", "--maximum", "5"])
+        .ok();
+    assert!(o.stderr.contains("DaskAutoscaler"), "{}", o.stderr);
+    let a = s
+        .with(|st| st.get("daskautoscalers", "default", "auto").cloned())
+        .expect("a DaskAutoscaler");
+    assert_eq!(
+        a["spec"],
+        json!({"cluster": "auto", "minimum": 1, "maximum": 5})
+    );
+    assert_eq!(a["metadata"]["ownerReferences"][0]["kind"], "DaskCluster");
+    assert_eq!(env.describe("auto")["adapt"]["maximum"], 5);
+    env.run(&["adapt", "auto", "--minimum", "2", "--maximum", "6"])
+        .ok();
+    let b = s
+        .with(|st| st.get("daskautoscalers", "default", "auto").cloned())
+        .unwrap();
+    assert_eq!(
+        b["metadata"]["uid"], a["metadata"]["uid"],
+        "patched, not replaced"
+    );
+    assert_eq!(b["spec"]["maximum"], 6);
+    let o = env.run(&["scale", "auto", "3"]).ok();
+    assert!(o.stderr.contains("no longer adapts"), "{}", o.stderr);
+    assert!(s.with(|st| st.names("daskautoscalers").is_empty()));
+    assert!(env.describe("auto").get("adapt").is_none());
+    env.run(&["adapt", "auto", "--minimum", "0", "--maximum", "2"])
+        .ok();
+    env.run(&["delete", "auto", "--yes"]).ok();
+    assert!(
+        s.with(|st| st.names("daskautoscalers").is_empty()),
+        "the autoscaler goes with its cluster"
+    );
+    // a cluster of plain Deployments has no autoscaler
+    env.run(&[
+        "create",
+        "kubernetes",
+        "--name",
+        "plain",
+        "--workers",
+        "1",
+        "--native",
+    ])
+    .ok();
+    let o = env
+        .run(&["adapt", "plain", "--minimum", "1", "--maximum", "2"])
+        .code(2);
+    assert!(
+        o.stderr.contains("not a dask-kubernetes operator cluster"),
+        "{}",
+        o.stderr
+    );
+    env.run(&["delete", "plain", "--yes"]).ok();
+}

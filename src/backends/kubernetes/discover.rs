@@ -19,6 +19,8 @@ use std::collections::BTreeMap;
 pub struct Seen {
     pub clusters: Vec<DynamicObject>,
     pub groups: Vec<DynamicObject>,
+    /// The operator's DaskAutoscalers (`cluster.adapt()`, `daskctl adapt`).
+    pub autoscalers: Vec<DynamicObject>,
     pub deployments: Vec<DynamicObject>,
     pub pods: Vec<DynamicObject>,
     /// Scheduler Services of Helm releases (`app=dask,component=scheduler`).
@@ -158,11 +160,12 @@ pub async fn seen(k: &Kubernetes) -> Result<Seen> {
         o::services(),
     );
     let own_sel = format!("{MANAGED_BY}=daskctl");
-    let (clusters, groups) = if crd {
-        let (a, b) = futures::join!(at.list(&dc, ""), at.list(&wg, ""));
-        (a?, b?)
+    let (clusters, groups, autoscalers) = if crd {
+        let asc = o::autoscalers();
+        let (a, b, c) = futures::join!(at.list(&dc, ""), at.list(&wg, ""), at.list(&asc, ""));
+        (a?, b?, c?)
     } else {
-        (Vec::new(), Vec::new())
+        (Vec::new(), Vec::new(), Vec::new())
     };
     let (helm, own, pods, helm_pods, helm_services) = futures::join!(
         at.list(&dep, "app=dask"),
@@ -178,6 +181,7 @@ pub async fn seen(k: &Kubernetes) -> Result<Seen> {
     Ok(Seen {
         clusters,
         groups,
+        autoscalers,
         deployments,
         pods,
         helm_services: helm_services?,
@@ -218,6 +222,7 @@ impl Kind {
 struct Group {
     cluster: Option<DynamicObject>,
     groups: Vec<DynamicObject>,
+    autoscaler: Option<DynamicObject>,
     deployments: Vec<DynamicObject>,
     pods: Vec<DynamicObject>,
     /// The scheduler Service of a Helm release.
@@ -290,6 +295,15 @@ pub async fn discover(k: &Kubernetes, only: Option<(&str, Option<&str>)>) -> Res
         if let Some(c) = c {
             let key = (o::namespace(&g).to_string(), c, Kind::Operator);
             groups.entry(key).or_default().groups.push(g);
+        }
+    }
+    for a in s.autoscalers {
+        if let Some(c) = o::path(&a, &["spec", "cluster"]).and_then(|v| v.as_str()) {
+            let key = (o::namespace(&a).to_string(), c.to_string(), Kind::Operator);
+            // only beside a DaskCluster: an autoscaler alone is not a cluster
+            if let Some(g) = groups.get_mut(&key) {
+                g.autoscaler = Some(a);
+            }
         }
     }
     for d in s.deployments {
@@ -431,9 +445,16 @@ fn to_cluster(
         .min();
     c.resources = resources_of(&g);
     c.requested_workers = Some(requested_of(kind, &g));
+    c.adapt = g.autoscaler.as_ref().and_then(autoscaler_bounds);
     classify_cluster(k, &mut c, &g, probe);
     c.handle = handle_of(kind, ns, &g);
     c
+}
+
+/// A DaskAutoscaler's bounds (its CRD requires both).
+fn autoscaler_bounds(a: &DynamicObject) -> Option<crate::policy::Adapt> {
+    let n = |k| o::path(a, &["spec", k]).and_then(|v| v.as_u64());
+    crate::policy::Adapt::new(n("minimum")? as u32, n("maximum")? as u32).ok()
 }
 
 fn origin_of(kind: Kind, g: &Group) -> Origin {

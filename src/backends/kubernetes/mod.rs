@@ -2,6 +2,7 @@
 //! chart, and daskctl's own (Deployments labelled `app.kubernetes.io/managed-by=daskctl`).
 //! Names are unique per namespace: `kubernetes/NAMESPACE/NAME` is the qualified form.
 
+mod adapt;
 mod client;
 mod create;
 mod delete;
@@ -169,6 +170,14 @@ impl Backend for Kubernetes {
 
     async fn scale(&self, cluster: &Cluster, req: &ScaleRequest) -> Result<ScaleReport> {
         scale::scale(self, cluster, req).await
+    }
+
+    async fn platform_adapt(
+        &self,
+        c: &Cluster,
+        adapt: Option<crate::policy::Adapt>,
+    ) -> Result<String> {
+        adapt::adapt(self, c, adapt).await
     }
 
     async fn logs(

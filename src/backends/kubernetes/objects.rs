@@ -39,6 +39,9 @@ pub fn dask_clusters() -> ApiResource {
 pub fn worker_groups() -> ApiResource {
     res(GROUP, VERSION, "DaskWorkerGroup", "daskworkergroups")
 }
+pub fn autoscalers() -> ApiResource {
+    res(GROUP, VERSION, "DaskAutoscaler", "daskautoscalers")
+}
 
 pub fn label<'a>(o: &'a DynamicObject, k: &str) -> Option<&'a str> {
     o.metadata.labels.as_ref()?.get(k).map(String::as_str)

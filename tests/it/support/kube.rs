@@ -81,6 +81,7 @@ fn kind_of(plural: &str) -> (&'static str, &'static str) {
         "replicasets" => ("ReplicaSet", "apps/v1"),
         "daskclusters" => ("DaskCluster", "kubernetes.dask.org/v1"),
         "daskworkergroups" => ("DaskWorkerGroup", "kubernetes.dask.org/v1"),
+        "daskautoscalers" => ("DaskAutoscaler", "kubernetes.dask.org/v1"),
         _ => ("Unknown", "v1"),
     }
 }
@@ -177,6 +178,23 @@ fn invalid(plural: &str, name: &str, o: &Value) -> Option<String> {
         return Some(format!(
             "metadata.name: Invalid value: \"{name}\": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?'); must be no more than 63 characters"
         ));
+    }
+    if plural == "daskautoscalers" {
+        // the CRD's schema (dask_kubernetes/operator/customresources/daskautoscaler.yaml):
+        // spec.cluster a string, spec.minimum and spec.maximum integers, all required
+        let spec = &o["spec"];
+        if !spec["cluster"].is_string() {
+            return Some("spec.cluster: Required value".into());
+        }
+        for k in ["minimum", "maximum"] {
+            if !spec[k].is_i64() && !spec[k].is_u64() {
+                return Some(format!(
+                    "spec.{k}: Invalid value: \"{}\": spec.{k} in body must be of type integer",
+                    spec[k]
+                ));
+            }
+        }
+        return None;
     }
     let containers = match plural {
         "deployments" | "replicasets" => &o["spec"]["template"]["spec"]["containers"],
@@ -478,6 +496,7 @@ impl State {
                 }
                 "daskclusters" => self.operator_cluster(&ns, &name, &o),
                 "daskworkergroups" => self.operator_worker_group(&ns, &name, &o),
+                "daskautoscalers" => self.operator_autoscaler(&ns, &name, &o),
                 _ => {}
             }
         }
@@ -532,6 +551,28 @@ impl State {
         }
         merge(&mut l, &extra);
         l
+    }
+
+    /// `daskautoscaler_create` (controller.py): the cluster adopts its autoscaler, so deleting
+    /// the cluster deletes it. The operator's 5-second timer that then asks the scheduler for
+    /// `adaptive_target` and scales the default worker group is not played here: tests check
+    /// the objects daskctl writes, not the operator's scaling.
+    fn operator_autoscaler(&mut self, ns: &str, name: &str, a: &Value) {
+        if a["metadata"]["ownerReferences"].is_array() {
+            return;
+        }
+        let Some(cluster) = a["spec"]["cluster"].as_str() else {
+            return;
+        };
+        let Some(dc) = self.get("daskclusters", ns, cluster).cloned() else {
+            return;
+        };
+        if let Some(x) = self
+            .objects
+            .get_mut(&("daskautoscalers".into(), ns.into(), name.into()))
+        {
+            x["metadata"]["ownerReferences"] = Self::owner_ref(&dc);
+        }
     }
 
     /// `daskcluster_create` and `daskcluster_create_components`.
@@ -1000,6 +1041,7 @@ fn discovery(st: &State, seg: &[&str]) -> Option<(u16, Value)> {
                 ("daskclusters/status", "DaskCluster", false),
                 ("daskworkergroups", "DaskWorkerGroup", true),
                 ("daskworkergroups/scale", "Scale", false),
+                ("daskautoscalers", "DaskAutoscaler", true),
             ],
         )),
         _ => None,
