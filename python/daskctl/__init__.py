@@ -9,6 +9,7 @@ return a Dask ``Cluster`` object and need ``distributed``.
 from __future__ import annotations
 
 from ._api import (
+    adapt_cluster,
     cluster_logs,
     delete_cluster,
     describe_cluster,
@@ -45,6 +46,7 @@ __all__ = [
     "Refused",
     "UsageError",
     "__version__",
+    "adapt_cluster",
     "cluster_logs",
     "create_cluster",
     "delete_cluster",

@@ -81,6 +81,24 @@ def _scale_args(name: str, workers: int, wait: bool, timeout: float | str | None
     return [*args, "--wait"] if wait else args
 
 
+def adapt_cluster(
+    name: str, minimum: int | None = None, maximum: int | None = None, *, off: bool = False
+) -> None:
+    """Store an adaptive policy with the cluster (``daskctl adapt``): ``daskctl reconcile``
+    (cron) applies it, or the platform's own autoscaler (dask-kubernetes operator, dask-gateway).
+    ``off=True`` removes it."""
+    _cli.run(_adapt_args(name, minimum, maximum, off), parse=False)
+
+
+def _adapt_args(name: str, minimum: int | None, maximum: int | None, off: bool) -> list[str]:
+    if off:
+        return ["adapt", name, "--off"]
+    for what, n in (("minimum", minimum), ("maximum", maximum)):
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise UsageError(f"{what} must be a number of workers, not {n!r}")
+    return ["adapt", name, "--minimum", str(minimum), "--maximum", str(maximum)]
+
+
 def delete_cluster(name: str, *, wait: bool = True, timeout: float | str | None = None) -> None:
     """Delete a cluster (``daskctl delete NAME --yes``); with ``wait``, until it is gone."""
     _cli.run(_delete_args(name, wait, timeout), parse=False)

@@ -97,11 +97,17 @@ class DaskctlCluster(Cluster):
     async def _scale(self, n: int) -> None:
         await _cli.run_async(_api._scale_args(self.qualified_name, n, False, None), parse=False)
 
-    def adapt(self, *args: Any, **kwargs: Any) -> Any:
-        # Dask's Adaptive would run in this process and die with it; daskctl's own adaptive
-        # policy (stored with the cluster) is what outlives the notebook.
-        raise NotImplementedError(
-            "adaptive scaling from a DaskctlCluster handle is not supported: use scale(n)"
+    def adapt(self, minimum: int = 0, maximum: int | None = None, **kwargs: Any) -> Any:
+        """Adaptive scaling that outlives this process: the bounds are stored with the cluster
+        (``daskctl adapt``) and applied by ``daskctl reconcile`` or the platform's own autoscaler,
+        not by a Dask ``Adaptive`` running here. Other keyword arguments are refused."""
+        if kwargs:
+            raise TypeError(f"adapt() takes minimum and maximum only, not {sorted(kwargs)}")
+        return self.sync(self._adapt, minimum, maximum)
+
+    async def _adapt(self, minimum: int, maximum: int | None) -> None:
+        await _cli.run_async(
+            _api._adapt_args(self.qualified_name, minimum, maximum, False), parse=False
         )
 
     def get_logs(self, cluster: bool = True, scheduler: bool = True, workers: bool = True):

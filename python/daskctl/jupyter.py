@@ -4,9 +4,10 @@ dask-labextension 7.x serves the sidebar from one module-level ``DaskClusterMana
 in ``dask_labextension.manager``, imported by its cluster and dashboard handlers) that knows only
 the clusters it launched. This extension puts a ``DiscoveringManager`` in its place: the same
 clusters plus daskctl's, read from a background ``daskctl list -o json`` so that no request
-waits on a slow backend. Scale and shut down act through daskctl on discovered clusters; adapt
-answers 400 for them. With another dask-labextension major version, or no daskctl binary, it
-logs why and leaves the sidebar as it was.
+waits on a slow backend. Scale, adapt and shut down act through daskctl on discovered clusters
+(adapt stores the policy with the cluster, `daskctl adapt`; where a cluster cannot keep one the
+answer is a 400 saying why). With another dask-labextension major version, or no daskctl binary,
+it logs why and leaves the sidebar as it was.
 
 Settings (Dask config): ``daskctl.jupyter.interval`` (seconds between discoveries, default 5),
 ``daskctl.jupyter.timeout`` (each backend's deadline, default "4s").
@@ -35,7 +36,8 @@ _LOOPBACK = ("127.", "localhost", "0.0.0.0", "[::1]", "::1")
 
 
 class AdaptNotSupported(DaskctlError):
-    """dask-labextension's adapt runs Dask's Adaptive in the server: not for discovered clusters."""
+    """The synchronous adapt of dask-labextension's manager cannot run daskctl: the patched
+    handler calls ``adapt_discovered`` instead."""
 
 
 def cluster_id(description: dict[str, Any]) -> str:
@@ -58,6 +60,12 @@ def cluster_model(description: dict[str, Any]) -> dict[str, Any]:
         "workers": description.get("workers") or 0,
         "memory": format_bytes(description.get("memory") or 0),
         "cores": description.get("threads") or 0,
+        # the sidebar shows a cluster with bounds as adaptive
+        **(
+            {"adapt": {k: description["adapt"][k] for k in ("minimum", "maximum")}}
+            if description.get("adapt")
+            else {}
+        ),
     }
 
 
@@ -135,7 +143,9 @@ class DiscoveringManager:
         name = _api.qualified_name(found)
         await _cli.run_async(_api._scale_args(name, n, False, None), parse=False)
         self.refresh_soon(now=True)
-        return {**cluster_model(found), "workers": n}
+        # an explicit scale ends adaptive scaling (daskctl scale says so)
+        model = cluster_model({**found, "adapt": None})
+        return {**model, "workers": n}
 
     async def close_cluster(self, cid: str) -> dict[str, Any] | None:
         found = self._found.get(cid)
@@ -150,10 +160,17 @@ class DiscoveringManager:
     def adapt_cluster(self, cid: str, minimum: int, maximum: int) -> dict[str, Any] | None:
         if cid in self._found:
             raise AdaptNotSupported(
-                f"{_api.qualified_name(self._found[cid])} was found by daskctl: adaptive "
-                "scaling runs inside the program that made a cluster; scale it instead"
+                f"{_api.qualified_name(self._found[cid])}: adapt it through the handler"
             )
         return self._inner.adapt_cluster(cid, minimum, maximum)
+
+    async def adapt_discovered(self, cid: str, minimum: int, maximum: int) -> dict[str, Any]:
+        """``daskctl adapt``: the policy is stored with the cluster and outlives this server."""
+        found = self._found[cid]
+        name = _api.qualified_name(found)
+        await _cli.run_async(_api._adapt_args(name, minimum, maximum, False), parse=False)
+        self.refresh_soon(now=True)
+        return cluster_model({**found, "adapt": {"minimum": minimum, "maximum": maximum}})
 
 
 # the handlers ---------------------------------------------------------------------------------
@@ -187,13 +204,16 @@ def _patch_handler(handler_cls: Any, managers: Any) -> None:
         try:
             body = json.loads(self.request.body)
             if body.get("adapt") is not None:
-                manager.adapt_cluster(cluster_id, 0, 0)
-            workers = body["workers"]
-            model = await manager.scale_cluster(cluster_id, workers)
+                bounds = body["adapt"]
+                model = await manager.adapt_discovered(
+                    cluster_id, bounds["minimum"], bounds["maximum"]
+                )
+            else:
+                model = await manager.scale_cluster(cluster_id, body["workers"])
         except DaskctlError as e:
             return _fail(self, _status(e), str(e))
         except (ValueError, KeyError, TypeError, AttributeError) as e:
-            return _fail(self, 400, f'expected {{"workers": N}}: {e!r}')
+            return _fail(self, 400, f'expected {{"workers": N}} or {{"adapt": {{...}}}}: {e!r}')
         self.set_status(200)
         self.finish(json.dumps(model))
 

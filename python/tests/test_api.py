@@ -97,6 +97,21 @@ def test_scale_and_logs_through_the_handle(local_cluster):
     assert workers_of(local_cluster) == 1
 
 
+def test_adapt_stores_a_policy_that_outlives_the_handle(local_cluster):
+    cluster = daskctl.get_cluster(local_cluster)
+    try:
+        cluster.adapt(minimum=1, maximum=2)
+        with pytest.raises(TypeError):
+            cluster.adapt(minimum=1, maximum=2, interval="1s")
+    finally:
+        cluster.close()
+    assert daskctl.describe_cluster(local_cluster)["adapt"]["maximum"] == 2
+    with pytest.raises(daskctl.UsageError):
+        daskctl.adapt_cluster(local_cluster, 3, 1)
+    daskctl.adapt_cluster(local_cluster, off=True)
+    assert "adapt" not in daskctl.describe_cluster(local_cluster)
+
+
 def test_asynchronous_handle(local_cluster):
     async def main():
         cluster = await daskctl.get_cluster(local_cluster, asynchronous=True)

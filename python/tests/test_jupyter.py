@@ -169,15 +169,49 @@ def test_scale_a_discovered_cluster_from_the_sidebar(lab, found):
     )
 
 
-def test_adapt_a_discovered_cluster_is_a_clear_400(lab, found):
-    cid = found["model"]["id"]
+def test_adapt_a_discovered_cluster_stores_its_policy(lab, found):
+    cid, qualified = found["model"]["id"], found["qualified"]
     status, body = lab.request(
-        "PATCH", f"/dask/clusters/{cid}", {"adapt": {"minimum": 1, "maximum": 4}}
+        "PATCH", f"/dask/clusters/{cid}", {"adapt": {"minimum": 1, "maximum": 3}}
     )
-    assert status == 400, body
-    assert "scale it instead" in body["message"]
+    assert status == 200, body
+    assert body["adapt"] == {"minimum": 1, "maximum": 3}
+    assert daskctl.describe_cluster(qualified)["adapt"]["maximum"] == 3
+    wait_until(
+        lambda: any(m["id"] == cid and m.get("adapt") for m in lab.clusters()),
+        30,
+        "the sidebar to show the cluster as adaptive",
+    )
+    # a fixed size from the sidebar ends it, as daskctl scale does
+    status, body = lab.request("PATCH", f"/dask/clusters/{cid}", {"workers": 2})
+    assert status == 200 and "adapt" not in body, body
+    assert "adapt" not in daskctl.describe_cluster(qualified)
     status, body = lab.request("PATCH", f"/dask/clusters/{cid}", {"workers": "many"})
     assert status == 400, body
+
+
+def test_adapt_where_no_policy_can_be_kept_is_a_clear_400(lab):
+    port = free_port()
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+         "--port", str(port), "--dashboard-address", "127.0.0.1:0"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        name = f"local/port-{port}"
+        model = wait_until(
+            lambda: next((m for m in lab.clusters() if m["name"] == name), None),
+            60,
+            f"{name} in the sidebar",
+        )
+        status, body = lab.request(
+            "PATCH", f"/dask/clusters/{model['id']}", {"adapt": {"minimum": 0, "maximum": 2}}
+        )
+        assert status == 400, body
+        assert "cannot keep an adaptive policy" in body["message"], body
+    finally:
+        scheduler.terminate()
+        scheduler.wait(30)
 
 
 def test_the_extensions_own_clusters_still_scale(lab, found):
