@@ -278,3 +278,57 @@ fn cloud_flags_are_only_on_the_verbs_that_use_them() {
     let o = env.run(&["backends", "--region", "us-east-1"]).code(2);
     assert!(o.stderr.contains("--region"), "{}", o.stderr);
 }
+
+/// `--idle-timeout` where the cluster can end itself: Dask's scheduler flag on the AWS
+/// scheduler instance (which then powers off and terminates), the operator's
+/// `DaskCluster.spec.idleTimeout` on Kubernetes; plain Deployments would restart the scheduler,
+/// so there it is refused.
+#[test]
+fn idle_timeout_on_the_cloud_backends() {
+    let env = bare().with("AWS_REGION", "eu-west-1");
+    let p = plan(
+        &env,
+        &[
+            "aws",
+            "--name",
+            "idle",
+            "--ami",
+            "ami-0123456789abcdef0",
+            "--idle-timeout",
+            "10m",
+        ],
+    );
+    let steps = p["steps"].as_array().unwrap();
+    let s = steps.iter().find(|s| s["role"] == "scheduler").unwrap();
+    let data = file(s, "user data (scheduler)");
+    assert!(data.contains("--idle-timeout 600s"), "{data}");
+    assert_eq!(
+        s["object"]["InstanceInitiatedShutdownBehavior"],
+        "terminate"
+    );
+
+    let p = plan(
+        &env,
+        &["kubernetes", "--name", "idle", "--idle-timeout", "10m"],
+    );
+    let dc = &p["steps"][0]["object"];
+    assert_eq!(dc["kind"], "DaskCluster");
+    assert_eq!(dc["spec"]["idleTimeout"], 600, "{dc}");
+    let o = env
+        .run(&[
+            "create",
+            "kubernetes",
+            "--name",
+            "idle",
+            "--native",
+            "--idle-timeout",
+            "10m",
+            "--dry-run",
+        ])
+        .code(2);
+    assert!(
+        o.stderr.contains("needs the dask-kubernetes operator"),
+        "{}",
+        o.stderr
+    );
+}

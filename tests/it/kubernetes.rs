@@ -968,3 +968,41 @@ fn adapt_on_operator_clusters_is_a_daskautoscaler() {
     );
     env.run(&["delete", "plain", "--yes"]).ok();
 }
+
+/// Without the operator, `--idle-timeout` is refused before anything is made (a scheduler
+/// Deployment that ends itself is restarted); with it, it is the DaskCluster's idleTimeout.
+#[test]
+fn idle_timeout_is_the_operators() {
+    let Some((env, s)) = standin() else { return };
+    let o = env
+        .run(&[
+            "create",
+            "kubernetes",
+            "--name",
+            "idle",
+            "--idle-timeout",
+            "5m",
+        ])
+        .code(2);
+    assert!(
+        o.stderr.contains("needs the dask-kubernetes operator"),
+        "{}",
+        o.stderr
+    );
+    assert!(s.with(|st| st.names("deployments").is_empty() && st.names("services").is_empty()));
+    s.with(|st| st.crd = true);
+    env.run(&[
+        "create",
+        "kubernetes",
+        "--name",
+        "idle",
+        "--idle-timeout",
+        "5m",
+    ])
+    .ok();
+    let dc = s
+        .with(|st| st.get("daskclusters", "default", "idle").cloned())
+        .unwrap();
+    assert_eq!(dc["spec"]["idleTimeout"], 300);
+    env.run(&["delete", "idle", "--yes"]).ok();
+}

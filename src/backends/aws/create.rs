@@ -110,7 +110,8 @@ async fn launch_all(
     let with = |role: &str, extra: Vec<(String, String)>| role_tags(&base, &req.name, role, extra);
     let sched_tags = with("scheduler", vec![(tags::WORKER_SPEC.into(), spec.to_tag())]);
     tags::check_values(&sched_tags)?;
-    let sched_data = userdata::scheduler(&req.name, &spec.install, &image, ttl_minutes)?;
+    let idle = req.options.get("idle-timeout").and_then(|t| t.parse().ok());
+    let sched_data = userdata::scheduler(&req.name, &spec.install, &image, ttl_minutes, idle)?;
     let sched = launch::run_one(client, region, &l, &sched_tags, &sched_data).await?;
     // the ids from the response itself: what to roll back even if nothing else is visible
     made.instances.extend(sched.ids.iter().cloned());
@@ -271,7 +272,8 @@ pub async fn plan(aws: &Aws, req: &CreateRequest) -> Result<crate::backends::Pla
         "scheduler",
         vec![(tags::WORKER_SPEC.into(), r.spec.to_tag())],
     );
-    let sched_data = userdata::scheduler(&req.name, &r.spec.install, &r.image, ttl_minutes)?;
+    let idle = req.options.get("idle-timeout").and_then(|t| t.parse().ok());
+    let sched_data = userdata::scheduler(&req.name, &r.spec.install, &r.image, ttl_minutes, idle)?;
     steps.push(Step {
         object: Some(launch("scheduler", 1, &r.instance_type, false, &sched_tags)),
         files: vec![PlanFile {

@@ -43,7 +43,7 @@ inventory::submit! {
         },
         check_settings: |c| Settings::load(c).map(drop),
         settings_keys: crate::settings::keys::<(Settings,)>,
-        create_flags: &["image", "ttl", "instance-type", "worker-instance-type", "ami", "subnet", "key-name", "security-group", "spot"],
+        create_flags: &["image", "ttl", "idle-timeout", "instance-type", "worker-instance-type", "ami", "subnet", "key-name", "security-group", "spot"],
     }
 }
 

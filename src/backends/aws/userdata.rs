@@ -99,13 +99,19 @@ pub fn scheduler(
     install: &str,
     image: &str,
     ttl_minutes: Option<u64>,
+    idle_timeout: Option<u64>,
 ) -> Result<String> {
-    let args = vec![
+    let mut args = vec![
         "scheduler".to_string(),
         "--host 0.0.0.0".into(),
         format!("--port {SCHEDULER_PORT}"),
         format!("--dashboard-address :{DASHBOARD_PORT}"),
     ];
+    // Dask's own idle timeout: the scheduler ends itself, the instance then powers off (and
+    // terminates: InstanceInitiatedShutdownBehavior), the workers follow by their death timeout
+    if let Some(t) = idle_timeout {
+        args.push(format!("--idle-timeout {t}s"));
+    }
     Ok(format!(
         "{}{}shutdown -h now\n",
         header(cluster, "scheduler", ttl_minutes),

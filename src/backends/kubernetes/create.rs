@@ -34,7 +34,21 @@ fn spec_of(k: &Kubernetes, req: &CreateRequest, ns: &str) -> Result<Spec> {
             humantime::format_rfc3339_seconds(SystemTime::now() + Duration::from_secs(s))
                 .to_string()
         }),
+        idle_timeout: opt("idle-timeout").and_then(|s| s.parse().ok()),
     })
+}
+
+/// `--idle-timeout` is the operator's (`DaskCluster.spec.idleTimeout`): a scheduler Deployment
+/// of daskctl's own would only be restarted by Kubernetes after ending itself.
+fn idle_timeout_needs_the_operator(req: &CreateRequest, operator: bool) -> Result<()> {
+    if req.options.contains_key("idle-timeout") && !operator {
+        return Err(Error::Usage(
+            "--idle-timeout needs the dask-kubernetes operator (DaskCluster.spec.idleTimeout): \
+             without it, Kubernetes restarts a scheduler that ended itself"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// `create --dry-run`: the `DaskCluster` (with `--native`: the Deployments and Service) as it
@@ -46,6 +60,7 @@ pub async fn plan(k: &Kubernetes, req: &CreateRequest) -> Result<crate::backends
         .await
         .unwrap_or_else(|_| "default".into());
     let spec = spec_of(k, req, &ns)?;
+    idle_timeout_needs_the_operator(req, !req.options.contains_key("native"))?;
     let objects: Vec<serde_json::Value> = if req.options.contains_key("native") {
         spec.native().into_iter().map(|(_, v)| v).collect()
     } else {
@@ -92,7 +107,9 @@ pub async fn create(k: &Kubernetes, req: &CreateRequest) -> Result<Cluster> {
     }
     let client = k.client().await?;
     let pp = PostParams::default();
-    if !req.options.contains_key("native") && crd_served(k).await? {
+    let operator = !req.options.contains_key("native") && crd_served(k).await?;
+    idle_timeout_needs_the_operator(req, operator)?;
+    if operator {
         let api: Api<DynamicObject> = Api::namespaced_with(client, &ns, &objects::dask_clusters());
         let obj: DynamicObject = serde_json::from_value(spec.dask_cluster())
             .map_err(|e| Error::backend("kubernetes", e.to_string()))?;

@@ -67,7 +67,7 @@ inventory::submit! {
         },
         check_settings: |c| crate::settings::load::<Settings>(c, "kubernetes").map(drop),
         settings_keys: crate::settings::keys::<(Settings,)>,
-        create_flags: &["image", "ttl", "resources", "native"],
+        create_flags: &["image", "ttl", "resources", "native", "idle-timeout"],
     }
 }
 

@@ -80,6 +80,9 @@ pub struct Spec {
     pub resources: Option<Value>,
     pub owner: String,
     pub expires: Option<String>,
+    /// `create --idle-timeout`, seconds: the operator's `DaskCluster.spec.idleTimeout` (its
+    /// `daskcluster_autoshutdown` timer deletes the cluster once the scheduler idled that long).
+    pub idle_timeout: Option<u64>,
 }
 
 impl Spec {
@@ -164,7 +167,7 @@ impl Spec {
 
     /// A `DaskCluster` for the dask-kubernetes operator (its `kubernetes.dask.org/v1` schema).
     pub fn dask_cluster(&self) -> Value {
-        json!({
+        let mut dc = json!({
             "apiVersion": format!("{GROUP}/{VERSION}"),
             "kind": "DaskCluster",
             "metadata": {"name": self.name, "namespace": self.namespace, "labels": {MANAGED_BY: "daskctl"}, "annotations": self.annotations()},
@@ -175,7 +178,11 @@ impl Spec {
                     "service": {"type": "ClusterIP", "selector": {CLUSTER_LABEL: self.name, COMPONENT_LABEL: "scheduler"}, "ports": self.service_spec()["ports"]},
                 },
             },
-        })
+        });
+        if let Some(t) = self.idle_timeout {
+            dc["spec"]["idleTimeout"] = json!(t);
+        }
+        dc
     }
 
     fn deployment(&self, component: &str, replicas: u32, container: Value) -> Value {
