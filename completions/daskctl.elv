@@ -112,7 +112,7 @@ set edit:completion:arg-completer[daskctl] = {|@words|
             cand --walltime '[slurm, pbs, sge, htcondor] Wall-clock limit of each job, HH:MM:SS (HTCondor: a periodic_remove)'
             cand --cores '[slurm, pbs, sge, htcondor] Cores per worker job (default: --threads)'
             cand --job-extra '[slurm, pbs, sge, htcondor] Extra directive for every job (repeatable), e.g. --job-extra=--qos=high'
-            cand --idle-timeout '[local, slurm, pbs, sge, htcondor] End the cluster after its scheduler has been idle this long (Dask''s own --idle-timeout: no daskctl needs to run), e.g. 30m'
+            cand --idle-timeout '[local, slurm, pbs, sge, htcondor, aws, kubernetes] End the cluster after its scheduler has been idle this long (Dask''s own --idle-timeout; on Kubernetes the operator''s idleTimeout): no daskctl needs to run, e.g. 30m'
             cand --scheduler-port '[local] Scheduler port (default: any free port)'
             cand --instance-type '[aws] Instance type of the scheduler (and of the workers unless --worker-instance-type)'
             cand --worker-instance-type '[aws] Instance type of the workers'

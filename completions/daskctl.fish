@@ -103,7 +103,7 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l account -d '[
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l walltime -d '[slurm, pbs, sge, htcondor] Wall-clock limit of each job, HH:MM:SS (HTCondor: a periodic_remove)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l cores -d '[slurm, pbs, sge, htcondor] Cores per worker job (default: --threads)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l job-extra -d '[slurm, pbs, sge, htcondor] Extra directive for every job (repeatable), e.g. --job-extra=--qos=high' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l idle-timeout -d '[local, slurm, pbs, sge, htcondor] End the cluster after its scheduler has been idle this long (Dask\'s own --idle-timeout: no daskctl needs to run), e.g. 30m' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l idle-timeout -d '[local, slurm, pbs, sge, htcondor, aws, kubernetes] End the cluster after its scheduler has been idle this long (Dask\'s own --idle-timeout; on Kubernetes the operator\'s idleTimeout): no daskctl needs to run, e.g. 30m' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l scheduler-port -d '[local] Scheduler port (default: any free port)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l instance-type -d '[aws] Instance type of the scheduler (and of the workers unless --worker-instance-type)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l worker-instance-type -d '[aws] Instance type of the workers' -r

@@ -227,8 +227,9 @@ pub struct CreateArgs {
     /// create fails
     #[arg(long, help_heading = "Batch backends")]
     pub keep_failed: bool,
-    /// [local, slurm, pbs, sge, htcondor] End the cluster after its scheduler has been idle
-    /// this long (Dask's own --idle-timeout: no daskctl needs to run), e.g. 30m
+    /// [local, slurm, pbs, sge, htcondor, aws, kubernetes] End the cluster after its scheduler
+    /// has been idle this long (Dask's own --idle-timeout; on Kubernetes the operator's
+    /// idleTimeout): no daskctl needs to run, e.g. 30m
     #[arg(long, value_name = "DURATION", value_parser = duration)]
     pub idle_timeout: Option<Duration>,
     /// [local] Scheduler port (default: any free port)
