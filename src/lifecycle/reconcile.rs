@@ -76,6 +76,18 @@ async fn pass(app: &App, a: &ReconcileArgs, patterns: &[glob::Pattern]) -> Resul
         if super::own(app, b.as_ref(), c).is_err() {
             continue;
         }
+        if b.policy_dir(c).is_none() {
+            // bounds kept by the platform (the operator's DaskAutoscaler): it applies them
+            report.actions.push(Action {
+                cluster: c.name.clone(),
+                backend: c.backend.clone(),
+                workers: c.requested_workers,
+                target: None,
+                action: "skipped",
+                detail: "the platform's own autoscaler sizes it".into(),
+            });
+            continue;
+        }
         report.actions.push(one(app, b.as_ref(), c).await);
     }
     print(app, a.output, &report);

@@ -926,6 +926,9 @@ fn adapt_on_operator_clusters_is_a_daskautoscaler() {
     );
     assert_eq!(a["metadata"]["ownerReferences"][0]["kind"], "DaskCluster");
     assert_eq!(env.describe("auto")["adapt"]["maximum"], 5);
+    // reconcile leaves it to the operator
+    let r = env.run(&["reconcile", "-o", "json"]).ok().json();
+    assert_eq!(r["actions"][0]["action"], "skipped", "{r}");
     env.run(&["adapt", "auto", "--minimum", "2", "--maximum", "6"])
         .ok();
     let b = s
