@@ -15,7 +15,10 @@ import boto3
 
 FILTERS = [
     {"Name": "tag-key", "Values": ["daskctl:cluster", "Dask Cluster"]},
-    {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped", "shutting-down"]},
+    {
+        "Name": "instance-state-name",
+        "Values": ["pending", "running", "stopping", "stopped", "shutting-down"],
+    },
 ]
 
 
@@ -23,7 +26,9 @@ def list_clusters(regions, page):
     names = set()
     for region in regions.split(","):
         ec2 = boto3.client("ec2", region_name=region)
-        for p in ec2.get_paginator("describe_instances").paginate(Filters=FILTERS, PaginationConfig={"PageSize": int(page)}):
+        for p in ec2.get_paginator("describe_instances").paginate(
+            Filters=FILTERS, PaginationConfig={"PageSize": int(page)}
+        ):
             for r in p["Reservations"]:
                 for i in r["Instances"]:
                     tags = {t["Key"]: t["Value"] for t in i.get("Tags", [])}
@@ -35,17 +40,30 @@ def scale(region, n, name):
     ec2 = boto3.client("ec2", region_name=region)
 
     def one(k):
-        vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+        vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0][
+            "VpcId"
+        ]
         subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
-        groups = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["SecurityGroups"]
+        groups = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]}])[
+            "SecurityGroups"
+        ]
         r = ec2.run_instances(
-            ImageId="ami-12c6146b", InstanceType="t3.small", MinCount=1, MaxCount=1,
-            SubnetId=subnets[0]["SubnetId"], SecurityGroupIds=[groups[0]["GroupId"]],
-            TagSpecifications=[{"ResourceType": "instance", "Tags": [
-                {"Key": "Name", "Value": f"dask-{name}-worker-{k:08x}"},
-                {"Key": "Dask Cluster", "Value": name},
-                {"Key": "createdBy", "Value": "dask-cloudprovider"},
-            ]}],
+            ImageId="ami-12c6146b",
+            InstanceType="t3.small",
+            MinCount=1,
+            MaxCount=1,
+            SubnetId=subnets[0]["SubnetId"],
+            SecurityGroupIds=[groups[0]["GroupId"]],
+            TagSpecifications=[
+                {
+                    "ResourceType": "instance",
+                    "Tags": [
+                        {"Key": "Name", "Value": f"dask-{name}-worker-{k:08x}"},
+                        {"Key": "Dask Cluster", "Value": name},
+                        {"Key": "createdBy", "Value": "dask-cloudprovider"},
+                    ],
+                }
+            ],
         )
         iid = r["Instances"][0]["InstanceId"]
         while True:

@@ -33,7 +33,7 @@ def calls(log):
 def timed(argv, env, log):
     before = calls(log)
     t0 = time.perf_counter()
-    p = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    p = subprocess.run(argv, env=env, capture_output=True, stdin=subprocess.DEVNULL)
     dt = time.perf_counter() - t0
     if p.returncode != 0:
         sys.exit(f"bench: {' '.join(argv)} failed ({p.returncode}): {p.stderr.decode()}")
@@ -52,8 +52,13 @@ def seed(owner):
                     {"Key": "daskctl:owner", "Value": owner},
                     {"Key": "Name", "Value": f"daskctl-{name}-{role}"},
                 ]
-                ec2.run_instances(ImageId=AMI, InstanceType="t3.small", MinCount=count, MaxCount=count,
-                                  TagSpecifications=[{"ResourceType": "instance", "Tags": tags}])
+                ec2.run_instances(
+                    ImageId=AMI,
+                    InstanceType="t3.small",
+                    MinCount=count,
+                    MaxCount=count,
+                    TagSpecifications=[{"ResourceType": "instance", "Tags": tags}],
+                )
 
 
 def main():
@@ -63,10 +68,18 @@ def main():
     ap.add_argument("--endpoint", required=True)
     ap.add_argument("--log", required=True)
     a = ap.parse_args()
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1",
-               AWS_ENDPOINT_URL=a.endpoint, AWS_EC2_METADATA_DISABLED="true", NO_COLOR="1",
-               DASKCTL_CONFIG="/nonexistent/daskctl-bench.toml", DASKCTL_BACKENDS__AWS__PAGE_SIZE="100",
-               DASKCTL_PROBE_LOOPBACK_ONLY="1")
+    env = dict(
+        os.environ,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_REGION="us-east-1",
+        AWS_ENDPOINT_URL=a.endpoint,
+        AWS_EC2_METADATA_DISABLED="true",
+        NO_COLOR="1",
+        DASKCTL_CONFIG="/nonexistent/daskctl-bench.toml",
+        DASKCTL_BACKENDS__AWS__PAGE_SIZE="100",
+        DASKCTL_PROBE_LOOPBACK_ONLY="1",
+    )
     os.environ.update({k: v for k, v in env.items() if k.startswith("AWS_")})
     deadline = time.time() + 60
     while True:
@@ -102,10 +115,29 @@ def main():
     up_ours, up_theirs = [], []
     for i in range(max(1, a.runs // 2)):
         name = f"bench-scale-{i}"
-        timed([daskctl, "create", "aws", "--name", name, "--workers", "0", "--ami", AMI, "--no-probe"], env, a.log)
+        timed(
+            [
+                daskctl,
+                "create",
+                "aws",
+                "--name",
+                name,
+                "--workers",
+                "0",
+                "--ami",
+                AMI,
+                "--no-probe",
+            ],
+            env,
+            a.log,
+        )
         t, c, _ = timed([daskctl, "scale", f"aws/{name}", "100", "--no-probe"], env, a.log)
         up_ours.append((t, c))
-        t, c, _ = timed([py, os.path.join(HERE, "aws_baseline.py"), "scale", "us-east-1", "100", f"cp-{i}"], env, a.log)
+        t, c, _ = timed(
+            [py, os.path.join(HERE, "aws_baseline.py"), "scale", "us-east-1", "100", f"cp-{i}"],
+            env,
+            a.log,
+        )
         up_theirs.append((t, c))
     ot = statistics.median(t for t, _ in up_ours)
     tt = statistics.median(t for t, _ in up_theirs)

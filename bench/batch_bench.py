@@ -22,15 +22,15 @@ def sh(argv, env=None):
 
 class Slurm:
     name, jobqueue_class, jobqueue_hold = "slurm", "SLURMCluster", 'queue="hold"'
-    hold_flags = ["--partition", "hold"]
-    listing = ["squeue", "--me"]
+    hold_flags = ("--partition", "hold")
+    listing = ("squeue", "--me")
 
     def env(self, env):
         return env
 
     def queued(self, prefix):
         out = sh(["squeue", "--me", "-h", "-r", "-o", "%j"])
-        return sum(1 for l in out.splitlines() if l.startswith(prefix))
+        return sum(1 for line in out.splitlines() if line.startswith(prefix))
 
     def cancel_all(self):
         subprocess.run(["scancel", "--me"], check=False)
@@ -44,36 +44,52 @@ class Slurm:
 
     def submit_jobqueue_like(self, path, env):
         with open(path, "w") as f:
-            f.write("#!/usr/bin/env bash\n#SBATCH -J dask-worker\n#SBATCH -p hold\n\n"
-                    "python -m distributed.cli.dask_worker tcp://127.0.0.1:1 --name jq-x --nthreads 1\n")
+            f.write(
+                "#!/usr/bin/env bash\n#SBATCH -J dask-worker\n#SBATCH -p hold\n\n"
+                "python -m distributed.cli.dask_worker tcp://127.0.0.1:1 --name jq-x --nthreads 1\n"
+            )
         sh(["sbatch", "--parsable", path], env)
 
 
 class Pbs(Slurm):
     name, jobqueue_class, jobqueue_hold = "pbs", "PBSCluster", 'queue="hold"'
-    listing = ["qstat", "-f"]
+    listing = ("qstat", "-f")
 
     def env(self, env):
-        return dict(env, PATH=f"{PBS_BIN}:{env['PATH']}", DASKCTL_BACKENDS__PBS__BIN_DIR=PBS_BIN,
-                    DASKCTL_BACKENDS__PBS__FLAVOR="torque", DASKCTL_BACKENDS__SLURM__ENABLED="false")
+        return dict(
+            env,
+            PATH=f"{PBS_BIN}:{env['PATH']}",
+            DASKCTL_BACKENDS__PBS__BIN_DIR=PBS_BIN,
+            DASKCTL_BACKENDS__PBS__FLAVOR="torque",
+            DASKCTL_BACKENDS__SLURM__ENABLED="false",
+        )
 
     def submit_jobqueue_like(self, path, env):
         with open(path, "w") as f:
-            f.write("#!/usr/bin/env bash\n#PBS -N dask-worker\n#PBS -q hold\n\n"
-                    "python -m distributed.cli.dask_worker tcp://127.0.0.1:1 --name jq-x --nthreads 1\n")
+            f.write(
+                "#!/usr/bin/env bash\n#PBS -N dask-worker\n#PBS -q hold\n\n"
+                "python -m distributed.cli.dask_worker tcp://127.0.0.1:1 --name jq-x --nthreads 1\n"
+            )
         sh(["qsub", path], env)
 
 
 class Sge:
     name, jobqueue_class, jobqueue_hold = "sge", "SGECluster", "job_extra_directives=['-h']"
-    hold_flags = ["--job-extra=-h"]
-    listing = ["qstat", "-xml", "-u", os.environ.get("USER", "root")]
+    hold_flags = ("--job-extra=-h",)
+    listing = ("qstat", "-xml", "-u", os.environ.get("USER", "root"))
 
     def env(self, env):
-        return dict(env, SGE_ROOT="/var/lib/gridengine", SGE_CELL="default", DASKCTL_BACKENDS__SLURM__ENABLED="false")
+        return dict(
+            env,
+            SGE_ROOT="/var/lib/gridengine",
+            SGE_CELL="default",
+            DASKCTL_BACKENDS__SLURM__ENABLED="false",
+        )
 
     def queued(self, prefix):
-        root = ET.fromstring(sh(["qstat", "-xml", "-u", os.environ.get("USER", "root")], self.env(dict(os.environ))))
+        root = ET.fromstring(
+            sh(["qstat", "-xml", "-u", os.environ.get("USER", "root")], self.env(dict(os.environ)))
+        )
         n = 0
         for j in root.iter("job_list"):
             if not (j.findtext("JB_name") or "").startswith(prefix):
@@ -100,12 +116,14 @@ class Sge:
 
     def submit_jobqueue_like(self, path, env):
         with open(path, "w") as f:
-            f.write("#!/usr/bin/env bash\n#$ -N dask-worker\n#$ -h\n#$ -cwd\n\n"
-                    "python -m distributed.cli.dask_worker tcp://127.0.0.1:1 --name jq-x --nthreads 1\n")
+            f.write(
+                "#!/usr/bin/env bash\n#$ -N dask-worker\n#$ -h\n#$ -cwd\n\n"
+                "python -m distributed.cli.dask_worker tcp://127.0.0.1:1 --name jq-x --nthreads 1\n"
+            )
         sh(["qsub", "-terse", path], env)
 
 
-JOBQUEUE_SCALE = r'''
+JOBQUEUE_SCALE = r"""
 import sys, time
 from dask_jobqueue import {cls}
 n, count_cmd = int(sys.argv[1]), sys.argv[2]
@@ -113,20 +131,27 @@ c = {cls}(cores=1, memory="1GB", processes=1, walltime="00:10:00", job_name="jq-
           scheduler_options={{"host": "127.0.0.1", "dashboard_address": "127.0.0.1:0"}})
 import subprocess
 def count():
-    return int(subprocess.run([sys.executable, count_cmd, "jq-bench"], capture_output=True, text=True).stdout or 0)
+    out = subprocess.run(
+        [sys.executable, count_cmd, "jq-bench"], capture_output=True, text=True
+    ).stdout
+    return int(out or 0)
 t0 = time.perf_counter()
 c.scale(n)
 while count() < n:
     time.sleep(0.05)
 print(time.perf_counter() - t0, flush=True)
 c.close()
-'''
+"""
 
 
 def user_env(env):
     """The environment of a user's shell on this machine: every backend daskctl finds enabled
     (local, and Grid Engine where it is installed), nothing switched off for the benchmark."""
-    e = {k: v for k, v in env.items() if not (k.startswith("DASKCTL_BACKENDS__") and k.endswith("__ENABLED"))}
+    e = {
+        k: v
+        for k, v in env.items()
+        if not (k.startswith("DASKCTL_BACKENDS__") and k.endswith("__ENABLED"))
+    }
     if os.path.exists("/var/lib/gridengine/default/common/act_qmaster"):
         e.setdefault("SGE_ROOT", "/var/lib/gridengine")
         e.setdefault("SGE_CELL", "default")
@@ -172,22 +197,50 @@ def main():
     daskctl, python = os.path.abspath(a.daskctl), os.path.abspath(a.python)
     tmp = tempfile.mkdtemp(prefix=f"daskctl-bench-{b.name}-")
     up = b.name.upper()
-    env = b.env(dict(os.environ, NO_COLOR="1", DASKCTL_STATE_DIR=f"{tmp}/state", DASKCTL_CACHE_DIR=f"{tmp}/cache",
-                     DASKCTL_CONFIG=f"{tmp}/config.toml", DASKCTL_PROBE_LOOPBACK_ONLY="1",
-                     DASKCTL_BACKENDS__LOCAL__ENABLED="false", **{f"DASKCTL_BACKENDS__{up}__PYTHON": python,
-                     f"DASKCTL_BACKENDS__{up}__HOST": "127.0.0.1", f"DASKCTL_BACKENDS__{up}__SHARED_DIR": f"{tmp}/shared"}))
+    env = b.env(
+        dict(
+            os.environ,
+            NO_COLOR="1",
+            DASKCTL_STATE_DIR=f"{tmp}/state",
+            DASKCTL_CACHE_DIR=f"{tmp}/cache",
+            DASKCTL_CONFIG=f"{tmp}/config.toml",
+            DASKCTL_PROBE_LOOPBACK_ONLY="1",
+            DASKCTL_BACKENDS__LOCAL__ENABLED="false",
+            **{
+                f"DASKCTL_BACKENDS__{up}__PYTHON": python,
+                f"DASKCTL_BACKENDS__{up}__HOST": "127.0.0.1",
+                f"DASKCTL_BACKENDS__{up}__SHARED_DIR": f"{tmp}/shared",
+            },
+        )
+    )
     counter = os.path.join(tmp, "count.py")
     with open(counter, "w") as f:
-        f.write(f"import sys; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})\n"
-                f"import batch_bench as m; print(m.{type(b).__name__}().queued(sys.argv[1]))\n")
+        f.write(
+            f"import sys; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})\n"
+            f"import batch_bench as m; print(m.{type(b).__name__}().queued(sys.argv[1]))\n"
+        )
     b.cancel_all()
     print(f"== {b.name} ==")
 
     # 1. scale 0 -> N, as a user runs it and qualified, against dask-jobqueue, several runs
     user = user_env(env)
     cache = os.path.join(tmp, "cache", "names.tsv")
-    subprocess.run([daskctl, "create", b.name, "--name", "benchscale", "--workers", "0", *b.hold_flags, "--timeout", "1"],
-                   env=env, capture_output=True)
+    subprocess.run(
+        [
+            daskctl,
+            "create",
+            b.name,
+            "--name",
+            "benchscale",
+            "--workers",
+            "0",
+            *b.hold_flags,
+            "--timeout",
+            "1",
+        ],
+        env=env,
+        capture_output=True,
+    )
     forms = [
         ("daskctl scale NAME (every backend; names cache from a list)", user, "benchscale", "warm"),
         ("daskctl scale NAME (every backend; no names cache)", user, "benchscale", "cold"),
@@ -207,29 +260,65 @@ def main():
             times[label].append(time.perf_counter() - t0)
             sh([daskctl, "scale", f"{b.name}/benchscale", "0"], env)
             wait_gone(b, "benchscale-worker")
-        theirs.append(float(sh([python, "-c", JOBQUEUE_SCALE.format(cls=b.jobqueue_class, hold=b.jobqueue_hold),
-                                str(a.workers), counter], env).strip().splitlines()[-1]))
+        theirs.append(
+            float(
+                sh(
+                    [
+                        python,
+                        "-c",
+                        JOBQUEUE_SCALE.format(cls=b.jobqueue_class, hold=b.jobqueue_hold),
+                        str(a.workers),
+                        counter,
+                    ],
+                    env,
+                )
+                .strip()
+                .splitlines()[-1]
+            )
+        )
         b.cancel_jobqueue()
     b.cancel_all()
     med = statistics.median
     print(f"scale 0 -> {a.workers} (until all {a.workers} jobs are queued), {a.scale_runs} runs")
-    print(f"  dask-jobqueue {b.jobqueue_class}.scale ({a.workers} submissions): median {med(theirs):.3f} s, "
-          f"runs {', '.join(f'{t:.3f}' for t in theirs)}")
+    print(
+        f"  dask-jobqueue {b.jobqueue_class}.scale ({a.workers} submissions): "
+        f"median {med(theirs):.3f} s, "
+        f"runs {', '.join(f'{t:.3f}' for t in theirs)}"
+    )
     for label, ts in times.items():
         ratios = [j / t for j, t in zip(theirs, ts)]
-        print(f"  {label}: median {med(ts) * 1000:.0f} ms, speed-up median {med(ratios):.1f}x "
-              f"(runs {', '.join(f'{r:.1f}' for r in ratios)})")
+        print(
+            f"  {label}: median {med(ts) * 1000:.0f} ms, speed-up median {med(ratios):.1f}x "
+            f"(runs {', '.join(f'{r:.1f}' for r in ratios)})"
+        )
     print("  target: >= 10x\n")
 
     # 2. list with queued jobs
-    print(f"daskctl list with queued jobs (half one daskctl array, half dask-jobqueue-style jobs), medians of {a.runs}:")
+    print(
+        "daskctl list with queued jobs (half one daskctl array, half dask-jobqueue-style "
+        f"jobs), medians of {a.runs}:"
+    )
     print(f"  {'jobs':>6} {'listing ms':>11} {'daskctl list ms':>16} {'beyond listing ms':>18}")
     last = None
     for total in [int(x) for x in a.sizes.split(",")]:
         b.cancel_all()
         half = total // 2
-        subprocess.run([daskctl, "create", b.name, "--name", "benchlist", "--workers", str(half), *b.hold_flags,
-                        "--timeout", "1"], env=env, capture_output=True)
+        subprocess.run(
+            [
+                daskctl,
+                "create",
+                b.name,
+                "--name",
+                "benchlist",
+                "--workers",
+                str(half),
+                *b.hold_flags,
+                "--timeout",
+                "1",
+            ],
+            env=env,
+            capture_output=True,
+        )
         path = os.path.join(tmp, "jq.sh")
         for _ in range(total - half):
             b.submit_jobqueue_like(path, env)
@@ -239,16 +328,38 @@ def main():
         listing = median_ms(b.listing, env, a.runs)
         ours_ms = median_ms([daskctl, "list", "-o", "json"], env, a.runs)
         last = ours_ms - listing
-        print(f"  {total:6d} {listing:11.1f} {ours_ms:16.1f} {last:18.1f}   (first list, scripts not cached: {first:.0f} ms)")
-    print(f"  target: < 150 ms beyond the system's own listing at 1,000 jobs: {'met' if last is not None and last < 150 else 'MISSED'}\n")
+        print(
+            f"  {total:6d} {listing:11.1f} {ours_ms:16.1f} {last:18.1f}   "
+            f"(first list, scripts not cached: {first:.0f} ms)"
+        )
+    print(
+        "  target: < 150 ms beyond the system's own listing at 1,000 jobs: "
+        f"{'met' if last is not None and last < 150 else 'MISSED'}\n"
+    )
     b.cancel_all()
 
     # 3. create -> 2 workers connected (Slurm's PBS wrappers cannot list array tasks)
     if b.name == "pbs":
         env = dict(env, DASKCTL_BACKENDS__PBS__ARRAYS="false")
     t0 = time.perf_counter()
-    sh([daskctl, "create", b.name, "--name", "benchcreate", "--workers", "2", "--walltime", "00:10:00"], env)
-    print(f"create {b.name} --workers 2 until both workers are connected: {time.perf_counter() - t0:.2f} s")
+    sh(
+        [
+            daskctl,
+            "create",
+            b.name,
+            "--name",
+            "benchcreate",
+            "--workers",
+            "2",
+            "--walltime",
+            "00:10:00",
+        ],
+        env,
+    )
+    print(
+        f"create {b.name} --workers 2 until both workers are connected: "
+        f"{time.perf_counter() - t0:.2f} s"
+    )
     sh([daskctl, "delete", "benchcreate", "--yes"], env)
 
 

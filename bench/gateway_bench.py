@@ -22,7 +22,8 @@ import time
 import warnings
 
 warnings.filterwarnings("ignore")
-from dask_gateway import BasicAuth, Gateway
+# after the filter: dask_gateway warns at import
+from dask_gateway import BasicAuth, Gateway  # noqa: E402
 
 HTTP, PROXY, PASSWORD, USER = (
     "http://127.0.0.1:28000",

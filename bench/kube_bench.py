@@ -43,7 +43,7 @@ print(len(names), statistics.median(times))
 
 def timed(argv, env):
     t0 = time.perf_counter()
-    p = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    p = subprocess.run(argv, env=env, capture_output=True, stdin=subprocess.DEVNULL)
     dt = time.perf_counter() - t0
     if p.returncode != 0:
         sys.exit(f"bench: {' '.join(argv)} failed ({p.returncode}): {p.stderr.decode()}")
@@ -57,8 +57,13 @@ def main():
     ap.add_argument("--kubeconfig", required=True)
     a = ap.parse_args()
     home = tempfile.mkdtemp(prefix="daskctl-bench-home-")
-    env = dict(os.environ, KUBECONFIG=a.kubeconfig, HOME=home, NO_COLOR="1",
-               DASKCTL_PROBE_LOOPBACK_ONLY="1")
+    env = dict(
+        os.environ,
+        KUBECONFIG=a.kubeconfig,
+        HOME=home,
+        NO_COLOR="1",
+        DASKCTL_PROBE_LOOPBACK_ONLY="1",
+    )
     env.pop("DASKCTL_CONFIG", None)
 
     def daskctl(extra):
@@ -92,12 +97,18 @@ def main():
     print(f"200 dask-kubernetes clusters in one namespace (medians of {a.runs}):")
     print(f"  daskctl list, all namespaces          {all_ns * 1000:8.1f} ms")
     print(f"  daskctl list --namespace bench        {one_ns * 1000:8.1f} ms")
-    print(f"  dask-kubernetes discover(), new process {py_cold * 1000:6.1f} ms   "
-          f"ratio {py_cold / all_ns:.1f}x")
-    print(f"  dask-kubernetes discover(), warm process {py_warm * 1000:5.1f} ms   "
-          f"ratio {py_warm / all_ns:.1f}x (listing only; daskctl's figure includes start-up)")
-    print("  discover() returns names only; daskctl also lists worker groups, Deployments and "
-          "pods and classifies every cluster.")
+    print(
+        f"  dask-kubernetes discover(), new process {py_cold * 1000:6.1f} ms   "
+        f"ratio {py_cold / all_ns:.1f}x"
+    )
+    print(
+        f"  dask-kubernetes discover(), warm process {py_warm * 1000:5.1f} ms   "
+        f"ratio {py_warm / all_ns:.1f}x (listing only; daskctl's figure includes start-up)"
+    )
+    print(
+        "  discover() returns names only; daskctl also lists worker groups, Deployments and "
+        "pods and classifies every cluster."
+    )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,9 @@ import time
 
 def run(argv, env):
     t0 = time.perf_counter()
-    p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    p = subprocess.Popen(
+        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
+    )
     out = p.stdout.read()
     p.stderr.read()
     _, status, ru = os.wait4(p.pid, 0)
@@ -52,8 +54,14 @@ def main():
     if not port_free(8786):
         sys.exit("bench: 127.0.0.1:8786 is in use; dask-ctl only looks there, so it must be ours")
     tmp = tempfile.mkdtemp(prefix="daskctl-bench-")
-    env = dict(os.environ, NO_COLOR="1", DASKCTL_STATE_DIR=f"{tmp}/state", DASKCTL_CACHE_DIR=f"{tmp}/cache",
-               DASKCTL_CONFIG=f"{tmp}/config.toml", DASKCTL_PROBE_LOOPBACK_ONLY="1")
+    env = dict(
+        os.environ,
+        NO_COLOR="1",
+        DASKCTL_STATE_DIR=f"{tmp}/state",
+        DASKCTL_CACHE_DIR=f"{tmp}/cache",
+        DASKCTL_CONFIG=f"{tmp}/config.toml",
+        DASKCTL_PROBE_LOOPBACK_ONLY="1",
+    )
     # dask-ctl only looks at this machine: compare with the local backend; the time of a list of
     # every backend (on a machine that also runs Slurm, say) is printed on its own line
     daskctl = [os.path.abspath(a.daskctl), "list", "-b", "local"]
@@ -64,9 +72,23 @@ def main():
 
     sched_file = f"{tmp}/scheduler.json"
     sched = subprocess.Popen(
-        [f"{a.venv}/bin/dask", "scheduler", "--host", "127.0.0.1", "--port", "8786",
-         "--dashboard-address", "127.0.0.1:0", "--scheduler-file", sched_file],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True)
+        [
+            f"{a.venv}/bin/dask",
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "8786",
+            "--dashboard-address",
+            "127.0.0.1:0",
+            "--scheduler-file",
+            sched_file,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.time() + 60
         while not os.path.exists(sched_file):
@@ -99,9 +121,17 @@ def main():
     ]
     for name, ok in targets:
         print(f"  {'met ' if ok else 'MISSED'} {name}")
-    print(json.dumps({"ratio": round(ratio, 1), "daskctl_ms": round(ours_med * 1000, 2),
-                      "daskctl_idle_ms": round(idle_med * 1000, 2), "dask_ctl_ms": round(theirs_med * 1000, 1),
-                      "daskctl_peak_rss_mb": round(max(ours_rss, idle_rss), 1)}))
+    print(
+        json.dumps(
+            {
+                "ratio": round(ratio, 1),
+                "daskctl_ms": round(ours_med * 1000, 2),
+                "daskctl_idle_ms": round(idle_med * 1000, 2),
+                "dask_ctl_ms": round(theirs_med * 1000, 1),
+                "daskctl_peak_rss_mb": round(max(ours_rss, idle_rss), 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

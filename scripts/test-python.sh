@@ -13,8 +13,8 @@ export DASKCTL_TEST_ARTIFACTS=${DASKCTL_TEST_ARTIFACTS:-$ROOT/target/artifacts}
 pip_q() { "$@" -q --disable-pip-version-check; }
 
 "$BUILD/bin/python" -c 'import maturin' 2>/dev/null || pip_q "$BUILD/bin/pip" install 'maturin>=1.5,<2' 'ruff>=0.6'
-"$BUILD/bin/ruff" format --check python
-"$BUILD/bin/ruff" check python
+"$BUILD/bin/ruff" format --check python bench
+"$BUILD/bin/ruff" check python bench
 
 rm -rf "$WHEELS"
 "$BUILD/bin/maturin" build --strip --out "$WHEELS" >&2
