@@ -44,8 +44,23 @@ pub fn usage_error(e: clap::Error) -> u8 {
         }
         _ => {
             let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("error: invalid arguments");
+            let mut lines = text.lines();
+            let first = lines.next().unwrap_or("error: invalid arguments");
             let msg = first.strip_prefix("error: ").unwrap_or(first);
+            // "the following required arguments were not provided:" names them on the next lines
+            let named: Vec<&str> = if msg.ends_with(':') {
+                lines
+                    .take_while(|l| l.starts_with("  "))
+                    .map(str::trim)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let msg = if named.is_empty() {
+                msg.to_string()
+            } else {
+                format!("{} {}", msg, named.join(", "))
+            };
             Printer.error(&format!("{msg} (see --help)"));
             error::exit::USAGE
         }

@@ -104,6 +104,16 @@ fn unknown_things_are_one_line_errors() {
     }
     let o = env.run(&["cleanup"]).code(2);
     assert!(o.one_line_error().contains("--orphaned"));
+    // a missing argument is named on the one line
+    let o = env.run(&["adapt", "x"]).code(2);
+    assert!(
+        o.one_line_error()
+            .contains("--minimum <MINIMUM>, --maximum <MAXIMUM>"),
+        "{}",
+        o.stderr
+    );
+    let o = env.run(&["create"]).code(2);
+    assert!(o.one_line_error().contains("<BACKEND>"), "{}", o.stderr);
     for (flag, value) in [
         ("--threads", "0"),
         ("--memory", "lots"),
