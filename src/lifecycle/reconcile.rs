@@ -42,9 +42,20 @@ struct Report {
 
 pub async fn run(app: &App, a: ReconcileArgs) -> Result<()> {
     let patterns = patterns(&a.patterns)?;
+    if a.watch && a.interval < Duration::from_secs(1) {
+        return Err(Error::Usage(
+            "--interval must be at least 1s (each pass asks every scheduler)".into(),
+        ));
+    }
     if !a.watch {
         return pass(app, &a, &patterns).await;
     }
+    // registered before the first pass: Ctrl-C or SIGTERM during a pass lets the pass finish
+    // (no scale is cut in half), then the watch ends with 0
+    use tokio::signal::unix::{SignalKind, signal};
+    let io = |e| Error::io("listening for Ctrl-C", e);
+    let mut int = signal(SignalKind::interrupt()).map_err(io)?;
+    let mut term = signal(SignalKind::terminate()).map_err(io)?;
     loop {
         // a failed pass is reported; the next one tries again
         if let Err(e) = pass(app, &a, &patterns).await {
@@ -52,7 +63,8 @@ pub async fn run(app: &App, a: ReconcileArgs) -> Result<()> {
         }
         tokio::select! {
             _ = tokio::time::sleep(a.interval) => {}
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = int.recv() => return Ok(()),
+            _ = term.recv() => return Ok(()),
         }
     }
 }

@@ -160,6 +160,8 @@ fn adapt_refuses_clusters_it_cannot_keep_a_policy_for() {
     env.run(&["adapt", "no-such", "--minimum", "1", "--maximum", "2"])
         .code(3);
     env.run(&["adapt", "x", "--off", "--minimum", "1"]).code(2);
+    env.run(&["reconcile", "--watch", "--interval", "0s"])
+        .code(2);
     let (_sched, addr) = support::DaskProc::scheduler(&[]);
     let port = addr.rsplit(':').next().unwrap();
     let o = env
@@ -258,4 +260,26 @@ fn slurm_idle_timeout_ends_the_scheduler_job_and_workers_follow() {
         || env.find("idle").is_none_or(|_| !scheduler_job(&env)),
     );
     env.run(&["delete", "slurm/idle", "--yes", "--wait"]).ok();
+}
+
+/// `reconcile --watch` keeps applying policies until interrupted; Ctrl-C ends it with 0.
+#[test]
+fn reconcile_watch_applies_policies_until_interrupted() {
+    let _g = support::serial();
+    let env = Env::new().without_batch();
+    env.run(&["create", "local", "--name", "watched", "--workers", "1"])
+        .ok();
+    let watch = env.start(&["reconcile", "--watch", "--interval", "1s"]);
+    // a policy set while it runs is picked up by a later pass: the minimum is 2
+    env.run(&["adapt", "watched", "--minimum", "2", "--maximum", "2"])
+        .ok();
+    wait_until(
+        "the watch to apply the minimum",
+        Duration::from_secs(60),
+        || requested(&env, "local/watched") == 2,
+    );
+    watch.signal("INT");
+    let o = watch.finish();
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    env.run(&["delete", "local/watched", "--yes"]).ok();
 }
