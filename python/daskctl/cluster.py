@@ -15,7 +15,7 @@ from distributed.security import Security
 from distributed.utils import Logs
 
 from . import _api, _cli
-from ._errors import ClusterNotRunning
+from ._errors import ClusterNotRunning, DaskctlError
 
 # statuses whose scheduler answers (README, "Statuses")
 _CONNECTABLE = ("running", "degraded")
@@ -43,6 +43,13 @@ class DaskctlCluster(Cluster):
                 f"{_api.qualified_name(description)} is {description.get('status')}"
                 + (f" ({description['reason']})" if description.get("reason") else "")
                 + ": there is no scheduler to connect to"
+            )
+        if str(description.get("address", "")).startswith("gateway://"):
+            # the cluster's own TLS certificate is its credential, and only the gateway hands
+            # it out (daskctl never writes it anywhere)
+            raise DaskctlError(
+                f"{_api.qualified_name(description)} runs behind dask-gateway: connect with "
+                f"dask_gateway.Gateway().connect({description['name']!r})"
             )
         super().__init__(asynchronous=asynchronous, loop=loop, name=description["name"])
         self.description = description

@@ -135,6 +135,13 @@ def test_shutdown_deletes_and_then_it_is_gone():
         daskctl.get_cluster(f"local/{name}")
 
 
+def test_gateway_clusters_point_to_dask_gateways_client():
+    d = {"name": "abc", "backend": "gateway", "status": "running",
+         "address": "gateway://127.0.0.1:28786/abc"}  # fmt: skip
+    with pytest.raises(daskctl.DaskctlError, match=r"Gateway\(\)\.connect\('abc'\)"):
+        daskctl.DaskctlCluster(d)
+
+
 def test_a_cluster_without_a_scheduler_is_not_connected_to():
     with pytest.raises(daskctl.ClusterNotRunning, match="orphaned"):
         daskctl.DaskctlCluster({"name": "x", "backend": "slurm", "status": "orphaned"})
