@@ -113,6 +113,12 @@ def cluster_logs(
     name: str, *, scheduler: bool = False, worker: str | int | None = None, tail: int | None = None
 ) -> dict[str, str]:
     """The cluster's logs, one text per source (``scheduler``, then each worker)."""
+    return group_log_lines(_cli.run(_logs_args(name, scheduler, worker, tail), parse=False))
+
+
+def _logs_args(
+    name: str, scheduler: bool, worker: str | int | None = None, tail: int | None = None
+) -> list[str]:
     args = ["logs", name, "-o", "json"]
     if scheduler:
         args.append("--scheduler")
@@ -120,7 +126,7 @@ def cluster_logs(
         args += ["--worker", str(worker)]
     if tail is not None:
         args += ["--tail", str(tail)]
-    return group_log_lines(_cli.run(args, parse=False))
+    return args
 
 
 def group_log_lines(jsonl: str) -> dict[str, str]:

@@ -125,9 +125,7 @@ class DaskctlCluster(Cluster):
         logs = Logs()
         if not (scheduler or workers):
             return logs
-        args = ["logs", self.qualified_name, "-o", "json"]
-        if scheduler and not workers:
-            args.append("--scheduler")
+        args = _api._logs_args(self.qualified_name, scheduler and not workers)
         by_source = _api.group_log_lines(await _cli.run_async(args, parse=False))
         for source, text in by_source.items():
             is_scheduler = source == "scheduler"

@@ -14,23 +14,17 @@ use std::time::Duration;
 
 pub async fn run(app: &App, a: AdaptArgs) -> Result<()> {
     // bounds are checked before any lookup
-    let bounds = match (a.off, a.minimum, a.maximum) {
+    let adapt = match (a.off, a.minimum, a.maximum) {
         (true, _, _) => None,
-        (false, Some(lo), Some(hi)) => {
-            Some((worker_count(lo, u32::MAX)?, worker_count(hi, u32::MAX)?))
-        }
+        (false, Some(lo), Some(hi)) => Some(bounds(lo, hi)?),
         _ => {
             return Err(Error::Usage(
                 "give --minimum and --maximum, or --off".into(),
             ));
         }
     };
-    let adapt = bounds.map(|(lo, hi)| Adapt::new(lo, hi)).transpose()?;
     let (backend, c) = resolve(&app.ctx, &a.name, a.timeout.unwrap_or(app.deadline)).await?;
     super::own(app, backend.as_ref(), &c)?;
-    if let Some(p) = &adapt {
-        worker_count(p.maximum as i64, backend.max_workers())?;
-    }
     let by = store(backend.as_ref(), &c, adapt).await?;
     app.out.success(&match adapt {
         Some(p) => format!(
@@ -47,9 +41,21 @@ pub async fn run(app: &App, a: AdaptArgs) -> Result<()> {
     Ok(())
 }
 
+/// Adaptive bounds as given (`--minimum`/`--maximum`, a spec's `adapt`): counts, minimum not
+/// above maximum. The backend's own limit is checked where the backend is known (`store`).
+pub(super) fn bounds(minimum: i64, maximum: i64) -> Result<Adapt> {
+    Adapt::new(
+        worker_count(minimum, u32::MAX)?,
+        worker_count(maximum, u32::MAX)?,
+    )
+}
+
 /// Stores (or, with None, removes) `c`'s adaptive policy (resetting the damping state), or
 /// hands it to the platform's own autoscaler; says who applies it.
 pub(super) async fn store(b: &dyn Backend, c: &Cluster, adapt: Option<Adapt>) -> Result<String> {
+    if let Some(p) = &adapt {
+        worker_count(p.maximum as i64, b.max_workers())?;
+    }
     let Some(dir) = b.policy_dir(c) else {
         return b.platform_adapt(c, adapt).await;
     };

@@ -49,12 +49,10 @@ pub async fn run(app: &App, a: ApplyArgs) -> Result<()> {
     };
     match found {
         None => {
-            super::create::create(app, &args, false).await?;
+            super::create::create(app, &args, adapt, false).await?;
             report.created = true;
             report.changes.push("created".into());
             if adapt.is_some() {
-                let (b, c) = resolve(&app.ctx, &qualified, app.deadline).await?;
-                super::adapt::store(b.as_ref(), &c, adapt).await?;
                 report.changes.push(adapt_change(adapt));
             }
         }

@@ -7,13 +7,8 @@ use crate::units::parse_size;
 
 pub async fn run(app: &App, a: CreateArgs) -> Result<()> {
     let (a, adapt) = with_spec(a)?;
-    let Some(c) = create(app, &a, true).await? else {
-        return Ok(());
-    };
-    if let Some(p) = adapt {
-        // the policy is stored where discovery reads it: look the new cluster up
-        let (b, found) = crate::discovery::resolve(&app.ctx, &c.qualified(), app.deadline).await?;
-        super::adapt::store(b.as_ref(), &found, Some(p)).await?;
+    let created = create(app, &a, adapt, true).await?;
+    if let (Some(c), Some(p)) = (created, adapt) {
         app.out.success(&format!(
             "{} adapts between {} and {} worker(s) (daskctl reconcile)",
             c.qualified(),
@@ -44,21 +39,17 @@ pub(super) fn with_spec(a: CreateArgs) -> Result<(CreateArgs, Option<Adapt>)> {
         .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
     let adapt = spec
         .adapt
-        .map(|x| {
-            Adapt::new(
-                worker_count(x.minimum, u32::MAX)?,
-                worker_count(x.maximum, u32::MAX)?,
-            )
-        })
+        .map(|x| super::adapt::bounds(x.minimum, x.maximum))
         .transpose()?;
     Ok((crate::spec::merge(a, from_file), adapt))
 }
 
-/// Creates the cluster `a` describes (None for a dry run, which only prints); `show`: print
-/// the new cluster (`apply` prints its own report instead).
+/// Creates the cluster `a` describes (None for a dry run, which only prints) and stores its
+/// adaptive policy; `show`: print the new cluster (`apply` prints its own report instead).
 pub(super) async fn create(
     app: &App,
     a: &CreateArgs,
+    adapt: Option<Adapt>,
     show: bool,
 ) -> Result<Option<crate::model::Cluster>> {
     // everything is validated before anything is created
@@ -69,6 +60,9 @@ pub(super) async fn create(
     };
     crate::names::validate_new(&name)?;
     let workers = worker_count(a.workers.unwrap_or(2), backend.max_workers())?;
+    if let Some(p) = &adapt {
+        worker_count(p.maximum as i64, backend.max_workers())?;
+    }
     let threads = match a.threads {
         None => None,
         Some(t) if (1..=1024).contains(&t) => Some(t as u32),
@@ -108,6 +102,11 @@ pub(super) async fn create(
     ));
     let c = backend.create(&req).await?;
     crate::discovery::cache::remember(&app.ctx.config.cache_root(), &c);
+    if adapt.is_some() {
+        // the policy is stored where discovery reads it: look the new cluster up
+        let (b, found) = crate::discovery::resolve(&app.ctx, &c.qualified(), app.deadline).await?;
+        super::adapt::store(b.as_ref(), &found, adapt).await?;
+    }
     if !show {
         return Ok(Some(c));
     }

@@ -10,7 +10,7 @@ use super::App;
 use super::cleanup::{patterns, selected};
 use crate::backends::{Backend, ScaleRequest};
 use crate::cli::{Format, ReconcileArgs};
-use crate::dask::client::{self, Identity};
+use crate::dask::client;
 use crate::dask::comm::Comm;
 use crate::discovery::fanout::{enabled_backends, fan_out};
 use crate::error::{Error, Result};
@@ -32,6 +32,19 @@ struct Action {
     /// up, down, same, skipped, failed
     action: &'static str,
     detail: String,
+}
+
+impl Action {
+    fn of(c: &Cluster, action: &'static str) -> Action {
+        Action {
+            cluster: c.name.clone(),
+            backend: c.backend.clone(),
+            workers: None,
+            target: None,
+            action,
+            detail: String::new(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -91,12 +104,9 @@ async fn pass(app: &App, a: &ReconcileArgs, patterns: &[glob::Pattern]) -> Resul
         if b.policy_dir(c).is_none() {
             // bounds kept by the platform (the operator's DaskAutoscaler): it applies them
             report.actions.push(Action {
-                cluster: c.name.clone(),
-                backend: c.backend.clone(),
                 workers: c.requested_workers,
-                target: None,
-                action: "skipped",
                 detail: "the platform's own autoscaler sizes it".into(),
+                ..Action::of(c, "skipped")
             });
             continue;
         }
@@ -118,14 +128,7 @@ async fn pass(app: &App, a: &ReconcileArgs, patterns: &[glob::Pattern]) -> Resul
 }
 
 async fn one(app: &App, b: &dyn Backend, c: &Cluster) -> Action {
-    let mut act = Action {
-        cluster: c.name.clone(),
-        backend: c.backend.clone(),
-        workers: None,
-        target: None,
-        action: "failed",
-        detail: String::new(),
-    };
+    let mut act = Action::of(c, "failed");
     match apply(app, b, c, &mut act).await {
         Ok((action, detail)) => {
             act.action = action;
@@ -208,15 +211,8 @@ async fn decide(
 ) -> Result<Decision> {
     let wanted = client::adaptive_target(comm, adapt.target_duration).await?;
     let target = adapt.clamp(wanted);
-    let observed = match client::identity(comm).await? {
-        Identity::Scheduler(s) => s.workers.len() as u64,
-        _ => {
-            return Err(Error::Protocol(format!(
-                "{}: not a scheduler",
-                c.qualified()
-            )));
-        }
-    };
+    // connected workers: the scheduler's count, read by the lookup just made under the lock
+    let observed = c.workers.unwrap_or(0);
     // planned: running and queued (a queued job is a worker on its way)
     let plan = c.requested_workers.unwrap_or(0).max(observed);
     act.workers = Some(plan);

@@ -75,15 +75,15 @@ pub async fn scale<D: Dialect>(
             .take(k)
             .collect();
         let queued = victims.len();
-        let mut running: Vec<&Job> = workers
+        let mut candidates: Vec<&Job> = workers
             .iter()
             .rev()
             .copied()
             .filter(|j| j.state == JobState::Running)
             .collect();
         // stable: the workers the scheduler proposed first, newest first within each part
-        running.sort_by_key(|j| !runs_one_of(h, j, &req.retire_first));
-        victims.extend(running.into_iter().take(k - queued));
+        candidates.sort_by_key(|j| !runs_one_of(h, j, &req.retire_first));
+        victims.extend(candidates.into_iter().take(k - queued));
         let running: Vec<&Job> = victims
             .iter()
             .copied()
@@ -134,7 +134,6 @@ async fn worker_script<D: Dialect>(
     ))
 }
 
-/// Retires the Dask workers running in these jobs, so their data moves before the jobs end.
 /// Whether job `j` runs one of the Dask workers `names`.
 fn runs_one_of(h: &QueueHandle, j: &Job, names: &[String]) -> bool {
     names.iter().any(|n| worker_of(h, j, n))
@@ -151,6 +150,7 @@ fn worker_of(h: &QueueHandle, j: &Job, name: &str) -> bool {
             .any(|(n, id)| n == name && *id == j.id)
 }
 
+/// Retires the Dask workers running in these jobs, so their data moves before the jobs end.
 async fn retire<D: Dialect>(
     q: &JobQueue<D>,
     c: &Cluster,
