@@ -18,9 +18,12 @@ fn dead_cluster(env: &Env, name: &str) {
     std::fs::write(dir.join("state.json"), state.to_string()).unwrap();
 }
 
-/// Only daskctl's own state, not the other tests' processes.
+/// Only daskctl's own state, not the other tests' processes, nor their batch jobs (the queue
+/// is shared by every test of the user running at the same time).
 fn own_only() -> Env {
-    Env::new().with("DASKCTL_BACKENDS__LOCAL__SCAN", "false")
+    Env::new()
+        .without_batch()
+        .with("DASKCTL_BACKENDS__LOCAL__SCAN", "false")
 }
 
 #[test]
@@ -446,7 +449,10 @@ impl Script for std::process::Command {
 #[test]
 fn backends_without_their_tools_are_skipped_quietly() {
     let empty = tempfile::tempdir().unwrap();
-    let env = own_only().with("PATH", empty.path().to_str().unwrap());
+    // the batch backends enabled, none of their tools on PATH (so no shared queue either)
+    let env = Env::new()
+        .with("DASKCTL_BACKENDS__LOCAL__SCAN", "false")
+        .with("PATH", empty.path().to_str().unwrap());
     let b = env.run(&["backends", "list", "-o", "json"]).ok().json();
     let slurm = b
         .as_array()
