@@ -182,6 +182,11 @@ pub struct CreateArgs {
     /// Memory limit per worker (e.g. 4GiB)
     #[arg(long)]
     pub memory: Option<String>,
+    /// [local, slurm, pbs, sge, htcondor] Another group of workers beside the default one
+    /// (repeatable): NAME:COUNT[:key=value,...] with threads, memory and, on batch backends,
+    /// partition, account, walltime, cores, gpus, job-extra; e.g. gpu:2:threads=4,gpus=1
+    #[arg(long = "worker-group", value_name = "NAME:COUNT[:K=V,..]")]
+    pub worker_groups: Vec<String>,
     #[arg(short, long, value_enum, default_value = "table")]
     pub output: Format,
     /// How long to wait for the scheduler and workers
@@ -281,9 +286,12 @@ pub struct CreateArgs {
 pub struct ScaleArgs {
     /// NAME or BACKEND/NAME
     pub name: String,
-    /// Number of workers wanted
+    /// Number of workers wanted (in the group, with --group)
     #[arg(allow_negative_numbers = true)]
     pub workers: i64,
+    /// The worker group to scale (see describe; default: the default group)
+    #[arg(long, value_name = "GROUP")]
+    pub group: Option<String>,
     /// Wait until the scheduler has exactly that many workers
     #[arg(long)]
     pub wait: bool,
@@ -378,8 +386,12 @@ pub struct AdaptArgs {
     #[arg(long, required_unless_present = "off", allow_negative_numbers = true)]
     pub maximum: Option<i64>,
     /// Remove the policy: the cluster keeps its current size
-    #[arg(long, conflicts_with_all = ["minimum", "maximum"])]
+    #[arg(long, conflicts_with_all = ["minimum", "maximum", "group"])]
     pub off: bool,
+    /// The worker group that grows and shrinks (the others keep their size; the bounds are
+    /// the group's); default: the default group
+    #[arg(long, value_name = "GROUP")]
+    pub group: Option<String>,
     #[arg(long, value_name = "SECS", value_parser = duration)]
     pub timeout: Option<Duration>,
     #[command(flatten)]

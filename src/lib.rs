@@ -8,6 +8,7 @@ pub mod config;
 pub mod dask;
 pub mod discovery;
 pub mod error;
+pub mod groups;
 pub mod interrupt;
 pub mod lifecycle;
 pub mod model;

@@ -111,6 +111,9 @@ pub struct Cluster {
     pub expires: Option<SystemTime>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub worker_details: Vec<WorkerDetail>,
+    /// Its worker groups, the default one first, where the backend makes groups.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<crate::groups::GroupCount>,
     /// Its adaptive policy (`daskctl adapt`), stored with the cluster.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub adapt: Option<crate::policy::Adapt>,
@@ -169,6 +172,7 @@ impl Cluster {
             reason: None,
             expires: None,
             worker_details: Vec::new(),
+            groups: Vec::new(),
             adapt: None,
             silent: None,
             handle: Handle::default(),

@@ -15,11 +15,15 @@ use std::path::{Path, PathBuf};
 
 /// Adaptive bounds, as `cluster.adapt(minimum=, maximum=)` takes them; the rest are Dask's
 /// `distributed.adaptive` defaults (wait-count 3, target-duration 5s).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Adapt {
     pub minimum: u32,
     pub maximum: u32,
+    /// The worker group that adapts (the bounds are its own; the other groups keep their
+    /// size); None: the default group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     /// Passes a worker must be proposed for retirement in a row before it is retired.
     #[serde(default = "default_wait_count")]
     pub wait_count: u32,
@@ -46,6 +50,7 @@ impl Adapt {
         Ok(Adapt {
             minimum,
             maximum,
+            group: None,
             wait_count: default_wait_count(),
             target_duration: default_target_duration(),
         })

@@ -66,6 +66,9 @@ pub struct CreateRequest {
     /// Backend flags (`--python`, `--partition`, ...) by long name.
     pub options: BTreeMap<String, String>,
     pub timeout: Duration,
+    /// Worker groups beside the default one (`--worker-group`), checked against the backend's
+    /// `group_keys`.
+    pub groups: Vec<crate::groups::GroupSpec>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -76,6 +79,8 @@ pub struct ScaleRequest {
     /// Workers (Dask names) to retire before any other when scaling down: the ones the
     /// scheduler proposed (`workers_to_close`) during `reconcile`.
     pub retire_first: Vec<String>,
+    /// The worker group to scale (`--group`); None: the default group.
+    pub group: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -194,6 +199,13 @@ pub trait Backend: Send + Sync {
     async fn logs(&self, cluster: &Cluster, req: &LogRequest, sink: &mut dyn LogSink)
     -> Result<()>;
     async fn delete(&self, cluster: &Cluster, req: &DeleteRequest) -> Result<()>;
+
+    /// The settings a worker group takes besides `threads` and `memory` (`partition`, `gpus`,
+    /// ...); None: the backend makes no worker groups (`--worker-group`, `scale --group` are
+    /// refused before anything is done).
+    fn group_keys(&self) -> Option<&'static [&'static str]> {
+        None
+    }
 
     /// The largest worker count `scale`/`create` accept.
     fn max_workers(&self) -> u32 {

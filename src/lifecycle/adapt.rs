@@ -16,7 +16,14 @@ pub async fn run(app: &App, a: AdaptArgs) -> Result<()> {
     // bounds are checked before any lookup
     let adapt = match (a.off, a.minimum, a.maximum) {
         (true, _, _) => None,
-        (false, Some(lo), Some(hi)) => Some(bounds(lo, hi)?),
+        (false, Some(lo), Some(hi)) => {
+            let mut p = bounds(lo, hi)?;
+            if let Some(g) = &a.group {
+                crate::groups::validate_target(g)?;
+                p.group = Some(g.clone()).filter(|g| g != crate::groups::DEFAULT);
+            }
+            Some(p)
+        }
         _ => {
             return Err(Error::Usage(
                 "give --minimum and --maximum, or --off".into(),
@@ -25,13 +32,16 @@ pub async fn run(app: &App, a: AdaptArgs) -> Result<()> {
     };
     let (backend, c) = resolve(&app.ctx, &a.name, a.timeout.unwrap_or(app.deadline)).await?;
     super::own(app, backend.as_ref(), &c)?;
-    let by = store(backend.as_ref(), &c, adapt).await?;
+    let by = store(backend.as_ref(), &c, adapt.clone()).await?;
     app.out.success(&match adapt {
         Some(p) => format!(
-            "{} adapts between {} and {} worker(s); {by} applies it",
+            "{} adapts between {} and {} worker(s){}; {by} applies it",
             c.qualified(),
             p.minimum,
-            p.maximum
+            p.maximum,
+            p.group
+                .map(|g| format!(" in group {g}"))
+                .unwrap_or_default()
         ),
         None => format!(
             "{} no longer adapts; it keeps its current size",
@@ -50,13 +60,37 @@ pub(super) fn bounds(minimum: i64, maximum: i64) -> Result<Adapt> {
     )
 }
 
+/// ` (its groups: a, b)`, or nothing for a cluster without groups.
+pub(super) fn group_list(c: &Cluster) -> String {
+    if c.groups.is_empty() {
+        return String::new();
+    }
+    let names: Vec<&str> = c.groups.iter().map(|g| g.name.as_str()).collect();
+    format!(" (its groups: {})", names.join(", "))
+}
+
 /// Stores (or, with None, removes) `c`'s adaptive policy (resetting the damping state), or
 /// hands it to the platform's own autoscaler; says who applies it.
 pub(super) async fn store(b: &dyn Backend, c: &Cluster, adapt: Option<Adapt>) -> Result<String> {
     if let Some(p) = &adapt {
         worker_count(p.maximum as i64, b.max_workers())?;
+        if let Some(g) = &p.group
+            && !c.groups.iter().any(|x| &x.name == g)
+        {
+            return Err(Error::Usage(format!(
+                "{} has no worker group {g}{}",
+                c.qualified(),
+                group_list(c)
+            )));
+        }
     }
     let Some(dir) = b.policy_dir(c) else {
+        if adapt.as_ref().is_some_and(|p| p.group.is_some()) {
+            return Err(Error::Usage(format!(
+                "{}: its platform's autoscaler sizes the default group only",
+                c.qualified()
+            )));
+        }
         return b.platform_adapt(c, adapt).await;
     };
     let file = PolicyFile::in_dir(&dir);

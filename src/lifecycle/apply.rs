@@ -8,6 +8,7 @@ use crate::backends::ScaleRequest;
 use crate::cli::{ApplyArgs, CreateArgs};
 use crate::discovery::resolve;
 use crate::error::{Error, Result};
+use crate::groups::GroupSpec;
 use crate::policy::Adapt;
 use serde::Serialize;
 
@@ -49,11 +50,11 @@ pub async fn run(app: &App, a: ApplyArgs) -> Result<()> {
     };
     match found {
         None => {
-            super::create::create(app, &args, adapt, false).await?;
+            super::create::create(app, &args, adapt.clone(), false).await?;
             report.created = true;
             report.changes.push("created".into());
             if adapt.is_some() {
-                report.changes.push(adapt_change(adapt));
+                report.changes.push(adapt_change(adapt.as_ref()));
             }
         }
         Some((b, c)) => {
@@ -62,30 +63,77 @@ pub async fn run(app: &App, a: ApplyArgs) -> Result<()> {
                 .workers
                 .map(|w| super::worker_count(w, b.max_workers()))
                 .transpose()?;
-            let same_bounds = |x: Option<Adapt>, y: Option<Adapt>| {
-                x.map(|p| (p.minimum, p.maximum)) == y.map(|p| (p.minimum, p.maximum))
+            let same_bounds = |x: Option<&Adapt>, y: Option<&Adapt>| {
+                x.map(|p| (p.minimum, p.maximum, &p.group))
+                    == y.map(|p| (p.minimum, p.maximum, &p.group))
             };
-            if !same_bounds(c.adapt, adapt) {
-                super::adapt::store(b.as_ref(), &c, adapt).await?;
-                report.changes.push(adapt_change(adapt));
+            if !same_bounds(c.adapt.as_ref(), adapt.as_ref()) {
+                super::adapt::store(b.as_ref(), &c, adapt.clone()).await?;
+                report.changes.push(adapt_change(adapt.as_ref()));
             }
-            let has = c.requested_workers.or(c.workers).unwrap_or(0);
-            match (wanted, adapt) {
-                (Some(_), Some(_)) => report
-                    .notes
-                    .push("workers: the cluster adapts; reconcile sizes it".into()),
-                (Some(w), None) if u64::from(w) != has => {
-                    let req = ScaleRequest {
-                        target: w,
-                        timeout: a.timeout,
-                        ..ScaleRequest::default()
-                    };
-                    let r = b.scale(&c, &req).await?;
-                    report
-                        .changes
-                        .push(format!("scaled from {} to {w} worker(s)", r.before));
+            let groups: Vec<GroupSpec> = match b.group_keys() {
+                Some(keys) => args
+                    .worker_groups
+                    .iter()
+                    .map(|g| GroupSpec::parse(g, keys, b.max_workers()))
+                    .collect::<Result<_>>()?,
+                None if args.worker_groups.is_empty() => Vec::new(),
+                None => {
+                    return Err(Error::Usage(format!(
+                        "the {} backend makes no worker groups",
+                        b.name()
+                    )));
                 }
-                _ => {}
+            };
+            // the default group, then each of the spec's: its size, unless it adapts
+            let mut sizes = vec![(None, wanted)];
+            sizes.extend(
+                groups
+                    .iter()
+                    .map(|g| (Some(g.name.clone()), Some(g.workers))),
+            );
+            for (group, wanted) in sizes {
+                let Some(w) = wanted else { continue };
+                let label = group
+                    .as_ref()
+                    .map(|g| format!("group {g}"))
+                    .unwrap_or_else(|| "workers".into());
+                let has = match &group {
+                    None if c.groups.is_empty() => c.requested_workers.or(c.workers),
+                    _ => {
+                        let name = group.as_deref().unwrap_or(crate::groups::DEFAULT);
+                        match c.groups.iter().find(|x| x.name == name) {
+                            Some(x) => x.requested.or(x.workers),
+                            None => {
+                                report.notes.push(format!(
+                                    "{label}: not in the cluster (groups are made at creation)"
+                                ));
+                                continue;
+                            }
+                        }
+                    }
+                }
+                .unwrap_or(0);
+                if adapt.as_ref().is_some_and(|p| p.group == group) {
+                    report
+                        .notes
+                        .push(format!("{label}: it adapts; reconcile sizes it"));
+                    continue;
+                }
+                if u64::from(w) == has {
+                    continue;
+                }
+                let req = ScaleRequest {
+                    target: w,
+                    timeout: a.timeout,
+                    group: group.clone(),
+                    ..ScaleRequest::default()
+                };
+                let r = b.scale(&c, &req).await?;
+                report.changes.push(match &group {
+                    Some(g) => format!("scaled group {g} from {} to {w} worker(s)", r.before),
+                    None => format!("scaled from {} to {w} worker(s)", r.before),
+                });
             }
             report.notes.push(
                 "threads, memory, backend options and the idle timeout apply at creation: \
@@ -98,9 +146,17 @@ pub async fn run(app: &App, a: ApplyArgs) -> Result<()> {
     Ok(())
 }
 
-fn adapt_change(adapt: Option<Adapt>) -> String {
+fn adapt_change(adapt: Option<&Adapt>) -> String {
     match adapt {
-        Some(p) => format!("adapts between {} and {} worker(s)", p.minimum, p.maximum),
+        Some(p) => format!(
+            "adapts between {} and {} worker(s){}",
+            p.minimum,
+            p.maximum,
+            p.group
+                .as_ref()
+                .map(|g| format!(" in group {g}"))
+                .unwrap_or_default()
+        ),
         None => "no longer adapts".into(),
     }
 }

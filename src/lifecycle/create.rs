@@ -7,7 +7,7 @@ use crate::units::parse_size;
 
 pub async fn run(app: &App, a: CreateArgs) -> Result<()> {
     let (a, adapt) = with_spec(a)?;
-    let created = create(app, &a, adapt, true).await?;
+    let created = create(app, &a, adapt.clone(), true).await?;
     if let (Some(c), Some(p)) = (created, adapt) {
         app.out.success(&format!(
             "{} adapts between {} and {} worker(s) (daskctl reconcile)",
@@ -37,10 +37,26 @@ pub(super) fn with_spec(a: CreateArgs) -> Result<(CreateArgs, Option<Adapt>)> {
     let from_file = spec
         .create_args(reg.create_flags)
         .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
-    let adapt = spec
-        .adapt
-        .map(|x| super::adapt::bounds(x.minimum, x.maximum))
-        .transpose()?;
+    // the cluster's adaptive bounds, or one group's: one policy per cluster
+    let mut adaptive = spec.adapt.map(|x| (None, x)).into_iter().chain(
+        spec.worker_groups
+            .iter()
+            .filter_map(|g| g.adapt.map(|x| (Some(g.name.clone()), x))),
+    );
+    let adapt = match (adaptive.next(), adaptive.next()) {
+        (_, Some(_)) => {
+            return Err(Error::Usage(format!(
+                "{}: adapt is given more than once (the cluster and its groups): one group adapts",
+                path.display()
+            )));
+        }
+        (Some((group, x)), None) => {
+            let mut p = super::adapt::bounds(x.minimum, x.maximum)?;
+            p.group = group;
+            Some(p)
+        }
+        (None, None) => None,
+    };
     Ok((crate::spec::merge(a, from_file), adapt))
 }
 
@@ -60,8 +76,18 @@ pub(super) async fn create(
     };
     crate::names::validate_new(&name)?;
     let workers = worker_count(a.workers.unwrap_or(2), backend.max_workers())?;
+    let groups = worker_groups(reg.name, backend.as_ref(), a, workers)?;
     if let Some(p) = &adapt {
         worker_count(p.maximum as i64, backend.max_workers())?;
+        if let Some(g) = p
+            .group
+            .as_ref()
+            .filter(|g| !groups.iter().any(|x| &x.name == *g))
+        {
+            return Err(Error::Usage(format!(
+                "adapt names worker group {g}, which is not made"
+            )));
+        }
     }
     let threads = match a.threads {
         None => None,
@@ -81,6 +107,7 @@ pub(super) async fn create(
         memory,
         options: backend_options(reg, a)?,
         timeout: a.timeout,
+        groups,
     };
     if a.dry_run {
         let mut plan = backend.plan(&req).await?;
@@ -117,6 +144,30 @@ pub(super) async fn create(
     }
     app.out.success(&format!("created {}", c.qualified()));
     Ok(Some(c))
+}
+
+/// `--worker-group`s, parsed and checked against what the backend's groups take.
+fn worker_groups(
+    backend: &str,
+    b: &dyn backends::Backend,
+    a: &CreateArgs,
+    default_workers: u32,
+) -> Result<Vec<crate::groups::GroupSpec>> {
+    if a.worker_groups.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Some(keys) = b.group_keys() else {
+        return Err(Error::Usage(format!(
+            "the {backend} backend makes no worker groups (local and the batch backends do)"
+        )));
+    };
+    let groups = a
+        .worker_groups
+        .iter()
+        .map(|g| crate::groups::GroupSpec::parse(g, keys, b.max_workers()))
+        .collect::<Result<Vec<_>>>()?;
+    crate::groups::check_all(&groups, default_workers, b.max_workers())?;
+    Ok(groups)
 }
 
 /// The backend named, enabled, able to create, and (unless a dry run) usable here.

@@ -43,9 +43,17 @@ pub fn describe_text(c: &Cluster) -> String {
         ("Requested", opt(c.requested_workers.map(|w| w.to_string()))),
         (
             "Adapt",
-            opt(c
-                .adapt
-                .map(|a| format!("{} to {} workers (daskctl reconcile)", a.minimum, a.maximum))),
+            opt(c.adapt.as_ref().map(|a| {
+                let group = a
+                    .group
+                    .as_ref()
+                    .map(|g| format!(" in group {g}"))
+                    .unwrap_or_default();
+                format!(
+                    "{} to {} workers{group} (daskctl reconcile)",
+                    a.minimum, a.maximum
+                )
+            })),
         ),
         ("Threads", opt(c.threads.map(|t| t.to_string()))),
         ("Memory", opt(c.memory.map(format_size))),
@@ -57,6 +65,16 @@ pub fn describe_text(c: &Cluster) -> String {
         .iter()
         .map(|(k, v)| format!("{:<12}{v}\n", format!("{k}:")))
         .collect();
+    if !c.groups.is_empty() {
+        let mut t = table(&["GROUP", "WORKERS", "REQUESTED"]);
+        for g in &c.groups {
+            let n = |v: Option<u64>| v.map_or("-".into(), |v| v.to_string());
+            t.add_row(vec![g.name.clone(), n(g.workers), n(g.requested)]);
+        }
+        s.push_str("\nWorker groups:\n");
+        s.push_str(&render(&t));
+        s.push('\n');
+    }
     if !c.resources.is_empty() {
         let mut t = table(&["ROLE", "KIND", "ID", "STATE", "NAME"]);
         for r in &c.resources {

@@ -14,6 +14,7 @@ use crate::dask::client;
 use crate::dask::comm::Comm;
 use crate::discovery::fanout::{enabled_backends, fan_out};
 use crate::error::{Error, Result};
+use crate::groups;
 use crate::model::{Cluster, Status};
 use crate::policy::{Adapt, PolicyFile};
 use crate::printer::{render, table};
@@ -168,7 +169,7 @@ async fn apply(
         return Ok(("skipped", "it is gone".into()));
     };
     let mut policy = file.read()?;
-    let Some(adapt) = policy.adapt else {
+    let Some(adapt) = policy.adapt.clone() else {
         return Ok(("skipped", "its policy was removed".into()));
     };
     let address = match (&c.status, &c.address) {
@@ -191,6 +192,7 @@ async fn apply(
         wait: false,
         timeout: Duration::from_secs(120),
         retire_first: retire.clone(),
+        group: adapt.group.clone(),
     };
     let r = b.scale(&c, &req).await?;
     let mut detail = format!("scaled from {} to {to}", r.before);
@@ -210,11 +212,14 @@ async fn decide(
     act: &mut Action,
 ) -> Result<Decision> {
     let wanted = client::adaptive_target(comm, adapt.target_duration).await?;
-    let target = adapt.clamp(wanted);
-    // connected workers: the scheduler's count, read by the lookup just made under the lock
-    let observed = c.workers.unwrap_or(0);
-    // planned: running and queued (a queued job is a worker on its way)
-    let plan = c.requested_workers.unwrap_or(0).max(observed);
+    let group = adapt.group.as_deref().unwrap_or(groups::DEFAULT);
+    let Scope {
+        observed,
+        plan,
+        others,
+    } = Scope::of(c, group)?;
+    // the adaptive group takes what the scheduler wants beyond the other groups' workers
+    let target = adapt.clamp(wanted.saturating_sub(others));
     act.workers = Some(plan);
     act.target = Some(target);
     if target == plan {
@@ -231,7 +236,14 @@ async fn decide(
         .map(|i| format!("(queued {i})"))
         .collect();
     if target < plan - to_close.len() as u64 {
-        to_close.extend(client::workers_to_close(comm, target).await?);
+        // the scheduler's choice among all workers, of which this group's are retired
+        let known: Vec<String> = c.groups.iter().map(|g| g.name.clone()).collect();
+        let proposed = client::workers_to_close(comm, others + target).await?;
+        to_close.extend(
+            proposed
+                .into_iter()
+                .filter(|w| c.groups.is_empty() || groups::of_worker(&c.name, w, &known) == group),
+        );
     }
     let firmly = damp(counts, &to_close, adapt.wait_count);
     if firmly.is_empty() {
@@ -244,6 +256,60 @@ async fn decide(
     let to = plan.saturating_sub(firmly.len() as u64).max(target);
     let retire = firmly.into_iter().filter(|w| !w.starts_with('(')).collect();
     Ok(Decision::Down { to, retire })
+}
+
+/// The workers of the adaptive group and of the others.
+struct Scope {
+    /// The group's workers connected to the scheduler (the lookup just made under the lock).
+    observed: u64,
+    /// The group's workers planned: running and queued (a queued job is a worker on its way).
+    plan: u64,
+    /// The other groups' planned workers.
+    others: u64,
+}
+
+impl Scope {
+    fn of(c: &Cluster, group: &str) -> Result<Scope> {
+        let planned = |workers: Option<u64>, requested: Option<u64>| {
+            let w = workers.unwrap_or(0);
+            (w, requested.unwrap_or(0).max(w))
+        };
+        if c.groups.is_empty() {
+            if group != groups::DEFAULT {
+                return Err(Error::Usage(format!(
+                    "{} has no worker groups; its policy names group {group}",
+                    c.qualified()
+                )));
+            }
+            let (observed, plan) = planned(c.workers, c.requested_workers);
+            return Ok(Scope {
+                observed,
+                plan,
+                others: 0,
+            });
+        }
+        let mut scope = None;
+        let mut others = 0;
+        for g in &c.groups {
+            let (w, p) = planned(g.workers, g.requested);
+            if g.name == group {
+                scope = Some((w, p));
+            } else {
+                others += p;
+            }
+        }
+        let (observed, plan) = scope.ok_or_else(|| {
+            Error::Usage(format!(
+                "{} has no worker group {group} (its policy names it)",
+                c.qualified()
+            ))
+        })?;
+        Ok(Scope {
+            observed,
+            plan,
+            others,
+        })
+    }
 }
 
 /// Counts each proposed worker; those proposed `wait_count` times in a row are returned (and

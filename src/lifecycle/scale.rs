@@ -7,10 +7,25 @@ use crate::error::Result;
 pub async fn run(app: &App, a: ScaleArgs) -> Result<()> {
     // a negative count fails before any lookup; the limit is the backend's (`max_workers`)
     worker_count(a.workers, u32::MAX)?;
+    if let Some(g) = &a.group {
+        crate::groups::validate_target(g)?;
+    }
     let (backend, c) = resolve(&app.ctx, &a.name, app.deadline).await?;
     super::own(app, backend.as_ref(), &c)?;
     let target = worker_count(a.workers, backend.max_workers())?;
-    if c.adapt.is_some() {
+    if let Some(g) = &a.group
+        && g != crate::groups::DEFAULT
+        && !c.groups.iter().any(|x| &x.name == g)
+    {
+        return Err(crate::error::Error::Usage(format!(
+            "{} has no worker group {g}{}",
+            c.qualified(),
+            super::adapt::group_list(&c)
+        )));
+    }
+    let group = a.group.clone().filter(|g| g != crate::groups::DEFAULT);
+    let adapts_this = c.adapt.as_ref().is_some_and(|p| p.group == group);
+    if adapts_this {
         // as Dask's own clusters do (KubeCluster.scale, dask-gateway's scale): an explicit size
         // ends adaptive scaling, else the next reconcile would undo it
         super::adapt::store(backend.as_ref(), &c, None).await?;
@@ -24,22 +39,20 @@ pub async fn run(app: &App, a: ScaleArgs) -> Result<()> {
         wait: a.wait,
         timeout: a.timeout,
         retire_first: Vec::new(),
+        group: group.clone(),
     };
     let r = backend.scale(&c, &req).await?;
+    let what = match &group {
+        Some(g) => format!("{} (group {g})", c.qualified()),
+        None => c.qualified(),
+    };
     let mut msg = match &r.note {
         // the service chose another count (a gateway's cap): it says which in the note
         Some(_) => format!(
-            "asked to scale {} from {} to {} worker(s)",
-            c.qualified(),
-            r.before,
-            r.target
+            "asked to scale {what} from {} to {} worker(s)",
+            r.before, r.target
         ),
-        None => format!(
-            "scaled {} from {} to {} worker(s)",
-            c.qualified(),
-            r.before,
-            r.target
-        ),
+        None => format!("scaled {what} from {} to {} worker(s)", r.before, r.target),
     };
     if !r.started.is_empty() {
         msg.push_str(&format!("; started {}", r.started.join(", ")));

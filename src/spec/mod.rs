@@ -12,6 +12,8 @@
 //! idle_timeout: 30m
 //! options: {partition: short, walltime: "01:00:00", job_extra: ["--qos=high"]}
 //! adapt: {minimum: 1, maximum: 10}
+//! worker_groups:
+//!   - {name: gpu, workers: 1, threads: 4, options: {partition: gpu, gpus: 1}}
 //! ```
 
 mod dask_ctl;
@@ -43,6 +45,58 @@ pub struct Spec {
     #[serde(default)]
     pub options: BTreeMap<String, Value>,
     pub adapt: Option<AdaptSpec>,
+    /// Groups of workers beside the default one (`create --worker-group`).
+    #[serde(default)]
+    pub worker_groups: Vec<GroupSpecFile>,
+}
+
+/// One worker group of a spec.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSpecFile {
+    pub name: String,
+    #[serde(default)]
+    pub workers: u32,
+    pub threads: Option<u32>,
+    pub memory: Option<Scalar>,
+    /// The group's backend settings (`partition`, `gpus`, `job_extra`, ...).
+    #[serde(default)]
+    pub options: BTreeMap<String, Value>,
+    /// This group adapts (the others keep their size); at most one adaptive group per spec.
+    pub adapt: Option<AdaptSpec>,
+}
+
+impl GroupSpecFile {
+    /// The group as `--worker-group NAME:COUNT[:k=v,...]` (checked where the backend is known).
+    fn flag(&self) -> Result<String> {
+        let mut kv: Vec<String> = Vec::new();
+        if let Some(t) = self.threads {
+            kv.push(format!("threads={t}"));
+        }
+        if let Some(m) = &self.memory {
+            kv.push(format!("memory={}", m.text()));
+        }
+        for (k, v) in &self.options {
+            let key = format!("worker_groups.{}.options.{k}", self.name);
+            let values = match v {
+                Value::Sequence(items) => items.iter().map(|i| scalar(&key, i)).collect(),
+                v => vec![scalar(&key, v)],
+            };
+            for v in values {
+                let v = v?;
+                if v.contains(',') {
+                    return Err(Error::Usage(format!("{key}: no commas in a value")));
+                }
+                kv.push(format!("{k}={v}"));
+            }
+        }
+        let mut s = format!("{}:{}", self.name, self.workers);
+        if !kv.is_empty() {
+            s.push(':');
+            s.push_str(&kv.join(","));
+        }
+        Ok(s)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
@@ -112,6 +166,9 @@ impl Spec {
         if let Some(t) = &self.ttl {
             flag("ttl", t.clone());
         }
+        for g in &self.worker_groups {
+            flag("worker-group", g.flag()?);
+        }
         for (key, value) in &self.options {
             let name = key.replace('_', "-");
             if !flags.contains(&name.as_str()) {
@@ -160,9 +217,27 @@ fn scalar(key: &str, v: &Value) -> Result<String> {
         Value::Number(n) => Ok(n.to_string()),
         Value::Bool(b) => Ok(b.to_string()),
         _ => Err(Error::Usage(format!(
-            "options.{key}: expected a value, a list or a map of values"
+            "{}: expected a value, a list or a map of values",
+            if key.contains('.') {
+                key.to_string()
+            } else {
+                format!("options.{key}")
+            }
         ))),
     }
+}
+
+/// The spec's worker groups, each replaced by the command line's group of the same name, and
+/// the command line's other groups after them.
+fn groups_merged(cli: Vec<String>, spec: Vec<String>) -> Vec<String> {
+    let name = |g: &String| g.split(':').next().unwrap_or_default().to_string();
+    let given: Vec<String> = cli.iter().map(name).collect();
+    let mut out: Vec<String> = spec
+        .into_iter()
+        .filter(|g| !given.contains(&name(g)))
+        .collect();
+    out.extend(cli);
+    out
 }
 
 /// Flags given on the command line win over the spec's.
@@ -177,6 +252,7 @@ pub fn merge(cli: CreateArgs, spec: CreateArgs) -> CreateArgs {
         workers: cli.workers.or(spec.workers),
         threads: cli.threads.or(spec.threads),
         memory: cli.memory.or(spec.memory),
+        worker_groups: groups_merged(cli.worker_groups, spec.worker_groups),
         output: cli.output,
         timeout: cli.timeout,
         python: cli.python.or(spec.python),

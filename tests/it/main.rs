@@ -8,6 +8,7 @@ mod conformance;
 mod dry_run;
 mod faults;
 mod gateway;
+mod groups;
 mod htcondor;
 #[cfg(feature = "kubernetes")]
 mod kubernetes;

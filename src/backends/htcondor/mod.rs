@@ -88,6 +88,9 @@ impl Dialect for HtCondor {
         if let Some(a) = &spec.account {
             d.push(format!("{PREFIX}accounting_group = {a}"));
         }
+        if let Some(g) = spec.gpus {
+            d.push(format!("{PREFIX}request_gpus = {g}"));
+        }
         if let Some(t) = &spec.walltime
             && let Ok(secs) = super::jobqueue::walltime_secs(t)
         {

@@ -18,55 +18,138 @@ use std::time::Duration;
 pub struct Prepared {
     pub dir: std::path::PathBuf,
     pub scheduler: String,
-    pub worker: String,
+    /// The default group's worker script, then each worker group's.
+    pub workers: Vec<WorkerScript>,
+}
+
+/// One worker group's job script and how many jobs of it to submit.
+pub struct WorkerScript {
+    pub group: Option<String>,
+    pub count: u32,
+    pub text: String,
+}
+
+impl WorkerScript {
+    pub fn file(&self) -> String {
+        script_file(self.group.as_deref())
+    }
+}
+
+/// The worker script of a group in the cluster's shared directory (`worker.sh` for the default).
+pub fn script_file(group: Option<&str>) -> String {
+    match group {
+        None => "worker.sh".into(),
+        Some(g) => format!("worker-{g}.sh"),
+    }
+}
+
+/// The job name of a group's workers: `CLUSTER-worker`, `CLUSTER-worker-GROUP`.
+pub fn worker_job_name(cluster: &str, group: Option<&str>) -> String {
+    match group {
+        None => format!("{cluster}-worker"),
+        Some(g) => format!("{cluster}-worker-{g}"),
+    }
 }
 
 pub fn prepare<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<Prepared> {
-    let opt = |k: &str| req.options.get(k).cloned();
     let inputs = Inputs::checked(q, req)?;
     let dir = q.shared_dir().join(&req.name);
     check_value("shared directory", &dir.to_string_lossy())?;
     let logs = dir.join("logs");
-    let spec = |role: &str, cores: u32, memory: Option<u64>| JobSpec {
-        job_name: format!("{}-{role}", req.name),
+    let spec = |role: &str, group: Option<&str>, inputs: &Inputs, cores, memory| JobSpec {
+        job_name: match role {
+            "worker" => worker_job_name(&req.name, group),
+            _ => format!("{}-{role}", req.name),
+        },
         marker: Marker {
             cluster: req.name.clone(),
             role: role.into(),
+            group: group.map(str::to_string),
             dir: dir.to_string_lossy().into_owned(),
         }
         .encode(),
+        // every group's workers log as `worker-<job id>`: job ids are unique
         output: q.dialect.output_pattern(&logs, role),
-        walltime: opt("walltime"),
-        queue: opt("partition"),
-        account: opt("account"),
+        walltime: inputs.walltime.clone(),
+        queue: inputs.partition.clone(),
+        account: inputs.account.clone(),
         cores,
         memory,
         extra: inputs.extra.clone(),
+        gpus: if role == "worker" { inputs.gpus } else { None },
     };
-    let (sched_cmd, worker_cmd) = inputs.commands(&dir, &req.name, q.dialect.facts(), req.memory);
+    let facts = q.dialect.facts();
+    let (sched_cmd, worker_cmd) = inputs.commands(&dir, &req.name, None, facts, req.memory);
     let sched_script = Script {
-        directives: q.dialect.directives(&spec("scheduler", 1, None)),
+        directives: q
+            .dialect
+            .directives(&spec("scheduler", None, &inputs, 1, None)),
         preamble: q.dialect.preamble(&logs, "scheduler"),
         command: sched_cmd,
     };
-    let worker_script = Script {
+    let worker_script = |group: Option<&str>, inputs: &Inputs, memory, command| Script {
         directives: q
             .dialect
-            .directives(&spec("worker", inputs.cores, req.memory)),
+            .directives(&spec("worker", group, inputs, inputs.cores, memory)),
         preamble: q.dialect.preamble(&logs, "worker"),
-        command: worker_cmd,
+        command,
     };
+    let mut workers = vec![WorkerScript {
+        group: None,
+        count: req.workers,
+        text: worker_script(None, &inputs, req.memory, worker_cmd).render(),
+    }];
+    for g in &req.groups {
+        let greq = group_request(req, g);
+        let gin = Inputs::checked(q, &greq)?;
+        let (_, cmd) = gin.commands(&dir, &req.name, Some(&g.name), facts, greq.memory);
+        workers.push(WorkerScript {
+            group: Some(g.name.clone()),
+            count: g.workers,
+            text: worker_script(Some(&g.name), &gin, greq.memory, cmd).render(),
+        });
+    }
     Ok(Prepared {
         dir,
         scheduler: sched_script.render(),
-        worker: worker_script.render(),
+        workers,
     })
+}
+
+/// A worker group's request: the cluster's settings, overridden by the group's own (its
+/// `job-extra` adds to the cluster's; its threads, without its own cores, set the cores).
+fn group_request(req: &CreateRequest, g: &crate::groups::GroupSpec) -> CreateRequest {
+    let mut r = req.clone();
+    r.groups.clear();
+    r.workers = g.workers;
+    if g.threads.is_some() {
+        r.threads = g.threads;
+        r.options.remove("cores");
+    }
+    r.memory = g.memory.or(req.memory);
+    for (k, v) in &g.options {
+        match (k.as_str(), r.options.get_mut(k)) {
+            ("job-extra", Some(extra)) => {
+                extra.push('\n');
+                extra.push_str(v);
+            }
+            _ => {
+                r.options.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    r
 }
 
 /// The request's batch inputs, each checked before anything is written or submitted.
 struct Inputs {
     /// `--job-extra`: one directive argument per line.
     extra: Vec<String>,
+    partition: Option<String>,
+    account: Option<String>,
+    walltime: Option<String>,
+    /// A worker group's `gpus`.
+    gpus: Option<u32>,
     cores: u32,
     threads: u32,
     python: String,
@@ -86,6 +169,15 @@ impl Inputs {
         if let Some(w) = opt("walltime") {
             super::walltime_secs(&w)?;
         }
+        let gpus = match opt("gpus") {
+            Some(g) => Some(
+                g.parse::<u32>()
+                    .ok()
+                    .filter(|g| (1..=64).contains(g))
+                    .ok_or_else(|| Error::Usage(format!("invalid gpus {g:?}: 1 to 64")))?,
+            ),
+            None => None,
+        };
         let extra: Vec<String> = opt("job-extra")
             .map(|s| s.lines().map(str::to_string).collect())
             .unwrap_or_default();
@@ -124,6 +216,10 @@ impl Inputs {
         }
         Ok(Inputs {
             extra,
+            partition: opt("partition"),
+            account: opt("account"),
+            walltime: opt("walltime"),
+            gpus,
             cores,
             threads: req.threads.unwrap_or(cores),
             python,
@@ -132,11 +228,12 @@ impl Inputs {
         })
     }
 
-    /// The scheduler's and the workers' Dask command lines (quoted for the job script).
+    /// The scheduler's and a group's workers' Dask command lines (quoted for the job script).
     fn commands(
         &self,
         dir: &Path,
         name: &str,
+        group: Option<&str>,
         facts: &super::Facts,
         memory: Option<u64>,
     ) -> (Vec<String>, Vec<String>) {
@@ -161,9 +258,13 @@ impl Inputs {
             sched.extend(["--idle-timeout".into(), format!("{t}s")]);
         }
         let mut worker = dask("worker");
+        let prefix = match group {
+            Some(g) => format!("{name}-{g}"),
+            None => name.to_string(),
+        };
         worker.extend([
             "--name".into(),
-            format!("\"{name}-{}\"", facts.job_id_expr),
+            format!("\"{prefix}-{}\"", facts.job_id_expr),
             "--nthreads".into(),
             self.threads.to_string(),
             // a worker whose scheduler never comes (or went away) gives its allocation back
@@ -172,6 +273,13 @@ impl Inputs {
         ]);
         if let Some(m) = memory {
             worker.extend(["--memory-limit".into(), m.to_string()]);
+        }
+        if let Some(g) = group {
+            // tasks target the group with resources={GROUP: 1}; as many at once as it has threads
+            worker.extend([
+                "--resources".into(),
+                crate::groups::resource(g, self.threads),
+            ]);
         }
         match &self.host {
             Some(h) => {
@@ -194,7 +302,7 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
     let Prepared {
         dir,
         scheduler,
-        worker,
+        workers: scripts,
     } = prepare(q, req)?;
     let existing = super::discover::discover(q).await?;
     if existing.iter().any(|c| c.name == req.name) {
@@ -208,7 +316,9 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
     std::fs::create_dir_all(&logs).ctx(|| format!("creating {}", logs.display()))?;
     let _ = std::fs::remove_file(dir.join("scheduler.json"));
     write(&dir.join("scheduler.sh"), &scheduler)?;
-    write(&dir.join("worker.sh"), &worker)?;
+    for w in &scripts {
+        write(&dir.join(w.file()), &w.text)?;
+    }
 
     // submissions run in the cluster's directory: what a batch system writes to the
     // submitting directory (Slurm's qsub wrapper: SCRIPT.oJOBID) stays with the cluster
@@ -237,13 +347,15 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
             return Err(e);
         }
     };
+    // one array per group; a refused one cancels every job already submitted
     let mut workers = Vec::new();
-    if req.workers > 0 {
-        match submit_workers(q, &dir, &dir.join("worker.sh"), req.workers).await {
-            Ok(ids) => workers = ids,
-            Err((e, mut ids)) => {
-                ids.push(sched_id);
-                undo(ids).await;
+    for w in scripts.iter().filter(|w| w.count > 0) {
+        match submit_workers(q, &dir, &dir.join(w.file()), w.count).await {
+            Ok(ids) => workers.extend(ids),
+            Err((e, ids)) => {
+                workers.extend(ids);
+                workers.push(sched_id);
+                undo(workers).await;
                 return Err(e);
             }
         }
@@ -253,7 +365,7 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
         workers,
     };
     let deadline = tokio::time::Instant::now() + req.timeout;
-    let n = req.workers as u64;
+    let n = scripts.iter().map(|w| w.count as u64).sum();
     match watch::until_ready(q, &req.name, &sub, deadline, |c| watch::running_with(c, n)).await? {
         Ok(c) => Ok(c),
         Err(Ok(ended)) => Err(failed(q, req, &dir, ended).await),
@@ -376,21 +488,26 @@ pub fn plan<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<crate::b
         None,
         "the scheduler, as one batch job".into(),
     )];
-    if req.workers > 0 {
+    for w in p.workers.iter().filter(|w| w.count > 0) {
         let (calls, count) = if q.dialect.facts().arrays {
-            (1, Some(req.workers))
+            (1, Some(w.count))
         } else {
-            (req.workers, None)
+            (w.count, None)
         };
+        let of = w
+            .group
+            .as_ref()
+            .map(|g| format!(" of group {g}"))
+            .unwrap_or_default();
         let what = if calls == 1 {
-            format!("{} worker(s), as one job array", req.workers)
+            format!("{} worker(s){of}, as one job array", w.count)
         } else {
             format!(
-                "{} worker(s), one job each ({calls} submissions)",
-                req.workers
+                "{} worker(s){of}, one job each ({calls} submissions)",
+                w.count
             )
         };
-        steps.push(step("workers", "worker.sh", &p.worker, count, what));
+        steps.push(step("workers", &w.file(), &w.text, count, what));
     }
     Ok(Plan {
         backend: q.dialect.facts().name.to_string(),

@@ -33,9 +33,18 @@ pub struct QueueHandle {
     pub worker_names: Vec<(String, String)>,
     /// htcdaskgateway workers: the dask-gateway cluster they serve, where their command says.
     pub gateway_cluster: Option<String>,
+    /// Worker job id -> its worker group, for jobs of a group beside the default one.
+    pub job_groups: BTreeMap<String, String>,
 }
 
 impl QueueHandle {
+    /// The worker group of job `id` (`default` unless its marker or name says another).
+    pub fn group_of(&self, id: &str) -> &str {
+        self.job_groups
+            .get(id)
+            .map_or(crate::groups::DEFAULT, String::as_str)
+    }
+
     /// Jobs still in the queue or running (what there is to cancel).
     pub fn active(&self) -> impl Iterator<Item = &(Job, Role)> {
         self.jobs.iter().filter(|(j, _)| j.state.active())
@@ -51,6 +60,7 @@ struct Group {
     /// Dask worker name -> job id (dask-jobqueue scripts name their worker).
     worker_names: Vec<(String, String)>,
     gateway_cluster: Option<String>,
+    job_groups: BTreeMap<String, String>,
 }
 
 impl Group {
@@ -63,6 +73,7 @@ impl Group {
             dir,
             worker_names: Vec::new(),
             gateway_cluster: None,
+            job_groups: BTreeMap::new(),
         }
     }
 }
@@ -76,7 +87,13 @@ pub async fn discover<D: Dialect>(q: &JobQueue<D>) -> Result<Vec<Cluster>> {
 /// filter by job name (`squeue --name`), and no dask-jobqueue script is read.
 pub async fn find<D: Dialect>(q: &JobQueue<D>, name: &str) -> Result<Option<Cluster>> {
     let run = q.runner();
-    let names = [format!("{name}-scheduler"), format!("{name}-worker")];
+    let mut names = vec![format!("{name}-scheduler"), format!("{name}-worker")];
+    // worker groups' jobs are named CLUSTER-worker-GROUP: the groups are the scripts beside
+    names.extend(
+        dir_groups(&q.shared_dir().join(name))
+            .iter()
+            .map(|g| super::create::worker_job_name(name, Some(g))),
+    );
     let jobs = match q.dialect.list_named(&run, &names).await {
         Some(r) => r?,
         None => q.dialect.list(&run).await?,
@@ -112,7 +129,8 @@ async fn from_jobs<D: Dialect>(
     let mut jobqueue_jobs = Vec::new();
     for j in listed.into_iter().filter(|j| j.state.active() && mine(j)) {
         match place(q, &j, only) {
-            Place::In(key, new, role) => groups.add(key, new, j, role),
+            Place::In(key, new, role) => groups.add(key, new, j, role, None),
+            Place::InGroup(key, new, wg) => groups.add(key, new, j, Role::Worker, Some(wg)),
             Place::Skip => {}
             Place::Jobqueue if jq_names.contains(&j.name) || j.worker_name.is_some() => {
                 jobqueue_jobs.push(j)
@@ -124,6 +142,9 @@ async fn from_jobs<D: Dialect>(
     for (j, m) in ended {
         let key = GroupKey::new(Kind::Daskctl, &m.cluster);
         if let Some(g) = groups.0.get_mut(&key) {
+            if let Some(wg) = m.group {
+                g.job_groups.insert(j.id.clone(), wg);
+            }
             g.jobs.push((j, Role::Worker));
         }
     }
@@ -174,7 +195,11 @@ fn place<D: Dialect>(q: &JobQueue<D>, j: &Job, only: Option<&str>) -> Place {
             Role::Worker
         };
         let new = Group::new(&m.cluster, Kind::Daskctl, None, Some(m.dir.clone()));
-        return Place::In(GroupKey::new(Kind::Daskctl, &m.cluster), new, role);
+        let key = GroupKey::new(Kind::Daskctl, &m.cluster);
+        return match m.group {
+            Some(wg) if role == Role::Worker => Place::InGroup(key, new, wg),
+            _ => Place::In(key, new, role),
+        };
     }
     if only.is_some() {
         return Place::Skip;
@@ -304,6 +329,8 @@ fn port_of(addr: &str) -> u16 {
 enum Place {
     /// Into the group of this key (made from the given one if it is the first job there).
     In(GroupKey, Group, Role),
+    /// A worker of a worker group (beside the default one) of a daskctl cluster.
+    InGroup(GroupKey, Group, String),
     /// A job that may be a dask-jobqueue worker: its batch script decides.
     Jobqueue,
     Skip,
@@ -330,25 +357,53 @@ impl GroupKey {
 struct Groups(BTreeMap<GroupKey, Group>);
 
 impl Groups {
-    fn add(&mut self, key: GroupKey, new: Group, job: Job, role: Role) {
-        self.0.entry(key).or_insert(new).jobs.push((job, role));
+    fn add(&mut self, key: GroupKey, new: Group, job: Job, role: Role, wg: Option<String>) {
+        let g = self.0.entry(key).or_insert(new);
+        if let Some(wg) = wg {
+            g.job_groups.insert(job.id.clone(), wg);
+        }
+        g.jobs.push((job, role));
     }
 }
 
 /// Where a batch system drops job variables (Slurm's PBS wrappers show none), daskctl's jobs
-/// are still known by their name, `CLUSTER-scheduler` / `CLUSTER-worker`, together with the
-/// cluster's scripts in the shared directory.
+/// are still known by their name, `CLUSTER-scheduler` / `CLUSTER-worker` /
+/// `CLUSTER-worker-GROUP`, together with the cluster's scripts in the shared directory.
 fn name_marker<D: Dialect>(q: &JobQueue<D>, j: &Job) -> Option<Marker> {
-    let (cluster, role) = j.name.rsplit_once('-')?;
-    if !matches!(role, "scheduler" | "worker") || crate::names::validate(cluster).is_err() {
-        return None;
-    }
+    let (cluster, role, group) = match j.name.rsplit_once('-')? {
+        (c, r @ ("scheduler" | "worker")) => (c, r, None),
+        _ => {
+            let (c, g) = j.name.rsplit_once("-worker-")?;
+            crate::groups::validate(g).ok()?;
+            (c, "worker", Some(g.to_string()))
+        }
+    };
+    crate::names::validate(cluster).ok()?;
     let dir = q.shared_dir().join(cluster);
-    dir.join("worker.sh").is_file().then(|| Marker {
+    let script = super::create::script_file(group.as_deref());
+    (dir.join("worker.sh").is_file() && dir.join(script).is_file()).then(|| Marker {
         cluster: cluster.to_string(),
         role: role.to_string(),
+        group,
         dir: dir.to_string_lossy().into_owned(),
     })
+}
+
+/// The worker groups of a daskctl cluster by the scripts in its shared directory
+/// (`worker-GROUP.sh`): a group scaled to zero is still one.
+pub fn dir_groups(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            let g = n.strip_prefix("worker-")?.strip_suffix(".sh")?.to_string();
+            crate::groups::validate(&g).ok().map(|()| g)
+        })
+        .collect();
+    v.sort();
+    v
 }
 
 fn short(id: &str) -> String {
@@ -451,6 +506,10 @@ fn to_cluster<D: Dialect>(q: &JobQueue<D>, g: Group, probe: Option<Probe>) -> Cl
     };
     c.requested_workers = Some(counts.active);
     let sched = scheduler_state(q, &mut c, &g, probe);
+    if g.kind == Kind::Daskctl {
+        let answered = matches!(sched, SchedulerState::Answering { .. });
+        c.groups = group_counts(&g, &c, answered);
+    }
     let (status, reason) = status_of(&g, &c, &sched, counts);
     if c.workers.is_none() {
         c.workers = Some(counts.running);
@@ -463,8 +522,53 @@ fn to_cluster<D: Dialect>(q: &JobQueue<D>, g: Group, probe: Option<Probe>) -> Cl
         jobs: g.jobs,
         worker_names: g.worker_names,
         gateway_cluster: g.gateway_cluster,
+        job_groups: g.job_groups,
     });
     c
+}
+
+/// A daskctl cluster's worker groups: the default one, those with scripts in its directory and
+/// those its jobs name. Workers: the scheduler's (by their names), else the running jobs.
+fn group_counts(g: &Group, c: &Cluster, answered: bool) -> Vec<crate::groups::GroupCount> {
+    let mut names: Vec<String> = g
+        .dir
+        .as_deref()
+        .map(|d| dir_groups(Path::new(d)))
+        .unwrap_or_default();
+    names.extend(g.job_groups.values().cloned());
+    names.sort();
+    names.dedup();
+    let group_of = |id: &str| {
+        g.job_groups
+            .get(id)
+            .map_or(crate::groups::DEFAULT, String::as_str)
+    };
+    std::iter::once(crate::groups::DEFAULT.to_string())
+        .chain(names.iter().cloned())
+        .map(|name| {
+            let jobs = |state: fn(&JobState) -> bool| {
+                g.jobs
+                    .iter()
+                    .filter(|(j, r)| {
+                        *r == Role::Worker && state(&j.state) && group_of(&j.id) == name
+                    })
+                    .count() as u64
+            };
+            let workers = if answered {
+                c.worker_details
+                    .iter()
+                    .filter(|w| crate::groups::of_worker(&c.name, &w.name, &names) == name)
+                    .count() as u64
+            } else {
+                jobs(|s| *s == JobState::Running)
+            };
+            crate::groups::GroupCount {
+                workers: Some(workers),
+                requested: Some(jobs(|s| s.active())),
+                name,
+            }
+        })
+        .collect()
 }
 
 /// Worker jobs in the queue (pending, held, running, completing) and running.

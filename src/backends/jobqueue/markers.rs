@@ -1,12 +1,15 @@
 //! The marker daskctl puts on every job it submits (Slurm `--comment`, PBS/SGE variables), so a
 //! cluster can be found and rebuilt from the queue alone:
-//! `daskctl:v1;cluster=NAME;role=scheduler|worker;dir=SHARED_DIR` (dir last: it may hold '=').
+//! `daskctl:v1;cluster=NAME;role=scheduler|worker[;group=GROUP];dir=SHARED_DIR` (dir last: it
+//! may hold '='; no group: the default group, as markers written before groups existed).
 //! Semicolons, because SGE's `-ac` and PBS's `-v` split their lists on commas.
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Marker {
     pub cluster: String,
     pub role: String,
+    /// A worker group beside the default one.
+    pub group: Option<String>,
     pub dir: String,
 }
 
@@ -14,8 +17,13 @@ const PREFIX: &str = "daskctl:v1;";
 
 impl Marker {
     pub fn encode(&self) -> String {
+        let group = self
+            .group
+            .as_ref()
+            .map(|g| format!("group={g};"))
+            .unwrap_or_default();
         format!(
-            "{PREFIX}cluster={};role={};dir={}",
+            "{PREFIX}cluster={};role={};{group}dir={}",
             self.cluster, self.role, self.dir
         )
     }
@@ -24,11 +32,20 @@ impl Marker {
         let rest = s.trim().strip_prefix(PREFIX)?;
         let (cluster, rest) = rest.strip_prefix("cluster=")?.split_once(';')?;
         let (role, rest) = rest.strip_prefix("role=")?.split_once(';')?;
+        let (group, rest) = match rest.strip_prefix("group=") {
+            Some(r) => {
+                let (g, rest) = r.split_once(';')?;
+                crate::groups::validate(g).ok()?;
+                (Some(g.to_string()), rest)
+            }
+            None => (None, rest),
+        };
         let dir = rest.strip_prefix("dir=")?;
         crate::names::validate(cluster).ok()?;
         Some(Marker {
             cluster: cluster.into(),
             role: role.into(),
+            group,
             dir: dir.into(),
         })
     }
@@ -59,9 +76,23 @@ mod tests {
         let m = Marker {
             cluster: "etl".into(),
             role: "worker".into(),
+            group: None,
             dir: "/home/u/.daskctl/a=b".into(),
         };
-        assert_eq!(Marker::decode(&m.encode()), Some(m));
+        assert_eq!(Marker::decode(&m.encode()), Some(m.clone()));
+        let g = Marker {
+            group: Some("gpu".into()),
+            ..m
+        };
+        assert_eq!(
+            g.encode(),
+            "daskctl:v1;cluster=etl;role=worker;group=gpu;dir=/home/u/.daskctl/a=b"
+        );
+        assert_eq!(Marker::decode(&g.encode()), Some(g));
+        assert_eq!(
+            Marker::decode("daskctl:v1;cluster=etl;role=worker;group=Bad;dir=/x"),
+            None
+        );
         assert_eq!(Marker::decode("dask-worker"), None);
         assert_eq!(
             Marker::decode("daskctl:v1;cluster=Bad Name;role=worker;dir=/x"),

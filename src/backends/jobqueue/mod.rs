@@ -86,7 +86,21 @@ pub struct JobSpec {
     pub memory: Option<u64>,
     /// Raw extra directive arguments (`--job-extra`).
     pub extra: Vec<String>,
+    /// GPUs per job (a worker group's `gpus`): Slurm `--gres=gpu:N`, PBS `ngpus`, Grid Engine
+    /// `-l gpu=N` (a site's consumable), HTCondor `request_gpus`.
+    pub gpus: Option<u32>,
 }
+
+/// What a worker group takes on a batch system besides threads and memory: where its jobs go
+/// and what they ask for.
+pub const GROUP_KEYS: &[&str] = &[
+    "partition",
+    "account",
+    "walltime",
+    "cores",
+    "gpus",
+    "job-extra",
+];
 
 /// The queue's record of a cluster this backend found.
 pub fn handle(c: &Cluster) -> Result<&QueueHandle> {
@@ -288,6 +302,13 @@ impl<D: Dialect> Backend for JobQueue<D> {
 
     async fn delete(&self, cluster: &Cluster, req: &DeleteRequest) -> Result<()> {
         delete::delete(self, cluster, req).await
+    }
+
+    fn group_keys(&self) -> Option<&'static [&'static str]> {
+        // where create takes no --partition (HTCondor), a group takes none either
+        let queues = super::lookup(self.dialect.facts().name)
+            .is_ok_and(|r| r.create_flags.contains(&"partition"));
+        Some(if queues { GROUP_KEYS } else { &GROUP_KEYS[1..] })
     }
 
     fn max_workers(&self) -> u32 {

@@ -24,10 +24,20 @@ pub async fn scale<D: Dialect>(
             c.qualified()
         )));
     }
-    // the worker jobs as discovery just saw them, oldest first (array tasks by number)
+    let group = req.group.as_deref();
+    if let Some(g) = group
+        && h.kind != Kind::Daskctl
+    {
+        return Err(Error::Usage(format!(
+            "{} has no worker group {g}: only clusters daskctl created have groups",
+            c.qualified()
+        )));
+    }
+    let in_group = |j: &Job| h.group_of(&j.id) == group.unwrap_or(crate::groups::DEFAULT);
+    // the group's worker jobs as discovery just saw them, oldest first (array tasks by number)
     let mut workers: Vec<&Job> = h
         .active()
-        .filter(|(j, r)| *r == Role::Worker && j.state != JobState::Completing)
+        .filter(|(j, r)| *r == Role::Worker && j.state != JobState::Completing && in_group(j))
         .map(|(j, _)| j)
         .collect();
     workers.sort_by_key(|j| (j.submitted, JobKey::parse(&j.id)));
@@ -37,7 +47,7 @@ pub async fn scale<D: Dialect>(
     let mut sub = Submitted::default();
 
     if target > before {
-        let text = worker_script(q, c, h, &workers).await?;
+        let text = worker_script(q, c, h, group, &workers).await?;
         let text = if h.kind == Kind::Daskctl {
             text
         } else {
@@ -52,7 +62,10 @@ pub async fn scale<D: Dialect>(
                 .join(format!("{}-submit", q.dialect.facts().name)),
         };
         std::fs::create_dir_all(&dir).ctx(|| format!("creating {}", dir.display()))?;
-        let path = dir.join(format!("{}-scale-worker.sh", c.name));
+        let path = dir.join(match group {
+            Some(g) => format!("{}-scale-worker-{g}.sh", c.name),
+            None => format!("{}-scale-worker.sh", c.name),
+        });
         super::create::write(&path, &text)?;
         let n = (target - before) as u32;
         let ids = super::create::submit_workers(q, &dir, &path, n)
@@ -104,17 +117,30 @@ pub async fn scale<D: Dialect>(
     Ok(report)
 }
 
-/// The worker script to submit again: daskctl's own copy, else one read back from the queue.
+/// The worker script to submit again: daskctl's own copy of the group's, else one read back
+/// from the queue.
 async fn worker_script<D: Dialect>(
     q: &JobQueue<D>,
     c: &Cluster,
     h: &QueueHandle,
+    group: Option<&str>,
     workers: &[&Job],
 ) -> Result<String> {
+    let file = super::create::script_file(group);
     if let Some(dir) = &h.dir
-        && let Ok(s) = std::fs::read_to_string(PathBuf::from(dir).join("worker.sh"))
+        && let Ok(s) = std::fs::read_to_string(PathBuf::from(dir).join(&file))
     {
         return Ok(s);
+    }
+    if let Some(g) = group {
+        // a group's script is only daskctl's copy: another group's job is not one of it
+        return Err(Error::backend(
+            q.dialect.facts().name,
+            format!(
+                "{}: worker group {g} has no script ({file}) in its shared directory",
+                c.qualified()
+            ),
+        ));
     }
     let run = q.runner();
     for j in workers.iter().rev() {
@@ -181,13 +207,19 @@ async fn wait<D: Dialect>(
     req: &ScaleRequest,
 ) -> Result<()> {
     let probing = q.ctx.prober.enabled();
+    let group = req.group.as_deref().unwrap_or(crate::groups::DEFAULT);
     let reached = |x: &Cluster| {
-        let requested = x.requested_workers.unwrap_or(0);
+        // the group's counts, where the cluster has groups
+        let (workers, requested) = match x.groups.iter().find(|g| g.name == group) {
+            Some(g) => (g.workers, g.requested),
+            None => (x.workers, x.requested_workers),
+        };
+        let requested = requested.unwrap_or(0);
         // running jobs are not workers the scheduler has
         let have = if x.silent.is_some() {
             0
         } else if x.address.is_some() && probing {
-            x.workers.unwrap_or(0)
+            workers.unwrap_or(0)
         } else {
             requested
         };

@@ -10,7 +10,7 @@ use super::Local;
 use super::discover;
 use super::procfs;
 use super::spawn::{self, ENV_CLUSTER, ENV_HOME, ENV_OP, ENV_ROLE, ENV_WORKER, Proof, Target};
-use super::state::{ClusterState, Creator, Phase, StateDir};
+use super::state::{ClusterState, Creator, GroupState, Phase, StateDir};
 use crate::backends::CreateRequest;
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupts;
@@ -157,11 +157,22 @@ async fn build(
     st.dashboard = dashboard_port.map(|p| format!("http://{}:{p}/status", url_host(&st.host)));
     st.address = Some(address.clone());
     dir.save(st)?;
-    let names = start_workers(b, dir, st, req.workers, &HashSet::new(), op)?;
+    let mut names = start_workers(b, dir, st, None, req.workers, &HashSet::new(), op)?;
+    for g in &req.groups {
+        names.extend(start_workers(
+            b,
+            dir,
+            st,
+            Some(&g.name),
+            g.workers,
+            &HashSet::new(),
+            op,
+        )?);
+    }
     if b.ctx.prober.enabled() {
         let wanted = super::scale::Wanted {
             address: &address,
-            n: req.workers as usize,
+            n: names.len(),
             deadline,
             names: &names,
             holding_lock: true,
@@ -212,15 +223,26 @@ fn scheduler_args(req: &CreateRequest, host: &str, dir: &StateDir) -> Vec<String
     args
 }
 
-/// `dask worker` arguments of worker `wname` of the cluster in `st`.
-fn worker_args(st: &ClusterState, dir: &StateDir, address: &str, wname: &str) -> Vec<String> {
+/// `dask worker` arguments of worker `wname` of group `group` (None: the default group) of the
+/// cluster in `st`.
+fn worker_args(
+    st: &ClusterState,
+    group: Option<&GroupState>,
+    dir: &StateDir,
+    address: &str,
+    wname: &str,
+) -> Vec<String> {
+    let (threads, memory) = match group {
+        Some(g) => (g.threads, g.memory),
+        None => (st.threads, st.memory),
+    };
     let mut args: Vec<String> = vec![
         "worker".into(),
         address.to_string(),
         "--name".into(),
         wname.to_string(),
         "--nthreads".into(),
-        st.threads.to_string(),
+        threads.to_string(),
         "--host".into(),
         st.host.clone(),
         "--dashboard-address".into(),
@@ -228,9 +250,16 @@ fn worker_args(st: &ClusterState, dir: &StateDir, address: &str, wname: &str) ->
         "--local-directory".into(),
         dir.path.join("work").to_string_lossy().into_owned(),
     ];
-    if let Some(m) = st.memory {
+    if let Some(m) = memory {
         args.push("--memory-limit".into());
         args.push(m.to_string());
+    }
+    if let Some(g) = group {
+        // tasks target the group with resources={GROUP: 1}; as many at once as it has threads
+        args.extend([
+            "--resources".into(),
+            crate::groups::resource(&g.name, g.threads),
+        ]);
     }
     if st.idle_timeout.is_some() {
         // the scheduler may end itself: its workers then follow within a minute
@@ -273,6 +302,18 @@ fn planned_state(req: &CreateRequest, python: String, host: String) -> ClusterSt
         creator: None,
         requested: Some(req.workers),
         idle_timeout: req.options.get("idle-timeout").and_then(|t| t.parse().ok()),
+        groups: req
+            .groups
+            .iter()
+            .map(|g| GroupState {
+                name: g.name.clone(),
+                // the cluster's shape unless the group gives its own
+                threads: g.threads.or(req.threads).unwrap_or(1),
+                memory: g.memory.or(req.memory),
+                requested: Some(g.workers),
+                next_worker: 0,
+            })
+            .collect(),
     }
 }
 
@@ -298,11 +339,21 @@ pub fn plan(b: &Local, req: &CreateRequest) -> Result<crate::backends::Plan> {
             ),
         )
     }];
-    if req.workers > 0 {
-        let first = format!("{}-0", req.name);
+    let mut shapes: Vec<(Option<&GroupState>, u32, String)> =
+        vec![(None, req.workers, req.name.clone())];
+    for g in &st.groups {
+        let n = g.requested.unwrap_or(0);
+        shapes.push((Some(g), n, format!("{}-{}", req.name, g.name)));
+    }
+    for (group, n, prefix) in shapes.into_iter().filter(|(_, n, _)| *n > 0) {
+        let first = format!("{prefix}-0");
+        let of = group
+            .map(|g| format!(" of group {}", g.name))
+            .unwrap_or_default();
         steps.push(Step {
             argv: Some(argv(worker_args(
                 &st,
+                group,
                 &dir,
                 "<the scheduler's address>",
                 &first,
@@ -310,11 +361,8 @@ pub fn plan(b: &Local, req: &CreateRequest) -> Result<crate::backends::Plan> {
             ..Step::new(
                 "workers",
                 format!(
-                    "{} `dask worker` process(es), named {}-0 to {}-{}",
-                    req.workers,
-                    req.name,
-                    req.name,
-                    req.workers - 1
+                    "{n} `dask worker` process(es){of}, named {prefix}-0 to {prefix}-{}",
+                    n - 1
                 ),
             )
         });
@@ -327,28 +375,44 @@ pub fn plan(b: &Local, req: &CreateRequest) -> Result<crate::backends::Plan> {
     })
 }
 
-/// The next `n` worker names `<cluster>-<k>` that neither the state nor the scheduler (`taken`)
-/// already uses.
-fn fresh_names(st: &mut ClusterState, taken: &HashSet<String>, n: u32) -> Vec<String> {
+/// The next `n` worker names of `group` (`<cluster>-<k>`, `<cluster>-<group>-<k>`) that neither
+/// the state nor the scheduler (`taken`) already uses.
+fn fresh_names(
+    st: &mut ClusterState,
+    group: Option<&str>,
+    taken: &HashSet<String>,
+    n: u32,
+) -> Result<Vec<String>> {
     let mut used: HashSet<String> = st.workers.iter().map(|w| w.name.clone()).collect();
     used.extend(taken.iter().cloned());
+    let (prefix, next) = match group {
+        None => (st.name.clone(), &mut st.next_worker),
+        Some(g) => {
+            st.group(g)?;
+            let prefix = format!("{}-{g}", st.name);
+            let gs = st.groups.iter_mut().find(|x| x.name == g).expect("checked");
+            (prefix, &mut gs.next_worker)
+        }
+    };
     let mut out = Vec::new();
     while out.len() < n as usize {
-        let name = format!("{}-{}", st.name, st.next_worker);
-        st.next_worker = st.next_worker.saturating_add(1);
+        let name = format!("{prefix}-{next}");
+        *next = next.saturating_add(1);
         if used.insert(name.clone()) {
             out.push(name);
         }
     }
-    out
+    Ok(out)
 }
 
-/// Starts `n` workers for the cluster in `st`, recording each in the state as soon as it runs;
-/// their names are unique against `taken` (the scheduler's own list). Returns the names.
+/// Starts `n` workers of `group` (None: the default group) for the cluster in `st`, recording
+/// each in the state as soon as it runs; their names are unique against `taken` (the
+/// scheduler's own list). Returns the names.
 pub fn start_workers(
     b: &Local,
     dir: &StateDir,
     st: &mut ClusterState,
+    group: Option<&str>,
     n: u32,
     taken: &HashSet<String>,
     op: &str,
@@ -358,9 +422,10 @@ pub fn start_workers(
         .address
         .clone()
         .ok_or_else(|| Error::backend("local", "cluster has no scheduler address"))?;
-    let names = fresh_names(st, taken, n);
+    let names = fresh_names(st, group, taken, n)?;
+    let shape = group.map(|g| st.group(g).cloned()).transpose()?;
     for wname in &names {
-        let args = worker_args(st, dir, &address, wname);
+        let args = worker_args(st, shape.as_ref(), dir, &address, wname);
         let markers = [
             (ENV_CLUSTER, st.name.as_str()),
             (ENV_ROLE, "worker"),
@@ -369,9 +434,10 @@ pub fn start_workers(
             (ENV_OP, op),
         ];
         let log = format!("{wname}.log");
-        let s = spawn::spawn_dask(&st.python, &args, &dir.logs(), &log, &markers, wname)?;
+        let mut s = spawn::spawn_dask(&st.python, &args, &dir.logs(), &log, &markers, wname)?;
         // the child is not waited for: it outlives daskctl (reaped by init)
         drop(s.child);
+        s.proc.group = group.map(str::to_string);
         st.workers.push(s.proc);
         dir.save(st)?;
     }
@@ -429,7 +495,24 @@ mod tests {
         )
         .unwrap();
         let taken: HashSet<String> = ["c-0".to_string(), "c-2".to_string()].into();
-        assert_eq!(fresh_names(&mut st, &taken, 2), vec!["c-1", "c-3"]);
+        assert_eq!(
+            fresh_names(&mut st, None, &taken, 2).unwrap(),
+            vec!["c-1", "c-3"]
+        );
         assert_eq!(st.next_worker, 4);
+        st.groups.push(GroupState {
+            name: "gpu".into(),
+            threads: 2,
+            memory: None,
+            requested: Some(1),
+            next_worker: 0,
+        });
+        let taken: HashSet<String> = ["c-gpu-0".to_string()].into();
+        assert_eq!(
+            fresh_names(&mut st, Some("gpu"), &taken, 1).unwrap(),
+            vec!["c-gpu-1"]
+        );
+        assert_eq!(st.next_worker, 4, "the default group's count is its own");
+        assert!(fresh_names(&mut st, Some("big"), &taken, 1).is_err());
     }
 }

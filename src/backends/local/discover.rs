@@ -501,7 +501,14 @@ fn own_cluster(
         }
     }
     let expected = (st.workers.len() as u64).max(alive);
-    c.requested_workers = Some(st.requested.map_or(expected, u64::from));
+    // every group's: the default one's and the others'
+    let others: u64 = st
+        .groups
+        .iter()
+        .filter_map(|g| g.requested)
+        .map(u64::from)
+        .sum();
+    c.requested_workers = Some(st.requested.map_or(expected, |r| u64::from(r) + others));
     let state = match (&sched, probed) {
         (None, _) => SchedulerState::Gone,
         (Some(_), Probe::Answered { info, idle }) => {
@@ -518,6 +525,8 @@ fn own_cluster(
         c.threads = Some(alive * st.threads as u64);
         c.memory = st.memory.map(|m| m.saturating_mul(alive));
     }
+    let answered = matches!(state, SchedulerState::Answering { .. });
+    c.groups = group_counts(st, &c, &workers, answered);
     let (mut status, mut reason) = classify(&state, alive, Some(expected));
     if st.phase == Phase::Creating {
         match st.creator {
@@ -547,6 +556,41 @@ fn own_cluster(
         silent: matches!(state, SchedulerState::Silent(_)),
     });
     c
+}
+
+/// Each group's workers (the scheduler's, when it answered; else the running processes) and
+/// how many were asked for.
+fn group_counts(
+    st: &ClusterState,
+    c: &Cluster,
+    alive: &[Found],
+    answered: bool,
+) -> Vec<crate::groups::GroupCount> {
+    st.group_names()
+        .into_iter()
+        .map(|g| {
+            let workers = if answered {
+                c.worker_details
+                    .iter()
+                    .filter(|w| st.group_of(&w.name) == g)
+                    .count()
+            } else {
+                alive
+                    .iter()
+                    .filter(|f| f.name.as_deref().is_some_and(|n| st.group_of(n) == g))
+                    .count()
+            };
+            let requested = match st.groups.iter().find(|x| x.name == g) {
+                Some(x) => x.requested,
+                None => st.requested,
+            };
+            crate::groups::GroupCount {
+                workers: Some(workers as u64),
+                requested: requested.map(u64::from),
+                name: g,
+            }
+        })
+        .collect()
 }
 
 /// Whether a process is a Dask scheduler by its command line or daskctl's marker: such a

@@ -140,6 +140,11 @@ impl Backend for Local {
         delete::delete(self, cluster, req).await
     }
 
+    fn group_keys(&self) -> Option<&'static [&'static str]> {
+        // a local group differs only in threads and memory
+        Some(&[])
+    }
+
     fn max_workers(&self) -> u32 {
         self.settings.max_workers
     }

@@ -53,9 +53,16 @@ pub async fn scale(b: &Local, c: &Cluster, req: &ScaleRequest) -> Result<ScaleRe
     let dir = state_dir_for(b, c, h).await?;
     let lock = dir.lock(req.timeout).await?;
     let mut st = live_state(&dir, c)?;
+    let group = req.group.as_deref();
+    if let Some(g) = group {
+        st.group(g)?;
+    }
 
     let mut comm = b.ctx.prober.connect(&address).await?;
-    let seen = Seen::ask(&mut comm, &address, &st).await?;
+    let all = Seen::ask(&mut comm, &address, &st).await?;
+    // the group's workers are scaled; the others only count toward what the scheduler has
+    let total = all.count();
+    let seen = all.of_group(&st, group.unwrap_or(crate::groups::DEFAULT));
     let before = seen.count();
     let target = req.target as u64;
     let mut report = ScaleReport::new(before, target);
@@ -66,7 +73,7 @@ pub async fn scale(b: &Local, c: &Cluster, req: &ScaleRequest) -> Result<ScaleRe
         let n = (target - before) as u32;
         let up = interrupts
             .guard(&what, async {
-                start_workers(b, &dir, &mut st, n, &seen.connected, &op)
+                start_workers(b, &dir, &mut st, group, n, &all.connected, &op)
             })
             .await;
         match up {
@@ -100,7 +107,7 @@ pub async fn scale(b: &Local, c: &Cluster, req: &ScaleRequest) -> Result<ScaleRe
     }
     comm.close().await;
     if target > before {
-        st.requested = Some(req.target);
+        set_requested(&mut st, group, req.target);
         dir.save(&st)?;
     }
     // the lock is not held while waiting: a delete meanwhile is seen, not blocked
@@ -108,7 +115,7 @@ pub async fn scale(b: &Local, c: &Cluster, req: &ScaleRequest) -> Result<ScaleRe
     if req.wait {
         let wanted = Wanted {
             address: &address,
-            n: req.target as usize,
+            n: (total - before + target) as usize,
             deadline: Instant::now() + req.timeout,
             names: &started,
             holding_lock: false,
@@ -172,6 +179,22 @@ impl Seen {
             connected,
             starting,
         })
+    }
+
+    /// Only the workers of `group`.
+    fn of_group(&self, st: &ClusterState, group: &str) -> Seen {
+        let mut info = self.info.clone();
+        info.workers.retain(|w| st.group_of(&w.name) == group);
+        Seen {
+            connected: info.workers.iter().map(|w| w.name.clone()).collect(),
+            starting: self
+                .starting
+                .iter()
+                .filter(|n| st.group_of(n) == group)
+                .cloned()
+                .collect(),
+            info,
+        }
     }
 
     /// Workers connected or on their way.
@@ -244,7 +267,7 @@ async fn stop_workers(
     let left = spawn::stop(&targets, b.ctx.user.uid, Duration::from_secs(15)).await;
     st.workers
         .retain(|w| !own_victims.contains(&w.name) || left.contains(&w.pid));
-    st.requested = Some(target);
+    set_requested(st, req.group.as_deref(), target);
     dir.save(st)?;
     stopped.extend(own_victims);
     if !left.is_empty() {
@@ -254,6 +277,18 @@ async fn stop_workers(
         ));
     }
     Ok(stopped)
+}
+
+/// Records how many workers `group` (None: the default group) was asked for.
+fn set_requested(st: &mut ClusterState, group: Option<&str>, n: u32) {
+    match group {
+        None => st.requested = Some(n),
+        Some(g) => {
+            if let Some(x) = st.groups.iter_mut().find(|x| x.name == g) {
+                x.requested = Some(n);
+            }
+        }
+    }
 }
 
 /// After Ctrl-C: stops the workers this command (`op`) started and drops them from the state.
@@ -327,6 +362,7 @@ async fn state_dir_for(b: &Local, c: &Cluster, h: &LocalHandle) -> Result<StateD
                     phase: Phase::Ready,
                     creator: None,
                     requested: None,
+                    groups: Vec::new(),
                 })?;
             }
             Ok(dir)
@@ -387,6 +423,7 @@ async fn rebuilt_state(b: &Local, c: &Cluster, h: &LocalHandle) -> Result<Cluste
             start: w.start,
             log: format!("{name}.log"),
             name,
+            group: None,
         });
     }
     let created = c
@@ -405,6 +442,7 @@ async fn rebuilt_state(b: &Local, c: &Cluster, h: &LocalHandle) -> Result<Cluste
             start: sched.start,
             name: "scheduler".into(),
             log: "scheduler.log".into(),
+            group: None,
         }),
         address: c.address.clone(),
         dashboard: c.dashboard.clone(),
@@ -414,6 +452,7 @@ async fn rebuilt_state(b: &Local, c: &Cluster, h: &LocalHandle) -> Result<Cluste
         creator: None,
         requested: None,
         idle_timeout: None,
+        groups: Vec::new(),
     })
 }
 

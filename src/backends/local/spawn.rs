@@ -127,6 +127,7 @@ pub fn spawn_dask(
             start,
             name: name.to_string(),
             log: log.to_string(),
+            group: None,
         },
         child,
     })

@@ -27,6 +27,21 @@ pub struct Proc {
     pub name: String,
     /// Log file name inside `logs/`.
     pub log: String,
+    /// Its worker group; None: the default group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+}
+
+/// A worker group beside the default one (`create --worker-group`): its workers' shape and
+/// how many were asked for.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GroupState {
+    pub name: String,
+    pub threads: u32,
+    pub memory: Option<u64>,
+    pub requested: Option<u32>,
+    pub next_worker: u32,
 }
 
 /// Where a cluster is in its life, as far as daskctl's own commands go.
@@ -75,6 +90,50 @@ pub struct ClusterState {
     /// the workers (started with a death timeout) follow it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idle_timeout: Option<u64>,
+    /// Worker groups beside the default one (whose shape is `threads`, `memory`, `requested`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<GroupState>,
+}
+
+impl ClusterState {
+    /// Every group's name, the default one first.
+    pub fn group_names(&self) -> Vec<String> {
+        std::iter::once(crate::groups::DEFAULT.to_string())
+            .chain(self.groups.iter().map(|g| g.name.clone()))
+            .collect()
+    }
+
+    /// The group Dask worker `name` belongs to: as recorded, else as its name says.
+    pub fn group_of<'a>(&'a self, name: &str) -> &'a str {
+        if let Some(g) = self
+            .workers
+            .iter()
+            .find(|w| w.name == name)
+            .and_then(|w| w.group.as_deref())
+        {
+            return g;
+        }
+        let known: Vec<String> = self.groups.iter().map(|g| g.name.clone()).collect();
+        match crate::groups::of_worker(&self.name, name, &known) {
+            crate::groups::DEFAULT => crate::groups::DEFAULT,
+            g => self
+                .groups
+                .iter()
+                .find(|x| x.name == g)
+                .map_or(crate::groups::DEFAULT, |x| x.name.as_str()),
+        }
+    }
+
+    /// A group beside the default one, by name; a usage error naming the groups if absent.
+    pub fn group(&self, name: &str) -> crate::error::Result<&GroupState> {
+        self.groups.iter().find(|g| g.name == name).ok_or_else(|| {
+            crate::error::Error::Usage(format!(
+                "local/{} has no worker group {name} (its groups: {})",
+                self.name,
+                self.group_names().join(", ")
+            ))
+        })
+    }
 }
 
 /// Why a state file could not be used.
@@ -318,6 +377,7 @@ mod tests {
             creator: None,
             requested: None,
             idle_timeout: None,
+            groups: vec![],
         }
     }
 
@@ -345,6 +405,7 @@ mod tests {
             start: 0,
             name: "w".into(),
             log: "w.log".into(),
+            group: None,
         });
         d.save(&s).unwrap();
         assert!(matches!(d.load(), Err(Unusable::Corrupt(_))), "pid -1");

@@ -146,10 +146,14 @@ impl Dialect for Pbs {
                 if let Some(m) = &mem {
                     sel.push_str(&format!(":mem={m}"));
                 }
+                if let Some(g) = spec.gpus {
+                    sel.push_str(&format!(":ngpus={g}"));
+                }
                 d.push(sel);
             }
             Flavor::Torque => {
-                d.push(format!("#PBS -l nodes=1:ppn={}", spec.cores.max(1)));
+                let gpus = spec.gpus.map(|g| format!(":gpus={g}")).unwrap_or_default();
+                d.push(format!("#PBS -l nodes=1:ppn={}{gpus}", spec.cores.max(1)));
                 if let Some(m) = &mem {
                     d.push(format!("#PBS -l mem={m}"));
                 }
@@ -257,7 +261,13 @@ impl Dialect for Pbs {
     ) -> Option<String> {
         // the job writes its own log (see `preamble`): <dir>/logs/<role>-<job id>.log
         let m = job.marker.as_deref().and_then(Marker::decode);
-        let role = job.name.rsplit('-').next().unwrap_or("worker").to_string();
+        // CLUSTER-scheduler, CLUSTER-worker, CLUSTER-worker-GROUP: every worker logs as one
+        let role = if job.name.ends_with("-scheduler") {
+            "scheduler"
+        } else {
+            "worker"
+        }
+        .to_string();
         let (dir, role) = match (m, cluster_dir) {
             (Some(m), _) => (m.dir, m.role),
             (None, Some(d)) => (d.to_string(), role),

@@ -99,6 +99,10 @@ impl Dialect for Sge {
         if let Some(a) = &spec.account {
             d.push(format!("#$ -A {a}"));
         }
+        if let Some(g) = spec.gpus {
+            // Grid Engine has no built-in GPU resource: sites define a consumable, mostly `gpu`
+            d.push(format!("#$ -l gpu={g}"));
+        }
         d.extend(spec.extra.iter().map(|e| format!("#$ {e}")));
         d
     }

@@ -116,6 +116,9 @@ impl Dialect for Slurm {
         if let Some(a) = &spec.account {
             d.push(format!("#SBATCH --account={a}"));
         }
+        if let Some(g) = spec.gpus {
+            d.push(format!("#SBATCH --gres=gpu:{g}"));
+        }
         d.extend(spec.extra.iter().map(|e| format!("#SBATCH {e}")));
         d
     }
