@@ -291,9 +291,8 @@ fn group_job_scripts_carry_their_resources_and_markers() {
 
 #[test]
 fn bad_groups_are_refused_before_anything_is_created() {
-    let env = Env::new()
-        .without_batch()
-        .with("DASKCTL_BACKENDS__LOCAL__SCAN", "false");
+    // the batch backends enabled (their dry runs need no tools); local's scan off
+    let env = Env::new().with("DASKCTL_BACKENDS__LOCAL__SCAN", "false");
     for (args, says) in [
         (vec!["local", "--worker-group", "gpu"], "NAME:COUNT"),
         (vec!["local", "--worker-group", "gpu:x"], "NAME:COUNT"),
