@@ -269,8 +269,9 @@ pub struct CreateArgs {
     /// [aws] Run the workers on spot instances
     #[arg(long, help_heading = "Cloud backends")]
     pub spot: bool,
-    /// [aws, kubernetes] Time to live: after it, cleanup --orphaned deletes the cluster (e.g. 8h)
-    #[arg(long, value_name = "DURATION", value_parser = duration, help_heading = "Cloud backends")]
+    /// [local, slurm, pbs, sge, htcondor, aws, kubernetes] Time to live: after it,
+    /// `reconcile --yes` and `cleanup --orphaned` delete the cluster (e.g. 8h)
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
     pub ttl: Option<Duration>,
     /// [kubernetes] Worker container requests and limits, e.g. cpu=2,memory=4Gi
     #[arg(long, value_name = "LIST", help_heading = "Cloud backends")]
@@ -426,6 +427,10 @@ pub struct ReconcileArgs {
     /// Time between passes with --watch
     #[arg(long, value_name = "DURATION", value_parser = duration, default_value = "10s")]
     pub interval: Duration,
+    /// Delete the clusters past their TTL, idle beyond their idle timeout, or ended by it
+    /// (without --yes, reconcile says which it would delete and deletes none)
+    #[arg(long)]
+    pub yes: bool,
     #[arg(short, long, value_enum, default_value = "table")]
     pub output: Format,
     /// Deadline for each backend's discovery

@@ -109,6 +109,9 @@ pub struct Cluster {
     /// When its time to live (`--ttl`) runs out; `cleanup --orphaned` takes it after that.
     #[serde(serialize_with = "rfc3339", skip_serializing_if = "Option::is_none")]
     pub expires: Option<SystemTime>,
+    /// `create --idle-timeout`, seconds, where the backend keeps it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_timeout: Option<u64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub worker_details: Vec<WorkerDetail>,
     /// Its worker groups, the default one first, where the backend makes groups.
@@ -171,6 +174,7 @@ impl Cluster {
             idle_since: None,
             reason: None,
             expires: None,
+            idle_timeout: None,
             worker_details: Vec::new(),
             groups: Vec::new(),
             adapt: None,

@@ -69,6 +69,14 @@ pub struct Policy {
     /// Dask's Adaptive damping: worker -> passes in a row it was proposed for retirement.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub close_counts: BTreeMap<String, u32>,
+    /// `create --ttl`: when the cluster's time to live runs out (seconds since the epoch);
+    /// `reconcile --yes` deletes it then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<u64>,
+    /// `create --idle-timeout`, seconds: `reconcile --yes` deletes the cluster idle that long
+    /// (or ended by Dask's own idle timeout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_timeout: Option<u64>,
 }
 
 /// Fills `c.adapt` from the policy its backend stores for it (a policy that cannot be read is
@@ -76,7 +84,13 @@ pub struct Policy {
 pub fn attach(b: &dyn crate::backends::Backend, c: &mut crate::model::Cluster) {
     if let Some(dir) = b.policy_dir(c) {
         match PolicyFile::in_dir(&dir).read() {
-            Ok(p) => c.adapt = p.adapt,
+            Ok(p) => {
+                c.adapt = p.adapt;
+                if c.expires.is_none() {
+                    c.expires = p.expires.and_then(|s| crate::units::epoch_secs(s as f64));
+                }
+                c.idle_timeout = c.idle_timeout.or(p.idle_timeout);
+            }
             Err(e) => tracing::warn!("{}: {e}", c.qualified()),
         }
     }

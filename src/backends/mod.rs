@@ -334,6 +334,7 @@ pub const BATCH_FLAGS: &[&str] = &[
     "job-extra",
     "keep-failed",
     "idle-timeout",
+    "ttl",
 ];
 
 /// Batch flags plus `--partition` (a Slurm partition, a PBS or Grid Engine queue).
@@ -347,6 +348,7 @@ pub const QUEUE_FLAGS: &[&str] = &[
     "job-extra",
     "keep-failed",
     "idle-timeout",
+    "ttl",
 ];
 
 inventory::collect!(Registration);

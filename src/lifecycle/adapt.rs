@@ -93,7 +93,21 @@ pub(super) async fn store(b: &dyn Backend, c: &Cluster, adapt: Option<Adapt>) ->
         }
         return b.platform_adapt(c, adapt).await;
     };
-    let file = PolicyFile::in_dir(&dir);
+    update(&dir, c, |policy| {
+        policy.adapt = adapt;
+        policy.close_counts.clear();
+    })
+    .await?;
+    Ok("`daskctl reconcile` (cron, or reconcile --watch)".into())
+}
+
+/// Changes the policy stored in `dir` for `c` under its lock.
+pub(super) async fn update(
+    dir: &std::path::Path,
+    c: &Cluster,
+    change: impl FnOnce(&mut crate::policy::Policy),
+) -> Result<()> {
+    let file = PolicyFile::in_dir(dir);
     // a reconcile holds the lock for one pass over the cluster: wait for it, briefly
     let lock = until_settled(
         Duration::from_secs(30),
@@ -113,9 +127,8 @@ pub(super) async fn store(b: &dyn Backend, c: &Cluster, adapt: Option<Adapt>) ->
         ))
     })?;
     let mut policy = file.read()?;
-    policy.adapt = adapt;
-    policy.close_counts.clear();
+    change(&mut policy);
     file.write(&policy)?;
     drop(lock);
-    Ok("`daskctl reconcile` (cron, or reconcile --watch)".into())
+    Ok(())
 }

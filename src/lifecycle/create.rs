@@ -129,6 +129,23 @@ pub(super) async fn create(
     ));
     let c = backend.create(&req).await?;
     crate::discovery::cache::remember(&app.ctx.config.cache_root(), &c);
+    // TTL and idle timeout kept with the cluster for reconcile, where the backend keeps a
+    // policy (aws and kubernetes keep the TTL in tags and labels themselves)
+    if let (Some(dir), true) = (
+        backend.policy_dir(&c),
+        a.ttl.is_some() || a.idle_timeout.is_some(),
+    ) {
+        let expires = a.ttl.and_then(|t| {
+            (std::time::SystemTime::now() + t)
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()
+        });
+        super::adapt::update(&dir, &c, |p| {
+            p.expires = expires.map(|d| d.as_secs());
+            p.idle_timeout = a.idle_timeout.map(|d| d.as_secs());
+        })
+        .await?;
+    }
     if adapt.is_some() {
         // the policy is stored where discovery reads it: look the new cluster up
         let (b, found) = crate::discovery::resolve(&app.ctx, &c.qualified(), app.deadline).await?;

@@ -4,11 +4,13 @@
 //! pass changed counts), ask its scheduler `adaptive_target` and, to come down,
 //! `workers_to_close`, damp as Dask's `Adaptive` does (a worker is retired only after being
 //! proposed `wait_count` passes in a row; the counts are stored with the cluster), then scale to
-//! an absolute count within the bounds, so two passes never add up.
+//! an absolute count within the bounds, so two passes never add up. A cluster past its TTL, idle
+//! beyond its idle timeout, or ended by it is deleted (verified gone) with `--yes`; without it
+//! the pass says which it would delete.
 
 use super::App;
 use super::cleanup::{patterns, selected};
-use crate::backends::{Backend, ScaleRequest};
+use crate::backends::{Backend, DeleteRequest, ScaleRequest};
 use crate::cli::{Format, ReconcileArgs};
 use crate::dask::client;
 use crate::dask::comm::Comm;
@@ -18,9 +20,10 @@ use crate::groups;
 use crate::model::{Cluster, Status};
 use crate::policy::{Adapt, PolicyFile};
 use crate::printer::{render, table};
+use crate::units::format_age;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 #[derive(Debug, Serialize)]
 struct Action {
@@ -30,7 +33,7 @@ struct Action {
     workers: Option<u64>,
     /// What the scheduler asked for, within the bounds.
     target: Option<u64>,
-    /// up, down, same, skipped, failed
+    /// up, down, same, skipped, would-delete, deleted, failed
     action: &'static str,
     detail: String,
 }
@@ -90,16 +93,22 @@ async fn pass(app: &App, a: &ReconcileArgs, patterns: &[glob::Pattern]) -> Resul
         actions: Vec::new(),
         warnings: found.warnings,
     };
-    for c in found
-        .clusters
-        .iter()
-        .filter(|c| c.adapt.is_some() && selected(c, patterns))
-    {
+    let now = SystemTime::now();
+    for c in found.clusters.iter().filter(|c| selected(c, patterns)) {
         let Some(b) = backends.iter().find(|b| b.name() == c.backend) else {
             continue;
         };
         // only your own clusters, whatever a backend listed
         if super::own(app, b.as_ref(), c).is_err() {
+            continue;
+        }
+        if let Some(why) = ended(c, now) {
+            report
+                .actions
+                .push(end(app, b.as_ref(), c, why, a.yes).await);
+            continue;
+        }
+        if c.adapt.is_none() {
             continue;
         }
         if b.policy_dir(c).is_none() {
@@ -126,6 +135,59 @@ async fn pass(app: &App, a: &ReconcileArgs, patterns: &[glob::Pattern]) -> Resul
         )));
     }
     Ok(())
+}
+
+/// Why `c`'s own policy says it should be gone: its TTL ran out, or it has been idle longer
+/// than its idle timeout (or Dask's own idle timeout ended it and leftovers remain).
+fn ended(c: &Cluster, now: SystemTime) -> Option<String> {
+    if let Some(t) = c.expires.filter(|t| *t <= now) {
+        return Some(format!("its TTL expired {} ago", format_age(t)));
+    }
+    let limit = Duration::from_secs(c.idle_timeout?);
+    let secs = |d: Duration| humantime::format_duration(Duration::from_secs(d.as_secs()));
+    if c.status == Status::Stopped {
+        return Some(format!(
+            "stopped ({}) with an idle timeout of {}: its leftovers",
+            c.reason.as_deref().unwrap_or("its scheduler is gone"),
+            secs(limit)
+        ));
+    }
+    let idle = c.idle_since.and_then(|t| now.duration_since(t).ok())?;
+    (idle >= limit).then(|| {
+        format!(
+            "idle for {}, beyond its idle timeout of {}",
+            secs(idle),
+            secs(limit)
+        )
+    })
+}
+
+/// Deletes a cluster its policy ends (verified gone), or with no --yes says it would.
+async fn end(app: &App, b: &dyn Backend, c: &Cluster, why: String, yes: bool) -> Action {
+    let mut act = Action {
+        workers: c.requested_workers.or(c.workers),
+        ..Action::of(c, "would-delete")
+    };
+    if !yes {
+        act.detail = format!("{why} (reconcile --yes deletes it)");
+        return act;
+    }
+    let req = DeleteRequest {
+        wait: true,
+        timeout: Duration::from_secs(120),
+    };
+    match b.delete(c, &req).await {
+        Ok(()) => {
+            crate::discovery::cache::forget(&app.ctx.config.cache_root(), c);
+            act.action = "deleted";
+            act.detail = why;
+        }
+        Err(e) => {
+            act.action = "failed";
+            act.detail = format!("{why}; deleting it failed: {e}");
+        }
+    }
+    act
 }
 
 async fn one(app: &App, b: &dyn Backend, c: &Cluster) -> Action {
@@ -333,7 +395,7 @@ fn print(app: &App, output: Format, report: &Report) {
         Format::Yaml => app.out.yaml(report),
         Format::Table if report.actions.is_empty() => app
             .out
-            .info("No cluster has a policy (set one with: daskctl adapt NAME)."),
+            .info("No cluster has a policy (set one with: daskctl adapt NAME, create --ttl)."),
         Format::Table => {
             let mut t = table(&["NAME", "BACKEND", "WORKERS", "TARGET", "ACTION", "DETAIL"]);
             let n = |v: Option<u64>| v.map_or("-".into(), |v| v.to_string());

@@ -283,3 +283,114 @@ fn reconcile_watch_applies_policies_until_interrupted() {
     assert_eq!(o.code, 0, "{}", o.stderr);
     env.run(&["delete", "local/watched", "--yes"]).ok();
 }
+
+/// The `reconcile` actions on cluster `name`.
+fn actions_on(env: &Env, args: &[&str], name: &str) -> Vec<serde_json::Value> {
+    let mut argv = vec!["reconcile", "-o", "json"];
+    argv.extend(args);
+    let o = env.run(&argv).ok();
+    o.json()["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["cluster"] == name)
+        .cloned()
+        .collect()
+}
+
+/// `create --ttl` on a backend that keeps the policy with the cluster: reconcile says it would
+/// delete it once the TTL ran out, and deletes it (verified gone) only with --yes.
+fn ttl_ends_the_cluster(env: &Env, backend: &str, name: &str, alive: impl Fn(&Env) -> bool) {
+    let q = format!("{backend}/{name}");
+    env.run(&[
+        "create",
+        backend,
+        "--name",
+        name,
+        "--workers",
+        "1",
+        "--ttl",
+        "2s",
+        "--timeout",
+        "180",
+    ])
+    .ok();
+    let d = env.describe(&q);
+    assert!(d["expires"].is_string(), "the TTL is listed: {d}");
+    assert!(
+        actions_on(env, &[], name).is_empty(),
+        "not expired yet: nothing to do"
+    );
+    let mut a = Vec::new();
+    wait_until("the TTL to run out", Duration::from_secs(30), || {
+        a = actions_on(env, &[], name);
+        !a.is_empty()
+    });
+    assert_eq!(a[0]["action"], "would-delete", "{a:?}");
+    assert!(
+        a[0]["detail"].as_str().unwrap().contains("TTL expired"),
+        "{a:?}"
+    );
+    assert!(alive(env), "without --yes nothing is deleted");
+    let a = actions_on(env, &["--yes"], name);
+    assert_eq!(a[0]["action"], "deleted", "{a:?}");
+    assert!(!alive(env), "deleted means gone");
+    env.run(&["describe", &q]).code(3);
+}
+
+#[test]
+fn local_ttl_is_enforced_by_reconcile_yes() {
+    let _g = support::serial();
+    let env = Env::new().without_batch();
+    ttl_ends_the_cluster(&env, "local", "short-lived", |e| {
+        !e.marked_pids("short-lived").is_empty()
+    });
+}
+
+#[test]
+fn slurm_ttl_is_enforced_by_reconcile_yes() {
+    if !slurm_up() {
+        return;
+    }
+    let env = Env::slurm();
+    ttl_ends_the_cluster(&env, "slurm", "short-lived", |_| {
+        !support::slurm_jobs("short-lived-").is_empty()
+    });
+}
+
+/// A cluster Dask's own idle timeout ended leaves its state behind: reconcile --yes removes it.
+#[test]
+fn reconcile_removes_what_an_idle_timeout_left() {
+    let _g = support::serial();
+    let env = Env::new().without_batch();
+    env.run(&[
+        "create",
+        "local",
+        "--name",
+        "idle-left",
+        "--workers",
+        "1",
+        "--idle-timeout",
+        "2s",
+    ])
+    .ok();
+    assert_eq!(env.describe("local/idle-left")["idle_timeout"], 2);
+    wait_until(
+        "the idle cluster to end itself",
+        Duration::from_secs(90),
+        || env.marked_pids("idle-left").is_empty(),
+    );
+    let a = actions_on(&env, &[], "idle-left");
+    assert_eq!(a[0]["action"], "would-delete", "{a:?}");
+    assert!(
+        a[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("idle timeout of 2s"),
+        "{a:?}"
+    );
+    assert!(env.state_dirs().contains(&"idle-left".to_string()));
+    let a = actions_on(&env, &["--yes"], "idle-left");
+    assert_eq!(a[0]["action"], "deleted", "{a:?}");
+    assert!(!env.state_dirs().contains(&"idle-left".to_string()));
+}

@@ -455,6 +455,7 @@ fn own_cluster(
     c.owner = Some(b.ctx.user.name.clone());
     c.address = st.address.clone();
     c.dashboard = st.dashboard.clone();
+    c.idle_timeout = st.idle_timeout;
     let sched = own_scheduler(scan, st);
     if let Some(s) = &sched {
         c.resources.push(proc_resource(s, Role::Scheduler, true));

@@ -59,7 +59,7 @@ inventory::submit! {
         },
         check_settings: |c| crate::settings::load::<Settings>(c, "local").map(drop),
         settings_keys: crate::settings::keys::<(Settings,)>,
-        create_flags: &["python", "host", "scheduler-port", "idle-timeout"],
+        create_flags: &["python", "host", "scheduler-port", "idle-timeout", "ttl"],
     }
 }
 
