@@ -109,6 +109,7 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             [CompletionResult]::new('--workers', '--workers', [CompletionResultType]::ParameterName, 'Number of workers (default 2)')
             [CompletionResult]::new('--threads', '--threads', [CompletionResultType]::ParameterName, 'Threads per worker')
             [CompletionResult]::new('--memory', '--memory', [CompletionResultType]::ParameterName, 'Memory limit per worker (e.g. 4GiB)')
+            [CompletionResult]::new('--worker-group', '--worker-group', [CompletionResultType]::ParameterName, '[local, slurm, pbs, sge, htcondor, kubernetes] Another group of workers beside the default one (repeatable): NAME:COUNT[:key=value,...] with threads, memory and, on batch backends, partition, account, walltime, cores, gpus, job-extra; on kubernetes cpu, gpus, image; e.g. gpu:2:threads=4,gpus=1')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the scheduler and workers')
@@ -128,7 +129,7 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             [CompletionResult]::new('--security-group', '--security-group', [CompletionResultType]::ParameterName, '[aws] Security group (repeatable; default: one daskctl creates for the cluster)')
             [CompletionResult]::new('--option', '--option', [CompletionResultType]::ParameterName, '[gateway] Cluster option KEY=VALUE (repeatable), checked against the gateway''s own (GET /api/v1/options)')
             [CompletionResult]::new('--key-name', '--key-name', [CompletionResultType]::ParameterName, '[aws] SSH key pair name')
-            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, '[aws, kubernetes] Time to live: after it, cleanup --orphaned deletes the cluster (e.g. 8h)')
+            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, '[local, slurm, pbs, sge, htcondor, aws, kubernetes] Time to live: after it, `reconcile --yes` and `cleanup --orphaned` delete the cluster (e.g. 8h)')
             [CompletionResult]::new('--resources', '--resources', [CompletionResultType]::ParameterName, '[kubernetes] Worker container requests and limits, e.g. cpu=2,memory=4Gi')
             [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, '[aws, kubernetes] Container image with Dask (default: ghcr.io/dask/dask:latest)')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, '[aws] Regions to query, comma-separated or repeated (default: the profile''s or AWS_REGION)')
@@ -149,6 +150,7 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             break
         }
         'daskctl;scale' {
+            [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'The worker group to scale (see describe; default: the default group)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'timeout')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, '[aws] Regions to query, comma-separated or repeated (default: the profile''s or AWS_REGION)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, '[kubernetes] kubeconfig context')
@@ -262,6 +264,7 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
         'daskctl;adapt' {
             [CompletionResult]::new('--minimum', '--minimum', [CompletionResultType]::ParameterName, 'Fewest workers to keep')
             [CompletionResult]::new('--maximum', '--maximum', [CompletionResultType]::ParameterName, 'Most workers to run')
+            [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'The worker group that grows and shrinks (the others keep their size; the bounds are the group''s); default: the default group')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'timeout')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, '[aws] Regions to query, comma-separated or repeated (default: the profile''s or AWS_REGION)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, '[kubernetes] kubeconfig context')
@@ -289,6 +292,7 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, '[kubernetes] Only this namespace (create: where to create; default: the context''s)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, '[aws] Named profile from ~/.aws/config')
             [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Keep reconciling every --interval until interrupted')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Delete the clusters past their TTL, idle beyond their idle timeout, or ended by it (without --yes, reconcile says which it would delete and deletes none)')
             [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, '[kubernetes] Every namespace (the default for list and cleanup)')
             [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, '[kubernetes] Every namespace (the default for list and cleanup)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v info, -vv debug)')

@@ -180,7 +180,7 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd__adapt)
-            opts="-A -v -h --minimum --maximum --off --timeout --region --context --namespace --all-namespaces --profile --verbose --no-probe --help"
+            opts="-A -v -h --minimum --maximum --off --group --timeout --region --context --namespace --all-namespaces --profile --verbose --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -191,6 +191,10 @@ _daskctl() {
                     return 0
                     ;;
                 --maximum)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --group)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -478,7 +482,7 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd__create)
-            opts="-f -o -A -v -h --file --name --workers --threads --memory --output --timeout --python --host --partition --account --walltime --cores --job-extra --dry-run --native --keep-failed --idle-timeout --scheduler-port --instance-type --worker-instance-type --ami --subnet --security-group --option --key-name --spot --ttl --resources --image --region --context --namespace --all-namespaces --profile --verbose --no-probe --help"
+            opts="-f -o -A -v -h --file --name --workers --threads --memory --worker-group --output --timeout --python --host --partition --account --walltime --cores --job-extra --dry-run --native --keep-failed --idle-timeout --scheduler-port --instance-type --worker-instance-type --ami --subnet --security-group --option --key-name --spot --ttl --resources --image --region --context --namespace --all-namespaces --profile --verbose --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -505,6 +509,10 @@ _daskctl() {
                     return 0
                     ;;
                 --memory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --worker-group)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1058,7 +1066,7 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd__reconcile)
-            opts="-b -o -A -v -h --backend --watch --interval --output --timeout --region --context --namespace --all-namespaces --profile --verbose --no-probe --help"
+            opts="-b -o -A -v -h --backend --watch --interval --yes --output --timeout --region --context --namespace --all-namespaces --profile --verbose --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1112,12 +1120,16 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd__scale)
-            opts="-A -v -h --wait --timeout --region --context --namespace --all-namespaces --profile --verbose --no-probe --help"
+            opts="-A -v -h --group --wait --timeout --region --context --namespace --all-namespaces --profile --verbose --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

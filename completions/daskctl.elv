@@ -102,6 +102,7 @@ set edit:completion:arg-completer[daskctl] = {|@words|
             cand --workers 'Number of workers (default 2)'
             cand --threads 'Threads per worker'
             cand --memory 'Memory limit per worker (e.g. 4GiB)'
+            cand --worker-group '[local, slurm, pbs, sge, htcondor, kubernetes] Another group of workers beside the default one (repeatable): NAME:COUNT[:key=value,...] with threads, memory and, on batch backends, partition, account, walltime, cores, gpus, job-extra; on kubernetes cpu, gpus, image; e.g. gpu:2:threads=4,gpus=1'
             cand -o 'o'
             cand --output 'output'
             cand --timeout 'How long to wait for the scheduler and workers'
@@ -121,7 +122,7 @@ set edit:completion:arg-completer[daskctl] = {|@words|
             cand --security-group '[aws] Security group (repeatable; default: one daskctl creates for the cluster)'
             cand --option '[gateway] Cluster option KEY=VALUE (repeatable), checked against the gateway''s own (GET /api/v1/options)'
             cand --key-name '[aws] SSH key pair name'
-            cand --ttl '[aws, kubernetes] Time to live: after it, cleanup --orphaned deletes the cluster (e.g. 8h)'
+            cand --ttl '[local, slurm, pbs, sge, htcondor, aws, kubernetes] Time to live: after it, `reconcile --yes` and `cleanup --orphaned` delete the cluster (e.g. 8h)'
             cand --resources '[kubernetes] Worker container requests and limits, e.g. cpu=2,memory=4Gi'
             cand --image '[aws, kubernetes] Container image with Dask (default: ghcr.io/dask/dask:latest)'
             cand --region '[aws] Regions to query, comma-separated or repeated (default: the profile''s or AWS_REGION)'
@@ -141,6 +142,7 @@ set edit:completion:arg-completer[daskctl] = {|@words|
             cand --help 'Print help'
         }
         &'daskctl;scale'= {
+            cand --group 'The worker group to scale (see describe; default: the default group)'
             cand --timeout 'timeout'
             cand --region '[aws] Regions to query, comma-separated or repeated (default: the profile''s or AWS_REGION)'
             cand --context '[kubernetes] kubeconfig context'
@@ -248,6 +250,7 @@ set edit:completion:arg-completer[daskctl] = {|@words|
         &'daskctl;adapt'= {
             cand --minimum 'Fewest workers to keep'
             cand --maximum 'Most workers to run'
+            cand --group 'The worker group that grows and shrinks (the others keep their size; the bounds are the group''s); default: the default group'
             cand --timeout 'timeout'
             cand --region '[aws] Regions to query, comma-separated or repeated (default: the profile''s or AWS_REGION)'
             cand --context '[kubernetes] kubeconfig context'
@@ -274,6 +277,7 @@ set edit:completion:arg-completer[daskctl] = {|@words|
             cand --namespace '[kubernetes] Only this namespace (create: where to create; default: the context''s)'
             cand --profile '[aws] Named profile from ~/.aws/config'
             cand --watch 'Keep reconciling every --interval until interrupted'
+            cand --yes 'Delete the clusters past their TTL, idle beyond their idle timeout, or ended by it (without --yes, reconcile says which it would delete and deletes none)'
             cand -A '[kubernetes] Every namespace (the default for list and cleanup)'
             cand --all-namespaces '[kubernetes] Every namespace (the default for list and cleanup)'
             cand -v 'More detail on stderr (-v info, -vv debug)'

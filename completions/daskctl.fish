@@ -92,6 +92,7 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l name -d 'Clus
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l workers -d 'Number of workers (default 2)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l threads -d 'Threads per worker' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l memory -d 'Memory limit per worker (e.g. 4GiB)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l worker-group -d '[local, slurm, pbs, sge, htcondor, kubernetes] Another group of workers beside the default one (repeatable): NAME:COUNT[:key=value,...] with threads, memory and, on batch backends, partition, account, walltime, cores, gpus, job-extra; on kubernetes cpu, gpus, image; e.g. gpu:2:threads=4,gpus=1' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -s o -l output -r -f -a "table\t''
 json\t''
 yaml\t''"
@@ -112,7 +113,7 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l subnet -d '[a
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l security-group -d '[aws] Security group (repeatable; default: one daskctl creates for the cluster)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l option -d '[gateway] Cluster option KEY=VALUE (repeatable), checked against the gateway\'s own (GET /api/v1/options)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l key-name -d '[aws] SSH key pair name' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l ttl -d '[aws, kubernetes] Time to live: after it, cleanup --orphaned deletes the cluster (e.g. 8h)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l ttl -d '[local, slurm, pbs, sge, htcondor, aws, kubernetes] Time to live: after it, `reconcile --yes` and `cleanup --orphaned` delete the cluster (e.g. 8h)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l resources -d '[kubernetes] Worker container requests and limits, e.g. cpu=2,memory=4Gi' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l image -d '[aws, kubernetes] Container image with Dask (default: ghcr.io/dask/dask:latest)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l region -d '[aws] Regions to query, comma-separated or repeated (default: the profile\'s or AWS_REGION)' -r
@@ -127,6 +128,7 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand create" -s A -l all-name
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -s h -l help -d 'Print help'
+complete -c daskctl -n "__fish_daskctl_using_subcommand scale" -l group -d 'The worker group to scale (see describe; default: the default group)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand scale" -l timeout -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand scale" -l region -d '[aws] Regions to query, comma-separated or repeated (default: the profile\'s or AWS_REGION)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand scale" -l context -d '[kubernetes] kubeconfig context' -r
@@ -200,6 +202,7 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand snippet" -l no-probe -d 
 complete -c daskctl -n "__fish_daskctl_using_subcommand snippet" -s h -l help -d 'Print help'
 complete -c daskctl -n "__fish_daskctl_using_subcommand adapt" -l minimum -d 'Fewest workers to keep' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand adapt" -l maximum -d 'Most workers to run' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand adapt" -l group -d 'The worker group that grows and shrinks (the others keep their size; the bounds are the group\'s); default: the default group' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand adapt" -l timeout -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand adapt" -l region -d '[aws] Regions to query, comma-separated or repeated (default: the profile\'s or AWS_REGION)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand adapt" -l context -d '[kubernetes] kubeconfig context' -r
@@ -221,6 +224,7 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -l context -d
 complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -l profile -d '[aws] Named profile from ~/.aws/config' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -l watch -d 'Keep reconciling every --interval until interrupted'
+complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -l yes -d 'Delete the clusters past their TTL, idle beyond their idle timeout, or ended by it (without --yes, reconcile says which it would delete and deletes none)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'

@@ -68,35 +68,53 @@ def describe_cluster(name: str, *, timeout: float | str | None = None) -> Descri
 
 
 def scale_cluster(
-    name: str, workers: int, *, wait: bool = False, timeout: float | str | None = None
+    name: str,
+    workers: int,
+    *,
+    wait: bool = False,
+    timeout: float | str | None = None,
+    group: str | None = None,
 ) -> None:
-    """Ask for ``workers`` workers; with ``wait``, until the scheduler has exactly that many."""
-    _cli.run(_scale_args(name, workers, wait, timeout), parse=False)
+    """Ask for ``workers`` workers (in worker group ``group``; default: the default group); with
+    ``wait``, until the scheduler has exactly that many."""
+    _cli.run(_scale_args(name, workers, wait, timeout, group), parse=False)
 
 
-def _scale_args(name: str, workers: int, wait: bool, timeout: float | str | None) -> list[str]:
+def _scale_args(
+    name: str, workers: int, wait: bool, timeout: float | str | None, group: str | None = None
+) -> list[str]:
     if isinstance(workers, bool) or not isinstance(workers, int):
         raise UsageError(f"workers must be an int, not {workers!r}")
     args = ["scale", name, str(workers), *_timeout_args(timeout)]
+    if group is not None:
+        args += ["--group", str(group)]
     return [*args, "--wait"] if wait else args
 
 
 def adapt_cluster(
-    name: str, minimum: int | None = None, maximum: int | None = None, *, off: bool = False
+    name: str,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    *,
+    off: bool = False,
+    group: str | None = None,
 ) -> None:
     """Store an adaptive policy with the cluster (``daskctl adapt``): ``daskctl reconcile``
     (cron) applies it, or the platform's own autoscaler (dask-kubernetes operator, dask-gateway).
-    ``off=True`` removes it."""
-    _cli.run(_adapt_args(name, minimum, maximum, off), parse=False)
+    ``group``: the worker group that adapts. ``off=True`` removes it."""
+    _cli.run(_adapt_args(name, minimum, maximum, off, group), parse=False)
 
 
-def _adapt_args(name: str, minimum: int | None, maximum: int | None, off: bool) -> list[str]:
+def _adapt_args(
+    name: str, minimum: int | None, maximum: int | None, off: bool, group: str | None = None
+) -> list[str]:
     if off:
         return ["adapt", name, "--off"]
     for what, n in (("minimum", minimum), ("maximum", maximum)):
         if isinstance(n, bool) or not isinstance(n, int):
             raise UsageError(f"{what} must be a number of workers, not {n!r}")
-    return ["adapt", name, "--minimum", str(minimum), "--maximum", str(maximum)]
+    args = ["adapt", name, "--minimum", str(minimum), "--maximum", str(maximum)]
+    return [*args, "--group", str(group)] if group is not None else args
 
 
 def delete_cluster(name: str, *, wait: bool = True, timeout: float | str | None = None) -> None:
@@ -146,7 +164,8 @@ _FLAG = re.compile(r"^[a-z][a-z0-9_]*$")
 def create_args(backend: str, workers: int, name: str | None, options: Mapping[str, Any]):
     """``daskctl create`` arguments for keyword options: ``partition="debug"`` becomes
     ``--partition=debug``, ``spot=True`` ``--spot``, a list repeats the flag, and
-    ``options={"k": "v"}`` (gateway cluster options) becomes ``--option k=v``."""
+    ``options={"k": "v"}`` (gateway cluster options) becomes ``--option k=v``, and
+    ``worker_group=["gpu:2:threads=4,gpus=1"]`` adds worker groups."""
     if isinstance(workers, bool) or not isinstance(workers, int):
         raise UsageError(f"workers must be an int, not {workers!r}")
     args = ["create", backend, "--workers", str(workers), "-o", "json"]

@@ -97,12 +97,14 @@ class DaskctlCluster(Cluster):
     def dashboard_link(self) -> str:
         return self.description.get("dashboard") or super().dashboard_link
 
-    def scale(self, n: int) -> Any:
-        """Ask daskctl for ``n`` workers (``daskctl scale NAME n``); returns at once."""
-        return self.sync(self._scale, n)
+    def scale(self, n: int, worker_group: str | None = None) -> Any:
+        """Ask daskctl for ``n`` workers (``daskctl scale NAME n``), in ``worker_group`` if given
+        (as ``KubeCluster.scale`` takes it); returns at once."""
+        return self.sync(self._scale, n, worker_group)
 
-    async def _scale(self, n: int) -> None:
-        await _cli.run_async(_api._scale_args(self.qualified_name, n, False, None), parse=False)
+    async def _scale(self, n: int, worker_group: str | None = None) -> None:
+        args = _api._scale_args(self.qualified_name, n, False, None, worker_group)
+        await _cli.run_async(args, parse=False)
 
     def adapt(self, minimum: int = 0, maximum: int | None = None, **kwargs: Any) -> Any:
         """Adaptive scaling that outlives this process: the bounds are stored with the cluster

@@ -161,3 +161,29 @@ def test_slurm_cluster_from_python():
         cluster.shutdown()
     with pytest.raises(daskctl.ClusterNotFound):
         daskctl.describe_cluster(f"slurm/{name}")
+
+
+def test_worker_groups_from_python():
+    name = unique("pygroups")
+    cluster = daskctl.create_cluster(
+        "local", 1, name=name, python=sys.executable, worker_group=["big:1:threads=2"]
+    )
+    q = f"local/{name}"
+    try:
+        groups = {g["name"]: g for g in daskctl.describe_cluster(q)["groups"]}
+        assert (groups["default"]["workers"], groups["big"]["workers"]) == (1, 1)
+        with Client(cluster) as client:
+            ran_on = client.submit(
+                lambda: __import__("distributed").get_worker().name,
+                resources={"big": 1},
+                pure=False,
+            ).result(timeout=60)
+        assert ran_on.startswith(f"{name}-big-")
+        cluster.scale(2, worker_group="big")
+        wait_until(lambda: workers_of(q) == 3, 60, "big to have 2 workers")
+        daskctl.adapt_cluster(q, 1, 2, group="big")
+        assert daskctl.describe_cluster(q)["adapt"]["group"] == "big"
+        with pytest.raises(daskctl.UsageError, match="no worker group gpu"):
+            daskctl.scale_cluster(q, 1, group="gpu")
+    finally:
+        cluster.shutdown()

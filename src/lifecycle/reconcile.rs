@@ -298,14 +298,21 @@ async fn decide(
         .map(|i| format!("(queued {i})"))
         .collect();
     if target < plan - to_close.len() as u64 {
-        // the scheduler's choice among all workers, of which this group's are retired
-        let known: Vec<String> = c.groups.iter().map(|g| g.name.clone()).collect();
-        let proposed = client::workers_to_close(comm, others + target).await?;
-        to_close.extend(
-            proposed
-                .into_iter()
-                .filter(|w| c.groups.is_empty() || groups::of_worker(&c.name, w, &known) == group),
-        );
+        if c.groups.is_empty() {
+            to_close.extend(client::workers_to_close(comm, target).await?);
+        } else {
+            // every worker in the scheduler's order of preference (idle and holding least
+            // first: `workers_to_close` with nothing to keep), of which this group's first
+            let k = (plan - to_close.len() as u64 - target) as usize;
+            let known: Vec<String> = c.groups.iter().map(|g| g.name.clone()).collect();
+            let proposed = client::workers_to_close(comm, 0).await?;
+            to_close.extend(
+                proposed
+                    .into_iter()
+                    .filter(|w| groups::of_worker(&c.name, w, &known) == group)
+                    .take(k),
+            );
+        }
     }
     let firmly = damp(counts, &to_close, adapt.wait_count);
     if firmly.is_empty() {

@@ -1009,3 +1009,91 @@ fn idle_timeout_is_the_operators() {
     assert_eq!(dc["spec"]["idleTimeout"], 300);
     env.run(&["delete", "idle", "--yes"]).ok();
 }
+
+/// Worker groups on an operator cluster: a `DaskWorkerGroup` each, as
+/// `KubeCluster.add_worker_group` makes them (adopted by the DaskCluster, so deleted with it),
+/// their own resources and Dask resource, counted per group and scaled on their own; refused
+/// without the operator before anything is made.
+#[test]
+fn operator_worker_groups_are_daskworkergroups() {
+    let Some((env, s)) = standin() else { return };
+    let o = env
+        .run(&[
+            "create",
+            "kubernetes",
+            "--name",
+            "wgs",
+            "--native",
+            "--worker-group",
+            "gpu:1",
+        ])
+        .code(2);
+    assert!(
+        o.stderr.contains("need the dask-kubernetes operator"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        s.with(|st| st.names("deployments").is_empty()),
+        "nothing made"
+    );
+    s.with(|st| st.crd = true);
+    env.run(&[
+        "create",
+        "kubernetes",
+        "--name",
+        "wgs",
+        "--worker-group",
+        "gpu:1:cpu=x",
+    ])
+    .code(2);
+    env.run(&[
+        "create",
+        "kubernetes",
+        "--name",
+        "wgs",
+        "--workers",
+        "1",
+        "--worker-group",
+        "gpu:2:threads=4,memory=8GiB,cpu=4,gpus=1",
+    ])
+    .ok();
+    let wg = s
+        .with(|st| st.get("daskworkergroups", "default", "wgs-gpu").cloned())
+        .expect("a DaskWorkerGroup wgs-gpu");
+    assert_eq!(wg["spec"]["cluster"], "wgs");
+    assert_eq!(wg["spec"]["worker"]["replicas"], 2);
+    assert_eq!(wg["metadata"]["ownerReferences"][0]["kind"], "DaskCluster");
+    let container = &wg["spec"]["worker"]["spec"]["containers"][0];
+    assert_eq!(container["resources"]["limits"]["nvidia.com/gpu"], "1");
+    assert_eq!(container["resources"]["requests"]["cpu"], "4");
+    let args = container["args"].to_string();
+    assert!(args.contains("\"--resources\",\"gpu=4\""), "{args}");
+    assert!(args.contains("\"--nthreads\",\"4\""), "{args}");
+    let groups = |env: &Env| -> Vec<(String, u64)> {
+        env.describe("wgs")["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                (
+                    g["name"].as_str().unwrap().to_string(),
+                    g["requested"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(groups(&env), vec![("default".into(), 1), ("gpu".into(), 2)]);
+    assert_eq!(pods(&env.describe("wgs"), "worker").len(), 3);
+    env.run(&["scale", "wgs", "3", "--group", "gpu"]).ok();
+    assert_eq!(groups(&env), vec![("default".into(), 1), ("gpu".into(), 3)]);
+    env.run(&["scale", "wgs", "0"]).ok();
+    assert_eq!(groups(&env), vec![("default".into(), 0), ("gpu".into(), 3)]);
+    env.run(&["scale", "wgs", "1", "--group", "big"]).code(2);
+    env.run(&["delete", "wgs", "--yes"]).ok();
+    assert!(
+        s.with(|st| st.names("daskworkergroups").is_empty()),
+        "the groups go with their cluster"
+    );
+    assert!(s.with(|st| st.names("pods").is_empty()));
+}

@@ -667,6 +667,11 @@ fn status_of(
                 status = Status::Pending;
                 reason = Some("scheduler is starting".into());
             }
+            // exiting (PBS `E`, Slurm `CG`): whatever its workers do, it is going
+            Some(JobState::Completing) => {
+                status = Status::Stopping;
+                reason = Some("the scheduler job is ending".into());
+            }
             _ => {}
         }
     }

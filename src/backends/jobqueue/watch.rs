@@ -116,7 +116,8 @@ pub async fn until_ready<D: Dialect>(
 
 /// Whether a cluster runs with exactly `n` workers the scheduler itself counted.
 pub fn running_with(c: &Cluster, n: u64) -> bool {
-    c.status == Status::Running && c.workers == Some(n)
+    // no address: the count is of running jobs, not of workers the scheduler has
+    c.status == Status::Running && c.workers == Some(n) && c.address.is_some()
 }
 
 /// The last lines of the log an ended job of `role` left in the cluster's `logs/` directory

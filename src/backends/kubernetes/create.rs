@@ -35,7 +35,22 @@ fn spec_of(k: &Kubernetes, req: &CreateRequest, ns: &str) -> Result<Spec> {
                 .to_string()
         }),
         idle_timeout: opt("idle-timeout").and_then(|s| s.parse().ok()),
+        groups: req.groups.clone(),
     })
+}
+
+/// Worker groups are `DaskWorkerGroup`s: they need the operator.
+fn groups_need_the_operator(req: &CreateRequest, operator: bool) -> Result<()> {
+    for g in &req.groups {
+        objects::check_group(g).map_err(Error::Usage)?;
+    }
+    if !req.groups.is_empty() && !operator {
+        return Err(Error::Usage(
+            "worker groups need the dask-kubernetes operator (a DaskWorkerGroup each);              --native makes one worker Deployment"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// `--idle-timeout` is the operator's (`DaskCluster.spec.idleTimeout`): a scheduler Deployment
@@ -61,10 +76,13 @@ pub async fn plan(k: &Kubernetes, req: &CreateRequest) -> Result<crate::backends
         .unwrap_or_else(|_| "default".into());
     let spec = spec_of(k, req, &ns)?;
     idle_timeout_needs_the_operator(req, !req.options.contains_key("native"))?;
+    groups_need_the_operator(req, !req.options.contains_key("native"))?;
     let objects: Vec<serde_json::Value> = if req.options.contains_key("native") {
         spec.native().into_iter().map(|(_, v)| v).collect()
     } else {
-        vec![spec.dask_cluster()]
+        let mut v = vec![spec.dask_cluster()];
+        v.extend(spec.worker_groups());
+        v
     };
     let steps = objects
         .into_iter()
@@ -75,7 +93,7 @@ pub async fn plan(k: &Kubernetes, req: &CreateRequest) -> Result<crate::backends
                 o["metadata"]["name"].as_str().unwrap_or("")
             );
             let role = match o["metadata"]["labels"][objects::COMPONENT_LABEL].as_str() {
-                Some("worker") => "workers",
+                Some("worker" | "workergroup") => "workers",
                 Some(_) => "scheduler",
                 None => "cluster",
             };
@@ -109,13 +127,28 @@ pub async fn create(k: &Kubernetes, req: &CreateRequest) -> Result<Cluster> {
     let pp = PostParams::default();
     let operator = !req.options.contains_key("native") && crd_served(k).await?;
     idle_timeout_needs_the_operator(req, operator)?;
+    groups_need_the_operator(req, operator)?;
     if operator {
-        let api: Api<DynamicObject> = Api::namespaced_with(client, &ns, &objects::dask_clusters());
+        let api: Api<DynamicObject> =
+            Api::namespaced_with(client.clone(), &ns, &objects::dask_clusters());
         let obj: DynamicObject = serde_json::from_value(spec.dask_cluster())
             .map_err(|e| Error::backend("kubernetes", e.to_string()))?;
         api.create(&pp, &obj)
             .await
             .map_err(|e| map_err("creating the DaskCluster", e))?;
+        let wgs: Api<DynamicObject> = Api::namespaced_with(client, &ns, &objects::worker_groups());
+        for wg in spec.worker_groups() {
+            let obj: DynamicObject = serde_json::from_value(wg)
+                .map_err(|e| Error::backend("kubernetes", e.to_string()))?;
+            if let Err(e) = wgs.create(&pp, &obj).await {
+                // all or nothing: the DaskCluster goes, and what it adopted with it
+                let _ = api.delete(&req.name, &DeleteParams::background()).await;
+                return Err(map_err(
+                    &format!("creating the DaskWorkerGroup {}", objects::name(&obj)),
+                    e,
+                ));
+            }
+        }
     } else {
         let mut made: Vec<(kube::api::ApiResource, String)> = Vec::new();
         for (ar, value) in spec.native() {

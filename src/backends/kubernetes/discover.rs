@@ -446,9 +446,55 @@ fn to_cluster(
     c.resources = resources_of(&g);
     c.requested_workers = Some(requested_of(kind, &g));
     c.adapt = g.autoscaler.as_ref().and_then(autoscaler_bounds);
+    let answered = matches!(probe, Some(Probe::Answered { .. }));
     classify_cluster(k, &mut c, &g, probe);
+    if kind == Kind::Operator {
+        c.groups = group_counts(&c, &g, answered);
+    }
     c.handle = handle_of(kind, ns, &g);
     c
+}
+
+/// An operator cluster's DaskWorkerGroups (`{cluster}-{group}`; `{cluster}-default` first):
+/// replicas asked for, and workers the scheduler has by their names (the operator names them
+/// `{worker group}-worker-{id}`), else running worker pods of the group.
+fn group_counts(c: &Cluster, g: &Group, answered: bool) -> Vec<crate::groups::GroupCount> {
+    let prefix = format!("{}-", c.name);
+    let name_of = |wg: &DynamicObject| {
+        let n = o::name(wg);
+        n.strip_prefix(&prefix).unwrap_or(n).to_string()
+    };
+    let mut wgs: Vec<&DynamicObject> = g.groups.iter().collect();
+    wgs.sort_by_key(|wg| (name_of(wg) != crate::groups::DEFAULT, name_of(wg)));
+    let known: Vec<String> = wgs
+        .iter()
+        .map(|wg| name_of(wg))
+        .filter(|n| n != crate::groups::DEFAULT)
+        .collect();
+    wgs.iter()
+        .map(|wg| {
+            let name = name_of(wg);
+            let workers = if answered {
+                c.worker_details
+                    .iter()
+                    .filter(|w| crate::groups::of_worker(&c.name, &w.name, &known) == name)
+                    .count()
+            } else {
+                g.pods
+                    .iter()
+                    .filter(|p| {
+                        o::label(p, "dask.org/workergroup-name") == Some(o::name(wg))
+                            && phase(p) == "Running"
+                    })
+                    .count()
+            };
+            crate::groups::GroupCount {
+                workers: Some(workers as u64),
+                requested: o::path(wg, &["spec", "worker", "replicas"]).and_then(|v| v.as_u64()),
+                name,
+            }
+        })
+        .collect()
 }
 
 /// A DaskAutoscaler's bounds (its CRD requires both).

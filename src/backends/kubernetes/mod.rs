@@ -193,6 +193,11 @@ impl Backend for Kubernetes {
         delete::delete(self, cluster, req).await
     }
 
+    fn group_keys(&self) -> Option<&'static [&'static str]> {
+        // DaskWorkerGroups: with the operator only (create says so otherwise)
+        Some(objects::GROUP_KEYS)
+    }
+
     fn max_workers(&self) -> u32 {
         self.settings.max_workers
     }

@@ -83,7 +83,13 @@ pub struct Spec {
     /// `create --idle-timeout`, seconds: the operator's `DaskCluster.spec.idleTimeout` (its
     /// `daskcluster_autoshutdown` timer deletes the cluster once the scheduler idled that long).
     pub idle_timeout: Option<u64>,
+    /// Worker groups beside the default one: a `DaskWorkerGroup` each (operator only).
+    pub groups: Vec<crate::groups::GroupSpec>,
 }
+
+/// What a worker group takes on Kubernetes besides threads and memory: the worker container's
+/// CPU and GPU (`nvidia.com/gpu`) requests and limits, and its image.
+pub const GROUP_KEYS: &[&str] = &["cpu", "gpus", "image"];
 
 impl Spec {
     fn labels(&self, component: &str) -> Value {
@@ -102,7 +108,9 @@ impl Spec {
         a
     }
 
-    fn worker_args(&self) -> Vec<String> {
+    fn worker_args(&self, group: Option<&crate::groups::GroupSpec>) -> Vec<String> {
+        let threads = group.and_then(|g| g.threads).or(self.threads);
+        let memory = group.and_then(|g| g.memory).or(self.memory);
         let mut args = vec![
             "dask".to_string(),
             "worker".into(),
@@ -113,11 +121,18 @@ impl Spec {
             "--name".into(),
             "$(DASK_WORKER_NAME)".into(),
         ];
-        if let Some(t) = self.threads {
+        if let Some(t) = threads {
             args.extend(["--nthreads".into(), t.to_string()]);
         }
-        if let Some(m) = self.memory {
+        if let Some(m) = memory {
             args.extend(["--memory-limit".into(), m.to_string()]);
+        }
+        if let Some(g) = group {
+            // tasks target the group with resources={GROUP: 1}
+            args.extend([
+                "--resources".into(),
+                crate::groups::resource(&g.name, threads.unwrap_or(1)),
+            ]);
         }
         args
     }
@@ -128,19 +143,49 @@ impl Spec {
     /// scale-down deletes `Deployment(<retired worker's name>)` (dask-kubernetes
     /// `operator/controller/controller.py`, `build_worker_deployment_spec` and
     /// `daskworkergroup_replica_update`): a pod name there is a 404 retried forever.
-    fn worker_container(&self, native: bool) -> Value {
+    fn worker_container(&self, native: bool, group: Option<&crate::groups::GroupSpec>) -> Value {
+        let image = group
+            .and_then(|g| g.options.get("image"))
+            .unwrap_or(&self.image);
         let mut c = json!({
             "name": "worker",
-            "image": self.image,
-            "args": self.worker_args(),
+            "image": image,
+            "args": self.worker_args(group),
         });
         if native {
             c["env"] = json!([{"name": "DASK_WORKER_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}]);
         }
-        if let Some(r) = &self.resources {
-            c["resources"] = r.clone();
+        match group.map(group_resources) {
+            Some(Some(r)) => c["resources"] = r,
+            _ => {
+                if let Some(r) = &self.resources {
+                    c["resources"] = r.clone();
+                }
+            }
         }
         c
+    }
+
+    /// The `DaskWorkerGroup`s of the groups beside the default one, as `KubeCluster.add_worker_group`
+    /// makes them (`{cluster}-{group}`, `spec.cluster`); the operator adopts each into its
+    /// DaskCluster (`daskworkergroup_create`), so they are deleted with it.
+    pub fn worker_groups(&self) -> Vec<Value> {
+        self.groups
+            .iter()
+            .map(|g| {
+                json!({
+                    "apiVersion": format!("{GROUP}/{VERSION}"),
+                    "kind": "DaskWorkerGroup",
+                    "metadata": {"name": format!("{}-{}", self.name, g.name), "namespace": self.namespace,
+                                 "labels": {MANAGED_BY: "daskctl", CLUSTER_LABEL: self.name, COMPONENT_LABEL: "workergroup"},
+                                 "annotations": self.annotations()},
+                    "spec": {
+                        "cluster": self.name,
+                        "worker": {"replicas": g.workers, "spec": {"containers": [self.worker_container(false, Some(g))]}},
+                    },
+                })
+            })
+            .collect()
     }
 
     fn scheduler_container(&self) -> Value {
@@ -172,7 +217,7 @@ impl Spec {
             "kind": "DaskCluster",
             "metadata": {"name": self.name, "namespace": self.namespace, "labels": {MANAGED_BY: "daskctl"}, "annotations": self.annotations()},
             "spec": {
-                "worker": {"replicas": self.workers, "spec": {"containers": [self.worker_container(false)]}},
+                "worker": {"replicas": self.workers, "spec": {"containers": [self.worker_container(false, None)]}},
                 "scheduler": {
                     "spec": {"containers": [self.scheduler_container()]},
                     "service": {"type": "ClusterIP", "selector": {CLUSTER_LABEL: self.name, COMPONENT_LABEL: "scheduler"}, "ports": self.service_spec()["ports"]},
@@ -216,10 +261,51 @@ impl Spec {
             ),
             (
                 deployments(),
-                self.deployment("worker", self.workers, self.worker_container(true)),
+                self.deployment("worker", self.workers, self.worker_container(true, None)),
             ),
         ]
     }
+}
+
+/// A group's container requests and limits from its `cpu`, `gpus` and memory; None when it
+/// gives none (it keeps the cluster's `--resources`).
+fn group_resources(g: &crate::groups::GroupSpec) -> Option<Value> {
+    let cpu = g.options.get("cpu");
+    let gpus = g.options.get("gpus");
+    if cpu.is_none() && gpus.is_none() && g.memory.is_none() {
+        return None;
+    }
+    let mut requests = json!({});
+    if let Some(c) = cpu {
+        requests["cpu"] = json!(c);
+    }
+    if let Some(m) = g.memory {
+        requests["memory"] = json!(m.to_string());
+    }
+    let mut limits = requests.clone();
+    if let Some(n) = gpus {
+        limits["nvidia.com/gpu"] = json!(n);
+    }
+    Some(json!({"requests": requests, "limits": limits}))
+}
+
+/// A group's Kubernetes settings, checked: quantities the API server reads, an image.
+pub fn check_group(g: &crate::groups::GroupSpec) -> Result<(), String> {
+    if let Some(c) = g.options.get("cpu") {
+        check_quantity(c).map_err(|e| format!("worker group {}: cpu: {e}", g.name))?;
+    }
+    if let Some(n) = g.options.get("gpus")
+        && !n.parse::<u32>().is_ok_and(|n| (1..=64).contains(&n))
+    {
+        return Err(format!(
+            "worker group {}: invalid gpus {n:?}: 1 to 64",
+            g.name
+        ));
+    }
+    if let Some(i) = g.options.get("image") {
+        crate::names::check_image(i).map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 /// `cpu=2,memory=4Gi` -> requests and limits of the worker container.

@@ -21,8 +21,18 @@ const CONFLICT_RETRIES: usize = 5;
 pub async fn scale(k: &Kubernetes, c: &Cluster, req: &ScaleRequest) -> Result<ScaleReport> {
     let ns = Kubernetes::namespace_of(c)?;
     let kind = Kubernetes::handle(c)?.kind;
+    let group = req.group.as_deref();
+    if group.is_some() && kind != Kind::Operator {
+        return Err(Error::Usage(format!(
+            "{} has no worker groups (only operator clusters do)",
+            c.qualified()
+        )));
+    }
     let (ar, target_name) = match kind {
-        Kind::Operator => (objects::worker_groups(), format!("{}-default", c.name)),
+        Kind::Operator => (
+            objects::worker_groups(),
+            format!("{}-{}", c.name, group.unwrap_or(crate::groups::DEFAULT)),
+        ),
         _ => {
             let d = c
                 .resources
@@ -39,7 +49,16 @@ pub async fn scale(k: &Kubernetes, c: &Cluster, req: &ScaleRequest) -> Result<Sc
     };
     let client = k.client().await?;
     let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &ar);
-    let before = c.requested_workers.unwrap_or(0);
+    let total = c.requested_workers.unwrap_or(0);
+    // the group's own count, where the cluster reports its groups
+    let before = match c
+        .groups
+        .iter()
+        .find(|g| g.name == group.unwrap_or(crate::groups::DEFAULT))
+    {
+        Some(g) => g.requested.unwrap_or(0),
+        None => total,
+    };
     let target = req.target as u64;
     if target < before && ar.kind == "Deployment" {
         retire_newest(k, c, ns, (before - target) as usize).await;
@@ -57,7 +76,9 @@ pub async fn scale(k: &Kubernetes, c: &Cluster, req: &ScaleRequest) -> Result<Sc
     }
     if req.wait {
         let lookup = format!("{}/{}", Kubernetes::namespace_of(c)?, c.name);
-        wait_for_workers(k, c, &lookup, target, Instant::now() + req.timeout).await?;
+        // the scheduler counts every group's workers
+        let all = total.saturating_sub(before) + target;
+        wait_for_workers(k, c, &lookup, all, Instant::now() + req.timeout).await?;
     }
     Ok(report)
 }

@@ -290,11 +290,21 @@ impl StateDir {
         })
     }
 
+    /// Removes the directory: renamed out of the way first (one atomic step), so a command
+    /// waiting on the cluster that opens its lock file meanwhile finds no directory, instead of
+    /// making a new file in one being emptied.
     pub fn remove(&self) -> Result<()> {
-        match std::fs::remove_dir_all(&self.path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                Err(Error::io(format!("removing {}", self.path.display()), e))
-            }
+        let gone = |e: &std::io::Error| e.kind() == std::io::ErrorKind::NotFound;
+        let parent = self.path.parent().unwrap_or(Path::new("."));
+        // a leading dot: never a cluster name, so discovery passes over a half-removed one
+        let tomb = parent.join(format!(".{}.removing.{}", self.name, std::process::id()));
+        let doomed = match std::fs::rename(&self.path, &tomb) {
+            Ok(()) => tomb,
+            Err(e) if gone(&e) => return Ok(()),
+            Err(_) => self.path.clone(),
+        };
+        match std::fs::remove_dir_all(&doomed) {
+            Err(e) if !gone(&e) => Err(Error::io(format!("removing {}", self.path.display()), e)),
             _ => Ok(()),
         }
     }

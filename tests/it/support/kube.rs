@@ -644,6 +644,15 @@ impl State {
         let Some(dc) = self.get("daskclusters", ns, &cluster).cloned() else {
             return; // "No need to scale if cluster is deleted, pods will be cleaned up"
         };
+        // `daskworkergroup_create`: `cluster.adopt(wg)`, so a worker group made beside the
+        // cluster (KubeCluster.add_worker_group) is deleted with it
+        if !wg["metadata"]["ownerReferences"].is_array()
+            && let Some(x) =
+                self.objects
+                    .get_mut(&("daskworkergroups".into(), ns.into(), name.into()))
+        {
+            x["metadata"]["ownerReferences"] = Self::owner_ref(&dc);
+        }
         let want = wg["spec"]["worker"]["replicas"].as_u64().unwrap_or(0) as usize;
         let mut current: Vec<Value> = self
             .objects
