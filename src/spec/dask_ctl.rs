@@ -22,6 +22,10 @@ enum To {
     Processes,
     /// `scheduler_options: {host: ...}` (only the host).
     SchedulerOptions,
+    /// KubeCluster's `namespace`: where the cluster is made.
+    Namespace,
+    /// EC2Cluster's `region`.
+    Region,
     /// Accepted, no effect on what is created (`asynchronous`, `silence_logs`).
     Ignored,
 }
@@ -60,6 +64,7 @@ const KUBE: &[(&str, To)] = &[
     ("name", To::Name),
     ("n_workers", To::Workers),
     ("image", To::Flag("image")),
+    ("namespace", To::Namespace),
     ("asynchronous", To::Ignored),
 ];
 
@@ -73,6 +78,7 @@ const EC2: &[(&str, To)] = &[
     ("security_groups", To::Flag("security-group")),
     ("key_name", To::Flag("key-name")),
     ("docker_image", To::Flag("image")),
+    ("region", To::Region),
     ("asynchronous", To::Ignored),
 ];
 
@@ -211,6 +217,8 @@ fn apply(
                 }
             }
         }
+        To::Namespace => spec.namespace = Some(text(key, value)?),
+        To::Region => spec.region = Some(text(key, value)?),
         To::Flag(flag) => {
             spec.options.insert(flag.replace('-', "_"), value.clone());
         }
@@ -272,6 +280,27 @@ mod tests {
         assert_eq!(
             (local.backend.as_str(), local.workers, local.threads),
             ("local", Some(2), Some(3))
+        );
+    }
+
+    #[test]
+    fn namespace_and_region_are_where_the_cluster_is_made() {
+        let k = spec(
+            "version: 1\nmodule: dask_kubernetes.operator\nclass: KubeCluster\nkwargs: {name: x, namespace: team-a}",
+        )
+        .unwrap();
+        assert_eq!(k.namespace.as_deref(), Some("team-a"));
+        let flags = crate::backends::lookup("local").unwrap().create_flags;
+        let a = k.create_args(flags).unwrap();
+        assert_eq!(a.cloud.namespace.as_deref(), Some("team-a"));
+        let e = spec(
+            "version: 1\nmodule: dask_cloudprovider.aws\nclass: EC2Cluster\nkwargs: {region: eu-west-1}",
+        )
+        .unwrap();
+        assert_eq!(e.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(
+            e.create_args(&[]).unwrap().cloud.regions,
+            vec!["eu-west-1".to_string()]
         );
     }
 }

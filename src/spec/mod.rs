@@ -39,8 +39,12 @@ pub struct Spec {
     pub memory: Option<Scalar>,
     /// Dask's scheduler idle timeout (`create --idle-timeout`), e.g. `30m`.
     pub idle_timeout: Option<String>,
-    /// `create --ttl` (aws, kubernetes), e.g. `8h`.
+    /// `create --ttl`, e.g. `8h`.
     pub ttl: Option<String>,
+    /// Kubernetes: the namespace to create in (`--namespace`).
+    pub namespace: Option<String>,
+    /// AWS: the region to create in (`--region`).
+    pub region: Option<String>,
     /// Backend flags of `create` by long name (`partition`, `job_extra`, `instance_type`, ...).
     #[serde(default)]
     pub options: BTreeMap<String, Value>,
@@ -166,6 +170,12 @@ impl Spec {
         if let Some(t) = &self.ttl {
             flag("ttl", t.clone());
         }
+        if let Some(n) = &self.namespace {
+            flag("namespace", n.clone());
+        }
+        if let Some(r) = &self.region {
+            flag("region", r.clone());
+        }
         for g in &self.worker_groups {
             flag("worker-group", g.flag()?);
         }
@@ -278,6 +288,10 @@ pub fn merge(cli: CreateArgs, spec: CreateArgs) -> CreateArgs {
         ttl: cli.ttl.or(spec.ttl),
         resources: cli.resources.or(spec.resources),
         image: cli.image.or(spec.image),
-        cloud: cli.cloud,
+        cloud: crate::cli::CloudArgs {
+            regions: vec_or(cli.cloud.regions, spec.cloud.regions),
+            namespace: cli.cloud.namespace.or(spec.cloud.namespace),
+            ..cli.cloud
+        },
     }
 }
