@@ -109,7 +109,7 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             [CompletionResult]::new('--workers', '--workers', [CompletionResultType]::ParameterName, 'Number of workers (default 2)')
             [CompletionResult]::new('--threads', '--threads', [CompletionResultType]::ParameterName, 'Threads per worker')
             [CompletionResult]::new('--memory', '--memory', [CompletionResultType]::ParameterName, 'Memory limit per worker (e.g. 4GiB)')
-            [CompletionResult]::new('--worker-group', '--worker-group', [CompletionResultType]::ParameterName, '[local, slurm, pbs, sge, htcondor, kubernetes] Another group of workers beside the default one (repeatable): NAME:COUNT[:key=value,...] with threads, memory and, on batch backends, partition, account, walltime, cores, gpus, job-extra; on kubernetes cpu, gpus, image; e.g. gpu:2:threads=4,gpus=1')
+            [CompletionResult]::new('--worker-group', '--worker-group', [CompletionResultType]::ParameterName, '[local, slurm, pbs, sge, htcondor, kubernetes, aws] Another group of workers beside the default one (repeatable): NAME:COUNT[:key=value,...] with threads, memory and, on batch backends, partition, account, walltime, cores, gpus, job-extra; on kubernetes cpu, gpus, image; on aws instance-type; e.g. gpu:2:threads=4,gpus=1')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the scheduler and workers')

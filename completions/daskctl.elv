@@ -102,7 +102,7 @@ set edit:completion:arg-completer[daskctl] = {|@words|
             cand --workers 'Number of workers (default 2)'
             cand --threads 'Threads per worker'
             cand --memory 'Memory limit per worker (e.g. 4GiB)'
-            cand --worker-group '[local, slurm, pbs, sge, htcondor, kubernetes] Another group of workers beside the default one (repeatable): NAME:COUNT[:key=value,...] with threads, memory and, on batch backends, partition, account, walltime, cores, gpus, job-extra; on kubernetes cpu, gpus, image; e.g. gpu:2:threads=4,gpus=1'
+            cand --worker-group '[local, slurm, pbs, sge, htcondor, kubernetes, aws] Another group of workers beside the default one (repeatable): NAME:COUNT[:key=value,...] with threads, memory and, on batch backends, partition, account, walltime, cores, gpus, job-extra; on kubernetes cpu, gpus, image; on aws instance-type; e.g. gpu:2:threads=4,gpus=1'
             cand -o 'o'
             cand --output 'output'
             cand --timeout 'How long to wait for the scheduler and workers'

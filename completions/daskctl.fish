@@ -92,7 +92,7 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l name -d 'Clus
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l workers -d 'Number of workers (default 2)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l threads -d 'Threads per worker' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l memory -d 'Memory limit per worker (e.g. 4GiB)' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l worker-group -d '[local, slurm, pbs, sge, htcondor, kubernetes] Another group of workers beside the default one (repeatable): NAME:COUNT[:key=value,...] with threads, memory and, on batch backends, partition, account, walltime, cores, gpus, job-extra; on kubernetes cpu, gpus, image; e.g. gpu:2:threads=4,gpus=1' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l worker-group -d '[local, slurm, pbs, sge, htcondor, kubernetes, aws] Another group of workers beside the default one (repeatable): NAME:COUNT[:key=value,...] with threads, memory and, on batch backends, partition, account, walltime, cores, gpus, job-extra; on kubernetes cpu, gpus, image; on aws instance-type; e.g. gpu:2:threads=4,gpus=1' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -s o -l output -r -f -a "table\t''
 json\t''
 yaml\t''"

@@ -182,10 +182,10 @@ pub struct CreateArgs {
     /// Memory limit per worker (e.g. 4GiB)
     #[arg(long)]
     pub memory: Option<String>,
-    /// [local, slurm, pbs, sge, htcondor, kubernetes] Another group of workers beside the
+    /// [local, slurm, pbs, sge, htcondor, kubernetes, aws] Another group of workers beside the
     /// default one (repeatable): NAME:COUNT[:key=value,...] with threads, memory and, on batch
     /// backends, partition, account, walltime, cores, gpus, job-extra; on kubernetes cpu, gpus,
-    /// image; e.g. gpu:2:threads=4,gpus=1
+    /// image; on aws instance-type; e.g. gpu:2:threads=4,gpus=1
     #[arg(long = "worker-group", value_name = "NAME:COUNT[:K=V,..]")]
     pub worker_groups: Vec<String>,
     #[arg(short, long, value_enum, default_value = "table")]

@@ -638,3 +638,81 @@ fn capacity_shortfalls_keep_what_started() {
     env.run(&["delete", "ec2-ice", "--yes"]).ok();
     assert_eq!(env.ec2(&["live"]), serde_json::json!([]));
 }
+
+/// Worker groups on EC2: one launch per group with its instance type, the group as a tag and a
+/// Dask resource in the user data, the scheduler keeping each group's launch spec so a group
+/// scales from zero; groups counted from the instances and scaled on their own.
+#[test]
+fn worker_groups_are_one_launch_each() {
+    let Some(env) = Env::aws() else { return };
+    env.run(&[
+        "create",
+        "aws",
+        "--name",
+        "ec2-g",
+        "--ami",
+        AMI,
+        "--worker-group",
+        "big:1:gpus=1",
+    ])
+    .code(2);
+    create(
+        &env,
+        "ec2-g",
+        "1",
+        &[
+            "--instance-type",
+            "t3.small",
+            "--worker-group",
+            "big:2:instance-type=m5.large,threads=4",
+        ],
+    );
+    let groups = |env: &Env| -> Vec<(String, u64)> {
+        env.describe("ec2-g")["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                (
+                    g["name"].as_str().unwrap().to_string(),
+                    g["requested"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(groups(&env), vec![("default".into(), 1), ("big".into(), 2)]);
+    let d = env.describe("ec2-g");
+    let mut types = BTreeSet::new();
+    for id in ids(&d, "worker") {
+        let x = env.ec2(&["describe", &id]);
+        types.insert(x["type"].as_str().unwrap_or_default().to_string());
+        if x["tags"]["daskctl:group"] == "big" {
+            assert_eq!(x["type"], "m5.large", "{x}");
+            let data = x["user_data"].as_str().unwrap();
+            assert!(data.contains("--nthreads 4"), "{data}");
+            assert!(data.contains("--resources big=4"), "{data}");
+        } else {
+            assert_eq!(x["type"], "t3.small", "{x}");
+            assert!(!x["user_data"].as_str().unwrap().contains("--resources"));
+        }
+    }
+    assert_eq!(types.len(), 2, "{types:?}");
+    // the group down to zero and back up: from the scheduler's launch spec of the group
+    env.run(&["scale", "ec2-g", "0", "--group", "big"]).ok();
+    assert_eq!(groups(&env), vec![("default".into(), 1), ("big".into(), 0)]);
+    env.run(&["scale", "ec2-g", "1", "--group", "big"]).ok();
+    assert_eq!(groups(&env), vec![("default".into(), 1), ("big".into(), 1)]);
+    let d = env.describe("ec2-g");
+    let big: Vec<serde_json::Value> = ids(&d, "worker")
+        .iter()
+        .map(|id| env.ec2(&["describe", id]))
+        .filter(|x| x["tags"]["daskctl:group"] == "big")
+        .collect();
+    assert_eq!(big.len(), 1);
+    assert_eq!(big[0]["type"], "m5.large");
+    assert!(big[0]["tags"].get("daskctl:worker:big").is_none());
+    env.run(&["scale", "ec2-g", "2"]).ok();
+    assert_eq!(groups(&env), vec![("default".into(), 2), ("big".into(), 1)]);
+    env.run(&["scale", "ec2-g", "1", "--group", "gpu"]).code(2);
+    env.run(&["delete", "ec2-g", "--yes"]).ok();
+}

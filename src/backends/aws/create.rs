@@ -81,6 +81,7 @@ async fn launch_all(
         image,
         instance_type,
         spec,
+        group_specs,
         ttl,
         subnet,
         mut groups,
@@ -108,7 +109,7 @@ async fn launch_all(
         public_ip: None,
     };
     let with = |role: &str, extra: Vec<(String, String)>| role_tags(&base, &req.name, role, extra);
-    let sched_tags = with("scheduler", vec![(tags::WORKER_SPEC.into(), spec.to_tag())]);
+    let sched_tags = with("scheduler", spec_tags(&spec, &group_specs));
     tags::check_values(&sched_tags)?;
     let idle = req.options.get("idle-timeout").and_then(|t| t.parse().ok());
     let sched_data = userdata::scheduler(&req.name, &spec.install, &image, ttl_minutes, idle)?;
@@ -129,22 +130,38 @@ async fn launch_all(
         .find(|n| n.private_ip.is_some())
         .ok_or_else(|| Error::backend("aws", "scheduler instance got no private address"))?,
     };
-    let mut shortfall = None;
-    if req.workers > 0 {
-        let (data, _) = launch::worker_user_data(&sched, ttl_minutes)?;
-        l.instance_type = spec.instance_type.clone();
-        l.spot = spec.spot;
+    let mut shortfalls = Vec::new();
+    // one launch per group, each with its instance type and user data
+    let counts = std::iter::once((None, req.workers)).chain(
+        req.groups
+            .iter()
+            .map(|g| (Some(g.name.as_str()), g.workers)),
+    );
+    for (group, n) in counts.filter(|(_, n)| *n > 0) {
+        let (data, gspec) = launch::worker_user_data(&sched, ttl_minutes, group)?;
+        l.instance_type = gspec.instance_type.clone();
+        l.spot = gspec.spot;
+        let extra = group
+            .map(|g| vec![(tags::GROUP.to_string(), g.to_string())])
+            .unwrap_or_default();
         // in batches, each taking what EC2 can start: one capacity error keeps what started
-        shortfall = launch::run_batches(
+        let short = launch::run_batches(
             client,
             region,
             &l,
-            (req.workers, s.launch_batch),
-            (&with("worker", vec![]), &data),
+            (n, s.launch_batch),
+            (&with("worker", extra), &data),
             &mut made.instances,
         )
         .await?;
+        if let Some(short) = short {
+            shortfalls.push(match group {
+                Some(g) => format!("group {g}: {short}"),
+                None => short,
+            });
+        }
     }
+    let shortfall = (!shortfalls.is_empty()).then(|| shortfalls.join("; "));
     launch::wait_for(aws, region, &made.instances, &["running"], req.timeout).await?;
     Ok(shortfall)
 }
@@ -154,6 +171,8 @@ struct Request {
     image: String,
     instance_type: String,
     spec: WorkerSpec,
+    /// The worker groups' launch specs.
+    group_specs: Vec<WorkerSpec>,
     /// Time to live, seconds.
     ttl: Option<u64>,
     subnet: Option<String>,
@@ -178,7 +197,24 @@ fn request(aws: &Aws, req: &CreateRequest) -> Result<Request> {
         memory: req.memory,
         image: image.clone(),
         install: s.install.as_str().to_string(),
+        group: None,
     };
+    // a group takes the cluster's worker launch unless it gives its own instance type
+    let group_specs = req
+        .groups
+        .iter()
+        .map(|g| WorkerSpec {
+            instance_type: g
+                .options
+                .get("instance-type")
+                .cloned()
+                .unwrap_or_else(|| spec.instance_type.clone()),
+            threads: g.threads.or(req.threads),
+            memory: g.memory.or(req.memory),
+            group: Some(g.name.clone()),
+            ..spec.clone()
+        })
+        .collect();
     let ttl = opt("ttl").and_then(|t| t.parse::<u64>().ok());
     let mut base = vec![
         (tags::CLUSTER.to_string(), req.name.clone()),
@@ -199,6 +235,7 @@ fn request(aws: &Aws, req: &CreateRequest) -> Result<Request> {
         image,
         instance_type,
         spec,
+        group_specs,
         ttl,
         subnet: opt("subnet").or_else(|| s.subnet.clone()),
         groups: opt("security-group")
@@ -206,6 +243,14 @@ fn request(aws: &Aws, req: &CreateRequest) -> Result<Request> {
             .unwrap_or_else(|| s.security_groups.clone()),
         base,
     })
+}
+
+/// The scheduler's launch spec tags: the default group's, and each worker group's.
+fn spec_tags(spec: &WorkerSpec, groups: &[WorkerSpec]) -> Vec<(String, String)> {
+    std::iter::once(spec)
+        .chain(groups)
+        .map(|s| (tags::worker_spec_key(s.group.as_deref()), s.to_tag()))
+        .collect()
 }
 
 fn role_tags(
@@ -270,7 +315,7 @@ pub async fn plan(aws: &Aws, req: &CreateRequest) -> Result<crate::backends::Pla
         &r.base,
         &req.name,
         "scheduler",
-        vec![(tags::WORKER_SPEC.into(), r.spec.to_tag())],
+        spec_tags(&r.spec, &r.group_specs),
     );
     let idle = req.options.get("idle-timeout").and_then(|t| t.parse().ok());
     let sched_data = userdata::scheduler(&req.name, &r.spec.install, &r.image, ttl_minutes, idle)?;
@@ -282,29 +327,41 @@ pub async fn plan(aws: &Aws, req: &CreateRequest) -> Result<crate::backends::Pla
         }],
         ..Step::new("scheduler", "RunInstances: the scheduler instance")
     });
-    if req.workers > 0 {
+    let counts = std::iter::once((&r.spec, req.workers)).chain(
+        r.group_specs
+            .iter()
+            .zip(req.groups.iter().map(|g| g.workers)),
+    );
+    for (spec, n) in counts.filter(|(_, n)| *n > 0) {
         // the workers' user data names the scheduler's private address, known once it runs
-        let data = userdata::worker(&req.name, "0.0.0.0", &r.spec, ttl_minutes)?
+        let data = userdata::worker(&req.name, "0.0.0.0", spec, ttl_minutes)?
             .replace("tcp://0.0.0.0:", "tcp://<the scheduler's private address>:");
-        let worker_tags = role_tags(&r.base, &req.name, "worker", vec![]);
+        let extra = spec
+            .group
+            .as_ref()
+            .map(|g| vec![(tags::GROUP.to_string(), g.clone())])
+            .unwrap_or_default();
+        let worker_tags = role_tags(&r.base, &req.name, "worker", extra);
+        let of = spec
+            .group
+            .as_ref()
+            .map(|g| format!(" of group {g}"))
+            .unwrap_or_default();
         steps.push(Step {
             object: Some(launch(
                 "worker",
-                req.workers,
-                &r.spec.instance_type,
-                r.spec.spot,
+                n,
+                &spec.instance_type,
+                spec.spot,
                 &worker_tags,
             )),
             files: vec![PlanFile {
-                path: "user data (workers)".into(),
+                path: format!("user data (workers{of})"),
                 content: data,
             }],
             ..Step::new(
                 "workers",
-                format!(
-                    "RunInstances: {} worker instance(s) in one call",
-                    req.workers
-                ),
+                format!("RunInstances: {n} worker instance(s){of} in one call"),
             )
         });
     }

@@ -237,6 +237,40 @@ fn group_cluster(
     c
 }
 
+/// A daskctl cluster's worker groups: the default one, those the scheduler has launch specs
+/// for and those its workers carry. Workers: the scheduler's (named by instance id), else the
+/// running instances; requested: pending and running instances.
+fn group_counts(c: &Cluster, nodes: &[Node], answered: bool) -> Vec<crate::groups::GroupCount> {
+    let mut names: Vec<String> = scheduler(nodes).map(Node::spec_groups).unwrap_or_default();
+    names.extend(nodes.iter().filter_map(|n| n.group().map(str::to_string)));
+    names.sort();
+    names.dedup();
+    let group_of = |n: &Node| n.group().unwrap_or(crate::groups::DEFAULT).to_string();
+    std::iter::once(crate::groups::DEFAULT.to_string())
+        .chain(names)
+        .map(|g| {
+            let mine = |n: &&Node| n.role == Role::Worker && group_of(n) == g;
+            let workers = if answered {
+                c.worker_details
+                    .iter()
+                    .filter(|w| nodes.iter().filter(mine).any(|n| n.id == w.name))
+                    .count()
+            } else {
+                nodes
+                    .iter()
+                    .filter(mine)
+                    .filter(|n| n.state == "running")
+                    .count()
+            };
+            crate::groups::GroupCount {
+                workers: Some(workers as u64),
+                requested: Some(nodes.iter().filter(mine).filter(|n| n.alive()).count() as u64),
+                name: g,
+            }
+        })
+        .collect()
+}
+
 pub fn scheduler(nodes: &[Node]) -> Option<&Node> {
     nodes.iter().find(|n| n.role == Role::Scheduler)
 }
@@ -295,6 +329,7 @@ fn to_cluster(aws: &Aws, nodes: Vec<Node>, probe: Option<Probe>) -> Cluster {
         .count() as u64;
     c.requested_workers = Some(workers_alive);
     let sched = scheduler(&nodes);
+    let answered = matches!(probe, Some(Probe::Answered { .. }));
     let now = SystemTime::now();
     let starting = sched.is_some_and(|s| {
         s.state == "pending"
@@ -364,6 +399,9 @@ fn to_cluster(aws: &Aws, nodes: Vec<Node>, probe: Option<Probe>) -> Cluster {
     }
     c.status = status;
     c.reason = reason;
+    if c.origin == Origin::Daskctl {
+        c.groups = group_counts(&c, &nodes, answered);
+    }
     c.handle = Handle::new(AwsHandle {
         region: first.region.clone(),
     });

@@ -243,14 +243,19 @@ pub async fn wait_for(
 pub fn worker_user_data(
     sched: &Node,
     ttl_minutes: Option<u64>,
+    group: Option<&str>,
 ) -> Result<(String, userdata::WorkerSpec)> {
     let spec = sched
-        .tag(tags::WORKER_SPEC)
+        .tag(&tags::worker_spec_key(group))
         .and_then(userdata::WorkerSpec::from_tag)
         .ok_or_else(|| {
             Error::backend(
                 "aws",
-                format!("scheduler {} carries no worker launch spec", sched.id),
+                format!(
+                    "scheduler {} carries no worker launch spec{}",
+                    sched.id,
+                    group.map(|g| format!(" for group {g}")).unwrap_or_default()
+                ),
             )
         })?;
     let ip = sched.private_ip.as_deref().ok_or_else(|| {

@@ -86,6 +86,11 @@ impl Backend for Aws {
         "aws"
     }
 
+    fn group_keys(&self) -> Option<&'static [&'static str]> {
+        // a launch per group: its own instance type
+        Some(&["instance-type"])
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             create: true,

@@ -22,9 +22,21 @@ pub async fn scale(aws: &Aws, c: &Cluster, req: &ScaleRequest) -> Result<ScaleRe
     let client = aws.client(region).await;
     let ids: Vec<String> = c.resources.iter().map(|r| r.id.clone()).collect();
     let all = nodes(aws, region, &ids).await?;
-    let mut workers: Vec<&Node> = all
+    let group = req.group.as_deref();
+    if group.is_some() && c.origin != Origin::Daskctl {
+        return Err(Error::Usage(format!(
+            "{} has no worker groups (only clusters daskctl created do)",
+            c.qualified()
+        )));
+    }
+    let alive = all
         .iter()
         .filter(|n| n.role == Role::Worker && n.alive())
+        .count() as u64;
+    // the group's workers; the others only count toward what the scheduler has
+    let mut workers: Vec<&Node> = all
+        .iter()
+        .filter(|n| n.role == Role::Worker && n.alive() && n.group() == group)
         .collect();
     // oldest first, so the newest are the first to go and the model to copy
     workers.sort_by_key(|n| (n.launched, n.id.clone()));
@@ -39,7 +51,15 @@ pub async fn scale(aws: &Aws, c: &Cluster, req: &ScaleRequest) -> Result<ScaleRe
             Origin::DaskCloudprovider => {
                 cloudprovider_up(&client, region, &workers, n, &mut started).await?
             }
-            _ => daskctl_up(aws, &client, region, &all, &workers, n, &mut started).await?,
+            _ => {
+                let up = Up {
+                    all: &all,
+                    workers: &workers,
+                    group,
+                    n,
+                };
+                daskctl_up(aws, &client, region, up, &mut started).await?
+            }
         };
         report.started = started.iter().map(|id| format!("instance {id}")).collect();
     } else if target < before {
@@ -81,7 +101,8 @@ pub async fn scale(aws: &Aws, c: &Cluster, req: &ScaleRequest) -> Result<ScaleRe
         )));
     }
     if req.wait {
-        wait_for_workers(aws, c, &c.name, target, Instant::now() + req.timeout).await?;
+        let all = alive - before + target;
+        wait_for_workers(aws, c, &c.name, all, Instant::now() + req.timeout).await?;
     }
     Ok(report)
 }
@@ -134,7 +155,7 @@ async fn user_data(client: &Client, region: &str, id: &str) -> Result<String> {
 fn copy_tags(n: &Node) -> Vec<(String, String)> {
     n.tags
         .iter()
-        .filter(|(k, _)| !k.starts_with("aws:") && k != tags::WORKER_SPEC)
+        .filter(|(k, _)| !k.starts_with("aws:") && !k.starts_with(tags::WORKER_SPEC))
         .cloned()
         .collect()
 }
@@ -144,15 +165,28 @@ fn set_tag(t: &mut Vec<(String, String)>, key: &str, value: String) {
     t.push((key.to_string(), value));
 }
 
+/// What to launch: `n` workers of `group`, like the newest of `workers`, else from the
+/// scheduler (one of `all`)'s launch spec for the group.
+struct Up<'a> {
+    all: &'a [Node],
+    workers: &'a [&'a Node],
+    group: Option<&'a str>,
+    n: u32,
+}
+
 async fn daskctl_up(
     aws: &Aws,
     client: &Client,
     region: &str,
-    all: &[Node],
-    workers: &[&Node],
-    n: u32,
+    up: Up<'_>,
     started: &mut Vec<String>,
 ) -> Result<Option<String>> {
+    let Up {
+        all,
+        workers,
+        group,
+        n,
+    } = up;
     let batch = aws.settings.launch_batch;
     if let Some(w) = workers.last() {
         let data = user_data(client, region, &w.id).await?;
@@ -169,7 +203,7 @@ async fn daskctl_up(
         .expires
         .and_then(|t| t.duration_since(SystemTime::now()).ok())
         .map(|d| d.as_secs().div_ceil(60));
-    let (data, spec) = launch::worker_user_data(sched, ttl_minutes)?;
+    let (data, spec) = launch::worker_user_data(sched, ttl_minutes, group)?;
     let mut l = Launch::of(sched)?;
     l.instance_type = spec.instance_type;
     l.spot = spec.spot;
@@ -180,6 +214,9 @@ async fn daskctl_up(
         tags::NAME,
         format!("daskctl-{}-worker", sched.cluster),
     );
+    if let Some(g) = group {
+        set_tag(&mut t, tags::GROUP, g.to_string());
+    }
     launch::run_batches(client, region, &l, (n, batch), (&t, &data), started).await
 }
 

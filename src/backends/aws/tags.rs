@@ -13,6 +13,16 @@ pub const CREATOR: &str = "daskctl:creator";
 pub const EXPIRES: &str = "daskctl:expires";
 /// On the scheduler: how to launch workers when none is left to copy (see `userdata::WorkerSpec`).
 pub const WORKER_SPEC: &str = "daskctl:worker";
+/// On a worker of a worker group beside the default one: the group.
+pub const GROUP: &str = "daskctl:group";
+
+/// The scheduler's launch spec tag of a worker group (`daskctl:worker` for the default one).
+pub fn worker_spec_key(group: Option<&str>) -> String {
+    match group {
+        None => WORKER_SPEC.to_string(),
+        Some(g) => format!("{WORKER_SPEC}:{g}"),
+    }
+}
 pub const CP_CLUSTER: &str = "Dask Cluster";
 pub const NAME: &str = "Name";
 
@@ -54,6 +64,22 @@ impl Node {
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// Its worker group (None: the default group).
+    pub fn group(&self) -> Option<&str> {
+        self.tag(GROUP)
+    }
+
+    /// The worker groups the scheduler has launch specs for (`daskctl:worker:GROUP`).
+    pub fn spec_groups(&self) -> Vec<String> {
+        let prefix = format!("{WORKER_SPEC}:");
+        self.tags
+            .iter()
+            .filter_map(|(k, _)| k.strip_prefix(&prefix))
+            .filter(|g| crate::groups::validate(g).is_ok())
+            .map(str::to_string)
+            .collect()
     }
 
     pub fn alive(&self) -> bool {

@@ -19,6 +19,8 @@ pub struct WorkerSpec {
     pub memory: Option<u64>,
     pub image: String,
     pub install: String,
+    /// The worker group (None: the default group).
+    pub group: Option<String>,
 }
 
 impl WorkerSpec {
@@ -32,6 +34,9 @@ impl WorkerSpec {
         }
         if let Some(m) = self.memory {
             v.push_str(&format!(";memory={m}"));
+        }
+        if let Some(g) = &self.group {
+            v.push_str(&format!(";group={g}"));
         }
         v
     }
@@ -50,6 +55,7 @@ impl WorkerSpec {
             memory: get("memory").and_then(|m| m.parse().ok()),
             image: get("image")?,
             install: get("install")?,
+            group: get("group").filter(|g| crate::groups::validate(g).is_ok()),
         })
     }
 }
@@ -141,6 +147,14 @@ pub fn worker(
     if let Some(m) = spec.memory {
         args.push(format!("--memory-limit {m}"));
     }
+    if let Some(g) = &spec.group {
+        crate::groups::validate(g)?;
+        // tasks target the group with resources={GROUP: 1}; as many at once as it has threads
+        args.push(match spec.threads {
+            Some(t) => format!("--resources {}", crate::groups::resource(g, t)),
+            None => format!("--resources \"{g}=$(nproc)\""),
+        });
+    }
     Ok(format!(
         "{}{}shutdown -h now\n",
         header(cluster, "worker", ttl_minutes),
@@ -161,8 +175,17 @@ mod tests {
             memory: Some(4 << 30),
             image: "ghcr.io/dask/dask:2026.1.0".into(),
             install: "docker".into(),
+            group: None,
         };
         assert_eq!(WorkerSpec::from_tag(&s.to_tag()), Some(s.clone()));
+        let g = WorkerSpec {
+            group: Some("gpu".into()),
+            threads: None,
+            ..s.clone()
+        };
+        assert_eq!(WorkerSpec::from_tag(&g.to_tag()), Some(g.clone()));
+        let w = worker("c1", "10.0.0.5", &g, None).unwrap();
+        assert!(w.contains("--resources \"gpu=$(nproc)\""), "{w}");
         let w = worker("c1", "10.0.0.5", &s, Some(90)).unwrap();
         assert!(w.contains("dask worker tcp://10.0.0.5:8786 --name \"$INSTANCE_ID\""));
         assert!(w.contains("--nthreads 2 --memory-limit 4294967296"));
