@@ -50,6 +50,8 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
         'daskctl;list' {
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Only these backends (repeatable)')
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Only these backends (repeatable)')
+            [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Only clusters with this status (repeatable)')
+            [CompletionResult]::new('--sort-by', '--sort-by', [CompletionResultType]::ParameterName, 'Order of the clusters (default: backend, then name)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for each backend (seconds, or 500ms, 1m)')
@@ -57,18 +59,21 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, '[kubernetes] kubeconfig context')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, '[kubernetes] Only this namespace (create: where to create; default: the context''s)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, '[aws] Named profile from ~/.aws/config')
+            [CompletionResult]::new('--no-headers', '--no-headers', [CompletionResultType]::ParameterName, 'Table rows only, no header line (for scripts reading the table)')
             [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, '[kubernetes] Every namespace (the default for list and cleanup)')
             [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, '[kubernetes] Every namespace (the default for list and cleanup)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v info, -vv debug)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v info, -vv debug)')
             [CompletionResult]::new('--no-probe', '--no-probe', [CompletionResultType]::ParameterName, 'Never connect to schedulers: report what the backends alone know')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'daskctl;ls' {
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Only these backends (repeatable)')
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Only these backends (repeatable)')
+            [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Only clusters with this status (repeatable)')
+            [CompletionResult]::new('--sort-by', '--sort-by', [CompletionResultType]::ParameterName, 'Order of the clusters (default: backend, then name)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for each backend (seconds, or 500ms, 1m)')
@@ -76,13 +81,14 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, '[kubernetes] kubeconfig context')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, '[kubernetes] Only this namespace (create: where to create; default: the context''s)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, '[aws] Named profile from ~/.aws/config')
+            [CompletionResult]::new('--no-headers', '--no-headers', [CompletionResultType]::ParameterName, 'Table rows only, no header line (for scripts reading the table)')
             [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, '[kubernetes] Every namespace (the default for list and cleanup)')
             [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, '[kubernetes] Every namespace (the default for list and cleanup)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v info, -vv debug)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v info, -vv debug)')
             [CompletionResult]::new('--no-probe', '--no-probe', [CompletionResultType]::ParameterName, 'Never connect to schedulers: report what the backends alone know')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'daskctl;describe' {

@@ -46,6 +46,18 @@ complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "completions" -d 'Pr
 complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "__complete-names" -d 'Cluster names for shell completion, from the cache of the last discovery'
 complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -s b -l backend -d 'Only these backends (repeatable)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand list" -l status -d 'Only clusters with this status (repeatable)' -r -f -a "pending\t''
+running\t''
+degraded\t''
+orphaned\t''
+stopping\t''
+stopped\t''
+unknown\t''"
+complete -c daskctl -n "__fish_daskctl_using_subcommand list" -l sort-by -d 'Order of the clusters (default: backend, then name)' -r -f -a "name\t''
+age\t'Oldest first'
+workers\t'Most workers first'
+idle\t'Idle longest first (busy and unknown last)'
+backend\t''"
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -s o -l output -r -f -a "table\t''
 wide\t''
 json\t''
@@ -56,11 +68,24 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand list" -l region -d '[aws
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -l context -d '[kubernetes] kubeconfig context' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -l profile -d '[aws] Named profile from ~/.aws/config' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand list" -l no-headers -d 'Table rows only, no header line (for scripts reading the table)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
-complete -c daskctl -n "__fish_daskctl_using_subcommand list" -s h -l help -d 'Print help'
+complete -c daskctl -n "__fish_daskctl_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s b -l backend -d 'Only these backends (repeatable)' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -l status -d 'Only clusters with this status (repeatable)' -r -f -a "pending\t''
+running\t''
+degraded\t''
+orphaned\t''
+stopping\t''
+stopped\t''
+unknown\t''"
+complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -l sort-by -d 'Order of the clusters (default: backend, then name)' -r -f -a "name\t''
+age\t'Oldest first'
+workers\t'Most workers first'
+idle\t'Idle longest first (busy and unknown last)'
+backend\t''"
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s o -l output -r -f -a "table\t''
 wide\t''
 json\t''
@@ -71,10 +96,11 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -l region -d '[aws] 
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -l context -d '[kubernetes] kubeconfig context' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -l profile -d '[aws] Named profile from ~/.aws/config' -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -l no-headers -d 'Table rows only, no header line (for scripts reading the table)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
-complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s h -l help -d 'Print help'
+complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -s o -l output -r -f -a "table\t''
 json\t''
 yaml\t''"

@@ -123,6 +123,46 @@ pub enum ListFormat {
     Name,
 }
 
+/// A cluster status, as `list --status` takes it.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusArg {
+    Pending,
+    Running,
+    Degraded,
+    Orphaned,
+    Stopping,
+    Stopped,
+    Unknown,
+}
+
+impl StatusArg {
+    pub fn status(self) -> crate::model::Status {
+        use crate::model::Status;
+        match self {
+            StatusArg::Pending => Status::Pending,
+            StatusArg::Running => Status::Running,
+            StatusArg::Degraded => Status::Degraded,
+            StatusArg::Orphaned => Status::Orphaned,
+            StatusArg::Stopping => Status::Stopping,
+            StatusArg::Stopped => Status::Stopped,
+            StatusArg::Unknown => Status::Unknown,
+        }
+    }
+}
+
+/// What `list --sort-by` orders by.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Name,
+    /// Oldest first
+    Age,
+    /// Most workers first
+    Workers,
+    /// Idle longest first (busy and unknown last)
+    Idle,
+    Backend,
+}
+
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
     #[default]
@@ -140,6 +180,15 @@ pub struct ListArgs {
     /// Only these backends (repeatable)
     #[arg(short, long = "backend", value_name = "BACKEND")]
     pub backends: Vec<String>,
+    /// Only clusters with this status (repeatable)
+    #[arg(long, value_enum, value_name = "STATUS")]
+    pub status: Vec<StatusArg>,
+    /// Order of the clusters (default: backend, then name)
+    #[arg(long, value_enum, value_name = "KEY")]
+    pub sort_by: Option<SortKey>,
+    /// Table rows only, no header line (for scripts reading the table)
+    #[arg(long)]
+    pub no_headers: bool,
     #[arg(short, long, value_enum, default_value = "table")]
     pub output: ListFormat,
     /// Deadline for each backend (seconds, or 500ms, 1m)

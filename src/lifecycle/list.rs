@@ -1,5 +1,5 @@
 use super::App;
-use crate::cli::{ListArgs, ListFormat};
+use crate::cli::{ListArgs, ListFormat, SortKey};
 use crate::discovery::{cache, enabled_backends, fan_out};
 use crate::error::{Error, Result};
 use crate::model::Cluster;
@@ -8,10 +8,28 @@ use crate::units::{format_age, format_size};
 
 pub async fn run(app: &App, a: ListArgs) -> Result<()> {
     let backends = enabled_backends(&app.ctx, &a.backends)?;
-    let out = fan_out(&backends, a.timeout.unwrap_or(app.deadline)).await;
+    let mut out = fan_out(&backends, a.timeout.unwrap_or(app.deadline)).await;
     if a.backends.is_empty() {
         cache::store(&app.ctx.config.cache_root(), &out.clusters);
     }
+    if !a.status.is_empty() {
+        out.clusters
+            .retain(|c| a.status.iter().any(|s| s.status() == c.status));
+    }
+    if let Some(key) = a.sort_by {
+        sort(&mut out.clusters, key);
+    }
+    let render = |t: &comfy_table::Table| {
+        let text = render(t);
+        if a.no_headers {
+            // the first line is the header
+            text.split_once('\n')
+                .map(|(_, rows)| rows.to_string())
+                .unwrap_or_default()
+        } else {
+            text
+        }
+    };
     match a.output {
         ListFormat::Json => app.out.json(&out.clusters),
         ListFormat::Yaml => app.out.yaml(&out.clusters),
@@ -21,7 +39,13 @@ pub async fn run(app: &App, a: ListArgs) -> Result<()> {
             }
         }
         ListFormat::Table | ListFormat::Wide if out.clusters.is_empty() => {
-            app.out.info("No clusters found.")
+            if a.no_headers {
+                // nothing on stdout, nothing on stderr: a script reads zero rows
+            } else if a.status.is_empty() {
+                app.out.info("No clusters found.")
+            } else {
+                app.out.info("No clusters with that status.")
+            }
         }
         ListFormat::Table => app.out.data(&render(&list_table(&out.clusters, false))),
         ListFormat::Wide => app.out.data(&render(&list_table(&out.clusters, true))),
@@ -39,9 +63,31 @@ pub async fn run(app: &App, a: ListArgs) -> Result<()> {
     }
 }
 
+/// Orders clusters by `key`; ties by backend, then name.
+fn sort(clusters: &mut [Cluster], key: SortKey) {
+    use std::cmp::Reverse;
+    clusters.sort_by(|x, y| {
+        let tie = (&x.backend, &x.name).cmp(&(&y.backend, &y.name));
+        let by = match key {
+            SortKey::Name => x.name.cmp(&y.name),
+            SortKey::Backend => x.backend.cmp(&y.backend),
+            // oldest first; unknown ages last
+            SortKey::Age => (x.created.is_none(), x.created).cmp(&(y.created.is_none(), y.created)),
+            SortKey::Workers => {
+                Reverse(x.workers.unwrap_or(0)).cmp(&Reverse(y.workers.unwrap_or(0)))
+            }
+            // idle longest (earliest idle_since) first; busy or unknown last
+            SortKey::Idle => {
+                (x.idle_since.is_none(), x.idle_since).cmp(&(y.idle_since.is_none(), y.idle_since))
+            }
+        };
+        by.then(tie)
+    });
+}
+
 pub fn list_table(clusters: &[Cluster], wide: bool) -> comfy_table::Table {
     let mut header = vec![
-        "NAME", "BACKEND", "STATUS", "WORKERS", "THREADS", "MEMORY", "AGE", "ADDRESS",
+        "NAME", "BACKEND", "STATUS", "WORKERS", "THREADS", "MEMORY", "AGE", "IDLE", "ADDRESS",
     ];
     if wide {
         header.extend(["ORIGIN", "OWNER", "DASHBOARD", "RESOURCES", "REASON"]);
@@ -56,6 +102,8 @@ pub fn list_table(clusters: &[Cluster], wide: bool) -> comfy_table::Table {
             opt(c.threads.map(|t| t.to_string())),
             opt(c.memory.filter(|m| *m > 0).map(format_size)),
             opt(c.created.map(format_age)),
+            // the scheduler's idle clock: "-" when busy or not asked
+            opt(c.idle_since.map(format_age)),
             opt(c.address.clone()),
         ];
         if wide {

@@ -474,3 +474,69 @@ fn backends_without_their_tools_are_skipped_quietly() {
         o.stderr
     );
 }
+
+/// `list --status`, `--sort-by`, `--no-headers` and the IDLE column, on a running cluster and two
+/// stopped ones.
+#[test]
+fn list_filters_sorts_and_drops_the_header() {
+    let _g = crate::support::serial();
+    let env = own_only();
+    dead_cluster(&env, "zz-stopped");
+    dead_cluster(&env, "aa-stopped");
+    env.run(&["create", "local", "--name", "mm-running", "--workers", "1"])
+        .ok();
+    let names = |args: &[&str]| -> Vec<String> {
+        let mut argv = vec!["list", "-b", "local", "-o", "name"];
+        argv.extend(args);
+        env.run(&argv)
+            .ok()
+            .stdout
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(
+        names(&["--sort-by", "name"]),
+        vec!["local/aa-stopped", "local/mm-running", "local/zz-stopped"]
+    );
+    assert_eq!(names(&["--sort-by", "workers"])[0], "local/mm-running");
+    assert_eq!(names(&["--status", "running"]), vec!["local/mm-running"]);
+    assert_eq!(
+        names(&[
+            "--status",
+            "stopped",
+            "--status",
+            "running",
+            "--sort-by",
+            "name"
+        ])
+        .len(),
+        3
+    );
+    let o = env
+        .run(&["list", "-b", "local", "--status", "orphaned"])
+        .ok();
+    assert!(o.stdout.is_empty());
+    assert!(
+        o.stderr.contains("No clusters with that status"),
+        "{}",
+        o.stderr
+    );
+    env.run(&["list", "--status", "gone"]).code(2);
+    env.run(&["list", "--sort-by", "size"]).code(2);
+
+    let table = env
+        .run(&["list", "-b", "local", "--sort-by", "name"])
+        .ok()
+        .stdout;
+    let header = table.lines().next().unwrap();
+    assert!(header.contains("IDLE"), "{header}");
+    let rows = env
+        .run(&["list", "-b", "local", "--sort-by", "name", "--no-headers"])
+        .ok()
+        .stdout;
+    assert_eq!(rows.lines().count(), 3, "{rows}");
+    assert!(rows.starts_with("aa-stopped"), "{rows}");
+    assert!(!rows.contains("NAME"), "{rows}");
+    env.run(&["delete", "local/mm-running", "--yes"]).ok();
+}
