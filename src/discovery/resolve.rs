@@ -34,6 +34,10 @@ async fn lookup(
         return Ok(hit);
     }
     let registered = crate::backends::registered_names();
+    // `BACKEND/NAME` with a backend that does not exist: a usage error naming the ones that do
+    if let Some((b, _)) = query.split_once('/') {
+        crate::backends::lookup(b)?;
+    }
     let explicit = query
         .split_once('/')
         .is_some_and(|(b, _)| registered.contains(&b));

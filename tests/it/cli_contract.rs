@@ -90,6 +90,18 @@ fn unknown_things_are_one_line_errors() {
         o.stderr
     );
     env.run(&["list", "-b", "nosuch"]).code(2).one_line_error();
+    // BACKEND/NAME with a backend that does not exist: a usage error, not a lookup
+    for verb in [
+        &["describe", "nosuch/etl"][..],
+        &["scale", "nosuch/etl", "2"],
+    ] {
+        let o = env.run(verb).code(2);
+        assert!(
+            o.one_line_error().contains("unknown backend \"nosuch\""),
+            "{}",
+            o.stderr
+        );
+    }
     for verb in [
         &["describe", "nope"][..],
         &["scale", "nope", "1"],

@@ -463,3 +463,62 @@ fn logs_follow_streams_new_lines() {
     let _ = f.kill();
     let _ = f.wait();
 }
+
+/// `--scheduler-port` that is taken: exit 2 naming who holds it (a process; a cluster of
+/// yours), nothing created, no Python traceback.
+#[test]
+fn a_taken_scheduler_port_is_named_before_anything_starts() {
+    let _g = crate::support::serial();
+    let env = Env::new().without_batch();
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = held.local_addr().unwrap().port().to_string();
+    let o = env
+        .run(&[
+            "create",
+            "local",
+            "--name",
+            "clash",
+            "--scheduler-port",
+            &port,
+        ])
+        .code(2);
+    let line = o.one_line_error();
+    assert!(
+        line.contains(&format!("port {port} is already in use"))
+            && line.contains(&format!("process {}", std::process::id())),
+        "{line}"
+    );
+    drop(held);
+    env.run(&[
+        "create",
+        "local",
+        "--name",
+        "first",
+        "--workers",
+        "0",
+        "--scheduler-port",
+        &port,
+    ])
+    .ok();
+    let o = env
+        .run(&[
+            "create",
+            "local",
+            "--name",
+            "second",
+            "--scheduler-port",
+            &port,
+        ])
+        .code(2);
+    assert!(
+        o.one_line_error().contains("by local/first"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(
+        env.state_dirs(),
+        vec!["first".to_string()],
+        "nothing else made"
+    );
+    env.run(&["delete", "local/first", "--yes"]).ok();
+}

@@ -22,6 +22,7 @@ use tokio::time::Instant;
 pub async fn create(b: &Local, req: &CreateRequest) -> Result<Cluster> {
     let python = spawn::find_python(chosen_python(b, req)).await?;
     let host = chosen_host(req);
+    port_free(b, &host, req.options.get("scheduler-port"))?;
     let dir = StateDir::new(&b.ctx.config.state_root(), &req.name)?;
     let mut interrupts = Interrupts::install()?;
     let op = spawn::op_id();
@@ -87,6 +88,64 @@ pub async fn create(b: &Local, req: &CreateRequest) -> Result<Cluster> {
     discover::find(b, &req.name)
         .await?
         .ok_or_else(|| Error::backend("local", "cluster vanished right after creation"))
+}
+
+/// `--scheduler-port` already taken on this machine: a usage error saying by whom (a cluster
+/// of yours, or a process), before anything is made, rather than a scheduler that dies with
+/// Python's traceback.
+fn port_free(b: &Local, host: &str, port: Option<&String>) -> Result<()> {
+    let Some(port) = port.and_then(|p| p.parse::<u16>().ok()).filter(|p| *p != 0) else {
+        return Ok(());
+    };
+    let wanted: Option<std::net::IpAddr> = host.parse().ok();
+    let clash = |(ip, p): &(std::net::IpAddr, u16)| {
+        *p == port && (ip.is_unspecified() || wanted.is_none_or(|w| w.is_unspecified() || w == *ip))
+    };
+    let inodes: Vec<u64> = procfs::listening_sockets()
+        .into_iter()
+        .filter(|(_, a)| clash(a))
+        .map(|(inode, _)| inode)
+        .collect();
+    if inodes.is_empty() {
+        return Ok(());
+    }
+    // whose socket: one of your processes holds it open (others' fds cannot be read)
+    let pids = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok());
+    let owner = pids.into_iter().find(|pid| {
+        procfs::socket_inodes(*pid)
+            .iter()
+            .any(|i| inodes.contains(i))
+    });
+    let by = match owner {
+        Some(pid) => {
+            let cluster = procfs::scan(b.ctx.user.uid)
+                .into_iter()
+                .find(|p| p.pid == pid)
+                .and_then(|p| p.marker(ENV_CLUSTER).map(str::to_string));
+            match cluster {
+                Some(c) => format!("local/{c} (process {pid})"),
+                None => {
+                    let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+                    let cmd: String = String::from_utf8_lossy(&cmd)
+                        .replace('\0', " ")
+                        .trim()
+                        .chars()
+                        .take(80)
+                        .collect();
+                    format!("process {pid} ({cmd})")
+                }
+            }
+        }
+        None => "a process of another user".into(),
+    };
+    Err(Error::Usage(format!(
+        "port {port} is already in use on this machine by {by}: choose another --scheduler-port, \
+         or leave it out for any free port"
+    )))
 }
 
 fn join(pids: &[i32]) -> String {
