@@ -52,8 +52,8 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Only these backends (repeatable)')
             [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Only clusters with this status (repeatable)')
             [CompletionResult]::new('--sort-by', '--sort-by', [CompletionResultType]::ParameterName, 'Order of the clusters (default: backend, then name)')
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output: a table, wide (more columns), json, yaml, or name (BACKEND/NAME per line)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output: a table, wide (more columns), json, yaml, or name (BACKEND/NAME per line)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for each backend (seconds, or 500ms, 1m)')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, '[aws] Regions to query, comma-separated or repeated (default: the profile''s or AWS_REGION)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, '[kubernetes] kubeconfig context')
@@ -74,8 +74,8 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Only these backends (repeatable)')
             [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Only clusters with this status (repeatable)')
             [CompletionResult]::new('--sort-by', '--sort-by', [CompletionResultType]::ParameterName, 'Order of the clusters (default: backend, then name)')
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output: a table, wide (more columns), json, yaml, or name (BACKEND/NAME per line)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output: a table, wide (more columns), json, yaml, or name (BACKEND/NAME per line)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for each backend (seconds, or 500ms, 1m)')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, '[aws] Regions to query, comma-separated or repeated (default: the profile''s or AWS_REGION)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, '[kubernetes] kubeconfig context')
@@ -92,9 +92,9 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             break
         }
         'daskctl;describe' {
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'timeout')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output: a table, or json or yaml for scripts')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output: a table, or json or yaml for scripts')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for each backend (seconds, or 500ms, 1m)')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, '[aws] Regions to query, comma-separated or repeated (default: the profile''s or AWS_REGION)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, '[kubernetes] kubeconfig context')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, '[kubernetes] Only this namespace (create: where to create; default: the context''s)')
@@ -116,8 +116,8 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             [CompletionResult]::new('--threads', '--threads', [CompletionResultType]::ParameterName, 'Threads per worker')
             [CompletionResult]::new('--memory', '--memory', [CompletionResultType]::ParameterName, 'Memory limit per worker (e.g. 4GiB)')
             [CompletionResult]::new('--worker-group', '--worker-group', [CompletionResultType]::ParameterName, '[local, slurm, pbs, sge, htcondor, kubernetes, aws] Another group of workers beside the default one (repeatable): NAME:COUNT[:key=value,...] with threads, memory and, on batch backends, partition, account, walltime, cores, gpus, job-extra; on kubernetes cpu, gpus, image; on aws instance-type; e.g. gpu:2:threads=4,gpus=1')
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output: the new cluster as a table (describe''s), json or yaml; with --dry-run the plan')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output: the new cluster as a table (describe''s), json or yaml; with --dry-run the plan')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the scheduler and workers')
             [CompletionResult]::new('--python', '--python', [CompletionResultType]::ParameterName, '[local, slurm, pbs, sge, htcondor] Python with distributed (local: default python3 on PATH; batch: on the compute nodes)')
             [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, '[local, slurm, pbs, sge, htcondor] Interface the scheduler and workers listen on')
@@ -157,7 +157,7 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
         }
         'daskctl;scale' {
             [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'The worker group to scale (see describe; default: the default group)')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'timeout')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long --wait waits (and a scale down waits for workers to go)')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, '[aws] Regions to query, comma-separated or repeated (default: the profile''s or AWS_REGION)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, '[kubernetes] kubeconfig context')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, '[kubernetes] Only this namespace (create: where to create; default: the context''s)')
@@ -194,7 +194,7 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             break
         }
         'daskctl;delete' {
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'timeout')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the cluster''s resources to be gone')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, '[aws] Regions to query, comma-separated or repeated (default: the profile''s or AWS_REGION)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, '[kubernetes] kubeconfig context')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, '[kubernetes] Only this namespace (create: where to create; default: the context''s)')
@@ -212,7 +212,7 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             break
         }
         'daskctl;rm' {
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'timeout')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the cluster''s resources to be gone')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, '[aws] Regions to query, comma-separated or repeated (default: the profile''s or AWS_REGION)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, '[kubernetes] kubeconfig context')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, '[kubernetes] Only this namespace (create: where to create; default: the context''s)')
@@ -234,9 +234,9 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Clusters created at least this long ago (e.g. 2h)')
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Only these backends (repeatable)')
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Only these backends (repeatable)')
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'timeout')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output: a table, or json or yaml for scripts')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output: a table, or json or yaml for scripts')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for each backend (seconds, or 500ms, 1m)')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, '[aws] Regions to query, comma-separated or repeated (default: the profile''s or AWS_REGION)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, '[kubernetes] kubeconfig context')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, '[kubernetes] Only this namespace (create: where to create; default: the context''s)')
@@ -271,7 +271,7 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             [CompletionResult]::new('--minimum', '--minimum', [CompletionResultType]::ParameterName, 'Fewest workers to keep')
             [CompletionResult]::new('--maximum', '--maximum', [CompletionResultType]::ParameterName, 'Most workers to run')
             [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'The worker group that grows and shrinks (the others keep their size; the bounds are the group''s); default: the default group')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'timeout')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for finding the cluster')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, '[aws] Regions to query, comma-separated or repeated (default: the profile''s or AWS_REGION)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, '[kubernetes] kubeconfig context')
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, '[kubernetes] Only this namespace (create: where to create; default: the context''s)')
@@ -290,8 +290,8 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Only these backends (repeatable)')
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Only these backends (repeatable)')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between passes with --watch')
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output: a table, or json or yaml for scripts')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output: a table, or json or yaml for scripts')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for each backend''s discovery')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, '[aws] Regions to query, comma-separated or repeated (default: the profile''s or AWS_REGION)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, '[kubernetes] kubeconfig context')
@@ -311,8 +311,8 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
         'daskctl;apply' {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The cluster spec (YAML; see `create -f`); it must name the cluster')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The cluster spec (YAML; see `create -f`); it must name the cluster')
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output: a table, or json or yaml for scripts')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output: a table, or json or yaml for scripts')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for a cluster it creates')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, '[aws] Regions to query, comma-separated or repeated (default: the profile''s or AWS_REGION)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, '[kubernetes] kubeconfig context')
@@ -340,8 +340,8 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             break
         }
         'daskctl;backends;list' {
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'o')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output: a table, or json or yaml for scripts')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output: a table, or json or yaml for scripts')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v info, -vv debug)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v info, -vv debug)')
             [CompletionResult]::new('--no-probe', '--no-probe', [CompletionResultType]::ParameterName, 'Never connect to schedulers: report what the backends alone know')

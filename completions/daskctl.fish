@@ -58,7 +58,7 @@ age\t'Oldest first'
 workers\t'Most workers first'
 idle\t'Idle longest first (busy and unknown last)'
 backend\t''"
-complete -c daskctl -n "__fish_daskctl_using_subcommand list" -s o -l output -r -f -a "table\t''
+complete -c daskctl -n "__fish_daskctl_using_subcommand list" -s o -l output -d 'Output: a table, wide (more columns), json, yaml, or name (BACKEND/NAME per line)' -r -f -a "table\t''
 wide\t''
 json\t''
 yaml\t''
@@ -86,7 +86,7 @@ age\t'Oldest first'
 workers\t'Most workers first'
 idle\t'Idle longest first (busy and unknown last)'
 backend\t''"
-complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s o -l output -r -f -a "table\t''
+complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s o -l output -d 'Output: a table, wide (more columns), json, yaml, or name (BACKEND/NAME per line)' -r -f -a "table\t''
 wide\t''
 json\t''
 yaml\t''
@@ -101,10 +101,10 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s A -l all-namespac
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -s o -l output -r -f -a "table\t''
+complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -s o -l output -d 'Output: a table, or json or yaml for scripts' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -l timeout -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -l timeout -d 'Deadline for each backend (seconds, or 500ms, 1m)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -l region -d '[aws] Regions to query, comma-separated or repeated (default: the profile\'s or AWS_REGION)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -l context -d '[kubernetes] kubeconfig context' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand describe" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r
@@ -119,7 +119,7 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l workers -d 'N
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l threads -d 'Threads per worker' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l memory -d 'Memory limit per worker (e.g. 4GiB)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l worker-group -d '[local, slurm, pbs, sge, htcondor, kubernetes, aws] Another group of workers beside the default one (repeatable): NAME:COUNT[:key=value,...] with threads, memory and, on batch backends, partition, account, walltime, cores, gpus, job-extra; on kubernetes cpu, gpus, image; on aws instance-type; e.g. gpu:2:threads=4,gpus=1' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand create" -s o -l output -r -f -a "table\t''
+complete -c daskctl -n "__fish_daskctl_using_subcommand create" -s o -l output -d 'Output: the new cluster as a table (describe\'s), json or yaml; with --dry-run the plan' -r -f -a "table\t''
 json\t''
 yaml\t''"
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l timeout -d 'How long to wait for the scheduler and workers' -r
@@ -155,7 +155,7 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand create" -s v -l verbose 
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
 complete -c daskctl -n "__fish_daskctl_using_subcommand create" -s h -l help -d 'Print help'
 complete -c daskctl -n "__fish_daskctl_using_subcommand scale" -l group -d 'The worker group to scale (see describe; default: the default group)' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand scale" -l timeout -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand scale" -l timeout -d 'How long --wait waits (and a scale down waits for workers to go)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand scale" -l region -d '[aws] Regions to query, comma-separated or repeated (default: the profile\'s or AWS_REGION)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand scale" -l context -d '[kubernetes] kubeconfig context' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand scale" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r
@@ -179,7 +179,7 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand logs" -s A -l all-namesp
 complete -c daskctl -n "__fish_daskctl_using_subcommand logs" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand logs" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
 complete -c daskctl -n "__fish_daskctl_using_subcommand logs" -s h -l help -d 'Print help'
-complete -c daskctl -n "__fish_daskctl_using_subcommand delete" -l timeout -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand delete" -l timeout -d 'How long to wait for the cluster\'s resources to be gone' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand delete" -l region -d '[aws] Regions to query, comma-separated or repeated (default: the profile\'s or AWS_REGION)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand delete" -l context -d '[kubernetes] kubeconfig context' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand delete" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r
@@ -190,7 +190,7 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand delete" -s A -l all-name
 complete -c daskctl -n "__fish_daskctl_using_subcommand delete" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand delete" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
 complete -c daskctl -n "__fish_daskctl_using_subcommand delete" -s h -l help -d 'Print help'
-complete -c daskctl -n "__fish_daskctl_using_subcommand rm" -l timeout -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand rm" -l timeout -d 'How long to wait for the cluster\'s resources to be gone' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand rm" -l region -d '[aws] Regions to query, comma-separated or repeated (default: the profile\'s or AWS_REGION)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand rm" -l context -d '[kubernetes] kubeconfig context' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand rm" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r
@@ -204,10 +204,10 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand rm" -s h -l help -d 'Pri
 complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -l idle -d 'Clusters whose scheduler has been idle at least this long (e.g. 30m)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -l older-than -d 'Clusters created at least this long ago (e.g. 2h)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -s b -l backend -d 'Only these backends (repeatable)' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -s o -l output -r -f -a "table\t''
+complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -s o -l output -d 'Output: a table, or json or yaml for scripts' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -l timeout -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -l timeout -d 'Deadline for each backend (seconds, or 500ms, 1m)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -l region -d '[aws] Regions to query, comma-separated or repeated (default: the profile\'s or AWS_REGION)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -l context -d '[kubernetes] kubeconfig context' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand cleanup" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r
@@ -229,7 +229,7 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand snippet" -s h -l help -d
 complete -c daskctl -n "__fish_daskctl_using_subcommand adapt" -l minimum -d 'Fewest workers to keep' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand adapt" -l maximum -d 'Most workers to run' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand adapt" -l group -d 'The worker group that grows and shrinks (the others keep their size; the bounds are the group\'s); default: the default group' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand adapt" -l timeout -r
+complete -c daskctl -n "__fish_daskctl_using_subcommand adapt" -l timeout -d 'Deadline for finding the cluster' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand adapt" -l region -d '[aws] Regions to query, comma-separated or repeated (default: the profile\'s or AWS_REGION)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand adapt" -l context -d '[kubernetes] kubeconfig context' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand adapt" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r
@@ -241,7 +241,7 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand adapt" -l no-probe -d 'N
 complete -c daskctl -n "__fish_daskctl_using_subcommand adapt" -s h -l help -d 'Print help'
 complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -s b -l backend -d 'Only these backends (repeatable)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -l interval -d 'Time between passes with --watch' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -s o -l output -r -f -a "table\t''
+complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -s o -l output -d 'Output: a table, or json or yaml for scripts' -r -f -a "table\t''
 json\t''
 yaml\t''"
 complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -l timeout -d 'Deadline for each backend\'s discovery' -r
@@ -256,7 +256,7 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -s v -l verbo
 complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
 complete -c daskctl -n "__fish_daskctl_using_subcommand reconcile" -s h -l help -d 'Print help'
 complete -c daskctl -n "__fish_daskctl_using_subcommand apply" -s f -l file -d 'The cluster spec (YAML; see `create -f`); it must name the cluster' -r -F
-complete -c daskctl -n "__fish_daskctl_using_subcommand apply" -s o -l output -r -f -a "table\t''
+complete -c daskctl -n "__fish_daskctl_using_subcommand apply" -s o -l output -d 'Output: a table, or json or yaml for scripts' -r -f -a "table\t''
 json\t''
 yaml\t''"
 complete -c daskctl -n "__fish_daskctl_using_subcommand apply" -l timeout -d 'How long to wait for a cluster it creates' -r
@@ -275,7 +275,7 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish_seen_subcommand_from list enable disable help" -f -a "enable" -d 'Turn a backend on (persisted in the config file)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish_seen_subcommand_from list enable disable help" -f -a "disable" -d 'Turn a backend off: it is never queried'
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and not __fish_seen_subcommand_from list enable disable help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from list" -s o -l output -r -f -a "table\t''
+complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from list" -s o -l output -d 'Output: a table, or json or yaml for scripts' -r -f -a "table\t''
 json\t''
 yaml\t''"
 complete -c daskctl -n "__fish_daskctl_using_subcommand backends; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'

@@ -86,6 +86,7 @@ pub enum Command {
     },
     /// Print a shell completion script
     Completions {
+        /// The shell to complete in
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
@@ -189,6 +190,7 @@ pub struct ListArgs {
     /// Table rows only, no header line (for scripts reading the table)
     #[arg(long)]
     pub no_headers: bool,
+    /// Output: a table, wide (more columns), json, yaml, or name (BACKEND/NAME per line)
     #[arg(short, long, value_enum, default_value = "table")]
     pub output: ListFormat,
     /// Deadline for each backend (seconds, or 500ms, 1m)
@@ -202,8 +204,10 @@ pub struct ListArgs {
 pub struct DescribeArgs {
     /// NAME or BACKEND/NAME
     pub name: String,
+    /// Output: a table, or json or yaml for scripts
     #[arg(short, long, value_enum, default_value = "table")]
     pub output: Format,
+    /// Deadline for each backend (seconds, or 500ms, 1m)
     #[arg(long, value_name = "SECS", value_parser = duration)]
     pub timeout: Option<Duration>,
     #[command(flatten)]
@@ -237,6 +241,7 @@ pub struct CreateArgs {
     /// image; on aws instance-type; e.g. gpu:2:threads=4,gpus=1
     #[arg(long = "worker-group", value_name = "NAME:COUNT[:K=V,..]")]
     pub worker_groups: Vec<String>,
+    /// Output: the new cluster as a table (describe's), json or yaml; with --dry-run the plan
     #[arg(short, long, value_enum, default_value = "table")]
     pub output: Format,
     /// How long to wait for the scheduler and workers
@@ -346,6 +351,7 @@ pub struct ScaleArgs {
     /// Wait until the scheduler has exactly that many workers
     #[arg(long)]
     pub wait: bool,
+    /// How long --wait waits (and a scale down waits for workers to go)
     #[arg(long, value_name = "SECS", value_parser = duration, default_value = "120")]
     pub timeout: Duration,
     #[command(flatten)]
@@ -391,6 +397,7 @@ pub struct DeleteArgs {
     /// Wait until everything is gone (the local backend always does)
     #[arg(long)]
     pub wait: bool,
+    /// How long to wait for the cluster's resources to be gone
     #[arg(long, value_name = "SECS", value_parser = duration, default_value = "120")]
     pub timeout: Duration,
     #[command(flatten)]
@@ -418,8 +425,10 @@ pub struct CleanupArgs {
     /// Only these backends (repeatable)
     #[arg(short, long = "backend", value_name = "BACKEND")]
     pub backends: Vec<String>,
+    /// Output: a table, or json or yaml for scripts
     #[arg(short, long, value_enum, default_value = "table")]
     pub output: Format,
+    /// Deadline for each backend (seconds, or 500ms, 1m)
     #[arg(long, value_name = "SECS", value_parser = duration)]
     pub timeout: Option<Duration>,
     #[command(flatten)]
@@ -443,6 +452,7 @@ pub struct AdaptArgs {
     /// the group's); default: the default group
     #[arg(long, value_name = "GROUP")]
     pub group: Option<String>,
+    /// Deadline for finding the cluster
     #[arg(long, value_name = "SECS", value_parser = duration)]
     pub timeout: Option<Duration>,
     #[command(flatten)]
@@ -454,6 +464,7 @@ pub struct ApplyArgs {
     /// The cluster spec (YAML; see `create -f`); it must name the cluster
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub file: std::path::PathBuf,
+    /// Output: a table, or json or yaml for scripts
     #[arg(short, long, value_enum, default_value = "table")]
     pub output: Format,
     /// How long to wait for a cluster it creates
@@ -481,6 +492,7 @@ pub struct ReconcileArgs {
     /// (without --yes, reconcile says which it would delete and deletes none)
     #[arg(long)]
     pub yes: bool,
+    /// Output: a table, or json or yaml for scripts
     #[arg(short, long, value_enum, default_value = "table")]
     pub output: Format,
     /// Deadline for each backend's discovery
@@ -502,11 +514,48 @@ pub struct SnippetArgs {
 pub enum BackendsAction {
     /// Show every backend, whether it is enabled and usable here
     List {
+        /// Output: a table, or json or yaml for scripts
         #[arg(short, long, value_enum, default_value = "table")]
         output: Format,
     },
     /// Turn a backend on (persisted in the config file)
-    Enable { name: String },
+    Enable {
+        /// The backend (see: daskctl backends list)
+        name: String,
+    },
     /// Turn a backend off: it is never queried
-    Disable { name: String },
+    Disable {
+        /// The backend (see: daskctl backends list)
+        name: String,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every verb and every flag says what it is for in `--help`.
+    #[test]
+    fn every_help_line_is_filled() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for a in cmd.get_arguments() {
+                if a.is_hide_set() || a.get_id() == "help" || a.get_id() == "version" {
+                    continue;
+                }
+                if a.get_help().is_none() && a.get_long_help().is_none() {
+                    missing.push(format!("{path} {}", a.get_id()));
+                }
+            }
+            for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+                let p = format!("{path} {}", sub.get_name());
+                if sub.get_about().is_none() && sub.get_name() != "help" {
+                    missing.push(p.clone());
+                }
+                walk(sub, &p, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&super::Cli::command(), "daskctl", &mut missing);
+        assert!(missing.is_empty(), "no help text: {missing:#?}");
+    }
 }

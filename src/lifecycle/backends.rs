@@ -94,5 +94,16 @@ fn set(app: &App, name: &str, enabled: bool) -> Result<()> {
         reg.name,
         path.display()
     ));
+    // the environment wins over the file: say so when it says otherwise
+    let var = format!("DASKCTL_BACKENDS__{}__ENABLED", reg.name.to_uppercase());
+    if let Ok(v) = std::env::var(&var)
+        && v.trim().parse::<bool>().ok() != Some(enabled)
+    {
+        let now = if enabled { "disabled" } else { "enabled" };
+        app.out.warn(&format!(
+            "{var}={v} in the environment overrides the file: {} stays {now} while it is set",
+            reg.name
+        ));
+    }
     Ok(())
 }

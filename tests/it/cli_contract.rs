@@ -283,7 +283,26 @@ fn backends_enable_disable_persist_and_disabled_is_never_queried() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v[0]["name"], "seen");
 
+    // enabling it in the file while the environment disables it: said, not hidden
+    let o = env.run_env(
+        &[("DASKCTL_BACKENDS__LOCAL__ENABLED", "false")],
+        &["backends", "enable", "local"],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stderr.contains(
+            "DASKCTL_BACKENDS__LOCAL__ENABLED=false in the environment overrides the file"
+        ),
+        "{}",
+        o.stderr
+    );
     env.run(&["backends", "enable", "local"]).ok();
+    assert!(
+        !env.run(&["backends", "enable", "local"])
+            .ok()
+            .stderr
+            .contains("overrides")
+    );
     assert_eq!(env.list()[0]["name"], "seen");
     let o = env.run(&["backends", "disable", "nosuch"]).code(2);
     assert!(o.one_line_error().contains("registered backends"));
