@@ -69,9 +69,12 @@ pub enum Error {
     /// Some of the work succeeded and some failed (one backend of many, one cluster of many).
     #[error("{0}")]
     Partial(String),
-    /// A confirmation was declined, or there was no terminal to ask and no `--yes`.
+    /// There was no terminal to ask and no `--yes`.
     #[error("{0}")]
     Refused(String),
+    /// The person asked said no: an answer, not an error (printed as it is, exit 5).
+    #[error("{0}")]
+    Declined(String),
     /// The peer did not speak the Dask protocol, or answered with an error.
     #[error("{0}")]
     Protocol(String),
@@ -123,7 +126,7 @@ impl Error {
                 ..
             } => exit::USAGE,
             Error::Partial(_) => exit::PARTIAL,
-            Error::Refused(_) => exit::REFUSED,
+            Error::Refused(_) | Error::Declined(_) => exit::REFUSED,
             Error::Interrupted(_) => exit::INTERRUPTED,
             _ => exit::FAILURE,
         }

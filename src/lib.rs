@@ -77,6 +77,10 @@ pub fn run(cli: cli::Cli) -> u8 {
     let verbose = cli.verbose;
     match run_inner(cli) {
         Ok(()) => error::exit::OK,
+        Err(error::Error::Declined(msg)) => {
+            out.info(&msg);
+            error::exit::REFUSED
+        }
         Err(e) => {
             out.error(&e.to_string());
             // -v: what the SDK or the system said underneath, one line per cause

@@ -23,6 +23,6 @@ pub fn confirm(question: &str, yes: bool) -> Result<()> {
     if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
         Ok(())
     } else {
-        Err(Error::Refused("cancelled".into()))
+        Err(Error::Declined("not confirmed: nothing was changed".into()))
     }
 }

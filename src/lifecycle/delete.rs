@@ -8,10 +8,16 @@ use crate::error::Result;
 pub async fn run(app: &App, a: DeleteArgs) -> Result<()> {
     let (backend, c) = resolve(&app.ctx, &a.name, app.deadline).await?;
     super::own(app, backend.as_ref(), &c)?;
+    let workers = match (c.workers, c.requested_workers) {
+        (Some(w), Some(r)) if r != w => format!("{w} of {r} worker(s)"),
+        (Some(w), _) | (None, Some(w)) => format!("{w} worker(s)"),
+        (None, None) => "workers unknown".into(),
+    };
     let what = format!(
-        "delete {} ({}, {} resource(s))",
+        "delete {} ({}, {workers}, scheduler {}, {} resource(s))",
         c.qualified(),
         c.status.as_str(),
+        c.address.as_deref().unwrap_or("address unknown"),
         c.resources.len()
     );
     confirm(&what, a.yes)?;

@@ -451,6 +451,15 @@ fn delete_asks_on_a_terminal() {
         );
         assert_eq!(out.status.code(), Some(code), "{text}");
         assert_eq!(env.state_dirs().contains(&"asked".to_string()), left);
+        // the question shows what would go; no is an answer, not an error
+        assert!(
+            text.contains("worker(s), scheduler tcp://127.0.0.1:9"),
+            "{text}"
+        );
+        if left {
+            assert!(text.contains("nothing was changed"), "{text}");
+            assert!(!text.contains("error"), "{text}");
+        }
     }
 }
 
