@@ -21,6 +21,39 @@ pub fn store(cache_root: &Path, clusters: &[Cluster]) {
     write_rows(cache_root, &rows);
 }
 
+/// The disabled backends among `disabled` that had clusters when they were last listed, with
+/// how many: from the cache (any age) the first time, remembered in `hidden.tsv` after, until
+/// the backend is enabled again (`list` says they are hidden).
+pub fn hidden(cache_root: &Path, disabled: &[&str]) -> Vec<(String, usize)> {
+    let hidden_file = cache_root.join("hidden.tsv");
+    let before: Vec<(String, usize)> = std::fs::read_to_string(&hidden_file)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let (b, n) = l.split_once('\t')?;
+            Some((b.to_string(), n.parse().ok()?))
+        })
+        .collect();
+    let cached = all_rows(cache_root);
+    let out: Vec<(String, usize)> = disabled
+        .iter()
+        .filter_map(|b| {
+            let seen = cached.iter().filter(|r| r.0 == *b).count();
+            let n = if seen > 0 {
+                seen
+            } else {
+                before.iter().find(|(x, _)| x == b).map_or(0, |(_, n)| *n)
+            };
+            (n > 0).then(|| (b.to_string(), n))
+        })
+        .collect();
+    if out != before {
+        let text: String = out.iter().map(|(b, n)| format!("{b}\t{n}\n")).collect();
+        let _ = crate::backends::local::state::write_atomic(&hidden_file, text.as_bytes());
+    }
+    out
+}
+
 /// `(backend, name, qualified)` rows of a fresh cache; nothing if it is older than `TTL`.
 fn rows(cache_root: &Path) -> Vec<(String, String, String)> {
     let p = file(cache_root);
@@ -32,7 +65,12 @@ fn rows(cache_root: &Path) -> Vec<(String, String, String)> {
     if !fresh {
         return Vec::new();
     }
-    std::fs::read_to_string(p)
+    all_rows(cache_root)
+}
+
+/// Every row of the cache, whatever its age.
+fn all_rows(cache_root: &Path) -> Vec<(String, String, String)> {
+    std::fs::read_to_string(file(cache_root))
         .unwrap_or_default()
         .lines()
         .filter_map(|l| {

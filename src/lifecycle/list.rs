@@ -10,6 +10,7 @@ pub async fn run(app: &App, a: ListArgs) -> Result<()> {
     let backends = enabled_backends(&app.ctx, &a.backends)?;
     let mut out = fan_out(&backends, a.timeout.unwrap_or(app.deadline)).await;
     if a.backends.is_empty() {
+        say_what_is_hidden(app, backends.is_empty());
         cache::store(&app.ctx.config.cache_root(), &out.clusters);
     }
     if !a.status.is_empty() {
@@ -60,6 +61,27 @@ pub async fn run(app: &App, a: ListArgs) -> Result<()> {
             "{} backend(s) could not be listed",
             out.warnings.len()
         )))
+    }
+}
+
+/// Clusters that may exist but are not listed: every backend disabled, or a disabled backend
+/// that had clusters when it was last listed (said on stderr; the exit code is unchanged).
+fn say_what_is_hidden(app: &App, none_enabled: bool) {
+    if none_enabled {
+        app.out
+            .warn("every backend is disabled: nothing is listed (daskctl backends enable NAME)");
+        return;
+    }
+    let disabled: Vec<&str> = crate::backends::registered()
+        .into_iter()
+        .filter(|r| !crate::backends::is_enabled(&app.ctx, r))
+        .map(|r| r.name)
+        .collect();
+    for (b, n) in cache::hidden(&app.ctx.config.cache_root(), &disabled) {
+        app.out.warn(&format!(
+            "backend {b} is disabled and had {n} cluster(s) when last listed: they are not \
+             shown (daskctl backends enable {b})"
+        ));
     }
 }
 

@@ -263,14 +263,22 @@ fn backends_enable_disable_persist_and_disabled_is_never_queried() {
     assert_eq!(local(&env)["enabled"], true);
     assert_eq!(local(&env)["capabilities"]["create"], true);
 
+    assert_eq!(env.list().len(), 1, "the last discovery saw it");
     env.run(&["backends", "disable", "local"]).ok();
     let text = std::fs::read_to_string(env.config()).unwrap();
     assert!(text.contains("enabled = false"), "{text}");
     assert_eq!(local(&env)["enabled"], false);
-    assert_eq!(
-        env.run(&["list", "-o", "json"]).ok().json(),
-        serde_json::json!([])
-    );
+    // what is hidden is said, on every listing until the backend is enabled again
+    for _ in 0..2 {
+        let o = env.run(&["list", "-o", "json"]).ok();
+        assert_eq!(o.json(), serde_json::json!([]));
+        assert!(
+            o.stderr
+                .contains("backend local is disabled and had 1 cluster(s) when last listed"),
+            "{}",
+            o.stderr
+        );
+    }
     env.run(&["list", "-b", "local"]).code(2);
     env.run(&["describe", "seen"]).code(3);
     env.run(&["create", "local", "--name", "x"]).code(2);
@@ -304,6 +312,27 @@ fn backends_enable_disable_persist_and_disabled_is_never_queried() {
             .contains("overrides")
     );
     assert_eq!(env.list()[0]["name"], "seen");
+    assert!(!env.run(&["list"]).ok().stderr.contains("disabled"));
+    // every backend off: said, not an empty table alone
+    let all_off: Vec<(String, String)> = ["local", "aws", "kubernetes", "gateway"]
+        .iter()
+        .map(|b| {
+            (
+                format!("DASKCTL_BACKENDS__{}__ENABLED", b.to_uppercase()),
+                "false".into(),
+            )
+        })
+        .collect();
+    let vars: Vec<(&str, &str)> = all_off
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let o = env.run_env(&vars, &["list"]);
+    assert!(
+        o.stderr.contains("every backend is disabled"),
+        "{}",
+        o.stderr
+    );
     let o = env.run(&["backends", "disable", "nosuch"]).code(2);
     assert!(o.one_line_error().contains("registered backends"));
 }
