@@ -522,3 +522,44 @@ fn a_taken_scheduler_port_is_named_before_anything_starts() {
     );
     env.run(&["delete", "local/first", "--yes"]).ok();
 }
+
+/// Without `--memory`, the workers share the machine's memory as `LocalCluster` shares it
+/// (Dask's own `memory_limit()` split among them), instead of each claiming all of it.
+#[test]
+fn local_workers_share_the_machines_memory_by_default() {
+    let _g = crate::support::serial();
+    let env = Env::new().without_batch();
+    let total: u64 = std::process::Command::new(crate::support::python())
+        .args([
+            "-c",
+            "from distributed.system import MEMORY_LIMIT; print(MEMORY_LIMIT)",
+        ])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().parse().unwrap())
+        .unwrap();
+    let c = env
+        .run(&[
+            "create",
+            "local",
+            "--name",
+            "shared-mem",
+            "--workers",
+            "2",
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    let per_worker: Vec<u64> = c["worker_details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["memory"].as_u64().unwrap())
+        .collect();
+    assert_eq!(per_worker.len(), 2, "{c}");
+    for m in &per_worker {
+        assert_eq!(*m, total / 2, "each worker gets half of {total}: {c}");
+    }
+    assert_eq!(c["memory"], total / 2 * 2);
+    env.run(&["delete", "local/shared-mem", "--yes"]).ok();
+}

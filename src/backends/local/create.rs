@@ -345,13 +345,22 @@ fn chosen_host(req: &CreateRequest) -> String {
 
 /// The state of a cluster about to be created: nothing started yet.
 fn planned_state(req: &CreateRequest, python: String, host: String) -> ClusterState {
+    // no --memory: the machine's memory shared among the workers, as LocalCluster shares it
+    // (`parse_memory_limit("auto", 1, n_workers)`), not each worker claiming all of it
+    let all: u64 =
+        u64::from(req.workers) + req.groups.iter().map(|g| u64::from(g.workers)).sum::<u64>();
+    let share = (all > 0)
+        .then(procfs::memory_limit)
+        .flatten()
+        .map(|m| m / all);
+    let memory = req.memory.or(share);
     ClusterState {
         name: req.name.clone(),
         created: 0.0,
         python,
         host,
         threads: req.threads.unwrap_or(1),
-        memory: req.memory,
+        memory,
         scheduler: None,
         address: None,
         dashboard: None,
@@ -368,7 +377,7 @@ fn planned_state(req: &CreateRequest, python: String, host: String) -> ClusterSt
                 name: g.name.clone(),
                 // the cluster's shape unless the group gives its own
                 threads: g.threads.or(req.threads).unwrap_or(1),
-                memory: g.memory.or(req.memory),
+                memory: g.memory.or(memory),
                 requested: Some(g.workers),
                 next_worker: 0,
             })

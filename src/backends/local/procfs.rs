@@ -277,6 +277,42 @@ pub fn markers(pid: i32) -> HashMap<String, String> {
         .collect()
 }
 
+/// The memory this machine gives its processes, as Dask's `distributed.system.memory_limit`
+/// computes it: total memory, lowered by a cgroup limit (v1 hard and soft, v2 max, high, low)
+/// and the RSS rlimit.
+pub fn memory_limit() -> Option<u64> {
+    let total = std::fs::read_to_string("/proc/meminfo")
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())?
+        .saturating_mul(1024);
+    let cgroups = [
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+        "/sys/fs/cgroup/memory/memory.soft_limit_in_bytes",
+        "/sys/fs/cgroup/memory.max",
+        "/sys/fs/cgroup/memory.high",
+        "/sys/fs/cgroup/memory.low",
+    ];
+    let mut limit = cgroups
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok()?.trim().parse::<u64>().ok())
+        .filter(|l| *l > 0)
+        .fold(total, u64::min);
+    let mut rl = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct it is given
+    if unsafe { libc::getrlimit(libc::RLIMIT_RSS, &mut rl) } == 0
+        && rl.rlim_max != libc::RLIM_INFINITY
+        && rl.rlim_max > 0
+    {
+        limit = limit.min(rl.rlim_max);
+    }
+    Some(limit)
+}
+
 /// inode -> listening address, from /proc/net/tcp and tcp6 (state 0A = LISTEN). Every
 /// process's sockets of this network namespace are there, whoever owns them.
 pub fn listening_sockets() -> HashMap<u64, (IpAddr, u16)> {
