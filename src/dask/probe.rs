@@ -203,10 +203,18 @@ impl Prober {
 
     /// Scheduler identity plus idleness, as `list` shows it.
     pub async fn status(&self, reported: &str) -> Probe {
-        match self.connect(reported).await {
+        let started = std::time::Instant::now();
+        let p: Probe = match self.connect(reported).await {
             Ok(comm) => ask_status(comm, reported).await.into(),
             Err(e) => Err(e).into(),
+        };
+        // -v: every probe and its outcome
+        let ms = started.elapsed().as_millis();
+        match p.why() {
+            None => tracing::info!("probe {reported}: answered in {ms} ms"),
+            Some(why) => tracing::info!("probe {reported}: {why} ({ms} ms)"),
         }
+        p
     }
 
     /// A scheduler behind a dask-gateway proxy, connected as dask-gateway's client does

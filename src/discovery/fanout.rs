@@ -42,11 +42,24 @@ pub async fn fan_out(backends: &[Arc<dyn Backend>], deadline: Duration) -> Outco
     let results = join_all(backends.iter().map(|b| async move {
         match b.availability() {
             Availability::Missing(why) => {
-                tracing::debug!("{}: skipped ({why})", b.name());
+                tracing::info!("{}: skipped ({why})", b.name());
                 Ok(Vec::new())
             }
             Availability::Ready => {
-                match tokio::time::timeout(deadline, budgeted(deadline, b.discover())).await {
+                let started = std::time::Instant::now();
+                let r = tokio::time::timeout(deadline, budgeted(deadline, b.discover())).await;
+                // -v: what each backend's discovery found, and how long it took
+                tracing::info!(
+                    "{}: {} in {} ms",
+                    b.name(),
+                    match &r {
+                        Ok(Ok(v)) => format!("{} cluster(s)", v.len()),
+                        Ok(Err(_)) => "failed".into(),
+                        Err(_) => "no answer".into(),
+                    },
+                    started.elapsed().as_millis()
+                );
+                match r {
                     Ok(Ok(mut v)) => {
                         for c in &mut v {
                             crate::policy::attach(b.as_ref(), c);

@@ -607,5 +607,9 @@ fn list_filters_sorts_and_drops_the_header() {
     assert_eq!(rows.lines().count(), 3, "{rows}");
     assert!(rows.starts_with("aa-stopped"), "{rows}");
     assert!(!rows.contains("NAME"), "{rows}");
+    // -v: what discovery did, per backend, with its time; the probe and its outcome
+    let o = env.run(&["-v", "list", "-b", "local"]).ok();
+    assert!(o.stderr.contains("local: 3 cluster(s) in "), "{}", o.stderr);
+    assert!(o.stderr.contains(": answered in "), "{}", o.stderr);
     env.run(&["delete", "local/mm-running", "--yes"]).ok();
 }

@@ -370,3 +370,21 @@ fn dask_jobqueue_queued_workers_of_a_dead_scheduler_are_orphans() {
     let env = Env::slurm();
     support::jobqueue_held_orphans(&env, "slurm", "SLURMCluster", "processes=1, queue='hold'");
 }
+
+/// `-vv` lists every command a backend ran, with its exit status and duration.
+#[test]
+fn very_verbose_shows_the_commands_run() {
+    if !crate::support::slurm_up() {
+        return;
+    }
+    let env = Env::slurm();
+    let o = env.run(&["-vv", "list", "-b", "slurm"]).ok();
+    assert!(o.stderr.contains("slurm: ran squeue --me"), "{}", o.stderr);
+    assert!(o.stderr.contains("(exit status: 0, "), "{}", o.stderr);
+    let o = env.run(&["list", "-b", "slurm"]).ok();
+    assert!(
+        !o.stderr.contains("ran squeue"),
+        "only with -vv: {}",
+        o.stderr
+    );
+}

@@ -68,6 +68,7 @@ impl Runner {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        let started = std::time::Instant::now();
         let mut child = cmd
             .spawn()
             .map_err(|e| Error::backend(self.backend, format!("cannot run {prog}: {e}")))?;
@@ -84,6 +85,14 @@ impl Runner {
                 ))
             })?
             .map_err(|e| Error::backend(self.backend, format!("{prog}: {e}")))?;
+        // -vv: every command run, with its exit status and duration
+        tracing::debug!(
+            "{}: ran {} ({}, {} ms)",
+            self.backend,
+            argv.join(" "),
+            out.status,
+            started.elapsed().as_millis()
+        );
         let o = Output {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),

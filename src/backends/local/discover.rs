@@ -201,6 +201,24 @@ async fn sniff_all(b: &Local, procs: &[&ProcInfo]) -> BTreeMap<i32, Vec<Said>> {
             })
         })
         .collect();
+    // -v: the ports of your Python processes that are asked whether they are Dask
+    tracing::info!(
+        "local: {} process(es) of yours, {} listening port(s) sniffed{}",
+        procs.len(),
+        candidates.len(),
+        if candidates.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ": {}",
+                candidates
+                    .iter()
+                    .map(|(pid, a)| format!("{}:{} (pid {pid})", a.host, a.port))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
     let sniffed = join_all(candidates.iter().map(|(_, a)| b.ctx.prober.sniff(a))).await;
     let mut answers: BTreeMap<i32, Vec<Said>> = BTreeMap::new();
     for ((pid, a), r) in candidates.into_iter().zip(sniffed) {
