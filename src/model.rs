@@ -114,6 +114,9 @@ pub struct Cluster {
     pub idle_timeout: Option<u64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub worker_details: Vec<WorkerDetail>,
+    /// The clients connected to its scheduler (`describe` asks; `list` does not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clients: Option<Vec<String>>,
     /// Its worker groups, the default one first, where the backend makes groups.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<crate::groups::GroupCount>,
@@ -176,6 +179,7 @@ impl Cluster {
             expires: None,
             idle_timeout: None,
             worker_details: Vec::new(),
+            clients: None,
             groups: Vec::new(),
             adapt: None,
             silent: None,

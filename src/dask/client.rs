@@ -78,6 +78,32 @@ fn parse_scheduler(v: &Value) -> SchedulerInfo {
     }
 }
 
+/// The clients connected to the scheduler, from its event log (`Scheduler.add_client` and
+/// `remove_client` log `add-client` / `remove-client` under the topic "all"; the scheduler's
+/// own "fire-and-forget" client logs nothing).
+pub async fn clients(comm: &mut Comm) -> Result<Vec<String>> {
+    let v = comm.rpc("events", vec![("topic", "all".into())]).await?;
+    let events = v
+        .as_array()
+        .ok_or_else(|| Error::Protocol(format!("events answered {v}, not a list")))?;
+    let mut connected: Vec<String> = Vec::new();
+    for e in events {
+        // (time, {"action": ..., "client": ...})
+        let Some(msg) = e.as_array().and_then(|t| t.get(1)) else {
+            continue;
+        };
+        let (Some(action), Some(client)) = (get_str(msg, "action"), get_str(msg, "client")) else {
+            continue;
+        };
+        match action.as_str() {
+            "add-client" if !connected.contains(&client) => connected.push(client),
+            "remove-client" => connected.retain(|c| *c != client),
+            _ => {}
+        }
+    }
+    Ok(connected)
+}
+
 /// Seconds since the epoch at which the scheduler became idle, `None` while it has work.
 pub async fn idle_since(comm: &mut Comm) -> Result<Option<f64>> {
     let v = comm.rpc("check_idle", vec![]).await?;

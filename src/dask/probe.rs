@@ -201,6 +201,14 @@ impl Prober {
         r
     }
 
+    /// The clients connected to the scheduler at `reported`.
+    pub async fn clients(&self, reported: &str) -> Result<Vec<String>> {
+        let mut comm = self.connect(reported).await?;
+        let r = client::clients(&mut comm).await;
+        comm.close().await;
+        r
+    }
+
     /// Scheduler identity plus idleness, as `list` shows it.
     pub async fn status(&self, reported: &str) -> Probe {
         let started = std::time::Instant::now();

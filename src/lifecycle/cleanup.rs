@@ -155,6 +155,22 @@ pub async fn run(app: &App, a: CleanupArgs) -> Result<()> {
             action: "would-delete",
             error: None,
         };
+        // someone may still be using it: said before it goes (and in the preview)
+        if let Some(n) = super::describe::clients(app, c)
+            .await
+            .map(|v| v.len())
+            .filter(|n| *n > 0)
+        {
+            app.out.warn(&format!(
+                "{} has {n} client(s) connected: {}",
+                c.qualified(),
+                if a.yes {
+                    "deleting it ends their work"
+                } else {
+                    "deleting it would end their work"
+                }
+            ));
+        }
         if a.yes {
             let b = backends
                 .iter()

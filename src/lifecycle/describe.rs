@@ -8,13 +8,30 @@ use crate::printer::{render, table};
 use crate::units::{format_age, format_size};
 
 pub async fn run(app: &App, a: DescribeArgs) -> Result<()> {
-    let (_, c) = resolve(&app.ctx, &a.name, a.timeout.unwrap_or(app.deadline)).await?;
+    let (_, mut c) = resolve(&app.ctx, &a.name, a.timeout.unwrap_or(app.deadline)).await?;
+    c.clients = clients(app, &c).await;
     match a.output {
         Format::Json => app.out.json(&c),
         Format::Yaml => app.out.yaml(&c),
         Format::Table => app.out.data(&describe_text(&c)),
     }
     Ok(())
+}
+
+/// The clients attached to a cluster's scheduler, where it answers (None: not asked, or it
+/// did not say).
+pub(super) async fn clients(app: &App, c: &Cluster) -> Option<Vec<String>> {
+    let addr = c.address.as_deref()?;
+    if c.silent.is_some() || !(addr.starts_with("tcp://") || addr.starts_with("tls://")) {
+        return None;
+    }
+    match app.ctx.prober.clients(addr).await {
+        Ok(v) => Some(v),
+        Err(e) => {
+            tracing::info!("{}: its clients could not be asked: {e}", c.qualified());
+            None
+        }
+    }
 }
 
 pub fn describe_text(c: &Cluster) -> String {
@@ -59,6 +76,13 @@ pub fn describe_text(c: &Cluster) -> String {
         ("Memory", opt(c.memory.map(format_size))),
         ("Created", opt(ts(c.created))),
         ("Idle since", opt(ts(c.idle_since))),
+        (
+            "Clients",
+            opt(c.clients.as_ref().map(|v| match v.len() {
+                0 => "none connected".to_string(),
+                n => format!("{n} connected ({})", v.join(", ")),
+            })),
+        ),
         ("Owner", opt(c.owner.clone())),
     ];
     let mut s: String = fields

@@ -563,3 +563,52 @@ fn local_workers_share_the_machines_memory_by_default() {
     assert_eq!(c["memory"], total / 2 * 2);
     env.run(&["delete", "local/shared-mem", "--yes"]).ok();
 }
+
+/// `describe` shows the clients connected to the scheduler; `cleanup` warns before it would
+/// delete a cluster someone is still using.
+#[test]
+fn describe_shows_clients_and_cleanup_warns_about_them() {
+    let _g = crate::support::serial();
+    let env = Env::new().without_batch();
+    env.run(&["create", "local", "--name", "used", "--workers", "1"])
+        .ok();
+    assert_eq!(env.describe("local/used")["clients"], serde_json::json!([]));
+    let address = env.describe("local/used")["address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // a real Client that stays connected until killed
+    let code = format!(
+        "import sys, time\nfrom distributed import Client\nc = Client({address:?})\n\
+         print('connected', flush=True)\ntime.sleep(600)\n"
+    );
+    let mut child = std::process::Command::new(crate::support::python())
+        .args(["-c", &code])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "connected");
+    let _client = support::KillOnDrop(child);
+    let d = env.describe("local/used");
+    assert_eq!(d["clients"].as_array().unwrap().len(), 1, "{d}");
+    let text = env.run(&["describe", "local/used"]).ok().stdout;
+    assert!(text.contains("Clients:    1 connected (Client-"), "{text}");
+    let o = env.run(&["cleanup", "--older-than", "0s"]).ok();
+    assert!(
+        o.stderr
+            .contains("local/used has 1 client(s) connected: deleting it would end their work"),
+        "{}",
+        o.stderr
+    );
+    drop(_client);
+    wait_until("the client to be gone", Duration::from_secs(30), || {
+        env.describe("local/used")["clients"] == serde_json::json!([])
+    });
+    env.run(&["delete", "local/used", "--yes"]).ok();
+}
