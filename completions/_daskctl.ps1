@@ -43,7 +43,6 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             [CompletionResult]::new('apply', 'apply', [CompletionResultType]::ParameterValue, 'Create the cluster a spec file describes, or bring an existing one to it')
             [CompletionResult]::new('backends', 'backends', [CompletionResultType]::ParameterValue, 'List, enable or disable backends')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
-            [CompletionResult]::new('__complete-names', '__complete-names', [CompletionResultType]::ParameterValue, 'Cluster names for shell completion, from the cache of the last discovery')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -414,7 +413,6 @@ Register-ArgumentCompleter -Native -CommandName 'daskctl' -ScriptBlock {
             [CompletionResult]::new('apply', 'apply', [CompletionResultType]::ParameterValue, 'Create the cluster a spec file describes, or bring an existing one to it')
             [CompletionResult]::new('backends', 'backends', [CompletionResultType]::ParameterValue, 'List, enable or disable backends')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
-            [CompletionResult]::new('__complete-names', '__complete-names', [CompletionResultType]::ParameterValue, 'Cluster names for shell completion, from the cache of the last discovery')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }

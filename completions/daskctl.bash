@@ -152,7 +152,7 @@ _daskctl() {
 
     case "${cmd}" in
         daskctl)
-            opts="-v -h -V --verbose --no-probe --help --version list ls describe create scale logs delete rm cleanup snippet adapt reconcile apply backends completions __complete-names help"
+            opts="-v -h -V --verbose --no-probe --help --version list ls describe create scale logs delete rm cleanup snippet adapt reconcile apply backends completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -704,7 +704,7 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd__help)
-            opts="list describe create scale logs delete cleanup snippet adapt reconcile apply backends completions __complete-names help"
+            opts="list describe create scale logs delete cleanup snippet adapt reconcile apply backends completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

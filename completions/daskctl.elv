@@ -40,7 +40,6 @@ set edit:completion:arg-completer[daskctl] = {|@words|
             cand apply 'Create the cluster a spec file describes, or bring an existing one to it'
             cand backends 'List, enable or disable backends'
             cand completions 'Print a shell completion script'
-            cand __complete-names 'Cluster names for shell completion, from the cache of the last discovery'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'daskctl;list'= {
@@ -386,7 +385,6 @@ set edit:completion:arg-completer[daskctl] = {|@words|
             cand apply 'Create the cluster a spec file describes, or bring an existing one to it'
             cand backends 'List, enable or disable backends'
             cand completions 'Print a shell completion script'
-            cand __complete-names 'Cluster names for shell completion, from the cache of the last discovery'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'daskctl;help;list'= {

@@ -43,7 +43,6 @@ complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "reconcile" -d 'Appl
 complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "apply" -d 'Create the cluster a spec file describes, or bring an existing one to it'
 complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "backends" -d 'List, enable or disable backends'
 complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
-complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "__complete-names" -d 'Cluster names for shell completion, from the cache of the last discovery'
 complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -s b -l backend -d 'Only these backends (repeatable)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -l status -d 'Only clusters with this status (repeatable)' -r -f -a "pending\t''
@@ -310,7 +309,6 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_see
 complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile apply backends completions __complete-names help" -f -a "apply" -d 'Create the cluster a spec file describes, or bring an existing one to it'
 complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile apply backends completions __complete-names help" -f -a "backends" -d 'List, enable or disable backends'
 complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile apply backends completions __complete-names help" -f -a "completions" -d 'Print a shell completion script'
-complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile apply backends completions __complete-names help" -f -a "__complete-names" -d 'Cluster names for shell completion, from the cache of the last discovery'
 complete -c daskctl -n "__fish_daskctl_using_subcommand help; and not __fish_seen_subcommand_from list describe create scale logs delete cleanup snippet adapt reconcile apply backends completions __complete-names help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand help; and __fish_seen_subcommand_from backends" -f -a "list" -d 'Show every backend, whether it is enabled and usable here'
 complete -c daskctl -n "__fish_daskctl_using_subcommand help; and __fish_seen_subcommand_from backends" -f -a "enable" -d 'Turn a backend on (persisted in the config file)'

@@ -10,10 +10,37 @@ use clap_complete::Shell;
 
 const NAME_VERBS: &str = "describe scale logs delete rm snippet";
 
+/// clap_complete offers hidden subcommands too: `__complete-names` (the hooks' helper) is never
+/// offered. Bash: out of the word lists (its `case` branches stay, unreachable); the other
+/// shells: the one line that offers it.
+fn hide_names_verb(shell: Shell, generated: &str) -> String {
+    const VERB: &str = "__complete-names";
+    let kept = generated.lines().filter_map(|l| {
+        if !l.contains(VERB) {
+            return Some(l.to_string());
+        }
+        match shell {
+            Shell::Bash if l.trim_start().starts_with("opts=") => {
+                Some(l.replace(&format!(" {VERB}"), ""))
+            }
+            Shell::Bash => Some(l.to_string()),
+            // zsh: the `'__complete-names:...'` entry of the verbs list; its own function stays
+            Shell::Zsh if l.trim_start().starts_with(&format!("'{VERB}")) => None,
+            // fish, powershell, elvish: the one line that offers it (the blocks for the verb
+            // itself stay, unreachable)
+            Shell::Fish if l.contains(&format!("-a \"{VERB}\"")) => None,
+            Shell::PowerShell if l.contains(&format!("[CompletionResult]::new('{VERB}'")) => None,
+            Shell::Elvish if l.contains(&format!("cand {VERB} ")) => None,
+            _ => Some(l.to_string()),
+        }
+    });
+    kept.collect::<Vec<_>>().join("\n") + "\n"
+}
+
 pub fn script(shell: Shell) -> String {
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "daskctl", &mut buf);
-    let mut s = String::from_utf8(buf).expect("utf-8");
+    let mut s = hide_names_verb(shell, &String::from_utf8(buf).expect("utf-8"));
     match shell {
         Shell::Bash => s.push_str(&format!(
             r#"

@@ -371,6 +371,44 @@ fn completions_match_the_shipped_scripts_and_names_come_from_the_cache() {
         names.lines().collect::<Vec<_>>(),
         vec!["cached", "local/cached"]
     );
+    // in a real bash: verbs (never the hidden helper), then cluster names after describe
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/daskctl.bash");
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_daskctl"))
+        .parent()
+        .unwrap();
+    let complete = |words: &str| -> Vec<String> {
+        let code = format!(
+            "source {}; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); \
+             _daskctl_names daskctl \"${{COMP_WORDS[COMP_CWORD]}}\" daskctl; \
+             printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            script.display()
+        );
+        let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
+        let o = env
+            .command(&[])
+            .get_envs()
+            .fold(std::process::Command::new("bash"), |mut c, (k, v)| {
+                if let Some(v) = v {
+                    c.env(k, v);
+                }
+                c
+            })
+            .env("PATH", path)
+            .args(["-c", &code])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    let verbs = complete("daskctl ''");
+    assert!(verbs.contains(&"list".to_string()), "{verbs:?}");
+    assert!(
+        !verbs.iter().any(|v| v.contains("complete-names")),
+        "{verbs:?}"
+    );
+    assert_eq!(complete("daskctl describe ca"), vec!["cached"]);
 }
 
 #[test]
