@@ -12,6 +12,20 @@ fn file(cache_root: &Path) -> PathBuf {
     cache_root.join("names.tsv")
 }
 
+/// What a discovery of only `backends` found replaces their rows; the others' rows stay.
+pub fn store_backends(cache_root: &Path, clusters: &[Cluster], backends: &[String]) {
+    let mut rows: Vec<(String, String, String)> = rows(cache_root)
+        .into_iter()
+        .filter(|r| !backends.contains(&r.0))
+        .collect();
+    rows.extend(
+        clusters
+            .iter()
+            .map(|c| (c.backend.clone(), c.name.clone(), c.qualified())),
+    );
+    write_rows(cache_root, &rows);
+}
+
 /// Replaces the cache with these clusters (best effort: it is a convenience).
 pub fn store(cache_root: &Path, clusters: &[Cluster]) {
     let rows: Vec<(String, String, String)> = clusters

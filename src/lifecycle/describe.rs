@@ -10,6 +10,7 @@ use crate::units::{format_age, format_size};
 pub async fn run(app: &App, a: DescribeArgs) -> Result<()> {
     let (_, mut c) = resolve(&app.ctx, &a.name, a.timeout.unwrap_or(app.deadline)).await?;
     c.clients = clients(app, &c).await;
+    crate::discovery::cache::remember(&app.ctx.config.cache_root(), &c);
     match a.output {
         Format::Json => app.out.json(&c),
         Format::Yaml => app.out.yaml(&c),

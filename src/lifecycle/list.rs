@@ -9,9 +9,12 @@ use crate::units::{format_age, format_size};
 pub async fn run(app: &App, a: ListArgs) -> Result<()> {
     let backends = enabled_backends(&app.ctx, &a.backends)?;
     let mut out = fan_out(&backends, a.timeout.unwrap_or(app.deadline)).await;
+    // every discovery refreshes the names completion offers: all of them, or those backends'
     if a.backends.is_empty() {
         say_what_is_hidden(app, backends.is_empty());
         cache::store(&app.ctx.config.cache_root(), &out.clusters);
+    } else if out.warnings.is_empty() {
+        cache::store_backends(&app.ctx.config.cache_root(), &out.clusters, &a.backends);
     }
     if !a.status.is_empty() {
         out.clusters

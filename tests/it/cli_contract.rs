@@ -402,6 +402,15 @@ fn completions_match_the_shipped_scripts_and_names_come_from_the_cache() {
             .map(str::to_string)
             .collect()
     };
+    // a filtered list and describe refresh the cache too
+    dead_cluster(&env, "later");
+    env.run(&["list", "-b", "local"]).ok();
+    assert!(
+        env.run(&["__complete-names"])
+            .ok()
+            .stdout
+            .contains("local/later")
+    );
     let verbs = complete("daskctl ''");
     assert!(verbs.contains(&"list".to_string()), "{verbs:?}");
     assert!(
