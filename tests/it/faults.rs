@@ -841,3 +841,36 @@ fn another_users_clusters_are_never_listed_scaled_or_deleted() {
     let o = other.daskctl(&["delete", "theirs", "--yes"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
 }
+
+/// A `scale --wait` whose target another `scale` changed meanwhile ends at once, saying so,
+/// instead of waiting for a count that is no longer asked for.
+#[test]
+fn scale_wait_ends_when_another_scale_changes_the_target() {
+    let env = Env::new().with("DASKCTL_BACKENDS__LOCAL__SCAN", "false");
+    env.run(&["create", "local", "--name", "retarget", "--workers", "1"])
+        .ok();
+    // new workers that never join: the first scale waits for them
+    let hang = env.dir.path().join("hanging-python");
+    support::script(&hang, "#!/bin/sh\nexec sleep 600\n");
+    support::set_state_python(&env, "retarget", &hang);
+    let r = env.start(&["scale", "retarget", "3", "--wait", "--timeout", "300"]);
+    wait_until(
+        "the first scale's workers recorded",
+        Duration::from_secs(60),
+        || {
+            env.state_json("retarget")
+                .is_some_and(|s| s["workers"].as_array().unwrap().len() == 3)
+        },
+    );
+    env.run(&["scale", "retarget", "1"]).ok();
+    let o = r.finish();
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("another scale of local/retarget asked for 1 worker(s) meanwhile"),
+        "{}",
+        o.stderr
+    );
+    env.run(&["delete", "retarget", "--yes"]).ok();
+    assert!(env.marked_pids("retarget").is_empty());
+}

@@ -235,6 +235,7 @@ async fn build(
             deadline,
             names: &names,
             holding_lock: true,
+            asked: None,
         };
         super::scale::wait_for_workers(b, dir, st, wanted).await?;
     }

@@ -119,6 +119,7 @@ pub async fn scale(b: &Local, c: &Cluster, req: &ScaleRequest) -> Result<ScaleRe
             deadline: Instant::now() + req.timeout,
             names: &started,
             holding_lock: false,
+            asked: Some((req.group.clone(), req.target)),
         };
         let waited = interrupts
             .guard(&what, wait_for_workers(b, &dir, &st, wanted))
@@ -469,6 +470,9 @@ pub struct Wanted<'a> {
     pub names: &'a [String],
     /// The caller holds the cluster's lock (no delete can run meanwhile).
     pub holding_lock: bool,
+    /// The count this wait is for, by group (None: the default group), as the state records
+    /// it: another `scale` that records another one meanwhile ends the wait.
+    pub asked: Option<(Option<String>, u32)>,
 }
 
 pub async fn wait_for_workers(
@@ -483,6 +487,7 @@ pub async fn wait_for_workers(
         deadline,
         names,
         holding_lock,
+        asked,
     } = w;
     let deleted = || {
         Error::backend(
@@ -495,11 +500,33 @@ pub async fn wait_for_workers(
     };
     let last = std::sync::Mutex::new(String::from("not asked yet"));
     let within = deadline.saturating_duration_since(Instant::now());
+    // another scale recorded another count for the group: this wait's target is gone
+    let retargeted = || {
+        let (group, n) = asked.as_ref()?;
+        let now = dir.load().ok()??;
+        let recorded = match group {
+            None => now.requested,
+            Some(g) => now.group(g).ok().and_then(|x| x.requested),
+        };
+        recorded.filter(|r| r != n).map(|r| {
+            Error::backend(
+                "local",
+                format!(
+                    "another scale of local/{} asked for {r} worker(s) meanwhile: this wait for {n} ends",
+                    st.name
+                ),
+            )
+        })
+    };
+    let retargeted = &retargeted;
     let done = crate::backends::until(within, Duration::from_millis(100), || {
         let last = &last;
         async move {
             if !dir.exists() {
                 return Some(Err(deleted()));
+            }
+            if let Some(e) = retargeted() {
+                return Some(Err(e));
             }
             if let Some(s) = &st.scheduler
                 && !procfs::alive(s.pid, Some(s.start))
@@ -521,6 +548,10 @@ pub async fn wait_for_workers(
                         let _ = dir.lock(Duration::from_secs(60)).await;
                         if !dir.path.join("state.json").exists() {
                             return Some(Err(deleted()));
+                        }
+                        // a scale down meanwhile stops workers still starting first
+                        if let Some(e) = retargeted() {
+                            return Some(Err(e));
                         }
                     }
                     return Some(Err(Error::backend(
