@@ -45,12 +45,12 @@ complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "backends" -d 'List,
 complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c daskctl -n "__fish_daskctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -s b -l backend -d 'Only these backends (repeatable)' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand list" -l status -d 'Only clusters with this status (repeatable)' -r -f -a "pending\t''
+complete -c daskctl -n "__fish_daskctl_using_subcommand list" -l status -d 'Only clusters with this status (repeatable)' -r -f -a "pending\t'Resources requested, scheduler or workers not up yet'
 running\t''
-degraded\t''
-orphaned\t''
+degraded\t'Scheduler up but some workers it should have are gone'
+orphaned\t'Workers (or other resources) whose scheduler is gone or does not answer'
 stopping\t''
-stopped\t''
+stopped\t'Nothing runs any more; only leftovers (state, stopped machines) remain'
 unknown\t''"
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -l sort-by -d 'Order of the clusters (default: backend, then name)' -r -f -a "name\t''
 age\t'Oldest first'
@@ -73,12 +73,12 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand list" -s v -l verbose -d
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s b -l backend -d 'Only these backends (repeatable)' -r
-complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -l status -d 'Only clusters with this status (repeatable)' -r -f -a "pending\t''
+complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -l status -d 'Only clusters with this status (repeatable)' -r -f -a "pending\t'Resources requested, scheduler or workers not up yet'
 running\t''
-degraded\t''
-orphaned\t''
+degraded\t'Scheduler up but some workers it should have are gone'
+orphaned\t'Workers (or other resources) whose scheduler is gone or does not answer'
 stopping\t''
-stopped\t''
+stopped\t'Nothing runs any more; only leftovers (state, stopped machines) remain'
 unknown\t''"
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -l sort-by -d 'Order of the clusters (default: backend, then name)' -r -f -a "name\t''
 age\t'Oldest first'

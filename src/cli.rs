@@ -124,33 +124,6 @@ pub enum ListFormat {
     Name,
 }
 
-/// A cluster status, as `list --status` takes it.
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusArg {
-    Pending,
-    Running,
-    Degraded,
-    Orphaned,
-    Stopping,
-    Stopped,
-    Unknown,
-}
-
-impl StatusArg {
-    pub fn status(self) -> crate::model::Status {
-        use crate::model::Status;
-        match self {
-            StatusArg::Pending => Status::Pending,
-            StatusArg::Running => Status::Running,
-            StatusArg::Degraded => Status::Degraded,
-            StatusArg::Orphaned => Status::Orphaned,
-            StatusArg::Stopping => Status::Stopping,
-            StatusArg::Stopped => Status::Stopped,
-            StatusArg::Unknown => Status::Unknown,
-        }
-    }
-}
-
 /// What `list --sort-by` orders by.
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
@@ -183,7 +156,7 @@ pub struct ListArgs {
     pub backends: Vec<String>,
     /// Only clusters with this status (repeatable)
     #[arg(long, value_enum, value_name = "STATUS")]
-    pub status: Vec<StatusArg>,
+    pub status: Vec<crate::model::Status>,
     /// Order of the clusters (default: backend, then name)
     #[arg(long, value_enum, value_name = "KEY")]
     pub sort_by: Option<SortKey>,

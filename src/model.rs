@@ -17,7 +17,8 @@ pub enum Origin {
     Unknown,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// (A `clap::ValueEnum` too: `list --status` takes the same words the JSON shows.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Resources requested, scheduler or workers not up yet.

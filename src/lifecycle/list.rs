@@ -17,8 +17,7 @@ pub async fn run(app: &App, a: ListArgs) -> Result<()> {
         cache::store_backends(&app.ctx.config.cache_root(), &out.clusters, &a.backends);
     }
     if !a.status.is_empty() {
-        out.clusters
-            .retain(|c| a.status.iter().any(|s| s.status() == c.status));
+        out.clusters.retain(|c| a.status.contains(&c.status));
     }
     if let Some(key) = a.sort_by {
         sort(&mut out.clusters, key);
