@@ -970,7 +970,7 @@ _daskctl() {
             return 0
             ;;
         daskctl__subcmd__list)
-            opts="-b -o -A -v -h --backend --status --sort-by --no-headers --output --timeout --region --context --namespace --all-namespaces --profile --verbose --no-probe --help"
+            opts="-b -w -o -A -v -h --backend --status --sort-by --no-headers --watch --interval --output --timeout --region --context --namespace --all-namespaces --profile --verbose --no-probe --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -990,6 +990,10 @@ _daskctl() {
                     ;;
                 --sort-by)
                     COMPREPLY=($(compgen -W "name age workers idle backend" -- "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --output)

@@ -57,6 +57,7 @@ age\t'Oldest first'
 workers\t'Most workers first'
 idle\t'Idle longest first (busy and unknown last)'
 backend\t''"
+complete -c daskctl -n "__fish_daskctl_using_subcommand list" -l interval -d 'Time between listings with --watch' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -s o -l output -d 'Output: a table, wide (more columns), json, yaml, or name (BACKEND/NAME per line)' -r -f -a "table\t''
 wide\t''
 json\t''
@@ -68,6 +69,7 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand list" -l context -d '[ku
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -l profile -d '[aws] Named profile from ~/.aws/config' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -l no-headers -d 'Table rows only, no header line (for scripts reading the table)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand list" -s w -l watch -d 'List again every --interval until Ctrl-C: redrawn in place on a terminal, one listing after another otherwise (json: one line per listing; yaml: one document per listing)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand list" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'
@@ -85,6 +87,7 @@ age\t'Oldest first'
 workers\t'Most workers first'
 idle\t'Idle longest first (busy and unknown last)'
 backend\t''"
+complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -l interval -d 'Time between listings with --watch' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s o -l output -d 'Output: a table, wide (more columns), json, yaml, or name (BACKEND/NAME per line)' -r -f -a "table\t''
 wide\t''
 json\t''
@@ -96,6 +99,7 @@ complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -l context -d '[kube
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -l namespace -d '[kubernetes] Only this namespace (create: where to create; default: the context\'s)' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -l profile -d '[aws] Named profile from ~/.aws/config' -r
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -l no-headers -d 'Table rows only, no header line (for scripts reading the table)'
+complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s w -l watch -d 'List again every --interval until Ctrl-C: redrawn in place on a terminal, one listing after another otherwise (json: one line per listing; yaml: one document per listing)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s A -l all-namespaces -d '[kubernetes] Every namespace (the default for list and cleanup)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -s v -l verbose -d 'More detail on stderr (-v info, -vv debug)'
 complete -c daskctl -n "__fish_daskctl_using_subcommand ls" -l no-probe -d 'Never connect to schedulers: report what the backends alone know'

@@ -163,6 +163,13 @@ pub struct ListArgs {
     /// Table rows only, no header line (for scripts reading the table)
     #[arg(long)]
     pub no_headers: bool,
+    /// List again every --interval until Ctrl-C: redrawn in place on a terminal, one listing
+    /// after another otherwise (json: one line per listing; yaml: one document per listing)
+    #[arg(short, long)]
+    pub watch: bool,
+    /// Time between listings with --watch
+    #[arg(long, value_name = "DURATION", value_parser = duration, default_value = "2s", requires = "watch")]
+    pub interval: Duration,
     /// Output: a table, wide (more columns), json, yaml, or name (BACKEND/NAME per line)
     #[arg(short, long, value_enum, default_value = "table")]
     pub output: ListFormat,

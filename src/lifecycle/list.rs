@@ -5,8 +5,34 @@ use crate::error::{Error, Result};
 use crate::model::Cluster;
 use crate::printer::{render, table};
 use crate::units::{format_age, format_size};
+use std::time::Duration;
 
 pub async fn run(app: &App, a: ListArgs) -> Result<()> {
+    if a.watch {
+        return watch(app, &a).await;
+    }
+    let (clusters, warnings) = discover(app, &a).await?;
+    match listing(&a, &clusters) {
+        Listing::Data(text) => app.out.data(&text),
+        Listing::Note(note) => app.out.info(note),
+        Listing::Nothing => {}
+    }
+    for w in &warnings {
+        app.out.warn(w);
+    }
+    if warnings.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Partial(format!(
+            "{} backend(s) could not be listed",
+            warnings.len()
+        )))
+    }
+}
+
+/// One discovery as `list` does it: the clusters shown (filtered, sorted) and the warnings
+/// of the backends that could not be listed.
+async fn discover(app: &App, a: &ListArgs) -> Result<(Vec<Cluster>, Vec<String>)> {
     let backends = enabled_backends(&app.ctx, &a.backends)?;
     let mut out = fan_out(&backends, a.timeout.unwrap_or(app.deadline)).await;
     // every discovery refreshes the names completion offers: all of them, or those backends'
@@ -22,6 +48,17 @@ pub async fn run(app: &App, a: ListArgs) -> Result<()> {
     if let Some(key) = a.sort_by {
         sort(&mut out.clusters, key);
     }
+    Ok((out.clusters, out.warnings))
+}
+
+/// What one listing prints: data for stdout, or a note for a person when there is no row.
+enum Listing {
+    Data(String),
+    Note(&'static str),
+    Nothing,
+}
+
+fn listing(a: &ListArgs, clusters: &[Cluster]) -> Listing {
     let render = |t: &comfy_table::Table| {
         let text = render(t);
         if a.no_headers {
@@ -33,36 +70,105 @@ pub async fn run(app: &App, a: ListArgs) -> Result<()> {
             text
         }
     };
+    let yaml = || serde_yaml::to_string(clusters).expect("serialisable");
     match a.output {
-        ListFormat::Json => app.out.json(&out.clusters),
-        ListFormat::Yaml => app.out.yaml(&out.clusters),
-        ListFormat::Name => {
-            for c in &out.clusters {
-                app.out.data(&c.qualified());
-            }
+        // with --watch, one compact line per listing (a stream jq reads); else pretty
+        ListFormat::Json if a.watch => {
+            Listing::Data(serde_json::to_string(clusters).expect("serialisable"))
         }
-        ListFormat::Table | ListFormat::Wide if out.clusters.is_empty() => {
-            if a.no_headers {
-                // nothing on stdout, nothing on stderr: a script reads zero rows
-            } else if a.status.is_empty() {
-                app.out.info("No clusters found.")
+        ListFormat::Json => {
+            Listing::Data(serde_json::to_string_pretty(clusters).expect("serialisable"))
+        }
+        ListFormat::Yaml if a.watch => Listing::Data(format!("---\n{}", yaml().trim_end())),
+        ListFormat::Yaml => Listing::Data(yaml().trim_end().to_string()),
+        ListFormat::Name if clusters.is_empty() => Listing::Nothing,
+        ListFormat::Name => Listing::Data(
+            clusters
+                .iter()
+                .map(Cluster::qualified)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+        // nothing on stdout, nothing on stderr: a script reads zero rows
+        ListFormat::Table | ListFormat::Wide if clusters.is_empty() && a.no_headers => {
+            Listing::Nothing
+        }
+        ListFormat::Table | ListFormat::Wide if clusters.is_empty() => {
+            Listing::Note(if a.status.is_empty() {
+                "No clusters found."
             } else {
-                app.out.info("No clusters with that status.")
-            }
+                "No clusters with that status."
+            })
         }
-        ListFormat::Table => app.out.data(&render(&list_table(&out.clusters, false))),
-        ListFormat::Wide => app.out.data(&render(&list_table(&out.clusters, true))),
+        ListFormat::Table => Listing::Data(render(&list_table(clusters, false))),
+        ListFormat::Wide => Listing::Data(render(&list_table(clusters, true))),
     }
-    for w in &out.warnings {
-        app.out.warn(w);
+}
+
+/// `list --watch`: a listing every interval until Ctrl-C or SIGTERM (exit 0), or until stdout
+/// is closed (`| head`). On a terminal each listing replaces the last one on the screen, with
+/// the time it was taken; otherwise listings follow one another, tables separated by a blank
+/// line. A backend that fails is warned about in that listing and tried again in the next.
+async fn watch(app: &App, a: &ListArgs) -> Result<()> {
+    use std::io::{IsTerminal, Write};
+    use tokio::signal::unix::{SignalKind, signal};
+    if a.interval < Duration::from_millis(500) {
+        return Err(Error::Usage("--interval must be at least 500ms".into()));
     }
-    if out.warnings.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Partial(format!(
-            "{} backend(s) could not be listed",
-            out.warnings.len()
-        )))
+    let io = |e| Error::io("listening for Ctrl-C", e);
+    let mut int = signal(SignalKind::interrupt()).map_err(io)?;
+    let mut term = signal(SignalKind::terminate()).map_err(io)?;
+    let tty = std::io::stdout().is_terminal();
+    // a table was printed before: the next one is set apart by a blank line
+    let mut shown = false;
+    loop {
+        let found = tokio::select! {
+            r = discover(app, a) => r?,
+            _ = int.recv() => return Ok(()),
+            _ = term.recv() => return Ok(()),
+        };
+        let (clusters, warnings) = found;
+        let mut frame = String::new();
+        if tty {
+            // home, clear the screen: the new listing replaces the old one in place
+            frame.push_str("\x1b[H\x1b[2J");
+            frame.push_str(&format!(
+                "Every {}: daskctl list    {}\n\n",
+                humantime::format_duration(a.interval),
+                humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+            ));
+        }
+        match listing(a, &clusters) {
+            Listing::Data(text) => {
+                if shown && !tty && matches!(a.output, ListFormat::Table | ListFormat::Wide) {
+                    frame.push('\n');
+                }
+                shown = true;
+                frame.push_str(&format!("{text}\n"));
+            }
+            // on a terminal the note is part of the screen; piped, it stays on stderr
+            Listing::Note(note) if tty => frame.push_str(&format!("{note}\n")),
+            Listing::Note(note) => app.out.info(note),
+            Listing::Nothing => {}
+        }
+        let mut out = std::io::stdout().lock();
+        if out
+            .write_all(frame.as_bytes())
+            .and_then(|()| out.flush())
+            .is_err()
+        {
+            // the reader went away (`| head`): nothing more to show
+            return Ok(());
+        }
+        drop(out);
+        for w in &warnings {
+            app.out.warn(w);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(a.interval) => {}
+            _ = int.recv() => return Ok(()),
+            _ = term.recv() => return Ok(()),
+        }
     }
 }
 

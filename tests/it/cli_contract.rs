@@ -3,6 +3,7 @@
 //! cluster (it lists as `stopped`).
 
 use crate::support::{Env, python};
+use std::time::{Duration, Instant};
 
 /// A daskctl state entry whose processes do not exist.
 fn dead_cluster(env: &Env, name: &str) {
@@ -499,33 +500,21 @@ fn scheduler_address_that_is_not_dask_is_a_one_line_error() {
         .one_line_error();
 }
 
-/// On a terminal, delete asks; "n" keeps the cluster (exit 5), "y" deletes it. `script` (from
-/// util-linux) gives daskctl a real pseudo-terminal.
+/// On a terminal, delete asks; "n" keeps the cluster (exit 5), "y" deletes it.
 #[test]
 fn delete_asks_on_a_terminal() {
     let env = own_only();
     dead_cluster(&env, "asked");
-    let bin = env!("CARGO_BIN_EXE_daskctl");
     for (answer, code, left) in [("n\n", 5, true), ("y\n", 0, false)] {
-        use std::io::Write;
-        let mut c = env
-            .command(&[])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn_script(&format!("{bin} delete asked"));
-        c.stdin
-            .take()
-            .unwrap()
-            .write_all(answer.as_bytes())
-            .unwrap();
-        let out = c.wait_with_output().unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
+        let mut t = env.pty(&["delete", "asked"]);
+        t.expect_text("[y/N]", Duration::from_secs(30));
+        t.send(answer);
+        let (exit, text) = t.wait(Duration::from_secs(60));
         assert!(
             text.contains("delete local/asked"),
             "no question asked: {text}"
         );
-        assert_eq!(out.status.code(), Some(code), "{text}");
+        assert_eq!(exit, code, "{text}");
         assert_eq!(env.state_dirs().contains(&"asked".to_string()), left);
         // the question shows what would go; no is an answer, not an error
         assert!(
@@ -539,26 +528,85 @@ fn delete_asks_on_a_terminal() {
     }
 }
 
-trait Script {
-    fn spawn_script(&mut self, cmdline: &str) -> std::process::Child;
+/// `list --watch` on a terminal: every listing replaces the last one in place (cursor home,
+/// screen cleared) under a line saying how often; a cluster that appears meanwhile is in a
+/// later listing; Ctrl-C ends it with 0.
+#[test]
+fn list_watch_redraws_in_place_until_ctrl_c() {
+    let env = own_only();
+    dead_cluster(&env, "watched-one");
+    let mut t = env.pty(&["list", "--watch", "--interval", "500ms", "-b", "local"]);
+    t.expect_text("watched-one", Duration::from_secs(30));
+    dead_cluster(&env, "watched-two");
+    const CLEAR: &str = "\x1b[H\x1b[2J";
+    let last_frame = |s: &str| s.rsplit(CLEAR).next().unwrap_or_default().to_string();
+    let s = t.expect(
+        "a listing with both clusters",
+        Duration::from_secs(30),
+        |s| last_frame(s).contains("watched-two") && last_frame(s).contains("watched-one"),
+    );
+    assert!(s.matches(CLEAR).count() >= 2, "not redrawn in place: {s:?}");
+    let frame = last_frame(&s);
+    assert!(frame.starts_with("Every 500ms: daskctl list"), "{frame:?}");
+    assert!(frame.contains("NAME"), "{frame:?}");
+    t.ctrl_c();
+    let (code, screen) = t.wait(Duration::from_secs(30));
+    assert_eq!(code, 0, "{screen}");
 }
 
-impl Script for std::process::Command {
-    /// Runs `cmdline` under `script -qec`, keeping this command's environment.
-    fn spawn_script(&mut self, cmdline: &str) -> std::process::Child {
-        let mut c = std::process::Command::new("script");
-        c.args(["-qec", cmdline, "/dev/null"]);
-        for (k, v) in self.get_envs() {
-            match v {
-                Some(v) => c.env(k, v),
-                None => c.env_remove(k),
-            };
-        }
-        c.stdin(std::process::Stdio::piped())
+/// `list --watch` piped: one listing after another, json one line each, nothing meant for a
+/// terminal; SIGINT ends it with 0, and so does a reader that goes away (`| head -2`).
+#[test]
+fn list_watch_piped_streams_listings() {
+    use std::io::BufRead;
+    let env = own_only();
+    dead_cluster(&env, "streamed");
+    let argv = [
+        "list",
+        "-w",
+        "--interval",
+        "500ms",
+        "-b",
+        "local",
+        "-o",
+        "json",
+    ];
+    for stop in ["signal", "reader gone"] {
+        let mut c = env
+            .command(&argv)
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        c.spawn().expect("script(1) from util-linux")
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(c.stdout.take().unwrap()).lines();
+        for _ in 0..2 {
+            let line = lines.next().expect("a listing").unwrap();
+            assert!(!line.contains('\x1b'), "{line:?}");
+            let v: serde_json::Value = serde_json::from_str(&line).expect("one JSON per line");
+            assert_eq!(v[0]["name"], "streamed", "{line}");
+        }
+        if stop == "signal" {
+            nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(c.id() as i32),
+                nix::sys::signal::Signal::SIGINT,
+            )
+            .unwrap();
+        } else {
+            drop(lines);
+        }
+        let end = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(st) = c.try_wait().unwrap() {
+                break st;
+            }
+            assert!(Instant::now() < end, "list --watch did not end on {stop}");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert_eq!(status.code(), Some(0), "{stop}");
     }
+    // --interval belongs to --watch
+    env.run(&["list", "--interval", "1s"]).code(2);
+    env.run(&["list", "-w", "--interval", "10ms"]).code(2);
 }
 
 /// A batch backend whose commands are absent is skipped without a word, and says why.

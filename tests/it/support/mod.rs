@@ -11,6 +11,7 @@ pub mod http;
 #[cfg(feature = "kubernetes")]
 pub mod kube;
 pub mod processes;
+pub mod pty;
 pub mod tls;
 pub mod users;
 
