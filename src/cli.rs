@@ -2,6 +2,7 @@
 
 use crate::units::parse_duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::ArgValueCompleter;
 use std::time::Duration;
 
 #[derive(Parser, Debug)]
@@ -90,9 +91,6 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Cluster names for shell completion, from the cache of the last discovery
-    #[command(name = "__complete-names", hide = true)]
-    CompleteNames,
 }
 
 impl Command {
@@ -110,7 +108,7 @@ impl Command {
             Command::Adapt(a) => Some(&a.cloud),
             Command::Reconcile(a) => Some(&a.cloud),
             Command::Apply(a) => Some(&a.cloud),
-            Command::Backends { .. } | Command::Completions { .. } | Command::CompleteNames => None,
+            Command::Backends { .. } | Command::Completions { .. } => None,
         }
     }
 }
@@ -145,6 +143,16 @@ pub enum Format {
     Yaml,
 }
 
+/// Completes cluster names (see `crate::complete`).
+fn cluster_names() -> ArgValueCompleter {
+    ArgValueCompleter::new(crate::complete::cluster_names)
+}
+
+/// Completes backend names.
+fn backend_names() -> ArgValueCompleter {
+    ArgValueCompleter::new(crate::complete::backend_names)
+}
+
 fn duration(s: &str) -> Result<Duration, String> {
     parse_duration(s).map_err(|e| e.to_string())
 }
@@ -152,7 +160,7 @@ fn duration(s: &str) -> Result<Duration, String> {
 #[derive(Args, Debug)]
 pub struct ListArgs {
     /// Only these backends (repeatable)
-    #[arg(short, long = "backend", value_name = "BACKEND")]
+    #[arg(short, long = "backend", value_name = "BACKEND", add = backend_names())]
     pub backends: Vec<String>,
     /// Only clusters with this status (repeatable)
     #[arg(long, value_enum, value_name = "STATUS")]
@@ -183,6 +191,7 @@ pub struct ListArgs {
 #[derive(Args, Debug)]
 pub struct DescribeArgs {
     /// NAME or BACKEND/NAME
+    #[arg(add = cluster_names())]
     pub name: String,
     /// Output: a table, or json or yaml for scripts
     #[arg(short, long, value_enum, default_value = "table")]
@@ -197,7 +206,7 @@ pub struct DescribeArgs {
 #[derive(Args, Debug, Clone, Default)]
 pub struct CreateArgs {
     /// Where to create it (see: daskctl backends); the spec's with -f
-    #[arg(required_unless_present = "file")]
+    #[arg(required_unless_present = "file", add = backend_names())]
     pub backend: Option<String>,
     /// A cluster spec (YAML): daskctl's, or a dask-ctl spec (version: 1, module, class, kwargs);
     /// flags given on the command line override it
@@ -321,6 +330,7 @@ pub struct CreateArgs {
 #[derive(Args, Debug)]
 pub struct ScaleArgs {
     /// NAME or BACKEND/NAME
+    #[arg(add = cluster_names())]
     pub name: String,
     /// Number of workers wanted (in the group, with --group)
     #[arg(allow_negative_numbers = true)]
@@ -341,12 +351,13 @@ pub struct ScaleArgs {
 #[derive(Args, Debug)]
 pub struct LogsArgs {
     /// NAME or BACKEND/NAME
+    #[arg(add = cluster_names())]
     pub name: String,
     /// Only the scheduler's log
     #[arg(long, conflicts_with = "worker")]
     pub scheduler: bool,
     /// Only this worker's log (name or number)
-    #[arg(long, value_name = "W")]
+    #[arg(long, value_name = "W", add = ArgValueCompleter::new(crate::complete::worker_names))]
     pub worker: Option<String>,
     /// Only the last N lines of each log
     #[arg(long, value_name = "N")]
@@ -370,6 +381,7 @@ pub enum LogFormat {
 #[derive(Args, Debug)]
 pub struct DeleteArgs {
     /// NAME or BACKEND/NAME
+    #[arg(add = cluster_names())]
     pub name: String,
     /// Do not ask for confirmation
     #[arg(short, long)]
@@ -388,7 +400,7 @@ pub struct DeleteArgs {
 pub struct CleanupArgs {
     /// Only clusters whose NAME or qualified name (BACKEND/NAME) matches one of these glob
     /// patterns (e.g. 'ci-*'); default: every cluster of yours
-    #[arg(value_name = "PATTERN")]
+    #[arg(value_name = "PATTERN", add = cluster_names())]
     pub patterns: Vec<String>,
     /// Clusters whose scheduler is gone or silent, and dead leftovers
     #[arg(long)]
@@ -403,7 +415,7 @@ pub struct CleanupArgs {
     #[arg(short, long)]
     pub yes: bool,
     /// Only these backends (repeatable)
-    #[arg(short, long = "backend", value_name = "BACKEND")]
+    #[arg(short, long = "backend", value_name = "BACKEND", add = backend_names())]
     pub backends: Vec<String>,
     /// Output: a table, or json or yaml for scripts
     #[arg(short, long, value_enum, default_value = "table")]
@@ -418,6 +430,7 @@ pub struct CleanupArgs {
 #[derive(Args, Debug)]
 pub struct AdaptArgs {
     /// NAME or BACKEND/NAME
+    #[arg(add = cluster_names())]
     pub name: String,
     /// Fewest workers to keep
     #[arg(long, required_unless_present = "off", allow_negative_numbers = true)]
@@ -457,10 +470,10 @@ pub struct ApplyArgs {
 #[derive(Args, Debug)]
 pub struct ReconcileArgs {
     /// Only clusters whose NAME or BACKEND/NAME matches one of these glob patterns
-    #[arg(value_name = "PATTERN")]
+    #[arg(value_name = "PATTERN", add = cluster_names())]
     pub patterns: Vec<String>,
     /// Only these backends (repeatable)
-    #[arg(short, long = "backend", value_name = "BACKEND")]
+    #[arg(short, long = "backend", value_name = "BACKEND", add = backend_names())]
     pub backends: Vec<String>,
     /// Keep reconciling every --interval until interrupted
     #[arg(long)]
@@ -485,6 +498,7 @@ pub struct ReconcileArgs {
 #[derive(Args, Debug)]
 pub struct SnippetArgs {
     /// NAME or BACKEND/NAME
+    #[arg(add = cluster_names())]
     pub name: String,
     #[command(flatten)]
     pub cloud: CloudArgs,
@@ -501,11 +515,13 @@ pub enum BackendsAction {
     /// Turn a backend on (persisted in the config file)
     Enable {
         /// The backend (see: daskctl backends list)
+        #[arg(add = backend_names())]
         name: String,
     },
     /// Turn a backend off: it is never queried
     Disable {
         /// The backend (see: daskctl backends list)
+        #[arg(add = backend_names())]
         name: String,
     },
 }

@@ -4,6 +4,7 @@
 pub mod arb;
 pub mod backends;
 pub mod cli;
+pub mod complete;
 pub mod config;
 pub mod dask;
 pub mod discovery;
@@ -118,13 +119,32 @@ fn apply_cloud_flags(cloud: &cli::CloudArgs, config: &mut Config) {
 }
 
 fn run_inner(cli: cli::Cli) -> Result<()> {
+    let (ctx, deadline) = context(cli.command.cloud(), cli.no_probe)?;
+    let app = App {
+        ctx,
+        out: Printer,
+        deadline,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("starting the async runtime", e))?;
+    rt.block_on(lifecycle::dispatch(&app, cli.command))
+}
+
+/// What every command shares: the configuration (the cloud flags over it), the prober, the
+/// caller; and the per-backend discovery deadline.
+pub fn context(
+    cloud: Option<&cli::CloudArgs>,
+    no_probe: bool,
+) -> Result<(Arc<backends::Context>, Duration)> {
     let mut config = Config::load()?;
-    if let Some(cloud) = cli.command.cloud() {
+    if let Some(cloud) = cloud {
         apply_cloud_flags(cloud, &mut config);
     }
     backends::check_settings(&config)?;
     let deadline = config.timeout.unwrap_or(Duration::from_secs(10));
-    let prober = Prober::new(&config.probe, cli.no_probe);
+    let prober = Prober::new(&config.probe, no_probe);
     let silence = backends::liveness::Silence::new(
         Some(config.state_root().join("silence.json")),
         config
@@ -138,16 +158,7 @@ fn run_inner(cli: cli::Cli) -> Result<()> {
         user: User::current(),
         silence,
     });
-    let app = App {
-        ctx,
-        out: Printer,
-        deadline,
-    };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("starting the async runtime", e))?;
-    rt.block_on(lifecycle::dispatch(&app, cli.command))
+    Ok((ctx, deadline))
 }
 
 fn init_tracing(verbose: u8) {

@@ -68,18 +68,31 @@ pub fn hidden(cache_root: &Path, disabled: &[&str]) -> Vec<(String, usize)> {
     out
 }
 
-/// `(backend, name, qualified)` rows of a fresh cache; nothing if it is older than `TTL`.
-fn rows(cache_root: &Path) -> Vec<(String, String, String)> {
-    let p = file(cache_root);
-    let fresh = std::fs::metadata(&p)
+/// Whether the cache was written less than `TTL` ago.
+pub fn is_fresh(cache_root: &Path) -> bool {
+    std::fs::metadata(file(cache_root))
         .and_then(|m| m.modified())
         .ok()
         .and_then(|t| SystemTime::now().duration_since(t).ok())
-        .is_some_and(|age| age < TTL);
-    if !fresh {
+        .is_some_and(|age| age < TTL)
+}
+
+/// `(backend, name, qualified)` rows of a fresh cache; nothing if it is older than `TTL`.
+fn rows(cache_root: &Path) -> Vec<(String, String, String)> {
+    if !is_fresh(cache_root) {
         return Vec::new();
     }
     all_rows(cache_root)
+}
+
+/// Names and qualified names the cache holds for `backend`, whatever its age (completion
+/// offers them for a backend that did not answer in time).
+pub fn names_of_any_age(cache_root: &Path, backend: &str) -> Vec<String> {
+    all_rows(cache_root)
+        .into_iter()
+        .filter(|r| r.0 == backend)
+        .flat_map(|(_, n, q)| [n, q])
+        .collect()
 }
 
 /// Every row of the cache, whatever its age.

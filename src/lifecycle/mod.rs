@@ -45,7 +45,6 @@ pub async fn dispatch(app: &App, command: Command) -> Result<()> {
         Command::Apply(a) => apply::run(app, a).await,
         Command::Backends { action } => backends::run(app, action),
         Command::Completions { shell } => completions::run(app, shell),
-        Command::CompleteNames => completions::names(app),
     }
 }
 

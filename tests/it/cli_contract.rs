@@ -338,8 +338,44 @@ fn backends_enable_disable_persist_and_disabled_is_never_queried() {
     assert!(o.one_line_error().contains("registered backends"));
 }
 
+/// What the shell hook asks on a TAB, as bash's asks it (`COMPLETE=bash daskctl -- WORDS`, the
+/// last word the one being completed); the candidates, one per line.
+fn complete(env: &Env, words: &[&str]) -> Vec<String> {
+    let mut argv = vec!["--", "daskctl"];
+    argv.extend(words);
+    let o = env
+        .command(&argv)
+        .env("COMPLETE", "bash")
+        .env("_CLAP_COMPLETE_INDEX", words.len().to_string())
+        .env("_CLAP_IFS", "\n")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(str::to_string)
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// Ages the names cache past its freshness.
+fn age_names_cache(env: &Env) {
+    let file = env.dir.path().join("cache/names.tsv");
+    let ok = std::process::Command::new("touch")
+        .args(["-d", "10 minutes ago"])
+        .arg(&file)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "touch {}", file.display());
+}
+
+/// `completions SHELL` prints the hook of clap_complete's dynamic engine (the shipped copies
+/// match); verbs and flags come from the command definition, backend names from the registry,
+/// cluster names from the cache every discovery refreshes, or from a bounded discovery when
+/// it is stale, worker names from a lookup of the cluster on the command line.
 #[test]
-fn completions_match_the_shipped_scripts_and_names_come_from_the_cache() {
+fn completions_are_dynamic_and_names_come_from_the_cache() {
     let env = own_only();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");
     for (shell, file) in [
@@ -350,75 +386,98 @@ fn completions_match_the_shipped_scripts_and_names_come_from_the_cache() {
         ("elvish", "daskctl.elv"),
     ] {
         let out = env.run(&["completions", shell]).ok().stdout;
-        assert!(out.contains("daskctl"), "{shell}");
+        assert!(
+            out.contains("COMPLETE") && out.contains("daskctl"),
+            "{shell}: {out}"
+        );
         let shipped = std::fs::read_to_string(dir.join(file)).unwrap_or_default();
         assert_eq!(
             out, shipped,
             "completions/{file} is stale: regenerate with scripts/completions.sh"
         );
-        if matches!(shell, "bash" | "zsh" | "fish") {
-            assert!(
-                out.contains("__complete-names"),
-                "{shell} lacks dynamic names"
-            );
-        }
     }
-    // nothing cached yet: no names, and no discovery either
-    assert_eq!(env.run(&["__complete-names"]).ok().stdout, "");
+    let verbs = complete(&env, &[""]);
+    assert!(verbs.contains(&"list".to_string()), "{verbs:?}");
+    assert!(!verbs.iter().any(|v| v.starts_with("__")), "{verbs:?}");
+    assert_eq!(complete(&env, &["list", "-b", "lo"]), vec!["local"]);
+    assert_eq!(complete(&env, &["create", "sl"]), vec!["slurm"]);
+    assert_eq!(
+        complete(&env, &["backends", "disable", "htc"]),
+        vec!["htcondor"]
+    );
+    assert_eq!(
+        complete(&env, &["list", "--status", "orph"]),
+        vec!["orphaned"]
+    );
+    // nothing cached, nothing found: no names
+    assert!(complete(&env, &["describe", "ca"]).is_empty());
     dead_cluster(&env, "cached");
     env.run(&["list"]).ok();
-    let names = env.run(&["__complete-names"]).ok().stdout;
+    assert_eq!(complete(&env, &["describe", "ca"]), vec!["cached"]);
+    assert_eq!(complete(&env, &["delete", "local/"]), vec!["local/cached"]);
     assert_eq!(
-        names.lines().collect::<Vec<_>>(),
-        vec!["cached", "local/cached"]
+        complete(&env, &["logs", "cached", "--worker", ""]),
+        vec!["cached-0"]
     );
-    // in a real bash: verbs (never the hidden helper), then cluster names after describe
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/daskctl.bash");
-    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_daskctl"))
-        .parent()
-        .unwrap();
-    let complete = |words: &str| -> Vec<String> {
-        let code = format!(
-            "source {}; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); \
-             _daskctl_names daskctl \"${{COMP_WORDS[COMP_CWORD]}}\" daskctl; \
-             printf '%s\\n' \"${{COMPREPLY[@]}}\"",
-            script.display()
-        );
-        let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
-        let o = env
-            .command(&[])
-            .get_envs()
-            .fold(std::process::Command::new("bash"), |mut c, (k, v)| {
-                if let Some(v) = v {
-                    c.env(k, v);
-                }
-                c
-            })
-            .env("PATH", path)
-            .args(["-c", &code])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&o.stdout)
-            .lines()
-            .map(str::to_string)
-            .collect()
-    };
-    // a filtered list and describe refresh the cache too
+    // a filtered list refreshes the cache too
     dead_cluster(&env, "later");
     env.run(&["list", "-b", "local"]).ok();
+    assert_eq!(complete(&env, &["scale", "la"]), vec!["later"]);
+    // a stale cache: a bounded discovery answers instead, and refreshes the cache
+    std::fs::remove_dir_all(env.state().join("local/cached")).unwrap();
+    dead_cluster(&env, "newer");
+    age_names_cache(&env);
+    let names = complete(&env, &["describe", ""]);
+    let names: Vec<&String> = names.iter().filter(|n| !n.starts_with('-')).collect();
+    assert_eq!(names, ["later", "local/later", "local/newer", "newer"]);
+    let cached = std::fs::read_to_string(env.dir.path().join("cache/names.tsv")).unwrap();
     assert!(
-        env.run(&["__complete-names"])
-            .ok()
-            .stdout
-            .contains("local/later")
+        cached.contains("newer") && !cached.contains("cached"),
+        "{cached}"
     );
-    let verbs = complete("daskctl ''");
-    assert!(verbs.contains(&"list".to_string()), "{verbs:?}");
-    assert!(
-        !verbs.iter().any(|v| v.contains("complete-names")),
-        "{verbs:?}"
-    );
-    assert_eq!(complete("daskctl describe ca"), vec!["cached"]);
+}
+
+/// Cluster names complete in real interactive bash, zsh and fish sessions, hooked as the
+/// README says: `daskctl describe fre<TAB>` becomes the name, and the command then runs.
+#[test]
+fn names_complete_in_real_shells() {
+    let env = own_only();
+    dead_cluster(&env, "fresh-one");
+    env.run(&["list"]).ok();
+    for (shell, args, hook) in [
+        (
+            "bash",
+            &["--norc", "--noprofile", "-i"][..],
+            "source <(daskctl completions bash)",
+        ),
+        (
+            "zsh",
+            &["-f", "-i"][..],
+            "autoload -Uz compinit && compinit -u && source <(daskctl completions zsh)",
+        ),
+        (
+            "fish",
+            &["--no-config", "-i"][..],
+            "daskctl completions fish | source",
+        ),
+    ] {
+        let mut t = env.shell_pty(shell, args);
+        // the shell's answer, not the echo of what was typed
+        let answer = match shell {
+            "fish" => "echo hooked-(math 6 \\* 7)",
+            _ => "echo hooked-$((6*7))",
+        };
+        t.send(&format!("{hook}; {answer}\n"));
+        t.expect_text("hooked-42", Duration::from_secs(30));
+        t.send("daskctl describe fre\t");
+        t.expect_text("fresh-one", Duration::from_secs(30));
+        t.send("\n");
+        // describe ran on the completed name (the typed "fre" names no cluster)
+        t.expect_text("no scheduler or worker is running", Duration::from_secs(30));
+        t.send("exit\n");
+        let (_, screen) = t.wait(Duration::from_secs(30));
+        assert!(!screen.contains("no cluster"), "{shell}: {screen}");
+    }
 }
 
 #[test]

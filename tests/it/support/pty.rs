@@ -18,9 +18,43 @@ pub struct Pty {
 }
 
 impl Env {
-    /// Runs daskctl ARGS with stdin, stdout and stderr on a new terminal (120x40), as the
-    /// session leader with it as its controlling terminal.
+    /// Runs daskctl ARGS on a new terminal (see `Pty::spawn`).
     pub fn pty(&self, args: &[&str]) -> Pty {
+        Pty::spawn(self.command(args))
+    }
+
+    /// An interactive `program ARGS` (a shell) on a new terminal, with this test's daskctl
+    /// environment and the daskctl under test first on PATH.
+    pub fn shell_pty(&self, program: &str, args: &[&str]) -> Pty {
+        let daskctl = self.command(&[]);
+        let mut c = std::process::Command::new(program);
+        for (k, v) in daskctl.get_envs() {
+            match v {
+                Some(v) => c.env(k, v),
+                None => c.env_remove(k),
+            };
+        }
+        let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_daskctl"))
+            .parent()
+            .unwrap();
+        let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
+        let home = self.dir.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        c.args(args)
+            .current_dir(self.dir.path())
+            .env("PATH", path)
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("XDG_DATA_HOME", home.join(".local/share"))
+            .env("TERM", "xterm");
+        Pty::spawn(c)
+    }
+}
+
+impl Pty {
+    /// Runs `c` with stdin, stdout and stderr on a new terminal (120x40), as the session
+    /// leader with it as its controlling terminal.
+    pub fn spawn(mut c: std::process::Command) -> Pty {
         let size = nix::pty::Winsize {
             ws_row: 40,
             ws_col: 120,
@@ -29,7 +63,6 @@ impl Env {
         };
         let p = nix::pty::openpty(Some(&size), None).expect("openpty");
         let slave = |fd: &OwnedFd| Stdio::from(fd.try_clone().expect("dup pty"));
-        let mut c = self.command(args);
         c.stdin(slave(&p.slave))
             .stdout(slave(&p.slave))
             .stderr(slave(&p.slave));
@@ -43,7 +76,9 @@ impl Env {
                 Ok(())
             });
         }
-        let child = c.spawn().expect("spawn daskctl on a pty");
+        let child = c
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {:?} on a pty: {e}", c.get_program()));
         // only the child holds the terminal now: reading the master ends (EIO) when it exits
         drop(p.slave);
         let master = std::fs::File::from(p.master);
@@ -64,9 +99,7 @@ impl Env {
             seen,
         }
     }
-}
 
-impl Pty {
     /// Everything shown so far, as text.
     pub fn screen(&self) -> String {
         String::from_utf8_lossy(&self.seen.lock().unwrap()).into_owned()
