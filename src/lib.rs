@@ -16,6 +16,7 @@ pub mod model;
 pub mod names;
 pub mod policy;
 pub mod printer;
+pub mod progress;
 pub mod settings;
 pub mod spec;
 pub mod units;

@@ -69,6 +69,8 @@ pub struct CreateRequest {
     /// Worker groups beside the default one (`--worker-group`), checked against the backend's
     /// `group_keys`.
     pub groups: Vec<crate::groups::GroupSpec>,
+    /// The line the waits update on a terminal.
+    pub progress: crate::progress::Progress,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -81,6 +83,8 @@ pub struct ScaleRequest {
     pub retire_first: Vec<String>,
     /// The worker group to scale (`--group`); None: the default group.
     pub group: Option<String>,
+    /// The line the waits update on a terminal.
+    pub progress: crate::progress::Progress,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -123,6 +127,8 @@ pub trait LogSink: Send {
 pub struct DeleteRequest {
     pub wait: bool,
     pub timeout: Duration,
+    /// The line the waits update on a terminal.
+    pub progress: crate::progress::Progress,
 }
 
 /// What `create --dry-run` shows: every submission as it would be made, nothing submitted.
@@ -244,18 +250,46 @@ pub trait Backend: Send + Sync {
 /// `scale --wait` where discovery reports the scheduler's worker count: polls `from_name(lookup)`
 /// until the cluster has `target` workers or the deadline passes. A count made while the
 /// scheduler did not answer (pods or instances running) is not taken for the scheduler's.
+/// Ends early when the cluster is no longer listed, or when its requested count, once at
+/// `target`, moves away from it (another scale asked for another size, or workers ended).
 pub async fn wait_for_workers(
     b: &dyn Backend,
     c: &Cluster,
     lookup: &str,
     target: u64,
     deadline: std::time::Instant,
+    progress: &crate::progress::Progress,
 ) -> Result<()> {
     let within = deadline.saturating_duration_since(std::time::Instant::now());
+    let requested_reached = std::sync::atomic::AtomicBool::new(false);
     let waited = until_settled(within, Duration::from_millis(500), || async {
-        let now = b.from_name(lookup).await?;
-        let silent = now.as_ref().and_then(|x| x.silent.clone());
-        let have = now.as_ref().and_then(|x| x.workers);
+        let Some(now) = b.from_name(lookup).await? else {
+            return Err(Error::backend(
+                b.name(),
+                format!(
+                    "{} is gone (no longer listed) while waiting for {target} worker(s)",
+                    c.qualified()
+                ),
+            ));
+        };
+        progress.seen(seen_resources(&now, target));
+        if let Some(r) = now.requested_workers {
+            use std::sync::atomic::Ordering::Relaxed;
+            if r == target {
+                requested_reached.store(true, Relaxed);
+            } else if requested_reached.load(Relaxed) {
+                return Err(Error::backend(
+                    b.name(),
+                    format!(
+                        "{} now asks for {r} worker(s), not {target}: another scale changed \
+                         it, or workers ended; this wait ends",
+                        c.qualified()
+                    ),
+                ));
+            }
+        }
+        let silent = now.silent.clone();
+        let have = now.workers;
         Ok(if have == Some(target) && silent.is_none() {
             ControlFlow::Break(())
         } else {
@@ -276,6 +310,34 @@ pub async fn wait_for_workers(
             ),
         })
     })
+}
+
+/// What a wait shows of a cluster whose workers are pods or instances: the scheduler's count,
+/// and its worker resources running and not yet running.
+pub fn seen_resources(c: &Cluster, wanted: u64) -> crate::progress::Seen {
+    let workers: Vec<&crate::model::Resource> = c
+        .resources
+        .iter()
+        .filter(|r| r.role == crate::model::Role::Worker)
+        .collect();
+    let running = workers
+        .iter()
+        .filter(|r| r.state.eq_ignore_ascii_case("running"))
+        .count() as u64;
+    let units = match workers.first().map(|r| r.kind) {
+        Some("pod") => "pods",
+        Some("instance") => "instances",
+        _ => "jobs",
+    };
+    crate::progress::Seen {
+        connected: c
+            .workers
+            .filter(|_| c.silent.is_none() && c.address.is_some()),
+        wanted,
+        queued: (!workers.is_empty()).then(|| workers.len() as u64 - running),
+        running: (!workers.is_empty()).then_some(running),
+        units,
+    }
 }
 
 /// Shared by all backends during one invocation.
@@ -465,6 +527,7 @@ where
 pub async fn until_none_left<F, Fut>(
     within: Duration,
     every: Duration,
+    progress: &crate::progress::Progress,
     mut left: F,
 ) -> Result<std::result::Result<(), Vec<String>>>
 where
@@ -475,6 +538,7 @@ where
         let f = left();
         async move {
             let left = f.await?;
+            progress.say(&format!("{} left: {}", left.len(), left.join(", ")));
             Ok(if left.is_empty() {
                 ControlFlow::Break(())
             } else {
@@ -537,7 +601,9 @@ mod tests {
             "fake",
             vec![cluster(3, false), cluster(2, true), cluster(3, true)],
         );
-        wait_for_workers(&b, &c, "c", 3, deadline).await.unwrap();
+        wait_for_workers(&b, &c, "c", 3, deadline, &Default::default())
+            .await
+            .unwrap();
         assert_eq!(
             b.script.lock().unwrap().len(),
             1,
@@ -546,7 +612,9 @@ mod tests {
 
         let b = Fake::scripted("fake", vec![cluster(3, false)]);
         let soon = std::time::Instant::now() + Duration::from_millis(10);
-        let e = wait_for_workers(&b, &c, "c", 3, soon).await.unwrap_err();
+        let e = wait_for_workers(&b, &c, "c", 3, soon, &Default::default())
+            .await
+            .unwrap_err();
         assert!(e.to_string().contains("did not answer"), "{e}");
     }
 }

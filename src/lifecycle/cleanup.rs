@@ -208,6 +208,7 @@ async fn delete(app: &App, b: &dyn Backend, c: &Cluster, act: &mut Action) {
     let req = DeleteRequest {
         wait: true,
         timeout: Duration::from_secs(60),
+        progress: Default::default(),
     };
     match b.delete(c, &req).await {
         Ok(()) => {

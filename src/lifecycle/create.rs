@@ -3,6 +3,7 @@ use crate::backends::{self, CreateRequest};
 use crate::cli::{CreateArgs, Format};
 use crate::error::{Error, Result};
 use crate::policy::Adapt;
+use crate::progress::Progress;
 use crate::units::parse_size;
 
 pub async fn run(app: &App, a: CreateArgs) -> Result<()> {
@@ -108,6 +109,7 @@ pub(super) async fn create(
         options: backend_options(reg, a)?,
         timeout: a.timeout,
         groups,
+        progress: Default::default(),
     };
     if a.dry_run {
         let mut plan = backend.plan(&req).await?;
@@ -123,11 +125,14 @@ pub(super) async fn create(
         }
         return Ok(None);
     }
-    app.out.progress(&format!(
-        "creating {}/{} with {} worker(s)...",
+    let mut req = req;
+    req.progress = Progress::start(format!(
+        "create {}/{} with {} worker(s)",
         reg.name, req.name, workers
     ));
-    let c = backend.create(&req).await?;
+    let made = backend.create(&req).await;
+    req.progress.finish();
+    let c = made?;
     crate::discovery::cache::remember(&app.ctx.config.cache_root(), &c);
     // TTL and idle timeout kept with the cluster for reconcile, where the backend keeps a
     // policy (aws and kubernetes keep the TTL in tags and labels themselves)

@@ -21,15 +21,14 @@ pub async fn run(app: &App, a: DeleteArgs) -> Result<()> {
         c.resources.len()
     );
     confirm(&what, a.yes)?;
-    backend
-        .delete(
-            &c,
-            &DeleteRequest {
-                wait: a.wait,
-                timeout: a.timeout,
-            },
-        )
-        .await?;
+    let req = DeleteRequest {
+        wait: a.wait,
+        timeout: a.timeout,
+        progress: crate::progress::Progress::start(format!("delete {}", c.qualified())),
+    };
+    let deleted = backend.delete(&c, &req).await;
+    req.progress.finish();
+    deleted?;
     crate::discovery::cache::forget(&app.ctx.config.cache_root(), &c);
     app.out.success(&format!("deleted {}", c.qualified()));
     Ok(())

@@ -175,6 +175,7 @@ async fn end(app: &App, b: &dyn Backend, c: &Cluster, why: String, yes: bool) ->
     let req = DeleteRequest {
         wait: true,
         timeout: Duration::from_secs(120),
+        progress: Default::default(),
     };
     match b.delete(c, &req).await {
         Ok(()) => {
@@ -255,6 +256,7 @@ async fn apply(
         timeout: Duration::from_secs(120),
         retire_first: retire.clone(),
         group: adapt.group.clone(),
+        progress: Default::default(),
     };
     let r = b.scale(&c, &req).await?;
     let mut detail = format!("scaled from {} to {to}", r.before);

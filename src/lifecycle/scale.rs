@@ -40,8 +40,15 @@ pub async fn run(app: &App, a: ScaleArgs) -> Result<()> {
         timeout: a.timeout,
         retire_first: Vec::new(),
         group: group.clone(),
+        progress: if a.wait {
+            crate::progress::Progress::start(format!("scale {} to {target}", c.qualified()))
+        } else {
+            Default::default()
+        },
     };
-    let r = backend.scale(&c, &req).await?;
+    let scaled = backend.scale(&c, &req).await;
+    req.progress.finish();
+    let r = scaled?;
     let what = match &group {
         Some(g) => format!("{} (group {g})", c.qualified()),
         None => c.qualified(),

@@ -397,3 +397,56 @@ fn spec_groups_create_and_apply_brings_each_group_to_its_size() {
     env.run(&["delete", "local/specgroups", "--yes", "--wait"])
         .ok();
 }
+
+/// `scale --wait` on a terminal shows the group's workers connected and jobs queued and
+/// running, and ends, saying why, when another scale changes the group's count meanwhile. The
+/// group's jobs wait for their `--begin` time an hour away, so only that change can end it.
+#[test]
+fn scale_wait_shows_progress_and_ends_when_another_scale_retargets() {
+    if !slurm_up() {
+        return;
+    }
+    let env = Env::slurm();
+    env.run(&[
+        "create",
+        "slurm",
+        "--name",
+        "retarget",
+        "--workers",
+        "0",
+        "--worker-group",
+        "late:0:job-extra=--begin=now+1hour",
+        "--timeout",
+        "180",
+    ])
+    .ok();
+    let t = env.pty(&[
+        "scale",
+        "slurm/retarget",
+        "2",
+        "--group",
+        "late",
+        "--wait",
+        "--timeout",
+        "600",
+    ]);
+    t.expect_text(
+        "0/2 workers connected, 2 jobs queued, 0 running",
+        Duration::from_secs(120),
+    );
+    env.run(&["scale", "slurm/retarget", "1", "--group", "late"])
+        .ok();
+    let (code, screen) = t.wait(Duration::from_secs(120));
+    assert_eq!(code, 1, "{screen}");
+    assert!(
+        screen.contains("the queue now holds 1 worker job(s) of group late, not 2"),
+        "{screen}"
+    );
+    assert!(screen.contains("another scale changed it"), "{screen}");
+    assert_eq!(
+        groups(&env, "slurm/retarget"),
+        vec![g("default", 0, 0), g("late", 0, 1)]
+    );
+    env.run(&["delete", "slurm/retarget", "--yes", "--wait"])
+        .ok();
+}

@@ -612,3 +612,31 @@ fn describe_shows_clients_and_cleanup_warns_about_them() {
     });
     env.run(&["delete", "local/used", "--yes"]).ok();
 }
+
+/// On a terminal, `create` and `delete --wait` show what they wait for on one line that
+/// redraws itself and is cleared when done; piped, none of it is printed.
+#[test]
+fn progress_on_a_terminal_only() {
+    let _g = support::serial();
+    let env = Env::new().without_batch();
+    let t = env.pty(&["create", "local", "--name", "shown", "--workers", "2"]);
+    let (code, screen) = t.wait(Duration::from_secs(120));
+    assert_eq!(code, 0, "{screen}");
+    assert!(
+        screen.contains("create local/shown with 2 worker(s): waiting for the scheduler"),
+        "{screen}"
+    );
+    assert!(screen.contains("/2 workers connected"), "{screen}");
+    // the line is cleared before the result is printed
+    assert!(screen.contains("\x1b[2K"), "{screen:?}");
+    let o = env
+        .run(&["create", "local", "--name", "piped", "--workers", "1"])
+        .ok();
+    assert!(!o.stderr.contains("waiting for"), "{}", o.stderr);
+    assert!(!o.stderr.contains('\x1b'), "{:?}", o.stderr);
+    let t = env.pty(&["delete", "shown", "--yes", "--wait"]);
+    let (code, screen) = t.wait(Duration::from_secs(120));
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("deleted local/shown"), "{screen}");
+    env.run(&["delete", "piped", "--yes"]).ok();
+}

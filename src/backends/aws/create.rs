@@ -51,6 +51,7 @@ pub async fn create(aws: &Aws, req: &CreateRequest) -> Result<Cluster> {
     let c = match &c.address {
         // probe-able from here (probe.map or a reachable address): report it answering
         Some(addr) if aws.ctx.prober.target(addr).is_ok() => {
+            req.progress.say("waiting for the scheduler to answer");
             wait_for_scheduler(aws, &req.name, addr, Instant::now() + req.timeout).await?;
             lookup().await?
         }
@@ -162,6 +163,10 @@ async fn launch_all(
         }
     }
     let shortfall = (!shortfalls.is_empty()).then(|| shortfalls.join("; "));
+    req.progress.say(&format!(
+        "waiting for {} instance(s) to run",
+        made.instances.len()
+    ));
     launch::wait_for(aws, region, &made.instances, &["running"], req.timeout).await?;
     Ok(shortfall)
 }

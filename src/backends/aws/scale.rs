@@ -102,7 +102,15 @@ pub async fn scale(aws: &Aws, c: &Cluster, req: &ScaleRequest) -> Result<ScaleRe
     }
     if req.wait {
         let all = alive - before + target;
-        wait_for_workers(aws, c, &c.name, all, Instant::now() + req.timeout).await?;
+        wait_for_workers(
+            aws,
+            c,
+            &c.name,
+            all,
+            Instant::now() + req.timeout,
+            &req.progress,
+        )
+        .await?;
     }
     Ok(report)
 }

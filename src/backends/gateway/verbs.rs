@@ -205,7 +205,7 @@ pub async fn scale(g: &Gateway, c: &Cluster, req: &ScaleRequest) -> Result<Scale
         Some(n) => report.note = Some(format!("the gateway says: {n}")),
         None if req.wait => {
             let lookup = c.name.clone();
-            wait_for_workers(g, c, &lookup, req.target as u64, deadline).await?;
+            wait_for_workers(g, c, &lookup, req.target as u64, deadline, &req.progress).await?;
         }
         None => {}
     }

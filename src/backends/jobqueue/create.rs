@@ -366,7 +366,16 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
     };
     let deadline = tokio::time::Instant::now() + req.timeout;
     let n = scripts.iter().map(|w| w.count as u64).sum();
-    match watch::until_ready(q, &req.name, &sub, deadline, |c| watch::running_with(c, n)).await? {
+    let show = watch::Shown {
+        progress: &req.progress,
+        wanted: n,
+        group: None,
+    };
+    match watch::until_ready(q, &req.name, &sub, deadline, &show, |c| {
+        watch::running_with(c, n)
+    })
+    .await?
+    {
         Ok(c) => Ok(c),
         Err(Ok(ended)) => Err(failed(q, req, &dir, ended).await),
         Err(Err(last)) => Err(Error::Timeout(format!(
@@ -404,7 +413,9 @@ async fn failed<D: Dialect>(
     let cancelled = if left.is_empty() {
         String::new()
     } else {
-        match super::delete::cancel_and_wait(q, &left, Duration::from_secs(60)).await {
+        match super::delete::cancel_and_wait(q, &left, Duration::from_secs(60), &Default::default())
+            .await
+        {
             Ok(()) => format!("; cancelled {}", left.join(", ")),
             Err(e) => format!("; cancelling {} failed: {e}", left.join(", ")),
         }

@@ -108,7 +108,7 @@ pub async fn scale<D: Dialect>(
             retire(q, c, h, addr, &running).await?;
         }
         let vids: Vec<String> = victims.iter().map(|j| j.id.clone()).collect();
-        cancel_and_wait(q, &vids, req.timeout).await?;
+        cancel_and_wait(q, &vids, req.timeout, &req.progress).await?;
         report.stopped = vids.iter().map(|id| format!("job {id}")).collect();
     }
     if req.wait {
@@ -198,7 +198,8 @@ async fn retire<D: Dialect>(
 }
 
 /// Waits until the scheduler counts `target` workers and the queue holds that many; ends early
-/// when the jobs this scale submitted all ended without joining, or the cluster is gone.
+/// when the jobs this scale submitted all ended without joining, the cluster is gone, or the
+/// group's jobs, once `target`, became another count (another scale, or jobs that ended).
 async fn wait<D: Dialect>(
     q: &JobQueue<D>,
     c: &Cluster,
@@ -208,6 +209,9 @@ async fn wait<D: Dialect>(
 ) -> Result<()> {
     let probing = q.ctx.prober.enabled();
     let group = req.group.as_deref().unwrap_or(crate::groups::DEFAULT);
+    // the queue held `target` jobs of the group once; a later other count ends the wait
+    let queued_target = std::sync::atomic::AtomicBool::new(false);
+    let moved = std::sync::Mutex::new(None::<u64>);
     let reached = |x: &Cluster| {
         // the group's counts, where the cluster has groups
         let (workers, requested) = match x.groups.iter().find(|g| g.name == group) {
@@ -215,6 +219,13 @@ async fn wait<D: Dialect>(
             None => (x.workers, x.requested_workers),
         };
         let requested = requested.unwrap_or(0);
+        if requested == target {
+            queued_target.store(true, std::sync::atomic::Ordering::Relaxed);
+        } else if queued_target.load(std::sync::atomic::Ordering::Relaxed) {
+            *moved.lock().expect("not poisoned") = Some(requested);
+            // ends the poll; told apart from success below
+            return true;
+        }
         // running jobs are not workers the scheduler has
         let have = if x.silent.is_some() {
             0
@@ -226,7 +237,27 @@ async fn wait<D: Dialect>(
         have == target && requested == target
     };
     let deadline = tokio::time::Instant::now() + req.timeout;
-    match watch::until_ready(q, &c.name, sub, deadline, reached).await? {
+    let show = watch::Shown {
+        progress: &req.progress,
+        wanted: target,
+        group: req.group.as_deref(),
+    };
+    let settled = watch::until_ready(q, &c.name, sub, deadline, &show, reached).await?;
+    if let Some(now) = *moved.lock().expect("not poisoned") {
+        return Err(Error::backend(
+            q.dialect.facts().name,
+            format!(
+                "{}: the queue now holds {now} worker job(s){}, not {target}: another scale \
+                 changed it, or jobs ended; this wait ends",
+                c.qualified(),
+                req.group
+                    .as_deref()
+                    .map(|g| format!(" of group {g}"))
+                    .unwrap_or_default()
+            ),
+        ));
+    }
+    match settled {
         Ok(_) => Ok(()),
         Err(Ok(ended)) if sub.workers.is_empty() => Err(Error::backend(
             q.dialect.facts().name,

@@ -92,6 +92,7 @@ pub async fn until_ready<D: Dialect>(
     name: &str,
     sub: &Submitted,
     deadline: Instant,
+    show: &Shown<'_>,
     want: impl Fn(&Cluster) -> bool,
 ) -> Result<std::result::Result<Cluster, std::result::Result<Ended, String>>> {
     let within = deadline.saturating_duration_since(Instant::now());
@@ -100,6 +101,9 @@ pub async fn until_ready<D: Dialect>(
             .await?
             .into_iter()
             .find(|c| c.name == name);
+        if let Some(c) = &c {
+            show.progress.seen(seen(c, show, q.ctx.prober.enabled()));
+        }
         Ok(match look(c, sub, &want) {
             Look::Ready(c) => ControlFlow::Break(Ok(*c)),
             Look::Ended(e) => ControlFlow::Break(Err(e)),
@@ -112,6 +116,50 @@ pub async fn until_ready<D: Dialect>(
         Ok(Err(ended)) => Err(Ok(ended)),
         Err(last) => Err(Err(last)),
     })
+}
+
+/// What a wait shows on a terminal while it polls the queue.
+pub struct Shown<'a> {
+    pub progress: &'a crate::progress::Progress,
+    /// Workers wanted (in `group`, or in all).
+    pub wanted: u64,
+    pub group: Option<&'a str>,
+}
+
+/// The scheduler's count of workers (of the group) and the group's worker jobs queued and
+/// running.
+fn seen(c: &Cluster, show: &Shown<'_>, probing: bool) -> crate::progress::Seen {
+    let jobs: Vec<&super::Job> = c
+        .handle
+        .get::<QueueHandle>()
+        .map(|h| {
+            h.active()
+                .filter(|(j, r)| {
+                    *r == Role::Worker && show.group.is_none_or(|g| h.group_of(&j.id) == g)
+                })
+                .map(|(j, _)| j)
+                .collect()
+        })
+        .unwrap_or_default();
+    let running = jobs
+        .iter()
+        .filter(|j| j.state == super::JobState::Running)
+        .count() as u64;
+    let connected = match show.group {
+        _ if !probing || c.silent.is_some() || c.address.is_none() => None,
+        Some(g) => match c.groups.iter().find(|x| x.name == g) {
+            Some(x) => x.workers,
+            None => c.workers,
+        },
+        None => c.workers,
+    };
+    crate::progress::Seen {
+        connected,
+        wanted: show.wanted,
+        queued: Some(jobs.len() as u64 - running),
+        running: Some(running),
+        units: "jobs",
+    }
 }
 
 /// Whether a cluster runs with exactly `n` workers the scheduler itself counted.

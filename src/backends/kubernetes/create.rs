@@ -166,6 +166,7 @@ pub async fn create(k: &Kubernetes, req: &CreateRequest) -> Result<Cluster> {
             made.push((ar, name));
         }
     }
+    req.progress.say("waiting for the scheduler pod");
     wait_for_scheduler(k, &ns, &req.name, Instant::now() + req.timeout).await?;
     discover::discover(k, Some((&req.name, Some(&ns))))
         .await?

@@ -60,8 +60,11 @@ pub async fn delete(k: &Kubernetes, c: &Cluster, req: &DeleteRequest) -> Result<
         .filter(|r| r.kind == "pod")
         .map(|r| (objects::pods(), r.id.clone()))
         .collect();
-    let gone =
-        crate::backends::until_none_left(req.timeout, Duration::from_millis(250), || async {
+    let gone = crate::backends::until_none_left(
+        req.timeout,
+        Duration::from_millis(250),
+        &req.progress,
+        || async {
             let mut left = Vec::new();
             for (ar, name) in targets.iter().chain(&pods) {
                 let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, ar);
@@ -72,8 +75,9 @@ pub async fn delete(k: &Kubernetes, c: &Cluster, req: &DeleteRequest) -> Result<
                 }
             }
             Ok(left)
-        })
-        .await?;
+        },
+    )
+    .await?;
     gone.map_err(|left| {
         Error::Timeout(format!(
             "{}: still there after {}s: {}",

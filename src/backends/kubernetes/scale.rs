@@ -78,7 +78,15 @@ pub async fn scale(k: &Kubernetes, c: &Cluster, req: &ScaleRequest) -> Result<Sc
         let lookup = format!("{}/{}", Kubernetes::namespace_of(c)?, c.name);
         // the scheduler counts every group's workers
         let all = total.saturating_sub(before) + target;
-        wait_for_workers(k, c, &lookup, all, Instant::now() + req.timeout).await?;
+        wait_for_workers(
+            k,
+            c,
+            &lookup,
+            all,
+            Instant::now() + req.timeout,
+            &req.progress,
+        )
+        .await?;
     }
     Ok(report)
 }

@@ -212,6 +212,7 @@ async fn build(
     st.scheduler = Some(s.proc);
     dir.save(st)?;
     let deadline = Instant::now() + req.timeout;
+    req.progress.say("waiting for the scheduler");
     let (address, dashboard_port) = wait_scheduler_file(dir, &sched, deadline).await?;
     st.dashboard = dashboard_port.map(|p| format!("http://{}:{p}/status", url_host(&st.host)));
     st.address = Some(address.clone());
@@ -236,6 +237,7 @@ async fn build(
             names: &names,
             holding_lock: true,
             asked: None,
+            progress: &req.progress,
         };
         super::scale::wait_for_workers(b, dir, st, wanted).await?;
     }

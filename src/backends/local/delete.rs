@@ -266,6 +266,7 @@ mod tests {
         let req = DeleteRequest {
             wait: true,
             timeout: Duration::from_secs(5),
+            progress: Default::default(),
         };
         (b, req)
     }

@@ -120,6 +120,7 @@ pub async fn scale(b: &Local, c: &Cluster, req: &ScaleRequest) -> Result<ScaleRe
             names: &started,
             holding_lock: false,
             asked: Some((req.group.clone(), req.target)),
+            progress: &req.progress,
         };
         let waited = interrupts
             .guard(&what, wait_for_workers(b, &dir, &st, wanted))
@@ -473,6 +474,8 @@ pub struct Wanted<'a> {
     /// The count this wait is for, by group (None: the default group), as the state records
     /// it: another `scale` that records another one meanwhile ends the wait.
     pub asked: Option<(Option<String>, u32)>,
+    /// The line on the terminal this wait updates.
+    pub progress: &'a crate::progress::Progress,
 }
 
 pub async fn wait_for_workers(
@@ -488,6 +491,7 @@ pub async fn wait_for_workers(
         names,
         holding_lock,
         asked,
+        progress,
     } = w;
     let deleted = || {
         Error::backend(
@@ -571,6 +575,11 @@ pub async fn wait_for_workers(
                     if info.workers.len() == n && names.iter().all(|x| have.contains(x.as_str())) {
                         return Some(Ok(()));
                     }
+                    progress.seen(crate::progress::Seen {
+                        connected: Some(info.workers.len() as u64),
+                        wanted: n as u64,
+                        ..Default::default()
+                    });
                     *last.lock().unwrap() =
                         format!("{} of {n} workers connected", info.workers.len());
                 }
