@@ -11,7 +11,7 @@ pub async fn run(app: &App, a: ListArgs) -> Result<()> {
     if a.watch {
         return watch(app, &a).await;
     }
-    let (clusters, warnings) = discover(app, &a).await?;
+    let (clusters, warnings) = discover(app, &a, true).await?;
     match listing(&a, &clusters) {
         Listing::Data(text) => app.out.data(&text),
         Listing::Note(note) => app.out.info(note),
@@ -32,12 +32,17 @@ pub async fn run(app: &App, a: ListArgs) -> Result<()> {
 
 /// One discovery as `list` does it: the clusters shown (filtered, sorted) and the warnings
 /// of the backends that could not be listed.
-async fn discover(app: &App, a: &ListArgs) -> Result<(Vec<Cluster>, Vec<String>)> {
+async fn discover(app: &App, a: &ListArgs, notes: bool) -> Result<(Vec<Cluster>, Vec<String>)> {
     let backends = enabled_backends(&app.ctx, &a.backends)?;
     let mut out = fan_out(&backends, a.timeout.unwrap_or(app.deadline)).await;
     // every discovery refreshes the names completion offers: all of them, or those backends'
+    if notes && backends.iter().any(|b| b.name() == "local") {
+        say_other_state_dirs(app);
+    }
     if a.backends.is_empty() {
-        say_what_is_hidden(app, backends.is_empty());
+        if notes {
+            say_what_is_hidden(app, backends.is_empty());
+        }
         cache::store(&app.ctx.config.cache_root(), &out.clusters);
     } else if out.warnings.is_empty() {
         cache::store_backends(&app.ctx.config.cache_root(), &out.clusters, &a.backends);
@@ -121,13 +126,16 @@ async fn watch(app: &App, a: &ListArgs) -> Result<()> {
     let tty = std::io::stdout().is_terminal();
     // a table was printed before: the next one is set apart by a blank line
     let mut shown = false;
+    let mut first = true;
     loop {
         let found = tokio::select! {
-            r = discover(app, a) => r?,
+            // what may be hidden is said once, before the first listing
+            r = discover(app, a, first) => r?,
             _ = int.recv() => return Ok(()),
             _ = term.recv() => return Ok(()),
         };
         let (clusters, warnings) = found;
+        first = false;
         let mut frame = String::new();
         if tty {
             // home, clear the screen: the new listing replaces the old one in place
@@ -189,6 +197,23 @@ fn say_what_is_hidden(app: &App, none_enabled: bool) {
         app.out.warn(&format!(
             "backend {b} is disabled and had {n} cluster(s) when last listed: they are not \
              shown (daskctl backends enable {b})"
+        ));
+    }
+}
+
+/// Schedulers daskctl started under another state directory run here: this daskctl does not
+/// list them (a note on stderr, one line per directory; the exit code is unchanged).
+fn say_other_state_dirs(app: &App) {
+    for (dir, names) in crate::backends::local::discover::under_other_state_dirs(&app.ctx) {
+        const SHOWN: usize = 5;
+        let mut list = names[..names.len().min(SHOWN)].join(", ");
+        if names.len() > SHOWN {
+            list.push_str(&format!(" and {} more", names.len() - SHOWN));
+        }
+        app.out.info(&format!(
+            "note: {} local cluster(s) of another state directory run here and are not listed: \
+             {list} (DASKCTL_STATE_DIR={dir} daskctl list shows them)",
+            names.len()
         ));
     }
 }

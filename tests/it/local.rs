@@ -640,3 +640,33 @@ fn progress_on_a_terminal_only() {
     assert!(screen.contains("deleted local/shown"), "{screen}");
     env.run(&["delete", "piped", "--yes"]).ok();
 }
+
+/// A cluster daskctl started under another state directory is not listed (that directory
+/// manages it), but `list` says on stderr that it runs here, and where to look.
+#[test]
+fn clusters_of_another_state_directory_are_mentioned() {
+    let _g = support::serial();
+    let mine = Env::new().without_batch();
+    let theirs = Env::new().without_batch();
+    theirs
+        .run(&["create", "local", "--name", "elsewhere", "--workers", "0"])
+        .ok();
+    let o = mine.run(&["list", "-o", "name"]).ok();
+    assert!(!o.stdout.contains("elsewhere"), "{}", o.stdout);
+    let note = o
+        .stderr
+        .lines()
+        .find(|l| l.contains(&theirs.state().display().to_string()))
+        .unwrap_or_else(|| panic!("no note naming the other state directory: {}", o.stderr));
+    assert!(note.starts_with("note: "), "{note}");
+    assert!(note.contains("elsewhere"), "{note}");
+    // the other directory lists it, and says nothing of its own
+    let o = theirs.run(&["list", "-o", "name"]).ok();
+    assert!(o.stdout.contains("local/elsewhere"), "{}", o.stdout);
+    assert!(
+        !o.stderr.contains(&theirs.state().display().to_string()),
+        "{}",
+        o.stderr
+    );
+    theirs.run(&["delete", "elsewhere", "--yes"]).ok();
+}

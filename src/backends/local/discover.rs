@@ -998,3 +998,31 @@ fn same_scheduler(a: &str, b: &str) -> bool {
         _ => a == b,
     }
 }
+
+/// Schedulers daskctl started under another state directory (another `DASKCTL_STATE_DIR` or
+/// config) that run on this machine as this user: by state directory, their cluster names.
+/// This daskctl does not list them (that state directory manages them); `list` says they exist.
+pub fn under_other_state_dirs(
+    ctx: &crate::backends::Context,
+) -> std::collections::BTreeMap<String, Vec<String>> {
+    let home = ctx.config.state_root().to_string_lossy().into_owned();
+    let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let procs = procfs::scan(ctx.user.uid);
+    for p in &procs {
+        let (Some(h), Some(name)) = (p.marker(ENV_HOME), p.marker(ENV_CLUSTER)) else {
+            continue;
+        };
+        // the scheduler daskctl started, not a child that inherited its markers
+        let top = !procs
+            .iter()
+            .any(|q| q.pid == p.ppid && q.marker(ENV_HOME) == Some(h));
+        if h != home && top && p.marker(ENV_ROLE) == Some("scheduler") {
+            out.entry(h.to_string()).or_default().push(name.to_string());
+        }
+    }
+    for names in out.values_mut() {
+        names.sort();
+        names.dedup();
+    }
+    out
+}
