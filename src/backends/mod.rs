@@ -250,8 +250,9 @@ pub trait Backend: Send + Sync {
 /// `scale --wait` where discovery reports the scheduler's worker count: polls `from_name(lookup)`
 /// until the cluster has `target` workers or the deadline passes. A count made while the
 /// scheduler did not answer (pods or instances running) is not taken for the scheduler's.
-/// Ends early when the cluster is no longer listed, or when its requested count, once at
-/// `target`, moves away from it (another scale asked for another size, or workers ended).
+/// Ends early when the cluster is no longer listed or has lost its scheduler (orphaned,
+/// stopped), or when its requested count, once at `target`, moves away from it (another scale
+/// asked for another size, or workers ended).
 pub async fn wait_for_workers(
     b: &dyn Backend,
     c: &Cluster,
@@ -273,6 +274,19 @@ pub async fn wait_for_workers(
             ));
         };
         progress.seen(seen_resources(&now, target));
+        if matches!(
+            now.status,
+            crate::model::Status::Orphaned | crate::model::Status::Stopped
+        ) {
+            return Err(Error::backend(
+                b.name(),
+                format!(
+                    "{} lost its scheduler while waiting for {target} worker(s) ({})",
+                    c.qualified(),
+                    now.reason.as_deref().unwrap_or(now.status.as_str())
+                ),
+            ));
+        }
         if let Some(r) = now.requested_workers {
             use std::sync::atomic::Ordering::Relaxed;
             if r == target {
@@ -616,5 +630,46 @@ mod tests {
             .await
             .unwrap_err();
         assert!(e.to_string().contains("did not answer"), "{e}");
+    }
+
+    /// A wait ends, saying why, when what it waits for can no longer come: the cluster is no
+    /// longer listed, its scheduler is gone, or its requested count left the target.
+    #[tokio::test(start_paused = true)]
+    async fn waiting_ends_early_when_the_target_cannot_come() {
+        let c = cluster(0, true);
+        let deadline = std::time::Instant::now() + Duration::from_secs(3600);
+        let c = &c;
+        let wait = |b: Fake| async move {
+            wait_for_workers(&b, c, "c", 3, deadline, &Default::default())
+                .await
+                .unwrap_err()
+                .to_string()
+        };
+        let other = Cluster::new("other", "fake", Origin::Daskctl);
+        let e = wait(Fake::scripted("fake", vec![other])).await;
+        assert!(e.contains("is gone (no longer listed)"), "{e}");
+
+        let mut orphaned = cluster(1, false);
+        orphaned.status = crate::model::Status::Orphaned;
+        orphaned.reason = Some("scheduler pod gone".into());
+        let e = wait(Fake::scripted("fake", vec![orphaned])).await;
+        assert!(e.contains("lost its scheduler"), "{e}");
+        assert!(e.contains("scheduler pod gone"), "{e}");
+
+        let asked = |requested: u64| {
+            let mut x = cluster(1, true);
+            x.requested_workers = Some(requested);
+            x
+        };
+        // asked 3 (not there yet), then another scale asked 5
+        let e = wait(Fake::scripted("fake", vec![asked(3), asked(5)])).await;
+        assert!(e.contains("now asks for 5 worker(s), not 3"), "{e}");
+        // never at 3 yet: a count on its way is not a retarget (times out instead)
+        let soon = std::time::Instant::now() + Duration::from_secs(5);
+        let b = Fake::scripted("fake", vec![asked(2)]);
+        let e = wait_for_workers(&b, c, "c", 3, soon, &Default::default())
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("not 3, after waiting"), "{e}");
     }
 }

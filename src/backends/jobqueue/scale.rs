@@ -9,7 +9,7 @@ use super::watch::{self, Submitted};
 use super::{Dialect, Job, JobQueue, JobState, Kind, QueueHandle, script};
 use crate::backends::{ScaleReport, ScaleRequest};
 use crate::error::{Error, IoContext, Result};
-use crate::model::{Cluster, Role};
+use crate::model::{Cluster, Role, Status};
 use std::path::PathBuf;
 
 pub async fn scale<D: Dialect>(
@@ -209,9 +209,15 @@ async fn wait<D: Dialect>(
 ) -> Result<()> {
     let probing = q.ctx.prober.enabled();
     let group = req.group.as_deref().unwrap_or(crate::groups::DEFAULT);
-    // the queue held `target` jobs of the group once; a later other count ends the wait
+    // why the wait ends before `target` can be reached: the queue held `target` jobs of the
+    // group once and later another count, or the scheduler is gone
     let queued_target = std::sync::atomic::AtomicBool::new(false);
-    let moved = std::sync::Mutex::new(None::<u64>);
+    let stop = std::sync::Mutex::new(None::<String>);
+    let group_words = req
+        .group
+        .as_deref()
+        .map(|g| format!(" of group {g}"))
+        .unwrap_or_default();
     let reached = |x: &Cluster| {
         // the group's counts, where the cluster has groups
         let (workers, requested) = match x.groups.iter().find(|g| g.name == group) {
@@ -219,10 +225,26 @@ async fn wait<D: Dialect>(
             None => (x.workers, x.requested_workers),
         };
         let requested = requested.unwrap_or(0);
-        if requested == target {
+        let why = if matches!(x.status, Status::Orphaned | Status::Stopped) {
+            Some(format!(
+                "{} lost its scheduler while waiting ({})",
+                c.qualified(),
+                x.reason.as_deref().unwrap_or(x.status.as_str())
+            ))
+        } else if requested == target {
             queued_target.store(true, std::sync::atomic::Ordering::Relaxed);
+            None
         } else if queued_target.load(std::sync::atomic::Ordering::Relaxed) {
-            *moved.lock().expect("not poisoned") = Some(requested);
+            Some(format!(
+                "{}: the queue now holds {requested} worker job(s){group_words}, not {target}: \
+                 another scale changed it, or jobs ended; this wait ends",
+                c.qualified()
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            *stop.lock().expect("not poisoned") = Some(why);
             // ends the poll; told apart from success below
             return true;
         }
@@ -243,19 +265,8 @@ async fn wait<D: Dialect>(
         group: req.group.as_deref(),
     };
     let settled = watch::until_ready(q, &c.name, sub, deadline, &show, reached).await?;
-    if let Some(now) = *moved.lock().expect("not poisoned") {
-        return Err(Error::backend(
-            q.dialect.facts().name,
-            format!(
-                "{}: the queue now holds {now} worker job(s){}, not {target}: another scale \
-                 changed it, or jobs ended; this wait ends",
-                c.qualified(),
-                req.group
-                    .as_deref()
-                    .map(|g| format!(" of group {g}"))
-                    .unwrap_or_default()
-            ),
-        ));
+    if let Some(why) = stop.lock().expect("not poisoned").take() {
+        return Err(Error::backend(q.dialect.facts().name, why));
     }
     match settled {
         Ok(_) => Ok(()),
