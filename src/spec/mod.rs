@@ -10,6 +10,7 @@
 //! threads: 2
 //! memory: 4GiB
 //! idle_timeout: 30m
+//! scheduler: {host: ib0}
 //! options: {partition: short, walltime: "01:00:00", job_extra: ["--qos=high"]}
 //! adapt: {minimum: 1, maximum: 10}
 //! worker_groups:
@@ -48,10 +49,46 @@ pub struct Spec {
     /// Backend flags of `create` by long name (`partition`, `job_extra`, `instance_type`, ...).
     #[serde(default)]
     pub options: BTreeMap<String, Value>,
+    /// Where and how the scheduler runs.
+    pub scheduler: Option<SchedulerSpec>,
     pub adapt: Option<AdaptSpec>,
     /// Groups of workers beside the default one (`create --worker-group`).
     #[serde(default)]
     pub worker_groups: Vec<GroupSpecFile>,
+}
+
+/// The scheduler's options: each is a `create` flag of the backends that take it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchedulerSpec {
+    /// `--scheduler-port` (local).
+    pub port: Option<u16>,
+    /// `--host`: the interface it listens on (local and batch backends).
+    pub host: Option<String>,
+    /// `--idle-timeout`: Dask's own idle timeout of the scheduler (as the top-level key).
+    pub idle_timeout: Option<String>,
+    /// `--instance-type` (aws): the scheduler's instance type.
+    pub instance_type: Option<String>,
+}
+
+impl SchedulerSpec {
+    /// `(spec key, create flag, value)` of each option given.
+    fn flags(&self) -> Vec<(&'static str, &'static str, String)> {
+        let mut v = Vec::new();
+        if let Some(p) = self.port {
+            v.push(("port", "scheduler-port", p.to_string()));
+        }
+        if let Some(h) = &self.host {
+            v.push(("host", "host", h.clone()));
+        }
+        if let Some(t) = &self.idle_timeout {
+            v.push(("idle_timeout", "idle-timeout", t.clone()));
+        }
+        if let Some(t) = &self.instance_type {
+            v.push(("instance_type", "instance-type", t.clone()));
+        }
+        v
+    }
 }
 
 /// One worker group of a spec.
@@ -178,6 +215,25 @@ impl Spec {
         }
         for g in &self.worker_groups {
             flag("worker-group", g.flag()?);
+        }
+        for (key, name, value) in self.scheduler.iter().flat_map(SchedulerSpec::flags) {
+            let twice = match name {
+                "idle-timeout" => self.idle_timeout.is_some(),
+                _ => self.options.contains_key(&name.replace('-', "_")),
+            };
+            if twice {
+                return Err(Error::Usage(format!(
+                    "scheduler.{key}: also given elsewhere in the spec; give it once"
+                )));
+            }
+            // checked as an option is: each belongs to some backends only
+            if !flags.contains(&name) && name != "idle-timeout" {
+                return Err(Error::Usage(format!(
+                    "scheduler.{key}: the {} backend does not take it (--{name})",
+                    self.backend
+                )));
+            }
+            flag(name, value);
         }
         for (key, value) in &self.options {
             let name = key.replace('_', "-");

@@ -16,11 +16,14 @@ fn write(env: &Env, file: &str, text: &str) -> String {
 fn create_from_a_daskctl_spec_with_flags_over_it() {
     let _g = support::serial();
     let env = Env::new().without_batch();
+    let port = support::free_port();
     let spec = write(
         &env,
         "etl.yaml",
-        "name: specced\nbackend: local\nworkers: 2\nthreads: 2\nmemory: 1GiB\n\
-         adapt: {minimum: 1, maximum: 3}\n",
+        &format!(
+            "name: specced\nbackend: local\nworkers: 2\nthreads: 2\nmemory: 1GiB\n\
+             adapt: {{minimum: 1, maximum: 3}}\nscheduler: {{host: 127.0.0.1, port: {port}}}\n"
+        ),
     );
     // --workers on the command line wins over the file's 2
     let o = env
@@ -33,6 +36,11 @@ fn create_from_a_daskctl_spec_with_flags_over_it() {
     );
     assert_eq!(c["threads"], 2, "threads come from the file: {c}");
     assert_eq!(c["memory"], 1u64 << 30);
+    assert_eq!(
+        c["address"],
+        format!("tcp://127.0.0.1:{port}"),
+        "the spec's scheduler section: {c}"
+    );
     let d = env.describe("local/specced");
     assert_eq!(d["adapt"]["minimum"], 1, "the spec's policy is stored: {d}");
     assert_eq!(d["adapt"]["maximum"], 3);
@@ -56,6 +64,18 @@ fn bad_specs_are_one_line_errors_naming_the_key_and_create_nothing() {
             "--minimum 3",
         ),
         ("name: x\nbackend: nowhere\n", "nowhere"),
+        (
+            "name: x\nbackend: local\nscheduler: {dashboard: 8787}\n",
+            "dashboard",
+        ),
+        (
+            "name: x\nbackend: local\nscheduler: {instance_type: m5.large}\n",
+            "scheduler.instance_type",
+        ),
+        (
+            "name: x\nbackend: local\nidle_timeout: 5m\nscheduler: {idle_timeout: 10m}\n",
+            "scheduler.idle_timeout",
+        ),
         (
             "version: 1\nmodule: dask_jobqueue\nclass: SLURMCluster\nkwargs: {interface: ib0}\n",
             "kwargs.interface",

@@ -103,3 +103,9 @@ pub fn serial() -> nix::fcntl::Flock<std::fs::File> {
 pub fn workers(env: &Env, name: &str) -> u64 {
     env.describe(name)["workers"].as_u64().unwrap_or(0)
 }
+
+/// A loopback port free right now (the kernel's pick; released for the caller to bind).
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    l.local_addr().expect("its address").port()
+}
