@@ -79,11 +79,53 @@ pub struct Policy {
     pub idle_timeout: Option<u64>,
 }
 
+/// Where a backend keeps a cluster's policy: a file beside the cluster's other state (local,
+/// batch), tags on its scheduler instance (aws). Reconcilers serialise through its lock.
+#[async_trait::async_trait]
+pub trait PolicyStore: Send + Sync {
+    /// The policy stored now (none stored: the default, no policy).
+    async fn read(&self) -> Result<Policy>;
+    /// Stores `p`; the default policy removes what was stored.
+    async fn write(&self, p: &Policy) -> Result<()>;
+    /// The cluster's reconcile lock, if no other daskctl holds it.
+    async fn try_lock(&self) -> Result<Option<Box<dyn PolicyLock>>>;
+}
+
+/// A held reconcile lock. `release` gives it back at once; a lock that is dropped instead (a
+/// daskctl that died) is given back when it expires, as the store defines.
+#[async_trait::async_trait]
+pub trait PolicyLock: Send {
+    async fn release(self: Box<Self>);
+}
+
+#[async_trait::async_trait]
+impl PolicyStore for PolicyFile {
+    async fn read(&self) -> Result<Policy> {
+        PolicyFile::read(self)
+    }
+
+    async fn write(&self, p: &Policy) -> Result<()> {
+        PolicyFile::write(self, p)
+    }
+
+    async fn try_lock(&self) -> Result<Option<Box<dyn PolicyLock>>> {
+        Ok(PolicyFile::try_lock(self)?.map(|l| Box::new(FileLock(l)) as Box<dyn PolicyLock>))
+    }
+}
+
+/// `policy.lock` held with flock(2): the kernel releases it when the process ends.
+struct FileLock(#[allow(dead_code)] Flock<File>);
+
+#[async_trait::async_trait]
+impl PolicyLock for FileLock {
+    async fn release(self: Box<Self>) {}
+}
+
 /// Fills `c.adapt` from the policy its backend stores for it (a policy that cannot be read is
 /// reported and leaves the cluster without one).
 pub fn attach(b: &dyn crate::backends::Backend, c: &mut crate::model::Cluster) {
-    if let Some(dir) = b.policy_dir(c) {
-        match PolicyFile::in_dir(&dir).read() {
+    if let Some(stored) = b.stored_policy(c) {
+        match stored {
             Ok(p) => {
                 c.adapt = p.adapt;
                 if c.expires.is_none() {

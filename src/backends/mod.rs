@@ -225,6 +225,21 @@ pub trait Backend: Send + Sync {
         None
     }
 
+    /// Where this cluster's policy is kept and locked: `policy.json` in `policy_dir`, unless the
+    /// backend keeps it elsewhere (aws: tags). None: no daskctl policy for this cluster.
+    fn policy_store(&self, c: &Cluster) -> Option<Box<dyn crate::policy::PolicyStore + '_>> {
+        self.policy_dir(c).map(|d| {
+            Box::new(crate::policy::PolicyFile::in_dir(&d)) as Box<dyn crate::policy::PolicyStore>
+        })
+    }
+
+    /// The policy discovery saw for `c`, read without waiting on anything (a file, or tags
+    /// discovery already fetched). None: the backend keeps none for it.
+    fn stored_policy(&self, c: &Cluster) -> Option<Result<crate::policy::Policy>> {
+        self.policy_dir(c)
+            .map(|d| crate::policy::PolicyFile::in_dir(&d).read())
+    }
+
     /// Turns the platform's own autoscaler on (`Some`) or off for `c`, where the backend has one
     /// and keeps no daskctl policy (`policy_dir` is None): dask-gateway's adapt, the
     /// dask-kubernetes operator's `DaskAutoscaler`. Says who applies it.
@@ -234,8 +249,9 @@ pub trait Backend: Send + Sync {
         _adapt: Option<crate::policy::Adapt>,
     ) -> Result<String> {
         Err(Error::Usage(format!(
-            "{} cannot keep an adaptive policy: only clusters daskctl created on the local and \
-             batch backends, dask-kubernetes operator clusters and dask-gateway clusters can",
+            "{} cannot keep an adaptive policy: only clusters daskctl created on the local, \
+             batch and aws backends (with a running scheduler), dask-kubernetes operator \
+             clusters and dask-gateway clusters can",
             c.qualified()
         )))
     }

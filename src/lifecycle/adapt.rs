@@ -8,7 +8,7 @@ use crate::cli::AdaptArgs;
 use crate::discovery::resolve;
 use crate::error::{Error, Result};
 use crate::model::Cluster;
-use crate::policy::{Adapt, PolicyFile};
+use crate::policy::{Adapt, PolicyStore};
 use std::ops::ControlFlow;
 use std::time::Duration;
 
@@ -84,7 +84,7 @@ pub(super) async fn store(b: &dyn Backend, c: &Cluster, adapt: Option<Adapt>) ->
             )));
         }
     }
-    let Some(dir) = b.policy_dir(c) else {
+    let Some(store) = b.policy_store(c) else {
         if adapt.as_ref().is_some_and(|p| p.group.is_some()) {
             return Err(Error::Usage(format!(
                 "{}: its platform's autoscaler sizes the default group only",
@@ -93,7 +93,7 @@ pub(super) async fn store(b: &dyn Backend, c: &Cluster, adapt: Option<Adapt>) ->
         }
         return b.platform_adapt(c, adapt).await;
     };
-    update(&dir, c, |policy| {
+    update(store.as_ref(), c, |policy| {
         policy.adapt = adapt;
         policy.close_counts.clear();
     })
@@ -101,19 +101,18 @@ pub(super) async fn store(b: &dyn Backend, c: &Cluster, adapt: Option<Adapt>) ->
     Ok("`daskctl reconcile` (cron, or reconcile --watch)".into())
 }
 
-/// Changes the policy stored in `dir` for `c` under its lock.
+/// Changes the policy `store` keeps for `c` under its lock.
 pub(super) async fn update(
-    dir: &std::path::Path,
+    store: &dyn PolicyStore,
     c: &Cluster,
     change: impl FnOnce(&mut crate::policy::Policy),
 ) -> Result<()> {
-    let file = PolicyFile::in_dir(dir);
     // a reconcile holds the lock for one pass over the cluster: wait for it, briefly
     let lock = until_settled(
         Duration::from_secs(30),
         Duration::from_millis(200),
         || async {
-            Ok(match file.try_lock()? {
+            Ok(match store.try_lock().await? {
                 Some(l) => ControlFlow::Break(l),
                 None => ControlFlow::Continue(()),
             })
@@ -126,9 +125,12 @@ pub(super) async fn update(
             c.qualified()
         ))
     })?;
-    let mut policy = file.read()?;
-    change(&mut policy);
-    file.write(&policy)?;
-    drop(lock);
-    Ok(())
+    let changed = async {
+        let mut policy = store.read().await?;
+        change(&mut policy);
+        store.write(&policy).await
+    }
+    .await;
+    lock.release().await;
+    changed
 }

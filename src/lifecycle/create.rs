@@ -136,8 +136,8 @@ pub(super) async fn create(
     crate::discovery::cache::remember(&app.ctx.config.cache_root(), &c);
     // TTL and idle timeout kept with the cluster for reconcile, where the backend keeps a
     // policy (aws and kubernetes keep the TTL in tags and labels themselves)
-    if let (Some(dir), true) = (
-        backend.policy_dir(&c),
+    if let (Some(store), true) = (
+        backend.policy_store(&c),
         a.ttl.is_some() || a.idle_timeout.is_some(),
     ) {
         let expires = a.ttl.and_then(|t| {
@@ -145,7 +145,7 @@ pub(super) async fn create(
                 .duration_since(std::time::UNIX_EPOCH)
                 .ok()
         });
-        super::adapt::update(&dir, &c, |p| {
+        super::adapt::update(store.as_ref(), &c, |p| {
             p.expires = expires.map(|d| d.as_secs());
             p.idle_timeout = a.idle_timeout.map(|d| d.as_secs());
         })

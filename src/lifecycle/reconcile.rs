@@ -18,7 +18,7 @@ use crate::discovery::fanout::{enabled_backends, fan_out};
 use crate::error::{Error, Result};
 use crate::groups;
 use crate::model::{Cluster, Status};
-use crate::policy::{Adapt, PolicyFile};
+use crate::policy::Adapt;
 use crate::printer::{render, table};
 use crate::units::format_age;
 use serde::Serialize;
@@ -111,7 +111,7 @@ async fn pass(app: &App, a: &ReconcileArgs, patterns: &[glob::Pattern]) -> Resul
         if c.adapt.is_none() {
             continue;
         }
-        if b.policy_dir(c).is_none() {
+        if b.policy_store(c).is_none() {
             // bounds kept by the platform (the operator's DaskAutoscaler): it applies them
             report.actions.push(Action {
                 workers: c.requested_workers,
@@ -217,21 +217,33 @@ async fn apply(
     seen: &Cluster,
     act: &mut Action,
 ) -> Result<(&'static str, String)> {
-    let dir = b
-        .policy_dir(seen)
-        .ok_or_else(|| Error::Usage("no policy directory".into()))?;
-    let file = PolicyFile::in_dir(&dir);
-    let Some(_lock) = file.try_lock()? else {
+    let store = b
+        .policy_store(seen)
+        .ok_or_else(|| Error::Usage("no policy store".into()))?;
+    let Some(lock) = store.try_lock().await? else {
         return Ok((
             "skipped",
             "another daskctl reconcile is acting on it".into(),
         ));
     };
+    let done = locked(app, b, seen, store.as_ref(), act).await;
+    lock.release().await;
+    done
+}
+
+/// One pass over one cluster, its policy's lock held.
+async fn locked(
+    app: &App,
+    b: &dyn Backend,
+    seen: &Cluster,
+    store: &dyn crate::policy::PolicyStore,
+    act: &mut Action,
+) -> Result<(&'static str, String)> {
     // under the lock, as it is now: another pass may have scaled it since discovery
     let Some(c) = b.from_name(&seen.name).await? else {
         return Ok(("skipped", "it is gone".into()));
     };
-    let mut policy = file.read()?;
+    let mut policy = store.read().await?;
     let Some(adapt) = policy.adapt.clone() else {
         return Ok(("skipped", "its policy was removed".into()));
     };
@@ -244,7 +256,7 @@ async fn apply(
     comm.close().await;
     let decision = decided?;
     // the damping state first: a scale that fails is tried again by the next pass
-    file.write(&policy)?;
+    store.write(&policy).await?;
     let (action, to, retire) = match decision {
         Decision::Same(why) => return Ok(("same", why)),
         Decision::Up(to) => ("up", to, Vec::new()),

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// Submits `tasks` sleeps of `secs` seconds from a real `distributed.Client` and waits for them.
-fn workload(address: &str, tasks: u32, secs: f64) -> support::KillOnDrop {
+pub(crate) fn workload(address: &str, tasks: u32, secs: f64) -> support::KillOnDrop {
     let code = format!(
         "import time\nfrom distributed import Client\nc = Client({address:?})\n\
          c.gather(c.map(time.sleep, [{secs}] * {tasks}, pure=False))\n"
@@ -22,7 +22,7 @@ fn workload(address: &str, tasks: u32, secs: f64) -> support::KillOnDrop {
 }
 
 /// One reconcile pass, as cron runs it; its JSON actions.
-fn reconcile(env: &Env) -> Vec<serde_json::Value> {
+pub(crate) fn reconcile(env: &Env) -> Vec<serde_json::Value> {
     let o = env.run(&["reconcile", "-o", "json"]).ok();
     o.json()["actions"].as_array().cloned().unwrap_or_default()
 }

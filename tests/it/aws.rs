@@ -716,3 +716,68 @@ fn worker_groups_are_one_launch_each() {
     env.run(&["scale", "ec2-g", "1", "--group", "gpu"]).code(2);
     env.run(&["delete", "ec2-g", "--yes"]).ok();
 }
+
+/// `adapt` on an AWS cluster keeps the policy in tags on its scheduler instance, where every
+/// daskctl's discovery reads it; `reconcile` skips the cluster while another daskctl holds its
+/// lock (a security group of one name per VPC), breaks a lock past its expiry, grows the
+/// cluster under a real workload (through the mapped scheduler), and releases the lock.
+#[test]
+fn adapt_keeps_its_policy_in_tags_and_reconcile_locks_with_a_group() {
+    let Some(env) = Env::aws() else { return };
+    let c = create(&env, "ec2-adapt", "1", &[]);
+    let sched = ids(&c, "scheduler");
+    let first = ids(&c, "worker");
+    let address = c["address"].as_str().unwrap().to_string();
+    let (_sched, real) = DaskProc::scheduler(&[]);
+    env.map_probe(&address, &real);
+    let _w = DaskProc::worker(&real, &["--name", &first[0], "--nthreads", "1"]);
+    wait_until("the worker connected", Duration::from_secs(60), || {
+        env.describe("ec2-adapt")["workers"] == 1
+    });
+    env.run(&["adapt", "ec2-adapt", "--minimum", "1", "--maximum", "3"])
+        .ok();
+    let s = env.ec2(&["describe", &sched[0]]);
+    let policy = s["tags"]["daskctl:policy:0"].as_str().unwrap_or_default();
+    assert!(policy.contains("\"maximum\":3"), "{s}");
+    assert_eq!(env.describe("ec2-adapt")["adapt"]["maximum"], 3);
+
+    let owner = s["tags"]["daskctl:owner"].as_str().unwrap().to_string();
+    let vpc = s["vpc"].as_str().unwrap().to_string();
+    let held = env.ec2(&["lock", "ec2-adapt", &owner, "2999-01-01T00:00:00Z", &vpc]);
+    let _work = crate::adapt::workload(&real, 40, 2.0);
+    let mine = |actions: Vec<serde_json::Value>| {
+        actions
+            .into_iter()
+            .find(|a| a["cluster"] == "ec2-adapt")
+            .expect("an action for the cluster")
+    };
+    let a = mine(crate::adapt::reconcile(&env));
+    assert_eq!(a["action"], "skipped", "{a}");
+    assert!(
+        a["detail"].as_str().unwrap().contains("another daskctl"),
+        "{a}"
+    );
+    // the holder died long ago: its lock expired, the next pass breaks it and acts
+    env.ec2(&["unlock", held["id"].as_str().unwrap()]);
+    env.ec2(&["lock", "ec2-adapt", &owner, "2000-01-01T00:00:00Z", &vpc]);
+    wait_until("reconcile to scale up", Duration::from_secs(60), || {
+        mine(crate::adapt::reconcile(&env))["action"] == "up"
+    });
+    let d = env.describe("ec2-adapt");
+    assert_eq!(ids(&d, "worker").len(), 3, "{d}");
+    let locks: Vec<serde_json::Value> = env
+        .ec2(&["groups"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["tags"]["daskctl:lock"] == "ec2-adapt")
+        .cloned()
+        .collect();
+    assert!(locks.is_empty(), "the lock is released: {locks:?}");
+    // off: the tags go
+    env.run(&["adapt", "ec2-adapt", "--off"]).ok();
+    let s = env.ec2(&["describe", &sched[0]]);
+    assert!(s["tags"].get("daskctl:policy:0").is_none(), "{s}");
+    assert!(env.describe("ec2-adapt")["adapt"].is_null());
+    env.run(&["delete", "ec2-adapt", "--yes", "--wait"]).ok();
+}

@@ -41,9 +41,18 @@ pub async fn delete(aws: &Aws, c: &Cluster, req: &DeleteRequest) -> Result<()> {
     } else {
         req.timeout.max(aws.settings.group_patience)
     };
+    req.progress.say(&format!(
+        "waiting for {} instance(s) to be {}",
+        ids.len(),
+        states.join(" or ")
+    ));
     launch::wait_for(aws, region, &ids, states, patience).await?;
     for g in groups {
         delete_group(&client, region, &g, Instant::now() + patience).await?;
+    }
+    // a reconcile lock a daskctl that died left behind goes with the cluster
+    if c.origin == Origin::Daskctl {
+        super::policy::drop_locks(aws, &client, region, &c.name).await?;
     }
     Ok(())
 }

@@ -233,6 +233,7 @@ fn group_cluster(
     });
     c.handle = Handle::new(AwsHandle {
         region: region.to_string(),
+        scheduler: None,
     });
     c
 }
@@ -281,6 +282,16 @@ pub fn scheduler(nodes: &[Node]) -> Option<&Node> {
 pub struct AwsHandle {
     /// The region its instances (and security group) are in.
     pub region: String,
+    /// Its scheduler instance (alive), where a daskctl policy is kept in tags.
+    pub scheduler: Option<SchedulerRef>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SchedulerRef {
+    pub instance: String,
+    pub vpc: Option<String>,
+    /// The policy JSON its `daskctl:policy:N` tags held when discovered.
+    pub policy: Option<String>,
 }
 
 pub fn address(aws: &Aws, nodes: &[Node]) -> Option<String> {
@@ -404,6 +415,13 @@ fn to_cluster(aws: &Aws, nodes: Vec<Node>, probe: Option<Probe>) -> Cluster {
     }
     c.handle = Handle::new(AwsHandle {
         region: first.region.clone(),
+        scheduler: scheduler(&nodes)
+            .filter(|s| s.alive())
+            .map(|s| SchedulerRef {
+                instance: s.id.clone(),
+                vpc: s.vpc_id.clone(),
+                policy: super::policy::joined(&s.tags),
+            }),
     });
     c
 }

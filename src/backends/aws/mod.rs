@@ -8,6 +8,7 @@ mod delete;
 mod discover;
 mod launch;
 mod logs;
+mod policy;
 mod scale;
 mod settings;
 pub mod tags;
@@ -143,6 +144,14 @@ impl Backend for Aws {
 
     async fn delete(&self, cluster: &Cluster, req: &DeleteRequest) -> Result<()> {
         delete::delete(self, cluster, req).await
+    }
+
+    fn policy_store(&self, c: &Cluster) -> Option<Box<dyn crate::policy::PolicyStore + '_>> {
+        policy::store(self, c).map(|s| Box::new(s) as Box<dyn crate::policy::PolicyStore + '_>)
+    }
+
+    fn stored_policy(&self, c: &Cluster) -> Option<Result<crate::policy::Policy>> {
+        policy::stored(c)
     }
 
     fn max_workers(&self) -> u32 {

@@ -72,13 +72,16 @@ pub async fn scale(aws: &Aws, c: &Cluster, req: &ScaleRequest) -> Result<ScaleRe
             .copied()
             .collect();
         let queued = victims.len();
-        victims.extend(
-            workers
-                .iter()
-                .rev()
-                .filter(|n| n.state == "running")
-                .take(k - queued),
-        );
+        // running ones: those the scheduler proposed to close (`reconcile`; workers are named
+        // by their instance id) first, then the newest
+        let mut running: Vec<&Node> = workers
+            .iter()
+            .rev()
+            .filter(|n| n.state == "running")
+            .copied()
+            .collect();
+        running.sort_by_key(|n| !req.retire_first.contains(&n.id));
+        victims.extend(running.into_iter().take(k - queued));
         retire(aws, c, &victims).await;
         let vids: Vec<String> = victims.iter().map(|n| n.id.clone()).collect();
         launch::terminate(&client, region, &vids).await?;

@@ -46,6 +46,7 @@ pub struct Node {
     pub instance_type: String,
     pub image_id: Option<String>,
     pub subnet_id: Option<String>,
+    pub vpc_id: Option<String>,
     pub security_groups: Vec<String>,
     /// The names of those groups (`daskctl-OWNER-NAME` for one daskctl made).
     pub group_names: Vec<String>,
@@ -146,6 +147,7 @@ impl Node {
                 .unwrap_or_default(),
             image_id: i.image_id().map(str::to_string),
             subnet_id: i.subnet_id().map(str::to_string),
+            vpc_id: i.vpc_id().map(str::to_string),
             security_groups: i
                 .security_groups()
                 .iter()

@@ -83,6 +83,7 @@ def main(op, *args):
             "type": i["InstanceType"],
             "ami": i["ImageId"],
             "subnet": i.get("SubnetId"),
+            "vpc": i.get("VpcId"),
             "groups": sorted(g["GroupId"] for g in i.get("SecurityGroups", [])),
             "key": i.get("KeyName"),
             "spot": i.get("InstanceLifecycle") == "spot",
@@ -106,6 +107,23 @@ def main(op, *args):
             for g in c.describe_security_groups()["SecurityGroups"]
             if g["GroupName"] != "default"
         ]
+    if op == "lock":
+        # the reconcile lock another daskctl would hold: name owner expires(RFC 3339) vpc
+        name, owner, expires, vpc = args
+        g = ec2().create_security_group(
+            GroupName=f"daskctl-lock-{owner}-{name}",
+            Description="held by another daskctl",
+            VpcId=vpc,
+            TagSpecifications=[{"ResourceType": "security-group", "Tags": [
+                {"Key": "daskctl:lock", "Value": name},
+                {"Key": "daskctl:owner", "Value": owner},
+                {"Key": "daskctl:expires", "Value": expires},
+            ]}],
+        )
+        return {"id": g["GroupId"]}
+    if op == "unlock":
+        ec2().delete_security_group(GroupId=args[0])
+        return {}
     if op == "live":
         # ids of every instance not terminated, in all the given regions
         ids = []
