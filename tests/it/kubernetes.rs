@@ -950,7 +950,7 @@ fn adapt_on_operator_clusters_is_a_daskautoscaler() {
         s.with(|st| st.names("daskautoscalers").is_empty()),
         "the autoscaler goes with its cluster"
     );
-    // a cluster of plain Deployments has no autoscaler
+    // a cluster of plain Deployments keeps a daskctl policy instead (no DaskAutoscaler)
     env.run(&[
         "create",
         "kubernetes",
@@ -963,13 +963,109 @@ fn adapt_on_operator_clusters_is_a_daskautoscaler() {
     .ok();
     let o = env
         .run(&["adapt", "plain", "--minimum", "1", "--maximum", "2"])
-        .code(2);
-    assert!(
-        o.stderr.contains("not a dask-kubernetes operator cluster"),
-        "{}",
-        o.stderr
-    );
+        .ok();
+    assert!(o.stderr.contains("daskctl reconcile"), "{}", o.stderr);
+    assert!(s.with(|st| st.names("daskautoscalers").is_empty()));
     env.run(&["delete", "plain", "--yes"]).ok();
+}
+
+/// A cluster daskctl made of plain Deployments keeps its policy in the `daskctl.dev/policy`
+/// annotation of its scheduler Deployment, which every daskctl's discovery reads; `reconcile`
+/// takes a Lease for each pass: it skips the cluster while another holder's Lease is current,
+/// takes over one its holder let expire, grows the cluster under a real workload (through the
+/// mapped scheduler), and deletes the Lease after the pass.
+#[test]
+fn native_clusters_keep_their_policy_in_an_annotation_and_lock_with_a_lease() {
+    let Some((env, s)) = standin() else { return };
+    env.run(&[
+        "create",
+        "kubernetes",
+        "--name",
+        "k8s-adapt",
+        "--workers",
+        "1",
+        "--native",
+    ])
+    .ok();
+    let c = env.describe("k8s-adapt");
+    let (_sched, real) = DaskProc::scheduler(&[]);
+    env.map_probe(c["address"].as_str().unwrap(), &real);
+    let first = pods(&c, "worker");
+    let _w = DaskProc::worker(&real, &["--name", &first[0]]);
+    wait_until("the worker connected", Duration::from_secs(60), || {
+        env.describe("k8s-adapt")["workers"] == 1
+    });
+    env.run(&["adapt", "k8s-adapt", "--minimum", "1", "--maximum", "3"])
+        .ok();
+    let annotation = || {
+        s.with(|st| {
+            let d = st
+                .names("deployments")
+                .into_iter()
+                .find(|n| n.starts_with("k8s-adapt") && n.contains("scheduler"))
+                .expect("the scheduler Deployment");
+            st.get("deployments", "default", &d).unwrap()["metadata"]["annotations"]
+                ["daskctl.dev/policy"]
+                .clone()
+        })
+    };
+    assert!(
+        annotation()
+            .as_str()
+            .unwrap_or_default()
+            .contains("\"maximum\":3"),
+        "{}",
+        annotation()
+    );
+    assert_eq!(env.describe("k8s-adapt")["adapt"]["maximum"], 3);
+
+    let lease = "daskctl-reconcile-k8s-adapt";
+    let now = humantime::format_rfc3339_micros(std::time::SystemTime::now()).to_string();
+    s.with(|st| {
+        st.insert(
+            "leases",
+            "default",
+            json!({"metadata": {"name": lease}, "spec": {"holderIdentity": "daskctl@elsewhere/1",
+                   "leaseDurationSeconds": 600, "renewTime": now}}),
+        )
+        .unwrap()
+    });
+    let _work = crate::adapt::workload(&real, 40, 2.0);
+    let mine = || {
+        crate::adapt::reconcile(&env)
+            .into_iter()
+            .find(|a| a["cluster"] == "k8s-adapt")
+            .expect("an action for the cluster")
+    };
+    let a = mine();
+    assert_eq!(a["action"], "skipped", "{a}");
+    assert!(
+        a["detail"].as_str().unwrap().contains("another daskctl"),
+        "{a}"
+    );
+    // its holder stopped renewing it long ago: the next pass takes it over and acts
+    s.with(|st| {
+        st.patch(
+            "leases",
+            "default",
+            lease,
+            &json!({"spec": {"renewTime": "2000-01-01T00:00:00.000000Z"}}),
+        )
+    });
+    wait_until("reconcile to scale up", Duration::from_secs(60), || {
+        mine()["action"] == "up"
+    });
+    wait_until("3 worker pods", Duration::from_secs(60), || {
+        pods(&env.describe("k8s-adapt"), "worker").len() == 3
+    });
+    assert!(
+        s.with(|st| st.names("leases").is_empty()),
+        "the Lease is deleted after the pass"
+    );
+    env.run(&["adapt", "k8s-adapt", "--off"]).ok();
+    assert!(annotation().is_null(), "{}", annotation());
+    assert!(env.describe("k8s-adapt")["adapt"].is_null());
+    env.run(&["delete", "k8s-adapt", "--yes"]).ok();
 }
 
 /// Without the operator, `--idle-timeout` is refused before anything is made (a scheduler

@@ -198,6 +198,10 @@ pub struct KubeHandle {
     pub bare_pods: Vec<String>,
     /// For pods with several containers (a sidecar), the one running Dask: logs name it.
     pub log_containers: BTreeMap<String, String>,
+    /// A native cluster's scheduler Deployment, where its daskctl policy is kept.
+    pub scheduler_deployment: Option<String>,
+    /// The policy JSON its `daskctl.dev/policy` annotation held when discovered.
+    pub policy: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
@@ -694,11 +698,26 @@ fn handle_of(kind: Kind, namespace: String, g: &Group) -> Handle {
         .iter()
         .filter_map(|p| dask_container(p).map(|c| (o::name(p).to_string(), c)))
         .collect();
+    let scheduler = (kind == Kind::Native)
+        .then(|| {
+            g.deployments
+                .iter()
+                .find(|d| o::label(d, COMPONENT_LABEL) == Some("scheduler"))
+        })
+        .flatten();
     Handle::new(KubeHandle {
         kind,
         namespace,
         bare_pods,
         log_containers,
+        scheduler_deployment: scheduler.map(|d| o::name(d).to_string()),
+        policy: scheduler.and_then(|d| {
+            d.metadata
+                .annotations
+                .as_ref()?
+                .get(super::policy::ANNOTATION)
+                .cloned()
+        }),
     })
 }
 

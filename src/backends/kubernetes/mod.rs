@@ -9,6 +9,7 @@ mod delete;
 pub mod discover;
 mod logs;
 pub mod objects;
+mod policy;
 mod scale;
 
 use super::{
@@ -191,6 +192,14 @@ impl Backend for Kubernetes {
 
     async fn delete(&self, cluster: &Cluster, req: &DeleteRequest) -> Result<()> {
         delete::delete(self, cluster, req).await
+    }
+
+    fn policy_store(&self, c: &Cluster) -> Option<Box<dyn crate::policy::PolicyStore + '_>> {
+        policy::store(self, c).map(|s| Box::new(s) as Box<dyn crate::policy::PolicyStore + '_>)
+    }
+
+    fn stored_policy(&self, c: &Cluster) -> Option<Result<crate::policy::Policy>> {
+        policy::stored(c)
     }
 
     fn group_keys(&self) -> Option<&'static [&'static str]> {

@@ -61,7 +61,7 @@ pub async fn scale(k: &Kubernetes, c: &Cluster, req: &ScaleRequest) -> Result<Sc
     };
     let target = req.target as u64;
     if target < before && ar.kind == "Deployment" {
-        retire_newest(k, c, ns, (before - target) as usize).await;
+        retire_newest(k, c, ns, (before - target) as usize, &req.retire_first).await;
     }
     set_replicas(&api, &ar, &target_name, req.target).await?;
     let mut report = ScaleReport::new(before, target);
@@ -114,9 +114,10 @@ async fn set_replicas(
     unreachable!()
 }
 
-/// Retires the newest `n` worker pods' workers and makes their pods the ones a Deployment
-/// deletes first. Skipped (the Deployment picks) when the scheduler does not answer.
-async fn retire_newest(k: &Kubernetes, c: &Cluster, ns: &str, n: usize) {
+/// Retires `n` worker pods' workers (those the scheduler proposed, `first`, then the newest)
+/// and makes their pods the ones a Deployment deletes first. Skipped (the Deployment picks)
+/// when the scheduler does not answer.
+async fn retire_newest(k: &Kubernetes, c: &Cluster, ns: &str, n: usize, first: &[String]) {
     let Some(addr) = &c.address else { return };
     let Ok(client) = k.client().await else { return };
     let pods: Api<DynamicObject> = Api::namespaced_with(client, ns, &objects::pods());
@@ -130,10 +131,12 @@ async fn retire_newest(k: &Kubernetes, c: &Cluster, ns: &str, n: usize) {
             workers.push(p);
         }
     }
+    // newest first, the proposed ones before them (a stable sort keeps the age order)
     workers.sort_by_key(|p| p.metadata.creation_timestamp.as_ref().map(|t| t.0));
+    workers.reverse();
+    workers.sort_by_key(|p| !first.iter().any(|f| f == objects::name(p)));
     let victims: Vec<String> = workers
         .iter()
-        .rev()
         .filter(|p| {
             objects::label(p, COMPONENT_LABEL).is_some() || objects::label(p, "component").is_some()
         })

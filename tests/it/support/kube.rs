@@ -82,6 +82,7 @@ fn kind_of(plural: &str) -> (&'static str, &'static str) {
         "daskclusters" => ("DaskCluster", "kubernetes.dask.org/v1"),
         "daskworkergroups" => ("DaskWorkerGroup", "kubernetes.dask.org/v1"),
         "daskautoscalers" => ("DaskAutoscaler", "kubernetes.dask.org/v1"),
+        "leases" => ("Lease", "coordination.k8s.io/v1"),
         _ => ("Unknown", "v1"),
     }
 }
@@ -178,6 +179,16 @@ fn invalid(plural: &str, name: &str, o: &Value) -> Option<String> {
         return Some(format!(
             "metadata.name: Invalid value: \"{name}\": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?'); must be no more than 63 characters"
         ));
+    }
+    if plural == "leases" {
+        // kubernetes pkg/apis/coordination/validation/validation.go `ValidateLeaseSpec`
+        if let Some(d) = o["spec"]["leaseDurationSeconds"].as_i64()
+            && d <= 0
+        {
+            return Some(format!(
+                "spec.leaseDurationSeconds: Invalid value: {d}: must be greater than 0"
+            ));
+        }
     }
     if plural == "daskautoscalers" {
         // the CRD's schema (dask_kubernetes/operator/customresources/daskautoscaler.yaml):
@@ -323,6 +334,52 @@ impl State {
         let o = o.clone();
         self.reconcile();
         Some(o)
+    }
+
+    /// `PUT`: the object replaced as a whole, as the API server's update does
+    /// (k8s.io/apiserver/pkg/registry/generic/registry/store.go `Update`): the body names the
+    /// object (400 otherwise), a `resourceVersion` other than the stored one is a 409 Conflict,
+    /// and what the server set (uid, creationTimestamp) is kept.
+    pub fn replace(
+        &mut self,
+        plural: &str,
+        ns: &str,
+        name: &str,
+        mut body: Value,
+    ) -> Result<Value, (u16, Value)> {
+        let key = (plural.to_string(), ns.to_string(), name.to_string());
+        let Some(cur) = self.objects.get(&key).cloned() else {
+            return Err(not_found(plural, name));
+        };
+        if body["metadata"]["name"].as_str() != Some(name) {
+            return Err(status(
+                400,
+                "BadRequest",
+                "the name of the object does not match the name on the URL",
+            ));
+        }
+        if let Some(rv) = body["metadata"]["resourceVersion"].as_str()
+            && Some(rv) != cur["metadata"]["resourceVersion"].as_str()
+        {
+            return Err(conflict(plural, name));
+        }
+        let (kind, api) = kind_of(plural);
+        if let Some(e) = invalid(plural, name, &body) {
+            return Err(status(
+                422,
+                "Invalid",
+                &format!("{kind}.{api} \"{name}\" is invalid: {e}"),
+            ));
+        }
+        for k in ["uid", "creationTimestamp", "namespace"] {
+            body["metadata"][k] = cur["metadata"][k].clone();
+        }
+        body["kind"] = json!(kind);
+        body["apiVersion"] = json!(api);
+        body["metadata"]["resourceVersion"] = json!(self.bump());
+        self.objects.insert(key, body.clone());
+        self.reconcile();
+        Ok(body)
     }
 
     /// The container of pod `name` writes a log line.
@@ -980,6 +1037,10 @@ fn handle(st: &mut State, method: &str, target: &str, body: &[u8]) -> Response {
             let o = st.patch(plural, nsv, n, &body).expect("read above");
             json_out((200, o))
         }
+        ("PUT", Some(n), None) => match st.replace(plural, nsv, n, body) {
+            Ok(o) => json_out((200, o)),
+            Err(e) => json_out(e),
+        },
         ("DELETE", Some(n), None) => match st.delete(plural, nsv, n) {
             Some(o) => json_out((200, o)),
             None => json_out(not_found(plural, n)),
@@ -1013,6 +1074,7 @@ fn discovery(st: &State, seg: &[&str]) -> Option<(u16, Value)> {
         ["apis"] => {
             let mut groups = vec![
                 json!({"name": "apps", "versions": [{"groupVersion": "apps/v1", "version": "v1"}], "preferredVersion": {"groupVersion": "apps/v1", "version": "v1"}}),
+                json!({"name": "coordination.k8s.io", "versions": [{"groupVersion": "coordination.k8s.io/v1", "version": "v1"}], "preferredVersion": {"groupVersion": "coordination.k8s.io/v1", "version": "v1"}}),
             ];
             if st.crd {
                 groups.push(json!({"name": "kubernetes.dask.org", "versions": [{"groupVersion": "kubernetes.dask.org/v1", "version": "v1"}], "preferredVersion": {"groupVersion": "kubernetes.dask.org/v1", "version": "v1"}}));
@@ -1043,6 +1105,10 @@ fn discovery(st: &State, seg: &[&str]) -> Option<(u16, Value)> {
                 ("replicasets", "ReplicaSet", true),
             ],
         )),
+        ["apis", "coordination.k8s.io", "v1"] => Some(resource_list(
+            "coordination.k8s.io/v1",
+            &[("leases", "Lease", true)],
+        )),
         ["apis", "kubernetes.dask.org", "v1"] if st.crd => Some(resource_list(
             "kubernetes.dask.org/v1",
             &[
@@ -1070,6 +1136,12 @@ fn route<'a>(st: &State, seg: &[&'a str]) -> Result<Target<'a>, (u16, Value)> {
     let rest: &[&str] = match seg {
         ["api", "v1", rest @ ..] => rest,
         ["apis", "apps", "v1", rest @ ..] => rest,
+        // only Leases in this group (a plural of another group is the API server's 404)
+        ["apis", "coordination.k8s.io", "v1", rest @ ..]
+            if matches!(rest, ["namespaces", _, "leases", ..] | ["leases"]) =>
+        {
+            rest
+        }
         ["apis", "kubernetes.dask.org", "v1", rest @ ..] if st.crd => rest,
         _ => return Err(missing()),
     };
