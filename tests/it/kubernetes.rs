@@ -1113,26 +1113,6 @@ fn idle_timeout_is_the_operators() {
 #[test]
 fn operator_worker_groups_are_daskworkergroups() {
     let Some((env, s)) = standin() else { return };
-    let o = env
-        .run(&[
-            "create",
-            "kubernetes",
-            "--name",
-            "wgs",
-            "--native",
-            "--worker-group",
-            "gpu:1",
-        ])
-        .code(2);
-    assert!(
-        o.stderr.contains("need the dask-kubernetes operator"),
-        "{}",
-        o.stderr
-    );
-    assert!(
-        s.with(|st| st.names("deployments").is_empty()),
-        "nothing made"
-    );
     s.with(|st| st.crd = true);
     env.run(&[
         "create",
@@ -1191,5 +1171,103 @@ fn operator_worker_groups_are_daskworkergroups() {
         s.with(|st| st.names("daskworkergroups").is_empty()),
         "the groups go with their cluster"
     );
+    assert!(s.with(|st| st.names("pods").is_empty()));
+}
+
+/// Without the operator, each worker group is a worker Deployment of its own
+/// (`NAME-worker-GROUP`) whose selector takes only its group's pods (`dask.org/workergroup-name`),
+/// so the ReplicaSets never fight over pods; groups are rebuilt from those Deployments, scaled
+/// one at a time (a scale down retires only that group's workers), and deleted with the cluster.
+#[test]
+fn native_worker_groups_are_a_deployment_each() {
+    let Some((env, s)) = standin() else { return };
+    env.run(&[
+        "create",
+        "kubernetes",
+        "--name",
+        "nwg",
+        "--native",
+        "--worker-group",
+        "gpu:1:cpu=x",
+    ])
+    .code(2);
+    assert!(
+        s.with(|st| st.names("deployments").is_empty()),
+        "nothing made"
+    );
+    env.run(&[
+        "create",
+        "kubernetes",
+        "--name",
+        "nwg",
+        "--native",
+        "--workers",
+        "1",
+        "--worker-group",
+        "gpu:2:threads=4,cpu=4,gpus=1,image=ghcr.io/dask/dask:2024.1.0",
+    ])
+    .ok();
+    let d = s
+        .with(|st| st.get("deployments", "default", "nwg-worker-gpu").cloned())
+        .expect("a worker Deployment nwg-worker-gpu");
+    assert_eq!(d["spec"]["replicas"], 2);
+    assert_eq!(
+        d["spec"]["selector"]["matchLabels"]["dask.org/workergroup-name"],
+        "gpu"
+    );
+    let default = s
+        .with(|st| st.get("deployments", "default", "nwg-worker").cloned())
+        .unwrap();
+    assert_eq!(
+        default["spec"]["selector"]["matchLabels"]["dask.org/workergroup-name"], "default",
+        "the selectors do not overlap"
+    );
+    let container = &d["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["image"], "ghcr.io/dask/dask:2024.1.0");
+    assert_eq!(container["resources"]["limits"]["nvidia.com/gpu"], "1");
+    let args = container["args"].to_string();
+    assert!(args.contains("\"--resources\",\"gpu=4\""), "{args}");
+    let groups = |env: &Env| -> Vec<(String, u64, u64)> {
+        env.describe("nwg")["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                (
+                    g["name"].as_str().unwrap().to_string(),
+                    g["workers"].as_u64().unwrap(),
+                    g["requested"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        groups(&env),
+        vec![("default".into(), 1, 1), ("gpu".into(), 2, 2)]
+    );
+    env.run(&["scale", "nwg", "3", "--group", "gpu"]).ok();
+    wait_until("3 gpu pods", Duration::from_secs(60), || {
+        groups(&env) == vec![("default".into(), 1, 1), ("gpu".into(), 3, 3)]
+    });
+    // down: only the gpu group's pods go
+    let default_pods = |st: &crate::support::kube::State| {
+        st.names("pods")
+            .into_iter()
+            .filter(|p| p.starts_with("nwg-worker-") && !p.starts_with("nwg-worker-gpu"))
+            .collect::<Vec<_>>()
+    };
+    let before = s.with(|st| default_pods(st));
+    env.run(&["scale", "nwg", "1", "--group", "gpu"]).ok();
+    wait_until("1 gpu pod", Duration::from_secs(60), || {
+        groups(&env) == vec![("default".into(), 1, 1), ("gpu".into(), 1, 1)]
+    });
+    assert_eq!(
+        s.with(|st| default_pods(st)),
+        before,
+        "the default group kept its pod"
+    );
+    env.run(&["scale", "nwg", "1", "--group", "big"]).code(2);
+    env.run(&["delete", "nwg", "--yes"]).ok();
+    assert!(s.with(|st| st.names("deployments").is_empty()));
     assert!(s.with(|st| st.names("pods").is_empty()));
 }

@@ -39,16 +39,11 @@ fn spec_of(k: &Kubernetes, req: &CreateRequest, ns: &str) -> Result<Spec> {
     })
 }
 
-/// Worker groups are `DaskWorkerGroup`s: they need the operator.
-fn groups_need_the_operator(req: &CreateRequest, operator: bool) -> Result<()> {
+/// Worker groups are checked before anything is made: a `DaskWorkerGroup` each with the
+/// operator, a worker Deployment each without it.
+fn check_groups(req: &CreateRequest) -> Result<()> {
     for g in &req.groups {
         objects::check_group(g).map_err(Error::Usage)?;
-    }
-    if !req.groups.is_empty() && !operator {
-        return Err(Error::Usage(
-            "worker groups need the dask-kubernetes operator (a DaskWorkerGroup each);              --native makes one worker Deployment"
-                .into(),
-        ));
     }
     Ok(())
 }
@@ -76,7 +71,7 @@ pub async fn plan(k: &Kubernetes, req: &CreateRequest) -> Result<crate::backends
         .unwrap_or_else(|_| "default".into());
     let spec = spec_of(k, req, &ns)?;
     idle_timeout_needs_the_operator(req, !req.options.contains_key("native"))?;
-    groups_need_the_operator(req, !req.options.contains_key("native"))?;
+    check_groups(req)?;
     let objects: Vec<serde_json::Value> = if req.options.contains_key("native") {
         spec.native().into_iter().map(|(_, v)| v).collect()
     } else {
@@ -127,7 +122,7 @@ pub async fn create(k: &Kubernetes, req: &CreateRequest) -> Result<Cluster> {
     let pp = PostParams::default();
     let operator = !req.options.contains_key("native") && crd_served(k).await?;
     idle_timeout_needs_the_operator(req, operator)?;
-    groups_need_the_operator(req, operator)?;
+    check_groups(req)?;
     if operator {
         let api: Api<DynamicObject> =
             Api::namespaced_with(client.clone(), &ns, &objects::dask_clusters());

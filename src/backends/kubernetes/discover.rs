@@ -5,7 +5,9 @@
 
 use super::Kubernetes;
 use super::client::{GROUP, map_err, status};
-use super::objects::{self as o, CLUSTER_LABEL, COMPONENT_LABEL, EXPIRES, MANAGED_BY};
+use super::objects::{
+    self as o, CLUSTER_LABEL, COMPONENT_LABEL, EXPIRES, MANAGED_BY, WORKERGROUP_LABEL,
+};
 use crate::backends::status::{SchedulerState, classify};
 use crate::dask::Probe;
 use crate::error::Result;
@@ -452,8 +454,10 @@ fn to_cluster(
     c.adapt = g.autoscaler.as_ref().and_then(autoscaler_bounds);
     let answered = matches!(probe, Some(Probe::Answered { .. }));
     classify_cluster(k, &mut c, &g, probe);
-    if kind == Kind::Operator {
-        c.groups = group_counts(&c, &g, answered);
+    match kind {
+        Kind::Operator => c.groups = group_counts(&c, &g, answered),
+        Kind::Native => c.groups = native_group_counts(&c, &g, answered),
+        Kind::Helm => {}
     }
     c.handle = handle_of(kind, ns, &g);
     c
@@ -496,6 +500,43 @@ fn group_counts(c: &Cluster, g: &Group, answered: bool) -> Vec<crate::groups::Gr
                 workers: Some(workers as u64),
                 requested: o::path(wg, &["spec", "worker", "replicas"]).and_then(|v| v.as_u64()),
                 name,
+            }
+        })
+        .collect()
+}
+
+/// A native cluster's worker Deployments, one per group (`dask.org/workergroup-name`; the
+/// default one first): replicas asked for, and the workers the scheduler has among the group's
+/// pods (workers are named after their pods), else its running pods. None for a cluster made
+/// before groups (its worker Deployment carries no group label).
+fn native_group_counts(c: &Cluster, g: &Group, answered: bool) -> Vec<crate::groups::GroupCount> {
+    let mut deployments: Vec<(&str, &DynamicObject)> = g
+        .deployments
+        .iter()
+        .filter(|d| component(d) == Some("worker"))
+        .filter_map(|d| Some((o::label(d, WORKERGROUP_LABEL)?, d)))
+        .collect();
+    deployments.sort_by_key(|(name, _)| (*name != crate::groups::DEFAULT, *name));
+    deployments
+        .into_iter()
+        .map(|(name, d)| {
+            let pods: Vec<&DynamicObject> = g
+                .pods
+                .iter()
+                .filter(|p| o::label(p, WORKERGROUP_LABEL) == Some(name))
+                .collect();
+            let workers = if answered {
+                c.worker_details
+                    .iter()
+                    .filter(|w| pods.iter().any(|p| o::name(p) == w.name))
+                    .count()
+            } else {
+                pods.iter().filter(|p| phase(p) == "Running").count()
+            };
+            crate::groups::GroupCount {
+                name: name.to_string(),
+                workers: Some(workers as u64),
+                requested: o::path(d, &["spec", "replicas"]).and_then(|v| v.as_u64()),
             }
         })
         .collect()

@@ -259,11 +259,39 @@ impl Spec {
                     "spec": self.service_spec(),
                 }),
             ),
-            (
-                deployments(),
-                self.deployment("worker", self.workers, self.worker_container(true, None)),
-            ),
+            (deployments(), self.worker_deployment(None)),
         ]
+        .into_iter()
+        .chain(
+            self.groups
+                .iter()
+                .map(|g| (deployments(), self.worker_deployment(Some(g)))),
+        )
+        .collect()
+    }
+
+    /// A worker Deployment of daskctl's own: `NAME-worker` for the default group,
+    /// `NAME-worker-GROUP` for another. Each selects its own group's pods by
+    /// `dask.org/workergroup-name` (selectors of two Deployments must not overlap, or their
+    /// ReplicaSets fight over the pods).
+    fn worker_deployment(&self, group: Option<&crate::groups::GroupSpec>) -> Value {
+        let g = group.map_or(crate::groups::DEFAULT, |g| g.name.as_str());
+        let name = match group {
+            None => format!("{}-worker", self.name),
+            Some(x) => format!("{}-worker-{}", self.name, x.name),
+        };
+        let mut labels = self.labels("worker");
+        labels[WORKERGROUP_LABEL] = json!(g);
+        json!({
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": name, "namespace": self.namespace, "labels": labels, "annotations": self.annotations()},
+            "spec": {
+                "replicas": group.map_or(self.workers, |x| x.workers),
+                "selector": {"matchLabels": {CLUSTER_LABEL: self.name, COMPONENT_LABEL: "worker", WORKERGROUP_LABEL: g}},
+                "template": {"metadata": {"labels": labels}, "spec": {"containers": [self.worker_container(true, group)]}},
+            },
+        })
     }
 }
 

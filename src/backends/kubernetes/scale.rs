@@ -22,9 +22,10 @@ pub async fn scale(k: &Kubernetes, c: &Cluster, req: &ScaleRequest) -> Result<Sc
     let ns = Kubernetes::namespace_of(c)?;
     let kind = Kubernetes::handle(c)?.kind;
     let group = req.group.as_deref();
-    if group.is_some() && kind != Kind::Operator {
+    if group.is_some() && c.groups.is_empty() {
         return Err(Error::Usage(format!(
-            "{} has no worker groups (only operator clusters do)",
+            "{} has no worker groups (operator clusters, and daskctl's own made with \
+             --worker-group, do)",
             c.qualified()
         )));
     }
@@ -32,6 +33,14 @@ pub async fn scale(k: &Kubernetes, c: &Cluster, req: &ScaleRequest) -> Result<Sc
         Kind::Operator => (
             objects::worker_groups(),
             format!("{}-{}", c.name, group.unwrap_or(crate::groups::DEFAULT)),
+        ),
+        // daskctl's own with groups: one worker Deployment per group
+        Kind::Native if !c.groups.is_empty() => (
+            objects::deployments(),
+            match group {
+                None => format!("{}-worker", c.name),
+                Some(g) => format!("{}-worker-{g}", c.name),
+            },
         ),
         _ => {
             let d = c
@@ -61,7 +70,14 @@ pub async fn scale(k: &Kubernetes, c: &Cluster, req: &ScaleRequest) -> Result<Sc
     };
     let target = req.target as u64;
     if target < before && ar.kind == "Deployment" {
-        retire_newest(k, c, ns, (before - target) as usize, &req.retire_first).await;
+        // a group's own pods only, where the cluster has groups
+        let of_group = (!c.groups.is_empty()).then(|| group.unwrap_or(crate::groups::DEFAULT));
+        let victims = Victims {
+            n: (before - target) as usize,
+            first: &req.retire_first,
+            group: of_group,
+        };
+        retire_newest(k, c, ns, victims).await;
     }
     set_replicas(&api, &ar, &target_name, req.target).await?;
     let mut report = ScaleReport::new(before, target);
@@ -114,10 +130,20 @@ async fn set_replicas(
     unreachable!()
 }
 
-/// Retires `n` worker pods' workers (those the scheduler proposed, `first`, then the newest)
-/// and makes their pods the ones a Deployment deletes first. Skipped (the Deployment picks)
-/// when the scheduler does not answer.
-async fn retire_newest(k: &Kubernetes, c: &Cluster, ns: &str, n: usize, first: &[String]) {
+/// Which worker pods a scale down removes.
+struct Victims<'a> {
+    n: usize,
+    /// Workers the scheduler proposed to close: before the others.
+    first: &'a [String],
+    /// Only pods of this worker group (`dask.org/workergroup-name`).
+    group: Option<&'a str>,
+}
+
+/// Retires `n` worker pods' workers (those the scheduler proposed, then the newest) and makes
+/// their pods the ones a Deployment deletes first. Skipped (the Deployment picks) when the
+/// scheduler does not answer.
+async fn retire_newest(k: &Kubernetes, c: &Cluster, ns: &str, v: Victims<'_>) {
+    let Victims { n, first, group } = v;
     let Some(addr) = &c.address else { return };
     let Ok(client) = k.client().await else { return };
     let pods: Api<DynamicObject> = Api::namespaced_with(client, ns, &objects::pods());
@@ -140,6 +166,7 @@ async fn retire_newest(k: &Kubernetes, c: &Cluster, ns: &str, n: usize, first: &
         .filter(|p| {
             objects::label(p, COMPONENT_LABEL).is_some() || objects::label(p, "component").is_some()
         })
+        .filter(|p| group.is_none_or(|g| objects::label(p, objects::WORKERGROUP_LABEL) == Some(g)))
         .take(n)
         .map(|p| objects::name(p).to_string())
         .collect();
