@@ -34,16 +34,26 @@ def main():
         with open(os.path.join(d, "state.json"), "w") as f:
             json.dump(
                 {
-                    "name": f"bench-{i:02}", "created": 1.0e9, "python": "python3",
-                    "host": "127.0.0.1", "threads": 1, "memory": None,
-                    "address": "tcp://127.0.0.1:9", "dashboard": None, "next_worker": 1,
+                    "name": f"bench-{i:02}",
+                    "created": 1.0e9,
+                    "python": "python3",
+                    "host": "127.0.0.1",
+                    "threads": 1,
+                    "memory": None,
+                    "address": "tcp://127.0.0.1:9",
+                    "dashboard": None,
+                    "next_worker": 1,
                     "scheduler": {"pid": 999999, "start": 1, "name": "scheduler", "log": "s.log"},
                     "workers": [],
                 },
                 f,
             )
-    env = dict(os.environ, DASKCTL_STATE_DIR=state, DASKCTL_CACHE_DIR=cache,
-               DASKCTL_CONFIG=os.path.join(tmp, "config.toml"))
+    env = dict(
+        os.environ,
+        DASKCTL_STATE_DIR=state,
+        DASKCTL_CACHE_DIR=cache,
+        DASKCTL_CONFIG=os.path.join(tmp, "config.toml"),
+    )
     ask = dict(env, COMPLETE="bash", _CLAP_COMPLETE_INDEX="2", _CLAP_IFS="\n")
     argv = [a.daskctl, "--", "daskctl", "describe", "bench-0"]
     names_file = os.path.join(cache, "names.tsv")

@@ -85,6 +85,8 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<BackendsAction>,
     },
+    /// Serve a page, a JSON API and Prometheus metrics of every cluster (token required)
+    Serve(ServeArgs),
     /// Print a shell completion script
     Completions {
         /// The shell to complete in
@@ -108,7 +110,7 @@ impl Command {
             Command::Adapt(a) => Some(&a.cloud),
             Command::Reconcile(a) => Some(&a.cloud),
             Command::Apply(a) => Some(&a.cloud),
-            Command::Backends { .. } | Command::Completions { .. } => None,
+            Command::Backends { .. } | Command::Completions { .. } | Command::Serve(_) => None,
         }
     }
 }
@@ -186,6 +188,22 @@ pub struct ListArgs {
     pub timeout: Option<Duration>,
     #[command(flatten)]
     pub cloud: CloudArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address and port to listen on
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8790")]
+    pub bind: std::net::SocketAddr,
+    /// Time between discoveries (requests read the latest one)
+    #[arg(long, value_name = "DURATION", value_parser = duration, default_value = "10s")]
+    pub interval: Duration,
+    /// Deadline for each backend in each discovery (seconds, or 500ms, 1m)
+    #[arg(long, value_name = "SECS", value_parser = duration)]
+    pub timeout: Option<Duration>,
+    /// No scale or delete from the page
+    #[arg(long)]
+    pub read_only: bool,
 }
 
 #[derive(Args, Debug)]

@@ -17,6 +17,7 @@ pub mod names;
 pub mod policy;
 pub mod printer;
 pub mod progress;
+pub mod serve;
 pub mod settings;
 pub mod spec;
 pub mod units;

@@ -14,6 +14,7 @@ mod list;
 mod logs;
 mod reconcile;
 mod scale;
+mod serve;
 mod snippet;
 
 use crate::backends::Context;
@@ -43,6 +44,7 @@ pub async fn dispatch(app: &App, command: Command) -> Result<()> {
         Command::Adapt(a) => adapt::run(app, a).await,
         Command::Reconcile(a) => reconcile::run(app, a).await,
         Command::Apply(a) => apply::run(app, a).await,
+        Command::Serve(a) => serve::run(app, a).await,
         Command::Backends { action } => backends::run(app, action),
         Command::Completions { shell } => completions::run(app, shell),
     }
@@ -60,6 +62,12 @@ pub fn own(app: &App, b: &dyn crate::backends::Backend, c: &crate::model::Cluste
         }
         _ => Ok(()),
     }
+}
+
+/// Ends `c`'s adaptive scaling (its stored policy, or the platform's autoscaler), as an
+/// explicit size does.
+pub async fn end_adapt(b: &dyn crate::backends::Backend, c: &crate::model::Cluster) -> Result<()> {
+    adapt::store(b, c, None).await.map(drop)
 }
 
 /// Validates a worker count against a backend's limit.

@@ -15,6 +15,7 @@ mod kubernetes;
 mod local;
 mod pbs;
 mod protocol;
+mod serve;
 mod sge;
 mod slurm;
 mod spec;

@@ -1,0 +1,157 @@
+//! `daskctl serve`: a small HTTP server over the latest discovery. A background task lists every
+//! enabled backend each `--interval`, under the per-backend deadlines, and swaps the snapshot in;
+//! requests only read the snapshot, so a slow backend never blocks the page or a scrape.
+//!
+//! Routes (all behind the token, `auth.rs`): `/` the page (`page.rs`), `/api/clusters` the
+//! `list -o json` schema, `/metrics` Prometheus text (`metrics.rs`), `POST /act` scale and
+//! delete from the page (two steps: the first shows what would happen, the second acts).
+
+mod auth;
+mod metrics;
+mod page;
+
+use crate::backends::Context;
+use crate::discovery::{enabled_backends, fan_out};
+use crate::error::{Error, Result};
+use crate::model::Cluster;
+use axum::Router;
+use axum::routing::{get, post};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
+
+pub use auth::Token;
+
+/// What the server was started with.
+pub struct Options {
+    pub bind: std::net::SocketAddr,
+    pub interval: Duration,
+    pub deadline: Duration,
+    pub read_only: bool,
+    pub token: Token,
+}
+
+/// The latest discovery.
+#[derive(Clone, Default)]
+pub struct Snapshot {
+    pub clusters: Vec<Cluster>,
+    /// Each enabled backend that could be asked: whether its last discovery succeeded.
+    pub backends: Vec<(String, bool)>,
+    pub warnings: Vec<String>,
+    /// When it was taken (None: not yet).
+    pub taken: Option<SystemTime>,
+}
+
+pub struct Server {
+    pub ctx: Arc<Context>,
+    pub opts: Options,
+    pub snapshot: RwLock<Arc<Snapshot>>,
+}
+
+impl Server {
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.read().expect("not poisoned").clone()
+    }
+
+    /// One discovery of every enabled backend, swapped in whole.
+    pub async fn refresh(&self) {
+        let backends = match enabled_backends(&self.ctx, &[]) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!("serve: {e}");
+                return;
+            }
+        };
+        let out = fan_out(&backends, self.opts.deadline).await;
+        let up = backends
+            .iter()
+            .filter(|b| matches!(b.availability(), crate::backends::Availability::Ready))
+            .map(|b| {
+                let failed = out
+                    .warnings
+                    .iter()
+                    .any(|w| w.starts_with(&format!("{}:", b.name())));
+                (b.name().to_string(), !failed)
+            })
+            .collect();
+        let snap = Snapshot {
+            clusters: out.clusters,
+            backends: up,
+            warnings: out.warnings,
+            taken: Some(SystemTime::now()),
+        };
+        *self.snapshot.write().expect("not poisoned") = Arc::new(snap);
+    }
+}
+
+pub fn router(server: Arc<Server>) -> Router {
+    Router::new()
+        .route("/", get(page::index))
+        .route("/act", post(page::act))
+        .route("/api/clusters", get(page::api_clusters))
+        .route("/metrics", get(metrics::metrics))
+        .layer(axum::middleware::from_fn_with_state(
+            server.clone(),
+            auth::require,
+        ))
+        .with_state(server)
+}
+
+/// Serves until Ctrl-C or SIGTERM; discovery runs in the background meanwhile.
+pub async fn run(ctx: Arc<Context>, opts: Options, out: &crate::printer::Printer) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(opts.bind)
+        .await
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AddrInUse => Error::Usage(format!(
+                "--bind {}: the address is already in use",
+                opts.bind
+            )),
+            _ => Error::io(format!("listening on {}", opts.bind), e),
+        })?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| Error::io("reading the bound address", e))?;
+    if !local.ip().is_loopback() {
+        out.warn(&format!(
+            "serving on {local}, beyond this machine, over plain HTTP: the token crosses the \
+             network unencrypted"
+        ));
+    }
+    let server = Arc::new(Server {
+        ctx,
+        opts,
+        snapshot: RwLock::new(Arc::new(Snapshot::default())),
+    });
+    match &server.opts.token {
+        Token::Generated(t) => out.info(&format!(
+            "daskctl serve: http://{local}/ (open http://{local}/?token={t} once; then a \
+             cookie holds it)"
+        )),
+        Token::Given(_) => out.info(&format!(
+            "daskctl serve: http://{local}/ (token from DASKCTL_SERVE_TOKEN)"
+        )),
+    }
+    let background = {
+        let s = server.clone();
+        tokio::spawn(async move {
+            loop {
+                s.refresh().await;
+                tokio::time::sleep(s.opts.interval).await;
+            }
+        })
+    };
+    use tokio::signal::unix::{SignalKind, signal};
+    let io = |e| Error::io("listening for Ctrl-C", e);
+    let mut int = signal(SignalKind::interrupt()).map_err(io)?;
+    let mut term = signal(SignalKind::terminate()).map_err(io)?;
+    let stop = async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+    };
+    let served = axum::serve(listener, router(server))
+        .with_graceful_shutdown(stop)
+        .await;
+    background.abort();
+    served.map_err(|e| Error::io("serving HTTP", e))
+}
