@@ -45,6 +45,14 @@ pub async fn scale<D: Dialect>(
     let target = req.target as u64;
     let mut report = ScaleReport::new(before, target);
     let mut sub = Submitted::default();
+    // the count asked for, where every daskctl sees it: a `scale --wait` under way learns that
+    // another scale changed it (the queue alone cannot tell that from jobs that ended)
+    if let (Kind::Daskctl, Some(d)) = (h.kind, &h.dir) {
+        let _ = crate::backends::local::state::write_atomic(
+            &asked_file(std::path::Path::new(d), group),
+            target.to_string().as_bytes(),
+        );
+    }
 
     if target > before {
         let text = worker_script(q, c, h, group, &workers).await?;
@@ -197,9 +205,15 @@ async fn retire<D: Dialect>(
     Ok(())
 }
 
+/// The file in a daskctl cluster's shared directory that holds the worker count last asked for
+/// (of a group, or of the default one).
+fn asked_file(dir: &std::path::Path, group: Option<&str>) -> PathBuf {
+    dir.join(format!("asked-{}", group.unwrap_or(crate::groups::DEFAULT)))
+}
+
 /// Waits until the scheduler counts `target` workers and the queue holds that many; ends early
-/// when the jobs this scale submitted all ended without joining, the cluster is gone, or the
-/// group's jobs, once `target`, became another count (another scale, or jobs that ended).
+/// when the jobs this scale submitted all ended without joining, the cluster is gone or lost
+/// its scheduler, or another scale asked for another count meanwhile.
 async fn wait<D: Dialect>(
     q: &JobQueue<D>,
     c: &Cluster,
@@ -209,9 +223,13 @@ async fn wait<D: Dialect>(
 ) -> Result<()> {
     let probing = q.ctx.prober.enabled();
     let group = req.group.as_deref().unwrap_or(crate::groups::DEFAULT);
-    // why the wait ends before `target` can be reached: the queue held `target` jobs of the
-    // group once and later another count, or the scheduler is gone
-    let queued_target = std::sync::atomic::AtomicBool::new(false);
+    // why the wait ends before `target` can be reached: another scale asked for another count
+    // (recorded in the shared directory), or the scheduler is gone
+    let asked = super::handle(c)
+        .ok()
+        .filter(|h| h.kind == Kind::Daskctl)
+        .and_then(|h| h.dir.clone())
+        .map(|d| asked_file(std::path::Path::new(&d), req.group.as_deref()));
     let stop = std::sync::Mutex::new(None::<String>);
     let group_words = req
         .group
@@ -231,17 +249,19 @@ async fn wait<D: Dialect>(
                 c.qualified(),
                 x.reason.as_deref().unwrap_or(x.status.as_str())
             ))
-        } else if requested == target {
-            queued_target.store(true, std::sync::atomic::Ordering::Relaxed);
-            None
-        } else if queued_target.load(std::sync::atomic::Ordering::Relaxed) {
-            Some(format!(
-                "{}: the queue now holds {requested} worker job(s){group_words}, not {target}: \
-                 another scale changed it, or jobs ended; this wait ends",
-                c.qualified()
-            ))
         } else {
-            None
+            asked
+                .as_ref()
+                .and_then(|f| std::fs::read_to_string(f).ok())
+                .and_then(|t| t.trim().parse::<u64>().ok())
+                .filter(|n| *n != target)
+                .map(|n| {
+                    format!(
+                        "another scale of {} asked for {n} worker(s){group_words} meanwhile: \
+                         this wait for {target} ends",
+                        c.qualified()
+                    )
+                })
         };
         if let Some(why) = why {
             *stop.lock().expect("not poisoned") = Some(why);
