@@ -59,6 +59,25 @@ fn starts_with(current: &OsStr) -> impl Fn(&str) -> bool + '_ {
     move |s: &str| s.starts_with(current.to_str().unwrap_or(""))
 }
 
+/// `names` that extend what was typed, sorted, each once.
+fn candidates(mut names: Vec<String>, current: &OsStr) -> Vec<CompletionCandidate> {
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .filter(|n| starts_with(current)(n))
+        .map(CompletionCandidate::new)
+        .collect()
+}
+
+/// A runtime for one completion's lookups (None: completion offers nothing).
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()
+}
+
 /// Backend names, each with what it is.
 pub fn backend_names(current: &OsStr) -> Vec<CompletionCandidate> {
     let ctx = crate::context(None, true).ok().map(|(c, _)| c);
@@ -80,27 +99,18 @@ pub fn cluster_names(current: &OsStr) -> Vec<CompletionCandidate> {
         return Vec::new();
     };
     let root = ctx.config.cache_root();
-    let mut names = if cache::is_fresh(&root) {
+    let names = if cache::is_fresh(&root) {
         cache::load(&root)
     } else {
         bounded_discovery(&ctx)
     };
-    names.sort();
-    names.dedup();
-    names
-        .into_iter()
-        .filter(|n| starts_with(current)(n))
-        .map(CompletionCandidate::new)
-        .collect()
+    candidates(names, current)
 }
 
 /// Every enabled backend's discovery at once, each cut off at `STALE_BUDGET`: the names of
 /// those that answered (stored in the cache for the next TAB), and the cached ones of the others.
 fn bounded_discovery(ctx: &Arc<backends::Context>) -> Vec<String> {
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    else {
+    let Some(rt) = runtime() else {
         return Vec::new();
     };
     let root = ctx.config.cache_root();
@@ -138,10 +148,7 @@ pub fn worker_names(current: &OsStr) -> Vec<CompletionCandidate> {
     let Ok((ctx, _)) = crate::context(None, true) else {
         return Vec::new();
     };
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    else {
+    let Some(rt) = runtime() else {
         return Vec::new();
     };
     let lookup = crate::discovery::resolve::resolve(&ctx, &name, Duration::from_secs(1));
@@ -162,13 +169,7 @@ pub fn worker_names(current: &OsStr) -> Vec<CompletionCandidate> {
             _ => names.push(r.id.clone()),
         }
     }
-    names.sort();
-    names.dedup();
-    names
-        .into_iter()
-        .filter(|n| starts_with(current)(n))
-        .map(CompletionCandidate::new)
-        .collect()
+    candidates(names, current)
 }
 
 /// The cluster a `logs` command line being completed names: the words after `--` without the
