@@ -87,6 +87,9 @@ pub enum Command {
     },
     /// Serve a page, a JSON API and Prometheus metrics of every cluster (token required)
     Serve(ServeArgs),
+    /// Cores, core-hours and cost held by clusters: busy, idle and orphaned, and what cleanup
+    /// would free
+    Usage(UsageArgs),
     /// Print a shell completion script
     Completions {
         /// The shell to complete in
@@ -106,6 +109,7 @@ impl Command {
             Command::Logs(a) => Some(&a.cloud),
             Command::Delete(a) => Some(&a.cloud),
             Command::Cleanup(a) => Some(&a.cloud),
+            Command::Usage(a) => Some(&a.cloud),
             Command::Snippet(a) => Some(&a.cloud),
             Command::Adapt(a) => Some(&a.cloud),
             Command::Reconcile(a) => Some(&a.cloud),
@@ -204,6 +208,46 @@ pub struct ServeArgs {
     /// No scale or delete from the page
     #[arg(long)]
     pub read_only: bool,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UsageFormat {
+    #[default]
+    Table,
+    Json,
+    Csv,
+    /// Prometheus text, for node_exporter's textfile collector
+    Prom,
+}
+
+#[derive(Args, Debug)]
+pub struct UsageArgs {
+    /// Group by owner, backend or status
+    #[arg(long, value_enum, default_value = "user")]
+    pub by: crate::usage::report::By,
+    /// Count core-hours and cost from this long ago only (e.g. 24h); default: since each
+    /// resource started
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub since: Option<Duration>,
+    /// A scheduler idle at least this long counts as idle (what `cleanup --idle` with it
+    /// would take)
+    #[arg(long, value_name = "DURATION", value_parser = duration, default_value = "30m")]
+    pub idle: Duration,
+    /// Output: a table, json, csv, or prom (Prometheus text)
+    #[arg(short, long, value_enum, default_value = "table")]
+    pub output: UsageFormat,
+    /// Write Prometheus text to this file (atomically, for node_exporter's textfile
+    /// collector) instead of printing
+    #[arg(long, value_name = "PATH")]
+    pub textfile: Option<std::path::PathBuf>,
+    /// Only these backends (repeatable)
+    #[arg(short, long = "backend", value_name = "BACKEND", add = backend_names())]
+    pub backends: Vec<String>,
+    /// Deadline for each backend (seconds, or 500ms, 1m)
+    #[arg(long, value_name = "SECS", value_parser = duration)]
+    pub timeout: Option<Duration>,
+    #[command(flatten)]
+    pub cloud: CloudArgs,
 }
 
 #[derive(Args, Debug)]

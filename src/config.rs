@@ -32,6 +32,9 @@ pub struct Config {
     pub probe: ProbeConfig,
     #[serde(default)]
     pub backends: BTreeMap<String, BackendConfig>,
+    /// Prices for core-hours and cost (`crate::usage`).
+    #[serde(default)]
+    pub pricing: crate::usage::Pricing,
     #[serde(skip)]
     pub path: PathBuf,
 }

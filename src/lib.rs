@@ -21,6 +21,7 @@ pub mod serve;
 pub mod settings;
 pub mod spec;
 pub mod units;
+pub mod usage;
 
 use backends::{Context, User};
 use config::Config;
@@ -145,6 +146,7 @@ pub fn context(
         apply_cloud_flags(cloud, &mut config);
     }
     backends::check_settings(&config)?;
+    config.pricing.check()?;
     let deadline = config.timeout.unwrap_or(Duration::from_secs(10));
     let prober = Prober::new(&config.probe, no_probe);
     let silence = backends::liveness::Silence::new(

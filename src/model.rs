@@ -48,16 +48,17 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Scheduler,
     Worker,
+    #[default]
     Other,
 }
 
 /// One process, job, pod or instance that is part of a cluster.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Default)]
 pub struct Resource {
     /// process, job, pod, instance, ...
     pub kind: &'static str,
@@ -67,6 +68,28 @@ pub struct Resource {
     pub state: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Cores it asked for, set only while it holds them or waits for them (not once it ended):
+    /// the job's CPUs, the pod's CPU request, the instance's vCPUs, a process's threads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cores: Option<f64>,
+    /// Since when it holds them (job start, pod start, instance launch, process start); set
+    /// only while it runs. Core-hours are counted from here.
+    #[serde(serialize_with = "rfc3339", skip_serializing_if = "Option::is_none")]
+    pub started: Option<SystemTime>,
+    /// What it costs per hour while it runs, where the backend prices it itself (an EC2
+    /// instance type); otherwise cores x the configured price per core-hour.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hourly_cost: Option<f64>,
+}
+
+/// What a cluster costs (`[pricing]` in the config, EC2's bundled table).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cost {
+    pub currency: String,
+    /// What the resources it holds now cost per hour.
+    pub per_hour: f64,
+    /// What they have cost since they started.
+    pub total: f64,
 }
 
 /// A worker as its scheduler reports it.
@@ -121,6 +144,12 @@ pub struct Cluster {
     /// Its worker groups, the default one first, where the backend makes groups.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<crate::groups::GroupCount>,
+    /// Cores its resources asked for (running and waiting), where the backend knows them.
+    pub cores: Option<f64>,
+    /// Cores x hours held by the resources that run now, since each started.
+    pub core_hours: Option<f64>,
+    /// Its cost, where a price is known for everything it holds (`[pricing]`).
+    pub cost: Option<Cost>,
     /// Its adaptive policy (`daskctl adapt`), stored with the cluster.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub adapt: Option<crate::policy::Adapt>,
@@ -182,6 +211,9 @@ impl Cluster {
             worker_details: Vec::new(),
             clients: None,
             groups: Vec::new(),
+            cores: None,
+            core_hours: None,
+            cost: None,
             adapt: None,
             silent: None,
             handle: Handle::default(),
@@ -203,7 +235,7 @@ impl Cluster {
     }
 }
 
-fn rfc3339<S: Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
+pub fn rfc3339<S: Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
     match t {
         Some(t) => s.serialize_str(&humantime::format_rfc3339_seconds(*t).to_string()),
         None => s.serialize_none(),

@@ -256,6 +256,11 @@ pub trait Backend: Send + Sync {
         )))
     }
 
+    /// The prices its clusters are accounted with (`[pricing]`); None: core-hours only.
+    fn pricing(&self) -> Option<&crate::usage::Pricing> {
+        None
+    }
+
     /// Whether `c` is the caller's: its owner is the caller's user name (`user`), or the
     /// backend's own account of the caller (a gateway's user) for backends that have one.
     fn is_callers(&self, c: &Cluster, user: &str) -> bool {

@@ -62,7 +62,7 @@ pub async fn fan_out(backends: &[Arc<dyn Backend>], deadline: Duration) -> Outco
                 match r {
                     Ok(Ok(mut v)) => {
                         for c in &mut v {
-                            crate::policy::attach(b.as_ref(), c);
+                            super::finish(b.as_ref(), c);
                         }
                         Ok(v)
                     }

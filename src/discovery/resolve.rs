@@ -14,7 +14,7 @@ pub async fn resolve(
     deadline: Duration,
 ) -> Result<(Arc<dyn Backend>, Cluster)> {
     let (b, mut c) = lookup(ctx, query, deadline).await?;
-    crate::policy::attach(b.as_ref(), &mut c);
+    super::finish(b.as_ref(), &mut c);
     Ok((b, c))
 }
 

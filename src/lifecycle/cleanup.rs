@@ -22,6 +22,23 @@ struct Action {
     /// would-delete, deleted, failed
     action: &'static str,
     error: Option<String>,
+    /// Whose it is.
+    owner: Option<String>,
+    /// Cores it held, and what they cost per hour (null: no price), when looked at.
+    cores: f64,
+    cost_per_hour: Option<f64>,
+}
+
+/// What the deleted clusters held (in a preview: what deleting them would free).
+#[derive(Serialize, Default)]
+struct Freed {
+    clusters: u64,
+    cores: f64,
+    /// Per hour, of the priced ones; null when none is priced.
+    cost_per_hour: Option<f64>,
+    currency: String,
+    /// Clusters freed that hold cores without a price.
+    unpriced: u64,
 }
 
 /// A cluster a criterion could not be checked for: listed, so nothing is silently passed over.
@@ -36,6 +53,7 @@ struct Skipped {
 struct Report {
     dry_run: bool,
     actions: Vec<Action>,
+    freed: Freed,
     /// Clusters that may match but whose age or idleness the backend cannot know.
     skipped: Vec<Skipped>,
     warnings: Vec<String>,
@@ -128,6 +146,10 @@ pub async fn run(app: &App, a: CleanupArgs) -> Result<()> {
     let mut report = Report {
         dry_run: !a.yes,
         actions: Vec::new(),
+        freed: Freed {
+            currency: app.ctx.config.pricing.currency().to_string(),
+            ..Freed::default()
+        },
         skipped: Vec::new(),
         warnings: found.warnings.clone(),
     };
@@ -154,7 +176,13 @@ pub async fn run(app: &App, a: CleanupArgs) -> Result<()> {
             reasons,
             action: "would-delete",
             error: None,
+            owner: c.owner.clone(),
+            cores: 0.0,
+            cost_per_hour: None,
         };
+        let held = crate::usage::held(&c.backend, &c.resources, &app.ctx.config.pricing, now, None);
+        act.cores = crate::usage::round(held.cores, 3);
+        act.cost_per_hour = held.per_hour.map(|p| crate::usage::round(p, 4));
         // someone may still be using it: said before it goes (and in the preview)
         if let Some(n) = super::describe::clients(app, c)
             .await
@@ -177,6 +205,16 @@ pub async fn run(app: &App, a: CleanupArgs) -> Result<()> {
                 .find(|b| b.name() == c.backend)
                 .expect("cluster from a queried backend");
             delete(app, b.as_ref(), c, &mut act).await;
+        }
+        if act.action != "failed" {
+            let f = &mut report.freed;
+            f.clusters += 1;
+            f.cores += act.cores;
+            match act.cost_per_hour {
+                Some(p) => f.cost_per_hour = Some(f.cost_per_hour.unwrap_or(0.0) + p),
+                None if act.cores > 0.0 => f.unpriced += 1,
+                None => {}
+            }
         }
         report.actions.push(act);
     }
@@ -237,7 +275,9 @@ fn print(app: &App, a: &CleanupArgs, report: &Report) {
             skipped();
         }
         Format::Table => {
-            let mut t = table(&["NAME", "BACKEND", "STATUS", "ACTION", "WHY"]);
+            let mut t = table(&[
+                "NAME", "BACKEND", "OWNER", "STATUS", "CORES", "ACTION", "WHY",
+            ]);
             for x in &report.actions {
                 let what = match &x.error {
                     Some(e) => format!("failed: {e}"),
@@ -246,12 +286,30 @@ fn print(app: &App, a: &CleanupArgs, report: &Report) {
                 t.add_row(vec![
                     x.cluster.clone(),
                     x.backend.clone(),
+                    opt(x.owner.clone()),
                     x.status.to_string(),
+                    crate::usage::format_cores(x.cores),
                     what,
                     opt(Some(x.reasons.join("; "))),
                 ]);
             }
             app.out.data(&render(&t));
+            let f = &report.freed;
+            let cost = f
+                .cost_per_hour
+                .map(|p| format!(", {p:.2} {}/h", f.currency))
+                .unwrap_or_default();
+            let unpriced = if f.unpriced > 0 {
+                format!(" ({} without a price)", f.unpriced)
+            } else {
+                String::new()
+            };
+            app.out.info(&format!(
+                "{} {} cluster(s), {} cores{cost}{unpriced}.",
+                if a.yes { "Freed:" } else { "Would free:" },
+                f.clusters,
+                crate::usage::format_cores(f.cores),
+            ));
             skipped();
             if !a.yes {
                 app.out

@@ -85,6 +85,12 @@ pub fn describe_text(c: &Cluster) -> String {
             })),
         ),
         ("Owner", opt(c.owner.clone())),
+        ("Cores", opt(c.cores.map(crate::usage::format_cores))),
+        (
+            "Core-hours",
+            opt(c.core_hours.map(crate::usage::format_core_hours)),
+        ),
+        ("Cost", opt(c.cost.as_ref().map(crate::usage::format_cost))),
     ];
     let mut s: String = fields
         .iter()
@@ -101,7 +107,7 @@ pub fn describe_text(c: &Cluster) -> String {
         s.push('\n');
     }
     if !c.resources.is_empty() {
-        let mut t = table(&["ROLE", "KIND", "ID", "STATE", "NAME"]);
+        let mut t = table(&["ROLE", "KIND", "ID", "STATE", "CORES", "STARTED", "NAME"]);
         for r in &c.resources {
             let role = serde_json::to_value(r.role)
                 .ok()
@@ -112,6 +118,8 @@ pub fn describe_text(c: &Cluster) -> String {
                 r.kind.to_string(),
                 r.id.clone(),
                 r.state.clone(),
+                opt(r.cores.map(crate::usage::format_cores)),
+                opt(ts(r.started)),
                 opt(r.name.clone()),
             ]);
         }

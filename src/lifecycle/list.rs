@@ -245,7 +245,16 @@ pub fn list_table(clusters: &[Cluster], wide: bool) -> comfy_table::Table {
         "NAME", "BACKEND", "STATUS", "WORKERS", "THREADS", "MEMORY", "AGE", "IDLE", "ADDRESS",
     ];
     if wide {
-        header.extend(["ORIGIN", "OWNER", "DASHBOARD", "RESOURCES", "REASON"]);
+        header.extend([
+            "ORIGIN",
+            "OWNER",
+            "CORES",
+            "CORE-H",
+            "COST",
+            "DASHBOARD",
+            "RESOURCES",
+            "REASON",
+        ]);
     }
     let mut t = table(&header);
     for c in clusters {
@@ -268,6 +277,9 @@ pub fn list_table(clusters: &[Cluster], wide: bool) -> comfy_table::Table {
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default(),
                 opt(c.owner.clone()),
+                opt(c.cores.map(crate::usage::format_cores)),
+                opt(c.core_hours.map(crate::usage::format_core_hours)),
+                opt(c.cost.as_ref().map(crate::usage::format_rate)),
                 opt(c.dashboard.clone()),
                 c.resources
                     .iter()

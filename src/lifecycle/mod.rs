@@ -16,6 +16,7 @@ mod reconcile;
 mod scale;
 mod serve;
 mod snippet;
+mod usage;
 
 use crate::backends::Context;
 use crate::cli::Command;
@@ -45,6 +46,7 @@ pub async fn dispatch(app: &App, command: Command) -> Result<()> {
         Command::Reconcile(a) => reconcile::run(app, a).await,
         Command::Apply(a) => apply::run(app, a).await,
         Command::Serve(a) => serve::run(app, a).await,
+        Command::Usage(a) => usage::run(app, a).await,
         Command::Backends { action } => backends::run(app, action),
         Command::Completions { shell } => completions::run(app, shell),
     }

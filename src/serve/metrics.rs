@@ -93,6 +93,38 @@ pub fn render(snap: &Snapshot, now: SystemTime) -> String {
         per(&|c| c.memory.map(|m| m as f64)),
     );
     gauge(
+        "daskctl_cluster_cores",
+        "Cores the cluster's jobs, pods, instances or processes asked for (running and waiting).",
+        per(&|c| c.cores),
+    );
+    gauge(
+        "daskctl_cluster_core_hours_total",
+        "Core-hours held by the resources the cluster runs now, each since it started (a resource that ends leaves the sum).",
+        per(&|c| c.core_hours),
+    );
+    let priced = |f: fn(&crate::model::Cost) -> f64| -> Vec<(String, f64)> {
+        snap.clusters
+            .iter()
+            .filter_map(|c| {
+                let cost = c.cost.as_ref()?;
+                Some((
+                    format!("{},currency=\"{}\"", labels(c), esc(&cost.currency)),
+                    f(cost),
+                ))
+            })
+            .collect()
+    };
+    gauge(
+        "daskctl_cluster_cost_per_hour",
+        "What the resources the cluster holds now cost per hour ([pricing] in the config).",
+        priced(|c| c.per_hour),
+    );
+    gauge(
+        "daskctl_cluster_cost_total",
+        "What the resources the cluster holds now have cost since they started.",
+        priced(|c| c.total),
+    );
+    gauge(
         "daskctl_cluster_idle_seconds",
         "Seconds the scheduler has had nothing to do (0 while busy).",
         per(&|c| {

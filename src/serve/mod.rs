@@ -7,7 +7,7 @@
 //! delete from the page (two steps: the first shows what would happen, the second acts).
 
 mod auth;
-mod metrics;
+pub mod metrics;
 mod page;
 
 use crate::backends::Context;
@@ -62,6 +62,17 @@ impl Server {
             }
         };
         let out = fan_out(&backends, self.opts.deadline).await;
+        let snap = Snapshot::of(&backends, out);
+        *self.snapshot.write().expect("not poisoned") = Arc::new(snap);
+    }
+}
+
+impl Snapshot {
+    /// What a discovery of `backends` found, taken now.
+    pub fn of(
+        backends: &[Arc<dyn crate::backends::Backend>],
+        out: crate::discovery::Outcome,
+    ) -> Snapshot {
         let up = backends
             .iter()
             .filter(|b| matches!(b.availability(), crate::backends::Availability::Ready))
@@ -73,13 +84,12 @@ impl Server {
                 (b.name().to_string(), !failed)
             })
             .collect();
-        let snap = Snapshot {
+        Snapshot {
             clusters: out.clusters,
             backends: up,
             warnings: out.warnings,
             taken: Some(SystemTime::now()),
-        };
-        *self.snapshot.write().expect("not poisoned") = Arc::new(snap);
+        }
     }
 }
 
@@ -88,6 +98,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/", get(page::index))
         .route("/act", post(page::act))
         .route("/api/clusters", get(page::api_clusters))
+        .route("/api/usage", get(page::api_usage))
         .route("/metrics", get(metrics::metrics))
         .layer(axum::middleware::from_fn_with_state(
             server.clone(),

@@ -48,6 +48,52 @@ pub async fn api_clusters(State(s): State<Arc<Server>>) -> Response {
     Json(s.snapshot().clusters.clone()).into_response()
 }
 
+/// `/api/usage?by=user|backend|status&since=24h&idle=30m`: `daskctl usage -o json`'s report.
+#[derive(Deserialize, Default)]
+pub struct UsageQuery {
+    #[serde(default)]
+    by: Option<String>,
+    #[serde(default)]
+    since: Option<String>,
+    #[serde(default)]
+    idle: Option<String>,
+}
+
+pub async fn api_usage(State(s): State<Arc<Server>>, Query(q): Query<UsageQuery>) -> Response {
+    let bad = |m: String| (StatusCode::BAD_REQUEST, format!("{m}\n")).into_response();
+    let by = match q.by.as_deref() {
+        None => crate::usage::report::By::User,
+        Some(b) => match crate::usage::report::By::parse(b) {
+            Some(b) => b,
+            None => return bad(format!("by must be user, backend or status, not {b:?}")),
+        },
+    };
+    let duration = |v: &Option<String>, default: Option<std::time::Duration>| match v {
+        None => Ok(default),
+        Some(v) => crate::units::parse_duration(v).map(Some),
+    };
+    let since = match duration(&q.since, None) {
+        Ok(d) => d,
+        Err(e) => return bad(format!("since: {e}")),
+    };
+    let idle = match duration(&q.idle, Some(std::time::Duration::from_secs(1800))) {
+        Ok(d) => d.unwrap_or_default(),
+        Err(e) => return bad(format!("idle: {e}")),
+    };
+    let snap = s.snapshot();
+    let now = std::time::SystemTime::now();
+    let mut rep = crate::usage::report::build(
+        &snap.clusters,
+        &s.ctx.config.pricing,
+        by,
+        since.map(|d| now - d),
+        idle,
+        now,
+    );
+    rep.warnings = snap.warnings.clone();
+    Json(rep).into_response()
+}
+
 fn options(name: &str, chosen: &str, values: &[String]) -> String {
     let mut o = format!("<select name=\"{name}\"><option value=\"\">any {name}</option>");
     for v in values {
@@ -107,10 +153,29 @@ pub async fn index(State(s): State<Arc<Server>>, Query(f): Query<Filters>) -> Ht
         options("user", &f.user, &users)
     ));
     let shown: Vec<&Cluster> = snap.clusters.iter().filter(|c| keep(&f, c)).collect();
+    let usage = crate::usage::report::build(
+        &snap.clusters,
+        &s.ctx.config.pricing,
+        crate::usage::report::By::User,
+        None,
+        std::time::Duration::from_secs(30 * 60),
+        std::time::SystemTime::now(),
+    );
+    let o = &usage.states.orphaned;
+    h.push_str(&format!(
+        "<p id=\"usage\">{} cores held, {} core-hours; orphaned: {} cluster(s), \
+         {} cores, {} core-hours (<a href=\"/api/usage\">usage</a>)</p>",
+        crate::usage::format_cores(usage.total.cores),
+        crate::usage::format_core_hours(usage.total.core_hours),
+        o.clusters,
+        crate::usage::format_cores(o.cores),
+        crate::usage::format_core_hours(o.core_hours),
+    ));
     h.push_str(&format!(
         "<table id=\"clusters\" data-count=\"{}\"><tr><th>name</th><th>backend</th>\
          <th>status</th><th>workers</th><th>threads</th><th>memory</th><th>age</th>\
-         <th>idle</th><th>owner</th><th>dashboard</th>{}</tr>",
+         <th>idle</th><th>cores</th><th>core-hours</th><th>cost/h</th><th>owner</th>\
+         <th>dashboard</th>{}</tr>",
         shown.len(),
         if s.opts.read_only {
             ""
@@ -135,6 +200,7 @@ pub async fn index(State(s): State<Arc<Server>>, Query(f): Query<Filters>) -> Ht
         h.push_str(&format!(
             "<tr data-cluster=\"{q}\"><td>{}</td><td>{}</td><td class=\"{st}\">{st}</td>\
              <td class=\"workers\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td class=\"cores\">{}</td><td class=\"core-hours\">{}</td><td>{}</td>\
              <td>{}</td><td>{dashboard}</td>",
             esc(&c.name),
             esc(&c.backend),
@@ -143,6 +209,9 @@ pub async fn index(State(s): State<Arc<Server>>, Query(f): Query<Filters>) -> Ht
             cell(c.memory.filter(|m| *m > 0).map(format_size)),
             cell(c.created.map(format_age)),
             cell(c.idle_since.map(format_age)),
+            cell(c.cores.map(crate::usage::format_cores)),
+            cell(c.core_hours.map(crate::usage::format_core_hours)),
+            cell(c.cost.as_ref().map(crate::usage::format_rate)),
             cell(c.owner.clone()),
             st = c.status.as_str(),
         ));

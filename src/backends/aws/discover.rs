@@ -230,6 +230,7 @@ fn group_cluster(
         role: Role::Other,
         state: "available".into(),
         name,
+        ..Default::default()
     });
     c.handle = Handle::new(AwsHandle {
         region: region.to_string(),
@@ -328,6 +329,17 @@ fn to_cluster(aws: &Aws, nodes: Vec<Node>, probe: Option<Probe>) -> Cluster {
             role: n.role,
             state: n.state.clone(),
             name: n.name_tag.clone(),
+            // a stopped instance holds no vCPUs (its volumes are not counted)
+            cores: n
+                .alive()
+                .then(|| {
+                    n.vcpus
+                        .or_else(|| crate::usage::ec2::vcpus(&n.instance_type))
+                })
+                .flatten()
+                .map(f64::from),
+            started: n.launched.filter(|_| n.state == "running"),
+            hourly_cost: aws.ctx.config.pricing.ec2(&n.instance_type, n.spot),
         });
     }
     let workers_alive = nodes

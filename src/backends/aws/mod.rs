@@ -83,6 +83,10 @@ impl Aws {
 
 #[async_trait]
 impl Backend for Aws {
+    fn pricing(&self) -> Option<&crate::usage::Pricing> {
+        Some(&self.ctx.config.pricing)
+    }
+
     fn name(&self) -> &'static str {
         "aws"
     }

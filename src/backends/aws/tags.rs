@@ -44,6 +44,8 @@ pub struct Node {
     pub name_tag: Option<String>,
     pub expires: Option<SystemTime>,
     pub instance_type: String,
+    /// vCPUs as EC2 reports them (CpuOptions: cores x threads per core).
+    pub vcpus: Option<u32>,
     pub image_id: Option<String>,
     pub subnet_id: Option<String>,
     pub vpc_id: Option<String>,
@@ -145,6 +147,10 @@ impl Node {
                 .instance_type()
                 .map(|t| t.as_str().to_string())
                 .unwrap_or_default(),
+            vcpus: i.cpu_options().and_then(|o| {
+                let n = o.core_count()? * o.threads_per_core().unwrap_or(1);
+                u32::try_from(n).ok().filter(|n| *n > 0)
+            }),
             image_id: i.image_id().map(str::to_string),
             subnet_id: i.subnet_id().map(str::to_string),
             vpc_id: i.vpc_id().map(str::to_string),

@@ -231,6 +231,24 @@ async fn probe(g: &Gateway, api: &Api, r: &ClusterReport) -> Option<Probe> {
     })
 }
 
+/// What a gateway cluster holds, on its one resource: `worker_cores` x workers plus
+/// `scheduler_cores` where the gateway's cluster options carry them (the names of
+/// dask-gateway's ClusterConfig, which most deployments expose as options), else the threads
+/// its scheduler reports; from the cluster's start while it runs.
+fn held_cores(c: &mut Cluster, r: &ClusterReport) {
+    let opt = |k: &str| r.options.get(k).and_then(serde_json::Value::as_f64);
+    let workers = c.workers.or(c.requested_workers);
+    let cores = match (opt("worker_cores"), workers) {
+        (Some(per), Some(n)) => Some(per * n as f64 + opt("scheduler_cores").unwrap_or(1.0)),
+        _ => c.threads.map(|t| t as f64),
+    };
+    let running = r.status == "RUNNING";
+    if let Some(res) = c.resources.iter_mut().find(|x| x.kind == "gateway-cluster") {
+        res.cores = cores.filter(|_| matches!(r.status.as_str(), "RUNNING" | "PENDING"));
+        res.started = c.created.filter(|_| running);
+    }
+}
+
 /// `gateway://HOST:PORT/NAME`, the address dask-gateway's client connects to.
 pub fn address(proxy: &Address, name: &str) -> String {
     format!("gateway://{}:{}/{name}", proxy.host, proxy.port)
@@ -254,6 +272,7 @@ fn to_cluster(g: &Gateway, api: &Api, r: ClusterReport, probe: Option<Probe>) ->
         role: Role::Scheduler,
         state: r.status.to_lowercase(),
         name: Some(ep.address.clone()),
+        ..Default::default()
     });
     if r.status == "RUNNING" {
         c.address = Some(address(&ep.proxy, &r.name));
@@ -292,6 +311,7 @@ fn to_cluster(g: &Gateway, api: &Api, r: ClusterReport, probe: Option<Probe>) ->
         (SchedulerState::NotProbed, _) => (Status::Running, None),
         _ => classify(&state, workers, None),
     };
+    held_cores(&mut c, &r);
     c.handle = Handle::new(GatewayHandle {
         endpoint: ep.name.clone(),
         report: Some(r),

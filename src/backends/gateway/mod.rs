@@ -97,6 +97,10 @@ impl Gateway {
 
 #[async_trait]
 impl Backend for Gateway {
+    fn pricing(&self) -> Option<&crate::usage::Pricing> {
+        Some(&self.ctx.config.pricing)
+    }
+
     fn name(&self) -> &'static str {
         BACKEND
     }

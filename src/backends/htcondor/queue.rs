@@ -106,6 +106,13 @@ pub fn parse_json(out: &str) -> Result<Vec<Job>> {
                 workdir: text(ad, "Iwd"),
                 command,
                 worker_name: text(ad, "DaskWorkerName"),
+                cores: ad.get("RequestCpus").and_then(Value::as_f64),
+                // set by the schedd when the job's shadow starts (condor_schedd.V6/qmgmt)
+                started: ad
+                    .get("JobCurrentStartDate")
+                    .and_then(Value::as_u64)
+                    .filter(|_| st == JobState::Running)
+                    .map(|t| UNIX_EPOCH + Duration::from_secs(t)),
             })
         })
         .collect())
@@ -121,7 +128,8 @@ mod tests {
       {"MyType": "Job", "ClusterId": 42, "ProcId": 0, "JobStatus": 2, "Owner": "ann", "QDate": 1795308396,
        "Cmd": "/bin/sh", "Arguments": "-c '/opt/py/bin/python -m distributed.cli.dask_worker tcp://10.0.0.5:35421 --name dummy-name --nthreads 1'",
        "Out": "worker.out", "Err": "worker.err", "Iwd": "/home/ann", "JobBatchName": "HTCondorCluster-0",
-       "DaskWorkerName": "htcondor--42.0--", "JobId": "42.0"},
+       "DaskWorkerName": "htcondor--42.0--", "JobId": "42.0",
+       "RequestCpus": 2, "JobCurrentStartDate": 1795308400},
       {"MyType": "Job", "ClusterId": 43, "ProcId": 1, "JobStatus": 5, "Owner": "ann", "QDate": 1795308400,
        "Cmd": "/d/worker.sh", "Arguments": "", "Out": "/d/logs/worker-43.1.log", "Err": "/d/logs/worker-43.1.log",
        "JobBatchName": "etl-worker", "DaskctlMarker": "daskctl:v1;cluster=etl;role=worker;dir=/d"}
@@ -140,7 +148,13 @@ mod tests {
                 .unwrap()
                 .contains("tcp://10.0.0.5:35421")
         );
+        assert_eq!(jobs[0].cores, Some(2.0));
+        assert_eq!(
+            jobs[0].started,
+            Some(UNIX_EPOCH + Duration::from_secs(1_795_308_400))
+        );
         assert_eq!(jobs[1].state, JobState::Held);
+        assert_eq!(jobs[1].started, None);
         assert_eq!(
             jobs[1].marker.as_deref(),
             Some("daskctl:v1;cluster=etl;role=worker;dir=/d")

@@ -492,6 +492,10 @@ fn to_cluster<D: Dialect>(q: &JobQueue<D>, g: Group, probe: Option<Probe>) -> Cl
             role: *role,
             state: j.native_state.clone(),
             name: Some(j.name.clone()),
+            // what it asks for while queued or running; held only while it runs
+            cores: j.cores.filter(|_| j.state.active()),
+            started: j.started.filter(|_| j.state == JobState::Running),
+            ..Default::default()
         });
     }
     let workers = |state: fn(&JobState) -> bool| {

@@ -71,6 +71,11 @@ pub struct Job {
     pub command: Option<String>,
     /// The Dask worker name the batch system records (HTCondor's DaskWorkerName).
     pub worker_name: Option<String>,
+    /// CPUs the job asked for (Slurm's cpus, PBS Resource_List.ncpus, SGE slots, RequestCpus).
+    pub cores: Option<f64>,
+    /// When it started running (Slurm start_time, PBS stime, SGE JAT_start_time,
+    /// HTCondor JobCurrentStartDate); read only for running jobs.
+    pub started: Option<SystemTime>,
 }
 
 /// Per-job resources and placement, rendered into directives.
@@ -223,6 +228,10 @@ impl<D: Dialect> JobQueue<D> {
 
 #[async_trait]
 impl<D: Dialect> Backend for JobQueue<D> {
+    fn pricing(&self) -> Option<&crate::usage::Pricing> {
+        Some(&self.ctx.config.pricing)
+    }
+
     fn name(&self) -> &'static str {
         self.dialect.facts().name
     }

@@ -574,6 +574,7 @@ fn resources_of(g: &Group) -> Vec<Resource> {
                 .unwrap_or("")
                 .to_string(),
             name: None,
+            ..Default::default()
         });
     }
     for wg in &g.groups {
@@ -585,6 +586,7 @@ fn resources_of(g: &Group) -> Vec<Resource> {
                 .map(|v| format!("replicas={v}"))
                 .unwrap_or_default(),
             name: None,
+            ..Default::default()
         });
     }
     for d in &g.deployments {
@@ -607,6 +609,7 @@ fn resources_of(g: &Group) -> Vec<Resource> {
                     .unwrap_or(0)
             ),
             name: None,
+            ..Default::default()
         });
     }
     for p in &g.pods {
@@ -616,6 +619,15 @@ fn resources_of(g: &Group) -> Vec<Resource> {
             role: role_of(p),
             state: phase(p),
             name: None,
+            // held from the kubelet's start until the pod ends (Succeeded/Failed free it)
+            cores: matches!(phase(p).as_str(), "Pending" | "Running")
+                .then(|| o::pod_cpu(p))
+                .flatten(),
+            started: (phase(p) == "Running")
+                .then(|| o::path(p, &["status", "startTime"])?.as_str())
+                .flatten()
+                .and_then(|t| humantime::parse_rfc3339_weak(t).ok()),
+            ..Default::default()
         });
     }
     out

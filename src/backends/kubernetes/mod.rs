@@ -121,6 +121,10 @@ impl Kubernetes {
 
 #[async_trait]
 impl Backend for Kubernetes {
+    fn pricing(&self) -> Option<&crate::usage::Pricing> {
+        Some(&self.ctx.config.pricing)
+    }
+
     fn name(&self) -> &'static str {
         "kubernetes"
     }

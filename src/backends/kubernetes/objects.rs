@@ -390,9 +390,70 @@ pub fn check_quantity(q: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A quantity's value (`500m` -> 0.5, `2` -> 2, `1e3` -> 1000, `1Ki` -> 1024); None for
+/// anything `check_quantity` refuses.
+pub fn quantity_value(q: &str) -> Option<f64> {
+    check_quantity(q).ok()?;
+    let n = q
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
+        .unwrap_or(q.len());
+    let (number, suffix) = q.split_at(n);
+    let v: f64 = number.parse().ok()?;
+    let scale = match suffix {
+        "" => 1.0,
+        "m" => 1e-3,
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "P" => 1e15,
+        "E" => 1e18,
+        "Ki" => 1024f64,
+        "Mi" => 1024f64.powi(2),
+        "Gi" => 1024f64.powi(3),
+        "Ti" => 1024f64.powi(4),
+        "Pi" => 1024f64.powi(5),
+        "Ei" => 1024f64.powi(6),
+        e => 10f64.powi(e[1..].parse::<i32>().ok()?),
+    };
+    Some(v * scale)
+}
+
+/// The CPU a pod asks for: the sum of its containers' `resources.requests.cpu` (the API
+/// server defaults a request to the limit when only the limit is given). None when no
+/// container requests CPU (a best-effort pod holds no cores of its own).
+pub fn pod_cpu(p: &DynamicObject) -> Option<f64> {
+    let containers = path(p, &["spec", "containers"])?.as_array()?;
+    let cpus: Vec<f64> = containers
+        .iter()
+        .filter_map(|c| {
+            let r = c.get("resources")?;
+            let q = r
+                .pointer("/requests/cpu")
+                .or_else(|| r.pointer("/limits/cpu"))?;
+            match q {
+                Value::String(s) => quantity_value(s),
+                Value::Number(n) => n.as_f64(),
+                _ => None,
+            }
+        })
+        .collect();
+    (!cpus.is_empty()).then(|| cpus.iter().sum())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quantity_values() {
+        assert_eq!(quantity_value("500m"), Some(0.5));
+        assert_eq!(quantity_value("2"), Some(2.0));
+        assert_eq!(quantity_value("1.5"), Some(1.5));
+        assert_eq!(quantity_value("1e3"), Some(1000.0));
+        assert_eq!(quantity_value("1Ki"), Some(1024.0));
+        assert_eq!(quantity_value("two"), None);
+    }
 
     #[test]
     fn quantities_as_the_api_server_reads_them() {

@@ -239,6 +239,7 @@ mod tests {
             role: Role::Scheduler,
             state: "running".into(),
             name: None,
+            ..Default::default()
         });
         c.handle = Handle::new(LocalHandle {
             kind: Kind::Foreign { attached: None },

@@ -83,7 +83,27 @@ fn is_own(st: &ClusterState) -> bool {
 
 pub async fn discover(b: &Local) -> Result<Vec<Cluster>> {
     let scan = Scan::take(b).await?;
-    Ok(build(b, &scan).await)
+    let mut found = build(b, &scan).await;
+    found.iter_mut().for_each(hosted_cores);
+    Ok(found)
+}
+
+/// A cluster hosted inside a Python program (a `LocalCluster` in a notebook) has no `dask
+/// worker` commands to read cores from: its program holds the threads its scheduler reports.
+fn hosted_cores(c: &mut Cluster) {
+    if c.resources.iter().any(|r| r.cores.is_some()) {
+        return;
+    }
+    let Some(threads) = c.threads.filter(|t| *t > 0) else {
+        return;
+    };
+    if let Some(r) = c
+        .resources
+        .iter_mut()
+        .find(|r| r.kind == "process" && r.state == "running")
+    {
+        r.cores = Some(threads as f64);
+    }
 }
 
 /// One cluster by name: daskctl's own from its state without probing anything else.
@@ -97,7 +117,9 @@ pub async fn find(b: &Local, name: &str) -> Result<Option<Cluster>> {
         let probed = probe_own(b, &scan, st).await;
         return Ok(Some(own_cluster(b, &scan, dir, st, probed)));
     }
-    Ok(build(b, &scan).await.into_iter().find(|c| c.name == name))
+    let mut found = build(b, &scan).await.into_iter().find(|c| c.name == name);
+    found.iter_mut().for_each(hosted_cores);
+    Ok(found)
 }
 
 async fn build(b: &Local, scan: &Scan) -> Vec<Cluster> {
@@ -456,6 +478,11 @@ fn proc_resource(f: &Found, role: Role, alive: bool) -> Resource {
         role,
         state: state.to_string(),
         name: f.name.clone().or_else(|| Some(f.cmd.clone())),
+        cores: alive
+            .then(|| procfs::cores_of(&procfs::cmdline(f.pid)))
+            .flatten(),
+        started: alive.then(|| procfs::started_at(f.start)).flatten(),
+        ..Default::default()
     }
 }
 

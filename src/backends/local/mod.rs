@@ -72,6 +72,10 @@ impl Local {
 
 #[async_trait]
 impl Backend for Local {
+    fn pricing(&self) -> Option<&crate::usage::Pricing> {
+        Some(&self.ctx.config.pricing)
+    }
+
     fn name(&self) -> &'static str {
         "local"
     }

@@ -54,6 +54,61 @@ pub fn uid(pid: i32) -> Option<u32> {
         .map(|m| m.uid())
 }
 
+/// The value of `--flag VALUE` or `--flag=VALUE` on a command line.
+pub fn arg<'a>(cmdline: &'a [String], flag: &str) -> Option<&'a str> {
+    let eq = format!("{flag}=");
+    cmdline.iter().enumerate().find_map(|(i, a)| {
+        if a == flag {
+            cmdline.get(i + 1).map(String::as_str)
+        } else {
+            a.strip_prefix(&eq)
+        }
+    })
+}
+
+/// The command line of `pid` (empty when it cannot be read).
+pub fn cmdline(pid: i32) -> Vec<String> {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|raw| {
+            raw.split(|b| *b == 0)
+                .filter(|s| !s.is_empty())
+                .map(|s| String::from_utf8_lossy(s).into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The threads a `dask worker` command runs (its cores): `--nthreads` x `--nworkers`, with
+/// dask's defaults (distributed/cli/dask_worker.py: one worker process; `nthreads` 0 or absent
+/// means the CPUs this process may use divided among the worker processes). `dask scheduler`
+/// holds one. None for anything else (a Python program hosting Dask says it through its
+/// scheduler's thread count instead).
+pub fn cores_of(cmdline: &[String]) -> Option<f64> {
+    if is_cli(cmdline, "scheduler") {
+        return Some(1.0);
+    }
+    if !is_cli(cmdline, "worker") {
+        return None;
+    }
+    let arg = |flag: &str| arg(cmdline, flag);
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    // `--nworkers auto` (and -1) is dask's "as many as CPUs"; `--nprocs` its old name
+    let workers = match arg("--nworkers").or_else(|| arg("--nprocs")) {
+        None => 1,
+        Some("auto") => cpus,
+        Some(n) => match n.parse::<i64>() {
+            Ok(n) if n > 0 => n as u64,
+            Ok(n) if n < 0 => (cpus as i64 + 1 + n).max(1) as u64,
+            _ => 1,
+        },
+    };
+    let threads = arg("--nthreads")
+        .and_then(|t| t.parse::<u64>().ok())
+        .filter(|t| *t > 0)
+        .unwrap_or_else(|| (cpus / workers).max(1));
+    Some((threads * workers) as f64)
+}
+
 /// When a process started, from its start time in clock ticks after boot.
 pub fn started_at(start_ticks: u64) -> Option<SystemTime> {
     let ticks = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
@@ -102,15 +157,7 @@ impl ProcInfo {
 
     /// The value of `--flag VALUE` or `--flag=VALUE` on the command line.
     pub fn arg(&self, flag: &str) -> Option<&str> {
-        let args = &self.cmdline;
-        let eq = format!("{flag}=");
-        args.iter().enumerate().find_map(|(i, a)| {
-            if a == flag {
-                args.get(i + 1).map(String::as_str)
-            } else {
-                a.strip_prefix(&eq)
-            }
-        })
+        arg(&self.cmdline, flag)
     }
 
     /// The scheduler a `dask worker` command line names: `dask worker ADDRESS` or

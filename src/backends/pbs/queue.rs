@@ -63,6 +63,7 @@ fn job(id: &str, attrs: &HashMap<String, String>, vars: &HashMap<String, String>
     }
     let get = |k: &str| attrs.get(k).cloned().unwrap_or_default();
     let native = get("job_state");
+    let running = state(&native) == JobState::Running;
     Some(Job {
         id: id.to_string(),
         runtime_id: Some(id.to_string()),
@@ -78,7 +79,41 @@ fn job(id: &str, attrs: &HashMap<String, String>, vars: &HashMap<String, String>
         workdir: vars.get("PBS_O_WORKDIR").cloned(),
         command: None,
         worker_name: None,
+        // OpenPBS/PBS Pro: Resource_List.ncpus; Torque without it: ppn of nodes=N:ppn=M
+        cores: get("Resource_List.ncpus")
+            .parse::<f64>()
+            .ok()
+            .or_else(|| torque_cores(&get("Resource_List.nodes"))),
+        // PBS Pro's stime (ctime form); Torque's start_time (seconds since the epoch)
+        started: running
+            .then(|| {
+                ctime(&get("stime")).or_else(|| {
+                    get("start_time")
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|t| *t > 0)
+                        .map(|t| SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(t))
+                })
+            })
+            .flatten(),
     })
+}
+
+/// Cores of a Torque `nodes=N:ppn=M` request (N x M; a bare host list counts one per host).
+fn torque_cores(nodes: &str) -> Option<f64> {
+    if nodes.is_empty() {
+        return None;
+    }
+    let mut total = 0.0;
+    for part in nodes.split('+') {
+        let mut f = part.split(':');
+        let n = f.next()?.parse::<f64>().unwrap_or(1.0);
+        let ppn = f
+            .find_map(|x| x.strip_prefix("ppn="))
+            .map_or(Some(1.0), |p| p.parse::<f64>().ok())?;
+        total += n * ppn;
+    }
+    Some(total)
 }
 
 /// `a=1,b=2` as PBS prints Variable_List (values may contain '=', not ',').
@@ -189,7 +224,7 @@ mod tests {
     /// Reference Guide ("qstat", full display of job status: `Job Id:` then indented
     /// `attribute = value`, long values continued on tab-indented lines), with one subjob of an
     /// array as `qstat -f -t` lists it.
-    const PBSPRO_TEXT: &str = "Job Id: 1001[0].pbs01\n    Job_Name = etl-worker\n    Job_Owner = ann@login01\n    job_state = R\n    queue = workq\n    qtime = Sun Nov 22 01:22:07 2026\n    Output_Path = login01:/home/ann/.daskctl/pbs/etl/logs/worker.pbs-output\n    Variable_List = PBS_O_HOME=/home/ann,PBS_O_LANG=C.UTF-8,PBS_O_WORKDIR=/home/an\n\tn,DASKCTL=daskctl:v1;cluster=etl;role=worker;dir=/home/ann/.daskctl/pbs/etl\n    array_index = 0\n\nJob Id: 1001[].pbs01\n    Job_Name = etl-worker\n    Job_Owner = ann@login01\n    job_state = B\n\nJob Id: 1002.pbs01\n    Job_Name = dask-worker\n    Job_Owner = ann@login01\n    job_state = Q\n    qtime = Sun Nov 22 01:23:00 2026\n";
+    const PBSPRO_TEXT: &str = "Job Id: 1001[0].pbs01\n    Job_Name = etl-worker\n    Job_Owner = ann@login01\n    job_state = R\n    queue = workq\n    qtime = Sun Nov 22 01:22:07 2026\n    stime = Sun Nov 22 01:22:09 2026\n    Resource_List.ncpus = 4\n    Output_Path = login01:/home/ann/.daskctl/pbs/etl/logs/worker.pbs-output\n    Variable_List = PBS_O_HOME=/home/ann,PBS_O_LANG=C.UTF-8,PBS_O_WORKDIR=/home/an\n\tn,DASKCTL=daskctl:v1;cluster=etl;role=worker;dir=/home/ann/.daskctl/pbs/etl\n    array_index = 0\n\nJob Id: 1001[].pbs01\n    Job_Name = etl-worker\n    Job_Owner = ann@login01\n    job_state = B\n\nJob Id: 1002.pbs01\n    Job_Name = dask-worker\n    Job_Owner = ann@login01\n    job_state = Q\n    qtime = Sun Nov 22 01:23:00 2026\n";
 
     /// The layout of Slurm's `qstat` wrapper (slurm-wlm-torque 22.05): tab-indented, no
     /// Variable_List or Output_Path.
@@ -218,8 +253,14 @@ mod tests {
                 .ends_with("worker.pbs-output")
         );
         assert!(jobs[0].submitted.is_some());
+        assert_eq!(jobs[0].cores, Some(4.0));
+        assert_eq!(jobs[0].started, ctime("Sun Nov 22 01:22:09 2026"));
+        assert!(jobs[0].started.is_some());
         assert_eq!(jobs[1].name, "dask-worker");
         assert_eq!(jobs[1].state, JobState::Pending);
+        assert_eq!(jobs[1].started, None);
+        assert_eq!(torque_cores("2:ppn=8+1:ppn=4"), Some(20.0));
+        assert_eq!(torque_cores("node01"), Some(1.0));
     }
 
     #[test]

@@ -91,6 +91,7 @@ fn jobs_of(m: &HashMap<String, String>) -> Vec<Job> {
     let get = |k: &str| m.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
     let number = get("JB_job_number");
     let native = get("state");
+    let running = state(&native) == JobState::Running;
     let base = Job {
         id: number.clone(),
         runtime_id: Some(number.clone()),
@@ -104,6 +105,8 @@ fn jobs_of(m: &HashMap<String, String>) -> Vec<Job> {
         workdir: None,
         command: None,
         worker_name: None,
+        cores: get("slots").parse::<f64>().ok(),
+        started: time(&get("JAT_start_time")).filter(|_| running),
     };
     let spec = get("tasks");
     if spec.is_empty() {
@@ -253,6 +256,12 @@ mod tests {
         assert_eq!(jobs[1].state, JobState::Held);
         assert_eq!(jobs[4].state, JobState::Pending);
         assert!(jobs[4].submitted.is_some());
+        assert_eq!(jobs[0].cores, Some(1.0));
+        assert!(
+            jobs[0].started.is_some(),
+            "JAT_start_time of the running task"
+        );
+        assert_eq!(jobs[1].started, None);
         attach(&mut jobs, &parse_details(DETAILS));
         assert_eq!(
             jobs[0].marker.as_deref(),

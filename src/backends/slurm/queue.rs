@@ -161,6 +161,10 @@ pub fn parse_json(stdout: &str) -> Result<Vec<Job>> {
             workdir: Some(text(j.get("current_working_directory"))).filter(|c| !c.is_empty()),
             command: None,
             worker_name: None,
+            cores: num(j.get("cpus")).map(|n| n as f64),
+            started: num(j.get("start_time"))
+                .filter(|t| *t > 0 && st == JobState::Running)
+                .map(|t| UNIX_EPOCH + Duration::from_secs(t)),
         };
         let pattern = text(j.get("standard_output"));
         let pending_range = text(j.get("array_task_string"));
@@ -201,7 +205,7 @@ pub fn parse_json(stdout: &str) -> Result<Vec<Job>> {
     Ok(out)
 }
 
-const FIELDS: &str = "%i\x1f%A\x1f%j\x1f%T\x1f%u\x1f%V\x1f%Z\x1f%r\x1f%k";
+const FIELDS: &str = "%i\x1f%A\x1f%j\x1f%T\x1f%u\x1f%V\x1f%Z\x1f%r\x1f%C\x1f%S\x1f%k";
 
 /// One line per array task (`-r`), fields split by the unit separator; the comment goes last.
 /// `names`: only jobs with these names (`--name`, filtered by slurmctld).
@@ -219,8 +223,8 @@ pub fn text_argv(names: Option<&[String]>) -> Vec<String> {
 pub fn parse_text(stdout: &str) -> Result<Vec<Job>> {
     let mut out = Vec::new();
     for line in stdout.lines().filter(|l| !l.trim().is_empty()) {
-        let f: Vec<&str> = line.splitn(9, '\x1f').collect();
-        if f.len() < 9 {
+        let f: Vec<&str> = line.splitn(11, '\x1f').collect();
+        if f.len() < 11 {
             return Err(Error::backend(
                 "slurm",
                 format!("unexpected squeue line {line:?}"),
@@ -243,13 +247,16 @@ pub fn parse_text(stdout: &str) -> Result<Vec<Job>> {
             name: f[2].trim().to_string(),
             state: st,
             native_state: native,
-            marker: Some(f[8].trim().to_string()).filter(|c| !c.is_empty() && c != "(null)"),
+            marker: Some(f[10].trim().to_string()).filter(|c| !c.is_empty() && c != "(null)"),
             user: f[4].trim().to_string(),
             submitted: parse_local_time(f[5].trim()),
             stdout: None,
             workdir: Some(f[6].trim().to_string()).filter(|c| !c.is_empty()),
             command: None,
             worker_name: None,
+            cores: f[8].trim().parse::<f64>().ok(),
+            // %S of a pending job is its expected start, or N/A
+            started: parse_local_time(f[9].trim()).filter(|_| st == JobState::Running),
         });
     }
     Ok(out)
@@ -321,8 +328,13 @@ mod tests {
 
     #[test]
     fn text_format() {
-        let out = "3_1\x1f4\x1fetl-worker\x1fRUNNING\x1fann\x1f2026-11-22T00:46:36\x1f/h\x1fNone\x1fdaskctl:v1;cluster=etl;role=worker;dir=/d\n3_2\x1f3\x1fetl-worker\x1fPENDING\x1fann\x1f2026-11-22T00:46:36\x1f/h\x1fJobHeldUser\x1f(null)\n";
+        let out = "3_1\x1f4\x1fetl-worker\x1fRUNNING\x1fann\x1f2026-11-22T00:46:36\x1f/h\x1fNone\x1f4\x1f2026-11-22T00:47:00\x1fdaskctl:v1;cluster=etl;role=worker;dir=/d\n3_2\x1f3\x1fetl-worker\x1fPENDING\x1fann\x1f2026-11-22T00:46:36\x1f/h\x1fJobHeldUser\x1f2\x1fN/A\x1f(null)\n";
         let jobs = parse_text(out).unwrap();
+        assert_eq!(jobs[0].cores, Some(4.0));
+        assert_eq!(jobs[0].started, parse_local_time("2026-11-22T00:47:00"));
+        assert!(jobs[0].started.is_some());
+        assert_eq!(jobs[1].cores, Some(2.0));
+        assert_eq!(jobs[1].started, None, "a pending job holds nothing yet");
         assert_eq!(jobs[0].runtime_id.as_deref(), Some("4"));
         assert_eq!(jobs[1].state, JobState::Held);
         assert_eq!(jobs[1].runtime_id, None);
@@ -350,7 +362,7 @@ mod tests {
         use crate::arb;
         use proptest::prelude::*;
 
-        const TEXT: &str = "3_1\x1f4\x1fetl-worker\x1fRUNNING\x1fann\x1f2026-11-22T00:46:36\x1f/h\x1fNone\x1fdaskctl:v1;cluster=etl;role=worker;dir=/d\n";
+        const TEXT: &str = "3_1\x1f4\x1fetl-worker\x1fRUNNING\x1fann\x1f2026-11-22T00:46:36\x1f/h\x1fNone\x1f1\x1f2026-11-22T00:47:00\x1fdaskctl:v1;cluster=etl;role=worker;dir=/d\n";
 
         proptest! {
             /// squeue's output, any of it: parsed or refused, never a panic.

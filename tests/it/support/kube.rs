@@ -444,8 +444,11 @@ impl State {
         containers: Value,
         owner: Option<&Value>,
     ) {
+        // the kubelet sets startTime when it takes the pod (pkg/kubelet/kubelet_pods.go,
+        // generateAPIPodStatus: "if pod.Status.StartTime == nil ... StartTime = &now")
+        let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
         let mut p = json!({"metadata": {"name": name, "labels": labels}, "spec": {"containers": containers},
-                           "status": {"phase": "Running"}});
+                           "status": {"phase": "Running", "startTime": now}});
         if let Some(o) = owner {
             p["metadata"]["ownerReferences"] = Self::owner_ref(o);
         }

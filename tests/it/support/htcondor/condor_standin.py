@@ -13,7 +13,8 @@ Formats follow the HTCondor manual:
 - condor_q -json / condor_history -json: a JSON array of job ClassAds (nothing at all when there
   are none), with ClusterId, ProcId, JobStatus (1 Idle, 2 Running, 3 Removed, 4 Completed,
   5 Held), Owner, QDate, EnteredCurrentStatus, Cmd, Arguments, Out, Err, Iwd, JobBatchName and
-  the custom attributes. condor_q shows the current user's jobs.
+  the custom attributes, RequestCpus and (while running) JobCurrentStartDate. condor_q shows the
+  current user's jobs, every user's with -allusers.
 - condor_rm ID...: "Job C.P marked for removal" / "All jobs in cluster C have been marked for
   removal"; exit status 1 when nothing matched.
 - condor_suspend / condor_continue ID...: JobStatus 7 (Suspended, its processes stopped) and
@@ -91,6 +92,9 @@ def start(ad, now):
     p = subprocess.Popen([ad["Cmd"], *ad["_args"]], cwd=ad["Iwd"], env=ad["_env"], stdin=subprocess.DEVNULL,
                          stdout=out, stderr=err, start_new_session=True)
     ad["JobStatus"], ad["_pid"], ad["EnteredCurrentStatus"] = 2, p.pid, now
+    # the schedd sets it when the job's shadow starts (src/condor_schedd.V6/schedd.cpp,
+    # ATTR_JOB_CURRENT_START_DATE), the start of the run in progress
+    ad["JobCurrentStartDate"] = int(now)
     ad["_spool"] = [out_path, err_path]
 
 
@@ -330,7 +334,8 @@ def q(argv, history=False):
             ads = list(reversed(db["history"])) + list(reversed(db.get("foreign_history", [])))
             ads.sort(key=lambda a: -a.get("EnteredCurrentStatus", 0))
         else:
-            ads = [a for a in db["jobs"] if a["Owner"] == getpass.getuser()]
+            # the current user's jobs; every user's with -allusers (condor_q, since 8.5.x)
+            ads = [a for a in db["jobs"] if "-allusers" in argv or a["Owner"] == getpass.getuser()]
     c = option(argv, "-constraint")
     if c:
         keep = constraint(c)

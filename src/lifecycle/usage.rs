@@ -1,0 +1,83 @@
+//! `usage`: what the clusters hold (cores, core-hours, cost), grouped by user, backend or
+//! status, with what `cleanup --orphaned` and `cleanup --idle` would free; Prometheus text for
+//! node_exporter's textfile collector with `-o prom` or `--textfile`.
+
+use super::App;
+use crate::cli::{UsageArgs, UsageFormat};
+use crate::discovery::{enabled_backends, fan_out};
+use crate::error::{Error, IoContext, Result};
+use crate::serve::Snapshot;
+use crate::usage::report;
+use std::time::SystemTime;
+
+pub async fn run(app: &App, a: UsageArgs) -> Result<()> {
+    let backends = enabled_backends(&app.ctx, &a.backends)?;
+    let mut found = fan_out(&backends, a.timeout.unwrap_or(app.deadline)).await;
+    let me = &app.ctx.user.name;
+    // only the caller's clusters, whatever a backend returned
+    found.clusters.retain(|c| {
+        backends
+            .iter()
+            .find(|b| b.name() == c.backend)
+            .is_some_and(|b| b.is_callers(c, me))
+    });
+    let now = SystemTime::now();
+    let since = a.since.map(|d| now - d);
+    let mut rep = report::build(
+        &found.clusters,
+        &app.ctx.config.pricing,
+        a.by,
+        since,
+        a.idle,
+        now,
+    );
+    rep.warnings = found.warnings.clone();
+    let warnings = found.warnings.clone();
+    let prom = || {
+        let mut text = crate::serve::metrics::render(&Snapshot::of(&backends, found), now);
+        rep.prom(&mut text);
+        text
+    };
+    match (&a.textfile, a.output) {
+        (Some(path), _) => write_atomically(path, &prom())?,
+        (None, UsageFormat::Prom) => app.out.data(prom().trim_end()),
+        (None, UsageFormat::Json) => app.out.json(&rep),
+        (None, UsageFormat::Csv) => app.out.data(rep.csv().trim_end()),
+        (None, UsageFormat::Table) => app.out.data(&rep.table()),
+    }
+    for w in &warnings {
+        app.out.warn(w);
+    }
+    if !warnings.is_empty() {
+        return Err(Error::Partial(format!(
+            "{} backend(s) could not be listed: their clusters are not counted",
+            warnings.len()
+        )));
+    }
+    Ok(())
+}
+
+/// node_exporter's textfile collector reads `*.prom` files at any moment: written beside the
+/// target and renamed over it, so a scrape never sees half a file.
+fn write_atomically(path: &std::path::Path, text: &str) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::Usage(format!("--textfile {}: not a file name", path.display())))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp.{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, text).ctx(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(
+            format!("renaming {} to {}", tmp.display(), path.display()),
+            e,
+        )
+    })
+}
