@@ -54,6 +54,32 @@ pub struct CloudArgs {
     pub profile: Option<String>,
 }
 
+/// Whose clusters: for administrators (root sees every user's processes and state; a batch
+/// system shows every user's jobs to anyone, acting on them needs its operator rights).
+#[derive(Args, Debug, Clone, Default)]
+pub struct UsersArgs {
+    /// Every user's clusters, where you may see them (acting on another user's needs it too)
+    #[arg(long, help_heading = "Users", conflicts_with = "users")]
+    pub all_users: bool,
+    /// This user's clusters besides yours (repeatable)
+    #[arg(short = 'u', long = "user", value_name = "USER", help_heading = "Users", value_parser = user_name)]
+    pub users: Vec<String>,
+}
+
+/// A Unix user name as useradd(8) allows it (and nothing a command line could misread).
+fn user_name(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 32
+        && !s.starts_with('-')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '$'));
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!("{s:?} is not a user name"))
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// List clusters across all enabled backends
@@ -115,6 +141,21 @@ impl Command {
             Command::Reconcile(a) => Some(&a.cloud),
             Command::Apply(a) => Some(&a.cloud),
             Command::Backends { .. } | Command::Completions { .. } | Command::Serve(_) => None,
+        }
+    }
+
+    /// Whose clusters the command is about (`--all-users`, `-u`), where it takes them.
+    pub fn users(&self) -> Option<&UsersArgs> {
+        match self {
+            Command::List(a) => Some(&a.users),
+            Command::Describe(a) => Some(&a.users),
+            Command::Scale(a) => Some(&a.users),
+            Command::Logs(a) => Some(&a.users),
+            Command::Delete(a) => Some(&a.users),
+            Command::Cleanup(a) => Some(&a.users),
+            Command::Usage(a) => Some(&a.users),
+            Command::Serve(a) => Some(&a.users),
+            _ => None,
         }
     }
 }
@@ -192,6 +233,8 @@ pub struct ListArgs {
     pub timeout: Option<Duration>,
     #[command(flatten)]
     pub cloud: CloudArgs,
+    #[command(flatten)]
+    pub users: UsersArgs,
 }
 
 #[derive(Args, Debug)]
@@ -208,6 +251,8 @@ pub struct ServeArgs {
     /// No scale or delete from the page
     #[arg(long)]
     pub read_only: bool,
+    #[command(flatten)]
+    pub users: UsersArgs,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -248,6 +293,8 @@ pub struct UsageArgs {
     pub timeout: Option<Duration>,
     #[command(flatten)]
     pub cloud: CloudArgs,
+    #[command(flatten)]
+    pub users: UsersArgs,
 }
 
 #[derive(Args, Debug)]
@@ -263,6 +310,8 @@ pub struct DescribeArgs {
     pub timeout: Option<Duration>,
     #[command(flatten)]
     pub cloud: CloudArgs,
+    #[command(flatten)]
+    pub users: UsersArgs,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -408,6 +457,8 @@ pub struct ScaleArgs {
     pub timeout: Duration,
     #[command(flatten)]
     pub cloud: CloudArgs,
+    #[command(flatten)]
+    pub users: UsersArgs,
 }
 
 #[derive(Args, Debug)]
@@ -432,6 +483,8 @@ pub struct LogsArgs {
     pub output: LogFormat,
     #[command(flatten)]
     pub cloud: CloudArgs,
+    #[command(flatten)]
+    pub users: UsersArgs,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -456,6 +509,8 @@ pub struct DeleteArgs {
     pub timeout: Duration,
     #[command(flatten)]
     pub cloud: CloudArgs,
+    #[command(flatten)]
+    pub users: UsersArgs,
 }
 
 #[derive(Args, Debug)]
@@ -487,6 +542,8 @@ pub struct CleanupArgs {
     pub timeout: Option<Duration>,
     #[command(flatten)]
     pub cloud: CloudArgs,
+    #[command(flatten)]
+    pub users: UsersArgs,
 }
 
 #[derive(Args, Debug)]

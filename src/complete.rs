@@ -80,7 +80,9 @@ fn runtime() -> Option<tokio::runtime::Runtime> {
 
 /// Backend names, each with what it is.
 pub fn backend_names(current: &OsStr) -> Vec<CompletionCandidate> {
-    let ctx = crate::context(None, true).ok().map(|(c, _)| c);
+    let ctx = crate::context(None, true, Default::default())
+        .ok()
+        .map(|(c, _)| c);
     backends::registered()
         .into_iter()
         .filter(|r| starts_with(current)(r.name))
@@ -95,7 +97,7 @@ pub fn backend_names(current: &OsStr) -> Vec<CompletionCandidate> {
 
 /// Cluster names and BACKEND/NAME forms: from a fresh cache, else from a bounded discovery.
 pub fn cluster_names(current: &OsStr) -> Vec<CompletionCandidate> {
-    let Ok((ctx, _)) = crate::context(None, true) else {
+    let Ok((ctx, _)) = crate::context(None, true, Default::default()) else {
         return Vec::new();
     };
     let root = ctx.config.cache_root();
@@ -145,7 +147,7 @@ pub fn worker_names(current: &OsStr) -> Vec<CompletionCandidate> {
     let Some(name) = logs_cluster_on_command_line() else {
         return Vec::new();
     };
-    let Ok((ctx, _)) = crate::context(None, true) else {
+    let Ok((ctx, _)) = crate::context(None, true, Default::default()) else {
         return Vec::new();
     };
     let Some(rt) = runtime() else {

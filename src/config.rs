@@ -230,6 +230,11 @@ fn parse_env_value(v: &str) -> toml::Value {
     if let Ok(i) = v.parse::<i64>() {
         return toml::Value::Integer(i);
     }
+    if v.contains('.')
+        && let Ok(f) = v.parse::<f64>()
+    {
+        return toml::Value::Float(f);
+    }
     toml::Value::String(v.to_string())
 }
 

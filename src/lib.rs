@@ -122,7 +122,12 @@ fn apply_cloud_flags(cloud: &cli::CloudArgs, config: &mut Config) {
 }
 
 fn run_inner(cli: cli::Cli) -> Result<()> {
-    let (ctx, deadline) = context(cli.command.cloud(), cli.no_probe)?;
+    let scope = cli
+        .command
+        .users()
+        .map(|u| backends::Scope::new(u.all_users, &u.users))
+        .unwrap_or_default();
+    let (ctx, deadline) = context(cli.command.cloud(), cli.no_probe, scope)?;
     let app = App {
         ctx,
         out: Printer,
@@ -140,10 +145,18 @@ fn run_inner(cli: cli::Cli) -> Result<()> {
 pub fn context(
     cloud: Option<&cli::CloudArgs>,
     no_probe: bool,
+    scope: backends::Scope,
 ) -> Result<(Arc<backends::Context>, Duration)> {
     let mut config = Config::load()?;
     if let Some(cloud) = cloud {
         apply_cloud_flags(cloud, &mut config);
+    }
+    // every user's clusters: every namespace the credentials may list, unless one is named
+    if scope.beyond_me()
+        && cloud.is_none_or(|c| c.namespace.is_none())
+        && let Some(b) = config.backends.get_mut("kubernetes")
+    {
+        b.settings.remove("namespace");
     }
     backends::check_settings(&config)?;
     config.pricing.check()?;
@@ -160,6 +173,7 @@ pub fn context(
         config,
         prober,
         user: User::current(),
+        scope,
         silence,
     });
     Ok((ctx, deadline))

@@ -256,6 +256,12 @@ pub trait Backend: Send + Sync {
         )))
     }
 
+    /// Whether what it starts runs as the caller (processes, batch jobs): scaling up another
+    /// user's cluster would then run their workers as the administrator, and is refused.
+    fn starts_as_caller(&self) -> bool {
+        false
+    }
+
     /// The prices its clusters are accounted with (`[pricing]`); None: core-hours only.
     fn pricing(&self) -> Option<&crate::usage::Pricing> {
         None
@@ -380,8 +386,46 @@ pub struct Context {
     pub config: Config,
     pub prober: Prober,
     pub user: User,
+    /// Whose clusters this command sees and may act on (`--all-users`, `-u USER`).
+    pub scope: Scope,
     /// Since when remote schedulers have been silent (remembered across runs).
     pub silence: liveness::Silence,
+}
+
+/// Whose clusters: the caller's (the default), every user's (`--all-users`) or these users'
+/// (`-u USER`, repeatable) besides the caller's. Backends list accordingly (root's /proc, squeue
+/// without `--me`, `qstat -u '*'`, `condor_q -allusers`, instances of any owner); verbs act on
+/// another user's cluster only when the scope names them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Scope {
+    #[default]
+    Mine,
+    Everyone,
+    Users(Vec<String>),
+}
+
+impl Scope {
+    pub fn new(all: bool, users: &[String]) -> Scope {
+        match (all, users.is_empty()) {
+            (true, _) => Scope::Everyone,
+            (false, true) => Scope::Mine,
+            (false, false) => Scope::Users(users.to_vec()),
+        }
+    }
+
+    /// Whether `owner`'s clusters are in it (`me`: the caller).
+    pub fn includes(&self, owner: &str, me: &str) -> bool {
+        match self {
+            Scope::Mine => owner == me,
+            Scope::Everyone => true,
+            Scope::Users(u) => owner == me || u.iter().any(|x| x == owner),
+        }
+    }
+
+    /// Whether backends must list beyond the caller's own resources.
+    pub fn beyond_me(&self) -> bool {
+        !matches!(self, Scope::Mine)
+    }
 }
 
 #[derive(Debug, Clone)]

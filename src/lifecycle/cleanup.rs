@@ -68,6 +68,7 @@ fn unjudgeable(c: &Cluster, a: &CleanupArgs) -> Option<String> {
         patterns: Vec::new(),
         backends: Vec::new(),
         cloud: Default::default(),
+        users: Default::default(),
         ..*a
     };
     reasons(c, &others, SystemTime::now())?;
@@ -142,7 +143,6 @@ pub async fn run(app: &App, a: CleanupArgs) -> Result<()> {
     let backends = enabled_backends(&app.ctx, &a.backends)?;
     let found = fan_out(&backends, a.timeout.unwrap_or(app.deadline)).await;
     let now = SystemTime::now();
-    let me = &app.ctx.user.name;
     let mut report = Report {
         dry_run: !a.yes,
         actions: Vec::new(),
@@ -154,9 +154,12 @@ pub async fn run(app: &App, a: CleanupArgs) -> Result<()> {
         warnings: found.warnings.clone(),
     };
     for c in &found.clusters {
-        // only the current user's clusters, whatever a backend returned
+        // only the clusters in scope (the caller's, or --all-users / -u), whatever a backend
+        // returned
         let b = backends.iter().find(|b| b.name() == c.backend);
-        if !b.is_some_and(|b| b.is_callers(c, me)) || !selected(c, &patterns) {
+        if !b.is_some_and(|b| crate::discovery::in_scope(&app.ctx, b.as_ref(), c))
+            || !selected(c, &patterns)
+        {
             continue;
         }
         let Some(reasons) = reasons(c, &a, now) else {
@@ -335,6 +338,7 @@ mod tests {
             output: Format::Table,
             timeout: None,
             cloud: Default::default(),
+            users: Default::default(),
         }
     }
 

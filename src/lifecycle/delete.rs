@@ -14,8 +14,9 @@ pub async fn run(app: &App, a: DeleteArgs) -> Result<()> {
         (None, None) => "workers unknown".into(),
     };
     let what = format!(
-        "delete {} ({}, {workers}, scheduler {}, {} resource(s))",
+        "delete {}{} ({}, {workers}, scheduler {}, {} resource(s))",
         c.qualified(),
+        super::whose(app, &c),
         c.status.as_str(),
         c.address.as_deref().unwrap_or("address unknown"),
         c.resources.len()
@@ -30,6 +31,10 @@ pub async fn run(app: &App, a: DeleteArgs) -> Result<()> {
     req.progress.finish();
     deleted?;
     crate::discovery::cache::forget(&app.ctx.config.cache_root(), &c);
-    app.out.success(&format!("deleted {}", c.qualified()));
+    app.out.success(&format!(
+        "deleted {}{}",
+        c.qualified(),
+        super::whose(app, &c)
+    ));
     Ok(())
 }

@@ -35,6 +35,7 @@ pub async fn run(app: &App, a: ListArgs) -> Result<()> {
 async fn discover(app: &App, a: &ListArgs, notes: bool) -> Result<(Vec<Cluster>, Vec<String>)> {
     let backends = enabled_backends(&app.ctx, &a.backends)?;
     let mut out = fan_out(&backends, a.timeout.unwrap_or(app.deadline)).await;
+    crate::discovery::keep_in_scope(&app.ctx, &backends, &mut out.clusters);
     // every discovery refreshes the names completion offers: all of them, or those backends'
     if notes && backends.iter().any(|b| b.name() == "local") {
         say_other_state_dirs(app);

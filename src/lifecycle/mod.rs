@@ -52,17 +52,19 @@ pub async fn dispatch(app: &App, command: Command) -> Result<()> {
     }
 }
 
-/// daskctl changes only the caller's own clusters (backends list only those; this holds
-/// whatever a backend returned).
+/// daskctl changes only the caller's own clusters, unless the command names their owner
+/// (`--all-users`, `-u OWNER`): backends list only those; this holds whatever a backend
+/// returned.
 pub fn own(app: &App, b: &dyn crate::backends::Backend, c: &crate::model::Cluster) -> Result<()> {
+    crate::discovery::may_act(&app.ctx, b, c).map_err(crate::error::Error::Refused)
+}
+
+/// " (user bob's)" for another user's cluster, for confirmations and reports; empty for the
+/// caller's own.
+pub fn whose(app: &App, c: &crate::model::Cluster) -> String {
     match &c.owner {
-        Some(o) if !b.is_callers(c, &app.ctx.user.name) => {
-            Err(crate::error::Error::Refused(format!(
-                "{} belongs to user {o}; daskctl acts only on your own clusters",
-                c.qualified()
-            )))
-        }
-        _ => Ok(()),
+        Some(o) if *o != app.ctx.user.name => format!(" (user {o}'s)"),
+        _ => String::new(),
     }
 }
 

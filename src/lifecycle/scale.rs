@@ -13,6 +13,16 @@ pub async fn run(app: &App, a: ScaleArgs) -> Result<()> {
     let (backend, c) = resolve(&app.ctx, &a.name, app.deadline).await?;
     super::own(app, backend.as_ref(), &c)?;
     let target = worker_count(a.workers, backend.max_workers())?;
+    let theirs = super::whose(app, &c);
+    let now = c.requested_workers.or(c.workers).unwrap_or(0);
+    if !theirs.is_empty() && backend.starts_as_caller() && u64::from(target) > now {
+        return Err(crate::error::Error::Refused(format!(
+            "{}{theirs}: scaling it up would start its new workers as you ({}); its owner \
+             scales it up, or an administrator scales it down or deletes it",
+            c.qualified(),
+            app.ctx.user.name
+        )));
+    }
     if let Some(g) = &a.group
         && g != crate::groups::DEFAULT
         && !c.groups.iter().any(|x| &x.name == g)
@@ -50,8 +60,8 @@ pub async fn run(app: &App, a: ScaleArgs) -> Result<()> {
     req.progress.finish();
     let r = scaled?;
     let what = match &group {
-        Some(g) => format!("{} (group {g})", c.qualified()),
-        None => c.qualified(),
+        Some(g) => format!("{}{theirs} (group {g})", c.qualified()),
+        None => format!("{}{theirs}", c.qualified()),
     };
     let mut msg = match &r.note {
         // the service chose another count (a gateway's cap): it says which in the note

@@ -13,14 +13,8 @@ use std::time::SystemTime;
 pub async fn run(app: &App, a: UsageArgs) -> Result<()> {
     let backends = enabled_backends(&app.ctx, &a.backends)?;
     let mut found = fan_out(&backends, a.timeout.unwrap_or(app.deadline)).await;
-    let me = &app.ctx.user.name;
-    // only the caller's clusters, whatever a backend returned
-    found.clusters.retain(|c| {
-        backends
-            .iter()
-            .find(|b| b.name() == c.backend)
-            .is_some_and(|b| b.is_callers(c, me))
-    });
+    // only the clusters in scope (the caller's, or --all-users / -u), whatever a backend returned
+    crate::discovery::keep_in_scope(&app.ctx, &backends, &mut found.clusters);
     let now = SystemTime::now();
     let since = a.since.map(|d| now - d);
     let mut rep = report::build(

@@ -163,10 +163,11 @@ pub fn render(snap: &Snapshot, now: SystemTime) -> String {
             })
             .collect(),
     );
-    let age = snap
-        .taken
-        .and_then(|t| now.duration_since(t).ok())
-        .map_or(-1.0, |d| d.as_secs_f64().floor());
+    // (taken a moment after `now` was read: 0, not "none yet")
+    let age = snap.taken.map_or(-1.0, |t| {
+        now.duration_since(t)
+            .map_or(0.0, |d| d.as_secs_f64().floor())
+    });
     gauge(
         "daskctl_snapshot_age_seconds",
         "Seconds since the discovery these figures come from (-1: none yet).",

@@ -61,7 +61,8 @@ impl Server {
                 return;
             }
         };
-        let out = fan_out(&backends, self.opts.deadline).await;
+        let mut out = fan_out(&backends, self.opts.deadline).await;
+        crate::discovery::keep_in_scope(&self.ctx, &backends, &mut out.clusters);
         let snap = Snapshot::of(&backends, out);
         *self.snapshot.write().expect("not poisoned") = Arc::new(snap);
     }

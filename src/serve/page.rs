@@ -281,15 +281,9 @@ pub async fn act(State(s): State<Arc<Server>>, Form(a): Form<Act>) -> Response {
         Ok(x) => x,
         Err(e) => return back("failed", &e.to_string()),
     };
-    // only the caller's own clusters, as on the command line
-    if c.owner.is_some() && !b.is_callers(&c, &s.ctx.user.name) {
-        return back(
-            "failed",
-            &format!(
-                "{} is not yours: daskctl acts only on your own clusters",
-                c.qualified()
-            ),
-        );
+    // only the clusters the server was started for, as on the command line
+    if let Err(why) = crate::discovery::may_act(&s.ctx, b.as_ref(), &c) {
+        return back("failed", &why);
     }
     let what = match workers {
         Some(n) => format!(

@@ -31,14 +31,36 @@ pub struct Pricing {
     pub currency: Option<String>,
     /// Price of one core for one hour, by backend name (HPC, Kubernetes, local). None: the
     /// backend's clusters show core-hours only.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "prices")]
     pub core_hour: BTreeMap<String, f64>,
     /// Per hour by EC2 instance type (on demand), over the bundled table.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "prices")]
     pub ec2: BTreeMap<String, f64>,
     /// Per hour by EC2 instance type for spot instances.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "prices")]
     pub ec2_spot: BTreeMap<String, f64>,
+}
+
+/// Prices as numbers; from `DASKCTL_PRICING__...` variables `1` and `0` arrive as booleans
+/// (the environment's words for on and off) and a price as text: both read as the number.
+fn prices<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<BTreeMap<String, f64>, D::Error> {
+    let raw = BTreeMap::<String, toml::Value>::deserialize(d)?;
+    raw.into_iter()
+        .map(|(k, v)| {
+            let n = match &v {
+                toml::Value::Float(f) => Some(*f),
+                toml::Value::Integer(i) => Some(*i as f64),
+                toml::Value::Boolean(b) => Some(if *b { 1.0 } else { 0.0 }),
+                toml::Value::String(s) => s.trim().parse::<f64>().ok(),
+                _ => None,
+            };
+            n.map(|n| (k.clone(), n)).ok_or_else(|| {
+                serde::de::Error::custom(format!("price of {k} must be a number, not {v}"))
+            })
+        })
+        .collect()
 }
 
 impl Pricing {

@@ -23,7 +23,7 @@ pub async fn delete(aws: &Aws, c: &Cluster, req: &DeleteRequest) -> Result<()> {
         .collect();
     launch::terminate(&client, region, &ids).await?;
     let groups = if c.origin == Origin::Daskctl {
-        own_groups(aws, region, &c.name).await?
+        own_groups(aws, region, c).await?
     } else {
         Vec::new()
     };
@@ -52,15 +52,16 @@ pub async fn delete(aws: &Aws, c: &Cluster, req: &DeleteRequest) -> Result<()> {
     }
     // a reconcile lock a daskctl that died left behind goes with the cluster
     if c.origin == Origin::Daskctl {
-        super::policy::drop_locks(aws, &client, region, &c.name).await?;
+        super::policy::drop_locks(aws, &client, region, c).await?;
     }
     Ok(())
 }
 
-/// Security groups daskctl made for this cluster (its tags, this user).
-async fn own_groups(aws: &Aws, region: &str, name: &str) -> Result<Vec<String>> {
-    let groups = super::discover::daskctl_groups(aws, region, Some(name)).await?;
-    Ok(groups.into_iter().map(|(_, id, _)| id).collect())
+/// Security groups daskctl made for this cluster (its tags, its owner).
+async fn own_groups(aws: &Aws, region: &str, c: &Cluster) -> Result<Vec<String>> {
+    let owner = c.owner.as_deref().unwrap_or(&aws.ctx.user.name);
+    let groups = super::discover::daskctl_groups(aws, region, Some(&c.name), Some(owner)).await?;
+    Ok(groups.into_iter().map(|g| g.id).collect())
 }
 
 /// Deletes a security group, retrying while instances still hold it until `deadline`.

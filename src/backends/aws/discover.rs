@@ -100,8 +100,12 @@ pub async fn discover(aws: &Aws, name: Option<&str>) -> Result<Vec<Cluster>> {
     let me = &aws.ctx.user.name;
     let mut groups: BTreeMap<(String, String), Vec<Node>> = BTreeMap::new();
     for n in all {
-        // daskctl clusters of other users are theirs to manage
-        if n.origin == Origin::Daskctl && n.owner.as_deref().is_some_and(|o| o != me) {
+        // daskctl clusters of other users are theirs to manage (unless the command names them)
+        if n.origin == Origin::Daskctl
+            && n.owner
+                .as_deref()
+                .is_some_and(|o| !aws.ctx.scope.includes(o, me))
+        {
             continue;
         }
         if name.is_some_and(|x| x != n.cluster) {
@@ -125,13 +129,13 @@ pub async fn discover(aws: &Aws, name: Option<&str>) -> Result<Vec<Cluster>> {
     for (r, found) in regions.iter().zip(leftovers) {
         match found {
             Ok(gs) => {
-                for (cluster, id, gname) in gs {
-                    if name.is_some_and(|x| x != cluster)
-                        || with_instances.contains(&(r.clone(), cluster.clone()))
+                for g in gs {
+                    if name.is_some_and(|x| x != g.cluster)
+                        || with_instances.contains(&(r.clone(), g.cluster.clone()))
                     {
                         continue;
                     }
-                    clusters.push(group_cluster(aws, r, &cluster, &id, gname));
+                    clusters.push(group_cluster(aws, r, g));
                 }
             }
             Err(e) => tracing::warn!("aws: region {r}: security groups not listed: {e}"),
@@ -163,17 +167,31 @@ fn silent_why(aws: &Aws, sched: Option<&Node>, address: Option<&str>, e: &str) -
 /// Security groups daskctl made (its tags, this user) whose cluster has no instance left: a
 /// `stopped` cluster of just that group (DeleteSecurityGroup failed, or was never reached),
 /// which `delete` and `cleanup --orphaned` remove.
-async fn leftover_groups(aws: &Aws, region: &str) -> Result<Vec<(String, String, Option<String>)>> {
-    daskctl_groups(aws, region, None).await
+async fn leftover_groups(aws: &Aws, region: &str) -> Result<Vec<Group>> {
+    let me = &aws.ctx.user.name;
+    // every owner's with --all-users / -u (then kept to the users it names)
+    let owner = (!aws.ctx.scope.beyond_me()).then_some(me.as_str());
+    let mut groups = daskctl_groups(aws, region, None, owner).await?;
+    groups.retain(|g| aws.ctx.scope.includes(g.owner.as_deref().unwrap_or(me), me));
+    Ok(groups)
 }
 
-/// Security groups daskctl made (its tags, this user), of one cluster or of all:
-/// (cluster, group id, group name).
+/// A security group daskctl made.
+pub(crate) struct Group {
+    pub cluster: String,
+    pub id: String,
+    pub name: Option<String>,
+    /// Its `daskctl:owner` tag.
+    pub owner: Option<String>,
+}
+
+/// Security groups daskctl made (its tags), of one cluster or of all, of one owner or of any.
 pub(crate) async fn daskctl_groups(
     aws: &Aws,
     region: &str,
     cluster: Option<&str>,
-) -> Result<Vec<(String, String, Option<String>)>> {
+    owner: Option<&str>,
+) -> Result<Vec<Group>> {
     let client = aws.client(region).await;
     let by_cluster = match cluster {
         Some(name) => Filter::builder()
@@ -181,15 +199,18 @@ pub(crate) async fn daskctl_groups(
             .values(name),
         None => Filter::builder().name("tag-key").values(tags::CLUSTER),
     };
-    let out = client
+    let mut ask = client
         .describe_security_groups()
-        .filters(by_cluster.build())
-        .filters(
+        .filters(by_cluster.build());
+    if let Some(o) = owner {
+        ask = ask.filters(
             Filter::builder()
                 .name(format!("tag:{}", tags::OWNER))
-                .values(&aws.ctx.user.name)
+                .values(o)
                 .build(),
-        )
+        );
+    }
+    let out = ask
         .send()
         .await
         .map_err(|e| map_err(region, "DescribeSecurityGroups", e))?;
@@ -197,36 +218,33 @@ pub(crate) async fn daskctl_groups(
         .security_groups()
         .iter()
         .filter_map(|g| {
-            let cluster = g
-                .tags()
-                .iter()
-                .find(|t| t.key() == Some(tags::CLUSTER))?
-                .value()?
-                .to_string();
-            Some((
-                cluster,
-                g.group_id()?.to_string(),
-                g.group_name().map(str::to_string),
-            ))
+            let tag = |k: &str| {
+                g.tags()
+                    .iter()
+                    .find(|t| t.key() == Some(k))
+                    .and_then(|t| t.value())
+                    .map(str::to_string)
+            };
+            Some(Group {
+                cluster: tag(tags::CLUSTER)?,
+                id: g.group_id()?.to_string(),
+                name: g.group_name().map(str::to_string),
+                owner: tag(tags::OWNER),
+            })
         })
         .collect())
 }
 
-fn group_cluster(
-    aws: &Aws,
-    region: &str,
-    cluster: &str,
-    id: &str,
-    name: Option<String>,
-) -> Cluster {
-    let mut c = Cluster::new(cluster.to_string(), "aws", Origin::Daskctl);
-    c.owner = Some(aws.ctx.user.name.clone());
+fn group_cluster(aws: &Aws, region: &str, g: Group) -> Cluster {
+    let (id, name) = (g.id, g.name);
+    let mut c = Cluster::new(g.cluster, "aws", Origin::Daskctl);
+    c.owner = g.owner.or_else(|| Some(aws.ctx.user.name.clone()));
     c.status = Status::Stopped;
     c.reason = Some("no instance is left, only its security group".into());
     c.workers = Some(0);
     c.resources.push(Resource {
         kind: "security-group",
-        id: id.to_string(),
+        id,
         role: Role::Other,
         state: "available".into(),
         name,

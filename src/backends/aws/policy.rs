@@ -267,7 +267,8 @@ impl PolicyLock for AwsLock {
 }
 
 /// Deletes the reconcile lock groups of cluster `name` (the caller's), after `delete`.
-pub async fn drop_locks(aws: &Aws, client: &Client, region: &str, name: &str) -> Result<()> {
+pub async fn drop_locks(aws: &Aws, client: &Client, region: &str, c: &Cluster) -> Result<()> {
+    let (name, owner) = (&c.name, c.owner.as_deref().unwrap_or(&aws.ctx.user.name));
     let out = client
         .describe_security_groups()
         .filters(
@@ -279,7 +280,7 @@ pub async fn drop_locks(aws: &Aws, client: &Client, region: &str, name: &str) ->
         .filters(
             Filter::builder()
                 .name(format!("tag:{}", tags::OWNER))
-                .values(&aws.ctx.user.name)
+                .values(owner)
                 .build(),
         )
         .send()

@@ -131,7 +131,12 @@ impl Dialect for HtCondor {
     }
 
     async fn list(&self, run: &Runner) -> Result<Vec<Job>> {
-        let o = run.run(&[s("condor_q"), s("-json")]).await?;
+        // condor_q shows the caller's jobs; -allusers every user's (HTCondor 8.5.x and later)
+        let mut argv = vec![s("condor_q"), s("-json")];
+        if run.everyone {
+            argv.push(s("-allusers"));
+        }
+        let o = run.run(&argv).await?;
         queue::parse_json(&o.stdout)
     }
 
@@ -143,7 +148,11 @@ impl Dialect for HtCondor {
             .flatten()
             .map(|u| u.name)
             .unwrap_or_default();
-        let constraint = format!("DaskctlMarker =!= undefined && Owner == \"{user}\"");
+        let constraint = if run.everyone {
+            "DaskctlMarker =!= undefined".to_string()
+        } else {
+            format!("DaskctlMarker =!= undefined && Owner == \"{user}\"")
+        };
         let o = run
             .run(&[
                 s("condor_history"),

@@ -120,7 +120,7 @@ pub trait Dialect: Send + Sync + 'static {
     /// argv that cancels these jobs.
     fn cancel_argv(&self, ids: &[String]) -> Vec<String>;
 
-    /// The current user's jobs.
+    /// The current user's jobs; every user's when `run.everyone` (the caller filters).
     async fn list(&self, run: &Runner) -> Result<Vec<Job>>;
 
     /// The current user's jobs with these job names, where the system filters by name itself

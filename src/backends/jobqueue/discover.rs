@@ -112,7 +112,8 @@ async fn from_jobs<D: Dialect>(
 ) -> Result<Vec<Cluster>> {
     let run = q.runner();
     let me = &q.ctx.user.name;
-    let mine = |j: &Job| j.user.is_empty() || &j.user == me;
+    // the caller's jobs, or the users the command names (`--all-users`, `-u`)
+    let mine = |j: &Job| j.user.is_empty() || q.ctx.scope.includes(&j.user, me);
     // daskctl's worker jobs that ended by themselves, for clusters that still have active jobs
     let ended: Vec<(Job, Marker)> = q
         .dialect
@@ -140,7 +141,7 @@ async fn from_jobs<D: Dialect>(
     }
     add_jobqueue_workers(q, &run, &mut groups, jobqueue_jobs).await;
     for (j, m) in ended {
-        let key = GroupKey::new(Kind::Daskctl, &m.cluster);
+        let key = GroupKey::new(&j.user, Kind::Daskctl, &m.cluster);
         if let Some(g) = groups.0.get_mut(&key) {
             if let Some(wg) = m.group {
                 g.job_groups.insert(j.id.clone(), wg);
@@ -195,7 +196,7 @@ fn place<D: Dialect>(q: &JobQueue<D>, j: &Job, only: Option<&str>) -> Place {
             Role::Worker
         };
         let new = Group::new(&m.cluster, Kind::Daskctl, None, Some(m.dir.clone()));
-        let key = GroupKey::new(Kind::Daskctl, &m.cluster);
+        let key = GroupKey::new(&j.user, Kind::Daskctl, &m.cluster);
         return match m.group {
             Some(wg) if role == Role::Worker => Place::InGroup(key, new, wg),
             _ => Place::In(key, new, role),
@@ -224,7 +225,7 @@ fn place<D: Dialect>(q: &JobQueue<D>, j: &Job, only: Option<&str>) -> Place {
         };
         let name = format!("gateway-{}", short(&cluster));
         let new = Group::new(&name, Kind::Gateway, None, None);
-        return Place::In(GroupKey::new(Kind::Gateway, &cluster), new, role);
+        return Place::In(GroupKey::new(&j.user, Kind::Gateway, &cluster), new, role);
     }
     if let Some(hw) = htcdask_worker(j) {
         // htcdaskgateway-style workers: their scheduler sits behind a gateway; grouped by the
@@ -236,7 +237,11 @@ fn place<D: Dialect>(q: &JobQueue<D>, j: &Job, only: Option<&str>) -> Place {
         };
         let mut new = Group::new(&name, Kind::Gateway, hw.address.clone(), None);
         new.gateway_cluster = hw.cluster;
-        return Place::In(GroupKey::new(Kind::Gateway, &id), new, Role::Worker);
+        return Place::In(
+            GroupKey::new(&j.user, Kind::Gateway, &id),
+            new,
+            Role::Worker,
+        );
     }
     Place::Jobqueue
 }
@@ -274,7 +279,7 @@ async fn add_jobqueue_workers<D: Dialect>(
         };
         let name = format!("jobqueue-{}", port_of(&addr));
         let worker = j.worker_name.clone().or_else(|| script::worker_name(&s));
-        let key = GroupKey::new(Kind::Jobqueue, &addr);
+        let key = GroupKey::new(&j.user, Kind::Jobqueue, &addr);
         let new = Group::new(&name, Kind::Jobqueue, Some(addr.clone()), None);
         let g = groups.0.entry(key).or_insert(new);
         if let Some(w) = worker {
@@ -340,13 +345,16 @@ enum Place {
 /// cluster name, dask-gateway's cluster directory, a scheduler address).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct GroupKey {
+    /// Whose jobs (two users may each have a cluster of a name).
+    user: String,
     kind: Kind,
     id: String,
 }
 
 impl GroupKey {
-    fn new(kind: Kind, id: &str) -> GroupKey {
+    fn new(user: &str, kind: Kind, id: &str) -> GroupKey {
         GroupKey {
+            user: user.to_string(),
             kind,
             id: id.to_string(),
         }
@@ -482,7 +490,13 @@ fn to_cluster<D: Dialect>(q: &JobQueue<D>, g: Group, probe: Option<Probe>) -> Cl
         Kind::Gateway => Origin::DaskGateway,
     };
     let mut c = Cluster::new(g.name.clone(), q.dialect.facts().name, origin);
-    c.owner = Some(q.ctx.user.name.clone());
+    // whose jobs they are (a job the queue shows without a user is the caller's)
+    c.owner = g
+        .jobs
+        .iter()
+        .map(|(j, _)| j.user.clone())
+        .find(|u| !u.is_empty())
+        .or_else(|| Some(q.ctx.user.name.clone()));
     c.address = g.address.clone();
     c.created = g.jobs.iter().filter_map(|(j, _)| j.submitted).min();
     for (j, role) in &g.jobs {

@@ -173,6 +173,7 @@ impl<D: Dialect> JobQueue<D> {
             bin_dir: self.bin_dir(),
             accept: Vec::new(),
             cwd: None,
+            everyone: self.ctx.scope.beyond_me(),
         }
     }
 
@@ -230,6 +231,10 @@ impl<D: Dialect> JobQueue<D> {
 impl<D: Dialect> Backend for JobQueue<D> {
     fn pricing(&self) -> Option<&crate::usage::Pricing> {
         Some(&self.ctx.config.pricing)
+    }
+
+    fn starts_as_caller(&self) -> bool {
+        true
     }
 
     fn name(&self) -> &'static str {

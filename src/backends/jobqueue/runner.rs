@@ -24,6 +24,8 @@ pub struct Runner {
     pub accept: Vec<i32>,
     /// The directory the command runs in (daskctl's own, by default).
     pub cwd: Option<std::path::PathBuf>,
+    /// List every user's jobs (`--all-users`, `-u`), not only the caller's.
+    pub everyone: bool,
 }
 
 impl Runner {

@@ -344,13 +344,14 @@ pub async fn discover(k: &Kubernetes, only: Option<(&str, Option<&str>)>) -> Res
             None => true,
         })
         .collect();
-    // daskctl's own clusters of other users are theirs to manage
+    // daskctl's own clusters of other users are theirs to manage (unless the command names
+    // them: --all-users, -u)
     wanted.retain(|((_, _, kind), g)| {
         *kind != Kind::Native
             || g.deployments
                 .iter()
                 .filter_map(|d| o::annotation(d, o::OWNER))
-                .all(|o| o == me)
+                .all(|o| k.ctx.scope.includes(o, me))
     });
     let probes = join_all(
         wanted

@@ -84,6 +84,20 @@ fn is_own(st: &ClusterState) -> bool {
 pub async fn discover(b: &Local) -> Result<Vec<Cluster>> {
     let scan = Scan::take(b).await?;
     let mut found = build(b, &scan).await;
+    // other users' (`--all-users`, `-u`): each through a view of the backend as them
+    if b.ctx.scope.beyond_me() {
+        let others = tokio::task::spawn_blocking({
+            let b = b.clone();
+            move || super::users::others(&b)
+        })
+        .await
+        .unwrap_or_default();
+        for (user, root) in others {
+            let theirs = super::users::view(b, user, root);
+            let scan = Scan::take(&theirs).await?;
+            found.extend(build(&theirs, &scan).await);
+        }
+    }
     found.iter_mut().for_each(hosted_cores);
     Ok(found)
 }

@@ -9,6 +9,7 @@ pub mod procfs;
 mod scale;
 pub mod spawn;
 pub mod state;
+mod users;
 
 use super::{
     Availability, Backend, Capabilities, Context, CreateRequest, DeleteRequest, LogRequest,
@@ -19,6 +20,7 @@ use crate::model::Cluster;
 use async_trait::async_trait;
 use std::sync::Arc;
 
+#[derive(Clone)]
 pub struct Local {
     pub(crate) ctx: Arc<Context>,
     pub(crate) settings: Settings,
@@ -76,6 +78,10 @@ impl Backend for Local {
         Some(&self.ctx.config.pricing)
     }
 
+    fn starts_as_caller(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "local"
     }
@@ -128,7 +134,10 @@ impl Backend for Local {
     }
 
     async fn scale(&self, cluster: &Cluster, req: &ScaleRequest) -> Result<ScaleReport> {
-        scale::scale(self, cluster, req).await
+        match users::view_for(self, cluster) {
+            Some(theirs) => scale::scale(&theirs, cluster, req).await,
+            None => scale::scale(self, cluster, req).await,
+        }
     }
 
     async fn logs(
@@ -137,11 +146,17 @@ impl Backend for Local {
         req: &LogRequest,
         sink: &mut dyn LogSink,
     ) -> Result<()> {
-        logs::logs(self, cluster, req, sink).await
+        match users::view_for(self, cluster) {
+            Some(theirs) => logs::logs(&theirs, cluster, req, sink).await,
+            None => logs::logs(self, cluster, req, sink).await,
+        }
     }
 
     async fn delete(&self, cluster: &Cluster, req: &DeleteRequest) -> Result<()> {
-        delete::delete(self, cluster, req).await
+        match users::view_for(self, cluster) {
+            Some(theirs) => delete::delete(&theirs, cluster, req).await,
+            None => delete::delete(self, cluster, req).await,
+        }
     }
 
     fn group_keys(&self) -> Option<&'static [&'static str]> {

@@ -54,6 +54,41 @@ pub fn uid(pid: i32) -> Option<u32> {
         .map(|m| m.uid())
 }
 
+pub fn is_python_or_dask(cmdline: &[String]) -> bool {
+    cmdline.iter().take(3).any(|a| {
+        let base = a.rsplit('/').next().unwrap_or(a);
+        base.contains("python") || base.starts_with("dask")
+    })
+}
+
+/// Every user with Python or Dask processes here (other users' are readable to root), with
+/// the state root each daskctl process names (`home`; None for processes daskctl did not
+/// start).
+pub fn dask_process_owners(home: &str) -> Vec<(u32, Option<String>)> {
+    let Ok(rd) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut uids = std::collections::BTreeSet::new();
+    for e in rd.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        let Ok(m) = e.metadata() else { continue };
+        if is_python_or_dask(&cmdline(pid)) {
+            uids.insert(m.uid());
+        }
+    }
+    let mut out = Vec::new();
+    for uid in uids {
+        for p in scan(uid) {
+            out.push((uid, p.marker(home).map(str::to_string)));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// The value of `--flag VALUE` or `--flag=VALUE` on a command line.
 pub fn arg<'a>(cmdline: &'a [String], flag: &str) -> Option<&'a str> {
     let eq = format!("{flag}=");
@@ -173,10 +208,7 @@ impl ProcInfo {
     }
 
     pub fn is_python_or_dask(&self) -> bool {
-        self.cmdline.iter().take(3).any(|a| {
-            let base = a.rsplit('/').next().unwrap_or(a);
-            base.contains("python") || base.starts_with("dask")
-        })
+        is_python_or_dask(&self.cmdline)
     }
 
     /// The first words of the command line, for people (`python -m dask`).

@@ -233,7 +233,8 @@ impl Dialect for Pbs {
                     }
                     return Ok(jobs
                         .into_iter()
-                        .filter(|j| j.user.is_empty() || j.user == self.user)
+                        // qstat shows every user's jobs: the caller's only, unless asked
+                        .filter(|j| run.everyone || j.user.is_empty() || j.user == self.user)
                         .collect());
                 }
                 Err(e @ Error::Timeout(_)) => return Err(e),

@@ -131,7 +131,17 @@ impl Dialect for Sge {
 
     async fn list(&self, run: &Runner) -> Result<Vec<Job>> {
         let o = run
-            .run(&[s("qstat"), s("-xml"), s("-u"), self.user.clone()])
+            // `-u '*'` (an argument, no shell): every user's jobs
+            .run(&[
+                s("qstat"),
+                s("-xml"),
+                s("-u"),
+                if run.everyone {
+                    s("*")
+                } else {
+                    self.user.clone()
+                },
+            ])
             .await?;
         let mut jobs = queue::parse_xml(&o.stdout)?;
         if jobs.is_empty() {

@@ -65,12 +65,18 @@ inventory::submit! {
 
 impl Slurm {
     async fn text(&self, run: &Runner, names: Option<&[String]>) -> Result<Vec<Job>> {
-        let o = run.run(&queue::text_argv(names)).await?;
+        let o = run.run(&queue::text_argv(names, run.everyone)).await?;
         queue::parse_text(&o.stdout)
     }
 
     async fn json(&self, run: &Runner) -> Result<Vec<Job>> {
-        let json = run.run(&[s("squeue"), s("--me"), s("--json")]).await;
+        // without --me squeue shows every user's jobs (slurm.conf PrivateData may hide them)
+        let argv = if run.everyone {
+            vec![s("squeue"), s("--json")]
+        } else {
+            vec![s("squeue"), s("--me"), s("--json")]
+        };
+        let json = run.run(&argv).await;
         match json.and_then(|o| queue::parse_json(&o.stdout)) {
             Ok(jobs) => Ok(jobs),
             // a hung controller hangs the text form too, and a down one makes each squeue retry

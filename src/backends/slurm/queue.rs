@@ -209,9 +209,10 @@ const FIELDS: &str = "%i\x1f%A\x1f%j\x1f%T\x1f%u\x1f%V\x1f%Z\x1f%r\x1f%C\x1f%S\x
 
 /// One line per array task (`-r`), fields split by the unit separator; the comment goes last.
 /// `names`: only jobs with these names (`--name`, filtered by slurmctld).
-pub fn text_argv(names: Option<&[String]>) -> Vec<String> {
+pub fn text_argv(names: Option<&[String]>, everyone: bool) -> Vec<String> {
     let mut v: Vec<String> = ["squeue", "--me", "-h", "-r", "-o", FIELDS]
         .iter()
+        .filter(|a| !(everyone && **a == "--me"))
         .map(|s| s.to_string())
         .collect();
     if let Some(n) = names {
