@@ -2,6 +2,7 @@
 //! against real Dask processes.
 
 mod adapt;
+mod all_users;
 mod aws;
 mod cli_contract;
 mod conformance;

@@ -133,6 +133,10 @@ pub async fn find(b: &Local, name: &str) -> Result<Option<Cluster>> {
     }
     let mut found = build(b, &scan).await.into_iter().find(|c| c.name == name);
     found.iter_mut().for_each(hosted_cores);
+    if found.is_none() && b.ctx.scope.beyond_me() {
+        // another user's, where the command names them
+        return Ok(discover(b).await?.into_iter().find(|c| c.name == name));
+    }
     Ok(found)
 }
 

@@ -1,0 +1,227 @@
+//! `--all-users` and `-u USER`: an administrator (root) sees every user's clusters with their
+//! owner, acts on another user's only when the command names them, and says whose. Real Unix
+//! users (scripts/testbeds/users.sh makes `daskctl-other`), real Dask processes, real Slurm.
+
+use crate::support::{self, Env, alive, wait_until};
+use std::time::Duration;
+
+fn named<'a>(list: &'a [serde_json::Value], name: &str) -> Option<&'a serde_json::Value> {
+    list.iter().find(|c| c["name"] == name)
+}
+
+fn pids(c: &serde_json::Value) -> Vec<i32> {
+    c["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == "process" && r["state"] == "running")
+        .map(|r| r["id"].as_str().unwrap().parse().unwrap())
+        .collect()
+}
+
+/// Root's `--all-users` lists another user's local clusters (daskctl's and a plain scheduler)
+/// with their owner, cores and core-hours; deleting one needs the flag and says whose; scaling
+/// it up is refused (its workers would run as root); `cleanup --all-users --yes` deletes it,
+/// verified gone, and reports the owner and the cores freed.
+#[test]
+fn root_sees_and_acts_on_another_users_local_clusters_only_when_asked() {
+    let Some(other) = support::users::OtherUser::get() else {
+        return;
+    };
+    let _g = support::serial();
+    let (sched, addr) = other.scheduler();
+    let _w = other.worker(&addr);
+    let plain = format!("port-{}", addr.rsplit(':').next().unwrap());
+    let o = other.daskctl(&[
+        "create",
+        "local",
+        "--name",
+        "theirs",
+        "--workers",
+        "2",
+        "--threads",
+        "1",
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let env = Env::new().without_batch();
+
+    // without the flag: not listed, not deletable
+    assert!(named(&env.list(), "theirs").is_none());
+    let refused = env.run(&["delete", "theirs", "--yes"]).code(3);
+    assert!(
+        refused.stderr.contains("no cluster named"),
+        "{}",
+        refused.stderr
+    );
+
+    // with it: listed with owner, cores and core-hours (the worker's plain scheduler too)
+    for flag in [vec!["--all-users"], vec!["-u", "daskctl-other"]] {
+        let mut args = vec!["list", "-o", "json", "-b", "local"];
+        args.extend(flag.iter().copied());
+        let all = env.run(&args).ok().json();
+        let all = all.as_array().unwrap();
+        let theirs = named(all, "theirs").unwrap_or_else(|| panic!("{flag:?}: {all:?}"));
+        assert_eq!(theirs["owner"], "daskctl-other");
+        assert_eq!(theirs["status"], "running", "{theirs}");
+        // a scheduler (1) and two one-thread workers
+        assert_eq!(theirs["cores"], 3.0, "{theirs}");
+        assert!(theirs["core_hours"].as_f64().unwrap() >= 0.0);
+        let p = named(all, &plain).unwrap_or_else(|| panic!("{plain}: {all:?}"));
+        assert_eq!(p["owner"], "daskctl-other");
+    }
+    let theirs = env
+        .run(&["describe", "theirs", "-o", "json", "--all-users"])
+        .ok()
+        .json();
+    let their_pids = pids(&theirs);
+    assert_eq!(their_pids.len(), 3, "{theirs}");
+
+    // naming the cluster is not enough: the command must name its owner (without, another
+    // user's local clusters are not even looked at)
+    env.run(&["delete", "local/theirs", "--yes"]).code(3);
+    // scaling up would start their workers as root
+    let up = env.run(&["scale", "theirs", "4", "--all-users"]).code(5);
+    assert!(up.stderr.contains("as you"), "{}", up.stderr);
+    assert!(their_pids.iter().all(|p| alive(*p)), "nothing was touched");
+
+    // usage groups by owner
+    let usage = env
+        .run(&["usage", "--all-users", "-b", "local", "-o", "json"])
+        .ok()
+        .json();
+    let row = usage["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == "daskctl-other")
+        .unwrap_or_else(|| panic!("{usage}"))
+        .clone();
+    assert!(row["clusters"].as_u64().unwrap() >= 2, "{usage}");
+    assert!(row["cores"].as_f64().unwrap() >= 3.0, "{usage}");
+
+    // a preview names the owner; --yes deletes it, verified gone, and says what it freed
+    let preview = env
+        .run(&[
+            "cleanup",
+            "theirs",
+            "--older-than",
+            "0s",
+            "-u",
+            "daskctl-other",
+        ])
+        .ok();
+    assert!(
+        preview.stdout.contains("daskctl-other"),
+        "{}",
+        preview.stdout
+    );
+    assert!(
+        preview.stderr.contains("Would free: 1 cluster(s), 3 cores"),
+        "{}",
+        preview.stderr
+    );
+    assert!(
+        their_pids.iter().all(|p| alive(*p)),
+        "a preview deletes nothing"
+    );
+    let done = env
+        .run(&[
+            "cleanup",
+            "theirs",
+            "--older-than",
+            "0s",
+            "--all-users",
+            "--yes",
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    let act = &done["actions"][0];
+    assert_eq!(act["action"], "deleted", "{done}");
+    assert_eq!(act["owner"], "daskctl-other");
+    assert_eq!(done["freed"]["cores"], 3.0, "{done}");
+    wait_until("their processes gone", Duration::from_secs(30), || {
+        their_pids.iter().all(|p| !alive(*p))
+    });
+    assert!(
+        !other.state().join("local").join("theirs").exists(),
+        "their state directory is removed with the cluster"
+    );
+    let gone = other.daskctl(&["list", "-o", "json"]);
+    assert!(!gone.stdout.contains("\"theirs\""), "{}", gone.stdout);
+
+    // the plain scheduler: deleted by name with -u, the confirmation saying whose
+    let deleted = env
+        .run(&["delete", &plain, "-u", "daskctl-other", "--yes"])
+        .ok();
+    assert!(
+        deleted.stderr.contains("(user daskctl-other's)"),
+        "{}",
+        deleted.stderr
+    );
+    wait_until("their scheduler stopped", Duration::from_secs(30), || {
+        !alive(sched.id() as i32)
+    });
+}
+
+/// Another user's daskctl jobs in a real Slurm queue: hidden without the flag, listed with
+/// their owner (and their cores) with it, cancelled and verified gone by `delete -u`.
+#[test]
+fn root_sees_another_users_slurm_jobs_only_when_asked() {
+    if !support::slurm_up() {
+        return;
+    }
+    let Some(other) = support::users::OtherUser::get() else {
+        return;
+    };
+    let dir = other.dir.path().to_str().unwrap().to_string();
+    let marker = format!("--comment=daskctl:v1;cluster=theirs;role=worker;dir={dir}/shared");
+    let out = other
+        .command(
+            std::path::Path::new("sbatch"),
+            &[
+                "--parsable",
+                "--job-name=theirs-worker",
+                &marker,
+                "--cpus-per-task=1",
+                "--output=/dev/null",
+                "--wrap=sleep 600",
+            ],
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let job = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let env = Env::new();
+    let mine = env.run(&["list", "-b", "slurm", "-o", "json"]).ok().json();
+    assert!(
+        named(mine.as_array().unwrap(), "theirs").is_none(),
+        "{mine}"
+    );
+    let all = env
+        .run(&["list", "-b", "slurm", "-o", "json", "--all-users"])
+        .ok()
+        .json();
+    let theirs = named(all.as_array().unwrap(), "theirs")
+        .unwrap_or_else(|| panic!("{all}"))
+        .clone();
+    assert_eq!(theirs["owner"], "daskctl-other");
+    assert_eq!(theirs["cores"], 1.0, "{theirs}");
+    env.run(&["delete", "slurm/theirs", "--yes"]).code(3);
+    env.run(&["delete", "slurm/theirs", "--yes", "-u", "daskctl-other"])
+        .ok();
+    let q = std::process::Command::new("squeue")
+        .args(["-h", "-j", &job, "-o", "%T"])
+        .output()
+        .unwrap();
+    let state = String::from_utf8_lossy(&q.stdout).trim().to_string();
+    assert!(
+        state.is_empty() || state == "CANCELLED" || state == "COMPLETING",
+        "job {job} is {state}"
+    );
+}
