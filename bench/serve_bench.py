@@ -70,9 +70,10 @@ def main():
     url = f"http://127.0.0.1:{port}/metrics"
     req = urllib.request.Request(url, headers={"Authorization": f"Bearer {TOKEN}"})
 
-    def scrape():
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.read().decode()
+    def scrape(path="/metrics"):
+        r = urllib.request.Request(url.replace("/metrics", path), headers=req.headers)
+        with urllib.request.urlopen(r, timeout=30) as resp:
+            return resp.read().decode()
 
     try:
         deadline = time.monotonic() + 60
@@ -107,7 +108,9 @@ def main():
         end = time.monotonic() + a.duration
         while time.monotonic() < end:
             time.sleep(min(10, a.duration))
-            scrape()
+            # what a Prometheus scrape, a person's page and a usage query ask
+            for path in ("/metrics", "/", "/api/usage", "/api/clusters"):
+                scrape(path)
             samples.append(rss_kib(proc.pid))
         passes = int(a.duration / a.interval)
         print(f"serve RSS: {start / 1024:.1f} MiB at start, {samples[-1] / 1024:.1f} MiB after "

@@ -34,6 +34,10 @@ pub trait Bed {
     fn resources(&self, workers: usize) -> usize {
         workers + 1
     }
+    /// Whether its running resources say when they started (core-hours count from there).
+    fn says_start(&self) -> bool {
+        true
+    }
 }
 
 /// A batch system's test bed: everything but the names is the same for all of them.
@@ -47,6 +51,9 @@ pub struct BatchBed {
     pub hold: &'static [&'static str],
     /// Cancels one job with the batch system's own tool.
     pub cancel: fn(&Env, &str),
+    /// Whether its queue shows when a job started (Slurm's Torque wrappers' qstat does not:
+    /// no `stime`).
+    pub says_start: bool,
 }
 
 impl Bed for BatchBed {
@@ -69,6 +76,9 @@ impl Bed for BatchBed {
     }
     fn available(&self) -> bool {
         (self.available)()
+    }
+    fn says_start(&self) -> bool {
+        self.says_start
     }
 }
 
@@ -123,6 +133,26 @@ pub fn lifecycle(bed: &dyn Bed) {
         bed.resources(2),
         "{c}"
     );
+    // what it holds: the cores its jobs, processes or cluster asked for, and core-hours from
+    // when its running resources started (read from the real queue or process table)
+    assert!(c["cores"].as_f64().unwrap() >= 2.0, "{c}");
+    assert!(c["core_hours"].as_f64().unwrap() >= 0.0, "{c}");
+    if bed.says_start() {
+        let started: Vec<&serde_json::Value> = c["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r.get("started"))
+            .collect();
+        assert!(!started.is_empty(), "no resource says when it started: {c}");
+        for t in started {
+            let t = humantime::parse_rfc3339(t.as_str().unwrap()).unwrap();
+            let age = std::time::SystemTime::now()
+                .duration_since(t)
+                .unwrap_or_default();
+            assert!(age < Duration::from_secs(3600), "started {t:?}: {c}");
+        }
+    }
 
     // listed with the documented schema, by short and by qualified name
     let listed = env.find(&name).expect("listed");

@@ -23,6 +23,7 @@ pub const HTCONDOR_BED: BatchBed = BatchBed {
     cancel: |env, id| {
         env.condor(&["condor_rm", id]);
     },
+    says_start: true,
 };
 
 crate::conformance!(conformance_htcondor, super::HTCONDOR_BED);

@@ -18,6 +18,7 @@ pub const PBS_BED: BatchBed = BatchBed {
             .status()
             .unwrap();
     },
+    says_start: false,
 };
 
 crate::conformance!(conformance_pbs, super::PBS_BED);
@@ -32,6 +33,7 @@ pub const PBSPRO_BED: BatchBed = BatchBed {
     cancel: |env, id| {
         env.pbs_shim(&["qdel", id]);
     },
+    says_start: true,
 };
 
 crate::conformance!(conformance_pbspro, super::PBSPRO_BED);

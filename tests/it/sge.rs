@@ -17,6 +17,7 @@ pub const SGE_BED: BatchBed = BatchBed {
             .status()
             .unwrap();
     },
+    says_start: true,
 };
 
 crate::conformance!(conformance_sge, super::SGE_BED);

@@ -14,6 +14,7 @@ pub const SLURM_BED: BatchBed = BatchBed {
     cancel: |_, id| {
         Command::new("scancel").arg(id).status().unwrap();
     },
+    says_start: true,
 };
 
 crate::conformance!(conformance_slurm, super::SLURM_BED);

@@ -207,6 +207,7 @@ mod tests {
         Arc::new(Context {
             prober: Prober::new(&config.probe, false),
             silence: crate::backends::liveness::Silence::new(None, Duration::from_secs(300)),
+            scope: Default::default(),
             config,
             user: User::current(),
         })

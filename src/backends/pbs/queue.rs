@@ -191,6 +191,18 @@ pub fn parse_json(out: &str) -> Result<Vec<Job>> {
                 (_, serde_json::Value::String(s)) => {
                     attrs.insert(k.clone(), s.clone());
                 }
+                // Resource_List (and resources_used) are objects: read as the text form's
+                // `Resource_List.ncpus = 4` lines
+                (_, serde_json::Value::Object(m)) => {
+                    for (sub, v) in m {
+                        let text = match v {
+                            serde_json::Value::String(s) => s.clone(),
+                            serde_json::Value::Number(n) => n.to_string(),
+                            _ => continue,
+                        };
+                        attrs.insert(format!("{k}.{sub}"), text);
+                    }
+                }
                 _ => {}
             }
         }
@@ -231,7 +243,7 @@ mod tests {
     const WRAPPER_TEXT: &str = "Job Id:\t764\n\tJob_Name = etl-scheduler\n\tJob_Owner = root@localhost\n\tjob_state = R\n\tqueue = debug\n\tqtime = Sun Nov 22 01:22:07 2026\n\tResource_List.walltime = 00:05:00\n";
 
     /// The shape of `qstat -f -F json` in the PBS Professional Reference Guide.
-    const PBSPRO_JSON: &str = r#"{"timestamp":1795308127,"pbs_version":"2022.1.1","pbs_server":"pbs01","Jobs":{"1001[1].pbs01":{"Job_Name":"etl-worker","Job_Owner":"ann@login01","job_state":"Q","queue":"workq","qtime":"Sun Nov 22 01:22:07 2026","Variable_List":{"PBS_O_HOME":"/home/ann","DASKCTL":"daskctl:v1;cluster=etl;role=worker;dir=/d"}},"1001[].pbs01":{"Job_Name":"etl-worker","Job_Owner":"ann@login01","job_state":"B"}}}"#;
+    const PBSPRO_JSON: &str = r#"{"timestamp":1795308127,"pbs_version":"2022.1.1","pbs_server":"pbs01","Jobs":{"1001[1].pbs01":{"Job_Name":"etl-worker","Job_Owner":"ann@login01","job_state":"Q","queue":"workq","qtime":"Sun Nov 22 01:22:07 2026","Resource_List":{"ncpus":2,"nodect":1,"select":"1:ncpus=2"},"Variable_List":{"PBS_O_HOME":"/home/ann","DASKCTL":"daskctl:v1;cluster=etl;role=worker;dir=/d"}},"1001[].pbs01":{"Job_Name":"etl-worker","Job_Owner":"ann@login01","job_state":"B"}}}"#;
 
     #[test]
     fn pbspro_text() {
@@ -279,6 +291,12 @@ mod tests {
         assert_eq!(jobs.len(), 1);
         assert_eq!(jobs[0].id, "1001[1].pbs01");
         assert_eq!(jobs[0].state, JobState::Pending);
+        assert_eq!(
+            jobs[0].cores,
+            Some(2.0),
+            "Resource_List is an object in JSON"
+        );
+        assert_eq!(jobs[0].started, None);
         assert!(jobs[0].marker.as_deref().unwrap().contains("cluster=etl"));
         assert!(parse_json("not json").is_err());
     }

@@ -10,7 +10,9 @@ Reference Guide):
   Inside the job PBS_JOBID is `ID.SERVER` or `ID[INDEX].SERVER`, PBS_ARRAY_INDEX the index.
 - qstat -f -F json -t: `{"timestamp", "pbs_version", "pbs_server", "Jobs": {id: attributes}}`,
   subjobs listed as `ID[INDEX].SERVER` beside the array parent (job_state B while any runs),
-  qtime in ctime() local time, Variable_List an object.
+  qtime (and stime, once the job runs) in ctime() local time, Variable_List an object,
+  Resource_List an object whose numeric resources are numbers (qstat.c, the JSON output of
+  resource lists: `"Resource_List": {"ncpus": 1, "nodect": 1, ...}`).
 - qdel ID...: exits with the last error's code modulo 256 (qdel.c: `exit(any_failed)`, the
   PBSE_ code): 15001 unknown job -> 153, 15139 job finished (in history) -> 35,
   15016 PBSE_BADSTATE (a job exiting, state E) -> 168.
@@ -121,15 +123,18 @@ def ctime(t):
 
 
 def squeue():
-    """Slurm's view: (slurm id, array job id, task id, name, state, user, submit epoch, partition, out)."""
-    r = sh(["squeue", "--me", "-h", "-r", "-o", "%i|%F|%K|%j|%t|%u|%V|%P|%r"])
+    """Slurm's view: (slurm id, array job id, task id, name, state, user, submit epoch, partition,
+    reason, cpus, start epoch or None)."""
+    r = sh(["squeue", "--me", "-h", "-r", "-o", "%i|%F|%K|%j|%t|%u|%V|%P|%r|%C|%S"])
     rows = []
+    when = lambda v: time.mktime(time.strptime(v, "%Y-%m-%dT%H:%M:%S")) if v not in ("", "N/A") else None
     for line in r.stdout.splitlines():
         f = line.split("|")
-        if len(f) < 9:
+        if len(f) < 11:
             continue
-        submit = time.mktime(time.strptime(f[6], "%Y-%m-%dT%H:%M:%S")) if f[6] not in ("", "N/A") else time.time()
-        rows.append((f[0], f[1], f[2], f[3], f[4], f[5], submit, f[7], f[8]))
+        submit = when(f[6]) or time.time()
+        cpus = int(f[9]) if f[9].isdigit() else 1
+        rows.append((f[0], f[1], f[2], f[3], f[4], f[5], submit, f[7], f[8], cpus, when(f[10])))
     return rows
 
 
@@ -141,7 +146,7 @@ def qstat(argv):
     jobs = {}
     host = socket.gethostname()
     arrays = {}
-    for sid, array_id, task, name, st, user, submit, part, reason in squeue():
+    for sid, array_id, task, name, st, user, submit, part, reason, cpus, start in squeue():
         base = array_id if task not in ("N/A", "") else sid.split("_")[0]
         info = db.get(base, {})
         state = STATES.get(st, "Q")
@@ -149,7 +154,10 @@ def qstat(argv):
             state = "H"
         attrs = {"Job_Name": name, "Job_Owner": f"{user}@{host}", "job_state": state, "queue": part,
                  "qtime": ctime(submit), "ctime": ctime(submit), "server": SERVER,
-                 "Variable_List": dict(info.get("variables", {}), PBS_O_HOST=host)}
+                 "Variable_List": dict(info.get("variables", {}), PBS_O_HOST=host),
+                 "Resource_List": {"ncpus": cpus, "nodect": 1, "select": f"1:ncpus={cpus}"}}
+        if state == "R" and start:
+            attrs["stime"] = ctime(start)
         if info.get("array"):
             # a pending array shows as one Slurm line with a task range: each subjob listed
             indices = []
@@ -175,7 +183,7 @@ def qstat(argv):
 def qdel(argv):
     db = known()
     running = {}
-    for sid, array_id, task, name, st, user, submit, part, reason in squeue():
+    for sid, array_id, task, name, st, user, submit, part, reason, cpus, start in squeue():
         base = array_id if task not in ("N/A", "") else sid.split("_")[0]
         key = f"{base}_{task}" if task not in ("N/A", "") else base
         running[key] = st
