@@ -132,7 +132,10 @@ pub(super) async fn create(
     ));
     let made = backend.create(&req).await;
     req.progress.finish();
-    let c = made?;
+    let mut c = made?;
+    if let Some(p) = backend.pricing() {
+        crate::usage::account(&mut c, p, std::time::SystemTime::now());
+    }
     crate::discovery::cache::remember(&app.ctx.config.cache_root(), &c);
     // TTL and idle timeout kept with the cluster for reconcile, where the backend keeps a
     // policy (aws and kubernetes keep the TTL in tags and labels themselves)

@@ -781,3 +781,44 @@ fn adapt_keeps_its_policy_in_tags_and_reconcile_locks_with_a_group() {
     assert!(env.describe("ec2-adapt")["adapt"].is_null());
     env.run(&["delete", "ec2-adapt", "--yes", "--wait"]).ok();
 }
+
+/// Another user's cluster in the same account (its instances and group tagged with their
+/// name): hidden without the flag, listed with owner, vCPUs and an on-demand price with it,
+/// and deleted (instances and group verified gone) by `delete -u OWNER`.
+#[test]
+fn another_owners_cluster_needs_the_flag() {
+    let Some(env) = Env::aws() else { return };
+    let c = create(&env, "ec2-theirs", "1", &["--instance-type", "t3.small"]);
+    assert_eq!(
+        c["cores"], 4.0,
+        "t3.small: 2 vCPUs each, scheduler and worker: {c}"
+    );
+    env.ec2(&["set-owner", "ec2-theirs", "alice"]);
+    assert!(
+        env.find("ec2-theirs").is_none(),
+        "another owner's is not listed"
+    );
+    env.run(&["delete", "ec2-theirs", "--yes"]).code(3);
+    let all = env.run(&["list", "-o", "json", "--all-users"]).ok().json();
+    let theirs = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "ec2-theirs")
+        .unwrap_or_else(|| panic!("{all}"))
+        .clone();
+    assert_eq!(theirs["owner"], "alice");
+    // the bundled us-east-1 on-demand price of t3.small, twice
+    assert_eq!(theirs["cost"]["per_hour"], 0.0416, "{theirs}");
+    assert_eq!(theirs["cost"]["currency"], "USD");
+    let deleted = env
+        .run(&["delete", "ec2-theirs", "-u", "alice", "--yes"])
+        .ok();
+    assert!(
+        deleted.stderr.contains("(user alice's)"),
+        "{}",
+        deleted.stderr
+    );
+    assert_eq!(env.ec2(&["live"]), serde_json::json!([]));
+    assert_eq!(env.ec2(&["groups"]), serde_json::json!([]));
+}

@@ -1271,3 +1271,53 @@ fn native_worker_groups_are_a_deployment_each() {
     assert!(s.with(|st| st.names("deployments").is_empty()));
     assert!(s.with(|st| st.names("pods").is_empty()));
 }
+
+/// A native cluster another user made (its Deployments annotated with their name): hidden
+/// without the flag, listed with its owner with `--all-users`, deleted by `delete -u OWNER`,
+/// which says whose it was.
+#[test]
+fn another_owners_native_cluster_needs_the_flag() {
+    let Some((env, s)) = standin() else { return };
+    env.run(&[
+        "create",
+        "kubernetes",
+        "--name",
+        "k8s-theirs",
+        "--workers",
+        "1",
+        "--native",
+    ])
+    .ok();
+    let owner = serde_json::json!({"metadata": {"annotations": {"daskctl.dev/owner": "alice"}}});
+    s.with(|st| {
+        for d in st.names("deployments") {
+            if d.starts_with("k8s-theirs") {
+                st.patch("deployments", "default", &d, &owner).unwrap();
+            }
+        }
+    });
+    assert!(
+        env.find("k8s-theirs").is_none(),
+        "another owner's is not listed"
+    );
+    let all = env.run(&["list", "-o", "json", "--all-users"]).ok().json();
+    let theirs = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "k8s-theirs")
+        .unwrap_or_else(|| panic!("{all}"))
+        .clone();
+    assert_eq!(theirs["owner"], "alice");
+    env.run(&["delete", "k8s-theirs", "--yes"]).code(3);
+    let o = env
+        .run(&["delete", "k8s-theirs", "-u", "alice", "--yes"])
+        .ok();
+    assert!(o.stderr.contains("(user alice's)"), "{}", o.stderr);
+    assert!(
+        s.with(|st| st.names("deployments"))
+            .iter()
+            .all(|d| !d.starts_with("k8s-theirs")),
+        "its Deployments are gone"
+    );
+}

@@ -124,6 +124,16 @@ def main(op, *args):
     if op == "unlock":
         ec2().delete_security_group(GroupId=args[0])
         return {}
+    if op == "set-owner":
+        # another user's cluster in the same account: its instances and group carry their name
+        cluster, owner = args
+        c = ec2()
+        ids = [i["InstanceId"] for r in c.describe_instances(Filters=[
+            {"Name": "tag:daskctl:cluster", "Values": [cluster]}])["Reservations"] for i in r["Instances"]]
+        ids += [g["GroupId"] for g in c.describe_security_groups(Filters=[
+            {"Name": "tag:daskctl:cluster", "Values": [cluster]}])["SecurityGroups"]]
+        c.create_tags(Resources=ids, Tags=[{"Key": "daskctl:owner", "Value": owner}])
+        return ids
     if op == "live":
         # ids of every instance not terminated, in all the given regions
         ids = []
