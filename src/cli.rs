@@ -251,6 +251,12 @@ pub struct ServeArgs {
     /// No scale or delete from the page
     #[arg(long)]
     pub read_only: bool,
+    /// Serve HTTPS with this PEM certificate (chain)
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The PEM private key of --tls-cert (read once, never printed or copied)
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub users: UsersArgs,
 }

@@ -14,6 +14,7 @@ pub async fn run(app: &App, a: ServeArgs) -> Result<()> {
         deadline: a.timeout.unwrap_or(app.deadline),
         read_only: a.read_only,
         token: crate::serve::Token::from_env()?,
+        tls: a.tls_cert.zip(a.tls_key),
     };
     crate::serve::run(app.ctx.clone(), opts, &app.out).await
 }

@@ -9,6 +9,7 @@
 mod auth;
 pub mod metrics;
 mod page;
+mod tls;
 
 use crate::backends::Context;
 use crate::discovery::{enabled_backends, fan_out};
@@ -28,6 +29,8 @@ pub struct Options {
     pub deadline: Duration,
     pub read_only: bool,
     pub token: Token,
+    /// HTTPS with this certificate chain and key (PEM files).
+    pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
 
 /// The latest discovery.
@@ -110,6 +113,11 @@ pub fn router(server: Arc<Server>) -> Router {
 
 /// Serves until Ctrl-C or SIGTERM; discovery runs in the background meanwhile.
 pub async fn run(ctx: Arc<Context>, opts: Options, out: &crate::printer::Printer) -> Result<()> {
+    // the certificate and key are checked before anything listens
+    let tls = match &opts.tls {
+        Some((cert, key)) => Some(tls::config(cert, key)?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(opts.bind)
         .await
         .map_err(|e| match e.kind() {
@@ -122,7 +130,7 @@ pub async fn run(ctx: Arc<Context>, opts: Options, out: &crate::printer::Printer
     let local = listener
         .local_addr()
         .map_err(|e| Error::io("reading the bound address", e))?;
-    if !local.ip().is_loopback() {
+    if !local.ip().is_loopback() && tls.is_none() {
         out.warn(&format!(
             "serving on {local}, beyond this machine, over plain HTTP: the token crosses the \
              network unencrypted"
@@ -133,13 +141,14 @@ pub async fn run(ctx: Arc<Context>, opts: Options, out: &crate::printer::Printer
         opts,
         snapshot: RwLock::new(Arc::new(Snapshot::default())),
     });
+    let scheme = if tls.is_some() { "https" } else { "http" };
     match &server.opts.token {
         Token::Generated(t) => out.info(&format!(
-            "daskctl serve: http://{local}/ (open http://{local}/?token={t} once; then a \
-             cookie holds it)"
+            "daskctl serve: {scheme}://{local}/ (open {scheme}://{local}/?token={t} once; then \
+             a cookie holds it)"
         )),
         Token::Given(_) => out.info(&format!(
-            "daskctl serve: http://{local}/ (token from DASKCTL_SERVE_TOKEN)"
+            "daskctl serve: {scheme}://{local}/ (token from DASKCTL_SERVE_TOKEN)"
         )),
     }
     let background = {
@@ -161,9 +170,19 @@ pub async fn run(ctx: Arc<Context>, opts: Options, out: &crate::printer::Printer
             _ = term.recv() => {}
         }
     };
-    let served = axum::serve(listener, router(server))
-        .with_graceful_shutdown(stop)
-        .await;
+    let app = router(server);
+    let served = match tls {
+        Some(config) => {
+            let tls = tls::TlsListener::new(listener, config)
+                .map_err(|e| Error::io("reading the bound address", e))?;
+            axum::serve(tls, app).with_graceful_shutdown(stop).await
+        }
+        None => {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stop)
+                .await
+        }
+    };
     background.abort();
     served.map_err(|e| Error::io("serving HTTP", e))
 }

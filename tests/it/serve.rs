@@ -262,3 +262,139 @@ fn read_only_serve_has_no_actions() {
         o.stderr
     );
 }
+
+/// `--tls-cert/--tls-key`: HTTPS a verifying client (Python's ssl, the CA given) reaches with
+/// the token; plain HTTP on that port gets no page; the key never appears in what serve says;
+/// a key that is not one is a usage error before anything listens.
+#[test]
+fn serve_over_tls() {
+    let pki = support::tls::make("serve");
+    let env = Env::new().without_batch();
+    let (cert, key) = (pki.cert(), pki.key());
+    let (mut running, port) = started(
+        &env,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    let fetch = |path: &str, token: &str| {
+        let script = "import ssl, sys, urllib.request, urllib.error\n\
+            ctx = ssl.create_default_context(cafile=sys.argv[1])\n\
+            req = urllib.request.Request(sys.argv[2], headers={'Authorization': 'Bearer ' + sys.argv[3]})\n\
+            try:\n    r = urllib.request.urlopen(req, context=ctx, timeout=60)\n    print(r.status); print(r.read().decode())\n\
+            except urllib.error.HTTPError as e:\n    print(e.code)\n";
+        let o = std::process::Command::new(support::python())
+            .args([
+                "-c",
+                script,
+                pki.ca().to_str().unwrap(),
+                &format!("https://127.0.0.1:{port}{path}"),
+                token,
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let mut metrics = String::new();
+    wait_until("a snapshot over HTTPS", Duration::from_secs(60), || {
+        metrics = fetch("/metrics", TOKEN);
+        metrics.starts_with("200")
+            && metrics.contains("daskctl_snapshot_age_seconds{} ")
+            && !metrics.contains("daskctl_snapshot_age_seconds{} -1")
+    });
+    assert!(
+        metrics.contains("daskctl_backend_up{backend=\"local\"} 1"),
+        "{metrics}"
+    );
+    assert!(fetch("/api/usage", TOKEN).starts_with("200"));
+    assert!(fetch("/", "wrong-token").starts_with("403"));
+    // plain HTTP to the TLS port: no page, no token check, nothing but a failed handshake
+    let plain = std::panic::catch_unwind(|| get(port, "/metrics"));
+    assert!(plain.is_err() || plain.unwrap().status == 0);
+    running.child.kill().unwrap();
+    running.child.wait().unwrap();
+    let mut said = String::new();
+    running
+        .child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut said)
+        .unwrap();
+    assert!(
+        said.contains(&format!("https://127.0.0.1:{port}/")),
+        "{said}"
+    );
+    let key_text = std::fs::read_to_string(&key).unwrap();
+    let key_body = key_text.lines().nth(1).unwrap();
+    assert!(!said.contains(key_body), "the key is never printed");
+
+    // a certificate given as the key: refused at once, naming the file, not its content
+    let o = env
+        .run(&[
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            cert.to_str().unwrap(),
+        ])
+        .code(2);
+    assert!(o.stderr.contains("no PEM private key"), "{}", o.stderr);
+    env.run(&["serve", "--tls-cert", cert.to_str().unwrap()])
+        .code(2);
+}
+
+/// `serve --all-users` (an administrator's): another user's cluster is in the snapshot, page
+/// and metrics with its owner; without the flag it is not.
+#[test]
+fn serve_all_users_shows_other_users_clusters() {
+    let Some(other) = support::users::OtherUser::get() else {
+        return;
+    };
+    let _g = support::serial();
+    let o = other.daskctl(&["create", "local", "--name", "served", "--workers", "1"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let env = Env::new().without_batch();
+    let (_all, all_port) = started(&env, &["--all-users"]);
+    let (_mine, my_port) = started(&env, &[]);
+    let mut body = String::new();
+    wait_until(
+        "their cluster in the snapshot",
+        Duration::from_secs(60),
+        || {
+            body = get(all_port, "/api/clusters").body;
+            body.contains("\"served\"")
+        },
+    );
+    let clusters: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let theirs = clusters
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "served")
+        .unwrap();
+    assert_eq!(theirs["owner"], "daskctl-other");
+    let metrics = get(all_port, "/metrics").body;
+    assert!(
+        metrics.contains("name=\"served\",owner=\"daskctl-other\""),
+        "{metrics}"
+    );
+    wait_until(
+        "a snapshot without the flag",
+        Duration::from_secs(60),
+        || {
+            !get(my_port, "/metrics")
+                .body
+                .contains("daskctl_snapshot_age_seconds{} -1")
+        },
+    );
+    assert!(!get(my_port, "/api/clusters").body.contains("\"served\""));
+    let o = other.daskctl(&["delete", "served", "--yes"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+}
