@@ -16,6 +16,7 @@ from ._api import (
     list_clusters,
     qualified_name,
     scale_cluster,
+    usage,
 )
 from ._binary import find_daskctl_bin
 from ._errors import (
@@ -56,6 +57,7 @@ __all__ = [
     "list_clusters",
     "qualified_name",
     "scale_cluster",
+    "usage",
 ]
 
 

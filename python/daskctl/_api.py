@@ -39,20 +39,43 @@ def _timeout_args(timeout: float | str | None) -> list[str]:
     return ["--timeout", f"{timeout}s" if isinstance(timeout, (int, float)) else str(timeout)]
 
 
+def _users_args(all_users: bool, users: str | Iterable[str] | None) -> list[str]:
+    if all_users:
+        return ["--all-users"]
+    if users is None:
+        return []
+    if isinstance(users, str):
+        users = [users]
+    args: list[str] = []
+    for u in users:
+        args += ["--user", u]
+    return args
+
+
 def list_clusters(
     backends: str | Iterable[str] | None = None,
     *,
     timeout: float | str | None = None,
     strict: bool = False,
+    all_users: bool = False,
+    users: str | Iterable[str] | None = None,
 ) -> list[Description]:
     """Every cluster daskctl finds: a list of dicts in the ``daskctl list -o json`` schema.
 
     ``backends`` restricts discovery (``"slurm"`` or ``["slurm", "local"]``); ``timeout`` is
     each backend's deadline in seconds (or ``"500ms"``). When a backend fails, the others are
     still returned and a ``RuntimeWarning`` says which failed; ``strict=True`` raises
-    ``PartialFailure`` instead (its ``data`` holds what was found).
+    ``PartialFailure`` instead (its ``data`` holds what was found). ``all_users=True`` (or
+    ``users=["alice"]``) lists other users' clusters too, where your rights let you see them.
     """
-    args = ["list", "-o", "json", *_backend_args(backends), *_timeout_args(timeout)]
+    args = [
+        "list",
+        "-o",
+        "json",
+        *_backend_args(backends),
+        *_timeout_args(timeout),
+        *_users_args(all_users, users),
+    ]
     try:
         return _cli.run(args)
     except PartialFailure as e:
@@ -60,6 +83,31 @@ def list_clusters(
             raise
         warnings.warn(f"daskctl: {e}", RuntimeWarning, stacklevel=2)
         return e.data
+
+
+def usage(
+    by: str = "user",
+    *,
+    since: float | str | None = None,
+    idle: float | str | None = None,
+    backends: str | Iterable[str] | None = None,
+    timeout: float | str | None = None,
+    all_users: bool = False,
+    users: str | Iterable[str] | None = None,
+) -> Description:
+    """Cores, core-hours and cost held, grouped ``by`` user, backend or status, with what
+    ``cleanup --orphaned`` and ``cleanup --idle`` would free: ``daskctl usage -o json``.
+
+    ``since`` counts core-hours from that long ago only (seconds, or ``"24h"``); ``idle`` is the
+    idle time from which a cluster counts as idle (default 30 minutes). A backend that fails
+    raises ``PartialFailure`` (its ``data`` holds the report of the others).
+    """
+    args = ["usage", "-o", "json", "--by", by, *_backend_args(backends)]
+    args += _timeout_args(timeout) + _users_args(all_users, users)
+    for flag, value in (("--since", since), ("--idle", idle)):
+        if value is not None:
+            args += [flag, f"{value}s" if isinstance(value, (int, float)) else str(value)]
+    return _cli.run(args)
 
 
 def describe_cluster(name: str, *, timeout: float | str | None = None) -> Description:

@@ -49,6 +49,21 @@ def test_list_clusters_has_the_list_json_schema(local_cluster):
     assert {c["backend"] for c in daskctl.list_clusters(backends="local")} == {"local"}
 
 
+def test_usage_counts_the_cores_held_and_prices_them(local_cluster, monkeypatch):
+    # a scheduler (1 core) and one worker of this machine's default threads: at least 2 cores
+    c = daskctl.describe_cluster(local_cluster)
+    assert c["cores"] >= 2 and c["core_hours"] >= 0, c
+    monkeypatch.setenv("DASKCTL_PRICING__CORE_HOUR__LOCAL", "0.5")
+    report = daskctl.usage(by="backend", backends="local", idle="1h")
+    row = next(r for r in report["rows"] if r["key"] == "local")
+    assert row["cores"] >= c["cores"]
+    assert row["cost_per_hour"] == pytest.approx(row["cores"] * 0.5)
+    assert report["currency"] == "USD" and report["idle_after_seconds"] == 3600
+    assert set(report["states"]) == {"busy", "idle", "orphaned"}
+    with pytest.raises(daskctl.UsageError):
+        daskctl.usage(by="colour")
+
+
 def test_get_cluster_is_a_dask_cluster_that_clients_use(local_cluster):
     short = local_cluster.split("/", 1)[1]
     description = daskctl.describe_cluster(local_cluster)
