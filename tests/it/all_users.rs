@@ -225,3 +225,66 @@ fn root_sees_another_users_slurm_jobs_only_when_asked() {
         "job {job} is {state}"
     );
 }
+
+/// The same on a real Grid Engine: another user's job carrying a daskctl context is listed
+/// only with `-u` (qstat -u '*'), with its owner and slots, and `delete -u` removes it.
+#[test]
+fn root_sees_another_users_sge_jobs_only_when_asked() {
+    if !support::sge_up() {
+        return;
+    }
+    let Some(other) = support::users::OtherUser::get() else {
+        return;
+    };
+    let env = Env::sge();
+    let dir = other.dir.path().to_str().unwrap().to_string();
+    let context = format!("DASKCTL=daskctl:v1;cluster=sgetheirs;role=worker;dir={dir}/shared");
+    let qsub = std::path::Path::new("/usr/bin/qsub");
+    let out = other
+        .command(
+            qsub,
+            &[
+                "-terse",
+                "-N",
+                "sgetheirs-worker",
+                "-ac",
+                &context,
+                "-o",
+                "/dev/null",
+                "-j",
+                "y",
+                "-b",
+                "y",
+                "sleep",
+                "600",
+            ],
+        )
+        .env("SGE_ROOT", support::SGE_ROOT)
+        .env("SGE_CELL", "default")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mine = env.run(&["list", "-b", "sge", "-o", "json"]).ok().json();
+    assert!(
+        named(mine.as_array().unwrap(), "sgetheirs").is_none(),
+        "{mine}"
+    );
+    let all = env
+        .run(&["list", "-b", "sge", "-o", "json", "-u", "daskctl-other"])
+        .ok()
+        .json();
+    let theirs = named(all.as_array().unwrap(), "sgetheirs")
+        .unwrap_or_else(|| panic!("{all}"))
+        .clone();
+    assert_eq!(theirs["owner"], "daskctl-other");
+    assert_eq!(theirs["cores"], 1.0, "{theirs}");
+    env.run(&["delete", "sge/sgetheirs", "--yes", "--all-users"])
+        .ok();
+    wait_until("their job gone", Duration::from_secs(60), || {
+        support::sge_jobs("sgetheirs").is_empty()
+    });
+}
