@@ -192,30 +192,8 @@ pub(crate) async fn daskctl_groups(
     cluster: Option<&str>,
     owner: Option<&str>,
 ) -> Result<Vec<Group>> {
-    let client = aws.client(region).await;
-    let by_cluster = match cluster {
-        Some(name) => Filter::builder()
-            .name(format!("tag:{}", tags::CLUSTER))
-            .values(name),
-        None => Filter::builder().name("tag-key").values(tags::CLUSTER),
-    };
-    let mut ask = client
-        .describe_security_groups()
-        .filters(by_cluster.build());
-    if let Some(o) = owner {
-        ask = ask.filters(
-            Filter::builder()
-                .name(format!("tag:{}", tags::OWNER))
-                .values(o)
-                .build(),
-        );
-    }
-    let out = ask
-        .send()
-        .await
-        .map_err(|e| map_err(region, "DescribeSecurityGroups", e))?;
-    Ok(out
-        .security_groups()
+    Ok(tagged_groups(aws, region, tags::CLUSTER, cluster, owner)
+        .await?
         .iter()
         .filter_map(|g| {
             let tag = |k: &str| {
@@ -233,6 +211,36 @@ pub(crate) async fn daskctl_groups(
             })
         })
         .collect())
+}
+
+/// Security groups carrying tag `key` (with `value`, or any), of `owner` (or any owner's):
+/// daskctl's cluster groups (`daskctl:cluster`) and reconcile locks (`daskctl:lock`).
+pub(crate) async fn tagged_groups(
+    aws: &Aws,
+    region: &str,
+    key: &str,
+    value: Option<&str>,
+    owner: Option<&str>,
+) -> Result<Vec<aws_sdk_ec2::types::SecurityGroup>> {
+    let client = aws.client(region).await;
+    let by_key = match value {
+        Some(v) => Filter::builder().name(format!("tag:{key}")).values(v),
+        None => Filter::builder().name("tag-key").values(key),
+    };
+    let mut ask = client.describe_security_groups().filters(by_key.build());
+    if let Some(o) = owner {
+        ask = ask.filters(
+            Filter::builder()
+                .name(format!("tag:{}", tags::OWNER))
+                .values(o)
+                .build(),
+        );
+    }
+    let out = ask
+        .send()
+        .await
+        .map_err(|e| map_err(region, "DescribeSecurityGroups", e))?;
+    Ok(out.security_groups().to_vec())
 }
 
 fn group_cluster(aws: &Aws, region: &str, g: Group) -> Cluster {

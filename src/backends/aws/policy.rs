@@ -266,27 +266,12 @@ impl PolicyLock for AwsLock {
     }
 }
 
-/// Deletes the reconcile lock groups of cluster `name` (the caller's), after `delete`.
+/// Deletes the reconcile lock groups of cluster `c` (its owner's), after `delete`.
 pub async fn drop_locks(aws: &Aws, client: &Client, region: &str, c: &Cluster) -> Result<()> {
-    let (name, owner) = (&c.name, c.owner.as_deref().unwrap_or(&aws.ctx.user.name));
-    let out = client
-        .describe_security_groups()
-        .filters(
-            Filter::builder()
-                .name(format!("tag:{LOCK}"))
-                .values(name)
-                .build(),
-        )
-        .filters(
-            Filter::builder()
-                .name(format!("tag:{}", tags::OWNER))
-                .values(owner)
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(|e| map_err(region, "DescribeSecurityGroups", e))?;
-    for id in out.security_groups().iter().filter_map(|g| g.group_id()) {
+    let owner = c.owner.as_deref().unwrap_or(&aws.ctx.user.name);
+    let locks =
+        super::discover::tagged_groups(aws, region, LOCK, Some(&c.name), Some(owner)).await?;
+    for id in locks.iter().filter_map(|g| g.group_id()) {
         match client.delete_security_group().group_id(id).send().await {
             Err(e) if e.code() != Some(super::consistency::GROUP_NOT_FOUND) => {
                 return Err(map_err(region, "DeleteSecurityGroup", e));
