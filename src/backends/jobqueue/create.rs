@@ -5,7 +5,7 @@
 
 use super::markers::{Marker, check_value, unsafe_in_script};
 use super::script::{Script, quote};
-use super::watch::{self, Submitted};
+use super::watch::{self, Submitted, Waited};
 use super::{Dialect, JobQueue, JobSpec};
 use crate::backends::CreateRequest;
 use crate::error::{Error, IoContext, Result};
@@ -372,13 +372,15 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
         group: None,
     };
     match watch::until_ready(q, &req.name, &sub, deadline, &show, |c| {
-        watch::running_with(c, n)
+        watch::running_with(c, n).into()
     })
     .await?
     {
         Ok(c) => Ok(c),
-        Err(Ok(ended)) => Err(failed(q, req, &dir, ended).await),
-        Err(Err(last)) => Err(Error::Timeout(format!(
+        Err(Waited::Ended(ended)) => Err(failed(q, req, &dir, ended).await),
+        // create asks for no stop of its own
+        Err(Waited::Stopped(why)) => Err(Error::backend(q.dialect.facts().name, why)),
+        Err(Waited::TimedOut(last)) => Err(Error::Timeout(format!(
             "{}/{} is not ready in time: {last}; its jobs stay queued (daskctl delete {} removes them)",
             q.dialect.facts().name,
             req.name,

@@ -5,7 +5,7 @@
 
 use super::delete::cancel_and_wait;
 use super::jobid::JobKey;
-use super::watch::{self, Submitted};
+use super::watch::{self, Submitted, Waited, Want};
 use super::{Dialect, Job, JobQueue, JobState, Kind, QueueHandle, script};
 use crate::backends::{ScaleReport, ScaleRequest};
 use crate::error::{Error, IoContext, Result};
@@ -230,7 +230,6 @@ async fn wait<D: Dialect>(
         .filter(|h| h.kind == Kind::Daskctl)
         .and_then(|h| h.dir.clone())
         .map(|d| asked_file(std::path::Path::new(&d), req.group.as_deref()));
-    let stop = std::sync::Mutex::new(None::<String>);
     let group_words = req
         .group
         .as_deref()
@@ -264,9 +263,7 @@ async fn wait<D: Dialect>(
                 })
         };
         if let Some(why) = why {
-            *stop.lock().expect("not poisoned") = Some(why);
-            // ends the poll; told apart from success below
-            return true;
+            return Want::Stop(why);
         }
         // running jobs are not workers the scheduler has
         let have = if x.silent.is_some() {
@@ -276,7 +273,7 @@ async fn wait<D: Dialect>(
         } else {
             requested
         };
-        have == target && requested == target
+        Want::from(have == target && requested == target)
     };
     let deadline = tokio::time::Instant::now() + req.timeout;
     let show = watch::Shown {
@@ -284,13 +281,10 @@ async fn wait<D: Dialect>(
         wanted: target,
         group: req.group.as_deref(),
     };
-    let settled = watch::until_ready(q, &c.name, sub, deadline, &show, reached).await?;
-    if let Some(why) = stop.lock().expect("not poisoned").take() {
-        return Err(Error::backend(q.dialect.facts().name, why));
-    }
-    match settled {
+    match watch::until_ready(q, &c.name, sub, deadline, &show, reached).await? {
         Ok(_) => Ok(()),
-        Err(Ok(ended)) if sub.workers.is_empty() => Err(Error::backend(
+        Err(Waited::Stopped(why)) => Err(Error::backend(q.dialect.facts().name, why)),
+        Err(Waited::Ended(ended)) if sub.workers.is_empty() => Err(Error::backend(
             q.dialect.facts().name,
             format!(
                 "{} is gone (job {} left the queue) while waiting for {target} worker(s)",
@@ -298,7 +292,7 @@ async fn wait<D: Dialect>(
                 ended.job
             ),
         )),
-        Err(Ok(ended)) => {
+        Err(Waited::Ended(ended)) => {
             let dir = super::handle(c).ok().and_then(|h| h.dir.clone());
             let tail = dir
                 .and_then(|d| {
@@ -321,7 +315,7 @@ async fn wait<D: Dialect>(
                 ),
             ))
         }
-        Err(Err(last)) => Err(Error::Timeout(format!(
+        Err(Waited::TimedOut(last)) => Err(Error::Timeout(format!(
             "{}: not {target} workers after waiting: {last}",
             c.qualified()
         ))),

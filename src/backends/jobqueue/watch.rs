@@ -34,17 +34,44 @@ pub struct Ended {
     pub job: String,
 }
 
+/// What the caller of `until_ready` makes of the cluster as discovery sees it.
+pub enum Want {
+    /// What it waits for is there.
+    Ready,
+    /// Not yet.
+    Wait,
+    /// It can no longer come (another scale changed the count, the scheduler is gone): why.
+    Stop(String),
+}
+
+impl From<bool> for Want {
+    fn from(ready: bool) -> Want {
+        if ready { Want::Ready } else { Want::Wait }
+    }
+}
+
+/// How a wait ended without what it waited for.
+#[derive(Debug)]
+pub enum Waited {
+    /// One of the submitted jobs ended for good.
+    Ended(Ended),
+    /// The caller's `Want::Stop`, with its reason.
+    Stopped(String),
+    /// The deadline passed; the last state seen.
+    TimedOut(String),
+}
+
 /// The outcome of one look at the cluster's jobs.
 enum Look {
     Ready(Box<Cluster>),
-    Ended(Ended),
+    Over(Waited),
     Waiting(String),
 }
 
-fn look(c: Option<Cluster>, sub: &Submitted, want: impl Fn(&Cluster) -> bool) -> Look {
+fn look(c: Option<Cluster>, sub: &Submitted, want: impl Fn(&Cluster) -> Want) -> Look {
     // no job of the cluster is left in the queue: nothing can bring it up any more
     let Some(c) = c else {
-        return Look::Ended(match (&sub.scheduler, sub.workers.first()) {
+        return Look::Over(Waited::Ended(match (&sub.scheduler, sub.workers.first()) {
             (Some(s), _) => Ended {
                 role: Role::Scheduler,
                 job: s.clone(),
@@ -53,10 +80,12 @@ fn look(c: Option<Cluster>, sub: &Submitted, want: impl Fn(&Cluster) -> bool) ->
                 role: Role::Worker,
                 job: w.cloned().unwrap_or_default(),
             },
-        });
+        }));
     };
-    if want(&c) {
-        return Look::Ready(Box::new(c));
+    match want(&c) {
+        Want::Ready => return Look::Ready(Box::new(c)),
+        Want::Stop(why) => return Look::Over(Waited::Stopped(why)),
+        Want::Wait => {}
     }
     let active: Vec<&str> = c
         .handle
@@ -67,16 +96,16 @@ fn look(c: Option<Cluster>, sub: &Submitted, want: impl Fn(&Cluster) -> bool) ->
     if let Some(s) = &sub.scheduler
         && !alive(s)
     {
-        return Look::Ended(Ended {
+        return Look::Over(Waited::Ended(Ended {
             role: Role::Scheduler,
             job: s.clone(),
-        });
+        }));
     }
     if !sub.workers.is_empty() && !sub.workers.iter().any(|w| alive(w)) {
-        return Look::Ended(Ended {
+        return Look::Over(Waited::Ended(Ended {
             role: Role::Worker,
             job: sub.workers[0].clone(),
-        });
+        }));
     }
     Look::Waiting(format!(
         "{} ({})",
@@ -85,16 +114,16 @@ fn look(c: Option<Cluster>, sub: &Submitted, want: impl Fn(&Cluster) -> bool) ->
     ))
 }
 
-/// Polls discovery until `want` holds for cluster `name`, one of the `sub`mitted jobs ended
-/// for good (`Err(Ok(Ended))`), or the deadline passes (`Err(Err(last state))`).
+/// Polls discovery until `want` says cluster `name` is ready, or the wait is over: `want` says
+/// it cannot come, one of the `sub`mitted jobs ended for good, or the deadline passed.
 pub async fn until_ready<D: Dialect>(
     q: &JobQueue<D>,
     name: &str,
     sub: &Submitted,
     deadline: Instant,
     show: &Shown<'_>,
-    want: impl Fn(&Cluster) -> bool,
-) -> Result<std::result::Result<Cluster, std::result::Result<Ended, String>>> {
+    want: impl Fn(&Cluster) -> Want,
+) -> Result<std::result::Result<Cluster, Waited>> {
     let within = deadline.saturating_duration_since(Instant::now());
     let settled = crate::backends::until_settled(within, Duration::from_millis(250), || async {
         let c = super::discover::discover(q)
@@ -106,15 +135,14 @@ pub async fn until_ready<D: Dialect>(
         }
         Ok(match look(c, sub, &want) {
             Look::Ready(c) => ControlFlow::Break(Ok(*c)),
-            Look::Ended(e) => ControlFlow::Break(Err(e)),
+            Look::Over(w) => ControlFlow::Break(Err(w)),
             Look::Waiting(last) => ControlFlow::Continue(last),
         })
     })
     .await?;
     Ok(match settled {
-        Ok(Ok(c)) => Ok(c),
-        Ok(Err(ended)) => Err(Ok(ended)),
-        Err(last) => Err(Err(last)),
+        Ok(done) => done,
+        Err(last) => Err(Waited::TimedOut(last)),
     })
 }
 
