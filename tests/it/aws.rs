@@ -667,19 +667,7 @@ fn worker_groups_are_one_launch_each() {
             "big:2:instance-type=m5.large,threads=4",
         ],
     );
-    let groups = |env: &Env| -> Vec<(String, u64)> {
-        env.describe("ec2-g")["groups"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|g| {
-                (
-                    g["name"].as_str().unwrap().to_string(),
-                    g["requested"].as_u64().unwrap(),
-                )
-            })
-            .collect()
-    };
+    let groups = |env: &Env| crate::support::requested_by_group(env, "ec2-g");
     assert_eq!(groups(&env), vec![("default".into(), 1), ("big".into(), 2)]);
     let d = env.describe("ec2-g");
     let mut types = BTreeSet::new();

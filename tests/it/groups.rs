@@ -4,26 +4,9 @@
 //! before anything is created. On the local backend and real Slurm (and Slurm's PBS wrappers,
 //! where jobs are known by their names alone).
 
-use crate::support::{self, Env, pbs_up, python, slurm_up, wait_until};
+use crate::support::{self, Env, group_counts as groups, pbs_up, python, slurm_up, wait_until};
 use std::process::Command;
 use std::time::Duration;
-
-/// `[(name, workers, requested)]` of a cluster's groups, as `describe -o json` shows them.
-fn groups(env: &Env, name: &str) -> Vec<(String, u64, u64)> {
-    let d = env.describe(name);
-    d["groups"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no groups: {d}"))
-        .iter()
-        .map(|g| {
-            (
-                g["name"].as_str().unwrap().to_string(),
-                g["workers"].as_u64().unwrap_or(0),
-                g["requested"].as_u64().unwrap_or(0),
-            )
-        })
-        .collect()
-}
 
 fn g(name: &str, workers: u64, requested: u64) -> (String, u64, u64) {
     (name.to_string(), workers, requested)

@@ -1146,19 +1146,7 @@ fn operator_worker_groups_are_daskworkergroups() {
     let args = container["args"].to_string();
     assert!(args.contains("\"--resources\",\"gpu=4\""), "{args}");
     assert!(args.contains("\"--nthreads\",\"4\""), "{args}");
-    let groups = |env: &Env| -> Vec<(String, u64)> {
-        env.describe("wgs")["groups"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|g| {
-                (
-                    g["name"].as_str().unwrap().to_string(),
-                    g["requested"].as_u64().unwrap(),
-                )
-            })
-            .collect()
-    };
+    let groups = |env: &Env| crate::support::requested_by_group(env, "wgs");
     assert_eq!(groups(&env), vec![("default".into(), 1), ("gpu".into(), 2)]);
     assert_eq!(pods(&env.describe("wgs"), "worker").len(), 3);
     env.run(&["scale", "wgs", "3", "--group", "gpu"]).ok();
@@ -1227,20 +1215,7 @@ fn native_worker_groups_are_a_deployment_each() {
     assert_eq!(container["resources"]["limits"]["nvidia.com/gpu"], "1");
     let args = container["args"].to_string();
     assert!(args.contains("\"--resources\",\"gpu=4\""), "{args}");
-    let groups = |env: &Env| -> Vec<(String, u64, u64)> {
-        env.describe("nwg")["groups"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|g| {
-                (
-                    g["name"].as_str().unwrap().to_string(),
-                    g["workers"].as_u64().unwrap(),
-                    g["requested"].as_u64().unwrap(),
-                )
-            })
-            .collect()
-    };
+    let groups = |env: &Env| crate::support::group_counts(env, "nwg");
     assert_eq!(
         groups(&env),
         vec![("default".into(), 1, 1), ("gpu".into(), 2, 2)]

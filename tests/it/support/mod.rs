@@ -109,3 +109,28 @@ pub fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
     l.local_addr().expect("its address").port()
 }
+
+/// `[(name, workers, requested)]` of a cluster's worker groups, as `describe -o json` shows them.
+pub fn group_counts(env: &Env, name: &str) -> Vec<(String, u64, u64)> {
+    let d = env.describe(name);
+    d["groups"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no groups: {d}"))
+        .iter()
+        .map(|g| {
+            (
+                g["name"].as_str().unwrap().to_string(),
+                g["workers"].as_u64().unwrap_or(0),
+                g["requested"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+/// `[(name, requested)]` of a cluster's worker groups.
+pub fn requested_by_group(env: &Env, name: &str) -> Vec<(String, u64)> {
+    group_counts(env, name)
+        .into_iter()
+        .map(|(n, _, r)| (n, r))
+        .collect()
+}
