@@ -21,3 +21,4 @@ mod sge;
 mod slurm;
 mod spec;
 mod support;
+mod usage;
