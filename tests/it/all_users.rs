@@ -68,6 +68,12 @@ fn root_sees_and_acts_on_another_users_local_clusters_only_when_asked() {
         assert!(theirs["core_hours"].as_f64().unwrap() >= 0.0);
         let p = named(all, &plain).unwrap_or_else(|| panic!("{plain}: {all:?}"));
         assert_eq!(p["owner"], "daskctl-other");
+        // found under each of their state roots, listed once
+        assert_eq!(
+            all.iter().filter(|c| c["name"] == plain).count(),
+            1,
+            "{all:?}"
+        );
     }
     let theirs = env
         .run(&["describe", "theirs", "-o", "json", "--all-users"])

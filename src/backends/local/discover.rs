@@ -92,10 +92,17 @@ pub async fn discover(b: &Local) -> Result<Vec<Cluster>> {
         })
         .await
         .unwrap_or_default();
+        // a user's processes daskctl did not start are in each of their views (every state
+        // root of theirs): listed once
+        let mut seen = HashSet::new();
         for (user, root) in others {
             let theirs = super::users::view(b, user, root);
             let scan = Scan::take(&theirs).await?;
-            found.extend(build(&theirs, &scan).await);
+            for c in build(&theirs, &scan).await {
+                if seen.insert((c.owner.clone(), c.name.clone(), c.address.clone())) {
+                    found.push(c);
+                }
+            }
         }
     }
     found.iter_mut().for_each(hosted_cores);
