@@ -116,6 +116,10 @@ def main():
         print(f"serve RSS: {start / 1024:.1f} MiB at start, {samples[-1] / 1024:.1f} MiB after "
               f"{a.duration:.0f} s (~{passes} discoveries every {a.interval:g} s); "
               f"max {max(samples) / 1024:.1f} MiB")  # fmt: skip
+        # the trend: growth that stops (allocator arenas filling) or keeps going (a leak)
+        step = max(1, len(samples) // 10)
+        trend = ", ".join(f"{v / 1024:.1f}" for v in samples[::step])
+        print(f"serve RSS every {step * 10} s (MiB): {trend}")
     finally:
         proc.terminate()
         proc.wait(timeout=30)

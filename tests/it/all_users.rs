@@ -29,6 +29,9 @@ fn root_sees_and_acts_on_another_users_local_clusters_only_when_asked() {
         return;
     };
     let _g = support::serial();
+    // a name no earlier run (one that failed half-way) left behind
+    let theirs_name = format!("au-{}", std::process::id());
+    let theirs_name = theirs_name.as_str();
     let (sched, addr) = other.scheduler();
     let _w = other.worker(&addr);
     let plain = format!("port-{}", addr.rsplit(':').next().unwrap());
@@ -36,7 +39,7 @@ fn root_sees_and_acts_on_another_users_local_clusters_only_when_asked() {
         "create",
         "local",
         "--name",
-        "theirs",
+        theirs_name,
         "--workers",
         "2",
         "--threads",
@@ -46,8 +49,8 @@ fn root_sees_and_acts_on_another_users_local_clusters_only_when_asked() {
     let env = Env::new().without_batch();
 
     // without the flag: not listed, not deletable
-    assert!(named(&env.list(), "theirs").is_none());
-    let refused = env.run(&["delete", "theirs", "--yes"]).code(3);
+    assert!(named(&env.list(), theirs_name).is_none());
+    let refused = env.run(&["delete", theirs_name, "--yes"]).code(3);
     assert!(
         refused.stderr.contains("no cluster named"),
         "{}",
@@ -60,7 +63,7 @@ fn root_sees_and_acts_on_another_users_local_clusters_only_when_asked() {
         args.extend(flag.iter().copied());
         let all = env.run(&args).ok().json();
         let all = all.as_array().unwrap();
-        let theirs = named(all, "theirs").unwrap_or_else(|| panic!("{flag:?}: {all:?}"));
+        let theirs = named(all, theirs_name).unwrap_or_else(|| panic!("{flag:?}: {all:?}"));
         assert_eq!(theirs["owner"], "daskctl-other");
         assert_eq!(theirs["status"], "running", "{theirs}");
         // a scheduler (1) and two one-thread workers
@@ -76,7 +79,7 @@ fn root_sees_and_acts_on_another_users_local_clusters_only_when_asked() {
         );
     }
     let theirs = env
-        .run(&["describe", "theirs", "-o", "json", "--all-users"])
+        .run(&["describe", theirs_name, "-o", "json", "--all-users"])
         .ok()
         .json();
     let their_pids = pids(&theirs);
@@ -84,9 +87,10 @@ fn root_sees_and_acts_on_another_users_local_clusters_only_when_asked() {
 
     // naming the cluster is not enough: the command must name its owner (without, another
     // user's local clusters are not even looked at)
-    env.run(&["delete", "local/theirs", "--yes"]).code(3);
+    env.run(&["delete", &format!("local/{theirs_name}"), "--yes"])
+        .code(3);
     // scaling up would start their workers as root
-    let up = env.run(&["scale", "theirs", "4", "--all-users"]).code(5);
+    let up = env.run(&["scale", theirs_name, "4", "--all-users"]).code(5);
     assert!(up.stderr.contains("as you"), "{}", up.stderr);
     assert!(their_pids.iter().all(|p| alive(*p)), "nothing was touched");
 
@@ -109,7 +113,7 @@ fn root_sees_and_acts_on_another_users_local_clusters_only_when_asked() {
     let preview = env
         .run(&[
             "cleanup",
-            "theirs",
+            theirs_name,
             "--older-than",
             "0s",
             "-u",
@@ -133,7 +137,7 @@ fn root_sees_and_acts_on_another_users_local_clusters_only_when_asked() {
     let done = env
         .run(&[
             "cleanup",
-            "theirs",
+            theirs_name,
             "--older-than",
             "0s",
             "--all-users",
@@ -151,11 +155,15 @@ fn root_sees_and_acts_on_another_users_local_clusters_only_when_asked() {
         their_pids.iter().all(|p| !alive(*p))
     });
     assert!(
-        !other.state().join("local").join("theirs").exists(),
+        !other.state().join("local").join(theirs_name).exists(),
         "their state directory is removed with the cluster"
     );
     let gone = other.daskctl(&["list", "-o", "json"]);
-    assert!(!gone.stdout.contains("\"theirs\""), "{}", gone.stdout);
+    assert!(
+        !gone.stdout.contains(&format!("\"{theirs_name}\"")),
+        "{}",
+        gone.stdout
+    );
 
     // the plain scheduler: deleted by name with -u, the confirmation saying whose
     let deleted = env

@@ -140,3 +140,14 @@ impl OtherUser {
         self.dir.path().join("state")
     }
 }
+
+impl Drop for OtherUser {
+    /// A test that failed half-way leaves nothing of the user's running: every process of
+    /// theirs whose command line names this test's directory is killed.
+    fn drop(&mut self) {
+        let _ = Command::new("pkill")
+            .args(["-KILL", "-u", &self.uid.to_string(), "-f"])
+            .arg(self.dir.path())
+            .status();
+    }
+}
