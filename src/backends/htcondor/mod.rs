@@ -50,6 +50,11 @@ pub fn submit_description(script: &Path, text: &str, count: u32) -> String {
 
 static FACTS: Facts = Facts {
     absolute_python: true,
+    // condor_rm exits 1 when a job is no longer in the queue ("Couldn't find/remove all jobs
+    // matching ...", src/condor_tools/tool.cpp: `return had_error ? 1 : 0`): a worker that
+    // ended by itself meanwhile (htcdaskgateway's, once its scheduler stopped). Not trusted
+    // either way: the queue is watched until the jobs are gone, as for every batch system.
+    cancel_gone: &[1],
     environment_hint: Some(
         "HTCondor jobs do not inherit the submitting environment: --python or backends.htcondor.python sets the interpreter on the nodes",
     ),
