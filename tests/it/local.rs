@@ -24,16 +24,6 @@ impl Bed for LocalBed {
 
 crate::conformance!(conformance_local, super::LocalBed);
 
-fn pid_of(c: &serde_json::Value, role: &str) -> Vec<i32> {
-    c["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["role"] == role)
-        .map(|r| r["id"].as_str().unwrap().parse().unwrap())
-        .collect()
-}
-
 #[test]
 fn processes_outlive_daskctl_and_delete_stops_them_all() {
     let env = Env::new();
@@ -120,20 +110,20 @@ fn foreign_scheduler_is_found_scaled_and_deleted() {
     assert_eq!(c["origin"], "unknown");
     assert_eq!(c["status"], "running");
     assert_eq!(c["address"], addr.as_str());
-    assert_eq!(pid_of(&c, "scheduler"), vec![sched.pid()]);
+    assert_eq!(support::pids_of(&c, "scheduler"), vec![sched.pid()]);
 
     // scale up attaches `dask worker` processes to it; down retires them
     env.run(&["scale", &name, "2", "--wait", "--timeout", "90"])
         .ok();
     let c = env.describe(&name);
     assert_eq!(c["workers"], 2);
-    assert_eq!(pid_of(&c, "worker").len(), 2, "{c}");
+    assert_eq!(support::pids_of(&c, "worker").len(), 2, "{c}");
     let logs = env.run(&["logs", &name, "--scheduler"]).ok().stdout;
     assert!(logs.contains("Register worker"), "{logs}");
     env.run(&["scale", &name, "1", "--wait"]).ok();
     assert_eq!(env.describe(&name)["workers"], 1);
 
-    let workers = pid_of(&env.describe(&name), "worker");
+    let workers = support::pids_of(&env.describe(&name), "worker");
     env.run(&["delete", &name, "--yes"]).ok();
     assert!(!alive(sched.pid()), "scheduler survived");
     assert!(workers.iter().all(|p| !alive(*p)));
@@ -149,8 +139,8 @@ fn orphaned_workers_are_shown_and_cleaned_up() {
     env.run(&["create", "local", "--name", "orph", "--workers", "2"])
         .ok();
     let c = env.describe("orph");
-    let sched = pid_of(&c, "scheduler")[0];
-    let workers = pid_of(&c, "worker");
+    let sched = support::pids_of(&c, "scheduler")[0];
+    let workers = support::pids_of(&c, "worker");
     for w in &workers {
         support::signal_group(*w, "STOP");
     }
@@ -263,7 +253,7 @@ fn foreign_worker_without_scheduler_is_an_orphan() {
     assert_eq!(c["status"], "orphaned", "{c}");
     assert_eq!(c["origin"], "unknown");
     assert_eq!(
-        pid_of(&c, "worker"),
+        support::pids_of(&c, "worker"),
         vec![w.pid()],
         "the nanny stands for its worker"
     );
@@ -365,7 +355,7 @@ fn local_cluster_inside_a_python_program() {
     );
     let c = env.describe(&name);
     assert_eq!(c["origin"], "unknown");
-    assert_eq!(pid_of(&c, "scheduler"), vec![py.id() as i32]);
+    assert_eq!(support::pids_of(&c, "scheduler"), vec![py.id() as i32]);
     env.run(&["delete", &name, "--yes"]).ok();
     assert!(env.find(&name).is_none(), "still listed after delete");
     assert!(

@@ -4,16 +4,6 @@
 use crate::support::{self, Env, alive, wait_until};
 use std::time::Duration;
 
-fn pids(c: &serde_json::Value, role: &str) -> Vec<i32> {
-    c["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["role"] == role)
-        .map(|r| r["id"].as_str().unwrap().parse().unwrap())
-        .collect()
-}
-
 #[test]
 fn usage_counts_what_runs_and_what_cleanup_would_free() {
     let _g = support::serial();
@@ -36,8 +26,8 @@ fn usage_counts_what_runs_and_what_cleanup_would_free() {
     }
     // use-lost loses its scheduler: its worker (stopped, so it stays) is an orphan
     let lost = env.describe("use-lost");
-    let sched = pids(&lost, "scheduler")[0];
-    let worker = pids(&lost, "worker")[0];
+    let sched = support::pids_of(&lost, "scheduler")[0];
+    let worker = support::pids_of(&lost, "worker")[0];
     support::signal_group(worker, "STOP");
     support::kill_group(sched);
     wait_until("scheduler dead", Duration::from_secs(10), || !alive(sched));

@@ -134,3 +134,14 @@ pub fn requested_by_group(env: &Env, name: &str) -> Vec<(String, u64)> {
         .map(|(n, _, r)| (n, r))
         .collect()
 }
+
+/// Process ids of a cluster's resources in `role` (`scheduler`, `worker`), from its JSON.
+pub fn pids_of(c: &serde_json::Value, role: &str) -> Vec<i32> {
+    c["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["role"] == role)
+        .map(|r| r["id"].as_str().unwrap().parse().unwrap())
+        .collect()
+}
