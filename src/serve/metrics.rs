@@ -62,15 +62,19 @@ const STATUSES: [Status; 7] = [
     Status::Unknown,
 ];
 
+/// One gauge family: its HELP and TYPE lines, then a sample per (labels, value).
+pub fn gauge(out: &mut String, name: &str, help: &str, rows: Vec<(String, f64)>) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} gauge");
+    for (l, v) in rows {
+        let _ = writeln!(out, "{name}{{{l}}} {v}");
+    }
+}
+
 pub fn render(snap: &Snapshot, now: SystemTime) -> String {
     let mut out = String::new();
-    let mut gauge = |name: &str, help: &str, rows: Vec<(String, f64)>| {
-        let _ = writeln!(out, "# HELP {name} {help}");
-        let _ = writeln!(out, "# TYPE {name} gauge");
-        for (l, v) in rows {
-            let _ = writeln!(out, "{name}{{{l}}} {v}");
-        }
-    };
+    let mut gauge =
+        |name: &str, help: &str, rows: Vec<(String, f64)>| gauge(&mut out, name, help, rows);
     let per = |f: &dyn Fn(&Cluster) -> Option<f64>| -> Vec<(String, f64)> {
         snap.clusters
             .iter()

@@ -257,13 +257,7 @@ impl Report {
 
     /// Gauges for Prometheus (after the per-cluster ones `serve` exposes too).
     pub fn prom(&self, out: &mut String) {
-        let gauge = |out: &mut String, name: &str, help: &str, rows: Vec<(String, f64)>| {
-            let _ = writeln!(out, "# HELP {name} {help}");
-            let _ = writeln!(out, "# TYPE {name} gauge");
-            for (l, v) in rows {
-                let _ = writeln!(out, "{name}{{{l}}} {v}");
-            }
-        };
+        use crate::serve::metrics::gauge;
         let states = [
             ("busy", &self.states.busy),
             ("idle", &self.states.idle),
