@@ -63,9 +63,10 @@ pub async fn api_usage(State(s): State<Arc<Server>>, Query(q): Query<UsageQuery>
     let bad = |m: String| (StatusCode::BAD_REQUEST, format!("{m}\n")).into_response();
     let by = match q.by.as_deref() {
         None => crate::usage::report::By::User,
-        Some(b) => match crate::usage::report::By::parse(b) {
-            Some(b) => b,
-            None => return bad(format!("by must be user, backend or status, not {b:?}")),
+        // the words `usage --by` takes
+        Some(b) => match <crate::usage::report::By as clap::ValueEnum>::from_str(b, false) {
+            Ok(b) => b,
+            Err(_) => return bad(format!("by must be user, backend or status, not {b:?}")),
         },
     };
     let duration = |v: &Option<String>, default: Option<std::time::Duration>| match v {

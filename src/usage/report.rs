@@ -18,17 +18,6 @@ pub enum By {
     Status,
 }
 
-impl By {
-    pub fn parse(s: &str) -> Option<By> {
-        match s {
-            "user" => Some(By::User),
-            "backend" => Some(By::Backend),
-            "status" => Some(By::Status),
-            _ => None,
-        }
-    }
-}
-
 /// What a set of clusters holds.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct Row {
