@@ -12,6 +12,7 @@ pub mod error;
 pub mod groups;
 pub mod interrupt;
 pub mod lifecycle;
+pub mod lockfile;
 pub mod model;
 pub mod names;
 pub mod policy;

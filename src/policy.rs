@@ -6,7 +6,7 @@
 //! `policy.lock` serialises reconcilers: one acts, the others skip the cluster for that pass.
 
 use crate::error::{Error, IoContext, Result};
-use nix::fcntl::{Flock, FlockArg};
+use nix::fcntl::Flock;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -192,18 +192,7 @@ impl PolicyFile {
 
     /// The cluster's reconcile lock, if no other daskctl holds it (released on drop).
     pub fn try_lock(&self) -> Result<Option<Flock<File>>> {
-        let path = self.dir.join("policy.lock");
-        let f = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .ctx(|| format!("opening {}", path.display()))?;
-        match Flock::lock(f, FlockArg::LockExclusiveNonblock) {
-            Ok(lock) => Ok(Some(lock)),
-            Err((_, nix::errno::Errno::EWOULDBLOCK)) => Ok(None),
-            Err((_, e)) => Err(Error::io(format!("locking {}", path.display()), e.into())),
-        }
+        crate::lockfile::try_lock(&self.dir.join("policy.lock"))
     }
 }
 

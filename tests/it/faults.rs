@@ -589,6 +589,41 @@ fn killed_create_is_found_and_cleaned_up() {
     }
 }
 
+/// The twin of the killed create for `scale` up: SIGKILL at each moment of a scale from one
+/// worker to four (a new worker recorded, all recorded); whatever it started is listed, and
+/// `delete` removes all of it: "deleted" only when no process carrying the
+/// cluster's markers is left, however late a nanny's worker process appeared.
+#[test]
+fn killed_scale_up_is_found_and_deleted() {
+    let env = Env::new().with("DASKCTL_BACKENDS__LOCAL__SCAN", "false");
+    let moments: Vec<Moment> = vec![
+        ("a new worker recorded", |s| {
+            s["workers"].as_array().is_some_and(|w| w.len() >= 2)
+        }),
+        ("all new workers recorded", |s| {
+            s["workers"].as_array().is_some_and(|w| w.len() >= 4)
+        }),
+    ];
+    for (i, (moment, reached)) in moments.into_iter().enumerate() {
+        let name = format!("kill-scale-{i}");
+        env.run(&["create", "local", "--name", &name, "--workers", "1"])
+            .ok();
+        let r = env.start(&["scale", &name, "4", "--wait"]);
+        wait_until(moment, Duration::from_secs(60), || {
+            env.state_json(&name).is_some_and(|s| reached(&s))
+        });
+        r.signal("KILL");
+        r.finish();
+        nothing_hidden(&env, &name);
+        env.run(&["delete", &name, "--yes"]).ok();
+        assert!(
+            env.marked_pids(&name).is_empty(),
+            "{moment}: processes left"
+        );
+        assert!(env.find(&name).is_none(), "{moment}: still listed");
+    }
+}
+
 /// Ctrl-C during `scale --wait` up stops exactly the workers it started; SIGKILL leaves them
 /// listed (recorded or not) and `delete` stops them all.
 #[test]

@@ -389,3 +389,95 @@ fn very_verbose_shows_the_commands_run() {
         o.stderr
     );
 }
+
+/// A directory of Slurm's commands in which `sbatch`, for a worker array, first says it has
+/// been entered (`GATE/entered`) and waits until the test opens the gate (`GATE/open`): a
+/// submission held in flight for as long as a test needs.
+fn gated_sbatch(env: &Env, gate: &std::path::Path) -> std::path::PathBuf {
+    let bin = env.dir.path().join("gated-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for tool in ["squeue", "scancel", "scontrol", "sacct", "sinfo"] {
+        if let Some(real) = support::which(tool) {
+            std::os::unix::fs::symlink(real, bin.join(tool)).unwrap();
+        }
+    }
+    let real = support::which("sbatch").expect("sbatch");
+    let script = format!(
+        "#!/bin/sh\ncase \"$*\" in\n  *--array*)\n    : > '{g}/entered'\n    i=0\n    while [ ! -e '{g}/open' ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done ;;\nesac\nexec '{real}' \"$@\"\n",
+        g = gate.display(),
+        real = real.display()
+    );
+    let path = bin.join("sbatch");
+    std::fs::write(&path, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+/// Issue 36's batch window: `create` (or `scale` up) killed while its worker submission is in
+/// flight. The submission goes on and adds jobs after the kill; `delete` must see them. The
+/// submission inherits the cluster's lock and holds it until sbatch has answered, and delete
+/// takes the lock before its last look at the queue: it waits (its -vv output says so) while
+/// the submission is held, then cancels the late jobs with the others. Afterwards nothing of
+/// the cluster is in the queue and its directory is gone.
+#[test]
+fn delete_after_a_killed_submission_sees_the_jobs_in_flight() {
+    if !slurm_up() {
+        return;
+    }
+    for verb in ["create", "scale"] {
+        let env = Env::slurm();
+        let gate = env.dir.path().join("gate");
+        std::fs::create_dir_all(&gate).unwrap();
+        let bin = gated_sbatch(&env, &gate);
+        let env = env.with("DASKCTL_BACKENDS__SLURM__BIN_DIR", bin.to_str().unwrap());
+        let name = format!("inflight-{verb}-{}", std::process::id());
+        let r = if verb == "create" {
+            env.start(&["create", "slurm", "--name", &name, "--workers", "2"])
+        } else {
+            // no worker array at creation: the scale's is the one held
+            env.run(&["create", "slurm", "--name", &name, "--workers", "0"])
+                .ok();
+            env.start(&["scale", &name, "2"])
+        };
+        wait_until(
+            &format!("{verb}: the worker submission in flight"),
+            Duration::from_secs(60),
+            || gate.join("entered").exists(),
+        );
+        r.signal("KILL");
+        r.finish();
+        // daskctl is gone, its submission still holds the cluster's lock
+        let lock = env.dir.path().join("shared").join(&name).join("lock");
+        let f = std::fs::File::open(&lock).unwrap();
+        assert!(
+            nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusiveNonblock).is_err(),
+            "{verb}: the submission in flight does not hold the lock"
+        );
+        let err = env.dir.path().join("delete.err");
+        let mut d = env
+            .command(&["-vv", "delete", &name, "--yes"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&err).unwrap())
+            .spawn()
+            .unwrap();
+        wait_until(
+            &format!("{verb}: delete waiting for the lock"),
+            Duration::from_secs(60),
+            || std::fs::read_to_string(&err).is_ok_and(|t| t.contains("held by another command")),
+        );
+        std::fs::write(gate.join("open"), "").unwrap();
+        let status = d.wait().unwrap();
+        let said = std::fs::read_to_string(&err).unwrap();
+        assert!(status.success(), "{verb}: {said}");
+        let left = slurm_jobs(&format!("{name}-"));
+        assert!(
+            left.is_empty(),
+            "{verb}: jobs left after delete: {left:?}\n{said}"
+        );
+        assert!(
+            !env.dir.path().join("shared").join(&name).exists(),
+            "{verb}"
+        );
+    }
+}

@@ -314,6 +314,9 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
     }
     let logs = dir.join("logs");
     std::fs::create_dir_all(&logs).ctx(|| format!("creating {}", logs.display()))?;
+    // held while submitting, by the submissions too (lock.rs): a delete after a killed create
+    // sees every job it submitted
+    let lock = super::lock::take(q, &req.name, Some(&dir), Duration::from_secs(10)).await?;
     let _ = std::fs::remove_file(dir.join("scheduler.json"));
     write(&dir.join("scheduler.sh"), &scheduler)?;
     for w in &scripts {
@@ -322,7 +325,7 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
 
     // submissions run in the cluster's directory: what a batch system writes to the
     // submitting directory (Slurm's qsub wrapper: SCRIPT.oJOBID) stays with the cluster
-    let run = q.runner().in_dir(&dir);
+    let run = q.runner().in_dir(&dir).holding(&lock);
     let undo_dir = dir.clone();
     let undo = |ids: Vec<String>| {
         let dir = undo_dir.clone();
@@ -350,7 +353,7 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
     // one array per group; a refused one cancels every job already submitted
     let mut workers = Vec::new();
     for w in scripts.iter().filter(|w| w.count > 0) {
-        match submit_workers(q, &dir, &dir.join(w.file()), w.count).await {
+        match submit_workers(q, &run, &dir.join(w.file()), w.count).await {
             Ok(ids) => workers.extend(ids),
             Err((e, ids)) => {
                 workers.extend(ids);
@@ -360,6 +363,8 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
             }
         }
     }
+    // everything is in the queue: a delete from now on sees it all
+    drop(lock);
     let sub = Submitted {
         scheduler: Some(sched_id),
         workers,
@@ -446,14 +451,14 @@ async fn failed<D: Dialect>(
 }
 
 /// Submits `n` workers: one array, or one job each where the system has no usable arrays,
-/// from directory `cwd`. On failure, the ids already submitted come back with the error.
+/// with `run` (its directory and the lock it holds). On failure, the ids already submitted come
+/// back with the error.
 pub async fn submit_workers<D: Dialect>(
     q: &JobQueue<D>,
-    cwd: &Path,
+    run: &super::runner::Runner,
     script: &Path,
     n: u32,
 ) -> std::result::Result<Vec<String>, (Error, Vec<String>)> {
-    let run = q.runner().in_dir(cwd);
     let (calls, count) = if q.dialect.facts().arrays {
         (1, Some(n))
     } else {
@@ -461,7 +466,7 @@ pub async fn submit_workers<D: Dialect>(
     };
     let mut ids = Vec::new();
     for _ in 0..calls {
-        match super::dialect::submit_script(&q.dialect, &run, script, count).await {
+        match super::dialect::submit_script(&q.dialect, run, script, count).await {
             Ok(id) => ids.push(id),
             Err(e) => return Err((e, ids)),
         }

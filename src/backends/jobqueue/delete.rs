@@ -1,23 +1,58 @@
 //! `delete`: cancel every job of the cluster, then wait until the queue no longer shows any of
 //! them active; daskctl's shared directory goes last.
 
-use super::{Dialect, JobQueue, Kind};
+use super::{Dialect, JobQueue, Kind, QueueHandle};
 use crate::backends::DeleteRequest;
 use crate::error::{Error, Result};
 use crate::model::Cluster;
+use std::path::Path;
 use std::time::Duration;
 
 pub async fn delete<D: Dialect>(q: &JobQueue<D>, c: &Cluster, req: &DeleteRequest) -> Result<()> {
     let h = super::handle(c)?;
+    let dir = h.dir.as_deref().map(Path::new);
+    // no create or scale of this cluster is submitting while the lock is held (lock.rs): the
+    // queue now shows every job it will ever have, including those a killed command's
+    // submission added after discovery looked
+    let _lock = super::lock::take(q, &c.name, dir, req.timeout).await?;
     // jobs that ended by themselves are shown, but there is nothing left to cancel
-    let ids: Vec<String> = h.active().map(|(j, _)| j.id.clone()).collect();
+    let mut ids: Vec<String> = h.active().map(|(j, _)| j.id.clone()).collect();
+    for id in jobs_now(q, c, h).await? {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
     cancel_and_wait(q, &ids, req.timeout, &req.progress).await?;
     if h.kind == Kind::Daskctl
-        && let Some(dir) = &h.dir
+        && let Some(dir) = dir
     {
         let _ = std::fs::remove_dir_all(dir);
     }
     Ok(())
+}
+
+/// The cluster's active jobs as the queue shows them now: the same name and owner (for the
+/// caller's own daskctl cluster, only the jobs of that name are listed).
+async fn jobs_now<D: Dialect>(
+    q: &JobQueue<D>,
+    c: &Cluster,
+    h: &QueueHandle,
+) -> Result<Vec<String>> {
+    let now = if h.kind == Kind::Daskctl && !q.ctx.scope.beyond_me() {
+        super::discover::find(q, &c.name).await?
+    } else {
+        super::discover::discover(q)
+            .await?
+            .into_iter()
+            .find(|x| x.name == c.name && x.owner == c.owner)
+    };
+    let Some(now) = now else {
+        return Ok(Vec::new());
+    };
+    Ok(super::handle(&now)?
+        .active()
+        .map(|(j, _)| j.id.clone())
+        .collect())
 }
 
 pub async fn cancel_and_wait<D: Dialect>(

@@ -195,7 +195,8 @@ fn place<D: Dialect>(q: &JobQueue<D>, j: &Job, only: Option<&str>) -> Place {
         } else {
             Role::Worker
         };
-        let new = Group::new(&m.cluster, Kind::Daskctl, None, Some(m.dir.clone()));
+        let dir = q.claimed_dir(&j.user, &m.cluster, &m.dir);
+        let new = Group::new(&m.cluster, Kind::Daskctl, None, dir);
         let key = GroupKey::new(&j.user, Kind::Daskctl, &m.cluster);
         return match m.group {
             Some(wg) if role == Role::Worker => Place::InGroup(key, new, wg),

@@ -9,6 +9,7 @@ mod delete;
 pub mod dialect;
 pub mod discover;
 pub mod jobid;
+pub mod lock;
 mod logs;
 pub mod markers;
 pub mod runner;
@@ -26,7 +27,7 @@ use async_trait::async_trait;
 pub use dialect::{Dialect, Facts, Submission};
 pub use discover::{Kind, QueueHandle};
 use runner::Runner;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -174,7 +175,23 @@ impl<D: Dialect> JobQueue<D> {
             accept: Vec::new(),
             cwd: None,
             everyone: self.ctx.scope.beyond_me(),
+            hold: None,
         }
+    }
+
+    /// The shared directory a daskctl marker names, if daskctl may use it: the caller's own
+    /// job, and exactly where the caller's daskctl puts cluster `name` (`shared_dir/NAME`). A
+    /// marker is written by whoever submitted the job; any other directory is a claim not acted
+    /// on: nothing is read, written or removed there.
+    pub fn claimed_dir(&self, user: &str, name: &str, dir: &str) -> Option<String> {
+        let ours = user == self.ctx.user.name && Path::new(dir) == self.shared_dir().join(name);
+        if !ours {
+            tracing::debug!(
+                "{}: job of {user} names {dir} for cluster {name}: not where daskctl puts it, ignored",
+                self.dialect.facts().name
+            );
+        }
+        ours.then(|| dir.to_string())
     }
 
     /// `bin_dir`: where this batch system's commands are (a site with several batch systems).

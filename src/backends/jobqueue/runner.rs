@@ -26,6 +26,8 @@ pub struct Runner {
     pub cwd: Option<std::path::PathBuf>,
     /// List every user's jobs (`--all-users`, `-u`), not only the caller's.
     pub everyone: bool,
+    /// A lock the command inherits and so holds until it ends (`holding`).
+    pub hold: Option<std::os::fd::RawFd>,
 }
 
 impl Runner {
@@ -33,6 +35,18 @@ impl Runner {
     pub fn accepting(&self, codes: &[i32]) -> Runner {
         Runner {
             accept: codes.to_vec(),
+            ..self.clone()
+        }
+    }
+
+    /// The same runner, its commands inheriting `lock`: a submission keeps the cluster's lock
+    /// for as long as it runs, even when daskctl itself is killed meanwhile, so that a `delete`
+    /// that takes the lock sees every job that will ever be submitted under it. The caller
+    /// keeps `lock` held while it uses the runner.
+    pub fn holding(&self, lock: &crate::lockfile::Held) -> Runner {
+        use std::os::fd::AsRawFd;
+        Runner {
+            hold: Some(lock.as_raw_fd()),
             ..self.clone()
         }
     }
@@ -70,6 +84,18 @@ impl Runner {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        if let Some(fd) = self.hold {
+            // SAFETY: fcntl is async-signal-safe; nothing else runs between fork and exec.
+            unsafe {
+                cmd.pre_exec(move || {
+                    let flags = libc::fcntl(fd, libc::F_GETFD);
+                    if flags < 0 || libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
         let started = std::time::Instant::now();
         let mut child = cmd
             .spawn()

@@ -76,9 +76,14 @@ pub async fn scale<D: Dialect>(
         });
         super::create::write(&path, &text)?;
         let n = (target - before) as u32;
-        let ids = super::create::submit_workers(q, &dir, &path, n)
+        // held while submitting, by the submission too (lock.rs)
+        let own_dir = h.dir.as_deref().map(std::path::Path::new);
+        let lock = super::lock::take(q, &c.name, own_dir, req.timeout).await?;
+        let run = q.runner().in_dir(&dir).holding(&lock);
+        let ids = super::create::submit_workers(q, &run, &path, n)
             .await
             .map_err(|(e, _)| e)?;
+        drop(lock);
         report.started.push(if q.dialect.facts().arrays {
             format!("{n} job(s) in array {}", ids.join(","))
         } else {

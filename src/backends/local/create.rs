@@ -9,7 +9,7 @@
 use super::Local;
 use super::discover;
 use super::procfs;
-use super::spawn::{self, ENV_CLUSTER, ENV_HOME, ENV_OP, ENV_ROLE, ENV_WORKER, Proof, Target};
+use super::spawn::{self, ENV_CLUSTER, ENV_HOME, ENV_OP, ENV_ROLE, ENV_WORKER};
 use super::state::{ClusterState, Creator, GroupState, Phase, StateDir};
 use crate::backends::CreateRequest;
 use crate::error::{Error, Result};
@@ -155,31 +155,22 @@ fn join(pids: &[i32]) -> String {
         .join(", ")
 }
 
-/// Stops every process this command (`op`) started for `cluster`; the pids still alive after.
+/// Stops every process this command (`op`) started for `cluster`, and whatever those started
+/// meanwhile (`spawn::sweep`); the pids still alive after.
 pub async fn stop_op(b: &Local, cluster: &str, op: &str) -> Vec<i32> {
     let home = b.ctx.config.state_root().to_string_lossy().into_owned();
-    let uid = b.ctx.user.uid;
-    let procs = tokio::task::spawn_blocking(move || procfs::scan(uid))
-        .await
-        .unwrap_or_default();
-    let targets: Vec<Target> = procs
-        .iter()
-        .filter(|p| {
-            p.marker(ENV_OP) == Some(op)
-                && p.marker(ENV_CLUSTER) == Some(cluster)
-                && p.marker(ENV_HOME) == Some(home.as_str())
-        })
-        .map(|p| Target {
-            pid: p.pid,
-            start: p.start,
-            group: true,
-            proof: Proof::Marked {
-                cluster: cluster.to_string(),
-                home: home.clone(),
-            },
-        })
-        .collect();
-    spawn::stop(&targets, uid, Duration::from_secs(10)).await
+    let markers = vec![
+        (ENV_CLUSTER.to_string(), cluster.to_string()),
+        (ENV_HOME.to_string(), home),
+        (ENV_OP.to_string(), op.to_string()),
+    ];
+    spawn::sweep(
+        b.ctx.user.uid,
+        markers,
+        Duration::from_secs(10),
+        Duration::from_secs(15),
+    )
+    .await
 }
 
 async fn build(

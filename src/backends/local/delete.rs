@@ -96,7 +96,19 @@ pub async fn delete(b: &Local, c: &Cluster, req: &DeleteRequest) -> Result<()> {
         left.extend(spawn::stop(&[s.target(&c.name, &home)], uid, grace).await);
     }
 
-    // 4. nothing left?
+    // 4. daskctl's own: nothing carrying the cluster's markers may outlive the delete, however
+    // late it appeared (a worker an interrupted create or scale was starting, a nanny's worker
+    // process started while its nanny was told to close). The lock held here means no daskctl
+    // command is starting one: markers now only pass from a marked process to its children.
+    if let Some(name) = marked_name(c, h) {
+        let markers = vec![
+            (spawn::ENV_CLUSTER.to_string(), name),
+            (spawn::ENV_HOME.to_string(), home.clone()),
+        ];
+        left.extend(spawn::sweep(uid, markers, grace, grace + Duration::from_secs(5)).await);
+    }
+
+    // 5. nothing left?
     if !left.is_empty() {
         left.sort();
         left.dedup();
@@ -139,15 +151,7 @@ async fn current_workers(
     home: &str,
 ) -> Result<Vec<Target>> {
     let mut out: Vec<Target> = h.workers.iter().map(|w| w.target(&c.name, home)).collect();
-    let marked_name = match &h.kind {
-        Kind::Own { dir, .. } => Some(dir.name().to_string()),
-        Kind::Foreign {
-            attached: Some(dir),
-        } => Some(dir.name().to_string()),
-        Kind::Rebuilt => Some(c.name.clone()),
-        Kind::Foreign { attached: None } => None,
-    };
-    let Some(name) = marked_name else {
+    let Some(name) = marked_name(c, h) else {
         return Ok(out);
     };
     let scan = Scan::take(b).await?;
@@ -176,6 +180,19 @@ async fn current_workers(
         }
     }
     Ok(out)
+}
+
+/// The name daskctl's own processes of this cluster carry in their markers (None: a cluster
+/// daskctl started nothing for).
+fn marked_name(c: &Cluster, h: &LocalHandle) -> Option<String> {
+    match &h.kind {
+        Kind::Own { dir, .. } => Some(dir.name().to_string()),
+        Kind::Foreign {
+            attached: Some(dir),
+        } => Some(dir.name().to_string()),
+        Kind::Rebuilt => Some(c.name.clone()),
+        Kind::Foreign { attached: None } => None,
+    }
 }
 
 async fn terminate(b: &Local, addr: &str) -> Result<()> {

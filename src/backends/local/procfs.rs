@@ -341,6 +341,39 @@ pub fn socket_inodes(pid: i32) -> Vec<u64> {
         .collect()
 }
 
+/// Every live process of `uid` whose environment carries all of `want` (exact `KEY=value`
+/// entries), whatever it runs: a nanny's worker process, a worker's subprocess and a child
+/// daskctl forked that has not yet run `exec` all inherit the markers. Returned as
+/// `(pid, start)`, the start time identifying the process for the signal that follows.
+pub fn with_markers(uid: u32, want: &[(String, String)]) -> Vec<(i32, u64)> {
+    let Ok(rd) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let want: Vec<Vec<u8>> = want
+        .iter()
+        .map(|(k, v)| format!("{k}={v}").into_bytes())
+        .collect();
+    let mut out = Vec::new();
+    for e in rd.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        if !e.metadata().is_ok_and(|m| m.uid() == uid) {
+            continue;
+        }
+        let Ok(raw) = std::fs::read(format!("/proc/{pid}/environ")) else {
+            continue;
+        };
+        let vars: Vec<&[u8]> = raw.split(|b| *b == 0).collect();
+        if want.iter().all(|w| vars.contains(&w.as_slice()))
+            && let Some(st) = live(pid, None)
+        {
+            out.push((pid, st.start));
+        }
+    }
+    out
+}
+
 /// The DASKCTL_* variables in a process's environment (empty when it cannot be read).
 pub fn markers(pid: i32) -> HashMap<String, String> {
     let Ok(raw) = std::fs::read(format!("/proc/{pid}/environ")) else {

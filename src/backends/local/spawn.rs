@@ -196,6 +196,68 @@ pub async fn stop(targets: &[Target], uid: u32, grace: Duration) -> Vec<i32> {
         .collect()
 }
 
+/// Stops every process of `uid` that carries `markers` until none is left: the one barrier
+/// behind "deleted" for daskctl's own processes. A scan is a moment, and a cluster's processes
+/// keep appearing after it: a nanny that is told to close while it starts its worker process
+/// starts it anyway, and that child lives (importing Dask, before it watches its parent) for
+/// seconds after its nanny is gone. So the scan is repeated until it finds nothing: each process
+/// gets SIGTERM (and SIGCONT) when first seen and SIGKILL once it has outlived `grace`, each
+/// verified right before its signal (same start time, still `uid`'s, still marked), one by one,
+/// never by group. No new marked process can appear once none is left: markers are inherited
+/// from a marked parent, or set by a daskctl command that holds the cluster's lock until its
+/// children have run `exec` (the caller holds it, or the command is gone). Returns the pids
+/// still alive when `within` has passed.
+pub async fn sweep(
+    uid: u32,
+    markers: Vec<(String, String)>,
+    grace: Duration,
+    within: Duration,
+) -> Vec<i32> {
+    let deadline = tokio::time::Instant::now() + within;
+    let mut first_seen: std::collections::HashMap<(i32, u64), tokio::time::Instant> =
+        Default::default();
+    loop {
+        let want = markers.clone();
+        let found = tokio::task::spawn_blocking(move || procfs::with_markers(uid, &want))
+            .await
+            .unwrap_or_default();
+        if found.is_empty() {
+            return Vec::new();
+        }
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return found.into_iter().map(|(pid, _)| pid).collect();
+        }
+        for (pid, start) in found {
+            if !still_marked(pid, start, uid, &markers) {
+                continue;
+            }
+            let pid_ = Pid::from_raw(pid);
+            match first_seen.get(&(pid, start)) {
+                None => {
+                    first_seen.insert((pid, start), now);
+                    let _ = nix::sys::signal::kill(pid_, Signal::SIGTERM);
+                    let _ = nix::sys::signal::kill(pid_, Signal::SIGCONT);
+                }
+                Some(t) if now.duration_since(*t) >= grace => {
+                    let _ = nix::sys::signal::kill(pid_, Signal::SIGKILL);
+                }
+                Some(_) => {}
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(25).min(deadline - now)).await;
+    }
+}
+
+/// The process `pid` started at `start` is alive, `uid`'s, and still carries `markers`.
+fn still_marked(pid: i32, start: u64, uid: u32, markers: &[(String, String)]) -> bool {
+    if !procfs::alive(pid, Some(start)) || procfs::uid(pid) != Some(uid) {
+        return false;
+    }
+    let m = procfs::markers(pid);
+    markers.iter().all(|(k, v)| m.get(k) == Some(v))
+}
+
 fn signal(t: &Target, sig: Signal) {
     let pid = Pid::from_raw(t.pid);
     // a session leader daskctl started leads its own group (pgid = pid): signal the group
@@ -221,4 +283,82 @@ pub fn log_tail(path: &Path, n: usize) -> String {
     let text = String::from_utf8_lossy(&bytes);
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     lines[lines.len().saturating_sub(n)..].join(" | ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A marked process that, told to stop, starts a child before it exits (as a nanny told to
+    /// close while it starts its worker process does): the child carries the markers too.
+    /// Returned once its trap is set (it says so on stdout).
+    fn parent_that_leaves_a_child(marker: &str) -> (Child, u64) {
+        use std::io::BufRead;
+        let mut child = Command::new("sh")
+            .args([
+                "-c",
+                "trap 'sleep 60 & exit 0' TERM; echo ready; while :; do sleep 0.02; done",
+            ])
+            .env(ENV_CLUSTER, marker)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "ready");
+        let start = procfs::stat(child.id() as i32).unwrap().start;
+        (child, start)
+    }
+
+    fn marked(marker: &str) -> Vec<(String, String)> {
+        vec![(ENV_CLUSTER.to_string(), marker.to_string())]
+    }
+
+    #[tokio::test]
+    async fn sweep_stops_what_appears_after_the_first_signal() {
+        let marker = format!("sweep-{}", std::process::id());
+        let uid = nix::unistd::getuid().as_raw();
+        let (mut parent, _) = parent_that_leaves_a_child(&marker);
+        let left = sweep(
+            uid,
+            marked(&marker),
+            Duration::from_secs(5),
+            Duration::from_secs(20),
+        )
+        .await;
+        parent.wait().unwrap();
+        assert_eq!(left, Vec::<i32>::new());
+        assert!(procfs::with_markers(uid, &marked(&marker)).is_empty());
+    }
+
+    /// The same parent stopped by pid alone: it is gone, its child is not (what `sweep` is for).
+    #[tokio::test]
+    async fn stopping_the_parent_alone_leaves_its_late_child() {
+        let marker = format!("late-{}", std::process::id());
+        let uid = nix::unistd::getuid().as_raw();
+        let (mut parent, start) = parent_that_leaves_a_child(&marker);
+        let t = Target {
+            pid: parent.id() as i32,
+            start,
+            group: false,
+            proof: Proof::Found,
+        };
+        assert!(stop(&[t], uid, Duration::from_secs(5)).await.is_empty());
+        parent.wait().unwrap();
+        let late = procfs::with_markers(uid, &marked(&marker));
+        assert_eq!(late.len(), 1, "{late:?}");
+        assert!(
+            sweep(
+                uid,
+                marked(&marker),
+                Duration::from_secs(5),
+                Duration::from_secs(20)
+            )
+            .await
+            .is_empty()
+        );
+    }
 }

@@ -9,11 +9,10 @@
 //! user and carries this cluster's markers in its environment (see `spawn::verified`).
 
 use crate::error::{Error, IoContext, Result};
-use nix::fcntl::{Flock, FlockArg};
+use nix::fcntl::Flock;
 use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::Write;
-use std::ops::ControlFlow;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -267,27 +266,14 @@ impl StateDir {
     /// blocking the runtime, until `within` has passed.
     pub async fn lock(&self, within: Duration) -> Result<Flock<File>> {
         let p = self.path.join("lock");
-        let got = crate::backends::until_settled(within, Duration::from_millis(20), || async {
-            let f = File::options()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&p)
-                .ctx(|| format!("opening {}", p.display()))?;
-            match Flock::lock(f, FlockArg::LockExclusiveNonblock) {
-                Ok(l) => Ok(ControlFlow::Break(l)),
-                Err((_, nix::errno::Errno::EWOULDBLOCK)) => Ok(ControlFlow::Continue(())),
-                Err((_, e)) => Err(Error::io(format!("locking {}", p.display()), e.into())),
-            }
-        })
-        .await?;
-        got.map_err(|()| {
+        crate::lockfile::lock(&p, within, || {
             Error::Timeout(format!(
                 "another daskctl command is changing local/{} (lock {} held)",
                 self.name,
                 p.display()
             ))
         })
+        .await
     }
 
     /// Removes the directory: renamed out of the way first (one atomic step), so a command

@@ -163,3 +163,12 @@ pub fn jobqueue_held_orphans(env: &Env, backend: &str, class: &str, held: &str) 
         .ok();
     env.run(&["describe", &name]).code(3);
 }
+
+/// Where `prog` is on PATH.
+pub fn which(prog: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|d| d.join(prog))
+            .find(|p| p.is_file())
+    })
+}

@@ -1,0 +1,93 @@
+//! Advisory locks on files (`flock`): the per-cluster lock of the local state directory and of
+//! a batch cluster's shared directory, and the reconcile lock beside a policy.
+//!
+//! A lock file is opened without following a symbolic link (a link planted where the lock goes
+//! must not make daskctl create or truncate the file it points at), with mode 0600 when created,
+//! and close-on-exec: a child daskctl starts does not keep it, except a helper that is meant to
+//! (`Runner::holding`), whose lifetime then bounds the lock's.
+
+use crate::error::{Error, IoContext, Result};
+use nix::fcntl::{Flock, FlockArg};
+use std::fs::File;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::time::Duration;
+
+/// A held lock; released when dropped (and when every process sharing its open file, such as
+/// a submission helper that inherited it, has ended).
+pub type Held = Flock<File>;
+
+/// The lock at `path` if no one else holds it.
+pub fn try_lock(path: &Path) -> Result<Option<Held>> {
+    let f = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .ctx(|| format!("opening {}", path.display()))?;
+    match Flock::lock(f, FlockArg::LockExclusiveNonblock) {
+        Ok(l) => Ok(Some(l)),
+        Err((_, nix::errno::Errno::EWOULDBLOCK)) => Ok(None),
+        Err((_, e)) => Err(Error::io(format!("locking {}", path.display()), e.into())),
+    }
+}
+
+/// The lock at `path`, waiting (without blocking the runtime) while another holds it, until
+/// `within` has passed; then `busy()` is the error.
+pub async fn lock(path: &Path, within: Duration, busy: impl FnOnce() -> Error) -> Result<Held> {
+    let deadline = tokio::time::Instant::now() + within;
+    let mut said = false;
+    loop {
+        if let Some(l) = try_lock(path)? {
+            return Ok(l);
+        }
+        if !said {
+            tracing::debug!("{}: held by another command; waiting", path.display());
+            said = true;
+        }
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return Err(busy());
+        }
+        tokio::time::sleep(Duration::from_millis(20).min(deadline - now)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_held_lock_is_not_taken_twice_and_is_free_once_dropped() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("lock");
+        let held = try_lock(&p).unwrap().expect("free");
+        assert!(try_lock(&p).unwrap().is_none());
+        drop(held);
+        assert!(try_lock(&p).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_link_where_the_lock_goes_is_not_followed() {
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("victim");
+        std::os::unix::fs::symlink(&target, d.path().join("lock")).unwrap();
+        assert!(try_lock(&d.path().join("lock")).is_err());
+        assert!(!target.exists(), "the link's target was created");
+    }
+
+    #[tokio::test]
+    async fn waiting_ends_with_the_callers_error() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("lock");
+        let _held = try_lock(&p).unwrap().unwrap();
+        let e = lock(&p, Duration::from_millis(60), || {
+            Error::Timeout("busy".into())
+        })
+        .await
+        .unwrap_err();
+        assert!(e.to_string().contains("busy"), "{e}");
+    }
+}
