@@ -44,19 +44,63 @@ pub fn keep_in_scope(
     });
 }
 
-/// Whether the caller may act on `c`: their own, or one whose owner the command names. The
-/// error says whose it is and how an administrator acts on it.
-pub fn may_act(
+/// What a command asks to do to a cluster, for `authorize`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// `delete`, `cleanup`, a reconcile's end of a cluster (TTL, idle)
+    Delete,
+    /// `scale` (an explicit size or a reconcile's decision) from `from` workers to `to`
+    Scale { from: u64, to: u64 },
+    /// `adapt`, `apply`: a policy or spec stored with the cluster, which later scales it
+    Configure,
+}
+
+/// The one decision whether the caller may do `action` to `c`. Every entry point that changes
+/// a cluster calls it: the CLI verbs (and through them the Python API and the Jupyter
+/// handlers, which run the CLI), `serve`'s forms and `reconcile`. The refusal says why.
+///
+/// - Another user's cluster: only when the command names its owner (`--all-users`, `-u`).
+/// - Never a change that would run that user's code as the caller: on backends whose new
+///   workers the caller's own process starts (local processes, batch submissions), scaling up
+///   another user's cluster, or storing a policy that scales it later, is refused. Their
+///   workers would run their tasks (and, locally, the interpreter their state names) with the
+///   caller's rights: as root, for a facility's cron or `serve --all-users`.
+pub fn authorize(
     ctx: &crate::backends::Context,
     b: &dyn crate::backends::Backend,
     c: &crate::model::Cluster,
+    action: Action,
 ) -> std::result::Result<(), String> {
-    match &c.owner {
-        Some(o) if !in_scope(ctx, b, c) => Err(format!(
+    let theirs = match &c.owner {
+        Some(o) if *o != ctx.user.name => Some(o),
+        _ => None,
+    };
+    let Some(o) = theirs else {
+        return Ok(());
+    };
+    if !in_scope(ctx, b, c) {
+        return Err(format!(
             "{} belongs to user {o}; daskctl acts on another user's cluster only when the \
              command names them (--all-users or -u {o}, with the rights to act on it)",
             c.qualified()
-        )),
-        _ => Ok(()),
+        ));
     }
+    let grows = match action {
+        Action::Delete => false,
+        Action::Scale { from, to } => to > from,
+        Action::Configure => true,
+    };
+    if grows && b.starts_as_caller() {
+        let what = match action {
+            Action::Configure => "its policy would start its new workers",
+            _ => "scaling it up would start its new workers",
+        };
+        return Err(format!(
+            "{} (user {o}'s): {what} as you ({}); its owner scales it up, or an \
+             administrator scales it down or deletes it",
+            c.qualified(),
+            ctx.user.name
+        ));
+    }
+    Ok(())
 }

@@ -31,7 +31,12 @@ pub async fn run(app: &App, a: AdaptArgs) -> Result<()> {
         }
     };
     let (backend, c) = resolve(&app.ctx, &a.name, a.timeout.unwrap_or(app.deadline)).await?;
-    super::own(app, backend.as_ref(), &c)?;
+    super::authorize(
+        app,
+        backend.as_ref(),
+        &c,
+        crate::discovery::Action::Configure,
+    )?;
     let by = store(backend.as_ref(), &c, adapt.clone()).await?;
     app.out.success(&match adapt {
         Some(p) => format!(

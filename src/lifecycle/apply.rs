@@ -58,7 +58,7 @@ pub async fn run(app: &App, a: ApplyArgs) -> Result<()> {
             }
         }
         Some((b, c)) => {
-            super::own(app, b.as_ref(), &c)?;
+            super::authorize(app, b.as_ref(), &c, crate::discovery::Action::Configure)?;
             let wanted = args
                 .workers
                 .map(|w| super::worker_count(w, b.max_workers()))

@@ -251,6 +251,12 @@ async fn delete(app: &App, b: &dyn Backend, c: &Cluster, act: &mut Action) {
         timeout: Duration::from_secs(60),
         progress: Default::default(),
     };
+    if let Err(why) = crate::discovery::authorize(&app.ctx, b, c, crate::discovery::Action::Delete)
+    {
+        act.action = "failed";
+        act.error = Some(why);
+        return;
+    }
     match b.delete(c, &req).await {
         Ok(()) => {
             act.action = "deleted";

@@ -7,7 +7,7 @@ use crate::error::Result;
 
 pub async fn run(app: &App, a: DeleteArgs) -> Result<()> {
     let (backend, c) = resolve(&app.ctx, &a.name, app.deadline).await?;
-    super::own(app, backend.as_ref(), &c)?;
+    super::authorize(app, backend.as_ref(), &c, crate::discovery::Action::Delete)?;
     let workers = match (c.workers, c.requested_workers) {
         (Some(w), Some(r)) if r != w => format!("{w} of {r} worker(s)"),
         (Some(w), _) | (None, Some(w)) => format!("{w} worker(s)"),

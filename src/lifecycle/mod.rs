@@ -52,11 +52,15 @@ pub async fn dispatch(app: &App, command: Command) -> Result<()> {
     }
 }
 
-/// daskctl changes only the caller's own clusters, unless the command names their owner
-/// (`--all-users`, `-u OWNER`): backends list only those; this holds whatever a backend
-/// returned.
-pub fn own(app: &App, b: &dyn crate::backends::Backend, c: &crate::model::Cluster) -> Result<()> {
-    crate::discovery::may_act(&app.ctx, b, c).map_err(crate::error::Error::Refused)
+/// Whether the command may do `action` to `c` (`discovery::authorize`, the one decision for
+/// every entry point): a refusal is exit 5.
+pub fn authorize(
+    app: &App,
+    b: &dyn crate::backends::Backend,
+    c: &crate::model::Cluster,
+    action: crate::discovery::Action,
+) -> Result<()> {
+    crate::discovery::authorize(&app.ctx, b, c, action).map_err(crate::error::Error::Refused)
 }
 
 /// " (user bob's)" for another user's cluster, for confirmations and reports; empty for the

@@ -98,8 +98,8 @@ async fn pass(app: &App, a: &ReconcileArgs, patterns: &[glob::Pattern]) -> Resul
         let Some(b) = backends.iter().find(|b| b.name() == c.backend) else {
             continue;
         };
-        // only your own clusters, whatever a backend listed
-        if super::own(app, b.as_ref(), c).is_err() {
+        // only clusters this command may end and scale, whatever a backend listed
+        if super::authorize(app, b.as_ref(), c, crate::discovery::Action::Configure).is_err() {
             continue;
         }
         if let Some(why) = ended(c, now) {

@@ -1,7 +1,7 @@
 use super::{App, worker_count};
 use crate::backends::ScaleRequest;
 use crate::cli::ScaleArgs;
-use crate::discovery::resolve;
+use crate::discovery::{Action, resolve};
 use crate::error::Result;
 
 pub async fn run(app: &App, a: ScaleArgs) -> Result<()> {
@@ -11,18 +11,11 @@ pub async fn run(app: &App, a: ScaleArgs) -> Result<()> {
         crate::groups::validate_target(g)?;
     }
     let (backend, c) = resolve(&app.ctx, &a.name, app.deadline).await?;
-    super::own(app, backend.as_ref(), &c)?;
     let target = worker_count(a.workers, backend.max_workers())?;
+    let from = c.requested_workers.or(c.workers).unwrap_or(0);
+    let to = u64::from(target);
+    super::authorize(app, backend.as_ref(), &c, Action::Scale { from, to })?;
     let theirs = super::whose(app, &c);
-    let now = c.requested_workers.or(c.workers).unwrap_or(0);
-    if !theirs.is_empty() && backend.starts_as_caller() && u64::from(target) > now {
-        return Err(crate::error::Error::Refused(format!(
-            "{}{theirs}: scaling it up would start its new workers as you ({}); its owner \
-             scales it up, or an administrator scales it down or deletes it",
-            c.qualified(),
-            app.ctx.user.name
-        )));
-    }
     if let Some(g) = &a.group
         && g != crate::groups::DEFAULT
         && !c.groups.iter().any(|x| &x.name == g)

@@ -282,8 +282,16 @@ pub async fn act(State(s): State<Arc<Server>>, Form(a): Form<Act>) -> Response {
         Ok(x) => x,
         Err(e) => return back("failed", &e.to_string()),
     };
-    // only the clusters the server was started for, as on the command line
-    if let Err(why) = crate::discovery::may_act(&s.ctx, b.as_ref(), &c) {
+    // the one decision every entry point makes (discovery::authorize): only the clusters the
+    // server was started for, and never another user's grown by workers started as the server
+    let action = match workers {
+        Some(n) => crate::discovery::Action::Scale {
+            from: c.requested_workers.or(c.workers).unwrap_or(0),
+            to: u64::from(n),
+        },
+        None => crate::discovery::Action::Delete,
+    };
+    if let Err(why) = crate::discovery::authorize(&s.ctx, b.as_ref(), &c, action) {
         return back("failed", &why);
     }
     let what = match workers {

@@ -355,3 +355,24 @@ pub fn start_ticks(pid: i32) -> u64 {
         .parse()
         .unwrap()
 }
+
+/// Live processes of `uid` whose environment holds the entry `kv` (`KEY=value`).
+pub fn pids_with_env(uid: u32, kv: &str) -> Vec<i32> {
+    use std::os::unix::fs::MetadataExt;
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        if !e.metadata().is_ok_and(|m| m.uid() == uid) {
+            continue;
+        }
+        let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else {
+            continue;
+        };
+        if env.split(|b| *b == 0).any(|v| v == kv.as_bytes()) && alive(pid) {
+            out.push(pid);
+        }
+    }
+    out
+}
