@@ -10,6 +10,8 @@ use std::time::{Duration, SystemTime};
 pub struct Stat {
     pub state: char,
     pub ppid: i32,
+    /// The process group (field 5).
+    pub pgrp: i32,
     /// Clock ticks after boot (field 22).
     pub start: u64,
 }
@@ -33,6 +35,7 @@ pub fn stat(pid: i32) -> Option<Stat> {
     Some(Stat {
         state: f.first()?.chars().next()?,
         ppid: f.get(1)?.parse().ok()?,
+        pgrp: f.get(2)?.parse().ok()?,
         start: f.get(19)?.parse().ok()?,
     })
 }
@@ -372,6 +375,21 @@ pub fn with_markers(uid: u32, want: &[(String, String)]) -> Vec<(i32, u64)> {
         }
     }
     out
+}
+
+/// The live members of process group `pgrp`, with their start times.
+pub fn group_members(pgrp: i32) -> Vec<(i32, u64)> {
+    let Ok(rd) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    rd.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(|pid| {
+            live(pid, None)
+                .filter(|s| s.pgrp == pgrp)
+                .map(|s| (pid, s.start))
+        })
+        .collect()
 }
 
 /// The DASKCTL_* variables in a process's environment (empty when it cannot be read).

@@ -5,7 +5,7 @@
 use super::procfs;
 use super::state::Proc;
 use crate::error::{Error, IoContext, Result};
-use nix::sys::signal::{Signal, killpg};
+use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -143,7 +143,7 @@ pub enum Proof {
 }
 
 /// A process to stop. `group`: daskctl started it as a session leader, so the signal goes to
-/// its whole group (the nanny and its worker); other processes get a plain kill.
+/// the verified members of its group too (the nanny and its worker); others get a plain kill.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     pub pid: i32,
@@ -180,12 +180,12 @@ impl Target {
 pub async fn stop(targets: &[Target], uid: u32, grace: Duration) -> Vec<i32> {
     let live: Vec<&Target> = targets.iter().filter(|t| t.verified(uid)).collect();
     for t in &live {
-        signal(t, Signal::SIGTERM);
-        signal(t, Signal::SIGCONT);
+        signal(t, uid, Signal::SIGTERM);
+        signal(t, uid, Signal::SIGCONT);
     }
     if !wait_dead(&live, grace).await {
         for t in live.iter().filter(|t| t.verified(uid)) {
-            signal(t, Signal::SIGKILL);
+            signal(t, uid, Signal::SIGKILL);
         }
         wait_dead(&live, Duration::from_secs(5)).await;
     }
@@ -258,14 +258,36 @@ fn still_marked(pid: i32, start: u64, uid: u32, markers: &[(String, String)]) ->
     markers.iter().all(|(k, v)| m.get(k) == Some(v))
 }
 
-fn signal(t: &Target, sig: Signal) {
+/// Signals `t` and, when it leads its own process group (daskctl started it as a session
+/// leader: a nanny and its worker process), each member of that group that is verified as it
+/// is: `uid`'s, and for daskctl's own, carrying the cluster's markers. One by one, never
+/// `killpg`: a group can hold another user's process (a setuid program a task ran), and root
+/// must not signal it on the strength of the leader's owner.
+fn signal(t: &Target, uid: u32, sig: Signal) {
     let pid = Pid::from_raw(t.pid);
-    // a session leader daskctl started leads its own group (pgid = pid): signal the group
-    let leads = nix::unistd::getpgid(Some(pid)).is_ok_and(|g| g == pid);
-    if t.group && leads && killpg(pid, sig).is_ok() {
-        return;
-    }
+    let leads = t.group && nix::unistd::getpgid(Some(pid)).is_ok_and(|g| g == pid);
+    let members = if leads {
+        procfs::group_members(t.pid)
+    } else {
+        Vec::new()
+    };
     let _ = nix::sys::signal::kill(pid, sig);
+    for (m, start) in members.into_iter().filter(|(m, _)| *m != t.pid) {
+        let member = Target {
+            pid: m,
+            start,
+            group: false,
+            proof: t.proof.clone(),
+        };
+        if member.verified(uid) {
+            let _ = nix::sys::signal::kill(Pid::from_raw(m), sig);
+        } else {
+            tracing::debug!(
+                "{m}: in the group of {} but not verified; not signalled",
+                t.pid
+            );
+        }
+    }
 }
 
 /// Waits until all targets are dead or `within` has passed; whether they all are.
@@ -311,6 +333,77 @@ mod tests {
         assert_eq!(line.trim(), "ready");
         let start = procfs::stat(child.id() as i32).unwrap().start;
         (child, start)
+    }
+
+    /// A process group holding another user's process (as a setuid program a task ran would):
+    /// stopping its leader stops the caller's members and never signals the other user's.
+    /// Root only: it takes a second uid.
+    #[tokio::test]
+    async fn a_group_member_of_another_user_is_never_signalled() {
+        if !nix::unistd::getuid().is_root() {
+            eprintln!("skipping: needs root for a second uid");
+            return;
+        }
+        let mut cmd = Command::new("sh");
+        cmd.args([
+            "-c",
+            "sleep 60 & setpriv --reuid=65534 --regid=65534 --clear-groups sleep 60 & wait",
+        ])
+        .stdin(Stdio::null());
+        // SAFETY: setsid is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                nix::unistd::setsid()
+                    .map(|_| ())
+                    .map_err(std::io::Error::from)
+            });
+        }
+        let mut leader = cmd.spawn().unwrap();
+        let lpid = leader.id() as i32;
+        let uid_of = |m: &(i32, u64)| procfs::uid(m.0);
+        let members = crate::backends::until(
+            Duration::from_secs(20),
+            Duration::from_millis(10),
+            || async {
+                let m = procfs::group_members(lpid);
+                let theirs = m.iter().find(|x| uid_of(x) == Some(65534)).copied();
+                let mine = m
+                    .iter()
+                    .find(|x| {
+                        x.0 != lpid
+                            && uid_of(x) == Some(0)
+                            && procfs::cmdline(x.0).first().is_some_and(|c| c == "sleep")
+                    })
+                    .copied();
+                theirs.zip(mine)
+            },
+        )
+        .await;
+        let (theirs, mine) = members.expect("both members started");
+        let t = Target {
+            pid: lpid,
+            start: procfs::stat(lpid).unwrap().start,
+            group: true,
+            proof: Proof::Found,
+        };
+        assert!(stop(&[t], 0, Duration::from_secs(5)).await.is_empty());
+        leader.wait().unwrap();
+        let mine_gone = crate::backends::until(
+            Duration::from_secs(10),
+            Duration::from_millis(10),
+            || async { (!procfs::alive(mine.0, Some(mine.1))).then_some(()) },
+        )
+        .await;
+        let theirs_alive = procfs::alive(theirs.0, Some(theirs.1));
+        let _ = nix::sys::signal::kill(Pid::from_raw(theirs.0), Signal::SIGKILL);
+        assert!(
+            mine_gone.is_some(),
+            "the caller's member of the group was not stopped"
+        );
+        assert!(
+            theirs_alive,
+            "another user's process in the group was signalled"
+        );
     }
 
     fn marked(marker: &str) -> Vec<(String, String)> {
