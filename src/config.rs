@@ -197,12 +197,13 @@ impl Config {
                 ))
             })?;
         entry["enabled"] = toml_edit::value(enabled);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).ctx(|| format!("creating {}", dir.display()))?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            crate::safefile::create_private_dir(dir)
+                .ctx(|| format!("creating {}", dir.display()))?;
         }
-        let tmp = path.with_extension("toml.tmp");
-        std::fs::write(&tmp, doc.to_string()).ctx(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, path).ctx(|| format!("writing {}", path.display()))
+        // the file keeps its mode; a new one is the user's alone (0600)
+        crate::safefile::write_atomic(path, doc.to_string().as_bytes())
+            .ctx(|| format!("writing {}", path.display()))
     }
 }
 

@@ -18,6 +18,7 @@ pub mod names;
 pub mod policy;
 pub mod printer;
 pub mod progress;
+pub mod safefile;
 pub mod serve;
 pub mod settings;
 pub mod spec;

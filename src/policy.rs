@@ -10,7 +10,6 @@ use nix::fcntl::Flock;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Adaptive bounds, as `cluster.adapt(minimum=, maximum=)` takes them; the rest are Dask's
@@ -157,7 +156,7 @@ impl PolicyFile {
     /// The stored policy; none stored is the default (no policy).
     pub fn read(&self) -> Result<Policy> {
         let path = self.path();
-        match std::fs::read_to_string(&path) {
+        match crate::safefile::read_to_string(&path, None, crate::safefile::SMALL) {
             Ok(text) => serde_json::from_str(&text).map_err(|e| {
                 Error::io(
                     format!("{}: not a daskctl policy", path.display()),
@@ -180,14 +179,9 @@ impl PolicyFile {
                 _ => Ok(()),
             };
         }
-        let tmp = self.dir.join(format!("policy.json.{}", std::process::id()));
         let text = serde_json::to_string_pretty(p).expect("a policy serialises");
-        let mut f = File::create(&tmp).ctx(|| format!("writing {}", tmp.display()))?;
-        f.write_all(text.as_bytes())
-            .and_then(|_| f.sync_all())
-            .ctx(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).ctx(|| format!("writing {}", path.display()))?;
-        Ok(())
+        crate::safefile::write_atomic(&path, text.as_bytes())
+            .ctx(|| format!("writing {}", path.display()))
     }
 
     /// The cluster's reconcile lock, if no other daskctl holds it (released on drop).

@@ -187,7 +187,7 @@ impl Silence {
             return BTreeMap::new();
         };
         let now = epoch(SystemTime::now());
-        std::fs::read(p)
+        crate::safefile::read(p, None, crate::safefile::SMALL)
             .ok()
             .and_then(|b| serde_json::from_slice::<BTreeMap<String, f64>>(&b).ok())
             .unwrap_or_default()

@@ -7,35 +7,102 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The longest line printed whole; the rest of a longer one is dropped (a file without a newline
+/// must not fill memory).
+const MAX_LINE: u64 = 1 << 20;
+
+/// Prints each file (`label`, path): its last `tail` lines (all without), then, with `follow`,
+/// new lines as they come. A file is read only when it is a regular file of `owner` (when given),
+/// never through a link, a FIFO or a device (`safefile::open`): a log's path is often one a
+/// user chose. Memory stays bounded by `tail` lines of at most `MAX_LINE` bytes.
 pub async fn emit(
     files: &[(String, PathBuf)],
+    owner: Option<u32>,
     tail: Option<usize>,
     follow: bool,
     sink: &mut dyn LogSink,
 ) {
     let mut offsets = Vec::new();
     for (label, path) in files {
-        let bytes = std::fs::read(path).unwrap_or_default();
-        let text = String::from_utf8_lossy(&bytes);
-        let lines: Vec<&str> = text.lines().collect();
-        let from = tail.map(|n| lines.len().saturating_sub(n)).unwrap_or(0);
-        for l in &lines[from..] {
-            sink.line(label, l);
-        }
-        offsets.push(bytes.len() as u64);
+        let read = match crate::safefile::open(path, owner) {
+            Ok(f) => print_lines(f, tail, label, sink),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+            Err(e) => {
+                tracing::warn!("{label}: log not read: {e}");
+                0
+            }
+        };
+        offsets.push(read);
     }
     if follow {
-        self::follow(files, &mut offsets, sink).await;
+        self::follow(files, owner, &mut offsets, sink).await;
     }
+}
+
+/// Prints the lines of `f` (the last `tail` of them); the number of bytes read.
+fn print_lines(f: std::fs::File, tail: Option<usize>, label: &str, sink: &mut dyn LogSink) -> u64 {
+    use std::io::BufRead;
+    let mut r = std::io::BufReader::new(f);
+    let mut kept: std::collections::VecDeque<String> = Default::default();
+    let mut read = 0u64;
+    loop {
+        let mut line = Vec::new();
+        let Ok(n) = r.by_ref().take(MAX_LINE).read_until(b'\n', &mut line) else {
+            break;
+        };
+        if n == 0 {
+            break;
+        }
+        read += n as u64;
+        if line.last() != Some(&b'\n') && n as u64 == MAX_LINE {
+            // the rest of an over-long line is skipped up to its end
+            loop {
+                let mut rest = Vec::new();
+                match r.by_ref().take(MAX_LINE).read_until(b'\n', &mut rest) {
+                    Ok(0) | Err(_) => break,
+                    Ok(m) => {
+                        read += m as u64;
+                        if rest.last() == Some(&b'\n') {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        let text = String::from_utf8_lossy(&line);
+        let text = text
+            .trim_end_matches('\n')
+            .trim_end_matches('\r')
+            .to_string();
+        match tail {
+            None => sink.line(label, &text),
+            Some(0) => {}
+            Some(t) => {
+                if kept.len() == t {
+                    kept.pop_front();
+                }
+                kept.push_back(text);
+            }
+        }
+    }
+    for l in kept {
+        sink.line(label, &l);
+    }
+    read
 }
 
 /// `tail -f` over several files: polls for growth until interrupted. Bytes are kept until a
 /// whole line is there, so a character split across two reads is decoded whole.
-async fn follow(files: &[(String, PathBuf)], offsets: &mut [u64], sink: &mut dyn LogSink) {
+async fn follow(
+    files: &[(String, PathBuf)],
+    owner: Option<u32>,
+    offsets: &mut [u64],
+    sink: &mut dyn LogSink,
+) {
     let mut partial: Vec<Vec<u8>> = vec![Vec::new(); files.len()];
     loop {
         for (i, (label, path)) in files.iter().enumerate() {
-            let Ok(mut f) = std::fs::File::open(path) else {
+            let Ok(mut f) = crate::safefile::open(path, owner) else {
                 continue;
             };
             let len = f.metadata().map(|m| m.len()).unwrap_or(0);
@@ -46,13 +113,18 @@ async fn follow(files: &[(String, PathBuf)], offsets: &mut [u64], sink: &mut dyn
                 continue;
             }
             let mut buf = Vec::new();
-            if let Ok(n) = f.read_to_end(&mut buf) {
+            if let Ok(n) = f.take(MAX_LINE).read_to_end(&mut buf) {
                 offsets[i] += n as u64;
                 partial[i].extend_from_slice(&buf);
                 while let Some(pos) = partial[i].iter().position(|b| *b == b'\n') {
                     let line: Vec<u8> = partial[i].drain(..=pos).collect();
                     let text = String::from_utf8_lossy(&line[..line.len() - 1]);
                     sink.line(label, text.trim_end_matches('\r'));
+                }
+                if partial[i].len() as u64 >= MAX_LINE {
+                    let text = String::from_utf8_lossy(&partial[i]).into_owned();
+                    sink.line(label, &text);
+                    partial[i].clear();
                 }
             }
         }
@@ -120,7 +192,7 @@ mod tests {
         let p = dir.path().join("w.log");
         std::fs::write(&p, b"first\nbad \xff byte\nlast\n").unwrap();
         let mut sink = Lines(Vec::new());
-        emit(&[("w".into(), p)], None, false, &mut sink).await;
+        emit(&[("w".into(), p)], None, None, false, &mut sink).await;
         assert_eq!(sink.0, ["first", "bad \u{fffd} byte", "last"]);
     }
 }

@@ -8,10 +8,20 @@ use std::io::Write;
 struct Stdout {
     prefix: bool,
     json: bool,
+    /// On a terminal, control characters in log lines are replaced (`printer::clean`): a log
+    /// is text someone else's program wrote. A pipe gets the bytes as they are.
+    terminal: bool,
 }
 
 impl LogSink for Stdout {
     fn line(&mut self, source: &str, line: &str) {
+        let cleaned;
+        let line = if self.terminal && !self.json {
+            cleaned = crate::printer::clean(line);
+            &*cleaned
+        } else {
+            line
+        };
         let mut out = std::io::stdout().lock();
         let _ = if self.json {
             let record = serde_json::json!({ "source": source, "line": line });
@@ -36,6 +46,7 @@ pub async fn run(app: &App, a: LogsArgs) -> Result<()> {
     let mut sink = Stdout {
         prefix: !a.scheduler && a.worker.is_none(),
         json: a.output == LogFormat::Json,
+        terminal: std::io::IsTerminal::is_terminal(&std::io::stdout()),
     };
     backend.logs(&c, &req, &mut sink).await
 }

@@ -54,24 +54,13 @@ pub async fn run(app: &App, a: UsageArgs) -> Result<()> {
 /// node_exporter's textfile collector reads `*.prom` files at any moment: written beside the
 /// target and renamed over it, so a scrape never sees half a file.
 fn write_atomically(path: &std::path::Path, text: &str) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::Usage(format!("--textfile {}: not a file name", path.display())))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp.{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, text).ctx(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(
-            format!("renaming {} to {}", tmp.display(), path.display()),
-            e,
-        )
-    })
+    if path.file_name().is_none() {
+        return Err(Error::Usage(format!(
+            "--textfile {}: not a file name",
+            path.display()
+        )));
+    }
+    // readable by the collector, which runs as its own user
+    crate::safefile::write_atomic_with(path, text.as_bytes(), 0o644)
+        .ctx(|| format!("writing {}", path.display()))
 }

@@ -10,6 +10,7 @@ mod dry_run;
 mod faults;
 mod gateway;
 mod groups;
+mod hostile;
 mod htcondor;
 #[cfg(feature = "kubernetes")]
 mod kubernetes;

@@ -313,7 +313,8 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
         )));
     }
     let logs = dir.join("logs");
-    std::fs::create_dir_all(&logs).ctx(|| format!("creating {}", logs.display()))?;
+    // the cluster's alone (0700): its scripts and logs are nobody else's to read
+    crate::safefile::create_private_dir(&logs).ctx(|| format!("creating {}", logs.display()))?;
     // held while submitting, by the submissions too (lock.rs): a delete after a killed create
     // sees every job it submitted
     let lock = super::lock::take(q, &req.name, Some(&dir), Duration::from_secs(10)).await?;

@@ -420,7 +420,7 @@ fn short(id: &str) -> String {
 }
 
 fn read_scheduler_file(p: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(p).ok()?;
+    let text = crate::safefile::read_to_string(p, None, crate::safefile::SMALL).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     v.get("address")?.as_str().map(str::to_string)
 }

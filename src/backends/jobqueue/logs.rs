@@ -41,7 +41,14 @@ pub async fn logs<D: Dialect>(
             None => format!("no job of {} has a log file yet", c.qualified()),
         }));
     }
-    crate::backends::logfiles::emit(&files, req.tail, req.follow, sink).await;
+    // the job's output is its owner's file: a path in someone else's hands (root's, another
+    // user's) is not read, whatever the job says
+    let owner = h
+        .jobs
+        .first()
+        .and_then(|(j, _)| nix::unistd::User::from_name(&j.user).ok().flatten())
+        .map_or(q.ctx.user.uid, |u| u.uid.as_raw());
+    crate::backends::logfiles::emit(&files, Some(owner), req.tail, req.follow, sink).await;
     Ok(())
 }
 

@@ -219,7 +219,7 @@ pub fn log_tail(dir: &Path, role: Role, job: &str, lines: usize) -> Option<Strin
             .collect();
     candidates.sort();
     let (_, _, path) = candidates.pop()?;
-    let bytes = std::fs::read(&path).ok()?;
+    let bytes = crate::safefile::read_tail(&path, None, 64 << 10).ok()?;
     let text = String::from_utf8_lossy(&bytes);
     let all: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     let tail = all[all.len().saturating_sub(lines)..].join(" | ");

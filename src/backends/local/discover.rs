@@ -677,7 +677,7 @@ fn unanswered(p: &ProcInfo, said: &[Said]) -> (String, Probe) {
         p.arg("--protocol") == Some("tls") || p.cmdline.iter().any(|a| a.starts_with("--tls-"));
     let from_file = p
         .arg("--scheduler-file")
-        .and_then(procfs::scheduler_file_address);
+        .and_then(|f| procfs::scheduler_file_address(f, p.uid));
     let dashboard: Option<u16> = p
         .arg("--dashboard-address")
         .and_then(|d| d.rsplit(':').next())

@@ -24,7 +24,9 @@ pub async fn logs(b: &Local, c: &Cluster, req: &LogRequest, sink: &mut dyn LogSi
         }
     }
     let selected = select(files, req, own)?;
-    crate::backends::logfiles::emit(&selected, req.tail, req.follow, sink).await;
+    // the user's own files, written by their processes
+    let owner = Some(b.ctx.user.uid);
+    crate::backends::logfiles::emit(&selected, owner, req.tail, req.follow, sink).await;
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::unix::fs::MetadataExt;
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,7 +203,7 @@ impl ProcInfo {
     /// `--scheduler-file FILE` (read for its address).
     pub fn scheduler_arg(&self) -> Option<String> {
         if let Some(f) = self.arg("--scheduler-file") {
-            return scheduler_file_address(f);
+            return scheduler_file_address(f, self.uid);
         }
         self.cmdline
             .iter()
@@ -231,7 +232,7 @@ impl ProcInfo {
         let Some(path) = self.arg("-f") else {
             return out;
         };
-        let Ok(text) = std::fs::read_to_string(path) else {
+        let Some(text) = named_file(path, self.uid) else {
             return out;
         };
         let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
@@ -263,9 +264,20 @@ pub fn is_cli(cmdline: &[String], role: &str) -> bool {
         || joined.contains(&format!("dask_{role}"))
 }
 
-/// The `address` in a Dask scheduler file.
-pub fn scheduler_file_address(path: &str) -> Option<String> {
-    let text = std::fs::read_to_string(path).ok()?;
+/// A small file named on the command line of a process of `owner`: read only when daskctl
+/// runs as that user (never with root's rights a path another user chose), only a regular
+/// file of theirs, and at most `safefile::SMALL` bytes (no FIFO, `/dev/zero` or link).
+fn named_file(path: &str, owner: u32) -> Option<String> {
+    if nix::unistd::geteuid().as_raw() != owner {
+        tracing::debug!("{path}: named by a process of uid {owner}; not read as another user");
+        return None;
+    }
+    crate::safefile::read_to_string(Path::new(path), Some(owner), crate::safefile::SMALL).ok()
+}
+
+/// The `address` in a Dask scheduler file named by a process of `owner` (see `named_file`).
+pub fn scheduler_file_address(path: &str, owner: u32) -> Option<String> {
+    let text = named_file(path, owner)?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     v.get("address")?.as_str().map(str::to_string)
 }

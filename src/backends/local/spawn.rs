@@ -7,6 +7,7 @@ use super::state::Proc;
 use crate::error::{Error, IoContext, Result};
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -99,6 +100,8 @@ pub fn spawn_dask(
     let out = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(&path)
         .ctx(|| format!("opening {}", path.display()))?;
     let err = out.try_clone().ctx(|| "duplicating log handle".into())?;
@@ -301,7 +304,7 @@ pub async fn wait_dead(targets: &[&Target], within: Duration) -> bool {
 
 /// The last `n` lines of a log file, for error messages.
 pub fn log_tail(path: &Path, n: usize) -> String {
-    let bytes = std::fs::read(path).unwrap_or_default();
+    let bytes = crate::safefile::read_tail(path, None, 64 << 10).unwrap_or_default();
     let text = String::from_utf8_lossy(&bytes);
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     lines[lines.len().saturating_sub(n)..].join(" | ")

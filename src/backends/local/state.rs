@@ -12,7 +12,6 @@ use crate::error::{Error, IoContext, Result};
 use nix::fcntl::Flock;
 use serde::{Deserialize, Serialize};
 use std::fs::File;
-use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -180,8 +179,13 @@ impl StateDir {
     /// Creates the directory; fails if the cluster already exists.
     pub fn create(&self) -> Result<()> {
         let parent = self.path.parent().expect("has parent");
-        std::fs::create_dir_all(parent).ctx(|| format!("creating {}", parent.display()))?;
-        match std::fs::create_dir(&self.path) {
+        crate::safefile::create_private_dir(parent)
+            .ctx(|| format!("creating {}", parent.display()))?;
+        let private = |p: &Path| {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new().mode(0o700).create(p)
+        };
+        match private(&self.path) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 return Err(Error::Usage(format!(
@@ -193,7 +197,7 @@ impl StateDir {
             }
             Err(e) => return Err(Error::io(format!("creating {}", self.path.display()), e)),
         }
-        std::fs::create_dir(self.logs()).ctx(|| format!("creating {}", self.logs().display()))
+        private(&self.logs()).ctx(|| format!("creating {}", self.logs().display()))
     }
 
     pub fn name(&self) -> &str {
@@ -221,7 +225,8 @@ impl StateDir {
     /// `Ok(None)`: no state file (yet).
     pub fn load(&self) -> std::result::Result<Option<ClusterState>, Unusable> {
         let p = self.state_file();
-        let bytes = match std::fs::read(&p) {
+        // the directory's owner wrote it; a link, FIFO or device there is not read
+        let bytes = match crate::safefile::read(&p, self.owner_uid(), crate::safefile::SMALL) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
@@ -333,23 +338,8 @@ impl StateDir {
 /// a temporary file in the same directory, fsync, rename over, fsync the directory.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).ctx(|| format!("creating {}", dir.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        path.file_name().unwrap_or_default().to_string_lossy(),
-        std::process::id()
-    ));
-    let write = || -> std::io::Result<()> {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        File::open(dir)?.sync_all()
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(format!("writing {}", path.display()), e)
-    })
+    crate::safefile::create_private_dir(dir).ctx(|| format!("creating {}", dir.display()))?;
+    crate::safefile::write_atomic(path, bytes).ctx(|| format!("writing {}", path.display()))
 }
 
 #[cfg(test)]
