@@ -122,6 +122,9 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// (internal) act on one of this user's local clusters for root, as this user
+    #[command(name = "__as-owner", hide = true)]
+    AsOwner,
 }
 
 impl Command {
@@ -140,7 +143,10 @@ impl Command {
             Command::Adapt(a) => Some(&a.cloud),
             Command::Reconcile(a) => Some(&a.cloud),
             Command::Apply(a) => Some(&a.cloud),
-            Command::Backends { .. } | Command::Completions { .. } | Command::Serve(_) => None,
+            Command::Backends { .. }
+            | Command::Completions { .. }
+            | Command::Serve(_)
+            | Command::AsOwner => None,
         }
     }
 

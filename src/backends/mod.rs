@@ -87,7 +87,7 @@ pub struct ScaleRequest {
     pub progress: crate::progress::Progress,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ScaleReport {
     pub before: u64,
     pub target: u64,

@@ -3,6 +3,7 @@
 
 mod adapt;
 mod apply;
+mod as_owner;
 mod backends;
 mod cleanup;
 mod completions;
@@ -49,6 +50,7 @@ pub async fn dispatch(app: &App, command: Command) -> Result<()> {
         Command::Usage(a) => usage::run(app, a).await,
         Command::Backends { action } => backends::run(app, action),
         Command::Completions { shell } => completions::run(app, shell),
+        Command::AsOwner => as_owner::run(app).await,
     }
 }
 
@@ -86,4 +88,9 @@ pub fn worker_count(n: i64, max: u32) -> Result<u32> {
         )));
     }
     Ok(n as u32)
+}
+
+/// The hidden verb a child acting as another user runs.
+pub fn as_owner_verb() -> &'static str {
+    crate::backends::local::owner::VERB
 }

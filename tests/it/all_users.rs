@@ -21,8 +21,8 @@ fn pids(c: &serde_json::Value) -> Vec<i32> {
 
 /// Root's `--all-users` lists another user's local clusters (daskctl's and a plain scheduler)
 /// with their owner, cores and core-hours; deleting one needs the flag and says whose; scaling
-/// it up is refused (its workers would run as root); `cleanup --all-users --yes` deletes it,
-/// verified gone, and reports the owner and the cores freed.
+/// it up happens as its owner (their new worker never runs as root); `cleanup --all-users
+/// --yes` deletes it, verified gone, and reports the owner and the cores freed.
 #[test]
 fn root_sees_and_acts_on_another_users_local_clusters_only_when_asked() {
     let Some(other) = support::users::OtherUser::get() else {
@@ -89,10 +89,26 @@ fn root_sees_and_acts_on_another_users_local_clusters_only_when_asked() {
     // user's local clusters are not even looked at)
     env.run(&["delete", &format!("local/{theirs_name}"), "--yes"])
         .code(3);
-    // scaling up would start their workers as root
-    let up = env.run(&["scale", theirs_name, "4", "--all-users"]).code(5);
-    assert!(up.stderr.contains("as you"), "{}", up.stderr);
-    assert!(their_pids.iter().all(|p| alive(*p)), "nothing was touched");
+    // root scales it up as its owner (a child with their uid, gid and groups): the new worker
+    // is theirs, nothing of it runs as root; and back down, as them too
+    let marker = format!("DASKCTL_CLUSTER={theirs_name}");
+    let before = support::pids_with_env(other.uid, &marker).len();
+    env.run(&["scale", theirs_name, "3", "--all-users", "--wait"])
+        .ok();
+    assert!(
+        support::pids_with_env(other.uid, &marker).len() > before,
+        "no new worker of theirs"
+    );
+    assert_eq!(support::pids_with_env(0, &marker), Vec::<i32>::new());
+    env.run(&["scale", theirs_name, "2", "--all-users", "--wait"])
+        .ok();
+    let theirs = env
+        .run(&["describe", theirs_name, "-o", "json", "--all-users"])
+        .ok()
+        .json();
+    assert_eq!(theirs["workers"], 2, "{theirs}");
+    let their_pids = pids(&theirs);
+    assert_eq!(their_pids.len(), 3, "{theirs}");
 
     // usage groups by owner
     let usage = env

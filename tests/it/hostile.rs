@@ -224,6 +224,18 @@ fn traps_in_their_state_directory_never_turn_root_against_itself() {
         canary.unread(&o);
     }
     canary.untouched();
+    // root acted as them: nothing in their tree is root's
+    let mut stack = vec![other.state()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            use std::os::unix::fs::MetadataExt;
+            let m = std::fs::symlink_metadata(e.path()).unwrap();
+            assert_eq!(m.uid(), other.uid, "{} is not theirs", e.path().display());
+            if m.is_dir() {
+                stack.push(e.path());
+            }
+        }
+    }
     // their lock, now a link into root's directory: a delete refuses to follow it
     plant(&format!(
         "import os\nd = {d:?}\nos.remove(d + '/lock')\nos.symlink({target:?}, d + '/lock')\n",

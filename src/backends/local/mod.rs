@@ -5,6 +5,7 @@ mod delete;
 pub mod discover;
 pub mod handle;
 mod logs;
+pub mod owner;
 pub mod procfs;
 mod scale;
 pub mod spawn;
@@ -15,10 +16,11 @@ use super::{
     Availability, Backend, Capabilities, Context, CreateRequest, DeleteRequest, LogRequest,
     LogSink, Registration, ScaleReport, ScaleRequest,
 };
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::Cluster;
 use async_trait::async_trait;
 use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Clone)]
 pub struct Local {
@@ -78,8 +80,10 @@ impl Backend for Local {
         Some(&self.ctx.config.pricing)
     }
 
+    /// As root, another user's workers are started by a child that is that user
+    /// (owner.rs); any other caller's would be theirs.
     fn starts_as_caller(&self) -> bool {
-        true
+        !owner::can_switch()
     }
 
     fn name(&self) -> &'static str {
@@ -135,6 +139,19 @@ impl Backend for Local {
 
     async fn scale(&self, cluster: &Cluster, req: &ScaleRequest) -> Result<ScaleReport> {
         match users::view_for(self, cluster) {
+            Some(theirs) if owner::can_switch() => {
+                let r = owner::scale_request(cluster, req);
+                let within = req.timeout + Duration::from_secs(60);
+                owner::run(
+                    &theirs.ctx.user,
+                    theirs.ctx.config.state_root(),
+                    &r,
+                    Some(within),
+                    None,
+                )
+                .await?
+                .ok_or_else(|| Error::backend("local", "the scale as its owner said nothing"))
+            }
             Some(theirs) => scale::scale(&theirs, cluster, req).await,
             None => scale::scale(self, cluster, req).await,
         }
@@ -147,6 +164,15 @@ impl Backend for Local {
         sink: &mut dyn LogSink,
     ) -> Result<()> {
         match users::view_for(self, cluster) {
+            Some(theirs) if owner::can_switch() => {
+                let r = owner::logs_request(cluster, req);
+                // --follow runs until interrupted
+                let within = (!req.follow).then_some(Duration::from_secs(120));
+                let root = theirs.ctx.config.state_root();
+                owner::run(&theirs.ctx.user, root, &r, within, Some(sink))
+                    .await
+                    .map(drop)
+            }
             Some(theirs) => logs::logs(&theirs, cluster, req, sink).await,
             None => logs::logs(self, cluster, req, sink).await,
         }
@@ -154,6 +180,17 @@ impl Backend for Local {
 
     async fn delete(&self, cluster: &Cluster, req: &DeleteRequest) -> Result<()> {
         match users::view_for(self, cluster) {
+            Some(theirs) if owner::can_switch() => {
+                let r = owner::Request::Delete {
+                    name: cluster.name.clone(),
+                    timeout_ms: req.timeout.as_millis() as u64,
+                };
+                let within = req.timeout + Duration::from_secs(60);
+                let root = theirs.ctx.config.state_root();
+                owner::run(&theirs.ctx.user, root, &r, Some(within), None)
+                    .await
+                    .map(drop)
+            }
             Some(theirs) => delete::delete(&theirs, cluster, req).await,
             None => delete::delete(self, cluster, req).await,
         }
