@@ -1052,12 +1052,26 @@ fn native_clusters_keep_their_policy_in_an_annotation_and_lock_with_a_lease() {
             &json!({"spec": {"renewTime": "2000-01-01T00:00:00.000000Z"}}),
         )
     });
+    let mut up = serde_json::Value::Null;
     wait_until("reconcile to scale up", Duration::from_secs(60), || {
-        mine()["action"] == "up"
+        up = mine();
+        up["action"] == "up"
     });
-    wait_until("3 worker pods", Duration::from_secs(60), || {
-        pods(&env.describe("k8s-adapt"), "worker").len() == 3
-    });
+    // the count the pass chose follows the workload left when it ran (a slow machine reaches
+    // it later, with fewer tasks left): within the bounds, above the one worker, and then
+    // carried out
+    let to: usize = up["detail"]
+        .as_str()
+        .and_then(|d| d.split(" to ").nth(1))
+        .and_then(|t| t.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {up}"));
+    assert!((2..=3).contains(&to), "{up}");
+    wait_until(
+        &format!("{to} worker pods"),
+        Duration::from_secs(60),
+        || pods(&env.describe("k8s-adapt"), "worker").len() == to,
+    );
     assert!(
         s.with(|st| st.names("leases").is_empty()),
         "the Lease is deleted after the pass"
