@@ -206,27 +206,8 @@ fn root_sees_another_users_slurm_jobs_only_when_asked() {
         return;
     };
     let dir = other.dir.path().to_str().unwrap().to_string();
-    let marker = format!("--comment=daskctl:v1;cluster=theirs;role=worker;dir={dir}/shared");
-    let out = other
-        .command(
-            std::path::Path::new("sbatch"),
-            &[
-                "--parsable",
-                "--job-name=theirs-worker",
-                &marker,
-                "--cpus-per-task=1",
-                "--output=/dev/null",
-                "--wrap=sleep 600",
-            ],
-        )
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let job = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let marker = format!("daskctl:v1;cluster=theirs;role=worker;dir={dir}/shared");
+    let job = other.sbatch_sleeper("theirs-worker", &marker);
     let env = Env::new();
     let mine = env.run(&["list", "-b", "slurm", "-o", "json"]).ok().json();
     assert!(

@@ -264,29 +264,10 @@ fn a_forged_marker_directory_is_never_acted_on() {
     let canary = Canary::new();
     let name = format!("evil{}", std::process::id());
     let marker = format!(
-        "--comment=daskctl:v1;cluster={name};role=worker;dir={}",
+        "daskctl:v1;cluster={name};role=worker;dir={}",
         canary.dir.path().display()
     );
-    let job_name = format!("--job-name={name}-worker");
-    let out = other
-        .command(
-            Path::new("sbatch"),
-            &[
-                "--parsable",
-                &job_name,
-                &marker,
-                "--cpus-per-task=1",
-                "--output=/dev/null",
-                "--wrap=sleep 600",
-            ],
-        )
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    other.sbatch_sleeper(&format!("{name}-worker"), &marker);
     let env = Env::slurm();
     let q = format!("slurm/{name}");
     let u = ["-u", "daskctl-other"];

@@ -117,6 +117,31 @@ impl OtherUser {
         )
     }
 
+    /// A one-core `sleep 600` Slurm job of the user's named `job_name`, with `comment` (a
+    /// daskctl marker, true or forged); its job id.
+    pub fn sbatch_sleeper(&self, job_name: &str, comment: &str) -> String {
+        let out = self
+            .command(
+                Path::new("sbatch"),
+                &[
+                    "--parsable",
+                    &format!("--job-name={job_name}"),
+                    &format!("--comment={comment}"),
+                    "--cpus-per-task=1",
+                    "--output=/dev/null",
+                    "--wrap=sleep 600",
+                ],
+            )
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
     /// daskctl run as the user, with a state directory of theirs.
     pub fn daskctl(&self, args: &[&str]) -> super::Out {
         let o = self
