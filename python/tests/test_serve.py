@@ -49,12 +49,13 @@ def served():
     assert proc.wait(timeout=30) == 0
 
 
-def listed(url: str, name: str) -> bool:
+def listed(url: str, name: str, status: str | None = None) -> bool:
+    """Whether serve's snapshot has the cluster (in that status, when given)."""
     req = urllib.request.Request(
         f"{url}/api/clusters", headers={"Authorization": f"Bearer {TOKEN}"}
     )
     with urllib.request.urlopen(req, timeout=30) as r:
-        return any(c["name"] == name for c in json.load(r))
+        return any(c["name"] == name and status in (None, c["status"]) for c in json.load(r))
 
 
 @pytest.mark.skipif(not BROWSER, reason="no chromium (apt-get install chromium)")
@@ -63,7 +64,9 @@ def test_the_page_lists_scales_and_deletes_in_chromium(served, tmp_path):
     name = unique("served")
     daskctl.create_cluster("local", 1, name=name, python=sys.executable).close()
     qualified = f"local/{name}"
-    wait_until(lambda: listed(served, name), 60, f"{qualified} in the snapshot")
+    # the first snapshot that has it may be one taken while it was being created (pending):
+    # the page is loaded once a snapshot shows it running, as the assertions below expect
+    wait_until(lambda: listed(served, name, "running"), 60, f"{qualified} running in the snapshot")
     artifacts = Path(os.environ.get("DASKCTL_TEST_ARTIFACTS", tmp_path))
     artifacts.mkdir(parents=True, exist_ok=True)
     try:

@@ -321,12 +321,37 @@ impl Running {
         super::signal(self.pid(), sig);
     }
 
-    pub fn finish(self) -> super::Out {
-        let o = self.child.wait_with_output().expect("wait daskctl");
+    pub fn finish(mut self) -> super::Out {
+        use std::io::Read;
+        let stderr = self.child.stderr.take();
+        let reader = std::thread::spawn(move || {
+            let mut b = Vec::new();
+            if let Some(mut e) = stderr {
+                let _ = e.read_to_end(&mut b);
+            }
+            b
+        });
+        let mut stdout = Vec::new();
+        if let Some(mut o) = self.child.stdout.take() {
+            let _ = o.read_to_end(&mut stdout);
+        }
+        let stderr = reader.join().expect("stderr reader");
+        let status = self.child.wait().expect("wait daskctl");
         super::Out {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        }
+    }
+}
+
+/// A test that ends (or fails) with the command still running stops it: a `serve` a test
+/// started must not outlive it (a leaked one is probed by every later discovery on the machine).
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
         }
     }
 }
