@@ -11,7 +11,6 @@
 use super::{Dialect, JobQueue};
 use crate::error::{Error, IoContext, Result};
 use crate::lockfile::Held;
-use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -38,10 +37,7 @@ pub async fn take<D: Dialect>(
 ) -> Result<Held> {
     let p = path(q, name, dir);
     if let Some(parent) = p.parent() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(parent)
+        crate::safefile::create_private_dir(parent)
             .ctx(|| format!("creating {}", parent.display()))?;
     }
     let backend = q.dialect.facts().name;

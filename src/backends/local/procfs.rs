@@ -364,10 +364,6 @@ pub fn with_markers(uid: u32, want: &[(String, String)]) -> Vec<(i32, u64)> {
     let Ok(rd) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
-    let want: Vec<Vec<u8>> = want
-        .iter()
-        .map(|(k, v)| format!("{k}={v}").into_bytes())
-        .collect();
     let mut out = Vec::new();
     for e in rd.flatten() {
         let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
@@ -376,17 +372,19 @@ pub fn with_markers(uid: u32, want: &[(String, String)]) -> Vec<(i32, u64)> {
         if !e.metadata().is_ok_and(|m| m.uid() == uid) {
             continue;
         }
-        let Ok(raw) = std::fs::read(format!("/proc/{pid}/environ")) else {
-            continue;
-        };
-        let vars: Vec<&[u8]> = raw.split(|b| *b == 0).collect();
-        if want.iter().all(|w| vars.contains(&w.as_slice()))
+        if carries(pid, want)
             && let Some(st) = live(pid, None)
         {
             out.push((pid, st.start));
         }
     }
     out
+}
+
+/// Whether the environment of `pid` carries every one of the `want` markers (`DASKCTL_*`).
+pub fn carries(pid: i32, want: &[(String, String)]) -> bool {
+    let m = markers(pid);
+    want.iter().all(|(k, v)| m.get(k) == Some(v))
 }
 
 /// The live members of process group `pgrp`, with their start times.

@@ -183,12 +183,11 @@ impl Target {
 pub async fn stop(targets: &[Target], uid: u32, grace: Duration) -> Vec<i32> {
     let live: Vec<&Target> = targets.iter().filter(|t| t.verified(uid)).collect();
     for t in &live {
-        signal(t, uid, Signal::SIGTERM);
-        signal(t, uid, Signal::SIGCONT);
+        signal(t, uid, &[Signal::SIGTERM, Signal::SIGCONT]);
     }
     if !wait_dead(&live, grace).await {
         for t in live.iter().filter(|t| t.verified(uid)) {
-            signal(t, uid, Signal::SIGKILL);
+            signal(t, uid, &[Signal::SIGKILL]);
         }
         wait_dead(&live, Duration::from_secs(5)).await;
     }
@@ -254,19 +253,17 @@ pub async fn sweep(
 
 /// The process `pid` started at `start` is alive, `uid`'s, and still carries `markers`.
 fn still_marked(pid: i32, start: u64, uid: u32, markers: &[(String, String)]) -> bool {
-    if !procfs::alive(pid, Some(start)) || procfs::uid(pid) != Some(uid) {
-        return false;
-    }
-    let m = procfs::markers(pid);
-    markers.iter().all(|(k, v)| m.get(k) == Some(v))
+    procfs::alive(pid, Some(start))
+        && procfs::uid(pid) == Some(uid)
+        && procfs::carries(pid, markers)
 }
 
-/// Signals `t` and, when it leads its own process group (daskctl started it as a session
+/// Sends `sigs` to `t` and, when it leads its own process group (daskctl started it as a session
 /// leader: a nanny and its worker process), each member of that group that is verified as it
 /// is: `uid`'s, and for daskctl's own, carrying the cluster's markers. One by one, never
 /// `killpg`: a group can hold another user's process (a setuid program a task ran), and root
 /// must not signal it on the strength of the leader's owner.
-fn signal(t: &Target, uid: u32, sig: Signal) {
+fn signal(t: &Target, uid: u32, sigs: &[Signal]) {
     let pid = Pid::from_raw(t.pid);
     let leads = t.group && nix::unistd::getpgid(Some(pid)).is_ok_and(|g| g == pid);
     let members = if leads {
@@ -274,7 +271,9 @@ fn signal(t: &Target, uid: u32, sig: Signal) {
     } else {
         Vec::new()
     };
-    let _ = nix::sys::signal::kill(pid, sig);
+    for sig in sigs {
+        let _ = nix::sys::signal::kill(pid, *sig);
+    }
     for (m, start) in members.into_iter().filter(|(m, _)| *m != t.pid) {
         let member = Target {
             pid: m,
@@ -283,7 +282,9 @@ fn signal(t: &Target, uid: u32, sig: Signal) {
             proof: t.proof.clone(),
         };
         if member.verified(uid) {
-            let _ = nix::sys::signal::kill(Pid::from_raw(m), sig);
+            for sig in sigs {
+                let _ = nix::sys::signal::kill(Pid::from_raw(m), *sig);
+            }
         } else {
             tracing::debug!(
                 "{m}: in the group of {} but not verified; not signalled",
