@@ -1,16 +1,22 @@
 """`daskctl serve`'s page in a real headless Chromium: the clusters of the background
-discovery rendered as a table, and scale and delete clicked through the page's two-step forms,
-acting on a real local cluster (the DOM asserted, a screenshot kept as an artifact)."""
+discovery rendered as a table, and scale and delete clicked through the page's two-step
+questions, acting on a real local cluster (the DOM asserted, a screenshot kept as an artifact);
+and, after logging in, nothing a listener on another port of the same host receives from the
+browser authenticates to serve."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
+import urllib.error
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -58,8 +64,46 @@ def listed(url: str, name: str, status: str | None = None) -> bool:
         return any(c["name"] == name and status in (None, c["status"]) for c in json.load(r))
 
 
+@pytest.fixture
+def neighbour():
+    """A listener on another port of the same host that records every request's headers."""
+    seen: list[dict[str, str]] = []
+
+    class Record(BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(dict(self.headers.items()))
+            body = b"<!doctype html><title>neighbour</title><p id=n>neighbour</p>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            # the browser may move on before it reads the body
+            with contextlib.suppress(BrokenPipeError):
+                self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Record)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    server.shutdown()
+
+
+def replayed(url: str, headers: dict[str, str], path: str) -> int:
+    """The status serve answers to a request carrying exactly these headers."""
+    keep = {k: v for k, v in headers.items() if k.lower() not in ("host", "connection")}
+    req = urllib.request.Request(f"{url}{path}", headers=keep)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
 @pytest.mark.skipif(not BROWSER, reason="no chromium (apt-get install chromium)")
-def test_the_page_lists_scales_and_deletes_in_chromium(served, tmp_path):
+def test_the_page_lists_scales_and_deletes_in_chromium(served, neighbour, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     name = unique("served")
     daskctl.create_cluster("local", 1, name=name, python=sys.executable).close()
@@ -78,10 +122,13 @@ def test_the_page_lists_scales_and_deletes_in_chromium(served, tmp_path):
                       "--disable-sync"],
             )  # fmt: skip
             page = browser.new_page(viewport={"width": 1400, "height": 700})
-            # the token once in the address; the cookie it sets carries it after
+            # the token once in the address: the page moves it into this tab's storage and
+            # out of the address bar before it asks for anything
             page.goto(f"{served}/?token={TOKEN}")
             row = page.locator(f'tr[data-cluster="{qualified}"]')
             row.wait_for(timeout=30_000)
+            assert TOKEN not in page.url, page.url
+            assert page.evaluate("history.length") >= 1
             assert row.locator("td.running").inner_text() == "running"
             assert row.locator("td.workers").inner_text() == "1"
             page.screenshot(path=str(artifacts / "daskctl-serve.png"))
@@ -89,15 +136,44 @@ def test_the_page_lists_scales_and_deletes_in_chromium(served, tmp_path):
             row.locator('input[name="workers"]').fill("2")
             row.locator('button[value="scale"]').click()
             question = page.locator("#confirm")
-            assert question.inner_text() == f"scale {qualified} from 1 to 2 worker(s)?"
+            question.wait_for(state="visible", timeout=30_000)
+            assert question.inner_text() == f"scale {qualified} from 1 to 2 worker(s)"
             assert daskctl.describe_cluster(qualified)["requested_workers"] == 1
             page.locator('button[name="confirmed"]').click()
+            page.locator("#done:not([hidden])").wait_for(timeout=150_000)
             assert page.locator("#done").inner_text().startswith(f"scaled {qualified} from 1 to 2")
             assert daskctl.describe_cluster(qualified)["requested_workers"] == 2
 
-            page.locator(f'tr[data-cluster="{qualified}"] button[value="delete"]').click()
-            assert page.locator("#confirm").inner_text().startswith(f"delete {qualified} (")
+            # what the browser holds now reaches no other port: the neighbour, visited
+            # directly and through a link from serve's origin, gets nothing that serve takes
+            neighbour_url, seen = neighbour
+            other = browser.new_page()
+            other.goto(f"{neighbour_url}/direct")
+            assert other.evaluate("sessionStorage.length") == 0
+            other.close()
+            page.evaluate(
+                """url => { const a = document.createElement('a'); a.href = url;
+                            a.id = 'out'; a.textContent = 'out'; document.body.append(a); }""",
+                f"{neighbour_url}/linked",
+            )
+            with page.expect_navigation():
+                page.locator("#out").click()
+            page.go_back()
+            assert len(seen) >= 2, seen
+            for headers in seen:
+                assert not any(TOKEN in v for v in headers.values()), headers
+                # serve's page is never named to the neighbour (its own pages may be)
+                assert served not in headers.get("Referer", ""), headers
+                assert replayed(served, headers, "/api/view") == 401, headers
+                assert replayed(served, headers, "/api/clusters") == 401, headers
+
+            row = page.locator(f'tr[data-cluster="{qualified}"]')
+            row.wait_for(timeout=30_000)
+            row.locator('button[value="delete"]').click()
+            question.wait_for(state="visible", timeout=30_000)
+            assert question.inner_text().startswith(f"delete {qualified} (")
             page.locator('button[name="confirmed"]').click()
+            page.locator("#done:not([hidden])").wait_for(timeout=150_000)
             assert page.locator("#done").inner_text() == f"deleted {qualified}"
             assert page.locator(f'tr[data-cluster="{qualified}"]').count() == 0
             browser.close()

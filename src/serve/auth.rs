@@ -1,7 +1,16 @@
-//! The token every request needs: `Authorization: Bearer TOKEN`, or `?token=TOKEN` once (the
-//! response then sets an HttpOnly, SameSite=Strict cookie that carries it after), or that
-//! cookie. None: 401 with `WWW-Authenticate: Bearer`; a wrong one: 403. Forms that act also
-//! carry a tag derived from the token (`csrf`), which another site cannot know.
+//! The token, and where a browser keeps it.
+//!
+//! The API (`/api/*`, `/metrics`) needs `Authorization: Bearer TOKEN` on every request; nothing
+//! else authenticates: no cookie, no query parameter. A cookie would be ambient for the whole
+//! host (browsers send a host's cookies to every port of it, so any local listener the page
+//! links to, a cluster's dashboard for one, would receive something that acts on serve). The
+//! page instead keeps the token in `sessionStorage`, which belongs to this origin alone (scheme,
+//! host *and port*), and sends it as the header from script. `/?token=T` (the address printed at
+//! start, and older bookmarks) is answered with a redirect to `/#token=T`: a fragment never
+//! leaves the browser, and the page moves it into `sessionStorage` and out of the address bar
+//! and history before it asks for anything.
+//!
+//! None: 401 with `WWW-Authenticate: Bearer`; a wrong one: 403.
 
 use super::Server;
 use axum::extract::{Request, State};
@@ -10,7 +19,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
-pub const COOKIE: &str = "daskctl_token";
+/// The cookie older versions set (the token itself): cleared whenever a browser still sends it.
+pub const LEGACY_COOKIE: &str = "daskctl_token";
 
 /// The server's token: given (`DASKCTL_SERVE_TOKEN`) or generated at start (and printed once,
 /// the only way to learn it).
@@ -36,25 +46,24 @@ impl Token {
             Ok(_) => Err(crate::error::Error::Usage(
                 "DASKCTL_SERVE_TOKEN must be at least 16 printable characters, no spaces".into(),
             )),
-            Err(_) => {
-                let mut bytes = [0u8; 16];
-                let mut f = std::fs::File::open("/dev/urandom")
-                    .map_err(|e| crate::error::Error::io("opening /dev/urandom", e))?;
-                std::io::Read::read_exact(&mut f, &mut bytes)
-                    .map_err(|e| crate::error::Error::io("reading /dev/urandom", e))?;
-                Ok(Token::Generated(hex(&bytes)))
-            }
+            Err(_) => Ok(Token::Generated(hex(&random::<16>()?))),
         }
-    }
-
-    /// What a form that acts must carry: HMAC-SHA256(token, "daskctl serve form"), in hex.
-    pub fn csrf(&self) -> String {
-        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, self.value().as_bytes());
-        hex(ring::hmac::sign(&key, b"daskctl serve form").as_ref())
     }
 }
 
-fn hex(b: &[u8]) -> String {
+/// `N` bytes from the operating system's generator.
+pub fn random<const N: usize>() -> crate::error::Result<[u8; N]> {
+    let mut b = [0u8; N];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b).map_err(|_| {
+        crate::error::Error::io(
+            "reading random bytes",
+            std::io::Error::other("the system's generator failed"),
+        )
+    })?;
+    Ok(b)
+}
+
+pub fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
@@ -63,38 +72,39 @@ pub fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
 }
 
-/// What the request presents: from the Authorization header, the query, or the cookie.
-fn presented(headers: &HeaderMap, query: Option<&str>) -> (Option<String>, bool) {
-    if let Some(v) = headers
+/// The token the request presents: only ever the Authorization header.
+fn presented(headers: &HeaderMap) -> Option<String> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-    {
-        return (Some(v.trim().to_string()), false);
-    }
-    let from_query = query.and_then(|q| {
+        .map(|v| v.trim().to_string())
+}
+
+/// `token=` in a query string, if any.
+pub fn in_query(query: Option<&str>) -> Option<String> {
+    query.and_then(|q| {
         q.split('&')
             .filter_map(|kv| kv.split_once('='))
             .find(|(k, _)| *k == "token")
             .map(|(_, v)| v.to_string())
-    });
-    if from_query.is_some() {
-        return (from_query, true);
-    }
-    let from_cookie = headers
+    })
+}
+
+/// Whether the request still carries the cookie older versions set.
+pub fn has_legacy_cookie(headers: &HeaderMap) -> bool {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
-        .map(|(_, v)| v.to_string());
-    (from_cookie, false)
+        .any(|(k, _)| k == LEGACY_COOKIE)
 }
 
+/// Middleware for the API routes.
 pub async fn require(State(s): State<Arc<Server>>, req: Request, next: Next) -> Response {
-    let (given, in_query) = presented(req.headers(), req.uri().query());
-    let Some(given) = given else {
+    let Some(given) = presented(req.headers()) else {
         let mut r = (StatusCode::UNAUTHORIZED, "a token is required\n").into_response();
         r.headers_mut().insert(
             header::WWW_AUTHENTICATE,
@@ -105,14 +115,7 @@ pub async fn require(State(s): State<Arc<Server>>, req: Request, next: Next) -> 
     if !same(&given, s.opts.token.value()) {
         return (StatusCode::FORBIDDEN, "wrong token\n").into_response();
     }
-    let mut r = next.run(req).await;
-    if in_query {
-        let cookie = format!("{COOKIE}={given}; HttpOnly; SameSite=Strict; Path=/");
-        if let Ok(v) = HeaderValue::from_str(&cookie) {
-            r.headers_mut().insert(header::SET_COOKIE, v);
-        }
-    }
-    r
+    next.run(req).await
 }
 
 #[cfg(test)]
@@ -120,20 +123,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tokens_come_from_the_header_the_query_or_the_cookie() {
+    fn only_the_authorization_header_carries_the_token() {
         let mut h = HeaderMap::new();
-        assert_eq!(presented(&h, None), (None, false));
-        assert_eq!(
-            presented(&h, Some("a=1&token=abc")),
-            (Some("abc".into()), true)
-        );
+        assert_eq!(presented(&h), None);
         h.insert(
             header::COOKIE,
             HeaderValue::from_static("x=1; daskctl_token=c00k"),
         );
-        assert_eq!(presented(&h, None), (Some("c00k".into()), false));
+        assert_eq!(presented(&h), None, "a cookie never authenticates");
+        assert!(has_legacy_cookie(&h));
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer b3"));
-        assert_eq!(presented(&h, Some("token=q")), (Some("b3".into()), false));
+        assert_eq!(presented(&h), Some("b3".into()));
+        assert_eq!(in_query(Some("a=1&token=abc")), Some("abc".into()));
+        assert_eq!(in_query(Some("a=1")), None);
         assert!(same("abc", "abc") && !same("abc", "abd") && !same("abc", "ab"));
     }
 }

@@ -2,13 +2,20 @@
 //! enabled backend each `--interval`, under the per-backend deadlines, and swaps the snapshot in;
 //! requests only read the snapshot, so a slow backend never blocks the page or a scrape.
 //!
-//! Routes (all behind the token, `auth.rs`): `/` the page (`page.rs`), `/api/clusters` the
-//! `list -o json` schema, `/metrics` Prometheus text (`metrics.rs`), `POST /act` scale and
-//! delete from the page (two steps: the first shows what would happen, the second acts).
+//! Routes: `/`, `/app.js`, `/app.css` the page's static shell (no data, no token: `page.rs`);
+//! behind the token (`auth.rs`, only ever the Authorization header) `/api/view` what the page
+//! shows, `/api/clusters` the `list -o json` schema, `/api/usage`, `/metrics` Prometheus text
+//! (`metrics.rs`), `POST /api/act` scale and delete (two steps: the first asks and answers a
+//! tag bound to the question, the second acts: `act.rs`, `tag.rs`). Every answer carries the
+//! headers of `headers.rs`; connections are bounded in number and time (`conn.rs`).
 
+mod act;
 mod auth;
+mod conn;
+mod headers;
 pub mod metrics;
 mod page;
+mod tag;
 mod tls;
 
 use crate::backends::Context;
@@ -48,6 +55,8 @@ pub struct Server {
     pub ctx: Arc<Context>,
     pub opts: Options,
     pub snapshot: RwLock<Arc<Snapshot>>,
+    /// What binds a confirmation to its question (a key drawn at start).
+    pub tags: tag::Tags,
 }
 
 impl Server {
@@ -98,15 +107,24 @@ impl Snapshot {
 }
 
 pub fn router(server: Arc<Server>) -> Router {
-    Router::new()
-        .route("/", get(page::index))
-        .route("/act", post(page::act))
+    let api = Router::new()
+        .route("/api/view", get(page::view))
+        .route("/api/act", post(act::act))
         .route("/api/clusters", get(page::api_clusters))
         .route("/api/usage", get(page::api_usage))
         .route("/metrics", get(metrics::metrics))
         .layer(axum::middleware::from_fn_with_state(
             server.clone(),
             auth::require,
+        ));
+    Router::new()
+        .route("/", get(page::shell))
+        .route("/app.js", get(page::script))
+        .route("/app.css", get(page::style))
+        .merge(api)
+        .layer(axum::middleware::from_fn_with_state(
+            server.clone(),
+            headers::secure,
         ))
         .with_state(server)
 }
@@ -140,15 +158,17 @@ pub async fn run(ctx: Arc<Context>, opts: Options, out: &crate::printer::Printer
         ctx,
         opts,
         snapshot: RwLock::new(Arc::new(Snapshot::default())),
+        tags: tag::Tags::new()?,
     });
     let scheme = if tls.is_some() { "https" } else { "http" };
     match &server.opts.token {
         Token::Generated(t) => out.info(&format!(
-            "daskctl serve: {scheme}://{local}/ (open {scheme}://{local}/?token={t} once; then \
-             a cookie holds it)"
+            "daskctl serve: {scheme}://{local}/#token={t} (the page keeps the token for its \
+             tab; scripts send it as Authorization: Bearer)"
         )),
         Token::Given(_) => out.info(&format!(
-            "daskctl serve: {scheme}://{local}/ (token from DASKCTL_SERVE_TOKEN)"
+            "daskctl serve: {scheme}://{local}/ (the page asks for the token in \
+             DASKCTL_SERVE_TOKEN; scripts send it as Authorization: Bearer)"
         )),
     }
     let background = {
@@ -170,19 +190,7 @@ pub async fn run(ctx: Arc<Context>, opts: Options, out: &crate::printer::Printer
             _ = term.recv() => {}
         }
     };
-    let app = router(server);
-    let served = match tls {
-        Some(config) => {
-            let tls = tls::TlsListener::new(listener, config)
-                .map_err(|e| Error::io("reading the bound address", e))?;
-            axum::serve(tls, app).with_graceful_shutdown(stop).await
-        }
-        None => {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(stop)
-                .await
-        }
-    };
+    conn::serve(listener, tls, router(server), stop).await;
     background.abort();
-    served.map_err(|e| Error::io("serving HTTP", e))
+    Ok(())
 }

@@ -1,29 +1,20 @@
-//! The page: clusters from the snapshot as a server-rendered table (no script), filtered by
-//! backend, status and owner, each with its dashboard link and, unless `--read-only`, scale and
-//! delete forms. Acting takes two steps: the first POST shows what would happen and asks; the
-//! second (`confirmed=yes`) acts through the same backend calls as the CLI and reports only
-//! what happened (a delete waits until the cluster is verified gone).
+//! The page. `/` is a static shell (no data, no token needed) whose script (`assets/app.js`,
+//! same origin, the only script the CSP lets run) keeps the token in `sessionStorage` and asks
+//! `/api/view` with it: the clusters of the snapshot as rows already formatted here, filtered
+//! by backend, status and owner, each with its dashboard link when that link is safe to follow
+//! (`safe_dashboard`) and, unless `--read-only`, scale and delete buttons that go through
+//! `/api/act` (`act.rs`). The script writes text only (`textContent`), never markup.
 
 use super::Server;
 use crate::model::Cluster;
 use crate::units::{format_age, format_size};
-use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Json, Redirect, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// HTML-escapes text for element content and attribute values.
-pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
-/// `?backend=&status=&user=&done=`: the filters, and what the last action did.
+/// `?backend=&status=&user=`: the filters.
 #[derive(Deserialize, Default)]
 pub struct Filters {
     #[serde(default)]
@@ -32,10 +23,6 @@ pub struct Filters {
     status: String,
     #[serde(default)]
     user: String,
-    #[serde(default)]
-    done: String,
-    #[serde(default)]
-    failed: String,
 }
 
 fn keep(f: &Filters, c: &Cluster) -> bool {
@@ -95,22 +82,102 @@ pub async fn api_usage(State(s): State<Arc<Server>>, Query(q): Query<UsageQuery>
     Json(rep).into_response()
 }
 
-fn options(name: &str, chosen: &str, values: &[String]) -> String {
-    let mut o = format!("<select name=\"{name}\"><option value=\"\">any {name}</option>");
-    for v in values {
-        let sel = if v == chosen { " selected" } else { "" };
-        o.push_str(&format!("<option{sel}>{}</option>", esc(v)));
+const SHELL: &str = include_str!("assets/index.html");
+const SCRIPT: &str = include_str!("assets/app.js");
+const STYLE: &str = include_str!("assets/app.css");
+
+/// `/`: the shell. `/?token=T` is sent on to `/#token=T` (the other filters kept): the token
+/// leaves the query, which servers, proxies and history keep, for the fragment, which stays in
+/// the browser and which the script removes.
+pub async fn shell(uri: Uri) -> Response {
+    let Some(token) = super::auth::in_query(uri.query()) else {
+        return Html(SHELL).into_response();
+    };
+    let rest: Vec<&str> = uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|kv| !kv.starts_with("token=") && !kv.is_empty())
+        .collect();
+    let query = if rest.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", rest.join("&"))
+    };
+    // the token goes back only as the browser sent it, and only when it is a token's shape
+    if !token.bytes().all(|b| b.is_ascii_graphic() && b != b'#') {
+        return (StatusCode::BAD_REQUEST, "a malformed token\n").into_response();
     }
-    o.push_str("</select>");
-    o
+    Redirect::to(&format!("/{query}#token={token}")).into_response()
 }
 
-const STYLE: &str = "body{font:14px system-ui,sans-serif;margin:1.5em}table{border-collapse:collapse}\
-th,td{padding:.3em .8em;text-align:left;border-bottom:1px solid #ddd}th{background:#f4f4f4}\
-.running{color:#070}.orphaned,.degraded{color:#b00}.unknown{color:#a60}.note{padding:.5em;\
-background:#eef}.failed{background:#fee}form.inline{display:inline}input[type=number]{width:4em}";
+pub async fn script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        SCRIPT,
+    )
+        .into_response()
+}
 
-pub async fn index(State(s): State<Arc<Server>>, Query(f): Query<Filters>) -> Html<String> {
+pub async fn style() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE).into_response()
+}
+
+/// A dashboard link the page may show: `http(s)` to the scheduler's own host. A link is a
+/// claim read from the user's resources (a local cluster's `state.json`, a job's output): a
+/// `javascript:` URL, or one to another host, is not shown.
+pub fn safe_dashboard(c: &Cluster) -> Option<String> {
+    let link: Uri = c.dashboard.as_deref()?.parse().ok()?;
+    if !matches!(link.scheme_str(), Some("http" | "https")) {
+        return None;
+    }
+    let scheduler: Uri = c.address.as_deref()?.parse().ok()?;
+    let (a, b) = (link.host()?, scheduler.host()?);
+    a.eq_ignore_ascii_case(b).then(|| link.to_string())
+}
+
+/// The choices of one filter.
+#[derive(Serialize)]
+struct Choice {
+    chosen: String,
+    values: Vec<String>,
+}
+
+/// One row of the table, formatted.
+#[derive(Serialize)]
+struct Row {
+    cluster: String,
+    name: String,
+    backend: String,
+    status: &'static str,
+    workers: String,
+    threads: String,
+    memory: String,
+    age: String,
+    idle: String,
+    cores: String,
+    core_hours: String,
+    cost: String,
+    owner: String,
+    dashboard: Option<String>,
+    /// What the scale box starts at.
+    size: u64,
+}
+
+#[derive(Serialize)]
+struct View {
+    taken: String,
+    warnings: Vec<String>,
+    read_only: bool,
+    usage: String,
+    backend: Choice,
+    status: Choice,
+    user: Choice,
+    rows: Vec<Row>,
+}
+
+/// `/api/view`: what the page shows.
+pub async fn view(State(s): State<Arc<Server>>, Query(f): Query<Filters>) -> Response {
     let snap = s.snapshot();
     let distinct = |get: &dyn Fn(&Cluster) -> Option<String>| {
         let mut v: Vec<String> = snap.clusters.iter().filter_map(get).collect();
@@ -118,42 +185,6 @@ pub async fn index(State(s): State<Arc<Server>>, Query(f): Query<Filters>) -> Ht
         v.dedup();
         v
     };
-    let backends: Vec<String> = snap.backends.iter().map(|(b, _)| b.clone()).collect();
-    let statuses = distinct(&|c| Some(c.status.as_str().to_string()));
-    let users = distinct(&|c| c.owner.clone());
-    let csrf = s.opts.token.csrf();
-    let mut h = String::new();
-    h.push_str(&format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>daskctl</title>\
-         <style>{STYLE}</style></head><body><h1>Dask clusters</h1>"
-    ));
-    let taken = snap
-        .taken
-        .map(|t| format!("listed {} ago", format_age(t)))
-        .unwrap_or_else(|| "the first listing is under way".into());
-    h.push_str(&format!("<p id=\"taken\">{}</p>", esc(&taken)));
-    if !f.done.is_empty() {
-        h.push_str(&format!(
-            "<p class=\"note\" id=\"done\">{}</p>",
-            esc(&f.done)
-        ));
-    }
-    if !f.failed.is_empty() {
-        h.push_str(&format!(
-            "<p class=\"note failed\" id=\"failed\">{}</p>",
-            esc(&f.failed)
-        ));
-    }
-    for w in &snap.warnings {
-        h.push_str(&format!("<p class=\"note failed\">{}</p>", esc(w)));
-    }
-    h.push_str(&format!(
-        "<form method=\"get\" action=\"/\">{}{}{}<button>filter</button></form>",
-        options("backend", &f.backend, &backends),
-        options("status", &f.status, &statuses),
-        options("user", &f.user, &users)
-    ));
-    let shown: Vec<&Cluster> = snap.clusters.iter().filter(|c| keep(&f, c)).collect();
     let usage = crate::usage::report::build(
         &snap.clusters,
         &s.ctx.config.pricing,
@@ -163,209 +194,99 @@ pub async fn index(State(s): State<Arc<Server>>, Query(f): Query<Filters>) -> Ht
         std::time::SystemTime::now(),
     );
     let o = &usage.states.orphaned;
-    h.push_str(&format!(
-        "<p id=\"usage\">{} cores held, {} core-hours; orphaned: {} cluster(s), \
-         {} cores, {} core-hours (<a href=\"/api/usage\">usage</a>)</p>",
-        crate::usage::format_cores(usage.total.cores),
-        crate::usage::format_core_hours(usage.total.core_hours),
-        o.clusters,
-        crate::usage::format_cores(o.cores),
-        crate::usage::format_core_hours(o.core_hours),
-    ));
-    h.push_str(&format!(
-        "<table id=\"clusters\" data-count=\"{}\"><tr><th>name</th><th>backend</th>\
-         <th>status</th><th>workers</th><th>threads</th><th>memory</th><th>age</th>\
-         <th>idle</th><th>cores</th><th>core-hours</th><th>cost/h</th><th>owner</th>\
-         <th>dashboard</th>{}</tr>",
-        shown.len(),
-        if s.opts.read_only {
-            ""
-        } else {
-            "<th>actions</th>"
-        }
-    ));
-    for c in &shown {
-        let q = esc(&c.qualified());
-        let cell = |v: Option<String>| esc(&v.unwrap_or_else(|| "-".into()));
-        let workers = match (c.workers, c.requested_workers) {
-            (Some(w), Some(r)) if r != w => format!("{w}/{r}"),
-            (Some(w), _) => w.to_string(),
-            (None, Some(r)) => format!("?/{r}"),
-            (None, None) => "-".into(),
-        };
-        let dashboard = c
-            .dashboard
-            .as_deref()
-            .map(|d| format!("<a href=\"{0}\">{0}</a>", esc(d)))
-            .unwrap_or_else(|| "-".into());
-        h.push_str(&format!(
-            "<tr data-cluster=\"{q}\"><td>{}</td><td>{}</td><td class=\"{st}\">{st}</td>\
-             <td class=\"workers\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-             <td class=\"cores\">{}</td><td class=\"core-hours\">{}</td><td>{}</td>\
-             <td>{}</td><td>{dashboard}</td>",
-            esc(&c.name),
-            esc(&c.backend),
-            esc(&workers),
-            cell(c.threads.map(|t| t.to_string())),
-            cell(c.memory.filter(|m| *m > 0).map(format_size)),
-            cell(c.created.map(format_age)),
-            cell(c.idle_since.map(format_age)),
-            cell(c.cores.map(crate::usage::format_cores)),
-            cell(c.core_hours.map(crate::usage::format_core_hours)),
-            cell(c.cost.as_ref().map(crate::usage::format_rate)),
-            cell(c.owner.clone()),
-            st = c.status.as_str(),
-        ));
-        if !s.opts.read_only {
-            h.push_str(&format!(
-                "<td><form class=\"inline\" method=\"post\" action=\"/act\">\
-                 <input type=\"hidden\" name=\"cluster\" value=\"{q}\">\
-                 <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-                 <input type=\"number\" name=\"workers\" min=\"0\" value=\"{}\">\
-                 <button name=\"action\" value=\"scale\">scale</button>\
-                 <button name=\"action\" value=\"delete\">delete</button></form></td>",
-                c.requested_workers.or(c.workers).unwrap_or(0)
-            ));
-        }
-        h.push_str("</tr>");
-    }
-    h.push_str("</table></body></html>");
-    Html(h)
-}
-
-#[derive(Deserialize)]
-pub struct Act {
-    cluster: String,
-    action: String,
-    #[serde(default)]
-    workers: Option<String>,
-    csrf: String,
-    #[serde(default)]
-    confirmed: String,
-}
-
-fn back(key: &str, msg: &str) -> Response {
-    let q: String = msg
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
+    let dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+    let rows = snap
+        .clusters
+        .iter()
+        .filter(|c| keep(&f, c))
+        .map(|c| Row {
+            cluster: c.qualified(),
+            name: c.name.clone(),
+            backend: c.backend.clone(),
+            status: c.status.as_str(),
+            workers: match (c.workers, c.requested_workers) {
+                (Some(w), Some(r)) if r != w => format!("{w}/{r}"),
+                (Some(w), _) => w.to_string(),
+                (None, Some(r)) => format!("?/{r}"),
+                (None, None) => "-".into(),
+            },
+            threads: dash(c.threads.map(|t| t.to_string())),
+            memory: dash(c.memory.filter(|m| *m > 0).map(format_size)),
+            age: dash(c.created.map(format_age)),
+            idle: dash(c.idle_since.map(format_age)),
+            cores: dash(c.cores.map(crate::usage::format_cores)),
+            core_hours: dash(c.core_hours.map(crate::usage::format_core_hours)),
+            cost: dash(c.cost.as_ref().map(crate::usage::format_rate)),
+            owner: dash(c.owner.clone()),
+            dashboard: safe_dashboard(c),
+            size: c.requested_workers.or(c.workers).unwrap_or(0),
         })
         .collect();
-    Redirect::to(&format!("/?{key}={q}")).into_response()
+    Json(View {
+        taken: snap
+            .taken
+            .map(|t| format!("listed {} ago", format_age(t)))
+            .unwrap_or_else(|| "the first listing is under way".into()),
+        warnings: snap.warnings.clone(),
+        read_only: s.opts.read_only,
+        usage: format!(
+            "{} cores held, {} core-hours; orphaned: {} cluster(s), {} cores, {} core-hours",
+            crate::usage::format_cores(usage.total.cores),
+            crate::usage::format_core_hours(usage.total.core_hours),
+            o.clusters,
+            crate::usage::format_cores(o.cores),
+            crate::usage::format_core_hours(o.core_hours),
+        ),
+        backend: Choice {
+            chosen: f.backend.clone(),
+            values: snap.backends.iter().map(|(b, _)| b.clone()).collect(),
+        },
+        status: Choice {
+            chosen: f.status.clone(),
+            values: distinct(&|c| Some(c.status.as_str().to_string())),
+        },
+        user: Choice {
+            chosen: f.user.clone(),
+            values: distinct(&|c| c.owner.clone()),
+        },
+        rows,
+    })
+    .into_response()
 }
 
-pub async fn act(State(s): State<Arc<Server>>, Form(a): Form<Act>) -> Response {
-    if s.opts.read_only {
-        return (
-            StatusCode::FORBIDDEN,
-            "this server is read-only (--read-only)\n",
-        )
-            .into_response();
-    }
-    if !super::auth::same(&a.csrf, &s.opts.token.csrf()) {
-        return (StatusCode::FORBIDDEN, "the form's tag is wrong\n").into_response();
-    }
-    let workers = match (a.action.as_str(), &a.workers) {
-        ("scale", Some(w)) => match w.trim().parse::<u32>() {
-            Ok(n) => Some(n),
-            Err(_) => return back("failed", &format!("invalid worker count {w:?}")),
-        },
-        ("scale", None) => return back("failed", "scale needs a worker count"),
-        ("delete", _) => None,
-        (other, _) => return back("failed", &format!("unknown action {other:?}")),
-    };
-    let found = crate::discovery::resolve(&s.ctx, &a.cluster, s.opts.deadline).await;
-    let (b, c) = match found {
-        Ok(x) => x,
-        Err(e) => return back("failed", &e.to_string()),
-    };
-    // the one decision every entry point makes (discovery::authorize): only the clusters the
-    // server was started for, and never another user's grown by workers started as the server
-    let action = match workers {
-        Some(n) => crate::discovery::Action::Scale {
-            from: c.requested_workers.or(c.workers).unwrap_or(0),
-            to: u64::from(n),
-        },
-        None => crate::discovery::Action::Delete,
-    };
-    if let Err(why) = crate::discovery::authorize(&s.ctx, b.as_ref(), &c, action) {
-        return back("failed", &why);
-    }
-    let what = match workers {
-        Some(n) => format!(
-            "scale {} from {} to {n} worker(s)",
-            c.qualified(),
-            c.requested_workers.or(c.workers).unwrap_or(0)
-        ),
-        None => format!(
-            "delete {} ({}, {} worker(s), scheduler {})",
-            c.qualified(),
-            c.status.as_str(),
-            c.workers.unwrap_or(0),
-            c.address.as_deref().unwrap_or("address unknown")
-        ),
-    };
-    if a.confirmed != "yes" {
-        let csrf = s.opts.token.csrf();
-        let n = workers.map(|n| n.to_string()).unwrap_or_default();
-        return Html(format!(
-            "<!doctype html><html><head><meta charset=\"utf-8\"><title>daskctl: confirm</title>\
-             <style>{STYLE}</style></head><body><p id=\"confirm\">{}?</p>\
-             <form method=\"post\" action=\"/act\">\
-             <input type=\"hidden\" name=\"cluster\" value=\"{}\">\
-             <input type=\"hidden\" name=\"action\" value=\"{}\">\
-             <input type=\"hidden\" name=\"workers\" value=\"{n}\">\
-             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-             <button name=\"confirmed\" value=\"yes\">yes, {}</button> <a href=\"/\">no</a>\
-             </form></body></html>",
-            esc(&what),
-            esc(&c.qualified()),
-            esc(&a.action),
-            esc(&a.action)
-        ))
-        .into_response();
-    }
-    let done = match workers {
-        Some(n) => {
-            // as on the command line: an explicit size ends adaptive scaling
-            if c.adapt.is_some()
-                && let Err(e) = crate::lifecycle::end_adapt(b.as_ref(), &c).await
-            {
-                return back("failed", &e.to_string());
-            }
-            let req = crate::backends::ScaleRequest {
-                target: n,
-                timeout: std::time::Duration::from_secs(120),
-                ..Default::default()
-            };
-            b.scale(&c, &req).await.map(|r| {
-                format!(
-                    "scaled {} from {} to {} worker(s)",
-                    c.qualified(),
-                    r.before,
-                    r.target
-                )
-            })
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_http_links_to_the_schedulers_host_are_shown() {
+        let at = |address: &str, dashboard: &str| {
+            let mut c = Cluster::new("c", "local", crate::model::Origin::Daskctl);
+            c.address = Some(address.into());
+            c.dashboard = Some(dashboard.into());
+            c
+        };
+        let shown = |c: &Cluster| safe_dashboard(c);
+        assert_eq!(
+            shown(&at("tcp://127.0.0.1:4000", "http://127.0.0.1:8787/status")).as_deref(),
+            Some("http://127.0.0.1:8787/status")
+        );
+        assert!(shown(&at("tls://node1:4000", "https://NODE1:8787/status")).is_some());
+        assert!(shown(&at("tcp://[::1]:4000", "http://[::1]:8787/")).is_some());
+        for bad in [
+            "javascript:alert(1)",
+            "JavaScript://127.0.0.1/%0aalert(1)",
+            "data:text/html,hi",
+            "http://127.0.0.2:8787/status",
+            "http://evil.example/status",
+            "file:///etc/passwd",
+            "//127.0.0.1:8787/",
+            "http://127.0.0.1@evil.example/",
+        ] {
+            assert_eq!(shown(&at("tcp://127.0.0.1:4000", bad)), None, "{bad}");
         }
-        None => {
-            let req = crate::backends::DeleteRequest {
-                wait: true,
-                timeout: std::time::Duration::from_secs(120),
-                progress: Default::default(),
-            };
-            b.delete(&c, &req).await.map(|()| {
-                crate::discovery::cache::forget(&s.ctx.config.cache_root(), &c);
-                format!("deleted {}", c.qualified())
-            })
-        }
-    };
-    // the page shows the cluster as it is now, not as the last interval saw it
-    s.refresh().await;
-    match done {
-        Ok(msg) => back("done", &msg),
-        Err(e) => back("failed", &e.to_string()),
+        let mut no_address = at("x", "http://127.0.0.1:8787/");
+        no_address.address = None;
+        assert_eq!(shown(&no_address), None);
     }
 }
