@@ -18,6 +18,7 @@ pub mod kubernetes;
 pub mod liveness;
 pub mod local;
 pub mod logfiles;
+pub mod owner;
 pub mod pbs;
 pub mod sge;
 pub mod slurm;
@@ -254,6 +255,13 @@ pub trait Backend: Send + Sync {
              clusters and dask-gateway clusters can",
             c.qualified()
         )))
+    }
+
+    /// Whom root becomes to act on `c` (`owner.rs`): on backends whose resources are their
+    /// user's own processes, files and jobs on this machine, another user's cluster is acted on
+    /// by a child that is that user. None: act as the caller (with the caller's credentials).
+    fn acting_owner(&self, _c: &Cluster) -> Option<owner::Owner> {
+        None
     }
 
     /// Whether what it starts runs as the caller (processes, batch jobs): scaling up another

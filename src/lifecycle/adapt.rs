@@ -89,6 +89,10 @@ pub(super) async fn store(b: &dyn Backend, c: &Cluster, adapt: Option<Adapt>) ->
             )));
         }
     }
+    // another user's policy file is written by a child that is that user (owner.rs)
+    if let Some(o) = b.acting_owner(c) {
+        return crate::backends::owner::adapt(&o, c, adapt).await;
+    }
     let Some(store) = b.policy_store(c) else {
         if adapt.as_ref().is_some_and(|p| p.group.is_some()) {
             return Err(Error::Usage(format!(

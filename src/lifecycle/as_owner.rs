@@ -1,11 +1,11 @@
-//! `daskctl __as-owner` (hidden): the child root starts to act on another user's local cluster
-//! as that user (`backends/local/owner.rs`). It reads one request from stdin, finds the cluster
-//! by name under its state root as the user it runs as, acts through the same local backend a
-//! user's own daskctl uses, and answers with JSON lines on stdout: log lines as they come, the
-//! outcome last. It always exits 0; the outcome says what happened.
+//! `daskctl __as-owner` (hidden): the child root starts to act on another user's local or batch
+//! cluster as that user (`backends/owner.rs`). It reads one request from stdin, finds the
+//! cluster by name as the user it runs as (their state root, their jobs), acts through the same
+//! backend a user's own daskctl uses, and answers with JSON lines on stdout: log lines as they
+//! come, the outcome last. It always exits 0; the outcome says what happened.
 
 use super::App;
-use crate::backends::local::owner::{Reply, Request};
+use crate::backends::owner::{Action, Reply, Request};
 use crate::backends::{DeleteRequest, LogRequest, LogSink, ScaleRequest};
 use crate::error::{Error, Result};
 use std::io::{Read, Write};
@@ -57,18 +57,25 @@ async fn answer(app: &App) -> Result<Reply> {
         })?;
     let req: Request = serde_json::from_str(&text)
         .map_err(|e| Error::Usage(format!("{}: not a request: {e}", super::as_owner_verb())))?;
-    let b = (crate::backends::lookup("local")?.build)(app.ctx.clone());
-    let name = match &req {
-        Request::Delete { name, .. } | Request::Scale { name, .. } | Request::Logs { name, .. } => {
-            name
-        }
+    if let Action::States = req.action {
+        return Ok(Reply::States(crate::backends::local::discover::own_states(
+            &app.ctx,
+        )?));
+    }
+    let b = (crate::backends::lookup(&req.backend)?.build)(app.ctx.clone());
+    let Some(name) = &req.name else {
+        return Err(Error::Usage(format!(
+            "{}: the request names no cluster",
+            super::as_owner_verb()
+        )));
     };
-    let c = b
-        .from_name(name)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("no cluster local/{name} of this user")))?;
-    match req {
-        Request::Delete { timeout_ms, .. } => {
+    let mut c = b.from_name(name).await?.ok_or_else(|| {
+        Error::NotFound(format!("no cluster {}/{name} of this user", req.backend))
+    })?;
+    // what every verb's lookup gives a cluster: its stored policy, its usage
+    crate::discovery::finish(b.as_ref(), &mut c);
+    match req.action {
+        Action::Delete { timeout_ms } => {
             let req = DeleteRequest {
                 wait: true,
                 timeout: Duration::from_millis(timeout_ms),
@@ -76,13 +83,12 @@ async fn answer(app: &App) -> Result<Reply> {
             };
             b.delete(&c, &req).await.map(|()| Reply::Done)
         }
-        Request::Scale {
+        Action::Scale {
             target,
             wait,
             timeout_ms,
             group,
             retire_first,
-            ..
         } => {
             let req = ScaleRequest {
                 target,
@@ -94,12 +100,11 @@ async fn answer(app: &App) -> Result<Reply> {
             };
             b.scale(&c, &req).await.map(Reply::Scaled)
         }
-        Request::Logs {
+        Action::Logs {
             scheduler_only,
             worker,
             tail,
             follow,
-            ..
         } => {
             let req = LogRequest {
                 scheduler_only,
@@ -109,5 +114,12 @@ async fn answer(app: &App) -> Result<Reply> {
             };
             b.logs(&c, &req, &mut Lines).await.map(|()| Reply::Done)
         }
+        Action::Adapt { adapt } => super::adapt::store(b.as_ref(), &c, adapt)
+            .await
+            .map(Reply::Said),
+        Action::EndAdapt { group } => super::end_adapt_for_size(b.as_ref(), &c, group)
+            .await
+            .map(Reply::Ended),
+        Action::States => unreachable!("answered above"),
     }
 }

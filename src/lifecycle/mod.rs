@@ -74,10 +74,23 @@ pub fn whose(app: &App, c: &crate::model::Cluster) -> String {
     }
 }
 
-/// Ends `c`'s adaptive scaling (its stored policy, or the platform's autoscaler), as an
-/// explicit size does.
-pub async fn end_adapt(b: &dyn crate::backends::Backend, c: &crate::model::Cluster) -> Result<()> {
-    adapt::store(b, c, None).await.map(drop)
+/// What an explicit size does to adaptive scaling, as Dask's own clusters do
+/// (`KubeCluster.scale`, dask-gateway's `scale`): it ends the policy that sizes `group` (its
+/// stored policy, or the platform's autoscaler), else the next reconcile would undo it. Whether
+/// one was ended. Another user's cluster, which root acts on as them, is asked as them: only
+/// they read their policy (root's listing does not).
+pub async fn end_adapt_for_size(
+    b: &dyn crate::backends::Backend,
+    c: &crate::model::Cluster,
+    group: Option<String>,
+) -> Result<bool> {
+    if let Some(o) = b.acting_owner(c) {
+        return crate::backends::owner::end_adapt(&o, c, group).await;
+    }
+    if c.adapt.as_ref().is_none_or(|p| p.group != group) {
+        return Ok(false);
+    }
+    adapt::store(b, c, None).await.map(|_| true)
 }
 
 /// Validates a worker count against a backend's limit.
@@ -92,5 +105,5 @@ pub fn worker_count(n: i64, max: u32) -> Result<u32> {
 
 /// The hidden verb a child acting as another user runs.
 pub fn as_owner_verb() -> &'static str {
-    crate::backends::local::owner::VERB
+    crate::backends::owner::VERB
 }

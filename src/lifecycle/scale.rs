@@ -27,11 +27,7 @@ pub async fn run(app: &App, a: ScaleArgs) -> Result<()> {
         )));
     }
     let group = a.group.clone().filter(|g| g != crate::groups::DEFAULT);
-    let adapts_this = c.adapt.as_ref().is_some_and(|p| p.group == group);
-    if adapts_this {
-        // as Dask's own clusters do (KubeCluster.scale, dask-gateway's scale): an explicit size
-        // ends adaptive scaling, else the next reconcile would undo it
-        super::adapt::store(backend.as_ref(), &c, None).await?;
+    if super::end_adapt_for_size(backend.as_ref(), &c, group.clone()).await? {
         app.out.warn(&format!(
             "{} no longer adapts: scale sets a fixed size (daskctl adapt turns it back on)",
             c.qualified()

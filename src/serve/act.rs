@@ -109,9 +109,7 @@ pub async fn act(State(s): State<Arc<Server>>, Json(a): Json<Act>) -> Response {
     let done = match workers {
         Some(n) => {
             // as on the command line: an explicit size ends adaptive scaling
-            if c.adapt.is_some()
-                && let Err(e) = crate::lifecycle::end_adapt(b.as_ref(), &c).await
-            {
+            if let Err(e) = crate::lifecycle::end_adapt_for_size(b.as_ref(), &c, None).await {
                 return failed(status_of(&e), e);
             }
             let req = crate::backends::ScaleRequest {

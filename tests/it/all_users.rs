@@ -299,3 +299,129 @@ fn root_sees_another_users_sge_jobs_only_when_asked() {
         support::sge_jobs("sgetheirs").is_empty()
     });
 }
+
+/// Every path under `dir` (itself included) whose owner is not `uid`.
+fn not_owned_by(dir: &std::path::Path, uid: u32) -> Vec<String> {
+    use std::os::unix::fs::MetadataExt;
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(p) = todo.pop() {
+        let Ok(m) = std::fs::symlink_metadata(&p) else {
+            continue;
+        };
+        if m.uid() != uid {
+            out.push(format!("{} (uid {})", p.display(), m.uid()));
+        }
+        if m.is_dir() {
+            todo.extend(std::fs::read_dir(&p).unwrap().flatten().map(|e| e.path()));
+        }
+    }
+    out
+}
+
+/// The users of the queued and running Slurm jobs whose names start with `prefix`.
+fn slurm_job_users(prefix: &str) -> Vec<String> {
+    let o = std::process::Command::new("squeue")
+        .args(["-h", "-r", "-t", "PD,R,S,CG", "-o", "%u %j"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(_, job)| job.starts_with(prefix))
+        .map(|(user, _)| user.to_string())
+        .collect()
+}
+
+/// Root scales another user's real Slurm cluster (which they created with their own daskctl,
+/// under their home) up, ends its adaptive policy, and deletes it, all with `-u`: the worker
+/// jobs root's scale submits are theirs (Slurm's user column), nothing in their shared
+/// directory is ever root's, and the delete cancels their jobs and removes the directory as
+/// them (it is gone, and so are the jobs).
+#[test]
+fn root_acts_on_another_users_slurm_cluster_as_that_user() {
+    if !support::slurm_up() {
+        return;
+    }
+    let Some(other) = support::users::OtherUser::get() else {
+        return;
+    };
+    // the serial lock, held for the whole test
+    let env = Env::slurm();
+    let name = format!("asthem{}", std::process::id());
+    let home = other.home();
+    let python = other.python.to_str().unwrap().to_string();
+    let theirs = [
+        ("HOME", home.to_str().unwrap()),
+        ("DASKCTL_BACKENDS__SLURM__PYTHON", python.as_str()),
+        ("DASKCTL_BACKENDS__SLURM__HOST", "127.0.0.1"),
+    ];
+    let shared = home.join(".daskctl/slurm").join(&name);
+    // whatever happens below, their cluster does not outlive the test
+    struct Cleanup<'a>(
+        &'a support::users::OtherUser,
+        Vec<(&'a str, &'a str)>,
+        String,
+    );
+    impl Drop for Cleanup<'_> {
+        fn drop(&mut self) {
+            self.0
+                .daskctl_with(&self.1, &["delete", &format!("slurm/{}", self.2), "--yes"]);
+        }
+    }
+    let _cleanup = Cleanup(&other, theirs.to_vec(), name.clone());
+    let o = other.daskctl_with(
+        &theirs,
+        &[
+            "create",
+            "slurm",
+            "--name",
+            &name,
+            "--workers",
+            "1",
+            "--timeout",
+            "180",
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let o = other.daskctl_with(
+        &theirs,
+        &[
+            "adapt",
+            &format!("slurm/{name}"),
+            "--minimum",
+            "1",
+            "--maximum",
+            "3",
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(shared.join("policy.json").exists());
+
+    let q = format!("slurm/{name}");
+    let scaled = env
+        .run(&["scale", &q, "2", "-u", "daskctl-other", "--timeout", "180"])
+        .ok();
+    assert!(
+        scaled.stderr.contains("no longer adapts"),
+        "{}",
+        scaled.stderr
+    );
+    let users = slurm_job_users(&name);
+    assert!(users.len() >= 3, "scheduler and two workers: {users:?}");
+    assert!(
+        users.iter().all(|u| u == "daskctl-other"),
+        "every job is theirs: {users:?}"
+    );
+    assert!(!shared.join("policy.json").exists(), "the policy is ended");
+    let foreign = not_owned_by(&shared, other.uid);
+    assert!(
+        foreign.is_empty(),
+        "root's files in their tree: {foreign:?}"
+    );
+
+    env.run(&["delete", &q, "--yes", "-u", "daskctl-other"])
+        .ok();
+    assert!(slurm_job_users(&name).is_empty());
+    assert!(!shared.exists(), "{} is left", shared.display());
+}

@@ -20,6 +20,9 @@ impl Canary {
             .prefix("daskctl-canary-")
             .tempdir()
             .unwrap();
+        // root's alone: tempfile makes directories with the umask's mode (0755 here)
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
         let text = format!("ROOT-ONLY-{}", std::process::id());
         std::fs::write(dir.path().join("secret"), &text).unwrap();
         Canary { dir, text }
@@ -282,4 +285,78 @@ fn a_forged_marker_directory_is_never_acted_on() {
     root(&env, &delete).ok();
     canary.untouched();
     assert!(support::slurm_jobs(&format!("{name}-")).is_empty());
+}
+
+/// Their default state root leads, through a link of theirs, into a directory only root may
+/// enter, where a cluster of theirs waits (a state directory they own, which root can read):
+/// root's `list --all-users` reads every user's state as that user, so it cannot follow them
+/// there; the planted cluster is not listed, and the listing says why their state is missing.
+#[test]
+fn their_state_is_read_as_them_never_through_roots_rights() {
+    let Some(other) = OtherUser::get() else {
+        return;
+    };
+    let _g = support::serial();
+    let canary = Canary::new();
+    let ghost = format!("ghost{}", std::process::id());
+    // root's directory (0700), holding a cluster directory and state file that are theirs
+    let planted = canary.dir.path().join("local").join(&ghost);
+    std::fs::create_dir_all(planted.join("logs")).unwrap();
+    let state = serde_json::json!({
+        "name": ghost, "created": 1.0, "python": "/bin/false", "host": "127.0.0.1",
+        "threads": 1, "memory": null,
+        "scheduler": {"pid": 4_000_000, "start": 1, "name": "scheduler", "log": "logs/scheduler.log"},
+        "address": "tcp://127.0.0.1:1", "dashboard": null, "workers": [], "next_worker": 0
+    });
+    std::fs::write(planted.join("state.json"), state.to_string()).unwrap();
+    for p in [
+        canary.dir.path().join("local"),
+        planted.clone(),
+        planted.join("logs"),
+        planted.join("state.json"),
+    ] {
+        nix::unistd::chown(
+            &p,
+            Some(nix::unistd::Uid::from_raw(other.uid)),
+            Some(nix::unistd::Gid::from_raw(other.gid)),
+        )
+        .unwrap();
+    }
+    // their default state root, whose `local` is a link into root's directory
+    let root_dir = other.home().join(".local/state/daskctl");
+    struct Remove(PathBuf);
+    impl Drop for Remove {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _remove = Remove(other.home().join(".local"));
+    let s = other
+        .command(
+            &other.python,
+            &[
+                "-c",
+                &format!(
+                    "import os\nos.makedirs({r:?}, exist_ok=True)\nos.symlink({t:?}, {r:?} + '/local')\n",
+                    r = root_dir.to_str().unwrap(),
+                    t = canary.dir.path().join("local").to_str().unwrap(),
+                ),
+            ],
+        )
+        .status()
+        .unwrap();
+    assert!(s.success());
+    let env = Env::new().without_batch();
+    let o = root(
+        &env,
+        &["list", "-b", "local", "-o", "json", "-u", "daskctl-other"],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        !o.stdout.contains(&ghost),
+        "root followed their link into its own directory: {}\n{}",
+        o.stdout,
+        o.stderr
+    );
+    assert!(o.stderr.contains("daskctl-other"), "{}", o.stderr);
 }

@@ -250,8 +250,15 @@ impl<D: Dialect> Backend for JobQueue<D> {
         Some(&self.ctx.config.pricing)
     }
 
+    /// As root, another user's jobs are submitted by a child that is that user (owner.rs).
     fn starts_as_caller(&self) -> bool {
-        true
+        !crate::backends::owner::can_switch()
+    }
+
+    /// Another user's jobs are submitted, cancelled and read, and their shared directory
+    /// changed, by a child that is that user: the batch system and the kernel judge it.
+    fn acting_owner(&self, c: &Cluster) -> Option<crate::backends::owner::Owner> {
+        crate::backends::owner::Owner::of(c, &self.ctx.user)
     }
 
     fn name(&self) -> &'static str {
@@ -319,6 +326,9 @@ impl<D: Dialect> Backend for JobQueue<D> {
     }
 
     async fn scale(&self, cluster: &Cluster, req: &ScaleRequest) -> Result<ScaleReport> {
+        if let Some(o) = self.acting_owner(cluster) {
+            return crate::backends::owner::scale(&o, cluster, req).await;
+        }
         scale::scale(self, cluster, req).await
     }
 
@@ -328,10 +338,16 @@ impl<D: Dialect> Backend for JobQueue<D> {
         req: &LogRequest,
         sink: &mut dyn LogSink,
     ) -> Result<()> {
+        if let Some(o) = self.acting_owner(cluster) {
+            return crate::backends::owner::logs(&o, cluster, req, sink).await;
+        }
         logs::logs(self, cluster, req, sink).await
     }
 
     async fn delete(&self, cluster: &Cluster, req: &DeleteRequest) -> Result<()> {
+        if let Some(o) = self.acting_owner(cluster) {
+            return crate::backends::owner::delete(&o, cluster, req.timeout).await;
+        }
         delete::delete(self, cluster, req).await
     }
 

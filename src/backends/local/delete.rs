@@ -281,6 +281,7 @@ mod tests {
         let b = Local {
             ctx: ctx(),
             settings: Default::default(),
+            policies_read_by_owners: Default::default(),
         };
         let req = DeleteRequest {
             wait: true,

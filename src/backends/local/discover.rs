@@ -13,6 +13,7 @@ use super::procfs::{self, ProcInfo};
 use super::spawn::{ENV_CLUSTER, ENV_HOME, ENV_ROLE, ENV_WORKER};
 use super::state::{ClusterState, Phase, StateDir, Unusable};
 use crate::backends::liveness::{after_probe, stopped_reason};
+use crate::backends::owner;
 use crate::backends::status::fill_from_info;
 use crate::backends::status::{SchedulerState, classify};
 use crate::dask::{Address, Identity, Probe};
@@ -33,35 +34,71 @@ pub struct Scan {
     pub home: String,
     pub dirs: Vec<(StateDir, Loaded)>,
     pub procs: Vec<ProcInfo>,
+    /// The policies of the clusters, where the owner's child read them (another user's
+    /// clusters, as root): cluster name -> policy or why it could not be read.
+    pub policies: BTreeMap<String, std::result::Result<crate::policy::Policy, String>>,
 }
 
 impl Scan {
     pub async fn take(b: &Local) -> Result<Scan> {
         let root = b.ctx.config.state_root();
         let uid = b.ctx.user.uid;
-        tokio::task::spawn_blocking(move || Scan::read(&root, uid))
+        // another user's state, as root: read by a child that is them (owner.rs); root itself
+        // reads only /proc
+        let by_owner = if uid != nix::unistd::geteuid().as_raw() && owner::can_switch() {
+            let o = owner::Owner {
+                user: b.ctx.user.clone(),
+                root: root.clone(),
+            };
+            match owner::states(&o, std::time::Duration::from_secs(30)).await {
+                Ok(states) => Some(states),
+                // their processes are still listed (from their markers), never hidden
+                Err(e) => {
+                    tracing::warn!("local: state of user {}: {e}", b.ctx.user.name);
+                    Some(Vec::new())
+                }
+            }
+        } else {
+            None
+        };
+        tokio::task::spawn_blocking(move || Scan::read(&root, uid, by_owner))
             .await
             .map_err(|e| Error::backend(BACKEND, format!("scanning /proc: {e}")))?
     }
 
-    fn read(root: &std::path::Path, uid: u32) -> Result<Scan> {
+    fn read(
+        root: &std::path::Path,
+        uid: u32,
+        by_owner: Option<Vec<owner::OwnState>>,
+    ) -> Result<Scan> {
         let home = root.to_string_lossy().into_owned();
-        let mut dirs = Vec::new();
-        for d in StateDir::all(root)? {
-            // another user's cluster (a state directory pointed at theirs) is not ours to show
-            if d.owner_uid() != Some(uid) {
-                tracing::debug!("{}: owned by another user, skipped", d.path.display());
-                continue;
+        let mut policies = BTreeMap::new();
+        let dirs = match by_owner {
+            None => own_dirs(root, uid)?,
+            Some(states) => {
+                let mut dirs = Vec::new();
+                for s in states {
+                    // the name is the child's word: checked before a path is formed from it
+                    let Ok(d) = StateDir::new(root, &s.name) else {
+                        continue;
+                    };
+                    policies.insert(s.name, s.policy);
+                    dirs.push((d, s.state));
+                }
+                dirs
             }
-            let loaded = d.load();
-            dirs.push((d, loaded));
-        }
+        };
         let procs = procfs::scan(uid)
             .into_iter()
             // another daskctl state root (another configuration) manages it
             .filter(|p| p.marker(ENV_HOME).is_none_or(|h| h == home))
             .collect();
-        Ok(Scan { home, dirs, procs })
+        Ok(Scan {
+            home,
+            dirs,
+            procs,
+            policies,
+        })
     }
 
     /// Processes daskctl started for cluster `name` under this state root. Their children
@@ -74,6 +111,37 @@ impl Scan {
             is_marked(p) && !self.procs.iter().any(|q| q.pid == p.ppid && is_marked(q))
         })
     }
+}
+
+/// The state directories under `root` that `uid` owns, each with its state.
+fn own_dirs(root: &std::path::Path, uid: u32) -> Result<Vec<(StateDir, Loaded)>> {
+    let mut dirs = Vec::new();
+    for d in StateDir::all(root)? {
+        // another user's cluster (a state directory pointed at theirs) is not ours to show
+        if d.owner_uid() != Some(uid) {
+            tracing::debug!("{}: owned by another user, skipped", d.path.display());
+            continue;
+        }
+        let loaded = d.load();
+        dirs.push((d, loaded));
+    }
+    Ok(dirs)
+}
+
+/// This user's state directories with their states and policies, as `__as-owner` answers
+/// root's listing (`owner::states`).
+pub fn own_states(ctx: &crate::backends::Context) -> Result<Vec<owner::OwnState>> {
+    let root = ctx.config.state_root();
+    Ok(own_dirs(&root, ctx.user.uid)?
+        .into_iter()
+        .map(|(d, state)| owner::OwnState {
+            name: d.name().to_string(),
+            state,
+            policy: crate::policy::PolicyFile::in_dir(&d.path)
+                .read()
+                .map_err(|e| e.to_string()),
+        })
+        .collect())
 }
 
 /// A state that describes a cluster daskctl made (not only workers it attached elsewhere).
@@ -98,6 +166,14 @@ pub async fn discover(b: &Local) -> Result<Vec<Cluster>> {
         for (user, root) in others {
             let theirs = super::users::view(b, user, root);
             let scan = Scan::take(&theirs).await?;
+            b.policies_read_by_owners
+                .lock()
+                .expect("not poisoned")
+                .extend(
+                    scan.policies
+                        .iter()
+                        .map(|(n, p)| ((theirs.ctx.user.name.clone(), n.clone()), p.clone())),
+                );
             for c in build(&theirs, &scan).await {
                 if seen.insert((c.owner.clone(), c.name.clone(), c.address.clone())) {
                     found.push(c);

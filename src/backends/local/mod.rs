@@ -5,7 +5,6 @@ mod delete;
 pub mod discover;
 pub mod handle;
 mod logs;
-pub mod owner;
 pub mod procfs;
 mod scale;
 pub mod spawn;
@@ -14,19 +13,24 @@ mod users;
 
 use super::{
     Availability, Backend, Capabilities, Context, CreateRequest, DeleteRequest, LogRequest,
-    LogSink, Registration, ScaleReport, ScaleRequest,
+    LogSink, Registration, ScaleReport, ScaleRequest, owner,
 };
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::Cluster;
 use async_trait::async_trait;
 use std::sync::Arc;
-use std::time::Duration;
 
 #[derive(Clone)]
 pub struct Local {
     pub(crate) ctx: Arc<Context>,
     pub(crate) settings: Settings,
+    /// Other users' policies, as their owners' children read them during discovery (root's
+    /// `--all-users`): (owner, cluster) -> the policy or why it could not be read.
+    pub(crate) policies_read_by_owners: Arc<std::sync::Mutex<OwnersPolicies>>,
 }
+
+type OwnersPolicies =
+    std::collections::HashMap<(String, String), std::result::Result<crate::policy::Policy, String>>;
 
 /// `[backends.local]`; the README's table lists the same keys.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -59,7 +63,11 @@ inventory::submit! {
         build: |ctx| {
             // checked by `check_settings` before any backend is built
             let settings = crate::settings::load(&ctx.config, "local").unwrap_or_default();
-            Arc::new(Local { ctx, settings })
+            Arc::new(Local {
+                ctx,
+                settings,
+                policies_read_by_owners: Default::default(),
+            })
         },
         check_settings: |c| crate::settings::load::<Settings>(c, "local").map(drop),
         settings_keys: crate::settings::keys::<(Settings,)>,
@@ -84,6 +92,34 @@ impl Backend for Local {
     /// (owner.rs); any other caller's would be theirs.
     fn starts_as_caller(&self) -> bool {
         !owner::can_switch()
+    }
+
+    /// Another user's policy, as root: what their child read, never the file itself.
+    fn stored_policy(&self, c: &Cluster) -> Option<Result<crate::policy::Policy>> {
+        if self.acting_owner(c).is_some() {
+            let key = (c.owner.clone()?, c.name.clone());
+            let read = self
+                .policies_read_by_owners
+                .lock()
+                .ok()?
+                .get(&key)
+                .cloned()?;
+            return Some(read.map_err(|e| crate::error::Error::backend("local", e)));
+        }
+        self.policy_dir(c)
+            .map(|d| crate::policy::PolicyFile::in_dir(&d).read())
+    }
+
+    fn acting_owner(&self, c: &Cluster) -> Option<owner::Owner> {
+        if !owner::can_switch() {
+            return None;
+        }
+        // the state root the cluster was found under
+        let theirs = users::view_for(self, c)?;
+        Some(owner::Owner {
+            user: theirs.ctx.user.clone(),
+            root: theirs.ctx.config.state_root(),
+        })
     }
 
     fn name(&self) -> &'static str {
@@ -138,20 +174,10 @@ impl Backend for Local {
     }
 
     async fn scale(&self, cluster: &Cluster, req: &ScaleRequest) -> Result<ScaleReport> {
+        if let Some(o) = self.acting_owner(cluster) {
+            return owner::scale(&o, cluster, req).await;
+        }
         match users::view_for(self, cluster) {
-            Some(theirs) if owner::can_switch() => {
-                let r = owner::scale_request(cluster, req);
-                let within = req.timeout + Duration::from_secs(60);
-                owner::run(
-                    &theirs.ctx.user,
-                    theirs.ctx.config.state_root(),
-                    &r,
-                    Some(within),
-                    None,
-                )
-                .await?
-                .ok_or_else(|| Error::backend("local", "the scale as its owner said nothing"))
-            }
             Some(theirs) => scale::scale(&theirs, cluster, req).await,
             None => scale::scale(self, cluster, req).await,
         }
@@ -163,34 +189,20 @@ impl Backend for Local {
         req: &LogRequest,
         sink: &mut dyn LogSink,
     ) -> Result<()> {
+        if let Some(o) = self.acting_owner(cluster) {
+            return owner::logs(&o, cluster, req, sink).await;
+        }
         match users::view_for(self, cluster) {
-            Some(theirs) if owner::can_switch() => {
-                let r = owner::logs_request(cluster, req);
-                // --follow runs until interrupted
-                let within = (!req.follow).then_some(Duration::from_secs(120));
-                let root = theirs.ctx.config.state_root();
-                owner::run(&theirs.ctx.user, root, &r, within, Some(sink))
-                    .await
-                    .map(drop)
-            }
             Some(theirs) => logs::logs(&theirs, cluster, req, sink).await,
             None => logs::logs(self, cluster, req, sink).await,
         }
     }
 
     async fn delete(&self, cluster: &Cluster, req: &DeleteRequest) -> Result<()> {
+        if let Some(o) = self.acting_owner(cluster) {
+            return owner::delete(&o, cluster, req.timeout).await;
+        }
         match users::view_for(self, cluster) {
-            Some(theirs) if owner::can_switch() => {
-                let r = owner::Request::Delete {
-                    name: cluster.name.clone(),
-                    timeout_ms: req.timeout.as_millis() as u64,
-                };
-                let within = req.timeout + Duration::from_secs(60);
-                let root = theirs.ctx.config.state_root();
-                owner::run(&theirs.ctx.user, root, &r, Some(within), None)
-                    .await
-                    .map(drop)
-            }
             Some(theirs) => delete::delete(&theirs, cluster, req).await,
             None => delete::delete(self, cluster, req).await,
         }

@@ -135,7 +135,7 @@ impl ClusterState {
 }
 
 /// Why a state file could not be used.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum Unusable {
     /// Truncated, garbage, or not this cluster's: rebuilt from the processes.
     Corrupt(String),

@@ -33,6 +33,7 @@ pub fn view(b: &Local, user: User, root: PathBuf) -> Local {
     Local {
         ctx: Arc::new(ctx),
         settings: b.settings.clone(),
+        policies_read_by_owners: Default::default(),
     }
 }
 

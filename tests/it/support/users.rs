@@ -144,6 +144,11 @@ impl OtherUser {
 
     /// daskctl run as the user, with a state directory of theirs.
     pub fn daskctl(&self, args: &[&str]) -> super::Out {
+        self.daskctl_with(&[], args)
+    }
+
+    /// `daskctl` as the user, with more environment (which may replace HOME and the rest).
+    pub fn daskctl_with(&self, env: &[(&str, &str)], args: &[&str]) -> super::Out {
         let o = self
             .command(Path::new(env!("CARGO_BIN_EXE_daskctl")), args)
             .env("DASKCTL_STATE_DIR", self.state())
@@ -152,6 +157,7 @@ impl OtherUser {
             .env("DASKCTL_PYTHON", &self.python)
             .env("DASKCTL_PROBE_LOOPBACK_ONLY", "1")
             .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
             .output()
             .unwrap();
         super::Out {
@@ -159,6 +165,15 @@ impl OtherUser {
             stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
         }
+    }
+
+    /// Their home directory (from the password database), where the daskctl root starts for
+    /// them looks for their own settings and shared directories.
+    pub fn home(&self) -> std::path::PathBuf {
+        nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(self.uid))
+            .unwrap()
+            .unwrap()
+            .dir
     }
 
     pub fn state(&self) -> std::path::PathBuf {

@@ -1,0 +1,404 @@
+//! Acting for another user as that user. When root scales, deletes, reads the logs of or sets
+//! the adaptive policy of another user's local or batch cluster (`--all-users`, `-u`, `serve
+//! --all-users`), the work runs in a child: daskctl itself, re-executed with the hidden verb
+//! `__as-owner`, with that user's supplementary groups, gid and uid set before `exec` (as
+//! `runuser` does) and their state root. The kernel then enforces what the work may touch:
+//! their files opened, written and removed with their rights, their processes signalled and
+//! their jobs submitted and cancelled with their rights, their workers started as them. The
+//! child runs the very code the user's own daskctl runs (`lifecycle/as_owner.rs`) and answers
+//! over a pipe: JSON lines, log lines as they come, the outcome last.
+//!
+//! Which backends act this way is theirs to say (`Backend::acting_owner`): those whose
+//! resources are the user's processes, files and jobs on this machine. Cloud and Kubernetes
+//! resources are acted on with the caller's own credentials, which their APIs judge.
+
+use crate::backends::{LogRequest, LogSink, ScaleReport, ScaleRequest, User};
+use crate::error::{Error, Result, exit};
+use crate::model::Cluster;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+
+/// The hidden verb the child runs.
+pub const VERB: &str = "__as-owner";
+
+/// Whom to become for a cluster, and the state root their daskctl uses for it.
+#[derive(Debug, Clone)]
+pub struct Owner {
+    pub user: User,
+    pub root: PathBuf,
+}
+
+impl Owner {
+    /// The owner of `c` when root acts on it for someone else: None for the caller's own
+    /// cluster, or when this process cannot switch users. Their default state root.
+    pub fn of(c: &Cluster, me: &User) -> Option<Owner> {
+        if !can_switch() {
+            return None;
+        }
+        let name = c.owner.as_deref()?;
+        if name == me.name {
+            return None;
+        }
+        let u = nix::unistd::User::from_name(name).ok()??;
+        if u.uid.as_raw() == me.uid {
+            return None;
+        }
+        Some(Owner {
+            root: u.dir.join(".local/state/daskctl"),
+            user: User {
+                uid: u.uid.as_raw(),
+                name: u.name,
+            },
+        })
+    }
+}
+
+/// What the child is asked to do to its user's cluster `backend/name` (no name: to read its
+/// state directories).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    pub backend: String,
+    pub name: Option<String>,
+    pub action: Action,
+}
+
+/// One of the user's local state directories as the user read it: its state and its policy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnState {
+    pub name: String,
+    pub state: std::result::Result<
+        Option<crate::backends::local::state::ClusterState>,
+        crate::backends::local::state::Unusable,
+    >,
+    pub policy: std::result::Result<crate::policy::Policy, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "verb", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Action {
+    Delete {
+        timeout_ms: u64,
+    },
+    Scale {
+        target: u32,
+        wait: bool,
+        timeout_ms: u64,
+        group: Option<String>,
+        retire_first: Vec<String>,
+    },
+    Logs {
+        scheduler_only: bool,
+        worker: Option<String>,
+        tail: Option<usize>,
+        follow: bool,
+    },
+    /// Stores (or, with None, removes) the cluster's adaptive policy.
+    Adapt {
+        adapt: Option<crate::policy::Adapt>,
+    },
+    /// Ends the policy that sizes `group`, if one does (an explicit size was asked for).
+    EndAdapt {
+        group: Option<String>,
+    },
+    /// Reads the user's local state directories (under their state root), for root's listing.
+    States,
+}
+
+/// One line of the child's answer.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Reply {
+    Line { source: String, line: String },
+    Scaled(ScaleReport),
+    Said(String),
+    Ended(bool),
+    States(Vec<OwnState>),
+    Done,
+    Failed { code: u8, message: String },
+}
+
+/// What the child answered last.
+pub enum Outcome {
+    Scaled(ScaleReport),
+    Said(String),
+    Ended(bool),
+    States(Vec<OwnState>),
+    Done,
+}
+
+/// Whether this process can act as another user (it runs as root).
+pub fn can_switch() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+/// Runs `req` as `owner`; log lines go to `sink`.
+pub async fn run(
+    owner: &Owner,
+    req: &Request,
+    within: Option<Duration>,
+    sink: Option<&mut dyn LogSink>,
+) -> Result<Outcome> {
+    let (user, root) = (&owner.user, &owner.root);
+    let fail =
+        |m: String| Error::backend(&req.backend, format!("acting as user {}: {m}", user.name));
+    let pw = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(user.uid))
+        .ok()
+        .flatten()
+        .ok_or_else(|| fail("no such user".into()))?;
+    let name = std::ffi::CString::new(pw.name.clone()).map_err(|e| fail(e.to_string()))?;
+    let groups: Vec<libc::gid_t> = nix::unistd::getgrouplist(&name, pw.gid)
+        .map_err(|e| fail(format!("their groups: {e}")))?
+        .into_iter()
+        .map(|g| g.as_raw())
+        .collect();
+    let (uid, gid) = (pw.uid.as_raw(), pw.gid.as_raw());
+    let exe = std::env::current_exe().map_err(|e| fail(e.to_string()))?;
+    let mut cmd = tokio::process::Command::new(exe);
+    cmd.arg(VERB)
+        .env_clear()
+        .envs(std::env::vars_os().filter(|(k, _)| passed_on(&k.to_string_lossy())))
+        .env("HOME", &pw.dir)
+        .env("USER", &pw.name)
+        .env("LOGNAME", &pw.name)
+        .env("DASKCTL_STATE_DIR", root)
+        .env("NO_COLOR", "1")
+        .current_dir("/")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    // SAFETY: setgroups, setresgid and setresuid are async-signal-safe system calls; nothing
+    // else runs between fork and exec. Groups first, then gid, then uid (after which none of
+    // the others would be allowed).
+    unsafe {
+        cmd.pre_exec(move || {
+            let failed = |r: libc::c_int| {
+                if r == 0 {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::last_os_error())
+                }
+            };
+            failed(libc::setgroups(groups.len(), groups.as_ptr()))?;
+            failed(libc::setresgid(gid, gid, gid))?;
+            failed(libc::setresuid(uid, uid, uid))
+        });
+    }
+    let mut child = cmd.spawn().map_err(|e| fail(e.to_string()))?;
+    let mut stdin = child.stdin.take().expect("piped");
+    let text = serde_json::to_vec(req).expect("a request serialises");
+    stdin
+        .write_all(&text)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    drop(stdin);
+    let stdout = child.stdout.take().expect("piped");
+    let answered = async {
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        let mut sink = sink;
+        let mut outcome = None;
+        while let Ok(Some(l)) = lines.next_line().await {
+            match serde_json::from_str::<Reply>(&l) {
+                Ok(Reply::Line { source, line }) => {
+                    if let Some(s) = sink.as_deref_mut() {
+                        s.line(&source, &line);
+                    }
+                }
+                Ok(Reply::Scaled(r)) => outcome = Some(Ok(Outcome::Scaled(r))),
+                Ok(Reply::Said(s)) => outcome = Some(Ok(Outcome::Said(s))),
+                Ok(Reply::Ended(e)) => outcome = Some(Ok(Outcome::Ended(e))),
+                Ok(Reply::States(v)) => outcome = Some(Ok(Outcome::States(v))),
+                Ok(Reply::Done) => outcome = Some(Ok(Outcome::Done)),
+                Ok(Reply::Failed { code, message }) => {
+                    outcome = Some(Err(error(&req.backend, code, message)))
+                }
+                Err(e) => tracing::debug!("as user {}: unreadable line ({e})", user.name),
+            }
+        }
+        outcome
+    };
+    let outcome = match within {
+        Some(t) => tokio::time::timeout(t, answered).await.map_err(|_| {
+            Error::Timeout(format!(
+                "acting as user {}: no answer within {t:?}",
+                user.name
+            ))
+        })?,
+        None => answered.await,
+    };
+    let status = child.wait().await.map_err(|e| fail(e.to_string()))?;
+    match outcome {
+        Some(o) => o,
+        None => {
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                use tokio::io::AsyncReadExt;
+                let _ = e.read_to_string(&mut err).await;
+            }
+            Err(fail(format!(
+                "no answer ({status}): {}",
+                err.lines().next().unwrap_or("nothing said")
+            )))
+        }
+    }
+}
+
+/// The environment the child keeps: daskctl's site settings (batch bin directories, probe
+/// settings...), the locale and path; never the caller's own files (state, cache, config) or
+/// per-user places (a batch backend's shared directory and interpreter): the child finds the
+/// user's own, as their daskctl would (their config, their home).
+fn passed_on(key: &str) -> bool {
+    match key {
+        "DASKCTL_STATE_DIR" | "DASKCTL_CACHE_DIR" | "DASKCTL_CONFIG" | "DASKCTL_PYTHON" => false,
+        "PATH" | "LANG" | "LC_ALL" | "TZ" => true,
+        k if k.ends_with("__SHARED_DIR") || k.ends_with("__PYTHON") => false,
+        k => k.starts_with("DASKCTL_"),
+    }
+}
+
+/// The error a child's exit code and message stand for.
+pub fn error(backend: &str, code: u8, message: String) -> Error {
+    match code {
+        exit::USAGE => Error::Usage(message),
+        exit::NOT_FOUND => Error::NotFound(message),
+        exit::PARTIAL => Error::Partial(message),
+        exit::REFUSED => Error::Refused(message),
+        exit::INTERRUPTED => Error::Interrupted(message),
+        _ => Error::Backend {
+            backend: backend.into(),
+            message,
+        },
+    }
+}
+
+/// `scale` of `c` as its owner.
+pub async fn scale(o: &Owner, c: &Cluster, req: &ScaleRequest) -> Result<ScaleReport> {
+    let action = Action::Scale {
+        target: req.target,
+        wait: req.wait,
+        timeout_ms: req.timeout.as_millis() as u64,
+        group: req.group.clone(),
+        retire_first: req.retire_first.clone(),
+    };
+    let within = req.timeout + Duration::from_secs(60);
+    match run(o, &request(c, action), Some(within), None).await? {
+        Outcome::Scaled(r) => Ok(r),
+        _ => Err(Error::backend(
+            &c.backend,
+            "the scale as its owner said nothing",
+        )),
+    }
+}
+
+/// `delete` of `c` as its owner.
+pub async fn delete(o: &Owner, c: &Cluster, timeout: Duration) -> Result<()> {
+    let action = Action::Delete {
+        timeout_ms: timeout.as_millis() as u64,
+    };
+    let within = timeout + Duration::from_secs(60);
+    run(o, &request(c, action), Some(within), None)
+        .await
+        .map(drop)
+}
+
+/// `logs` of `c` as its owner, into `sink`.
+pub async fn logs(o: &Owner, c: &Cluster, req: &LogRequest, sink: &mut dyn LogSink) -> Result<()> {
+    let action = Action::Logs {
+        scheduler_only: req.scheduler_only,
+        worker: req.worker.clone(),
+        tail: req.tail,
+        follow: req.follow,
+    };
+    // --follow runs until interrupted
+    let within = (!req.follow).then_some(Duration::from_secs(120));
+    run(o, &request(c, action), within, Some(sink))
+        .await
+        .map(drop)
+}
+
+/// Stores (None: removes) `c`'s adaptive policy as its owner; says who applies it.
+pub async fn adapt(o: &Owner, c: &Cluster, adapt: Option<crate::policy::Adapt>) -> Result<String> {
+    let within = Duration::from_secs(90);
+    match run(o, &request(c, Action::Adapt { adapt }), Some(within), None).await? {
+        Outcome::Said(s) => Ok(s),
+        _ => Err(Error::backend(
+            &c.backend,
+            "the adapt as its owner said nothing",
+        )),
+    }
+}
+
+/// Ends the policy sizing `group` of `c` as its owner; whether one did.
+pub async fn end_adapt(o: &Owner, c: &Cluster, group: Option<String>) -> Result<bool> {
+    let within = Duration::from_secs(90);
+    match run(
+        o,
+        &request(c, Action::EndAdapt { group }),
+        Some(within),
+        None,
+    )
+    .await?
+    {
+        Outcome::Ended(e) => Ok(e),
+        _ => Err(Error::backend(
+            &c.backend,
+            "the adapt as its owner said nothing",
+        )),
+    }
+}
+
+/// The user's local state directories, read as them.
+pub async fn states(o: &Owner, within: Duration) -> Result<Vec<OwnState>> {
+    let req = Request {
+        backend: "local".into(),
+        name: None,
+        action: Action::States,
+    };
+    match run(o, &req, Some(within), None).await? {
+        Outcome::States(v) => Ok(v),
+        _ => Err(Error::backend(
+            "local",
+            "reading the states as their owner said nothing",
+        )),
+    }
+}
+
+fn request(c: &Cluster, action: Action) -> Request {
+    Request {
+        backend: c.backend.clone(),
+        name: Some(c.name.clone()),
+        action,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_child_keeps_site_settings_not_the_callers_places() {
+        for kept in [
+            "DASKCTL_BACKENDS__PBS__BIN_DIR",
+            "DASKCTL_PROBE_LOOPBACK_ONLY",
+            "PATH",
+        ] {
+            assert!(passed_on(kept), "{kept}");
+        }
+        for dropped in [
+            "DASKCTL_STATE_DIR",
+            "DASKCTL_CONFIG",
+            "DASKCTL_PYTHON",
+            "DASKCTL_BACKENDS__SLURM__SHARED_DIR",
+            "DASKCTL_BACKENDS__SGE__PYTHON",
+            "HOME",
+            "AWS_SECRET_ACCESS_KEY",
+        ] {
+            assert!(!passed_on(dropped), "{dropped}");
+        }
+    }
+}
