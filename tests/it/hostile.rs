@@ -197,6 +197,9 @@ fn traps_in_their_state_directory_never_turn_root_against_itself() {
         assert!(s.success(), "{script}");
     };
     let d = dir.to_str().unwrap().to_string();
+    // their interpreter, as their state names it: a script that records who runs it
+    let fake = other.dir.path().join("fake-python");
+    let uids = other.dir.path().join("uids");
     plant(&format!(
         "import os, json\n\
          d = {d:?}\n\
@@ -206,9 +209,15 @@ fn traps_in_their_state_directory_never_turn_root_against_itself() {
          p = d + '/state.json'\n\
          s = json.load(open(p))\n\
          s['dashboard'] = 'http://127.0.0.1:1/\\x1b]0;pwned\\x07\\x1b[2J'\n\
+         s['python'] = {fake:?}\n\
          json.dump(s, open(p + '.new', 'w'))\n\
-         os.replace(p + '.new', p)\n",
+         os.replace(p + '.new', p)\n\
+         open({fake:?}, 'w').write('#!/bin/sh\\nid -u >> {uids}\\nexec {python} \"$@\"\\n')\n\
+         os.chmod({fake:?}, 0o755)\n",
         secret = canary.secret().to_str().unwrap(),
+        fake = fake.to_str().unwrap(),
+        uids = uids.to_str().unwrap(),
+        python = other.python.to_str().unwrap(),
     ));
     let env = Env::new().without_batch();
     let u = ["-u", "daskctl-other"];
@@ -220,13 +229,21 @@ fn traps_in_their_state_directory_never_turn_root_against_itself() {
         with(&["logs", &name]),
         with(&["list", "-b", "local", "-o", "wide"]),
         with(&["scale", &name, "1", "--timeout", "60"]),
+        // up again: the new worker starts through their interpreter, as them
+        with(&["scale", &name, "2", "--timeout", "60"]),
         with(&["reconcile", "-b", "local"]),
+        with(&["usage", "-b", "local"]),
     ] {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let o = root(&env, &args);
         canary.unread(&o);
     }
     canary.untouched();
+    let ran_as = std::fs::read_to_string(&uids).unwrap_or_default();
+    assert!(
+        !ran_as.is_empty() && ran_as.lines().all(|u| u == other.uid.to_string()),
+        "their interpreter ran as {ran_as:?}"
+    );
     // root acted as them: nothing in their tree is root's
     let mut stack = vec![other.state()];
     while let Some(d) = stack.pop() {
