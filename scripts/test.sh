@@ -20,6 +20,10 @@ if [ "$(id -u)" = 0 ] && command -v useradd >/dev/null && [ -z "${DASKCTL_TEST_N
   scripts/testbeds/users.sh
   export DASKCTL_TEST_USERS=1
 fi
+# login nodes over one home (sibling namespaces: scripts/testbeds/login-nodes.sh), as root
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v nsenter >/dev/null; then
+  export DASKCTL_TEST_NODES=1
+fi
 # AWS: moto's EC2 API on loopback (its own venv, .venv-moto); stopped when the tests end
 if [ -z "${DASKCTL_TEST_NO_AWS:-}" ]; then
   export MOTO_PORT=${MOTO_PORT:-5000}

@@ -10,6 +10,7 @@ pub mod dask;
 pub mod discovery;
 pub mod error;
 pub mod groups;
+pub mod host;
 pub mod interrupt;
 pub mod lifecycle;
 pub mod lockfile;

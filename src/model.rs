@@ -122,6 +122,13 @@ pub struct Cluster {
     #[serde(serialize_with = "rfc3339")]
     pub created: Option<SystemTime>,
     pub owner: Option<String>,
+    /// The machine it runs on, where that is one machine (local clusters).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// It runs on another node than this one (a login node sharing this home): listed here,
+    /// judged and acted on only there (`crate::host`).
+    #[serde(skip)]
+    pub elsewhere: bool,
     pub resources: Vec<Resource>,
     /// Workers asked for (running plus pending), where the backend knows it.
     pub requested_workers: Option<u64>,
@@ -202,6 +209,8 @@ impl Cluster {
             memory: None,
             created: None,
             owner: None,
+            host: None,
+            elsewhere: false,
             resources: Vec::new(),
             requested_workers: None,
             idle_since: None,

@@ -71,6 +71,15 @@ pub fn authorize(
     c: &crate::model::Cluster,
     action: Action,
 ) -> std::result::Result<(), String> {
+    // another node's (a login node sharing this home): only its own daskctl sees its
+    // processes, so only it may act
+    if c.elsewhere {
+        return Err(format!(
+            "{} runs on {}: run daskctl there (this machine cannot see its processes)",
+            c.qualified(),
+            c.host.as_deref().unwrap_or("another host")
+        ));
+    }
     let theirs = match &c.owner {
         Some(o) if *o != ctx.user.name => Some(o),
         _ => None,

@@ -79,6 +79,10 @@ fn unjudgeable(c: &Cluster, a: &CleanupArgs) -> Option<String> {
 }
 
 pub fn reasons(c: &Cluster, a: &CleanupArgs, now: SystemTime) -> Option<Vec<String>> {
+    // another node's cluster is that node's to judge, by any criterion
+    if c.elsewhere {
+        return None;
+    }
     let mut why = Vec::new();
     if a.orphaned {
         match c.expires {

@@ -249,6 +249,7 @@ pub fn list_table(clusters: &[Cluster], wide: bool) -> comfy_table::Table {
         header.extend([
             "ORIGIN",
             "OWNER",
+            "HOST",
             "CORES",
             "CORE-H",
             "COST",
@@ -278,6 +279,7 @@ pub fn list_table(clusters: &[Cluster], wide: bool) -> comfy_table::Table {
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default(),
                 opt(c.owner.clone()),
+                opt(c.host.clone()),
                 opt(c.cores.map(crate::usage::format_cores)),
                 opt(c.core_hours.map(crate::usage::format_core_hours)),
                 opt(c.cost.as_ref().map(crate::usage::format_rate)),

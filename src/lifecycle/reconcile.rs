@@ -140,6 +140,10 @@ async fn pass(app: &App, a: &ReconcileArgs, patterns: &[glob::Pattern]) -> Resul
 /// Why `c`'s own policy says it should be gone: its TTL ran out, or it has been idle longer
 /// than its idle timeout (or Dask's own idle timeout ended it and leftovers remain).
 fn ended(c: &Cluster, now: SystemTime) -> Option<String> {
+    // another node's cluster is that node's to end (authorize refuses it anyway)
+    if c.elsewhere {
+        return None;
+    }
     if let Some(t) = c.expires.filter(|t| *t <= now) {
         return Some(format!("its TTL expired {} ago", format_age(t)));
     }

@@ -15,6 +15,7 @@ mod htcondor;
 #[cfg(feature = "kubernetes")]
 mod kubernetes;
 mod local;
+mod login_nodes;
 mod pbs;
 mod protocol;
 mod serve;

@@ -363,6 +363,7 @@ fn planned_state(req: &CreateRequest, python: String, host: String) -> ClusterSt
         phase: Phase::Creating,
         creator: None,
         requested: Some(req.workers),
+        node: Some(crate::host::Node::this().clone()),
         idle_timeout: req.options.get("idle-timeout").and_then(|t| t.parse().ok()),
         groups: req
             .groups

@@ -181,8 +181,17 @@ pub async fn discover(b: &Local) -> Result<Vec<Cluster>> {
             }
         }
     }
-    found.iter_mut().for_each(hosted_cores);
+    found.iter_mut().for_each(finish);
     Ok(found)
+}
+
+/// What every local cluster gets last: the cores of a hosted one, and its host (this one,
+/// unless it runs on another node).
+fn finish(c: &mut Cluster) {
+    hosted_cores(c);
+    if c.host.is_none() {
+        c.host = Some(crate::host::Node::this().hostname.clone());
+    }
 }
 
 /// A cluster hosted inside a Python program (a `LocalCluster` in a notebook) has no `dask
@@ -215,7 +224,7 @@ pub async fn find(b: &Local, name: &str) -> Result<Option<Cluster>> {
         return Ok(Some(own_cluster(b, &scan, dir, st, probed)));
     }
     let mut found = build(b, &scan).await.into_iter().find(|c| c.name == name);
-    found.iter_mut().for_each(hosted_cores);
+    found.iter_mut().for_each(finish);
     if found.is_none() && b.ctx.scope.beyond_me() {
         // another user's, where the command names them
         return Ok(discover(b).await?.into_iter().find(|c| c.name == name));
@@ -522,6 +531,10 @@ fn leftovers(
 
 /// The status probe of a daskctl scheduler that runs and is not stopped.
 async fn probe_own(b: &Local, scan: &Scan, st: &ClusterState) -> Probe {
+    // its address is another machine's loopback, or a port there: asked from there only
+    if let Some(n) = st.elsewhere() {
+        return Probe::failed(format!("it runs on {}", n.hostname));
+    }
     let sched = own_scheduler(scan, st);
     match (&st.address, sched) {
         (_, Some(s)) if s.stopped => Probe::failed(stopped_reason(s.pid)),
@@ -602,6 +615,10 @@ fn own_cluster(
     c.address = st.address.clone();
     c.dashboard = st.dashboard.clone();
     c.idle_timeout = st.idle_timeout;
+    if let Some(node) = st.elsewhere() {
+        return elsewhere_cluster(c, dir, st, node);
+    }
+    c.host = Some(crate::host::Node::this().hostname.clone());
     let sched = own_scheduler(scan, st);
     if let Some(s) = &sched {
         c.resources.push(proc_resource(s, Role::Scheduler, true));
@@ -701,6 +718,48 @@ fn own_cluster(
         scheduler: sched,
         workers,
         silent: matches!(state, SchedulerState::Silent(_)),
+    });
+    c
+}
+
+/// A cluster of this state root that another node runs (a login node sharing this home): its
+/// recorded processes are that node's, which this one cannot see, so nothing about them is
+/// judged here. Listed `unknown` with its host; every verb that would act refuses
+/// (`discovery::authorize`), and cleanup and reconcile leave it to that node.
+fn elsewhere_cluster(
+    mut c: Cluster,
+    dir: &StateDir,
+    st: &ClusterState,
+    node: &crate::host::Node,
+) -> Cluster {
+    c.host = Some(node.hostname.clone());
+    c.elsewhere = true;
+    c.status = Status::Unknown;
+    c.reason = Some(format!(
+        "it runs on {}, which shares this state directory: ask daskctl there",
+        node.hostname
+    ));
+    let procs = st.scheduler.iter().map(|p| (p, Role::Scheduler));
+    for (p, role) in procs.chain(st.workers.iter().map(|p| (p, Role::Worker))) {
+        c.resources.push(Resource {
+            kind: "process",
+            id: p.pid.to_string(),
+            role,
+            state: format!("on {}", node.hostname),
+            name: Some(p.name.clone()),
+            ..Default::default()
+        });
+    }
+    c.requested_workers = st.requested.map(u64::from);
+    c.handle = Handle::new(LocalHandle {
+        kind: Kind::Own {
+            dir: dir.clone(),
+            state: Some(Box::new(st.clone())),
+            unusable: None,
+        },
+        scheduler: None,
+        workers: Vec::new(),
+        silent: true,
     });
     c
 }

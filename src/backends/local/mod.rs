@@ -75,6 +75,18 @@ inventory::submit! {
     }
 }
 
+/// Another node's cluster: that node's daskctl acts on it (`crate::host`).
+fn refuse_elsewhere(c: &Cluster) -> Result<()> {
+    if c.elsewhere {
+        return Err(crate::error::Error::Refused(format!(
+            "{} runs on {}: run daskctl there",
+            c.qualified(),
+            c.host.as_deref().unwrap_or("another host")
+        )));
+    }
+    Ok(())
+}
+
 impl Local {
     /// `backends.local.scan = false` limits discovery to daskctl's own clusters.
     fn scan_enabled(&self) -> bool {
@@ -174,6 +186,7 @@ impl Backend for Local {
     }
 
     async fn scale(&self, cluster: &Cluster, req: &ScaleRequest) -> Result<ScaleReport> {
+        refuse_elsewhere(cluster)?;
         if let Some(o) = self.acting_owner(cluster) {
             return owner::scale(&o, cluster, req).await;
         }
@@ -199,6 +212,7 @@ impl Backend for Local {
     }
 
     async fn delete(&self, cluster: &Cluster, req: &DeleteRequest) -> Result<()> {
+        refuse_elsewhere(cluster)?;
         if let Some(o) = self.acting_owner(cluster) {
             return owner::delete(&o, cluster, req.timeout).await;
         }

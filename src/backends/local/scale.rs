@@ -365,6 +365,7 @@ async fn state_dir_for(b: &Local, c: &Cluster, h: &LocalHandle) -> Result<StateD
                     creator: None,
                     requested: None,
                     groups: Vec::new(),
+                    node: Some(crate::host::Node::this().clone()),
                 })?;
             }
             Ok(dir)
@@ -455,6 +456,7 @@ async fn rebuilt_state(b: &Local, c: &Cluster, h: &LocalHandle) -> Result<Cluste
         requested: None,
         idle_timeout: None,
         groups: Vec::new(),
+        node: Some(crate::host::Node::this().clone()),
     })
 }
 

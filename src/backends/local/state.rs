@@ -91,6 +91,16 @@ pub struct ClusterState {
     /// Worker groups beside the default one (whose shape is `threads`, `memory`, `requested`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<GroupState>,
+    /// The node that runs it (`crate::host`); none in states older than the field: this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<crate::host::Node>,
+}
+
+impl ClusterState {
+    /// The other node it runs on, if it is not this one.
+    pub fn elsewhere(&self) -> Option<&crate::host::Node> {
+        self.node.as_ref().filter(|n| !n.is_this())
+    }
 }
 
 impl ClusterState {
@@ -364,6 +374,7 @@ mod tests {
             requested: None,
             idle_timeout: None,
             groups: vec![],
+            node: None,
         }
     }
 

@@ -10,6 +10,7 @@ pub mod gateway;
 pub mod http;
 #[cfg(feature = "kubernetes")]
 pub mod kube;
+pub mod nodes;
 pub mod processes;
 pub mod pty;
 pub mod tls;
