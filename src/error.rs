@@ -60,6 +60,10 @@ pub enum Error {
     Usage(String),
     #[error("{0}")]
     NotFound(String),
+    /// The cluster listed is gone and another has its name (its instance id differs, checked
+    /// under its lock right before a destructive step): nothing was done (exit 3).
+    #[error("{0}")]
+    Replaced(String),
     /// A name that matches more than one cluster; the candidates in their qualified form.
     #[error("cluster name {query:?} is ambiguous; use one of: {}", candidates.join(", "))]
     Ambiguous {
@@ -117,6 +121,7 @@ impl Error {
         match self {
             Error::Usage(_) | Error::Ambiguous { .. } => exit::USAGE,
             Error::NotFound(_)
+            | Error::Replaced(_)
             | Error::Api {
                 fault: ApiFault::NotFound,
                 ..

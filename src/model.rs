@@ -122,6 +122,9 @@ pub struct Cluster {
     #[serde(serialize_with = "rfc3339")]
     pub created: Option<SystemTime>,
     pub owner: Option<String>,
+    /// daskctl's instance id of a cluster it made: a name is reused, an instance id is not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
     /// The machine it runs on, where that is one machine (local clusters).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
@@ -209,6 +212,7 @@ impl Cluster {
             memory: None,
             created: None,
             owner: None,
+            instance: None,
             host: None,
             elsewhere: false,
             resources: Vec::new(),

@@ -119,6 +119,28 @@ pub fn check_image(image: &str) -> Result<()> {
     }
 }
 
+/// A new cluster instance id: 12 random hex digits. A name is reused (deleted, then created
+/// again); an instance id is not: destructive steps re-check it under the cluster's lock, so
+/// they never act on a cluster created under the same name after it was listed.
+pub fn new_instance() -> String {
+    let mut b = [0u8; 6];
+    // the system's generator; a failure (never seen) falls back to time and pid, still unique
+    if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b).is_err() {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos() as u64
+            ^ u64::from(std::process::id()) << 32;
+        b.copy_from_slice(&t.to_le_bytes()[..6]);
+    }
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Whether `s` has the shape of an instance id (what a marker or file may claim).
+pub fn is_instance(s: &str) -> bool {
+    (8..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,6 +221,16 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn instance_ids_are_fresh_and_checked() {
+        let (a, b) = (new_instance(), new_instance());
+        assert_ne!(a, b);
+        assert!(is_instance(&a) && a.len() == 12);
+        for bad in ["", "abc", "zzzzzzzzzzzz", "0123456789ab;dir=/"] {
+            assert!(!is_instance(bad), "{bad}");
         }
     }
 }

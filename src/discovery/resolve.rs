@@ -28,11 +28,8 @@ async fn lookup(
     if query.starts_with("tcp://") || query.starts_with("tls://") {
         return by_address(ctx, query, deadline).await;
     }
-    if !query.contains('/')
-        && let Some(hit) = from_cache(ctx, query, deadline).await
-    {
-        return Ok(hit);
-    }
+    // every enabled backend is asked, at once: the names cache (what the last listing saw)
+    // never decides that a name is unambiguous, since another backend may have it since
     let registered = crate::backends::registered_names();
     // `BACKEND/NAME` with a backend that does not exist: a usage error naming the ones that do
     if let Some((b, _)) = query.split_once('/') {
@@ -107,32 +104,6 @@ async fn lookup(
             &hits.iter().map(|(_, c)| c.qualified()).collect::<Vec<_>>(),
         )),
     }
-}
-
-/// An unqualified name the last discovery saw in exactly one backend: that backend alone is
-/// asked (`from_name`, cheap where the backend can look one cluster up). Anything else (not
-/// in the cache, in several backends, gone since) falls back to asking every backend.
-async fn from_cache(
-    ctx: &Arc<Context>,
-    name: &str,
-    deadline: Duration,
-) -> Option<(Arc<dyn Backend>, Cluster)> {
-    let [backend] = super::cache::backends_of(&ctx.config.cache_root(), name)
-        .try_into()
-        .ok()?;
-    let b = enabled_backends(ctx, &[backend]).ok()?.pop()?;
-    if let Availability::Missing(_) = b.availability() {
-        return None;
-    }
-    let found = tokio::time::timeout(
-        deadline,
-        super::fanout::budgeted(deadline, b.from_name(name)),
-    )
-    .await
-    .ok()?
-    .ok()??;
-    tracing::debug!("{name}: found through the names cache in {}", b.name());
-    Some((b, found))
 }
 
 /// A scheduler address instead of a name: the cluster some backend lists at that address. An

@@ -213,7 +213,7 @@ pub async fn run(app: &App, a: CleanupArgs) -> Result<()> {
                 .expect("cluster from a queried backend");
             delete(app, b.as_ref(), c, &mut act).await;
         }
-        if act.action != "failed" {
+        if matches!(act.action, "deleted" | "would-delete") {
             let f = &mut report.freed;
             f.clusters += 1;
             f.cores += act.cores;
@@ -265,6 +265,11 @@ async fn delete(app: &App, b: &dyn Backend, c: &Cluster, act: &mut Action) {
         Ok(()) => {
             act.action = "deleted";
             crate::discovery::cache::forget(&app.ctx.config.cache_root(), c);
+        }
+        // deleted and created again since it was listed: the new one is not judged here
+        Err(e @ crate::error::Error::Replaced(_)) => {
+            act.action = "skipped";
+            act.error = Some(e.to_string());
         }
         Err(e) => {
             act.action = "failed";

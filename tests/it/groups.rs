@@ -254,7 +254,7 @@ fn group_job_scripts_carry_their_resources_and_markers() {
     );
     for line in [
         "#SBATCH --job-name=gplan-worker-gpu",
-        "role=worker;group=gpu;dir=",
+        "role=worker;group=gpu;id=",
         "#SBATCH --cpus-per-task=4",
         "#SBATCH --mem=8192M",
         "#SBATCH --partition=gpu",

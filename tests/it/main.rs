@@ -18,6 +18,7 @@ mod local;
 mod login_nodes;
 mod pbs;
 mod protocol;
+mod races;
 mod serve;
 mod sge;
 mod slurm;

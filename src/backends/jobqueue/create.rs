@@ -17,6 +17,8 @@ use std::time::Duration;
 /// `create` then submits it, `create --dry-run` shows it.
 pub struct Prepared {
     pub dir: std::path::PathBuf,
+    /// The new cluster's instance id, in every job's marker and in `DIR/instance`.
+    pub instance: String,
     pub scheduler: String,
     /// The default group's worker script, then each worker group's.
     pub workers: Vec<WorkerScript>,
@@ -55,6 +57,7 @@ pub fn prepare<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<Prepa
     let inputs = Inputs::checked(q, req)?;
     let dir = q.shared_dir().join(&req.name);
     check_value("shared directory", &dir.to_string_lossy())?;
+    let instance = crate::names::new_instance();
     let logs = dir.join("logs");
     let spec = |role: &str, group: Option<&str>, inputs: &Inputs, cores, memory| JobSpec {
         job_name: match role {
@@ -65,6 +68,7 @@ pub fn prepare<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<Prepa
             cluster: req.name.clone(),
             role: role.into(),
             group: group.map(str::to_string),
+            instance: Some(instance.clone()),
             dir: dir.to_string_lossy().into_owned(),
         }
         .encode(),
@@ -111,6 +115,7 @@ pub fn prepare<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<Prepa
     }
     Ok(Prepared {
         dir,
+        instance,
         scheduler: sched_script.render(),
         workers,
     })
@@ -298,9 +303,38 @@ impl Inputs {
     }
 }
 
+/// Makes the cluster's directory, exclusively, and takes its lock: of two creates of one name
+/// exactly one makes it (mkdir(2) is atomic, on NFS too); the other fails with nothing made.
+/// A directory that exists is another create's, or a leftover (`cleanup --orphaned` and
+/// `delete` remove it). The lock is held while the create submits (lock.rs).
+async fn claim_dir<D: Dialect>(
+    q: &JobQueue<D>,
+    name: &str,
+    dir: &std::path::Path,
+) -> Result<crate::lockfile::Held> {
+    use std::os::unix::fs::DirBuilderExt;
+    let parent = dir.parent().expect("a cluster directory has a parent");
+    crate::safefile::create_private_dir(parent).ctx(|| format!("creating {}", parent.display()))?;
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let backend = q.dialect.facts().name;
+            return Err(Error::Usage(format!(
+                "cluster {backend}/{name} already exists ({} is there: another create's, or \
+                 what a cluster left; daskctl delete {backend}/{name} removes it)",
+                dir.display()
+            )));
+        }
+        Err(e) => return Err(Error::io(format!("creating {}", dir.display()), e)),
+    }
+    // nobody else can hold it yet: the directory is not a cluster's until `instance` exists
+    super::lock::take(q, name, Some(dir), Duration::from_secs(10)).await
+}
+
 pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<Cluster> {
     let Prepared {
         dir,
+        instance,
         scheduler,
         workers: scripts,
     } = prepare(q, req)?;
@@ -312,16 +346,24 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
             req.name
         )));
     }
-    let logs = dir.join("logs");
-    // the cluster's alone (0700): its scripts and logs are nobody else's to read
-    crate::safefile::create_private_dir(&logs).ctx(|| format!("creating {}", logs.display()))?;
-    // held while submitting, by the submissions too (lock.rs): a delete after a killed create
-    // sees every job it submitted
-    let lock = super::lock::take(q, &req.name, Some(&dir), Duration::from_secs(10)).await?;
-    let _ = std::fs::remove_file(dir.join("scheduler.json"));
-    write(&dir.join("scheduler.sh"), &scheduler)?;
-    for w in &scripts {
-        write(&dir.join(w.file()), &w.text)?;
+    let lock = claim_dir(q, &req.name, &dir).await?;
+    let filled = (|| {
+        let logs = dir.join("logs");
+        // the cluster's alone (0700): its scripts and logs are nobody else's to read
+        crate::safefile::create_private_dir(&logs)
+            .ctx(|| format!("creating {}", logs.display()))?;
+        write(&dir.join("scheduler.sh"), &scheduler)?;
+        for w in &scripts {
+            write(&dir.join(w.file()), &w.text)?;
+        }
+        // last: with it, the directory is a cluster's (discover.rs::leftovers); the lock is
+        // already held
+        write(&dir.join("instance"), &format!("{instance}\n"))
+    })();
+    if let Err(e) = filled {
+        // ours alone: made above
+        let _ = std::fs::remove_dir_all(&dir);
+        return Err(e);
     }
 
     // submissions run in the cluster's directory: what a batch system writes to the

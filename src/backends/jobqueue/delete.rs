@@ -15,6 +15,15 @@ pub async fn delete<D: Dialect>(q: &JobQueue<D>, c: &Cluster, req: &DeleteReques
     // queue now shows every job it will ever have, including those a killed command's
     // submission added after discovery looked
     let _lock = super::lock::take(q, &c.name, dir, req.timeout).await?;
+    // it may have been deleted and created again since it was listed: under its lock, the
+    // directory must still be the listed instance's
+    if h.kind == Kind::Daskctl {
+        still_the_same(
+            c,
+            h.instance.as_deref(),
+            dir.and_then(super::markers::dir_instance),
+        )?;
+    }
     // jobs that ended by themselves are shown, but there is nothing left to cancel
     let mut ids: Vec<String> = h.active().map(|(j, _)| j.id.clone()).collect();
     for id in jobs_now(q, c, h).await? {
@@ -29,6 +38,19 @@ pub async fn delete<D: Dialect>(q: &JobQueue<D>, c: &Cluster, req: &DeleteReques
         let _ = std::fs::remove_dir_all(dir);
     }
     Ok(())
+}
+
+/// Whether the cluster as it is now (`now`, its instance id) is the one listed (`listed`).
+/// Clusters made before instance ids have none: their name is all there is.
+fn still_the_same(c: &Cluster, listed: Option<&str>, now: Option<String>) -> Result<()> {
+    match (listed, now) {
+        (Some(was), Some(is)) if was != is => Err(Error::Replaced(format!(
+            "{} is not the cluster that was listed (instance {was}): it was deleted and \
+             created again (instance {is}) meanwhile; nothing done",
+            c.qualified()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// The cluster's active jobs as the queue shows them now: the same name and owner (for the
@@ -49,10 +71,12 @@ async fn jobs_now<D: Dialect>(
     let Some(now) = now else {
         return Ok(Vec::new());
     };
-    Ok(super::handle(&now)?
-        .active()
-        .map(|(j, _)| j.id.clone())
-        .collect())
+    let hn = super::handle(&now)?;
+    // another instance under the name (its directory gone, its jobs new): not the listed one's
+    if h.kind == Kind::Daskctl {
+        still_the_same(c, h.instance.as_deref(), hn.instance.clone())?;
+    }
+    Ok(hn.active().map(|(j, _)| j.id.clone()).collect())
 }
 
 pub async fn cancel_and_wait<D: Dialect>(

@@ -35,6 +35,8 @@ pub struct QueueHandle {
     pub gateway_cluster: Option<String>,
     /// Worker job id -> its worker group, for jobs of a group beside the default one.
     pub job_groups: BTreeMap<String, String>,
+    /// daskctl's instance id of the cluster (its jobs' markers, its directory's `instance`).
+    pub instance: Option<String>,
 }
 
 impl QueueHandle {
@@ -61,6 +63,17 @@ struct Group {
     worker_names: Vec<(String, String)>,
     gateway_cluster: Option<String>,
     job_groups: BTreeMap<String, String>,
+    instance: Option<String>,
+    /// A directory of daskctl's with no job (`leftover`): whether a create holds its lock.
+    leftover: Option<Leftover>,
+}
+
+/// A cluster directory of the caller's that no job of the queue belongs to.
+#[derive(Debug, Clone, Copy)]
+struct Leftover {
+    /// A create holds its lock: it is being made, its jobs not submitted yet.
+    being_created: bool,
+    modified: Option<std::time::SystemTime>,
 }
 
 impl Group {
@@ -74,6 +87,8 @@ impl Group {
             worker_names: Vec::new(),
             gateway_cluster: None,
             job_groups: BTreeMap::new(),
+            instance: None,
+            leftover: None,
         }
     }
 }
@@ -149,6 +164,24 @@ async fn from_jobs<D: Dialect>(
             g.jobs.push((j, Role::Worker));
         }
     }
+    // the caller's cluster directories that no job belongs to: being created, or leftovers
+    for (name, dir, leftover) in leftovers(q, only) {
+        let has_jobs = groups.0.iter().any(|(k, g)| {
+            k.kind == Kind::Daskctl && g.name == name && (k.user == *me || k.user.is_empty())
+        });
+        if has_jobs {
+            continue;
+        }
+        let mut g = Group::new(
+            &name,
+            Kind::Daskctl,
+            None,
+            Some(dir.to_string_lossy().into_owned()),
+        );
+        g.instance = super::markers::dir_instance(&dir);
+        g.leftover = Some(leftover);
+        groups.0.insert(GroupKey::new(me, Kind::Daskctl, &name), g);
+    }
     // daskctl schedulers publish their address in the shared directory
     for g in groups.0.values_mut().filter(|g| g.kind == Kind::Daskctl) {
         let running = g
@@ -177,6 +210,46 @@ async fn from_jobs<D: Dialect>(
         .collect())
 }
 
+/// The caller's cluster directories under the shared directory (`only`: that one), each
+/// with whether a create holds its lock. A directory is a cluster's once it has its
+/// `instance` (written by create with the lock held) or its scheduler script.
+fn leftovers<D: Dialect>(q: &JobQueue<D>, only: Option<&str>) -> Vec<(String, PathBuf, Leftover)> {
+    use std::os::unix::fs::MetadataExt;
+    let shared = q.shared_dir();
+    let names: Vec<String> = match only {
+        Some(n) => vec![n.to_string()],
+        None => std::fs::read_dir(&shared)
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    let me = q.ctx.user.uid;
+    names
+        .into_iter()
+        .filter(|n| crate::names::validate(n).is_ok())
+        .filter_map(|n| {
+            let dir = shared.join(&n);
+            // a link or another user's directory is nobody's cluster here
+            let m = std::fs::symlink_metadata(&dir).ok()?;
+            if !m.is_dir() || m.uid() != me {
+                return None;
+            }
+            if !dir.join("instance").is_file() && !dir.join("scheduler.sh").is_file() {
+                return None;
+            }
+            let being_created = matches!(crate::lockfile::try_lock(&dir.join("lock")), Ok(None));
+            let leftover = Leftover {
+                being_created,
+                modified: m.modified().ok(),
+            };
+            Some((n, dir, leftover))
+        })
+        .collect()
+}
+
 /// Which cluster a job belongs to: daskctl's (by marker, or by name), dask-gateway's (by its
 /// working directory), htcdaskgateway's (by the scheduler on its command line); a possible
 /// dask-jobqueue worker (its batch script says); or none.
@@ -196,7 +269,8 @@ fn place<D: Dialect>(q: &JobQueue<D>, j: &Job, only: Option<&str>) -> Place {
             Role::Worker
         };
         let dir = q.claimed_dir(&j.user, &m.cluster, &m.dir);
-        let new = Group::new(&m.cluster, Kind::Daskctl, None, dir);
+        let mut new = Group::new(&m.cluster, Kind::Daskctl, None, dir);
+        new.instance = m.instance.clone();
         let key = GroupKey::new(&j.user, Kind::Daskctl, &m.cluster);
         return match m.group {
             Some(wg) if role == Role::Worker => Place::InGroup(key, new, wg),
@@ -367,7 +441,12 @@ struct Groups(BTreeMap<GroupKey, Group>);
 
 impl Groups {
     fn add(&mut self, key: GroupKey, new: Group, job: Job, role: Role, wg: Option<String>) {
+        let instance = new.instance.clone();
         let g = self.0.entry(key).or_insert(new);
+        // the scheduler's marker names the instance, whatever a worker's said
+        if g.instance.is_none() || role == Role::Scheduler {
+            g.instance = instance.or(g.instance.take());
+        }
         if let Some(wg) = wg {
             g.job_groups.insert(job.id.clone(), wg);
         }
@@ -394,6 +473,7 @@ fn name_marker<D: Dialect>(q: &JobQueue<D>, j: &Job) -> Option<Marker> {
         cluster: cluster.to_string(),
         role: role.to_string(),
         group,
+        instance: super::markers::dir_instance(&dir),
         dir: dir.to_string_lossy().into_owned(),
     })
 }
@@ -500,6 +580,10 @@ fn to_cluster<D: Dialect>(q: &JobQueue<D>, g: Group, probe: Option<Probe>) -> Cl
         .or_else(|| Some(q.ctx.user.name.clone()));
     c.address = g.address.clone();
     c.created = g.jobs.iter().filter_map(|(j, _)| j.submitted).min();
+    c.instance = g.instance.clone();
+    if let Some(l) = g.leftover {
+        return leftover_cluster(c, g, l);
+    }
     for (j, role) in &g.jobs {
         c.resources.push(Resource {
             kind: "job",
@@ -535,14 +619,44 @@ fn to_cluster<D: Dialect>(q: &JobQueue<D>, g: Group, probe: Option<Probe>) -> Cl
     }
     c.status = status;
     c.reason = reason;
-    c.handle = Handle::new(QueueHandle {
+    c.handle = Handle::new(handle_of(g));
+    c
+}
+
+fn handle_of(g: Group) -> QueueHandle {
+    QueueHandle {
         kind: g.kind,
         dir: g.dir,
         jobs: g.jobs,
         worker_names: g.worker_names,
         gateway_cluster: g.gateway_cluster,
         job_groups: g.job_groups,
-    });
+        instance: g.instance,
+    }
+}
+
+/// A directory of daskctl's with no job in the queue: a cluster being created (its create
+/// holds the lock), or what a cluster left behind (stopped: `cleanup --orphaned` and `delete`
+/// remove it; `create` of its name refuses until then).
+fn leftover_cluster(mut c: Cluster, g: Group, l: Leftover) -> Cluster {
+    c.created = l.modified;
+    c.workers = Some(0);
+    c.requested_workers = Some(0);
+    let dir = g.dir.clone().unwrap_or_default();
+    (c.status, c.reason) = if l.being_created {
+        (
+            Status::Pending,
+            Some("being created: its jobs are being submitted".into()),
+        )
+    } else {
+        (
+            Status::Stopped,
+            Some(format!(
+                "no job of it is queued or running; its directory {dir} remains"
+            )),
+        )
+    };
+    c.handle = Handle::new(handle_of(g));
     c
 }
 

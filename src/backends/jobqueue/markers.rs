@@ -1,7 +1,8 @@
 //! The marker daskctl puts on every job it submits (Slurm `--comment`, PBS/SGE variables), so a
 //! cluster can be found and rebuilt from the queue alone:
-//! `daskctl:v1;cluster=NAME;role=scheduler|worker[;group=GROUP];dir=SHARED_DIR` (dir last: it
-//! may hold '='; no group: the default group, as markers written before groups existed).
+//! `daskctl:v1;cluster=NAME;role=scheduler|worker[;group=GROUP][;id=INSTANCE];dir=SHARED_DIR`
+//! (dir last: it may hold '='; no group: the default group, as markers written before groups
+//! existed; no id: a cluster made before instance ids).
 //! Semicolons, because SGE's `-ac` and PBS's `-v` split their lists on commas.
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -10,6 +11,8 @@ pub struct Marker {
     pub role: String,
     /// A worker group beside the default one.
     pub group: Option<String>,
+    /// The cluster's instance id (`names::new_instance`), the same on all its jobs.
+    pub instance: Option<String>,
     pub dir: String,
 }
 
@@ -22,8 +25,13 @@ impl Marker {
             .as_ref()
             .map(|g| format!("group={g};"))
             .unwrap_or_default();
+        let id = self
+            .instance
+            .as_ref()
+            .map(|i| format!("id={i};"))
+            .unwrap_or_default();
         format!(
-            "{PREFIX}cluster={};role={};{group}dir={}",
+            "{PREFIX}cluster={};role={};{group}{id}dir={}",
             self.cluster, self.role, self.dir
         )
     }
@@ -40,15 +48,37 @@ impl Marker {
             }
             None => (None, rest),
         };
+        let (instance, rest) = match rest.strip_prefix("id=") {
+            Some(r) => {
+                let (i, rest) = r.split_once(';')?;
+                crate::names::is_instance(i).then_some(())?;
+                (Some(i.to_string()), rest)
+            }
+            None => (None, rest),
+        };
         let dir = rest.strip_prefix("dir=")?;
         crate::names::validate(cluster).ok()?;
         Some(Marker {
             cluster: cluster.into(),
             role: role.into(),
             group,
+            instance,
             dir: dir.into(),
         })
     }
+}
+
+/// The instance id a cluster directory records (`DIR/instance`, written by create), if it
+/// has the shape of one.
+pub fn dir_instance(dir: &std::path::Path) -> Option<String> {
+    let text = crate::safefile::read_to_string(
+        &dir.join("instance"),
+        Some(nix::unistd::geteuid().as_raw()),
+        64,
+    )
+    .ok()?;
+    let id = text.trim();
+    crate::names::is_instance(id).then(|| id.to_string())
 }
 
 /// A character that may not appear in anything written into a job script: it would end a
@@ -77,9 +107,24 @@ mod tests {
             cluster: "etl".into(),
             role: "worker".into(),
             group: None,
+            instance: None,
             dir: "/home/u/.daskctl/a=b".into(),
         };
         assert_eq!(Marker::decode(&m.encode()), Some(m.clone()));
+        let i = Marker {
+            instance: Some("0123456789ab".into()),
+            group: Some("gpu".into()),
+            ..m.clone()
+        };
+        assert_eq!(
+            i.encode(),
+            "daskctl:v1;cluster=etl;role=worker;group=gpu;id=0123456789ab;dir=/home/u/.daskctl/a=b"
+        );
+        assert_eq!(Marker::decode(&i.encode()), Some(i));
+        assert_eq!(
+            Marker::decode("daskctl:v1;cluster=etl;role=worker;id=not-hex!;dir=/x"),
+            None
+        );
         let g = Marker {
             group: Some("gpu".into()),
             ..m

@@ -364,6 +364,7 @@ fn planned_state(req: &CreateRequest, python: String, host: String) -> ClusterSt
         creator: None,
         requested: Some(req.workers),
         node: Some(crate::host::Node::this().clone()),
+        instance: Some(crate::names::new_instance()),
         idle_timeout: req.options.get("idle-timeout").and_then(|t| t.parse().ok()),
         groups: req
             .groups

@@ -23,6 +23,16 @@ use crate::error::{Error, ProbeFault, Result};
 use crate::model::{Cluster, Status};
 use std::time::Duration;
 
+/// The instance id of the state the cluster was listed with.
+fn listed_instance(h: &super::handle::LocalHandle) -> Option<String> {
+    match &h.kind {
+        super::handle::Kind::Own {
+            state: Some(st), ..
+        } => st.instance.clone(),
+        _ => None,
+    }
+}
+
 pub async fn delete(b: &Local, c: &Cluster, req: &DeleteRequest) -> Result<()> {
     let h = handle(c)?;
     let home = b.ctx.config.state_root().to_string_lossy().into_owned();
@@ -49,6 +59,18 @@ pub async fn delete(b: &Local, c: &Cluster, req: &DeleteRequest) -> Result<()> {
         Some(d) if d.exists() => Some(d.lock(req.timeout).await?),
         _ => None,
     };
+    // it may have been deleted and created again since it was listed: under its lock, its
+    // state must still be the listed instance's (a new one shares its name and markers)
+    if let (Some(d), Some(was)) = (&dir, listed_instance(h))
+        && let Ok(Some(now)) = d.load()
+        && let Some(is) = now.instance.filter(|is| *is != was)
+    {
+        return Err(Error::Replaced(format!(
+            "{} is not the cluster that was listed (instance {was}): it was deleted and \
+             created again (instance {is}) meanwhile; nothing done",
+            c.qualified()
+        )));
+    }
     let workers = current_workers(b, c, h, &home).await?;
 
     // 1. a scheduler daskctl did not start is asked to close (it closes its workers too)

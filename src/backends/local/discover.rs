@@ -615,6 +615,7 @@ fn own_cluster(
     c.address = st.address.clone();
     c.dashboard = st.dashboard.clone();
     c.idle_timeout = st.idle_timeout;
+    c.instance = st.instance.clone();
     if let Some(node) = st.elsewhere() {
         return elsewhere_cluster(c, dir, st, node);
     }

@@ -366,6 +366,7 @@ async fn state_dir_for(b: &Local, c: &Cluster, h: &LocalHandle) -> Result<StateD
                     requested: None,
                     groups: Vec::new(),
                     node: Some(crate::host::Node::this().clone()),
+                    instance: Some(crate::names::new_instance()),
                 })?;
             }
             Ok(dir)
@@ -457,6 +458,7 @@ async fn rebuilt_state(b: &Local, c: &Cluster, h: &LocalHandle) -> Result<Cluste
         idle_timeout: None,
         groups: Vec::new(),
         node: Some(crate::host::Node::this().clone()),
+        instance: Some(crate::names::new_instance()),
     })
 }
 

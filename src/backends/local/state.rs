@@ -94,6 +94,9 @@ pub struct ClusterState {
     /// The node that runs it (`crate::host`); none in states older than the field: this one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node: Option<crate::host::Node>,
+    /// Its instance id (`names::new_instance`): a name is reused, an instance id is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
 }
 
 impl ClusterState {
@@ -375,6 +378,7 @@ mod tests {
             idle_timeout: None,
             groups: vec![],
             node: None,
+            instance: None,
         }
     }
 

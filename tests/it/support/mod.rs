@@ -38,6 +38,7 @@ pub fn python() -> PathBuf {
     p
 }
 
+#[derive(Debug)]
 pub struct Out {
     pub code: i32,
     pub stdout: String,

@@ -1,0 +1,270 @@
+//! Names are not identities (issue 29), on a real Slurm: creates of one name at once (exactly
+//! one wins, the others leave nothing), a cluster's leftover directory (a `stopped` cluster
+//! that blocks its name until `cleanup --orphaned` removes it), and `cleanup` racing a delete
+//! and create of the same name (the new cluster, another instance, is skipped, never deleted).
+
+use crate::support::{self, Env, slurm_jobs, slurm_up, wait_until};
+use std::time::Duration;
+
+fn cluster(env: &Env, name: &str) -> Option<serde_json::Value> {
+    let all = env.run(&["list", "-b", "slurm", "-o", "json"]).ok().json();
+    all.as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .cloned()
+}
+
+/// The id of the cluster's scheduler job.
+fn scheduler_job(env: &Env, name: &str) -> String {
+    let c = cluster(env, name).unwrap_or_else(|| panic!("{name} not listed"));
+    c["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["role"] == "scheduler")
+        .and_then(|r| r["id"].as_str())
+        .unwrap_or_else(|| panic!("no scheduler job: {c}"))
+        .to_string()
+}
+
+fn scancel(id: &str) {
+    let s = std::process::Command::new("scancel")
+        .arg(id)
+        .status()
+        .unwrap();
+    assert!(s.success());
+}
+
+#[test]
+fn creates_of_one_name_at_once_make_exactly_one_cluster() {
+    if !slurm_up() {
+        return;
+    }
+    let env = Env::slurm();
+    let name = format!("twin{}", std::process::id());
+    let runs: Vec<_> = (0..4)
+        .map(|_| env.start(&["create", "slurm", "--name", &name, "--workers", "1"]))
+        .collect();
+    let outs: Vec<_> = runs.into_iter().map(|r| r.finish()).collect();
+    let won: Vec<_> = outs.iter().filter(|o| o.code == 0).collect();
+    assert_eq!(won.len(), 1, "{outs:#?}");
+    for lost in outs.iter().filter(|o| o.code != 0) {
+        assert_eq!(lost.code, 2, "{}", lost.stderr);
+        assert!(lost.stderr.contains("already exists"), "{}", lost.stderr);
+    }
+    // one scheduler job and one worker job: the winner's
+    let jobs = slurm_jobs(&format!("{name}-"));
+    assert_eq!(jobs.len(), 2, "{jobs:?}");
+    let c = cluster(&env, &name).unwrap();
+    assert!(c["instance"].is_string(), "{c}");
+    env.run(&["delete", &name, "--yes"]).ok();
+    assert!(slurm_jobs(&format!("{name}-")).is_empty());
+}
+
+#[test]
+fn a_leftover_directory_is_a_stopped_cluster_that_cleanup_removes() {
+    if !slurm_up() {
+        return;
+    }
+    let env = Env::slurm();
+    let name = format!("left{}", std::process::id());
+    env.run(&["create", "slurm", "--name", &name, "--workers", "0"])
+        .ok();
+    let dir = env.dir.path().join("shared").join(&name);
+    // its scheduler job ends by itself (cancelled outside daskctl): the directory stays
+    scancel(&scheduler_job(&env, &name));
+    let mut c = serde_json::Value::Null;
+    wait_until(
+        "its job gone, the leftover listed",
+        Duration::from_secs(60),
+        || {
+            c = cluster(&env, &name).expect("the leftover is listed");
+            c["status"] == "stopped"
+        },
+    );
+    assert!(dir.is_dir());
+    assert!(c["resources"].as_array().unwrap().is_empty(), "{c}");
+    assert!(c["reason"].as_str().unwrap().contains("remains"), "{c}");
+    // its name stays taken until it is removed
+    let o = env.run(&["create", "slurm", "--name", &name, "--workers", "0"]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("already exists"), "{}", o.stderr);
+    let report = env
+        .run(&[
+            "cleanup",
+            "--orphaned",
+            "--yes",
+            "-b",
+            "slurm",
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    let act = report["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["cluster"] == name.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("{report}"));
+    assert_eq!(act["action"], "deleted", "{act}");
+    assert!(!dir.exists());
+    assert!(cluster(&env, &name).is_none());
+}
+
+/// A `scancel` that waits, once it has said so, until the test opens its gate.
+fn gated_scancel(env: &Env, gate: &std::path::Path) -> std::path::PathBuf {
+    let bin = env.dir.path().join("gated-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for tool in ["squeue", "sbatch", "scontrol", "sacct", "sinfo"] {
+        if let Some(real) = support::which(tool) {
+            std::os::unix::fs::symlink(real, bin.join(tool)).unwrap();
+        }
+    }
+    let real = support::which("scancel").expect("scancel");
+    let script = format!(
+        "#!/bin/sh\n: > '{g}/entered'\ni=0\nwhile [ ! -e '{g}/open' ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done\nexec '{real}' \"$@\"\n",
+        g = gate.display(),
+        real = real.display()
+    );
+    let path = bin.join("scancel");
+    std::fs::write(&path, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+/// `cleanup --orphaned --yes` lists an orphan (`a…`, whose cancel the test holds) and a
+/// leftover (`z…`); while it is held, `z…` is deleted and created again (another instance).
+/// When cleanup reaches `z…` it takes its lock, finds another instance there, and skips it
+/// saying so: the new cluster's job and directory are untouched.
+#[test]
+fn cleanup_never_deletes_a_cluster_created_again_after_it_listed() {
+    if !slurm_up() {
+        return;
+    }
+    let env = Env::slurm();
+    let gate = env.dir.path().join("gate");
+    std::fs::create_dir_all(&gate).unwrap();
+    let held = gated_scancel(&env, &gate);
+    let real = support::which("sbatch")
+        .expect("sbatch")
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let real_bin = [("DASKCTL_BACKENDS__SLURM__BIN_DIR", real.to_str().unwrap())];
+    let pid = std::process::id();
+    let (slow, twin) = (format!("a{pid}"), format!("z{pid}"));
+    // an orphan: a worker job whose scheduler job is gone
+    env.run(&["create", "slurm", "--name", &slow, "--workers", "1"])
+        .ok();
+    scancel(&scheduler_job(&env, &slow));
+    // a leftover: a directory whose jobs are gone
+    env.run(&["create", "slurm", "--name", &twin, "--workers", "0"])
+        .ok();
+    scancel(&scheduler_job(&env, &twin));
+    wait_until("both judged", Duration::from_secs(60), || {
+        cluster(&env, &slow).is_some_and(|c| c["status"] == "orphaned")
+            && cluster(&env, &twin).is_some_and(|c| c["status"] == "stopped")
+    });
+    let old = cluster(&env, &twin).unwrap()["instance"].clone();
+
+    let cleanup = support::Running {
+        child: env
+            .command(&[
+                "cleanup",
+                "--orphaned",
+                "--yes",
+                "-b",
+                "slurm",
+                "-o",
+                "json",
+            ])
+            .env("DASKCTL_BACKENDS__SLURM__BIN_DIR", &held)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    };
+    wait_until(
+        "cleanup cancelling the orphan",
+        Duration::from_secs(60),
+        || gate.join("entered").exists(),
+    );
+    // meanwhile: the leftover is deleted and its name created again
+    env.run_env(&real_bin, &["delete", &twin, "--yes"]).ok();
+    env.run_env(
+        &real_bin,
+        &["create", "slurm", "--name", &twin, "--workers", "0"],
+    )
+    .ok();
+    let new = cluster(&env, &twin).expect("created again");
+    assert_ne!(new["instance"], old, "{new}");
+    std::fs::write(gate.join("open"), "").unwrap();
+    let out = cleanup.finish();
+    let report: serde_json::Value = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {} {}", out.stdout, out.stderr));
+    let action = |n: &str| {
+        report["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["cluster"] == n)
+            .cloned()
+            .unwrap_or_else(|| panic!("{n}: {report}"))
+    };
+    assert_eq!(action(&slow)["action"], "deleted", "{report}");
+    let skipped = action(&twin);
+    assert_eq!(skipped["action"], "skipped", "{skipped}");
+    assert!(
+        skipped["error"].as_str().unwrap().contains("created again"),
+        "{skipped}"
+    );
+    // the new one is whole: its scheduler job and its directory
+    let now = cluster(&env, &twin).expect("the new one is listed");
+    assert_eq!(now["instance"], new["instance"]);
+    assert_eq!(slurm_jobs(&format!("{twin}-")).len(), 1);
+    assert!(
+        env.dir
+            .path()
+            .join("shared")
+            .join(&twin)
+            .join("instance")
+            .is_file()
+    );
+    env.run_env(&real_bin, &["delete", &twin, "--yes"]).ok();
+}
+
+/// A name in two backends, of which the names cache (the last listing) knew only one:
+/// `delete NAME` asks every backend, says the name is ambiguous, and deletes nothing.
+#[test]
+fn the_names_cache_never_decides_that_a_name_is_unambiguous() {
+    if !slurm_up() {
+        return;
+    }
+    let env = Env::slurm();
+    let name = format!("amb{}", std::process::id());
+    env.run(&["create", "local", "--name", &name, "--workers", "0"])
+        .ok();
+    env.run(&["list"]).ok();
+    // created where the cache does not hear of it
+    let elsewhere = env.dir.path().join("other-cache");
+    let cache = [("DASKCTL_CACHE_DIR", elsewhere.to_str().unwrap())];
+    env.run_env(
+        &cache,
+        &["create", "slurm", "--name", &name, "--workers", "0"],
+    )
+    .ok();
+    let o = env.run(&["delete", &name, "--yes"]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("ambiguous"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains(&format!("local/{name}")) && o.stderr.contains(&format!("slurm/{name}"))
+    );
+    assert_eq!(slurm_jobs(&format!("{name}-")).len(), 1, "nothing deleted");
+    assert!(env.find(&name).is_some(), "nothing deleted");
+    env.run(&["delete", &format!("slurm/{name}"), "--yes"]).ok();
+    env.run(&["delete", &format!("local/{name}"), "--yes"]).ok();
+}
