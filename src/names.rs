@@ -32,9 +32,9 @@ pub fn validate(name: &str) -> Result<()> {
 }
 
 /// Prefixes of the names daskctl gives clusters it did not create (`port-8786`, `pid-42`,
-/// `jobqueue-35421`, `gateway-ab12`): a cluster daskctl creates never takes one, so the two
-/// kinds of names never collide.
-pub const RESERVED_PREFIXES: &[&str] = &["port-", "pid-", "jobqueue-", "gateway-"];
+/// `jobqueue-35421`, `gateway-ab12`) and what an interrupted delete left (`removing-etl-4242`):
+/// a cluster daskctl creates never takes one, so the kinds of names never collide.
+pub const RESERVED_PREFIXES: &[&str] = &["port-", "pid-", "jobqueue-", "gateway-", "removing-"];
 
 /// A name for a new cluster: `validate`, and none of the reserved prefixes.
 pub fn validate_new(name: &str) -> Result<()> {

@@ -268,3 +268,79 @@ fn the_names_cache_never_decides_that_a_name_is_unambiguous() {
     env.run(&["delete", &format!("slurm/{name}"), "--yes"]).ok();
     env.run(&["delete", &format!("local/{name}"), "--yes"]).ok();
 }
+
+/// What a delete killed while it removed a state directory leaves (the directory renamed out
+/// of the way, `.NAME.removing.PID`, then partly removed: here a 4 MiB file remains) is listed,
+/// `stopped`, as `removing-NAME-PID`, and `cleanup --orphaned --yes` finishes it.
+#[test]
+fn an_interrupted_delete_is_listed_and_finished_by_cleanup() {
+    let env = Env::new().without_batch();
+    env.run(&["create", "local", "--name", "big", "--workers", "0"])
+        .ok();
+    let pids = env.pids("big");
+    assert!(!pids.is_empty());
+    // the delete's first steps: the processes stopped, the directory renamed out of the way
+    for p in &pids {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(*p),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    wait_until("its processes gone", Duration::from_secs(30), || {
+        pids.iter().all(|p| !support::alive(*p))
+    });
+    let local = env.state().join("local");
+    let tomb = local.join(".big.removing.4000000");
+    std::fs::rename(local.join("big"), &tomb).unwrap();
+    std::fs::write(tomb.join("logs/scheduler.log"), vec![b'x'; 4 << 20]).unwrap();
+    let c = env
+        .find("removing-big-4000000")
+        .expect("the half-deleted state is listed");
+    assert_eq!(c["status"], "stopped", "{c}");
+    assert!(c["reason"].as_str().unwrap().contains("interrupted"), "{c}");
+    let report = env
+        .run(&[
+            "cleanup",
+            "--orphaned",
+            "--yes",
+            "-b",
+            "local",
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert!(
+        report["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["cluster"] == "removing-big-4000000" && a["action"] == "deleted"),
+        "{report}"
+    );
+    assert!(!tomb.exists());
+    assert!(env.find("removing-big-4000000").is_none());
+}
+
+/// Two deletes of one cluster at once: one deletes it (exit 0); the other says it was gone
+/// (exit 3), never an I/O error about its lock file.
+#[test]
+fn two_deletes_at_once_one_deletes_the_other_finds_it_gone() {
+    let env = Env::new().without_batch();
+    env.run(&["create", "local", "--name", "once", "--workers", "2"])
+        .ok();
+    let runs: Vec<_> = (0..2)
+        .map(|_| env.start(&["delete", "once", "--yes"]))
+        .collect();
+    let mut outs: Vec<_> = runs.into_iter().map(|r| r.finish()).collect();
+    outs.sort_by_key(|o| o.code);
+    assert_eq!(outs[0].code, 0, "{outs:#?}");
+    assert_eq!(outs[1].code, 3, "{outs:#?}");
+    assert!(
+        !outs[1].stderr.contains("No such file"),
+        "{}",
+        outs[1].stderr
+    );
+    assert!(env.find("once").is_none());
+    assert!(env.marked_pids("once").is_empty());
+}

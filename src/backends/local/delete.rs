@@ -35,6 +35,10 @@ fn listed_instance(h: &super::handle::LocalHandle) -> Option<String> {
 
 pub async fn delete(b: &Local, c: &Cluster, req: &DeleteRequest) -> Result<()> {
     let h = handle(c)?;
+    // what an interrupted delete left: its processes were stopped before; the files go
+    if let super::handle::Kind::Removing { tomb } = &h.kind {
+        return tomb.remove(req.timeout).await;
+    }
     let home = b.ctx.config.state_root().to_string_lossy().into_owned();
     let uid = b.ctx.user.uid;
     let grace = req.timeout.min(Duration::from_secs(20));
@@ -55,8 +59,23 @@ pub async fn delete(b: &Local, c: &Cluster, req: &DeleteRequest) -> Result<()> {
         )));
     }
     let dir = h.state_dir().cloned();
+    let gone = || {
+        Error::NotFound(format!(
+            "{} was deleted meanwhile, by another command",
+            c.qualified()
+        ))
+    };
     let _lock = match &dir {
-        Some(d) if d.exists() => Some(d.lock(req.timeout).await?),
+        Some(d) if d.exists() => match d.lock(req.timeout).await {
+            // removed while this command waited for its lock
+            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                return Err(gone());
+            }
+            Err(e) => return Err(e),
+            // the lock of a directory renamed away by the delete that held it
+            Ok(_) if !d.exists() => return Err(gone()),
+            Ok(l) => Some(l),
+        },
         _ => None,
     };
     // it may have been deleted and created again since it was listed: under its lock, its
@@ -213,7 +232,7 @@ fn marked_name(c: &Cluster, h: &LocalHandle) -> Option<String> {
             attached: Some(dir),
         } => Some(dir.name().to_string()),
         Kind::Rebuilt => Some(c.name.clone()),
-        Kind::Foreign { attached: None } => None,
+        Kind::Foreign { attached: None } | Kind::Removing { .. } => None,
     }
 }
 

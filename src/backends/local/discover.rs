@@ -37,6 +37,8 @@ pub struct Scan {
     /// The policies of the clusters, where the owner's child read them (another user's
     /// clusters, as root): cluster name -> policy or why it could not be read.
     pub policies: BTreeMap<String, std::result::Result<crate::policy::Policy, String>>,
+    /// State directories an interrupted delete left half-removed (the caller's own).
+    pub tombs: Vec<super::state::Tomb>,
 }
 
 impl Scan {
@@ -73,6 +75,10 @@ impl Scan {
     ) -> Result<Scan> {
         let home = root.to_string_lossy().into_owned();
         let mut policies = BTreeMap::new();
+        let tombs = match by_owner {
+            None => super::state::Tomb::all(root, uid),
+            Some(_) => Vec::new(),
+        };
         let dirs = match by_owner {
             None => own_dirs(root, uid)?,
             Some(states) => {
@@ -98,6 +104,7 @@ impl Scan {
             dirs,
             procs,
             policies,
+            tombs,
         })
     }
 
@@ -255,6 +262,7 @@ async fn build(b: &Local, scan: &Scan) -> Vec<Cluster> {
         .zip(own_probed)
         .map(|((d, st), p)| own_cluster(b, scan, d, st, p))
         .collect();
+    clusters.extend(scan.tombs.iter().map(|t| tomb_cluster(b, t)));
     let stopped = scan.procs.iter().filter(|p| p.stopped()).filter(looked_at);
     let (mut schedulers, workers) = identify(b, scan, &sniffable, &answers, stopped);
     let mut claimed = join_workers(scan, &mut schedulers, &workers, &dirs.attached);
@@ -723,6 +731,40 @@ fn own_cluster(
     c
 }
 
+/// What an interrupted delete left: `stopped` (cleanup --orphaned and delete finish it), or
+/// `stopping` while a delete still removes it.
+fn tomb_cluster(b: &Local, t: &super::state::Tomb) -> Cluster {
+    let mut c = Cluster::new(t.listed_name(), BACKEND, Origin::Daskctl);
+    c.owner = Some(b.ctx.user.name.clone());
+    c.created = std::fs::symlink_metadata(&t.path)
+        .and_then(|m| m.modified())
+        .ok();
+    c.workers = Some(0);
+    (c.status, c.reason) = if t.being_removed() {
+        (
+            Status::Stopping,
+            Some(format!("a delete is removing {}", t.path.display())),
+        )
+    } else {
+        (
+            Status::Stopped,
+            Some(format!(
+                "a delete of {} was interrupted while removing its state ({}); cleanup \
+                 --orphaned or delete finishes it",
+                t.cluster,
+                t.path.display()
+            )),
+        )
+    };
+    c.handle = Handle::new(LocalHandle {
+        kind: Kind::Removing { tomb: t.clone() },
+        scheduler: None,
+        workers: Vec::new(),
+        silent: false,
+    });
+    c
+}
+
 /// A cluster of this state root that another node runs (a login node sharing this home): its
 /// recorded processes are that node's, which this one cannot see, so nothing about them is
 /// judged here. Listed `unknown` with its host; every verb that would act refuses
@@ -1163,11 +1205,22 @@ fn stray_cluster(
 /// Whether `name` is one the local backend gives clusters it did not create (`port-N`,
 /// `pid-N`): those never name a state directory.
 pub fn listed_name(name: &str) -> bool {
-    ["port-", "pid-"].iter().any(|p| {
+    let numbered = ["port-", "pid-"].iter().any(|p| {
         name.strip_prefix(p).is_some_and(|n| {
             !n.is_empty() && n.len() <= 10 && n.bytes().all(|c| c.is_ascii_digit())
         })
-    })
+    });
+    // `removing-NAME-PID`: what an interrupted delete left
+    let removing = name
+        .strip_prefix("removing-")
+        .and_then(|r| r.rsplit_once('-'))
+        .is_some_and(|(n, pid)| {
+            crate::names::validate(n).is_ok()
+                && !pid.is_empty()
+                && pid.len() <= 10
+                && pid.bytes().all(|c| c.is_ascii_digit())
+        });
+    numbered || removing
 }
 
 /// Name of a cluster daskctl did not create: its scheduler's port (`port-8786`).

@@ -27,6 +27,9 @@ pub enum Kind {
     },
     /// daskctl's own processes whose state directory is gone.
     Rebuilt,
+    /// What a delete interrupted while removing the state directory left: the directory,
+    /// renamed out of the way (`StateDir::remove`); its processes were stopped before.
+    Removing { tomb: super::state::Tomb },
     /// Not daskctl's: a scheduler found in /proc, or workers whose scheduler is elsewhere.
     /// `attached`: the state directory of workers daskctl added to it.
     Foreign { attached: Option<StateDir> },
@@ -73,7 +76,7 @@ impl LocalHandle {
         match &self.kind {
             Kind::Own { dir, .. } => Some(dir),
             Kind::Foreign { attached } => attached.as_ref(),
-            Kind::Rebuilt => None,
+            Kind::Rebuilt | Kind::Removing { .. } => None,
         }
     }
 

@@ -319,6 +319,11 @@ fn prune(dir: &StateDir) {
 async fn state_dir_for(b: &Local, c: &Cluster, h: &LocalHandle) -> Result<StateDir> {
     let root = b.ctx.config.state_root();
     match &h.kind {
+        Kind::Removing { tomb } => Err(Error::Usage(format!(
+            "{} is what an interrupted delete left ({}): it cannot be scaled; delete it",
+            c.qualified(),
+            tomb.path.display()
+        ))),
         Kind::Own {
             dir,
             state: Some(_),

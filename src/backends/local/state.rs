@@ -347,6 +347,77 @@ impl StateDir {
     }
 }
 
+/// A state directory a delete renamed out of the way (`.NAME.removing.PID`) and did not
+/// finish removing (daskctl was killed meanwhile).
+#[derive(Debug, Clone)]
+pub struct Tomb {
+    pub cluster: String,
+    pub pid: u32,
+    pub path: PathBuf,
+}
+
+impl Tomb {
+    /// The name it is listed under: `removing-NAME-PID` (a reserved prefix).
+    pub fn listed_name(&self) -> String {
+        format!("removing-{}-{}", self.cluster, self.pid)
+    }
+
+    /// Whether a delete removes it now (it holds the lock inside it).
+    pub fn being_removed(&self) -> bool {
+        matches!(crate::lockfile::try_lock(&self.path.join("lock")), Ok(None))
+    }
+
+    /// Every one under the root that `uid` owns.
+    pub fn all(state_root: &Path, uid: u32) -> Vec<Tomb> {
+        let root = StateDir::root(state_root);
+        let Ok(rd) = std::fs::read_dir(&root) else {
+            return Vec::new();
+        };
+        let mut v: Vec<Tomb> = rd
+            .flatten()
+            .filter_map(|e| {
+                let n = e.file_name().to_string_lossy().into_owned();
+                let (cluster, pid) = n.strip_prefix('.')?.rsplit_once(".removing.")?;
+                crate::names::validate(cluster).ok()?;
+                let pid = pid.parse().ok()?;
+                let m = std::fs::symlink_metadata(e.path()).ok()?;
+                (m.is_dir() && m.uid() == uid).then(|| Tomb {
+                    cluster: cluster.to_string(),
+                    pid,
+                    path: e.path(),
+                })
+            })
+            .collect();
+        v.sort_by(|a, b| a.path.cmp(&b.path));
+        v
+    }
+
+    /// Finishes the removal, holding its lock (a delete still at it is waited for).
+    pub async fn remove(&self, within: Duration) -> Result<()> {
+        let lock = self.path.join("lock");
+        let held = crate::lockfile::lock(&lock, within, || {
+            Error::Timeout(format!(
+                "{}: another delete is removing it",
+                self.path.display()
+            ))
+        })
+        .await;
+        match held {
+            Ok(_held) => match std::fs::remove_dir_all(&self.path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(Error::io(format!("removing {}", self.path.display()), e))
+                }
+                _ => Ok(()),
+            },
+            // removed meanwhile by the delete that was at it
+            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// Writes `bytes` to `path` so that a reader sees the old or the new content, never a part:
 /// a temporary file in the same directory, fsync, rename over, fsync the directory.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
