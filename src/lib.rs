@@ -23,6 +23,7 @@ pub mod safefile;
 pub mod serve;
 pub mod settings;
 pub mod spec;
+pub mod subprocess;
 pub mod units;
 pub mod usage;
 

@@ -344,3 +344,37 @@ fn two_deletes_at_once_one_deletes_the_other_finds_it_gone() {
     assert!(env.find("once").is_none());
     assert!(env.marked_pids("once").is_empty());
 }
+
+/// A site's `squeue` that hangs (a wrapper script waiting on a `sleep` of its own): at the
+/// listing's deadline daskctl gives up and kills the wrapper's whole process group, so
+/// nothing it started outlives the command.
+#[test]
+fn a_helper_past_its_deadline_is_killed_with_its_children() {
+    if !slurm_up() {
+        return;
+    }
+    let env = Env::slurm();
+    let bin = env.dir.path().join("slow-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for tool in ["sbatch", "scancel", "scontrol", "sacct", "sinfo"] {
+        if let Some(real) = support::which(tool) {
+            std::os::unix::fs::symlink(real, bin.join(tool)).unwrap();
+        }
+    }
+    let mark = format!("DASKCTL_TEST_HELPER={}", std::process::id());
+    std::fs::write(bin.join("squeue"), "#!/bin/sh\nsleep 600\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(bin.join("squeue"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (k, v) = mark.split_once('=').unwrap();
+    let o = env.run_env(
+        &[
+            ("DASKCTL_BACKENDS__SLURM__BIN_DIR", bin.to_str().unwrap()),
+            (k, v),
+        ],
+        &["list", "-b", "slurm", "--timeout", "2"],
+    );
+    assert_eq!(o.code, 4, "the backend's deadline passed: {}", o.stderr);
+    // every process that inherited the mark (the wrapper and its sleep) is gone
+    let left = support::pids_with_env(0, &mark);
+    assert!(left.is_empty(), "left running: {left:?}");
+}

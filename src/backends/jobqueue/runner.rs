@@ -83,6 +83,7 @@ impl Runner {
             })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
+            .process_group(0)
             .kill_on_drop(true);
         if let Some(fd) = self.hold {
             // SAFETY: fcntl is async-signal-safe; nothing else runs between fork and exec.
@@ -100,6 +101,8 @@ impl Runner {
         let mut child = cmd
             .spawn()
             .map_err(|e| Error::backend(self.backend, format!("cannot run {prog}: {e}")))?;
+        // whatever happens from here (a deadline, Ctrl-C, its end), nothing it started stays
+        let _group = crate::subprocess::GroupGuard::new(child.id());
         if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
             use tokio::io::AsyncWriteExt;
             stdin.write_all(text.as_bytes()).await.ok();

@@ -41,7 +41,7 @@ pub async fn find_python(configured: Option<String>) -> Result<String> {
             )
         })?,
     };
-    let probe = tokio::process::Command::new(&python)
+    let mut probe = tokio::process::Command::new(&python)
         .args([
             "-c",
             "import importlib.util,sys; sys.exit(0 if importlib.util.find_spec('distributed') else 3)",
@@ -49,8 +49,17 @@ pub async fn find_python(configured: Option<String>) -> Result<String> {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        .process_group(0)
         .kill_on_drop(true)
-        .status();
+        .spawn()
+        .map_err(|e| {
+            Error::Usage(format!(
+                "cannot run Python {python:?}: {e}; set --python, DASKCTL_PYTHON or backends.local.python"
+            ))
+        })?;
+    // a wrapper's children go with it when the probe is given up on
+    let _group = crate::subprocess::GroupGuard::new(probe.id());
+    let probe = probe.wait();
     let status = tokio::time::timeout(Duration::from_secs(60), probe)
         .await
         .map_err(|_| {
