@@ -378,3 +378,67 @@ fn a_helper_past_its_deadline_is_killed_with_its_children() {
     let left = support::pids_with_env(0, &mark);
     assert!(left.is_empty(), "left running: {left:?}");
 }
+
+/// A tmpfs mounted over a test's state directory (root), unmounted when dropped.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(at: &std::path::Path, size: &str) -> Option<SmallDisk> {
+        if !nix::unistd::getuid().is_root() {
+            eprintln!("skipping: mounting a tmpfs needs root");
+            return None;
+        }
+        std::fs::create_dir_all(at).unwrap();
+        let s = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .status()
+            .unwrap();
+        assert!(s.success());
+        Some(SmallDisk(at.to_path_buf()))
+    }
+
+    /// Fills it: a file grown until the disk says it is full.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let p = self.0.join("filler");
+        let mut f = std::fs::File::create(&p).unwrap();
+        let block = vec![0u8; 64 << 10];
+        while f.write_all(&block).is_ok() {}
+        let _ = f.write_all(&[0u8; 1024]);
+        p
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// Scale down on a full disk: the count asked for cannot be recorded, so nothing is stopped
+/// (the scale fails first, saying why); with room again, the same scale works.
+#[test]
+fn scale_down_on_a_full_disk_stops_nothing() {
+    let env = Env::new().without_batch();
+    let Some(disk) = SmallDisk::mount(&env.state(), "8m") else {
+        return;
+    };
+    env.run(&["create", "local", "--name", "full", "--workers", "2"])
+        .ok();
+    let before = env.describe("full");
+    assert_eq!(before["workers"], 2, "{before}");
+    let filler = disk.fill();
+    let o = env.run(&["scale", "full", "1"]);
+    assert_ne!(o.code, 0, "{}", o.stdout);
+    assert!(o.stderr.contains("No space left"), "{}", o.stderr);
+    let now = env.describe("full");
+    assert_eq!(now["workers"], 2, "nothing stopped: {now}");
+    std::fs::remove_file(filler).unwrap();
+    env.run(&["scale", "full", "1"]).ok();
+    assert_eq!(env.describe("full")["requested_workers"], 1);
+    env.run(&["delete", "full", "--yes"]).ok();
+}

@@ -218,6 +218,10 @@ async fn stop_workers(
     req: &ScaleRequest,
 ) -> Result<Vec<String>> {
     let target = req.target;
+    // the intent first: a state that cannot be written (a full disk) fails the scale before
+    // any worker is stopped, and a scale interrupted halfway is still recorded as asked
+    set_requested(st, req.group.as_deref(), target);
+    dir.save(st)?;
     let mut stopped = Vec::new();
     let mut own_victims: Vec<String> = seen.starting.iter().rev().take(k).cloned().collect();
     k -= own_victims.len();
@@ -269,7 +273,7 @@ async fn stop_workers(
     let left = spawn::stop(&targets, b.ctx.user.uid, Duration::from_secs(15)).await;
     st.workers
         .retain(|w| !own_victims.contains(&w.name) || left.contains(&w.pid));
-    set_requested(st, req.group.as_deref(), target);
+    // the stopped workers' pids, dropped (discovery prunes dead ones if this write fails)
     dir.save(st)?;
     stopped.extend(own_victims);
     if !left.is_empty() {
