@@ -128,6 +128,10 @@ pub struct Cluster {
     /// The machine it runs on, where that is one machine (local clusters).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+    /// The scheduler's own id (its identity reply), when it answered: one scheduler is one
+    /// cluster, whatever address it was reached at.
+    #[serde(skip)]
+    pub scheduler_id: Option<String>,
     /// It runs on another node than this one (a login node sharing this home): listed here,
     /// judged and acted on only there (`crate::host`).
     #[serde(skip)]
@@ -214,6 +218,7 @@ impl Cluster {
             owner: None,
             instance: None,
             host: None,
+            scheduler_id: None,
             elsewhere: false,
             resources: Vec::new(),
             requested_workers: None,

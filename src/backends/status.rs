@@ -81,6 +81,9 @@ pub fn probe_failed(c: &mut Cluster, why: &str) -> String {
 /// Fills what a scheduler's own answer tells: workers, threads, memory, idleness, worker details,
 /// and the address, creation time and dashboard where the backend did not know them already.
 pub fn fill_from_info(c: &mut Cluster, info: &SchedulerInfo, idle: Option<f64>) {
+    if !info.id.is_empty() {
+        c.scheduler_id = Some(info.id.clone());
+    }
     c.workers = Some(info.workers.len() as u64);
     c.threads = Some(info.total_threads);
     c.memory = Some(info.total_memory);

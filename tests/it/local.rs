@@ -130,6 +130,37 @@ fn foreign_scheduler_is_found_scaled_and_deleted() {
     assert!(env.find(&name).is_none());
 }
 
+/// One scheduler, one cluster (issue 29): a scheduler listening on every interface, whose
+/// address says this machine's own address, and a worker that joined it through 127.0.0.1 are
+/// listed as one cluster (found by the scheduler's identity, not by the address each names);
+/// deleting it stops both.
+#[test]
+fn a_scheduler_reached_at_two_addresses_is_one_cluster() {
+    let _g = support::serial();
+    let env = Env::new().without_batch();
+    let (sched, addr) = DaskProc::scheduler(&["--host", "0.0.0.0"]);
+    let port = addr.rsplit(':').next().unwrap().to_string();
+    let worker = DaskProc::worker(&format!("tcp://127.0.0.1:{port}"), &[]);
+    let name = format!("port-{port}");
+    let mut listed = Vec::new();
+    wait_until("the worker joined", Duration::from_secs(60), || {
+        listed = env
+            .list()
+            .into_iter()
+            .filter(|c| c["name"] == name.as_str())
+            .collect();
+        listed.len() == 1 && support::pids_of(&listed[0], "worker").contains(&worker.pid())
+    });
+    let c = &listed[0];
+    assert_eq!(support::pids_of(c, "scheduler"), vec![sched.pid()], "{c}");
+    env.run(&["delete", &name, "--yes"]).ok();
+    assert!(!alive(sched.pid()), "scheduler survived");
+    wait_until("the worker gone", Duration::from_secs(30), || {
+        !alive(worker.pid())
+    });
+    assert!(env.find(&name).is_none());
+}
+
 /// Workers whose scheduler vanished without closing their connections (a frozen or crashed
 /// host): stopped here with SIGSTOP so they cannot notice, then the scheduler is killed.
 #[test]

@@ -287,8 +287,20 @@ async fn build(b: &Local, scan: &Scan) -> Vec<Cluster> {
             &mut claimed,
         ));
     }
-    let strays = strays(b, scan, &clusters, &workers, &claimed, &dirs.attached).await;
-    clusters.extend(strays);
+    for s in strays(b, scan, &clusters, &workers, &claimed, &dirs.attached).await {
+        // the same scheduler reached at another of this machine's addresses (one listening
+        // on every interface, its workers joined through 127.0.0.1): its workers are that
+        // cluster's, never a second cluster
+        let same = s.scheduler_id.as_ref().and_then(|id| {
+            clusters
+                .iter_mut()
+                .find(|c| c.scheduler_id.as_ref() == Some(id))
+        });
+        match same {
+            Some(c) => absorb(c, s),
+            None => clusters.push(s),
+        }
+    }
     clusters.extend(leftovers(b, scan, &clusters, &workers, &mut claimed));
     clusters.sort_by(|a, b| a.name.cmp(&b.name));
     clusters
@@ -1200,6 +1212,29 @@ fn stray_cluster(
     let silent = matches!(sched, SchedulerState::Silent(_));
     with_handle(&mut c, |h| h.silent = silent);
     c
+}
+
+/// Moves the workers of `stray` (found under another address of the same scheduler) into `c`.
+fn absorb(c: &mut Cluster, stray: Cluster) {
+    let known: HashSet<String> = c.resources.iter().map(|r| r.id.clone()).collect();
+    c.resources.extend(
+        stray
+            .resources
+            .into_iter()
+            .filter(|r| !known.contains(&r.id)),
+    );
+    let theirs: Vec<Found> = stray
+        .handle
+        .get::<LocalHandle>()
+        .map(|h| h.workers.clone())
+        .unwrap_or_default();
+    with_handle(c, |h| {
+        for w in theirs {
+            if !h.workers.iter().any(|x| x.pid == w.pid) {
+                h.workers.push(w);
+            }
+        }
+    });
 }
 
 /// Whether `name` is one the local backend gives clusters it did not create (`port-N`,
