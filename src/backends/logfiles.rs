@@ -11,8 +11,20 @@ use std::time::Duration;
 /// must not fill memory).
 const MAX_LINE: u64 = 1 << 20;
 
+/// Whether the processes or jobs writing the followed files still run, one answer per file
+/// (asked every few seconds while following): `--follow` ends once every file's writer is gone
+/// and its last lines are printed.
+#[async_trait::async_trait]
+pub trait Writers: Send + Sync {
+    async fn alive(&self) -> Vec<bool>;
+}
+
+/// How often the writers are asked, in follow polls (250 ms each).
+const ASK_WRITERS_EVERY: u32 = 8;
+
 /// Prints each file (`label`, path): its last `tail` lines (all without), then, with `follow`,
-/// new lines as they come. A file is read only when it is a regular file of `owner` (when given),
+/// new lines as they come, until every file's writer is gone (`writers`; none: until
+/// interrupted). A file is read only when it is a regular file of `owner` (when given),
 /// never through a link, a FIFO or a device (`safefile::open`): a log's path is often one a
 /// user chose. Memory stays bounded by `tail` lines of at most `MAX_LINE` bytes.
 pub async fn emit(
@@ -20,6 +32,7 @@ pub async fn emit(
     owner: Option<u32>,
     tail: Option<usize>,
     follow: bool,
+    writers: Option<&dyn Writers>,
     sink: &mut dyn LogSink,
 ) {
     let mut offsets = Vec::new();
@@ -35,7 +48,7 @@ pub async fn emit(
         offsets.push(read);
     }
     if follow {
-        self::follow(files, owner, &mut offsets, sink).await;
+        self::follow(files, owner, &mut offsets, writers, sink).await;
     }
 }
 
@@ -91,15 +104,20 @@ fn print_lines(f: std::fs::File, tail: Option<usize>, label: &str, sink: &mut dy
     read
 }
 
-/// `tail -f` over several files: polls for growth until interrupted. Bytes are kept until a
-/// whole line is there, so a character split across two reads is decoded whole.
+/// `tail -f` over several files: polls for growth until every file's writer is gone (or
+/// interrupted). Bytes are kept until a whole line is there, so a character split across two
+/// reads is decoded whole.
 async fn follow(
     files: &[(String, PathBuf)],
     owner: Option<u32>,
     offsets: &mut [u64],
+    writers: Option<&dyn Writers>,
     sink: &mut dyn LogSink,
 ) {
     let mut partial: Vec<Vec<u8>> = vec![Vec::new(); files.len()];
+    let mut polls = 0u32;
+    // a pass after the writers were seen gone prints what they wrote last, then it ends
+    let mut last_pass = false;
     loop {
         for (i, (label, path)) in files.iter().enumerate() {
             let Ok(mut f) = crate::safefile::open(path, owner) else {
@@ -127,6 +145,22 @@ async fn follow(
                     partial[i].clear();
                 }
             }
+        }
+        if last_pass {
+            for (i, (label, _)) in files.iter().enumerate() {
+                if !partial[i].is_empty() {
+                    sink.line(label, &String::from_utf8_lossy(&partial[i]));
+                }
+            }
+            return;
+        }
+        polls += 1;
+        if let Some(w) = writers
+            && polls.is_multiple_of(ASK_WRITERS_EVERY)
+            && !w.alive().await.iter().any(|a| *a)
+        {
+            last_pass = true;
+            continue;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
@@ -192,7 +226,7 @@ mod tests {
         let p = dir.path().join("w.log");
         std::fs::write(&p, b"first\nbad \xff byte\nlast\n").unwrap();
         let mut sink = Lines(Vec::new());
-        emit(&[("w".into(), p)], None, None, false, &mut sink).await;
+        emit(&[("w".into(), p)], None, None, false, None, &mut sink).await;
         assert_eq!(sink.0, ["first", "bad \u{fffd} byte", "last"]);
     }
 }

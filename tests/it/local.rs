@@ -691,3 +691,50 @@ fn clusters_of_another_state_directory_are_mentioned() {
     );
     theirs.run(&["delete", "elsewhere", "--yes"]).ok();
 }
+
+/// `logs --follow` ends when what it follows is gone: a retired worker's follow ends after
+/// the scale down (the other worker's goes on), and the rest end with the cluster's delete.
+#[test]
+fn logs_follow_ends_when_its_writers_are_gone() {
+    let env = Env::new().without_batch();
+    env.run(&["create", "local", "--name", "followed", "--workers", "2"])
+        .ok();
+    let mut follows: Vec<_> = ["followed-0", "followed-1"]
+        .iter()
+        .map(|w| env.start(&["logs", "followed", "--worker", w, "--follow"]))
+        .collect();
+    let mut all = env.start(&["logs", "followed", "--follow"]);
+    env.run(&["scale", "followed", "1"]).ok();
+    let kept = env.describe("followed")["worker_details"][0]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let retired = usize::from(kept == "followed-0");
+    let mut ended = None;
+    wait_until(
+        "the retired worker's follow ends",
+        Duration::from_secs(30),
+        || {
+            ended = follows[retired].child.try_wait().unwrap();
+            ended.is_some()
+        },
+    );
+    assert!(ended.unwrap().success());
+    assert!(
+        follows[1 - retired].child.try_wait().unwrap().is_none(),
+        "the follow of {kept}, which runs on, ended"
+    );
+    env.run(&["delete", "followed", "--yes"]).ok();
+    for r in [&mut follows[1 - retired], &mut all] {
+        let mut status = None;
+        wait_until(
+            "a follow ends with the cluster",
+            Duration::from_secs(30),
+            || {
+                status = r.child.try_wait().unwrap();
+                status.is_some()
+            },
+        );
+        assert!(status.unwrap().success());
+    }
+}

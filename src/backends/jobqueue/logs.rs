@@ -17,6 +17,7 @@ pub async fn logs<D: Dialect>(
     let mut jobs: Vec<&(Job, Role)> = h.jobs.iter().collect();
     jobs.sort_by_key(|(j, r)| (*r != Role::Scheduler, super::jobid::JobKey::parse(&j.id)));
     let mut files = Vec::new();
+    let mut ids = Vec::new();
     for (job, role) in jobs {
         if req.scheduler_only && *role != Role::Scheduler {
             continue;
@@ -33,6 +34,7 @@ pub async fn logs<D: Dialect>(
                 format!("worker {}", job.id)
             };
             files.push((label, PathBuf::from(p)));
+            ids.push(job.id.clone());
         }
     }
     if files.is_empty() {
@@ -48,8 +50,38 @@ pub async fn logs<D: Dialect>(
         .first()
         .and_then(|(j, _)| nix::unistd::User::from_name(&j.user).ok().flatten())
         .map_or(q.ctx.user.uid, |u| u.uid.as_raw());
-    crate::backends::logfiles::emit(&files, Some(owner), req.tail, req.follow, sink).await;
+    let writers = Jobs { q, ids };
+    crate::backends::logfiles::emit(
+        &files,
+        Some(owner),
+        req.tail,
+        req.follow,
+        Some(&writers),
+        sink,
+    )
+    .await;
     Ok(())
+}
+
+/// The jobs writing the followed logs, asked of the queue: `--follow` ends when none is in it.
+struct Jobs<'a, D: Dialect> {
+    q: &'a JobQueue<D>,
+    ids: Vec<String>,
+}
+
+#[async_trait::async_trait]
+impl<D: Dialect> crate::backends::logfiles::Writers for Jobs<'_, D> {
+    async fn alive(&self) -> Vec<bool> {
+        match self.q.dialect.list(&self.q.runner()).await {
+            Ok(jobs) => self
+                .ids
+                .iter()
+                .map(|id| jobs.iter().any(|j| &j.id == id && j.state.active()))
+                .collect(),
+            // the queue cannot say: keep following
+            Err(_) => vec![true; self.ids.len()],
+        }
+    }
 }
 
 /// Whether `w` names this worker job: the Dask worker's name (`describe` shows it; daskctl names

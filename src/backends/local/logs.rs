@@ -26,8 +26,39 @@ pub async fn logs(b: &Local, c: &Cluster, req: &LogRequest, sink: &mut dyn LogSi
     let selected = select(files, req, own)?;
     // the user's own files, written by their processes
     let owner = Some(b.ctx.user.uid);
-    crate::backends::logfiles::emit(&selected, owner, req.tail, req.follow, sink).await;
+    let writers = Procs(
+        selected
+            .iter()
+            .map(|(label, _)| writer_of(h, label))
+            .collect(),
+    );
+    crate::backends::logfiles::emit(&selected, owner, req.tail, req.follow, Some(&writers), sink)
+        .await;
     Ok(())
+}
+
+/// The process writing the log labelled `label` (the scheduler, or a worker by its name), by
+/// pid and start time; None: none known to run (a retired worker's log).
+fn writer_of(h: &super::handle::LocalHandle, label: &str) -> Option<(i32, u64)> {
+    let f = if label == "scheduler" {
+        h.scheduler.as_ref()
+    } else {
+        h.workers.iter().find(|w| w.name.as_deref() == Some(label))
+    }?;
+    Some((f.pid, f.start))
+}
+
+/// The processes writing the followed logs: `--follow` ends when all are gone.
+struct Procs(Vec<Option<(i32, u64)>>);
+
+#[async_trait::async_trait]
+impl crate::backends::logfiles::Writers for Procs {
+    async fn alive(&self) -> Vec<bool> {
+        self.0
+            .iter()
+            .map(|w| w.is_some_and(|(pid, start)| super::procfs::alive(pid, Some(start))))
+            .collect()
+    }
 }
 
 fn log_files(dir: &std::path::Path) -> Vec<(String, PathBuf)> {
