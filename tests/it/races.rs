@@ -442,3 +442,41 @@ fn scale_down_on_a_full_disk_stops_nothing() {
     assert_eq!(env.describe("full")["requested_workers"], 1);
     env.run(&["delete", "full", "--yes"]).ok();
 }
+
+/// Local creates of one name at once: exactly one makes the cluster; the others fail saying it
+/// exists and leave nothing (no process, no second state).
+#[test]
+fn local_creates_of_one_name_at_once_make_exactly_one_cluster() {
+    let env = Env::new().without_batch();
+    let runs: Vec<_> = (0..3)
+        .map(|_| env.start(&["create", "local", "--name", "twin", "--workers", "1"]))
+        .collect();
+    let outs: Vec<_> = runs.into_iter().map(|r| r.finish()).collect();
+    let won = outs.iter().filter(|o| o.code == 0).count();
+    assert_eq!(won, 1, "{outs:#?}");
+    for lost in outs.iter().filter(|o| o.code != 0) {
+        assert_eq!(lost.code, 2, "{}", lost.stderr);
+        assert!(lost.stderr.contains("already exists"), "{}", lost.stderr);
+    }
+    let c = env.describe("twin");
+    assert_eq!(c["workers"], 1, "{c}");
+    assert_eq!(support::pids_of(&c, "worker").len(), 1, "{c}");
+    // every process carrying its markers was started by one command, the winner
+    let marked = env.marked_pids("twin");
+    let ops: std::collections::BTreeSet<String> = marked
+        .iter()
+        .filter_map(|p| {
+            let env = std::fs::read(format!("/proc/{p}/environ")).ok()?;
+            env.split(|b| *b == 0)
+                .find_map(|kv| kv.strip_prefix(b"DASKCTL_OP="))
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+        })
+        .collect();
+    assert_eq!(
+        ops.len(),
+        1,
+        "processes of several creates: {marked:?} {ops:?}"
+    );
+    env.run(&["delete", "twin", "--yes"]).ok();
+    assert!(env.marked_pids("twin").is_empty());
+}

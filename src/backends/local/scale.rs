@@ -139,6 +139,16 @@ fn live_state(dir: &StateDir, c: &Cluster) -> Result<ClusterState> {
         .load()
         .map_err(|u| Error::backend("local", u.to_string()))?
         .ok_or_else(|| Error::NotFound(format!("{} was deleted meanwhile", c.qualified())))?;
+    // the instance listed, still: a cluster created again under the name is another one
+    if let (Some(was), Some(is)) = (&c.instance, &st.instance)
+        && was != is
+    {
+        return Err(Error::Replaced(format!(
+            "{} is not the cluster that was listed (instance {was}): it was deleted and \
+             created again (instance {is}) meanwhile; nothing done",
+            c.qualified()
+        )));
+    }
     if let Some(s) = &st.scheduler
         && !procfs::alive(s.pid, Some(s.start))
     {
