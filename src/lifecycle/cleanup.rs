@@ -266,8 +266,9 @@ async fn delete(app: &App, b: &dyn Backend, c: &Cluster, act: &mut Action) {
             act.action = "deleted";
             crate::discovery::cache::forget(&app.ctx.config.cache_root(), c);
         }
-        // deleted and created again since it was listed: the new one is not judged here
-        Err(e @ crate::error::Error::Replaced(_)) => {
+        // deleted and created again since it was listed (the new one is not judged here), or
+        // deleted meanwhile by another command
+        Err(e @ (crate::error::Error::Replaced(_) | crate::error::Error::NotFound(_))) => {
             act.action = "skipped";
             act.error = Some(e.to_string());
         }

@@ -187,6 +187,12 @@ async fn end(app: &App, b: &dyn Backend, c: &Cluster, why: String, yes: bool) ->
             act.action = "deleted";
             act.detail = why;
         }
+        // another command (a second reconcile, another login node's) got there first, or it
+        // was created again since it was listed: nothing of this pass's to delete
+        Err(e @ (crate::error::Error::NotFound(_) | crate::error::Error::Replaced(_))) => {
+            act.action = "skipped";
+            act.detail = format!("{why}; {e}");
+        }
         Err(e) => {
             act.action = "failed";
             act.detail = format!("{why}; deleting it failed: {e}");

@@ -361,56 +361,89 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-/// A cluster the gateway reports running whose scheduler does not answer (stopped by a
-/// signal) is `unknown`, never orphaned on one failed probe; once it has been silent for the
-/// grace period it is `orphaned`, and `cleanup --orphaned` stops it for real.
+/// `orphaned` is the gateway's word (issue 30): a cluster it reports running whose scheduler
+/// does not answer from here (stopped by a signal; or the proxy pointed at a closed port, as a
+/// firewall or an in-cluster proxy name would leave it) is `unknown`, however long it is
+/// silent (orphan grace 0), and `cleanup --orphaned --yes` leaves it running. The gateway
+/// itself judges it (it fails clusters whose heartbeats stop).
 #[test]
-fn a_silent_scheduler_is_unknown_then_orphaned_after_the_grace_period() {
+fn a_cluster_the_gateway_runs_is_never_orphaned_by_this_machines_silence() {
     if !gateway_up() {
         return;
     }
     let g = GatewayUser::new("gw-silent");
     let name = g.python_cluster(1);
     let pid = g.scheduler_pid(&name).expect("the scheduler process");
-    support::signal(pid, "STOP");
-    let c = gw_find(&g, &name).unwrap();
-    assert_eq!(c["status"], "unknown", "{c}");
-    assert!(
-        g.env
-            .cleanup_preview(&["--orphaned", "-b", "gateway"])
-            .is_empty()
-    );
-
-    let impatient = [("DASKCTL_PROBE__ORPHAN_GRACE", "0s")];
-    let o = g
-        .env
-        .run_env(&impatient, &["list", "-b", "gateway", "-o", "json"])
-        .ok()
-        .json();
-    let c = o
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name.as_str())
-        .unwrap()
-        .clone();
-    assert_eq!(c["status"], "orphaned", "{c}");
-    assert!(
-        c["reason"].as_str().unwrap().contains("reports it running"),
-        "{c}"
-    );
-    g.env
-        .run_env(
-            &impatient,
-            &["cleanup", "--orphaned", "-b", "gateway", "--yes"],
-        )
-        .ok();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_port = closed.local_addr().unwrap().port().to_string();
+    drop(closed);
+    let unreachable_proxy = format!("127.0.0.1:{closed_port}");
+    let cases: [(&str, Vec<(&str, &str)>); 2] = [
+        (
+            "a stopped scheduler",
+            vec![("DASKCTL_PROBE__ORPHAN_GRACE", "0s")],
+        ),
+        (
+            "a proxy this machine cannot reach",
+            vec![
+                ("DASKCTL_PROBE__ORPHAN_GRACE", "0s"),
+                (
+                    "DASKCTL_BACKENDS__GATEWAY__PROXY_ADDRESS",
+                    unreachable_proxy.as_str(),
+                ),
+            ],
+        ),
+    ];
+    for (what, vars) in &cases {
+        if *what == "a stopped scheduler" {
+            support::signal(pid, "STOP");
+        }
+        let o = g
+            .env
+            .run_env(vars, &["list", "-b", "gateway", "-o", "json"])
+            .ok()
+            .json();
+        let c = o
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name.as_str())
+            .unwrap_or_else(|| panic!("{what}: {o}"))
+            .clone();
+        assert_eq!(c["status"], "unknown", "{what}: {c}");
+        assert!(
+            c["reason"].as_str().unwrap().contains("reports it running"),
+            "{what}: {c}"
+        );
+        let report = g
+            .env
+            .run_env(
+                vars,
+                &[
+                    "cleanup",
+                    "--orphaned",
+                    "-b",
+                    "gateway",
+                    "--yes",
+                    "-o",
+                    "json",
+                ],
+            )
+            .ok()
+            .json();
+        assert_eq!(report["actions"], serde_json::json!([]), "{what}: {report}");
+        assert_eq!(
+            gateway_status("gw-silent", &name).as_deref(),
+            Some("RUNNING"),
+            "{what}"
+        );
+        assert!(alive(pid), "{what}: the scheduler was stopped");
+        if *what == "a stopped scheduler" {
+            support::signal(pid, "CONT");
+        }
+    }
+    g.env.run(&["delete", &name, "--yes"]).ok();
     assert!(g.live().is_empty());
-    wait_until(
-        "the stopped scheduler killed",
-        Duration::from_secs(60),
-        || !alive(pid),
-    );
 }
 
 /// htcdaskgateway: a gateway cluster whose workers are HTCondor jobs (the stand-in runs them)
@@ -418,8 +451,10 @@ fn a_silent_scheduler_is_unknown_then_orphaned_after_the_grace_period() {
 /// htcdask-worker_$(Cluster)_$(Process)`, the worker reaching the scheduler through the proxy
 /// with the cluster's credentials and `--scheduler-sni daskgateway-CLUSTER`. One cluster is
 /// listed (the gateway's, its worker jobs among its resources, the worker counted by its
-/// scheduler), and delete removes both. Workers whose gateway cluster is gone are orphans,
-/// under that cluster's name, and cleanup removes them.
+/// scheduler), and delete removes both. Workers whose gateway cluster the gateway named on
+/// their command line reports stopped are orphans, under that cluster's name, and cleanup
+/// removes them; workers whose command names another proxy are `unknown` and never removed
+/// (issue 30: `orphaned` is the serving gateway's word).
 #[test]
 fn htcdaskgateway_workers_are_one_cluster_with_their_gateway_cluster() {
     if !gateway_up() {
@@ -430,20 +465,26 @@ fn htcdaskgateway_workers_are_one_cluster_with_their_gateway_cluster() {
     crate::support::gateway::configure(&env, user, GW_PASSWORD);
     let py = |code: &str| crate::support::gateway::py_as(user, code);
     py("[gw.stop_cluster(r.name) for r in gw.list_clusters()]");
-    let submit = |name: &str| {
+    let submit = |name: &str, proxy_port: u16| {
         let creds = env.dir.path().join(format!("creds-{name}"));
         std::fs::create_dir_all(&creds).unwrap();
-        py(&format!(
-            "s = gw.connect({name:?}).security\nopen({:?}, 'w').write(s.tls_cert)\nopen({:?}, 'w').write(s.tls_key)",
-            creds.join("dask.crt"),
-            creds.join("dask.pem")
-        ));
+        if proxy_port == 28786 {
+            py(&format!(
+                "s = gw.connect({name:?}).security\nopen({:?}, 'w').write(s.tls_cert)\nopen({:?}, 'w').write(s.tls_key)",
+                creds.join("dask.crt"),
+                creds.join("dask.pem")
+            ));
+        } else {
+            // another gateway's cluster: no credentials of this one's
+            std::fs::write(creds.join("dask.crt"), "").unwrap();
+            std::fs::write(creds.join("dask.pem"), "").unwrap();
+        }
         let dask = crate::support::python().with_file_name("dask");
         let start = creds.join("start.sh");
         crate::support::script(
             &start,
             &format!(
-                "#!/bin/sh\ncd {c}\nexec {dask} worker --name $2 --tls-ca-file dask.crt --tls-cert dask.crt --tls-key dask.pem --scheduler-sni daskgateway-$1 --nthreads 1 --no-nanny tls://127.0.0.1:28786\n",
+                "#!/bin/sh\ncd {c}\nexec {dask} worker --name $2 --tls-ca-file dask.crt --tls-cert dask.crt --tls-key dask.pem --scheduler-sni daskgateway-$1 --nthreads 1 --no-nanny $3\n",
                 c = creds.display(),
                 dask = dask.display()
             ),
@@ -452,7 +493,7 @@ fn htcdaskgateway_workers_are_one_cluster_with_their_gateway_cluster() {
         std::fs::write(
             &sub,
             format!(
-                "executable = {}\narguments = {name} htcdask-worker_$(Cluster)_$(Process)\noutput = {}/w.out\nerror = {}/w.err\nqueue 1\n",
+                "executable = {}\narguments = {name} htcdask-worker_$(Cluster)_$(Process) tls://127.0.0.1:{proxy_port}\noutput = {}/w.out\nerror = {}/w.err\nqueue 1\n",
                 start.display(),
                 creds.display(),
                 creds.display()
@@ -470,7 +511,7 @@ fn htcdaskgateway_workers_are_one_cluster_with_their_gateway_cluster() {
     };
 
     let name = py("c = gw.new_cluster(shutdown_on_close=False)\nprint(c.name)");
-    submit(&name);
+    submit(&name, 28786);
     wait_until(
         "the HTCondor worker joined",
         Duration::from_secs(120),
@@ -491,9 +532,10 @@ fn htcdaskgateway_workers_are_one_cluster_with_their_gateway_cluster() {
     assert_eq!(queued(), 0, "the worker jobs are removed too");
     assert!(gateway_status(user, &name).is_none_or(|s| s == "STOPPED"));
 
-    // the gateway cluster goes (the Python client stops it): its HTCondor workers are orphans
+    // the gateway cluster goes (the Python client stops it): the gateway says so when asked
+    // (its get_cluster: STOPPED), so its HTCondor workers are orphans, under its name
     let name = py("c = gw.new_cluster(shutdown_on_close=False)\nprint(c.name)");
-    submit(&name);
+    submit(&name, 28786);
     wait_until("the worker job listed", Duration::from_secs(60), || {
         queued() == 1
     });
@@ -503,10 +545,7 @@ fn htcdaskgateway_workers_are_one_cluster_with_their_gateway_cluster() {
         .expect("listed under its gateway cluster's name");
     assert_eq!(c["status"], "orphaned", "{c}");
     assert!(
-        c["reason"]
-            .as_str()
-            .unwrap()
-            .contains("the gateway runs no cluster"),
+        c["reason"].as_str().unwrap().contains("reports cluster"),
         "{c}"
     );
     assert_eq!(
@@ -516,6 +555,27 @@ fn htcdaskgateway_workers_are_one_cluster_with_their_gateway_cluster() {
     env.run(&["cleanup", "--orphaned", "--yes"]).ok();
     assert_eq!(queued(), 0);
     assert!(env.find(&name).is_none());
+
+    // workers whose command names another proxy: another gateway's to judge, never removed
+    let other = "0123456789abcdef0123456789abcdef";
+    submit(other, 1);
+    wait_until(
+        "the other gateway's worker job listed",
+        Duration::from_secs(60),
+        || queued() == 1,
+    );
+    let c = env
+        .find(other)
+        .expect("listed under its gateway cluster's name");
+    assert_eq!(c["status"], "unknown", "{c}");
+    assert!(
+        c["reason"].as_str().unwrap().contains("no configured"),
+        "{c}"
+    );
+    assert!(env.cleanup_preview(&["--orphaned"]).is_empty());
+    env.run(&["cleanup", "--orphaned", "--yes"]).ok();
+    assert_eq!(queued(), 1, "another gateway's worker was removed");
+    env.condor(&["condor_rm", "-all"]);
 }
 
 /// `adapt` on a gateway cluster turns on dask-gateway's own adaptive scaling (it runs in the

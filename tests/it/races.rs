@@ -480,3 +480,49 @@ fn local_creates_of_one_name_at_once_make_exactly_one_cluster() {
     env.run(&["delete", "twin", "--yes"]).ok();
     assert!(env.marked_pids("twin").is_empty());
 }
+
+/// Two reconciles at once (cron on two login nodes) over a Slurm cluster whose TTL has run
+/// out: the cluster is deleted once; the other pass says it was gone, and neither fails.
+#[test]
+fn two_reconciles_end_a_cluster_once_and_neither_fails() {
+    if !slurm_up() {
+        return;
+    }
+    let env = Env::slurm();
+    let name = format!("ttl{}", std::process::id());
+    env.run(&[
+        "create",
+        "slurm",
+        "--name",
+        &name,
+        "--workers",
+        "1",
+        "--ttl",
+        "1s",
+    ])
+    .ok();
+    wait_until("its TTL over", Duration::from_secs(30), || {
+        cluster(&env, &name)
+            .and_then(|c| c["expires"].as_str().map(str::to_string))
+            .and_then(|t| humantime::parse_rfc3339(&t).ok())
+            .is_some_and(|t| t < std::time::SystemTime::now())
+    });
+    let runs: Vec<_> = (0..2)
+        .map(|_| env.start(&["reconcile", "--yes", "-b", "slurm", "-o", "json"]))
+        .collect();
+    let outs: Vec<_> = runs.into_iter().map(|r| r.finish()).collect();
+    let mut deleted = 0;
+    for o in &outs {
+        assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+        let report: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+        for a in report["actions"].as_array().unwrap() {
+            if a["cluster"] == name.as_str() {
+                assert_ne!(a["action"], "failed", "{a}");
+                deleted += usize::from(a["action"] == "deleted");
+            }
+        }
+    }
+    assert_eq!(deleted, 1, "{outs:#?}");
+    assert!(slurm_jobs(&format!("{name}-")).is_empty());
+    assert!(cluster(&env, &name).is_none());
+}

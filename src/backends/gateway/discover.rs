@@ -3,10 +3,12 @@
 //! the gateway's proxy with the cluster's own credentials, so workers, threads, memory and
 //! idleness come from the scheduler itself.
 //!
-//! The scheduler runs where the gateway put it, out of sight: the gateway reporting it running
-//! is what keeps it alive here. A scheduler that does not answer is `unknown` until it has been
-//! silent for `probe.orphan_grace` (as for any remote scheduler, `liveness`), then `orphaned`:
-//! the gateway holds resources for a cluster nobody can use.
+//! The scheduler runs where the gateway put it, out of sight, and the gateway is the authority
+//! on it: it marks a cluster FAILED once its heartbeats stop (`cluster_heartbeat_timeout`, 30 s
+//! by default: dask_gateway_server/backends/db_base.py `_check_timeouts`). A cluster the gateway
+//! reports RUNNING whose scheduler does not answer from here is therefore `unknown`, however
+//! long it stays silent: what is silent is this machine's way to it (a firewall, an in-cluster
+//! proxy name, TLS), never the cluster. `orphaned` is the gateway's word alone.
 
 use super::api::ClusterReport;
 use super::http::Api;
@@ -58,7 +60,6 @@ pub async fn discover(g: &Gateway) -> Result<Vec<Cluster>> {
         join_all(apis.iter().map(|a| from_gateway(g, a, None))),
         htcondor_workers(g)
     );
-    let complete = found.iter().all(|r| r.is_ok());
     let mut out = Vec::new();
     let mut failed = Vec::new();
     for (a, r) in apis.iter().zip(found) {
@@ -76,8 +77,85 @@ pub async fn discover(g: &Gateway) -> Result<Vec<Cluster>> {
     for (a, e) in failed {
         tracing::warn!("gateway {}: {e}", a.endpoint.name);
     }
-    attach(g, &mut out, workers, complete);
+    let verdicts = verdicts(apis, &out, &workers).await;
+    attach(&mut out, workers, &verdicts, apis);
     Ok(out)
+}
+
+/// What the gateway that served them says of the clusters of worker jobs no listing showed:
+/// by cluster name, its status and why.
+type Verdicts = std::collections::BTreeMap<String, (Status, String)>;
+
+async fn verdicts(apis: &[Arc<Api>], listed: &[Cluster], workers: &[Cluster]) -> Verdicts {
+    let mut missing: Vec<(String, Option<Address>)> = workers
+        .iter()
+        .filter_map(|w| {
+            let name = gateway_cluster_of(w)?;
+            (!listed.iter().any(|c| c.name == name)).then(|| {
+                let proxy = w.address.as_deref().and_then(|a| Address::parse(a).ok());
+                (name.to_string(), proxy)
+            })
+        })
+        .collect();
+    missing.sort_by(|a, b| a.0.cmp(&b.0));
+    missing.dedup_by(|a, b| a.0 == b.0);
+    let asked = join_all(
+        missing
+            .iter()
+            .map(|(name, proxy)| verdict(apis, name, proxy.as_ref())),
+    )
+    .await;
+    missing.into_iter().map(|(n, _)| n).zip(asked).collect()
+}
+
+/// The gateway whose proxy the workers' command names, asked for the cluster by name (its
+/// `get_cluster` answers 404 for a cluster it does not know, 403 for another user's:
+/// dask_gateway_server/routes.py): `orphaned` only on its word that the cluster is gone.
+async fn verdict(apis: &[Arc<Api>], name: &str, proxy: Option<&Address>) -> (Status, String) {
+    let served_by = apis.iter().find(|a| {
+        proxy.is_some_and(|p| {
+            p.host.eq_ignore_ascii_case(&a.endpoint.proxy.host) && p.port == a.endpoint.proxy.port
+        })
+    });
+    let Some(a) = served_by else {
+        return (
+            Status::Unknown,
+            format!(
+                "its HTCondor workers serve gateway cluster {name} at {}, a proxy no configured \
+                 gateway serves: that gateway judges it",
+                proxy.map_or("an unknown address".to_string(), |p| p.to_string())
+            ),
+        );
+    };
+    let gw = &a.endpoint.name;
+    match a.get(&format!("/api/v1/clusters/{name}")).await {
+        Ok(r) => match parse(r.json) {
+            Ok(r) if r.is_live() => (
+                Status::Unknown,
+                format!("gateway {gw} reports {name} {}", r.status.to_lowercase()),
+            ),
+            Ok(r) => (
+                Status::Orphaned,
+                format!(
+                    "gateway {gw} reports cluster {name} {}; its HTCondor worker jobs are left",
+                    r.status.to_lowercase()
+                ),
+            ),
+            Err(e) => (Status::Unknown, format!("gateway {gw}: {e}")),
+        },
+        Err(Error::NotFound(_)) => (
+            Status::Orphaned,
+            format!("gateway {gw} knows no cluster {name}; its HTCondor worker jobs are left"),
+        ),
+        Err(Error::Refused(_)) => (
+            Status::Unknown,
+            format!("cluster {name} is another user's on gateway {gw} (only its owner may see it)"),
+        ),
+        Err(e) => (
+            Status::Unknown,
+            format!("gateway {gw} could not be asked about {name}: {e}"),
+        ),
+    }
 }
 
 /// One cluster by name: asked of each gateway directly.
@@ -88,13 +166,15 @@ pub async fn find(g: &Gateway, name: &str) -> Result<Option<Cluster>> {
         .filter(|w| gateway_cluster_of(w) == Some(name))
         .collect();
     let mut out = Vec::new();
-    for a in g.apis()? {
+    let apis = g.apis()?;
+    for a in apis {
         out = from_gateway(g, a, Some(name)).await?;
         if !out.is_empty() {
             break;
         }
     }
-    attach(g, &mut out, workers, true);
+    let verdicts = verdicts(apis, &out, &workers).await;
+    attach(&mut out, workers, &verdicts, apis);
     Ok(out.pop())
 }
 
@@ -132,10 +212,15 @@ pub fn gateway_cluster_of(c: &Cluster) -> Option<&str> {
 }
 
 /// Puts each group of HTCondor worker jobs with the gateway cluster it serves (its jobs among
-/// the cluster's resources, `delete` removing them too). Workers whose gateway cluster the
-/// gateway no longer runs are `orphaned`, under that cluster's name (only when every gateway
-/// answered: a gateway that failed may still run it).
-fn attach(g: &Gateway, clusters: &mut Vec<Cluster>, workers: Vec<Cluster>, complete: bool) {
+/// the cluster's resources, `delete` removing them too). Workers whose cluster no listing
+/// showed are listed under its name with what the gateway that served them says (`verdicts`):
+/// `orphaned` only on its word, `unknown` otherwise.
+fn attach(
+    clusters: &mut Vec<Cluster>,
+    workers: Vec<Cluster>,
+    verdicts: &Verdicts,
+    apis: &[Arc<Api>],
+) {
     for w in workers {
         let Some(name) = gateway_cluster_of(&w).map(str::to_string) else {
             continue;
@@ -148,34 +233,31 @@ fn attach(g: &Gateway, clusters: &mut Vec<Cluster>, workers: Vec<Cluster>, compl
                 ..r.clone()
             })
             .collect();
-        match clusters.iter_mut().find(|c| c.name == name) {
-            Some(c) => {
-                let mut h = c.handle.get::<GatewayHandle>().cloned().expect("ours");
-                c.resources.extend(jobs);
-                h.workers.push(w);
-                c.handle = Handle::new(h);
-            }
-            None if complete => {
-                let Ok(apis) = g.apis() else { return };
-                let mut c = Cluster::new(name.clone(), BACKEND, Origin::DaskGateway);
-                c.owner = w.owner.clone();
-                c.created = w.created;
-                c.workers = Some(0);
-                c.status = Status::Orphaned;
-                c.reason = Some(format!(
-                    "the gateway runs no cluster {name}; {} HTCondor worker job(s) left",
-                    jobs.len()
-                ));
-                c.resources = jobs;
-                c.handle = Handle::new(GatewayHandle {
-                    endpoint: apis[0].endpoint.name.clone(),
-                    report: None,
-                    workers: vec![w],
-                });
-                clusters.push(c);
-            }
-            None => {}
+        if let Some(c) = clusters.iter_mut().find(|c| c.name == name) {
+            let mut h = c.handle.get::<GatewayHandle>().cloned().expect("ours");
+            c.resources.extend(jobs);
+            h.workers.push(w);
+            c.handle = Handle::new(h);
+            continue;
         }
+        let Some(first) = apis.first() else { return };
+        let (status, why) = verdicts
+            .get(&name)
+            .cloned()
+            .unwrap_or((Status::Unknown, "no gateway was asked about it".to_string()));
+        let mut c = Cluster::new(name.clone(), BACKEND, Origin::DaskGateway);
+        c.owner = w.owner.clone();
+        c.created = w.created;
+        c.workers = Some(0);
+        c.status = status;
+        c.reason = Some(why);
+        c.resources = jobs;
+        c.handle = Handle::new(GatewayHandle {
+            endpoint: first.endpoint.name.clone(),
+            report: None,
+            workers: vec![w],
+        });
+        clusters.push(c);
     }
 }
 
@@ -295,18 +377,19 @@ fn to_cluster(g: &Gateway, api: &Api, r: ClusterReport, probe: Option<Probe>) ->
         Some(Probe::Disabled { .. }) => SchedulerState::NotProbed,
         Some(p) => {
             let why = probe_failed(&mut c, p.why().unwrap_or_default());
-            // the scheduler runs out of sight: the gateway reporting it running keeps it
-            // `unknown` until it has been silent for the grace period
-            let address = c.address.clone().unwrap_or_default();
-            crate::backends::liveness::after_silence(&g.ctx, &address, &why)
+            SchedulerState::Silent(why)
         }
     };
     let workers = c.workers.unwrap_or(0);
     (c.status, c.reason) = match (&state, r.status.as_str()) {
         (_, "PENDING") => (Status::Pending, Some("the gateway is starting it".into())),
-        (SchedulerState::Unreachable(why), _) => (
-            Status::Orphaned,
-            Some(format!("the gateway reports it running, but {why}")),
+        // the gateway says it runs: unreachable from here is this machine's problem
+        (SchedulerState::Silent(why), _) => (
+            Status::Unknown,
+            Some(format!(
+                "the gateway reports it running, but its scheduler cannot be reached from \
+                 here through the gateway's proxy ({why})"
+            )),
         ),
         (SchedulerState::NotProbed, _) => (Status::Running, None),
         _ => classify(&state, workers, None),

@@ -155,7 +155,9 @@ impl Api {
             ),
             403 => Error::Refused(format!("{backend}: {shown}: forbidden (403: {said})")),
             404 => Error::NotFound(format!("{backend}: {said}")),
-            409 | 422 | 400 => Error::Usage(format!("{backend}: {said}")),
+            // the cluster's state forbids it now ("cluster is not running"): not the user's input
+            409 => Error::backend(&backend, format!("{shown}: {said} (409)")),
+            422 | 400 => Error::Usage(format!("{backend}: {said}")),
             s if s >= 500 => Error::Unavailable {
                 backend,
                 message: format!("{shown}: the gateway failed ({s}: {said})"),

@@ -14,7 +14,19 @@ pub async fn delete<D: Dialect>(q: &JobQueue<D>, c: &Cluster, req: &DeleteReques
     // no create or scale of this cluster is submitting while the lock is held (lock.rs): the
     // queue now shows every job it will ever have, including those a killed command's
     // submission added after discovery looked
-    let _lock = super::lock::take(q, &c.name, dir, req.timeout).await?;
+    let gone = || {
+        Error::NotFound(format!(
+            "{} was deleted meanwhile, by another command",
+            c.qualified()
+        ))
+    };
+    let _lock = match super::lock::take(q, &c.name, dir, req.timeout).await {
+        // its directory removed while this command waited for its lock
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            return Err(gone());
+        }
+        r => r?,
+    };
     // it may have been deleted and created again since it was listed: under its lock, the
     // directory must still be the listed instance's
     if h.kind == Kind::Daskctl {
@@ -26,7 +38,13 @@ pub async fn delete<D: Dialect>(q: &JobQueue<D>, c: &Cluster, req: &DeleteReques
     }
     // jobs that ended by themselves are shown, but there is nothing left to cancel
     let mut ids: Vec<String> = h.active().map(|(j, _)| j.id.clone()).collect();
-    for id in jobs_now(q, c, h).await? {
+    let now = jobs_now(q, c, h).await?;
+    // its directory gone and none of its jobs in the queue: another command deleted it while
+    // this one waited for its lock (a second reconcile, another login node's cleanup)
+    if h.kind == Kind::Daskctl && dir.is_some_and(|d| !d.exists()) && now.is_empty() {
+        return Err(gone());
+    }
+    for id in now {
         if !ids.contains(&id) {
             ids.push(id);
         }
