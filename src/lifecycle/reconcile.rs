@@ -249,9 +249,37 @@ async fn locked(
     store: &dyn crate::policy::PolicyStore,
     act: &mut Action,
 ) -> Result<(&'static str, String)> {
-    // under the lock, as it is now: another pass may have scaled it since discovery
-    let Some(c) = b.from_name(&seen.name).await? else {
-        return Ok(("skipped", "it is gone".into()));
+    // under the lock, as it is now: another pass may have scaled it since discovery. Looked up
+    // by its full handle (a namespace where names are per namespace), and only acted on when
+    // it is still the cluster listed
+    let again = match &seen.namespace {
+        Some(ns) => format!("{ns}/{}", seen.name),
+        None => seen.name.clone(),
+    };
+    let c = match b.from_name(&again).await {
+        Ok(Some(c)) if not_the_same(seen, &c).is_none() => c,
+        // another cluster of that name answered first (another region's), or the name is in
+        // several places: the one listed, among all
+        Ok(_) | Err(Error::Ambiguous { .. }) => {
+            let all = b.discover().await?;
+            let same = all
+                .into_iter()
+                .filter(|c| c.name == seen.name)
+                .find(|c| not_the_same(seen, c).is_none());
+            match same {
+                Some(mut c) => {
+                    crate::discovery::finish(b, &mut c);
+                    c
+                }
+                None => {
+                    return Ok((
+                        "skipped",
+                        "it is gone, or another cluster has its name".into(),
+                    ));
+                }
+            }
+        }
+        Err(e) => return Err(e),
     };
     let mut policy = store.read().await?;
     let Some(adapt) = policy.adapt.clone() else {
@@ -286,6 +314,34 @@ async fn locked(
         detail.push_str(&format!("; retired {}", retire.join(", ")));
     }
     Ok((action, detail))
+}
+
+/// Why `now` (looked up again by name) is not the cluster `seen` listed, if it is not: another
+/// namespace, owner or instance, or another scheduler job or machine (another region's cluster
+/// of that name, one created again since).
+fn not_the_same(seen: &Cluster, now: &Cluster) -> Option<String> {
+    let scheduler = |c: &Cluster| {
+        c.resources
+            .iter()
+            .find(|r| {
+                r.role == crate::model::Role::Scheduler && matches!(r.kind, "job" | "instance")
+            })
+            .map(|r| r.id.clone())
+    };
+    let differs =
+        |a: Option<String>, b: Option<String>| matches!((a, b), (Some(x), Some(y)) if x != y);
+    if seen.namespace != now.namespace || seen.owner != now.owner {
+        return Some(format!("{} is another cluster now", now.qualified()));
+    }
+    if differs(seen.instance.clone(), now.instance.clone())
+        || differs(scheduler(seen), scheduler(now))
+    {
+        return Some(format!(
+            "{} was deleted and created again since it was listed",
+            now.qualified()
+        ));
+    }
+    None
 }
 
 /// Dask's `AdaptiveCore.recommendations` (distributed/deploy/adaptive_core.py), with the

@@ -973,7 +973,8 @@ fn adapt_on_operator_clusters_is_a_daskautoscaler() {
 /// annotation of its scheduler Deployment, which every daskctl's discovery reads; `reconcile`
 /// takes a Lease for each pass: it skips the cluster while another holder's Lease is current,
 /// takes over one its holder let expire, grows the cluster under a real workload (through the
-/// mapped scheduler), and deletes the Lease after the pass.
+/// mapped scheduler), and deletes the Lease after the pass. A cluster of the same name in
+/// another namespace does not make the pass ambiguous.
 #[test]
 fn native_clusters_keep_their_policy_in_an_annotation_and_lock_with_a_lease() {
     let Some((env, s)) = standin() else { return };
@@ -987,16 +988,30 @@ fn native_clusters_keep_their_policy_in_an_annotation_and_lock_with_a_lease() {
         "--native",
     ])
     .ok();
-    let c = env.describe("k8s-adapt");
+    let c = env.describe("kubernetes/default/k8s-adapt");
     let (_sched, real) = DaskProc::scheduler(&[]);
     env.map_probe(c["address"].as_str().unwrap(), &real);
     let first = pods(&c, "worker");
     let _w = DaskProc::worker(&real, &["--name", &first[0]]);
     wait_until("the worker connected", Duration::from_secs(60), || {
-        env.describe("k8s-adapt")["workers"] == 1
+        env.describe("kubernetes/default/k8s-adapt")["workers"] == 1
     });
     env.run(&["adapt", "k8s-adapt", "--minimum", "1", "--maximum", "3"])
         .ok();
+    // a cluster of the same name in another namespace (without a policy): reconcile finds the
+    // one it acts on again by its namespace too, never "ambiguous" (issue 30)
+    env.run(&[
+        "create",
+        "kubernetes",
+        "--name",
+        "k8s-adapt",
+        "--namespace",
+        "team-b",
+        "--workers",
+        "0",
+        "--native",
+    ])
+    .ok();
     let annotation = || {
         s.with(|st| {
             let d = st
@@ -1017,7 +1032,10 @@ fn native_clusters_keep_their_policy_in_an_annotation_and_lock_with_a_lease() {
         "{}",
         annotation()
     );
-    assert_eq!(env.describe("k8s-adapt")["adapt"]["maximum"], 3);
+    assert_eq!(
+        env.describe("kubernetes/default/k8s-adapt")["adapt"]["maximum"],
+        3
+    );
 
     let lease = "daskctl-reconcile-k8s-adapt";
     let now = humantime::format_rfc3339_micros(std::time::SystemTime::now()).to_string();
@@ -1070,16 +1088,20 @@ fn native_clusters_keep_their_policy_in_an_annotation_and_lock_with_a_lease() {
     wait_until(
         &format!("{to} worker pods"),
         Duration::from_secs(60),
-        || pods(&env.describe("k8s-adapt"), "worker").len() == to,
+        || pods(&env.describe("kubernetes/default/k8s-adapt"), "worker").len() == to,
     );
     assert!(
         s.with(|st| st.names("leases").is_empty()),
         "the Lease is deleted after the pass"
     );
-    env.run(&["adapt", "k8s-adapt", "--off"]).ok();
+    env.run(&["adapt", "kubernetes/default/k8s-adapt", "--off"])
+        .ok();
     assert!(annotation().is_null(), "{}", annotation());
-    assert!(env.describe("k8s-adapt")["adapt"].is_null());
-    env.run(&["delete", "k8s-adapt", "--yes"]).ok();
+    assert!(env.describe("kubernetes/default/k8s-adapt")["adapt"].is_null());
+    env.run(&["delete", "kubernetes/default/k8s-adapt", "--yes"])
+        .ok();
+    env.run(&["delete", "kubernetes/team-b/k8s-adapt", "--yes"])
+        .ok();
 }
 
 /// Without the operator, `--idle-timeout` is refused before anything is made (a scheduler
