@@ -30,8 +30,42 @@ pub fn try_lock(path: &Path) -> Result<Option<Held>> {
     match Flock::lock(f, FlockArg::LockExclusiveNonblock) {
         Ok(l) => Ok(Some(l)),
         Err((_, nix::errno::Errno::EWOULDBLOCK)) => Ok(None),
-        Err((_, e)) => Err(Error::io(format!("locking {}", path.display()), e.into())),
+        Err((_, e)) => Err(unsupported(path, e, fs_kind(path))
+            .unwrap_or_else(|| Error::io(format!("locking {}", path.display()), e.into()))),
     }
+}
+
+/// The file system a path is on, by its magic number (statfs(2)), where it matters to locks.
+fn fs_kind(path: &Path) -> Option<&'static str> {
+    let st = nix::sys::statfs::statfs(path).ok()?;
+    // the magic numbers of linux/magic.h and Lustre's lustre_user.h
+    Some(match st.filesystem_type().0 as u64 {
+        0x6969 => "NFS",
+        0x0BD0_0BD0 => "Lustre",
+        0xFF53_4D42 | 0xFE53_4D42 => "CIFS/SMB",
+        0x6573_5546 => "FUSE",
+        0x4750_4653 => "GPFS",
+        _ => return None,
+    })
+}
+
+/// A file system where flock(2) does not work (NFS without its lock manager, Lustre mounted
+/// without `flock`, which answers ENOSYS, or with `localflock`, node-local only): an error that
+/// names the file system and the fix, instead of an errno.
+fn unsupported(path: &Path, e: nix::errno::Errno, fs: Option<&str>) -> Option<Error> {
+    use nix::errno::Errno;
+    if !matches!(e, Errno::ENOLCK | Errno::ENOSYS | Errno::EOPNOTSUPP | Errno::EINVAL) {
+        return None;
+    }
+    let fs = fs.unwrap_or("this file system");
+    Some(Error::Usage(format!(
+        "cannot lock {}: {fs} does not support flock(2) here ({e}); daskctl locks a cluster so \
+         that two commands never change it at once. Mount it with working locks (NFS: run its \
+         lock manager, rpc.statd/lockd; Lustre: the `flock` mount option, not `localflock`, \
+         which locks per node), or put daskctl's state and shared directories on a file system \
+         that has them (DASKCTL_STATE_DIR, backends.NAME.shared_dir)",
+        path.display()
+    )))
 }
 
 /// The lock at `path`, waiting (without blocking the runtime) while another holds it, until
@@ -89,5 +123,18 @@ mod tests {
         .await
         .unwrap_err();
         assert!(e.to_string().contains("busy"), "{e}");
+    }
+
+    #[test]
+    fn a_file_system_without_flock_is_named_with_the_fix() {
+        let p = Path::new("/lustre/home/u/.daskctl/slurm/etl/lock");
+        let e = unsupported(p, nix::errno::Errno::ENOSYS, Some("Lustre")).unwrap();
+        let msg = e.to_string();
+        assert!(msg.contains("Lustre") && msg.contains("flock") && msg.contains("localflock"));
+        assert_eq!(e.exit_code(), crate::error::exit::USAGE);
+        assert!(unsupported(p, nix::errno::Errno::EACCES, None).is_none());
+        // this machine's own /tmp has working locks: a lock is simply taken
+        let d = tempfile::tempdir().unwrap();
+        assert!(try_lock(&d.path().join("lock")).unwrap().is_some());
     }
 }
