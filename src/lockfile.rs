@@ -54,7 +54,10 @@ fn fs_kind(path: &Path) -> Option<&'static str> {
 /// names the file system and the fix, instead of an errno.
 fn unsupported(path: &Path, e: nix::errno::Errno, fs: Option<&str>) -> Option<Error> {
     use nix::errno::Errno;
-    if !matches!(e, Errno::ENOLCK | Errno::ENOSYS | Errno::EOPNOTSUPP | Errno::EINVAL) {
+    if !matches!(
+        e,
+        Errno::ENOLCK | Errno::ENOSYS | Errno::EOPNOTSUPP | Errno::EINVAL
+    ) {
         return None;
     }
     let fs = fs.unwrap_or("this file system");

@@ -167,6 +167,10 @@ pub struct Cluster {
     /// Its adaptive policy (`daskctl adapt`), stored with the cluster.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub adapt: Option<crate::policy::Adapt>,
+    /// When a `daskctl reconcile` pass last applied that policy; absent with a policy: never
+    /// (nothing applies it: schedule `daskctl reconcile`).
+    #[serde(serialize_with = "rfc3339", skip_serializing_if = "Option::is_none")]
+    pub adapt_applied: Option<SystemTime>,
     /// Why the scheduler, asked, did not answer (never printed; the reason says it): the worker
     /// count is then the backend's own (running jobs, pods, instances), not the scheduler's.
     #[serde(skip)]
@@ -233,6 +237,7 @@ impl Cluster {
             core_hours: None,
             cost: None,
             adapt: None,
+            adapt_applied: None,
             silent: None,
             handle: Handle::default(),
         }

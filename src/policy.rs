@@ -76,6 +76,10 @@ pub struct Policy {
     /// (or ended by Dask's own idle timeout).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idle_timeout: Option<u64>,
+    /// When a `reconcile` pass last applied `adapt` (seconds since the epoch): bounds nobody
+    /// applies are shown as such, never as active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied: Option<u64>,
 }
 
 /// Where a backend keeps a cluster's policy: a file beside the cluster's other state (local,
@@ -126,6 +130,10 @@ pub fn attach(b: &dyn crate::backends::Backend, c: &mut crate::model::Cluster) {
     if let Some(stored) = b.stored_policy(c) {
         match stored {
             Ok(p) => {
+                c.adapt_applied = p
+                    .applied
+                    .filter(|_| p.adapt.is_some())
+                    .and_then(|s| crate::units::epoch_secs(s as f64));
                 c.adapt = p.adapt;
                 if c.expires.is_none() {
                     c.expires = p.expires.and_then(|s| crate::units::epoch_secs(s as f64));

@@ -67,10 +67,13 @@ pub fn describe_text(c: &Cluster) -> String {
                     .as_ref()
                     .map(|g| format!(" in group {g}"))
                     .unwrap_or_default();
-                format!(
-                    "{} to {} workers{group} (daskctl reconcile)",
-                    a.minimum, a.maximum
-                )
+                let applied = match c.adapt_applied {
+                    Some(t) => format!("applied by daskctl reconcile {} ago", format_age(t)),
+                    None => "never applied: schedule `daskctl reconcile` (cron, or reconcile \
+                             --watch)"
+                        .to_string(),
+                };
+                format!("{} to {} workers{group} ({applied})", a.minimum, a.maximum)
             })),
         ),
         ("Threads", opt(c.threads.map(|t| t.to_string()))),

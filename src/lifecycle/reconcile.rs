@@ -293,7 +293,14 @@ async fn locked(
     let decided = decide(&mut comm, &adapt, &mut policy.close_counts, &c, act).await;
     comm.close().await;
     let decision = decided?;
-    // the damping state first: a scale that fails is tried again by the next pass
+    // the damping state first: a scale that fails is tried again by the next pass; and when
+    // the policy was last applied, which `describe` shows
+    policy.applied = Some(
+        SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs(),
+    );
     store.write(&policy).await?;
     let (action, to, retire) = match decision {
         Decision::Same(why) => return Ok(("same", why)),

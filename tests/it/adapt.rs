@@ -55,15 +55,25 @@ fn adapts_under_load(env: &Env, backend: &str, name: &str) {
     env.run(&["adapt", &qualified, "--minimum", "1"]).code(2);
     env.run(&["adapt", &qualified, "--minimum", "1", "--maximum", "3"])
         .ok();
+    let c = env.describe(&qualified);
     assert_eq!(
-        env.describe(&qualified)["adapt"]["maximum"],
-        3,
+        c["adapt"]["maximum"], 3,
         "the policy is listed with the cluster"
+    );
+    // nothing applied it yet, and everything says so
+    assert!(c["adapt_applied"].is_null(), "{c}");
+    let text = env.run(&["describe", &qualified]).ok().stdout;
+    assert!(
+        text.contains("never applied: schedule `daskctl reconcile`"),
+        "{text}"
     );
     // no work: nothing to do
     let a = reconcile(env);
     assert_eq!(a.len(), 1, "{a:?}");
     assert_eq!(a[0]["action"], "same", "{a:?}");
+    assert!(env.describe(&qualified)["adapt_applied"].is_string());
+    let text = env.run(&["describe", &qualified]).ok().stdout;
+    assert!(text.contains("applied by daskctl reconcile"), "{text}");
 
     let address = env.describe(&qualified)["address"]
         .as_str()
