@@ -105,6 +105,8 @@ pub(super) async fn store(b: &dyn Backend, c: &Cluster, adapt: Option<Adapt>) ->
     update(store.as_ref(), c, |policy| {
         policy.adapt = adapt;
         policy.close_counts.clear();
+        // new bounds (or none) have not been applied by anything yet
+        policy.applied = None;
     })
     .await?;
     Ok("`daskctl reconcile` (cron, or reconcile --watch)".into())

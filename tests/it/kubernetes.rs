@@ -1185,10 +1185,35 @@ fn operator_worker_groups_are_daskworkergroups() {
     let groups = |env: &Env| crate::support::requested_by_group(env, "wgs");
     assert_eq!(groups(&env), vec![("default".into(), 1), ("gpu".into(), 2)]);
     assert_eq!(pods(&env.describe("wgs"), "worker").len(), 3);
+    // the worker Deployments of each group, as the stand-in's API holds them
+    let deployed = |group: &str| {
+        s.with(|st| {
+            st.names("deployments")
+                .into_iter()
+                .filter(|d| {
+                    st.get("deployments", "default", d).is_some_and(|d| {
+                        d["metadata"]["labels"]["dask.org/workergroup-name"]
+                            == format!("wgs-{group}").as_str()
+                    })
+                })
+                .count()
+        })
+    };
     env.run(&["scale", "wgs", "3", "--group", "gpu"]).ok();
     assert_eq!(groups(&env), vec![("default".into(), 1), ("gpu".into(), 3)]);
+    // down: the operator would retire the scheduler's choice across the whole cluster (the
+    // newest: a gpu worker); the default group's own worker goes, the gpu group keeps 3
     env.run(&["scale", "wgs", "0"]).ok();
     assert_eq!(groups(&env), vec![("default".into(), 0), ("gpu".into(), 3)]);
+    assert_eq!((deployed("default"), deployed("gpu")), (0, 3));
+    env.run(&["scale", "wgs", "1"]).ok();
+    env.run(&["scale", "wgs", "2", "--group", "gpu"]).ok();
+    assert_eq!((deployed("default"), deployed("gpu")), (1, 2));
+    assert!(
+        s.with(|st| st.operator_errors.is_empty()),
+        "{:?}",
+        s.with(|st| st.operator_errors.clone())
+    );
     env.run(&["scale", "wgs", "1", "--group", "big"]).code(2);
     env.run(&["delete", "wgs", "--yes"]).ok();
     assert!(

@@ -69,6 +69,22 @@ pub async fn scale(k: &Kubernetes, c: &Cluster, req: &ScaleRequest) -> Result<Sc
         None => total,
     };
     let target = req.target as u64;
+    if target < before && kind == Kind::Operator && c.groups.len() > 1 {
+        // the operator would retire `n` workers chosen by the scheduler across the whole
+        // cluster and delete their Deployments, whichever group they are in (controller.py
+        // `daskworkergroup_replica_update` -> `retire_workers`: POST /api/v1/retire_workers
+        // {"n"}): this group's own are retired and removed here, so when the count is set
+        // the operator finds nothing left to do
+        retire_in_group(
+            k,
+            c,
+            ns,
+            &target_name,
+            (before - target) as usize,
+            &req.retire_first,
+        )
+        .await?;
+    }
     if target < before && ar.kind == "Deployment" {
         // a group's own pods only, where the cluster has groups
         let of_group = (!c.groups.is_empty()).then(|| group.unwrap_or(crate::groups::DEFAULT));
@@ -137,6 +153,53 @@ struct Victims<'a> {
     first: &'a [String],
     /// Only pods of this worker group (`dask.org/workergroup-name`).
     group: Option<&'a str>,
+}
+
+/// Retires `n` workers of the operator's worker group `group` (those the scheduler proposed,
+/// then the newest) through the scheduler, and deletes their Deployments (each named as its
+/// Dask worker: `build_worker_deployment_spec`).
+async fn retire_in_group(
+    k: &Kubernetes,
+    c: &Cluster,
+    ns: &str,
+    group: &str,
+    n: usize,
+    first: &[String],
+) -> Result<()> {
+    let client = k.client().await?;
+    let deployments: Api<DynamicObject> = Api::namespaced_with(client, ns, &objects::deployments());
+    let lp =
+        kube::api::ListParams::default().labels(&format!("{}={group}", objects::WORKERGROUP_LABEL));
+    let mut ds = deployments
+        .list(&lp)
+        .await
+        .map_err(|e| map_err("listing worker Deployments", e))?
+        .items;
+    ds.sort_by_key(|d| d.metadata.creation_timestamp.as_ref().map(|t| t.0));
+    ds.reverse();
+    ds.sort_by_key(|d| !first.iter().any(|f| f == objects::name(d)));
+    let victims: Vec<String> = ds
+        .iter()
+        .take(n)
+        .map(|d| objects::name(d).to_string())
+        .collect();
+    if let Some(addr) = &c.address
+        && !victims.is_empty()
+        && let Err(e) = k.ctx.prober.retire(addr, &victims).await
+    {
+        tracing::warn!("kubernetes: could not retire {}: {e}", victims.join(", "));
+    }
+    for v in &victims {
+        match deployments
+            .delete(v, &kube::api::DeleteParams::default())
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if status(&e) == Some(404) => {}
+            Err(e) => return Err(map_err(&format!("deleting Deployment {v}"), e)),
+        }
+    }
+    Ok(())
 }
 
 /// Retires `n` worker pods' workers (those the scheduler proposed, then the newest) and makes

@@ -764,10 +764,25 @@ impl State {
                 }
             }
         } else if current.len() > want {
-            // retire_workers: the scheduler names the workers to close (the newest, here); the
-            // operator then deletes the Deployment of each name
+            // controller.py `daskworkergroup_replica_update` -> `retire_workers`: POST
+            // /api/v1/retire_workers {"n": n} to the cluster's scheduler, which chooses among
+            // ALL the cluster's workers (distributed's `workers_to_close` knows no groups: the
+            // newest of the cluster, here), then deletes `Deployment(name)` for each name it
+            // returns, whichever group that Deployment belongs to
             let n = current.len() - want;
-            let names: Vec<String> = current
+            let mut all: Vec<Value> = self
+                .objects
+                .iter()
+                .filter(|(k, v)| {
+                    k.0 == "deployments"
+                        && k.1 == ns
+                        && v["metadata"]["labels"]["dask.org/cluster-name"] == cluster.as_str()
+                        && v["metadata"]["labels"]["dask.org/component"] == "worker"
+                })
+                .map(|(_, v)| v.clone())
+                .collect();
+            all.sort_by_key(|d| d["metadata"]["uid"].as_str().unwrap_or("").to_string());
+            let names: Vec<String> = all
                 .iter()
                 .rev()
                 .take(n)
