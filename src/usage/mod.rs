@@ -101,14 +101,16 @@ impl Pricing {
         Ok(())
     }
 
-    /// An EC2 instance's price per hour: configured, else (on demand, in USD) the bundled table.
-    pub fn ec2(&self, instance_type: &str, spot: bool) -> Option<f64> {
+    /// An EC2 instance's price per hour in `region`: configured, else (on demand, in USD, in
+    /// the table's own region only: prices differ by region) the bundled table.
+    pub fn ec2(&self, instance_type: &str, spot: bool, region: &str) -> Option<f64> {
         if spot {
             return self.ec2_spot.get(instance_type).copied();
         }
         self.ec2.get(instance_type).copied().or_else(|| {
-            // the table is in USD: in another currency only configured prices count
-            (self.currency() == "USD")
+            // the table is us-east-1's, in USD: elsewhere, or in another currency, only
+            // configured prices count (a cost left unknown, never another region's)
+            (self.currency() == "USD" && region == ec2::TABLE_REGION)
                 .then(|| ec2::on_demand(instance_type))
                 .flatten()
         })
@@ -306,14 +308,21 @@ mod tests {
     #[test]
     fn ec2_prices_come_from_config_then_the_table_in_usd_only() {
         let mut p = Pricing::default();
-        assert_eq!(p.ec2("m5.large", false), Some(0.096));
-        assert_eq!(p.ec2("m5.large", true), None, "spot is never guessed");
+        let east = "us-east-1";
+        assert_eq!(p.ec2("m5.large", false, east), Some(0.096));
+        assert_eq!(
+            p.ec2("m5.large", false, "eu-west-1"),
+            None,
+            "the us-east-1 table is not another region's price"
+        );
+        assert_eq!(p.ec2("m5.large", true, east), None, "spot is never guessed");
         p.ec2.insert("m5.large".into(), 0.107);
         p.ec2_spot.insert("m5.large".into(), 0.04);
-        assert_eq!(p.ec2("m5.large", false), Some(0.107));
-        assert_eq!(p.ec2("m5.large", true), Some(0.04));
+        assert_eq!(p.ec2("m5.large", false, east), Some(0.107));
+        assert_eq!(p.ec2("m5.large", false, "eu-west-1"), Some(0.107));
+        assert_eq!(p.ec2("m5.large", true, east), Some(0.04));
         p.currency = Some("EUR".into());
-        assert_eq!(p.ec2("c5.large", false), None);
+        assert_eq!(p.ec2("c5.large", false, east), None);
         assert!(p.check().is_ok());
         p.core_hour.insert("slurm".into(), -1.0);
         assert!(p.check().is_err());

@@ -156,6 +156,8 @@ fn scale_down_retires_exactly_the_newest_workers() {
     );
 }
 
+/// Operator clusters scale through their worker group (a 409 Conflict on the scale read again
+/// and retried); a delete carries the DaskCluster's uid as its precondition.
 #[test]
 fn operator_clusters_scale_through_the_worker_group_and_conflicts_are_retried() {
     let Some((env, s)) = standin() else { return };
@@ -199,6 +201,18 @@ fn operator_clusters_scale_through_the_worker_group_and_conflicts_are_retried() 
         .unwrap();
     assert_eq!(wg["spec"]["worker"]["replicas"], 4);
     assert_eq!(pods(&env.describe("op"), "worker").len(), 4);
+    // the cluster is deleted and created again (another uid) between this delete's listing and
+    // its request: the API server refuses the uid precondition and the new one stays (issue 29)
+    let before = env.describe("op")["instance"].clone();
+    assert!(
+        before.is_string(),
+        "the DaskCluster's uid is its instance id"
+    );
+    s.with(|st| st.recreate_before_delete = Some(("daskclusters".into(), "op".into())));
+    let o = env.run(&["delete", "op", "--yes"]).code(3);
+    assert!(o.stderr.contains("created again"), "{}", o.stderr);
+    let again = env.describe("op")["instance"].clone();
+    assert!(again.is_string() && again != before, "{before} {again}");
     env.run(&["delete", "op", "--yes"]).ok();
     assert!(
         s.with(|st| st.names("pods").is_empty()),

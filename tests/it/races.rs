@@ -116,24 +116,8 @@ fn a_leftover_directory_is_a_stopped_cluster_that_cleanup_removes() {
 
 /// A `scancel` that waits, once it has said so, until the test opens its gate.
 fn gated_scancel(env: &Env, gate: &std::path::Path) -> std::path::PathBuf {
-    let bin = env.dir.path().join("gated-bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    for tool in ["squeue", "sbatch", "scontrol", "sacct", "sinfo"] {
-        if let Some(real) = support::which(tool) {
-            std::os::unix::fs::symlink(real, bin.join(tool)).unwrap();
-        }
-    }
-    let real = support::which("scancel").expect("scancel");
-    let script = format!(
-        "#!/bin/sh\n: > '{g}/entered'\ni=0\nwhile [ ! -e '{g}/open' ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done\nexec '{real}' \"$@\"\n",
-        g = gate.display(),
-        real = real.display()
-    );
-    let path = bin.join("scancel");
-    std::fs::write(&path, script).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    bin
+    let script = support::gated(gate, "scancel", "*");
+    support::slurm_bin_with(env, "gated-bin", "scancel", &script)
 }
 
 /// `cleanup --orphaned --yes` lists an orphan (`a…`, whose cancel the test holds) and a
@@ -354,17 +338,8 @@ fn a_helper_past_its_deadline_is_killed_with_its_children() {
         return;
     }
     let env = Env::slurm();
-    let bin = env.dir.path().join("slow-bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    for tool in ["sbatch", "scancel", "scontrol", "sacct", "sinfo"] {
-        if let Some(real) = support::which(tool) {
-            std::os::unix::fs::symlink(real, bin.join(tool)).unwrap();
-        }
-    }
     let mark = format!("DASKCTL_TEST_HELPER={}", std::process::id());
-    std::fs::write(bin.join("squeue"), "#!/bin/sh\nsleep 600\n").unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(bin.join("squeue"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = support::slurm_bin_with(&env, "slow-bin", "squeue", "#!/bin/sh\nsleep 600\n");
     let (k, v) = mark.split_once('=').unwrap();
     let o = env.run_env(
         &[

@@ -394,24 +394,9 @@ fn very_verbose_shows_the_commands_run() {
 /// been entered (`GATE/entered`) and waits until the test opens the gate (`GATE/open`): a
 /// submission held in flight for as long as a test needs.
 fn gated_sbatch(env: &Env, gate: &std::path::Path) -> std::path::PathBuf {
-    let bin = env.dir.path().join("gated-bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    for tool in ["squeue", "scancel", "scontrol", "sacct", "sinfo"] {
-        if let Some(real) = support::which(tool) {
-            std::os::unix::fs::symlink(real, bin.join(tool)).unwrap();
-        }
-    }
-    let real = support::which("sbatch").expect("sbatch");
-    let script = format!(
-        "#!/bin/sh\ncase \"$*\" in\n  *--array*)\n    : > '{g}/entered'\n    i=0\n    while [ ! -e '{g}/open' ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done ;;\nesac\nexec '{real}' \"$@\"\n",
-        g = gate.display(),
-        real = real.display()
-    );
-    let path = bin.join("sbatch");
-    std::fs::write(&path, script).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    bin
+    // only the worker array's submission waits
+    let script = support::gated(gate, "sbatch", "*--array*");
+    support::slurm_bin_with(env, "gated-bin", "sbatch", &script)
 }
 
 /// Issue 36's batch window: `create` (or `scale` up) killed while its worker submission is in

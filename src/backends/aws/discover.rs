@@ -365,7 +365,11 @@ fn to_cluster(aws: &Aws, nodes: Vec<Node>, probe: Option<Probe>) -> Cluster {
                 .flatten()
                 .map(f64::from),
             started: n.launched.filter(|_| n.state == "running"),
-            hourly_cost: aws.ctx.config.pricing.ec2(&n.instance_type, n.spot),
+            hourly_cost: aws
+                .ctx
+                .config
+                .pricing
+                .ec2(&n.instance_type, n.spot, &n.region),
         });
     }
     let workers_alive = nodes

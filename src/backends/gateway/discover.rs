@@ -316,7 +316,7 @@ async fn probe(g: &Gateway, api: &Api, r: &ClusterReport) -> Option<Probe> {
 /// What a gateway cluster holds, on its one resource: `worker_cores` x workers plus
 /// `scheduler_cores` where the gateway's cluster options carry them (the names of
 /// dask-gateway's ClusterConfig, which most deployments expose as options), else the threads
-/// its scheduler reports; from the cluster's start while it runs.
+/// its scheduler reports. Core-hours are not counted (see below).
 fn held_cores(c: &mut Cluster, r: &ClusterReport) {
     let opt = |k: &str| r.options.get(k).and_then(serde_json::Value::as_f64);
     let workers = c.workers.or(c.requested_workers);
@@ -324,10 +324,11 @@ fn held_cores(c: &mut Cluster, r: &ClusterReport) {
         (Some(per), Some(n)) => Some(per * n as f64 + opt("scheduler_cores").unwrap_or(1.0)),
         _ => c.threads.map(|t| t as f64),
     };
-    let running = r.status == "RUNNING";
     if let Some(res) = c.resources.iter_mut().find(|x| x.kind == "gateway-cluster") {
         res.cores = cores.filter(|_| matches!(r.status.as_str(), "RUNNING" | "PENDING"));
-        res.started = c.created.filter(|_| running);
+        // no start time: its size changed over its life and the gateway keeps no history of
+        // it, so today's cores times its age would be a guess: its core-hours stay unknown
+        res.started = None;
     }
 }
 

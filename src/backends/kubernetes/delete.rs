@@ -44,12 +44,32 @@ pub async fn delete(k: &Kubernetes, c: &Cluster, req: &DeleteRequest) -> Result<
             targets.push(top);
         }
     }
-    let dp = DeleteParams::foreground();
     for (ar, name) in &targets {
         let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, ar);
+        // the object listed, not one created again under its name since: the API server checks
+        // its uid (a 409 Conflict when it differs)
+        let uid = h
+            .uids
+            .get(&format!("{}/{name}", ar.kind.to_lowercase()))
+            .cloned();
+        let dp = DeleteParams {
+            preconditions: uid.clone().map(|uid| kube::api::Preconditions {
+                uid: Some(uid),
+                resource_version: None,
+            }),
+            ..DeleteParams::foreground()
+        };
         match api.delete(name, &dp).await {
             Ok(_) => {}
             Err(e) if status(&e) == Some(404) => {}
+            Err(e) if status(&e) == Some(409) && uid.is_some() => {
+                return Err(Error::Replaced(format!(
+                    "{} is not the cluster that was listed: its {} {name} was deleted and \
+                     created again meanwhile (another uid); nothing more done",
+                    c.qualified(),
+                    ar.kind
+                )));
+            }
             Err(e) => return Err(map_err(&format!("deleting {} {name}", ar.kind), e)),
         }
     }

@@ -204,6 +204,10 @@ pub struct KubeHandle {
     pub scheduler_deployment: Option<String>,
     /// The policy JSON its `daskctl.dev/policy` annotation held when discovered.
     pub policy: Option<String>,
+    /// `KIND/NAME` -> the object's uid when discovered (DaskCluster, worker groups,
+    /// Deployments): deletes carry it as a precondition, so an object deleted and created
+    /// again under the name since is refused by the API server, never deleted.
+    pub uids: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
@@ -461,6 +465,17 @@ fn to_cluster(
         Kind::Helm => {}
     }
     c.handle = handle_of(kind, ns, &g);
+    // the top object's uid: what the cluster is, whatever its name (a DaskCluster, else the
+    // scheduler Deployment)
+    c.instance = g
+        .cluster
+        .as_ref()
+        .or_else(|| {
+            g.deployments
+                .iter()
+                .find(|d| o::label(d, COMPONENT_LABEL) == Some("scheduler"))
+        })
+        .and_then(|x| x.metadata.uid.clone());
     c
 }
 
@@ -759,11 +774,20 @@ fn handle_of(kind: Kind, namespace: String, g: &Group) -> Handle {
                 .find(|d| o::label(d, COMPONENT_LABEL) == Some("scheduler"))
         })
         .flatten();
+    let uids = g
+        .cluster
+        .iter()
+        .map(|x| ("daskcluster", x))
+        .chain(g.groups.iter().map(|x| ("daskworkergroup", x)))
+        .chain(g.deployments.iter().map(|x| ("deployment", x)))
+        .filter_map(|(k, x)| Some((format!("{k}/{}", o::name(x)), x.metadata.uid.clone()?)))
+        .collect();
     Handle::new(KubeHandle {
         kind,
         namespace,
         bare_pods,
         log_containers,
+        uids,
         scheduler_deployment: scheduler.map(|d| o::name(d).to_string()),
         policy: scheduler.and_then(|d| {
             d.metadata

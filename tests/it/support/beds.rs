@@ -172,3 +172,35 @@ pub fn which(prog: &str) -> Option<std::path::PathBuf> {
             .find(|p| p.is_file())
     })
 }
+
+/// A directory of Slurm's commands (for `backends.slurm.bin_dir`) in which `tool` is the
+/// shell `script` given and every other command is the real one: a site's wrapper, or a
+/// command the test holds at a gate.
+pub fn slurm_bin_with(env: &super::Env, dir: &str, tool: &str, script: &str) -> std::path::PathBuf {
+    let bin = env.dir.path().join(dir);
+    std::fs::create_dir_all(&bin).unwrap();
+    for other in ["squeue", "sbatch", "scancel", "scontrol", "sacct", "sinfo"] {
+        if other != tool
+            && let Some(real) = which(other)
+        {
+            std::os::unix::fs::symlink(real, bin.join(other)).unwrap();
+        }
+    }
+    let path = bin.join(tool);
+    std::fs::write(&path, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+/// A shell script that marks `GATE/entered`, waits (at most two minutes) until `GATE/open`
+/// exists, then runs the real `tool` with its arguments; `only_if` (a `case` pattern over the
+/// arguments) limits the wait to the calls that match.
+pub fn gated(gate: &std::path::Path, tool: &str, only_if: &str) -> String {
+    let real = which(tool).unwrap_or_else(|| panic!("{tool} not on PATH"));
+    format!(
+        "#!/bin/sh\ncase \"$*\" in\n  {only_if})\n    : > '{g}/entered'\n    i=0\n    while [ ! -e '{g}/open' ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done ;;\nesac\nexec '{real}' \"$@\"\n",
+        g = gate.display(),
+        real = real.display()
+    )
+}

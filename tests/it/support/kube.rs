@@ -45,6 +45,9 @@ pub struct State {
     pub cluster_wide_forbidden: Vec<String>,
     /// What the operator failed to do (it retries each on the next pass, as kopf does).
     pub operator_errors: Vec<String>,
+    /// (plural, name): the next DELETE of it finds it deleted and created again (a new uid)
+    /// just before, as another client would race daskctl between listing and acting.
+    pub recreate_before_delete: Option<(String, String)>,
     /// Object names a validating admission webhook refuses (422, as a site policy does).
     pub refuse: Vec<String>,
     /// The next N scale updates answer 409 Conflict.
@@ -1059,10 +1062,56 @@ fn handle(st: &mut State, method: &str, target: &str, body: &[u8]) -> Response {
             Ok(o) => json_out((200, o)),
             Err(e) => json_out(e),
         },
-        ("DELETE", Some(n), None) => match st.delete(plural, nsv, n) {
-            Some(o) => json_out((200, o)),
-            None => json_out(not_found(plural, n)),
-        },
+        ("DELETE", Some(n), None) => {
+            // a race the test asked for: the object is deleted and created again (a new uid)
+            // right before this request reaches it
+            if st
+                .recreate_before_delete
+                .as_ref()
+                .is_some_and(|(p, x)| p == plural && x == n)
+            {
+                st.recreate_before_delete = None;
+                if let Some(old) = st.delete(plural, nsv, n) {
+                    let mut again = old.clone();
+                    for k in [
+                        "uid",
+                        "resourceVersion",
+                        "creationTimestamp",
+                        "deletionTimestamp",
+                    ] {
+                        if let Some(m) = again["metadata"].as_object_mut() {
+                            m.remove(k);
+                        }
+                    }
+                    let _ = st.insert(plural, nsv, again);
+                }
+            }
+            // DeleteOptions.preconditions (apiserver registry/generic/registry/store.go:
+            // `Delete` checks them against the stored object): 409 Conflict on a mismatch
+            if let Some(cur) = st.get(plural, nsv, n) {
+                let pre = &body["preconditions"];
+                let differs = |k: &str| {
+                    pre[k]
+                        .as_str()
+                        .is_some_and(|v| Some(v) != cur["metadata"][k].as_str())
+                };
+                if differs("uid") || differs("resourceVersion") {
+                    return json_out(status(
+                        409,
+                        "Conflict",
+                        &format!(
+                            "Operation cannot be fulfilled on {plural} \"{n}\": Precondition failed: UID in precondition: {}, UID in object meta: {}",
+                            pre["uid"].as_str().unwrap_or(""),
+                            cur["metadata"]["uid"].as_str().unwrap_or("")
+                        ),
+                    ));
+                }
+            }
+            match st.delete(plural, nsv, n) {
+                Some(o) => json_out((200, o)),
+                None => json_out(not_found(plural, n)),
+            }
+        }
         _ => json_out(status(
             405,
             "MethodNotAllowed",
