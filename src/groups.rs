@@ -190,6 +190,21 @@ pub fn of_worker<'a>(cluster: &str, worker: &str, known: &'a [String]) -> &'a st
         .unwrap_or(DEFAULT)
 }
 
+/// The group of a worker as its scheduler reports it: the group whose resource it carries
+/// (every daskctl worker of a group is started with `--resources GROUP=THREADS`, whatever the
+/// backend names it: an instance id on AWS, a pod name on Kubernetes), else by its name.
+pub fn of_detail<'a>(
+    cluster: &str,
+    w: &crate::model::WorkerDetail,
+    known: &'a [String],
+) -> &'a str {
+    known
+        .iter()
+        .find(|g| w.resources.iter().any(|r| r == *g))
+        .map(String::as_str)
+        .unwrap_or_else(|| of_worker(cluster, &w.name, known))
+}
+
 /// The Dask worker resource of a group (`--resources GROUP=THREADS`).
 pub fn resource(group: &str, threads: u32) -> String {
     format!("{group}={}", threads.max(1))
@@ -252,5 +267,21 @@ mod tests {
         assert_eq!(of_worker("etl", "etl-3", &known), DEFAULT);
         assert_eq!(of_worker("etl", "etl-gpu", &known), DEFAULT);
         assert_eq!(of_worker("etl", "other-gpu-1", &known), DEFAULT);
+        // named by its backend (an instance id, a pod): its resource says its group
+        let w = |name: &str, resources: &[&str]| crate::model::WorkerDetail {
+            name: name.into(),
+            address: String::new(),
+            threads: 1,
+            memory: 0,
+            status: None,
+            resources: resources.iter().map(|r| r.to_string()).collect(),
+        };
+        assert_eq!(of_detail("etl", &w("i-0abc123", &["gpu"]), &known), "gpu");
+        assert_eq!(
+            of_detail("etl", &w("etl-worker-gpu-7f9c", &["gpu-big"]), &known),
+            "gpu-big"
+        );
+        assert_eq!(of_detail("etl", &w("i-0abc124", &[]), &known), DEFAULT);
+        assert_eq!(of_detail("etl", &w("etl-gpu-3", &[]), &known), "gpu");
     }
 }

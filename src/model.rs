@@ -101,6 +101,10 @@ pub struct WorkerDetail {
     pub memory: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// The names of its Dask resources (`--resources GPU=1`): a worker daskctl started for a
+    /// group carries the group's (`groups::resource`).
+    #[serde(skip)]
+    pub resources: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

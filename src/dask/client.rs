@@ -60,6 +60,14 @@ fn parse_scheduler(v: &Value) -> SchedulerInfo {
                     threads: get_u64(w, "nthreads").unwrap_or(0),
                     memory: get_u64(w, "memory_limit").unwrap_or(0),
                     status: get_str(w, "status"),
+                    resources: get(w, "resources")
+                        .and_then(Value::as_map)
+                        .map(|r| {
+                            r.iter()
+                                .filter_map(|(k, _)| k.as_str().map(str::to_string))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
                 })
                 .collect()
         })

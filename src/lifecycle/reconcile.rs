@@ -392,11 +392,17 @@ async fn decide(
             // first: `workers_to_close` with nothing to keep), of which this group's first
             let k = (plan - to_close.len() as u64 - target) as usize;
             let known: Vec<String> = c.groups.iter().map(|g| g.name.clone()).collect();
+            // a worker's group as its scheduler reports it (its group's resource), whatever
+            // the backend names it (an instance id on AWS, a pod on Kubernetes)
+            let group_of = |w: &str| match c.worker_details.iter().find(|d| d.name == w) {
+                Some(d) => groups::of_detail(&c.name, d, &known),
+                None => groups::of_worker(&c.name, w, &known),
+            };
             let proposed = client::workers_to_close(comm, 0).await?;
             to_close.extend(
                 proposed
                     .into_iter()
-                    .filter(|w| groups::of_worker(&c.name, w, &known) == group)
+                    .filter(|w| group_of(w) == group)
                     .take(k),
             );
         }

@@ -810,3 +810,62 @@ fn another_owners_cluster_needs_the_flag() {
     assert_eq!(env.ec2(&["live"]), serde_json::json!([]));
     assert_eq!(env.ec2(&["groups"]), serde_json::json!([]));
 }
+
+/// `adapt --group` on AWS, whose workers are named by their instance ids (issue 30): an idle
+/// group worker the scheduler proposes to close is known as the group's by its Dask resource
+/// (`--resources big=1`, as the user data starts it), and after Dask's damping passes the
+/// group is scaled down, retiring that instance; the default group keeps its worker.
+#[test]
+fn adapt_group_shrinks_workers_named_by_instance_id() {
+    let Some(env) = Env::aws() else { return };
+    let c = create(&env, "ec2-ag", "1", &["--worker-group", "big:1:threads=1"]);
+    let address = c["address"].as_str().unwrap().to_string();
+    let (_sched, real) = DaskProc::scheduler(&[]);
+    env.map_probe(&address, &real);
+    let d = env.describe("ec2-ag");
+    let mut workers = Vec::new();
+    let mut big_id = String::new();
+    for id in ids(&d, "worker") {
+        let x = env.ec2(&["describe", &id]);
+        let mut args = vec!["--name", id.as_str(), "--nthreads", "1"];
+        if x["tags"]["daskctl:group"] == "big" {
+            big_id = id.clone();
+            args.extend(["--resources", "big=1"]);
+        }
+        workers.push(DaskProc::worker(&real, &args));
+    }
+    assert!(!big_id.is_empty(), "{d}");
+    wait_until("both workers connected", Duration::from_secs(60), || {
+        env.describe("ec2-ag")["workers"] == 2
+    });
+    env.run(&[
+        "adapt",
+        "ec2-ag",
+        "--group",
+        "big",
+        "--minimum",
+        "0",
+        "--maximum",
+        "2",
+    ])
+    .ok();
+    let mut down = serde_json::Value::Null;
+    wait_until(
+        "reconcile to shrink the group",
+        Duration::from_secs(90),
+        || {
+            down = crate::adapt::reconcile(&env)
+                .into_iter()
+                .find(|a| a["cluster"] == "ec2-ag")
+                .expect("an action for the cluster");
+            down["action"] == "down"
+        },
+    );
+    assert!(
+        down["detail"].as_str().unwrap().contains(&big_id),
+        "the group's own worker is retired: {down}"
+    );
+    let groups = crate::support::requested_by_group(&env, "ec2-ag");
+    assert_eq!(groups, vec![("default".into(), 1), ("big".into(), 0)]);
+    env.run(&["delete", "ec2-ag", "--yes", "--wait"]).ok();
+}

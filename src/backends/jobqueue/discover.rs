@@ -690,7 +690,7 @@ fn group_counts(g: &Group, c: &Cluster, answered: bool) -> Vec<crate::groups::Gr
             let workers = if answered {
                 c.worker_details
                     .iter()
-                    .filter(|w| crate::groups::of_worker(&c.name, &w.name, &names) == name)
+                    .filter(|w| crate::groups::of_detail(&c.name, w, &names) == name)
                     .count() as u64
             } else {
                 jobs(|s| *s == JobState::Running)

@@ -501,7 +501,7 @@ fn group_counts(c: &Cluster, g: &Group, answered: bool) -> Vec<crate::groups::Gr
             let workers = if answered {
                 c.worker_details
                     .iter()
-                    .filter(|w| crate::groups::of_worker(&c.name, &w.name, &known) == name)
+                    .filter(|w| crate::groups::of_detail(&c.name, w, &known) == name)
                     .count()
             } else {
                 g.pods
