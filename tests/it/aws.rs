@@ -869,3 +869,51 @@ fn adapt_group_shrinks_workers_named_by_instance_id() {
     assert_eq!(groups, vec![("default".into(), 1), ("big".into(), 0)]);
     env.run(&["delete", "ec2-ag", "--yes", "--wait"]).ok();
 }
+
+/// Releasing reconcile's lock right after taking it meets EC2's eventual consistency
+/// (DeleteSecurityGroup answering InvalidGroup.NotFound for a group just made, injected by the
+/// proxy): the release asks again until the group is gone, instead of leaving the lock to
+/// stand until it expires (issue 30, row 6).
+#[test]
+fn the_reconcile_lock_is_released_through_eventual_consistency() {
+    use crate::support::aws::{FaultProxy, Rule};
+    let Some(env) = Env::aws() else { return };
+    create(&env, "ec2-rel", "1", &[]);
+    env.run(&["adapt", "ec2-rel", "--minimum", "1", "--maximum", "2"])
+        .ok();
+    let url = crate::support::aws::endpoint().unwrap();
+    let proxy = FaultProxy::start(
+        &url,
+        vec![Rule::new("DeleteSecurityGroup", "InvalidGroup.NotFound", 2)],
+    );
+    let o = env
+        .run_env(
+            &[("AWS_ENDPOINT_URL", &proxy.url)],
+            &["reconcile", "-o", "json"],
+        )
+        .ok()
+        .json();
+    assert!(
+        o["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["cluster"] == "ec2-rel"),
+        "{o}"
+    );
+    assert_eq!(
+        proxy.injected(),
+        vec!["DeleteSecurityGroup:InvalidGroup.NotFound".to_string(); 2],
+        "the release met the not-yet-visible group twice"
+    );
+    let locks: Vec<serde_json::Value> = env
+        .ec2(&["groups"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["tags"]["daskctl:lock"] == "ec2-rel")
+        .cloned()
+        .collect();
+    assert!(locks.is_empty(), "the lock is released: {locks:?}");
+    env.run(&["delete", "ec2-rel", "--yes", "--wait"]).ok();
+}

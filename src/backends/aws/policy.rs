@@ -248,13 +248,21 @@ struct AwsLock {
 #[async_trait::async_trait]
 impl PolicyLock for AwsLock {
     async fn release(self: Box<Self>) {
-        if let Err(e) = self
-            .client
-            .delete_security_group()
-            .group_id(&self.group)
-            .send()
-            .await
-        {
+        // a group made a moment ago may not be visible yet (EC2's eventual consistency:
+        // InvalidGroup.NotFound right after CreateSecurityGroup): asked again with backoff,
+        // else the lock would stand until it expires
+        let deleted = super::consistency::eventually(
+            &[super::consistency::GROUP_NOT_FOUND],
+            super::consistency::VISIBLE_WITHIN,
+            || {
+                self.client
+                    .delete_security_group()
+                    .group_id(&self.group)
+                    .send()
+            },
+        )
+        .await;
+        if let Err(e) = deleted {
             // it expires: the next reconcile breaks it
             tracing::warn!(
                 "aws: {}: reconcile lock {} not deleted: {}",
