@@ -42,12 +42,47 @@ pub fn joined(tags: &[(String, String)]) -> Option<String> {
     Some(parts.into_iter().map(|(_, v)| v).collect())
 }
 
-/// `p` as `daskctl:policy:N` tags; none for the default policy.
+/// `p` as `daskctl:policy:N` tags; none for the default policy. The tags hold
+/// `CHUNK * MAX_CHUNKS` characters: Dask's damping counts of a scale down proposing a few
+/// hundred workers (instance ids) would not fit, and every write would fail, so the cluster
+/// would never shrink. The counts of the workers nearest to retirement are kept, as many as
+/// fit; the others count again from the next pass (their retirement waits, the others' not).
 pub fn chunks(p: &Policy) -> Result<Vec<(String, String)>> {
     if *p == Policy::default() {
         return Ok(Vec::new());
     }
-    let json = serde_json::to_string(p).expect("a policy serialises");
+    let fits = |p: &Policy| {
+        serde_json::to_string(p)
+            .expect("a policy serialises")
+            .chars()
+            .count()
+            <= CHUNK * MAX_CHUNKS
+    };
+    let mut p = p.clone();
+    if !fits(&p) && !p.close_counts.is_empty() {
+        let mut by: Vec<(String, u32)> = std::mem::take(&mut p.close_counts).into_iter().collect();
+        // nearest to retirement first
+        by.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        // the most counts that fit (binary search over how many are kept)
+        let (mut lo, mut hi) = (0usize, by.len());
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            p.close_counts = by[..mid].iter().cloned().collect();
+            if fits(&p) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        p.close_counts = by[..lo].iter().cloned().collect();
+        tracing::debug!(
+            "aws: damping counts of {} worker(s) kept of {} (the tags hold {} characters)",
+            lo,
+            by.len(),
+            CHUNK * MAX_CHUNKS
+        );
+    }
+    let json = serde_json::to_string(&p).expect("a policy serialises");
     let chars: Vec<char> = json.chars().collect();
     let out: Vec<(String, String)> = chars
         .chunks(CHUNK)
@@ -313,5 +348,32 @@ mod tests {
         assert_eq!(parse(&joined(&shuffled).unwrap()).unwrap(), p);
         assert!(chunks(&Policy::default()).unwrap().is_empty());
         assert_eq!(joined(&[("Name".into(), "x".into())]), None);
+    }
+
+    #[test]
+    fn damping_counts_of_hundreds_of_workers_are_trimmed_to_what_the_tags_hold() {
+        let mut p = Policy {
+            adapt: Some(crate::policy::Adapt {
+                minimum: 0,
+                maximum: 400,
+                group: None,
+                wait_count: 3,
+                target_duration: 5.0,
+            }),
+            ..Default::default()
+        };
+        for i in 0..300u32 {
+            // instance ids; every tenth proposed twice already
+            p.close_counts
+                .insert(format!("i-0{i:016x}"), if i % 10 == 0 { 2 } else { 1 });
+        }
+        let tags = chunks(&p).expect("it fits once trimmed");
+        assert!(tags.len() <= MAX_CHUNKS);
+        let back = parse(&joined(&tags).unwrap()).unwrap();
+        assert_eq!(back.adapt, p.adapt);
+        assert!(back.close_counts.len() > 100, "{}", back.close_counts.len());
+        assert!(back.close_counts.len() < 300);
+        // those nearest to retirement are all kept
+        assert_eq!(back.close_counts.values().filter(|c| **c == 2).count(), 30);
     }
 }
