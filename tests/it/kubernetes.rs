@@ -1075,15 +1075,20 @@ fn native_clusters_keep_their_policy_in_an_annotation_and_lock_with_a_lease() {
         a["detail"].as_str().unwrap().contains("another daskctl"),
         "{a}"
     );
-    // its holder stopped renewing it long ago: the next pass takes it over and acts
+    // a renewTime long past proves nothing (the holder's clock may differ): still held
     s.with(|st| {
         st.patch(
             "leases",
             "default",
             lease,
-            &json!({"spec": {"renewTime": "2000-01-01T00:00:00.000000Z"}}),
+            &json!({"spec": {"renewTime": "2000-01-01T00:00:00.000000Z", "leaseDurationSeconds": 1}}),
         )
     });
+    let a = mine();
+    assert_eq!(a["action"], "skipped", "{a}");
+    // its holder stopped renewing it: once this daskctl has seen the same record unrenewed
+    // for its leaseDurationSeconds by its own clock (client-go's observedTime), a pass takes
+    // it over and acts
     let mut up = serde_json::Value::Null;
     wait_until("reconcile to scale up", Duration::from_secs(60), || {
         up = mine();
@@ -1108,6 +1113,17 @@ fn native_clusters_keep_their_policy_in_an_annotation_and_lock_with_a_lease() {
         s.with(|st| st.names("leases").is_empty()),
         "the Lease is deleted after the pass"
     );
+    // a pass that overran its Lease: another holder took it over meanwhile (a new record);
+    // the release is refused by its resourceVersion precondition, the successor's stays
+    s.with(|st| st.recreate_before_delete = Some(("leases".into(), lease.into())));
+    let a = mine();
+    assert_ne!(a["action"], "failed", "{a}");
+    assert_eq!(
+        s.with(|st| st.names("leases")),
+        vec![lease.to_string()],
+        "the successor's Lease is never deleted"
+    );
+    s.with(|st| st.delete("leases", "default", lease));
     env.run(&["adapt", "kubernetes/default/k8s-adapt", "--off"])
         .ok();
     assert!(annotation().is_null(), "{}", annotation());

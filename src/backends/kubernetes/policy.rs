@@ -5,10 +5,15 @@
 //! The reconcile lock is a coordination.k8s.io/v1 Lease `daskctl-reconcile-NAME` in the
 //! cluster's namespace, taken the way client-go's leader election takes one
 //! (k8s.io/client-go/tools/leaderelection/leaderelection.go `tryAcquireOrRenew`): create it; if
-//! it exists and its holder's `renewTime + leaseDurationSeconds` has not passed, someone else
-//! holds it; if it has passed, replace it carrying the `resourceVersion` read, so that of two
-//! callers taking over the same expired Lease, the API server lets one win (409 Conflict for
-//! the other). Releasing deletes it.
+//! it exists, someone else holds it until this daskctl has itself seen the same record
+//! (the same `resourceVersion`) stay unrenewed for `leaseDurationSeconds` by its own clock:
+//! as client-go judges expiry from its own observation time (`observedTime`), never from the
+//! holder-written `renewTime` against a local clock that may differ. A reconcile pass is one
+//! short process, so the observation (resourceVersion, first seen) is kept in the cache between
+//! passes. Then it replaces it carrying the `resourceVersion` read, so that of two callers
+//! taking over the same expired Lease, the API server lets one win (409 Conflict for the
+//! other). Releasing deletes it under the `resourceVersion` this holder wrote (a precondition):
+//! a holder that overran never deletes its successor's Lease.
 
 use super::Kubernetes;
 use super::client::{map_err, status};
@@ -99,14 +104,57 @@ fn lease(name: &str, resource_version: Option<String>) -> Lease {
     }
 }
 
-/// Whether a Lease's holder let it run out (`renewTime + leaseDurationSeconds` passed).
-fn expired(l: &Lease) -> bool {
-    let Some(spec) = &l.spec else { return true };
-    let (Some(renewed), Some(secs)) = (&spec.renew_time, spec.lease_duration_seconds) else {
-        return true;
-    };
-    let until = renewed.0 + std::time::Duration::from_secs(secs.max(0) as u64);
-    until < k8s_openapi::jiff::Timestamp::now()
+/// What this daskctl last saw of a Lease: its record (`resourceVersion`) and when, by its
+/// own clock, it first saw that record.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Observed {
+    resource_version: String,
+    first_seen: u64,
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
+}
+
+/// Whether the Lease's holder let it run out: this daskctl has seen its current record stay
+/// the same for `leaseDurationSeconds` by its own clock (client-go's `observedTime` rule),
+/// the observation kept at `seen` between passes.
+fn expired(l: &Lease, seen: &std::path::Path) -> bool {
+    let rv = l.metadata.resource_version.clone().unwrap_or_default();
+    let secs = l
+        .spec
+        .as_ref()
+        .and_then(|s| s.lease_duration_seconds)
+        .unwrap_or(LEASE_SECONDS)
+        .max(0) as u64;
+    let before: Option<Observed> = crate::safefile::read_to_string(
+        seen,
+        Some(nix::unistd::geteuid().as_raw()),
+        crate::safefile::SMALL,
+    )
+    .ok()
+    .and_then(|t| serde_json::from_str(&t).ok());
+    match before {
+        Some(o) if o.resource_version == rv => now_secs().saturating_sub(o.first_seen) >= secs,
+        // a record not seen before: from now on it is watched
+        _ => {
+            let o = Observed {
+                resource_version: rv,
+                first_seen: now_secs(),
+            };
+            if let Some(dir) = seen.parent() {
+                let _ = crate::safefile::create_private_dir(dir);
+            }
+            let _ = crate::safefile::write_atomic(
+                seen,
+                serde_json::to_string(&o).expect("serialises").as_bytes(),
+            );
+            false
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -156,7 +204,7 @@ impl PolicyStore for KubeStore<'_> {
             .create(&PostParams::default(), &lease(&self.lease, None))
             .await
         {
-            Ok(_) => return Ok(Some(self.held(api))),
+            Ok(made) => return Ok(Some(self.held(api, made))),
             Err(e) if status(&e) == Some(409) => {}
             Err(e) => return Err(map_err(&what("creating"), e)),
         }
@@ -166,7 +214,14 @@ impl PolicyStore for KubeStore<'_> {
             Err(e) if status(&e) == Some(404) => return Ok(None),
             Err(e) => return Err(map_err(&what("reading"), e)),
         };
-        if !expired(&current) {
+        let seen = self
+            .k
+            .ctx
+            .config
+            .cache_root()
+            .join("kubernetes-leases")
+            .join(format!("{}.{}.json", self.namespace, self.lease));
+        if !expired(&current, &seen) {
             return Ok(None);
         }
         tracing::info!("kubernetes: {}: taking over an expired Lease", self.lease);
@@ -175,7 +230,7 @@ impl PolicyStore for KubeStore<'_> {
             .replace(&self.lease, &PostParams::default(), &taken)
             .await
         {
-            Ok(_) => Ok(Some(self.held(api))),
+            Ok(made) => Ok(Some(self.held(api, made))),
             // another caller took it over first
             Err(e) if matches!(status(&e), Some(409 | 404)) => Ok(None),
             Err(e) => Err(map_err(&what("taking over"), e)),
@@ -184,10 +239,11 @@ impl PolicyStore for KubeStore<'_> {
 }
 
 impl KubeStore<'_> {
-    fn held(&self, api: Api<Lease>) -> Box<dyn PolicyLock> {
+    fn held(&self, api: Api<Lease>, made: Lease) -> Box<dyn PolicyLock> {
         Box::new(KubeLock {
             api,
             name: self.lease.clone(),
+            resource_version: made.metadata.resource_version,
         })
     }
 }
@@ -195,14 +251,28 @@ impl KubeStore<'_> {
 struct KubeLock {
     api: Api<Lease>,
     name: String,
+    /// The record this holder wrote: only that one is deleted.
+    resource_version: Option<String>,
 }
 
 #[async_trait::async_trait]
 impl PolicyLock for KubeLock {
     async fn release(self: Box<Self>) {
-        match self.api.delete(&self.name, &DeleteParams::default()).await {
+        let dp = DeleteParams {
+            preconditions: Some(kube::api::Preconditions {
+                uid: None,
+                resource_version: self.resource_version.clone(),
+            }),
+            ..DeleteParams::default()
+        };
+        match self.api.delete(&self.name, &dp).await {
             Ok(_) => {}
             Err(e) if status(&e) == Some(404) => {}
+            // another holder took it over (this pass overran it): theirs now, left alone
+            Err(e) if status(&e) == Some(409) => tracing::info!(
+                "kubernetes: Lease {} was taken over meanwhile: left to its holder",
+                self.name
+            ),
             // it expires: the next reconcile takes it over
             Err(e) => tracing::warn!("kubernetes: Lease {} not deleted: {e}", self.name),
         }
