@@ -161,6 +161,7 @@ impl Command {
             Command::Cleanup(a) => Some(&a.users),
             Command::Usage(a) => Some(&a.users),
             Command::Serve(a) => Some(&a.users),
+            Command::Reconcile(a) => Some(&a.users),
             _ => None,
         }
     }
@@ -622,6 +623,8 @@ pub struct ReconcileArgs {
     /// Deadline for each backend's discovery
     #[arg(long, value_name = "SECS", value_parser = duration)]
     pub timeout: Option<Duration>,
+    #[command(flatten)]
+    pub users: UsersArgs,
     #[command(flatten)]
     pub cloud: CloudArgs,
 }

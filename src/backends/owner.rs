@@ -107,6 +107,10 @@ pub enum Action {
     },
     /// Reads the user's local state directories (under their state root), for root's listing.
     States,
+    /// One `reconcile` pass over the cluster (`yes`: its policy may end it).
+    Reconcile {
+        yes: bool,
+    },
 }
 
 /// One line of the child's answer.
@@ -118,6 +122,7 @@ pub enum Reply {
     Said(String),
     Ended(bool),
     States(Vec<OwnState>),
+    Reconciled(Option<crate::lifecycle::reconcile::ActionWire>),
     Done,
     Failed { code: u8, message: String },
 }
@@ -128,6 +133,7 @@ pub enum Outcome {
     Said(String),
     Ended(bool),
     States(Vec<OwnState>),
+    Reconciled(Option<crate::lifecycle::reconcile::ActionWire>),
     Done,
 }
 
@@ -213,6 +219,7 @@ pub async fn run(
                 Ok(Reply::Said(s)) => outcome = Some(Ok(Outcome::Said(s))),
                 Ok(Reply::Ended(e)) => outcome = Some(Ok(Outcome::Ended(e))),
                 Ok(Reply::States(v)) => outcome = Some(Ok(Outcome::States(v))),
+                Ok(Reply::Reconciled(a)) => outcome = Some(Ok(Outcome::Reconciled(a))),
                 Ok(Reply::Done) => outcome = Some(Ok(Outcome::Done)),
                 Ok(Reply::Failed { code, message }) => {
                     outcome = Some(Err(error(&req.backend, code, message)))
@@ -348,6 +355,30 @@ pub async fn end_adapt(o: &Owner, c: &Cluster, group: Option<String>) -> Result<
         _ => Err(Error::backend(
             &c.backend,
             "the adapt as its owner said nothing",
+        )),
+    }
+}
+
+/// One reconcile pass over `c` as its owner; what it did (None: it has no policy).
+pub async fn reconcile(
+    o: &Owner,
+    c: &Cluster,
+    yes: bool,
+) -> Result<Option<crate::lifecycle::reconcile::ActionWire>> {
+    // a pass may delete the cluster (waiting until it is gone) or scale it
+    let within = Duration::from_secs(300);
+    match run(
+        o,
+        &request(c, Action::Reconcile { yes }),
+        Some(within),
+        None,
+    )
+    .await?
+    {
+        Outcome::Reconciled(a) => Ok(a),
+        _ => Err(Error::backend(
+            &c.backend,
+            "the reconcile as its owner said nothing",
         )),
     }
 }

@@ -121,5 +121,8 @@ async fn answer(app: &App) -> Result<Reply> {
             .await
             .map(Reply::Ended),
         Action::States => unreachable!("answered above"),
+        Action::Reconcile { yes } => Ok(Reply::Reconciled(
+            super::reconcile::judge_as_owner(app, b.as_ref(), &c, yes).await,
+        )),
     }
 }

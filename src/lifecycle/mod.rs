@@ -13,7 +13,7 @@ mod delete;
 mod describe;
 mod list;
 mod logs;
-mod reconcile;
+pub mod reconcile;
 mod scale;
 mod serve;
 mod snippet;

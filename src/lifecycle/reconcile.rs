@@ -25,6 +25,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
+/// What one cluster's pass did.
 #[derive(Debug, Serialize)]
 struct Action {
     cluster: String,
@@ -38,7 +39,49 @@ struct Action {
     detail: String,
 }
 
+/// An `Action` as the owner's child sends it back (`backends/owner.rs`).
+#[derive(Debug, Serialize, serde::Deserialize)]
+pub struct ActionWire {
+    cluster: String,
+    backend: String,
+    workers: Option<u64>,
+    target: Option<u64>,
+    action: String,
+    detail: String,
+}
+
 impl Action {
+    fn wire(self) -> ActionWire {
+        ActionWire {
+            cluster: self.cluster,
+            backend: self.backend,
+            workers: self.workers,
+            target: self.target,
+            action: self.action.to_string(),
+            detail: self.detail,
+        }
+    }
+
+    fn from_wire(w: ActionWire) -> Action {
+        let action = match w.action.as_str() {
+            "up" => "up",
+            "down" => "down",
+            "same" => "same",
+            "skipped" => "skipped",
+            "would-delete" => "would-delete",
+            "deleted" => "deleted",
+            _ => "failed",
+        };
+        Action {
+            cluster: w.cluster,
+            backend: w.backend,
+            workers: w.workers,
+            target: w.target,
+            action,
+            detail: crate::printer::clean(&w.detail).into_owned(),
+        }
+    }
+
     fn of(c: &Cluster, action: &'static str) -> Action {
         Action {
             cluster: c.name.clone(),
@@ -102,25 +145,22 @@ async fn pass(app: &App, a: &ReconcileArgs, patterns: &[glob::Pattern]) -> Resul
         if super::authorize(app, b.as_ref(), c, crate::discovery::Action::Configure).is_err() {
             continue;
         }
-        if let Some(why) = ended(c, now) {
-            report
-                .actions
-                .push(end(app, b.as_ref(), c, why, a.yes).await);
+        // another user's local or batch cluster (root, --all-users / -u): judged and acted on
+        // by a child that is its owner, which sees its policy and acts with their rights
+        if let Some(o) = b.acting_owner(c) {
+            match crate::backends::owner::reconcile(&o, c, a.yes).await {
+                Ok(Some(w)) => report.actions.push(Action::from_wire(w)),
+                Ok(None) => {}
+                Err(e) => report.actions.push(Action {
+                    detail: e.to_string(),
+                    ..Action::of(c, "failed")
+                }),
+            }
             continue;
         }
-        if c.adapt.is_none() {
-            continue;
+        if let Some(act) = judge(app, b.as_ref(), c, a.yes, now).await {
+            report.actions.push(act);
         }
-        if b.policy_store(c).is_none() {
-            // bounds kept by the platform (the operator's DaskAutoscaler): it applies them
-            report.actions.push(Action {
-                workers: c.requested_workers,
-                detail: "the platform's own autoscaler sizes it".into(),
-                ..Action::of(c, "skipped")
-            });
-            continue;
-        }
-        report.actions.push(one(app, b.as_ref(), c).await);
     }
     print(app, a.output, &report);
     let failed = report
@@ -135,6 +175,43 @@ async fn pass(app: &App, a: &ReconcileArgs, patterns: &[glob::Pattern]) -> Resul
         )));
     }
     Ok(())
+}
+
+/// One cluster's pass: ended by its policy (TTL, idle timeout), or sized by it; None when it
+/// has no policy of daskctl's.
+async fn judge(
+    app: &App,
+    b: &dyn Backend,
+    c: &Cluster,
+    yes: bool,
+    now: SystemTime,
+) -> Option<Action> {
+    if let Some(why) = ended(c, now) {
+        return Some(end(app, b, c, why, yes).await);
+    }
+    c.adapt.as_ref()?;
+    if b.policy_store(c).is_none() {
+        // bounds kept by the platform (the operator's DaskAutoscaler): it applies them
+        return Some(Action {
+            workers: c.requested_workers,
+            detail: "the platform's own autoscaler sizes it".into(),
+            ..Action::of(c, "skipped")
+        });
+    }
+    Some(one(app, b, c).await)
+}
+
+/// One cluster's pass, in the child that is its owner (`__as-owner`): what it did, for the
+/// parent's report.
+pub(super) async fn judge_as_owner(
+    app: &App,
+    b: &dyn Backend,
+    c: &Cluster,
+    yes: bool,
+) -> Option<ActionWire> {
+    judge(app, b, c, yes, SystemTime::now())
+        .await
+        .map(Action::wire)
 }
 
 /// Why `c`'s own policy says it should be gone: its TTL ran out, or it has been idle longer

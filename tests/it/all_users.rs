@@ -425,3 +425,76 @@ fn root_acts_on_another_users_slurm_cluster_as_that_user() {
     assert!(slurm_job_users(&name).is_empty());
     assert!(!shared.exists(), "{} is left", shared.display());
 }
+
+/// `reconcile --all-users` (a facility's service account, root): another user's local cluster
+/// whose TTL ran out is judged and deleted by a child that is its owner (their policy read and
+/// their processes stopped with their rights); without the flag it is not touched.
+#[test]
+fn root_reconciles_another_users_cluster_as_that_user() {
+    let Some(other) = support::users::OtherUser::get() else {
+        return;
+    };
+    let _g = support::serial();
+    let name = format!("ttl-theirs-{}", std::process::id());
+    let o = other.daskctl(&[
+        "create",
+        "local",
+        "--name",
+        &name,
+        "--workers",
+        "1",
+        "--ttl",
+        "1s",
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let env = Env::new().without_batch();
+    let theirs = |env: &Env| {
+        env.run(&["list", "-b", "local", "-o", "json", "-u", "daskctl-other"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name.as_str())
+            .cloned()
+    };
+    wait_until(
+        "their TTL over, seen by root",
+        Duration::from_secs(30),
+        || {
+            theirs(&env)
+                .and_then(|c| c["expires"].as_str().map(str::to_string))
+                .and_then(|t| humantime::parse_rfc3339(&t).ok())
+                .is_some_and(|t| t < std::time::SystemTime::now())
+        },
+    );
+    let mine = env
+        .run(&["reconcile", "--yes", "-b", "local", "-o", "json"])
+        .ok()
+        .json();
+    assert!(!mine.to_string().contains(&name), "{mine}");
+    assert!(theirs(&env).is_some());
+    let all = env
+        .run(&[
+            "reconcile",
+            "--yes",
+            "-b",
+            "local",
+            "-o",
+            "json",
+            "--all-users",
+        ])
+        .ok()
+        .json();
+    let act = all["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["cluster"] == name.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("{all}"));
+    assert_eq!(act["action"], "deleted", "{act}");
+    assert!(theirs(&env).is_none());
+    assert!(support::pids_with_env(other.uid, &format!("DASKCTL_CLUSTER={name}")).is_empty());
+    assert!(support::pids_with_env(0, &format!("DASKCTL_CLUSTER={name}")).is_empty());
+}
