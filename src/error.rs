@@ -137,6 +137,22 @@ impl Error {
         }
     }
 
+    /// The cluster `qualified` listed (instance `was`) was deleted and created again under its
+    /// name (instance `is`) before a destructive step: nothing is done to the new one.
+    pub fn replaced(qualified: &str, was: &str, is: &str) -> Self {
+        Error::Replaced(format!(
+            "{qualified} is not the cluster that was listed (instance {was}): it was deleted and \
+             created again (instance {is}) meanwhile; nothing done"
+        ))
+    }
+
+    /// Another command deleted the cluster while this one waited for its lock.
+    pub fn deleted_meanwhile(qualified: &str) -> Self {
+        Error::NotFound(format!(
+            "{qualified} was deleted meanwhile, by another command"
+        ))
+    }
+
     pub fn backend(backend: &str, message: impl Into<String>) -> Self {
         Error::Backend {
             backend: backend.to_string(),

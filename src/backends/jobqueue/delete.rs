@@ -14,12 +14,7 @@ pub async fn delete<D: Dialect>(q: &JobQueue<D>, c: &Cluster, req: &DeleteReques
     // no create or scale of this cluster is submitting while the lock is held (lock.rs): the
     // queue now shows every job it will ever have, including those a killed command's
     // submission added after discovery looked
-    let gone = || {
-        Error::NotFound(format!(
-            "{} was deleted meanwhile, by another command",
-            c.qualified()
-        ))
-    };
+    let gone = || Error::deleted_meanwhile(&c.qualified());
     let _lock = match super::lock::take(q, &c.name, dir, req.timeout).await {
         // its directory removed while this command waited for its lock
         Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
@@ -60,13 +55,9 @@ pub async fn delete<D: Dialect>(q: &JobQueue<D>, c: &Cluster, req: &DeleteReques
 
 /// Whether the cluster as it is now (`now`, its instance id) is the one listed (`listed`).
 /// Clusters made before instance ids have none: their name is all there is.
-fn still_the_same(c: &Cluster, listed: Option<&str>, now: Option<String>) -> Result<()> {
+pub(super) fn still_the_same(c: &Cluster, listed: Option<&str>, now: Option<String>) -> Result<()> {
     match (listed, now) {
-        (Some(was), Some(is)) if was != is => Err(Error::Replaced(format!(
-            "{} is not the cluster that was listed (instance {was}): it was deleted and \
-             created again (instance {is}) meanwhile; nothing done",
-            c.qualified()
-        ))),
+        (Some(was), Some(is)) if was != is => Err(Error::replaced(&c.qualified(), was, &is)),
         _ => Ok(()),
     }
 }

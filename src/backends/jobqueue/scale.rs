@@ -35,15 +35,12 @@ pub async fn scale<D: Dialect>(
     }
     // the instance listed, still (its directory says): a cluster created again under the name
     // is another one
-    if let (Kind::Daskctl, Some(d), Some(was)) = (h.kind, &h.dir, &h.instance)
-        && let Some(is) = super::markers::dir_instance(std::path::Path::new(d))
-        && is != *was
-    {
-        return Err(Error::Replaced(format!(
-            "{} is not the cluster that was listed (instance {was}): it was deleted and \
-             created again (instance {is}) meanwhile; nothing done",
-            c.qualified()
-        )));
+    if let (Kind::Daskctl, Some(d)) = (h.kind, &h.dir) {
+        super::delete::still_the_same(
+            c,
+            h.instance.as_deref(),
+            super::markers::dir_instance(std::path::Path::new(d)),
+        )?;
     }
     let in_group = |j: &Job| h.group_of(&j.id) == group.unwrap_or(crate::groups::DEFAULT);
     // the group's worker jobs as discovery just saw them, oldest first (array tasks by number)

@@ -59,12 +59,7 @@ pub async fn delete(b: &Local, c: &Cluster, req: &DeleteRequest) -> Result<()> {
         )));
     }
     let dir = h.state_dir().cloned();
-    let gone = || {
-        Error::NotFound(format!(
-            "{} was deleted meanwhile, by another command",
-            c.qualified()
-        ))
-    };
+    let gone = || Error::deleted_meanwhile(&c.qualified());
     let _lock = match &dir {
         Some(d) if d.exists() => match d.lock(req.timeout).await {
             // removed while this command waited for its lock
@@ -84,11 +79,7 @@ pub async fn delete(b: &Local, c: &Cluster, req: &DeleteRequest) -> Result<()> {
         && let Ok(Some(now)) = d.load()
         && let Some(is) = now.instance.filter(|is| *is != was)
     {
-        return Err(Error::Replaced(format!(
-            "{} is not the cluster that was listed (instance {was}): it was deleted and \
-             created again (instance {is}) meanwhile; nothing done",
-            c.qualified()
-        )));
+        return Err(Error::replaced(&c.qualified(), &was, &is));
     }
     let workers = current_workers(b, c, h, &home).await?;
 

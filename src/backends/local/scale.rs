@@ -143,11 +143,7 @@ fn live_state(dir: &StateDir, c: &Cluster) -> Result<ClusterState> {
     if let (Some(was), Some(is)) = (&c.instance, &st.instance)
         && was != is
     {
-        return Err(Error::Replaced(format!(
-            "{} is not the cluster that was listed (instance {was}): it was deleted and \
-             created again (instance {is}) meanwhile; nothing done",
-            c.qualified()
-        )));
+        return Err(Error::replaced(&c.qualified(), was, is));
     }
     if let Some(s) = &st.scheduler
         && !procfs::alive(s.pid, Some(s.start))
