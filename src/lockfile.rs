@@ -35,6 +35,22 @@ pub fn try_lock(path: &Path) -> Result<Option<Held>> {
     }
 }
 
+/// Whether a command holds the lock at `path` now; a lock file that does not exist is not
+/// created (false).
+pub fn is_held(path: &Path) -> bool {
+    let Ok(f) = File::options()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+    else {
+        return false;
+    };
+    matches!(
+        Flock::lock(f, FlockArg::LockExclusiveNonblock),
+        Err((_, nix::errno::Errno::EWOULDBLOCK))
+    )
+}
+
 /// The file system a path is on, by its magic number (statfs(2)), where it matters to locks.
 fn fs_kind(path: &Path) -> Option<&'static str> {
     let st = nix::sys::statfs::statfs(path).ok()?;

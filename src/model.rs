@@ -17,6 +17,16 @@ pub enum Origin {
     Unknown,
 }
 
+/// What applies a cluster's adaptive policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AdaptBy {
+    /// `daskctl reconcile` (cron, or `reconcile --watch`), from the policy daskctl keeps
+    Reconcile,
+    /// the platform's own autoscaler (the Dask operator's DaskAutoscaler)
+    Platform,
+}
+
 /// (A `clap::ValueEnum` too: `list --status` takes the same words the JSON shows.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -175,6 +185,9 @@ pub struct Cluster {
     /// (nothing applies it: schedule `daskctl reconcile`).
     #[serde(serialize_with = "rfc3339", skip_serializing_if = "Option::is_none")]
     pub adapt_applied: Option<SystemTime>,
+    /// Who applies `adapt`: `daskctl reconcile`, or the platform's own autoscaler.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adapt_by: Option<AdaptBy>,
     /// Why the scheduler, asked, did not answer (never printed; the reason says it): the worker
     /// count is then the backend's own (running jobs, pods, instances), not the scheduler's.
     #[serde(skip)]
@@ -242,6 +255,7 @@ impl Cluster {
             cost: None,
             adapt: None,
             adapt_applied: None,
+            adapt_by: None,
             silent: None,
             handle: Handle::default(),
         }

@@ -150,7 +150,7 @@ def adapt_cluster(
     """Store an adaptive policy with the cluster (``daskctl adapt``): ``daskctl reconcile``
     (cron) applies it, or the platform's own autoscaler (dask-kubernetes operator, dask-gateway).
     ``group``: the worker group that adapts. ``off=True`` removes it."""
-    _cli.run(_adapt_args(name, minimum, maximum, off, group), parse=False)
+    _cli.run(_adapt_args(name, minimum, maximum, off, group), parse=False, warn=True)
 
 
 def _adapt_args(

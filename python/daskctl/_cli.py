@@ -7,7 +7,7 @@ import os
 import subprocess
 
 from ._binary import find_daskctl_bin
-from ._errors import BY_EXIT_CODE, DaskctlError
+from ._errors import BY_EXIT_CODE, DaskctlError, DaskctlWarning
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (8 ms)
 if TYPE_CHECKING:
@@ -20,8 +20,21 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _outcome(argv: list[str], code: int, stdout: bytes, stderr: bytes, parse: bool) -> Any:
+def _warn(err: str) -> None:
+    """daskctl's ``warning:`` lines, as Python warnings at the caller of the public function."""
+    import warnings
+
+    for line in err.splitlines():
+        if line.startswith("warning: "):
+            warnings.warn(line[len("warning: ") :], DaskctlWarning, stacklevel=5)
+
+
+def _outcome(
+    argv: list[str], code: int, stdout: bytes, stderr: bytes, parse: bool, warn: bool = False
+) -> Any:
     err = stderr.decode(errors="replace")
+    if warn and code == 0:
+        _warn(err)
     data: Any = None
     text = stdout.decode(errors="replace")
     if parse and text.strip():
@@ -46,8 +59,11 @@ def _outcome(argv: list[str], code: int, stdout: bytes, stderr: bytes, parse: bo
     raise exc
 
 
-def run(args: list[str], *, parse: bool = True, timeout: float | None = None) -> Any:
-    """Run ``daskctl ARGS...``; return its stdout (parsed as JSON with ``parse``).
+def run(
+    args: list[str], *, parse: bool = True, timeout: float | None = None, warn: bool = False
+) -> Any:
+    """Run ``daskctl ARGS...``; return its stdout (parsed as JSON with ``parse``); with
+    ``warn``, what it warned about becomes a ``DaskctlWarning``.
 
     A non-zero exit raises the exception for that exit code (``ClusterNotFound`` for 3...).
     """
@@ -60,10 +76,10 @@ def run(args: list[str], *, parse: bool = True, timeout: float | None = None) ->
         timeout=timeout,
         check=False,
     )
-    return _outcome(argv, done.returncode, done.stdout, done.stderr, parse)
+    return _outcome(argv, done.returncode, done.stdout, done.stderr, parse, warn)
 
 
-async def run_async(args: list[str], *, parse: bool = True) -> Any:
+async def run_async(args: list[str], *, parse: bool = True, warn: bool = False) -> Any:
     """``run`` for event loops: the binary runs as an asyncio subprocess."""
     import asyncio  # not at import time: `import daskctl` stays fast for scripts
 
@@ -84,4 +100,4 @@ async def run_async(args: list[str], *, parse: bool = True) -> Any:
             await proc.wait()
         raise
     assert proc.returncode is not None
-    return _outcome(argv, proc.returncode, stdout, stderr, parse)
+    return _outcome(argv, proc.returncode, stdout, stderr, parse, warn)

@@ -7,6 +7,11 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+class DaskctlWarning(UserWarning):
+    """What daskctl warned about while doing what it was asked (its ``warning:`` lines), such
+    as an adaptive policy that no ``daskctl reconcile`` applies yet."""
+
+
 class DaskctlError(Exception):
     """daskctl failed (exit code 1: a backend or scheduler error, a timeout).
 

@@ -109,14 +109,16 @@ class DaskctlCluster(Cluster):
     def adapt(self, minimum: int = 0, maximum: int | None = None, **kwargs: Any) -> Any:
         """Adaptive scaling that outlives this process: the bounds are stored with the cluster
         (``daskctl adapt``) and applied by ``daskctl reconcile`` or the platform's own autoscaler,
-        not by a Dask ``Adaptive`` running here. Other keyword arguments are refused."""
+        not by a Dask ``Adaptive`` running here. A ``DaskctlWarning`` says when no reconcile has
+        applied this cluster's policy yet (nothing changes its size until one runs). Other
+        keyword arguments are refused."""
         if kwargs:
             raise TypeError(f"adapt() takes minimum and maximum only, not {sorted(kwargs)}")
         return self.sync(self._adapt, minimum, maximum)
 
     async def _adapt(self, minimum: int, maximum: int | None) -> None:
         await _cli.run_async(
-            _api._adapt_args(self.qualified_name, minimum, maximum, False), parse=False
+            _api._adapt_args(self.qualified_name, minimum, maximum, False), parse=False, warn=True
         )
 
     def get_logs(self, cluster: bool = True, scheduler: bool = True, workers: bool = True):

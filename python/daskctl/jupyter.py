@@ -52,6 +52,9 @@ def cluster_model(description: dict[str, Any]) -> dict[str, Any]:
     name = _api.qualified_name(description)
     if description.get("status") not in ("running", "degraded"):
         name += f" ({description.get('status')})"
+    if adapt_never_applied(description):
+        # the sidebar shows the bounds as if they were at work: the name says they are not yet
+        name += " (adapt: never applied, schedule daskctl reconcile)"
     return {
         "id": cluster_id(description),
         "name": name,
@@ -67,6 +70,16 @@ def cluster_model(description: dict[str, Any]) -> dict[str, Any]:
             else {}
         ),
     }
+
+
+def adapt_never_applied(description: dict[str, Any]) -> bool:
+    """Bounds daskctl keeps that no ``daskctl reconcile`` pass has applied (the platform's own
+    autoscaler applies its bounds itself)."""
+    return bool(
+        description.get("adapt")
+        and description.get("adapt_by") == "reconcile"
+        and not description.get("adapt_applied")
+    )
 
 
 def _endpoint(address: str) -> str:
@@ -170,7 +183,15 @@ class DiscoveringManager:
         name = _api.qualified_name(found)
         await _cli.run_async(_api._adapt_args(name, minimum, maximum, False), parse=False)
         self.refresh_soon(now=True)
-        return cluster_model({**found, "adapt": {"minimum": minimum, "maximum": maximum}})
+        # new bounds are not applied until a reconcile pass has run
+        return cluster_model(
+            {
+                **found,
+                "adapt": {"minimum": minimum, "maximum": maximum},
+                "adapt_applied": None,
+                "adapt_by": found.get("adapt_by"),
+            }
+        )
 
 
 # the handlers ---------------------------------------------------------------------------------

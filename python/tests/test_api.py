@@ -115,12 +115,16 @@ def test_scale_and_logs_through_the_handle(local_cluster):
 def test_adapt_stores_a_policy_that_outlives_the_handle(local_cluster):
     cluster = daskctl.get_cluster(local_cluster)
     try:
-        cluster.adapt(minimum=1, maximum=2)
+        # no reconcile has applied a policy to it: the call says so
+        with pytest.warns(daskctl.DaskctlWarning, match="never applied"):
+            cluster.adapt(minimum=1, maximum=2)
         with pytest.raises(TypeError):
             cluster.adapt(minimum=1, maximum=2, interval="1s")
     finally:
         cluster.close()
-    assert daskctl.describe_cluster(local_cluster)["adapt"]["maximum"] == 2
+    described = daskctl.describe_cluster(local_cluster)
+    assert described["adapt"]["maximum"] == 2
+    assert described["adapt_by"] == "reconcile" and "adapt_applied" not in described
     with pytest.raises(daskctl.UsageError):
         daskctl.adapt_cluster(local_cluster, 3, 1)
     daskctl.adapt_cluster(local_cluster, off=True)

@@ -182,6 +182,9 @@ def test_adapt_a_discovered_cluster_stores_its_policy(lab, found):
         30,
         "the sidebar to show the cluster as adaptive",
     )
+    # and, until a daskctl reconcile applies them, that its bounds are not at work
+    (model,) = [m for m in lab.clusters() if m["id"] == cid]
+    assert "adapt: never applied" in model["name"], model
     # a fixed size from the sidebar ends it, as daskctl scale does
     status, body = lab.request("PATCH", f"/dask/clusters/{cid}", {"workers": 2})
     assert status == 200 and "adapt" not in body, body

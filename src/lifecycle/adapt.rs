@@ -38,13 +38,18 @@ pub async fn run(app: &App, a: AdaptArgs) -> Result<()> {
         crate::discovery::Action::Configure,
     )?;
     let by = store(backend.as_ref(), &c, adapt.clone()).await?;
-    app.out.success(&match adapt {
+    // bounds nothing applies are a promise nobody keeps: say so unless a reconcile pass has
+    // been applying this cluster's policy (the new bounds then take effect at its next pass)
+    let kept_by_reconcile = backend.policy_store(&c).is_some() || backend.acting_owner(&c).is_some();
+    let never_applied = kept_by_reconcile && c.adapt_applied.is_none();
+    app.out.success(&match &adapt {
         Some(p) => format!(
             "{} adapts between {} and {} worker(s){}; {by} applies it",
             c.qualified(),
             p.minimum,
             p.maximum,
             p.group
+                .as_ref()
                 .map(|g| format!(" in group {g}"))
                 .unwrap_or_default()
         ),
@@ -53,6 +58,9 @@ pub async fn run(app: &App, a: AdaptArgs) -> Result<()> {
             c.qualified()
         ),
     });
+    if adapt.is_some() && never_applied {
+        app.out.warn(&format!("{}: {NEVER_APPLIED}", c.qualified()));
+    }
     Ok(())
 }
 
@@ -64,6 +72,11 @@ pub(super) fn bounds(minimum: i64, maximum: i64) -> Result<Adapt> {
         worker_count(maximum, u32::MAX)?,
     )
 }
+
+/// A policy no reconcile pass has applied yet.
+pub(super) const NEVER_APPLIED: &str =
+    "never applied: its size changes only once `daskctl reconcile` runs (schedule it: cron, \
+     or reconcile --watch)";
 
 /// ` (its groups: a, b)`, or nothing for a cluster without groups.
 pub(super) fn group_list(c: &Cluster) -> String {

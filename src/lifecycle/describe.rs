@@ -67,11 +67,12 @@ pub fn describe_text(c: &Cluster) -> String {
                     .as_ref()
                     .map(|g| format!(" in group {g}"))
                     .unwrap_or_default();
-                let applied = match c.adapt_applied {
-                    Some(t) => format!("applied by daskctl reconcile {} ago", format_age(t)),
-                    None => "never applied: schedule `daskctl reconcile` (cron, or reconcile \
-                             --watch)"
-                        .to_string(),
+                let applied = match (c.adapt_by, c.adapt_applied) {
+                    (Some(crate::model::AdaptBy::Platform), _) => {
+                        "applied by its platform's autoscaler".to_string()
+                    }
+                    (_, Some(t)) => format!("applied by daskctl reconcile {} ago", format_age(t)),
+                    (_, None) => super::adapt::NEVER_APPLIED.to_string(),
                 };
                 format!("{} to {} workers{group} ({applied})", a.minimum, a.maximum)
             })),

@@ -53,9 +53,17 @@ fn adapts_under_load(env: &Env, backend: &str, name: &str) {
     env.run(&["adapt", &qualified, "--minimum", "3", "--maximum", "2"])
         .code(2);
     env.run(&["adapt", &qualified, "--minimum", "1"]).code(2);
-    env.run(&["adapt", &qualified, "--minimum", "1", "--maximum", "3"])
+    let stored = env
+        .run(&["adapt", &qualified, "--minimum", "1", "--maximum", "3"])
         .ok();
+    // bounds nothing applies yet: adapt itself warns
+    assert!(
+        stored.stderr.contains("warning:") && stored.stderr.contains("never applied"),
+        "{}",
+        stored.stderr
+    );
     let c = env.describe(&qualified);
+    assert_eq!(c["adapt_by"], "reconcile", "{c}");
     assert_eq!(
         c["adapt"]["maximum"], 3,
         "the policy is listed with the cluster"
@@ -64,7 +72,7 @@ fn adapts_under_load(env: &Env, backend: &str, name: &str) {
     assert!(c["adapt_applied"].is_null(), "{c}");
     let text = env.run(&["describe", &qualified]).ok().stdout;
     assert!(
-        text.contains("never applied: schedule `daskctl reconcile`"),
+        text.contains("never applied: its size changes only once `daskctl reconcile` runs"),
         "{text}"
     );
     // no work: nothing to do
@@ -74,6 +82,12 @@ fn adapts_under_load(env: &Env, backend: &str, name: &str) {
     assert!(env.describe(&qualified)["adapt_applied"].is_string());
     let text = env.run(&["describe", &qualified]).ok().stdout;
     assert!(text.contains("applied by daskctl reconcile"), "{text}");
+    // bounds changed once a reconcile applies them: no warning
+    let again = env
+        .run(&["adapt", &qualified, "--minimum", "1", "--maximum", "3"])
+        .ok();
+    assert!(!again.stderr.contains("warning:"), "{}", again.stderr);
+    reconcile(env);
 
     let address = env.describe(&qualified)["address"]
         .as_str()

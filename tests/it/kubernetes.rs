@@ -931,6 +931,10 @@ fn adapt_on_operator_clusters_is_a_daskautoscaler() {
         .run(&["adapt", "auto", "--minimum", "1", "--maximum", "5"])
         .ok();
     assert!(o.stderr.contains("DaskAutoscaler"), "{}", o.stderr);
+    // the operator applies it: no "never applied" warning, and describe says who applies it
+    assert!(!o.stderr.contains("never applied"), "{}", o.stderr);
+    let text = env.run(&["describe", "auto"]).ok().stdout;
+    assert!(text.contains("applied by its platform's autoscaler"), "{text}");
     let a = s
         .with(|st| st.get("daskautoscalers", "default", "auto").cloned())
         .expect("a DaskAutoscaler");
@@ -940,6 +944,7 @@ fn adapt_on_operator_clusters_is_a_daskautoscaler() {
     );
     assert_eq!(a["metadata"]["ownerReferences"][0]["kind"], "DaskCluster");
     assert_eq!(env.describe("auto")["adapt"]["maximum"], 5);
+    assert_eq!(env.describe("auto")["adapt_by"], "platform");
     // reconcile leaves it to the operator
     let r = env.run(&["reconcile", "-o", "json"]).ok().json();
     assert_eq!(r["actions"][0]["action"], "skipped", "{r}");

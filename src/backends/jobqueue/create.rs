@@ -362,7 +362,7 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
     })();
     if let Err(e) = filled {
         // ours alone: made above
-        let _ = std::fs::remove_dir_all(&dir);
+        super::shared_dir::remove(&dir);
         return Err(e);
     }
 
@@ -376,7 +376,7 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
             if !ids.is_empty() {
                 let _ = q.dialect.cancel(&q.runner(), &ids).await;
             }
-            let _ = std::fs::remove_dir_all(&dir);
+            super::shared_dir::remove(&dir);
         }
     };
     let sched_id = match super::dialect::submit_script(
@@ -473,7 +473,7 @@ async fn failed<D: Dialect>(
     let kept = if req.options.contains_key("keep-failed") {
         format!("; kept {} (--keep-failed)", dir.display())
     } else {
-        let _ = std::fs::remove_dir_all(dir);
+        super::shared_dir::remove(dir);
         String::new()
     };
     let hint = q

@@ -25,11 +25,13 @@ pub async fn delete<D: Dialect>(q: &JobQueue<D>, c: &Cluster, req: &DeleteReques
     // it may have been deleted and created again since it was listed: under its lock, the
     // directory must still be the listed instance's
     if h.kind == Kind::Daskctl {
-        still_the_same(
-            c,
-            h.instance.as_deref(),
-            dir.and_then(super::markers::dir_instance),
-        )?;
+        let now = dir.and_then(super::markers::dir_instance);
+        // listed with its instance, which is no longer there: its directory was removed (and
+        // perhaps made again by a create that has not written its instance yet)
+        if h.instance.is_some() && dir.is_some() && now.is_none() {
+            return Err(gone());
+        }
+        still_the_same(c, h.instance.as_deref(), now)?;
     }
     // jobs that ended by themselves are shown, but there is nothing left to cancel
     let mut ids: Vec<String> = h.active().map(|(j, _)| j.id.clone()).collect();
@@ -48,7 +50,7 @@ pub async fn delete<D: Dialect>(q: &JobQueue<D>, c: &Cluster, req: &DeleteReques
     if h.kind == Kind::Daskctl
         && let Some(dir) = dir
     {
-        let _ = std::fs::remove_dir_all(dir);
+        super::shared_dir::remove(dir);
     }
     Ok(())
 }

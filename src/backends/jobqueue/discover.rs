@@ -216,6 +216,9 @@ async fn from_jobs<D: Dialect>(
 fn leftovers<D: Dialect>(q: &JobQueue<D>, only: Option<&str>) -> Vec<(String, PathBuf, Leftover)> {
     use std::os::unix::fs::MetadataExt;
     let shared = q.shared_dir();
+    if only.is_none() {
+        super::shared_dir::sweep(&shared, q.ctx.user.uid);
+    }
     let names: Vec<String> = match only {
         Some(n) => vec![n.to_string()],
         None => std::fs::read_dir(&shared)

@@ -15,6 +15,7 @@ pub mod markers;
 pub mod runner;
 mod scale;
 pub mod script;
+mod shared_dir;
 pub mod watch;
 
 use super::{

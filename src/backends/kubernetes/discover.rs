@@ -457,6 +457,7 @@ fn to_cluster(
     c.resources = resources_of(&g);
     c.requested_workers = Some(requested_of(kind, &g));
     c.adapt = g.autoscaler.as_ref().and_then(autoscaler_bounds);
+    c.adapt_by = c.adapt.is_some().then_some(crate::model::AdaptBy::Platform);
     let answered = matches!(probe, Some(Probe::Answered { .. }));
     classify_cluster(k, &mut c, &g, probe);
     match kind {
