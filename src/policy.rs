@@ -134,7 +134,10 @@ pub fn attach(b: &dyn crate::backends::Backend, c: &mut crate::model::Cluster) {
                     .applied
                     .filter(|_| p.adapt.is_some())
                     .and_then(|s| crate::units::epoch_secs(s as f64));
-                c.adapt_by = p.adapt.is_some().then_some(crate::model::AdaptBy::Reconcile);
+                c.adapt_by = p
+                    .adapt
+                    .is_some()
+                    .then_some(crate::model::AdaptBy::Reconcile);
                 c.adapt = p.adapt;
                 if c.expires.is_none() {
                     c.expires = p.expires.and_then(|s| crate::units::epoch_secs(s as f64));

@@ -39,8 +39,16 @@ PY
 
 start() {
   install
-  mkdir -p "$RUN/clusters"
+  mkdir -p "$RUN/clusters" "$RUN/gates"
   if [ -f "$RUN/pid" ] && alive "$(cat "$RUN/pid")" && up; then return 0; fi
+  # start=gated: the scheduler starts only once the test opens its gate ($RUN/gates/NAME), so a
+  # cluster stays PENDING for as long as a test needs one (the gateway answers 409 to scaling it)
+  cat >"$RUN/gated-scheduler" <<SH
+#!/bin/sh
+while [ ! -e "$RUN/gates/\$DASK_GATEWAY_CLUSTER_NAME" ]; do sleep 0.1; done
+exec "$VENV/bin/dask" scheduler "\$@"
+SH
+  chmod 755 "$RUN/gated-scheduler"
   cat >"$RUN/gateway_config.py" <<PY
 c.DaskGateway.address = "$API"
 c.Proxy.address = "$HTTP"
@@ -64,7 +72,12 @@ c.Backend.cluster_options = Options(
     Integer("worker_cores", default=1, min=1, max=2, label="Worker cores"),
     Float("worker_memory", default=0.5, min=0.25, max=1, label="Worker memory (GiB)"),
     Select("profile", ["small", "large"], default="small", label="Profile"),
-    handler=lambda opts: {"worker_cores": opts.worker_cores, "worker_memory": int(opts.worker_memory * 2**30)},
+    Select("start", ["now", "gated"], default="now", label="Start (tests)"),
+    handler=lambda opts: {
+        "worker_cores": opts.worker_cores,
+        "worker_memory": int(opts.worker_memory * 2**30),
+        **({"scheduler_cmd": ["$RUN/gated-scheduler"]} if opts.start == "gated" else {}),
+    },
 )
 # a cap, so scaling past it is refused with the gateway's own message
 c.ClusterConfig.cluster_max_workers = 5

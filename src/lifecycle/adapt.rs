@@ -40,7 +40,8 @@ pub async fn run(app: &App, a: AdaptArgs) -> Result<()> {
     let by = store(backend.as_ref(), &c, adapt.clone()).await?;
     // bounds nothing applies are a promise nobody keeps: say so unless a reconcile pass has
     // been applying this cluster's policy (the new bounds then take effect at its next pass)
-    let kept_by_reconcile = backend.policy_store(&c).is_some() || backend.acting_owner(&c).is_some();
+    let kept_by_reconcile =
+        backend.policy_store(&c).is_some() || backend.acting_owner(&c).is_some();
     let never_applied = kept_by_reconcile && c.adapt_applied.is_none();
     app.out.success(&match &adapt {
         Some(p) => format!(
@@ -74,8 +75,7 @@ pub(super) fn bounds(minimum: i64, maximum: i64) -> Result<Adapt> {
 }
 
 /// A policy no reconcile pass has applied yet.
-pub(super) const NEVER_APPLIED: &str =
-    "never applied: its size changes only once `daskctl reconcile` runs (schedule it: cron, \
+pub(super) const NEVER_APPLIED: &str = "never applied: its size changes only once `daskctl reconcile` runs (schedule it: cron, \
      or reconcile --watch)";
 
 /// ` (its groups: a, b)`, or nothing for a cluster without groups.

@@ -616,3 +616,56 @@ fn adapt_uses_the_gateways_own_adaptive_scaling() {
     g.env.run(&["delete", &q, "--yes"]).ok();
     assert!(g.live().is_empty());
 }
+
+/// The gateway refuses to scale a cluster it has not started (dask_gateway_server
+/// `routes.py::handle_scale_cluster` answers 409 when `backends/base.py::
+/// forward_message_to_scheduler` says "cluster NAME is not running"): the refusal of a cluster's
+/// state, exit 1 with the gateway's words, not a usage error. The bed's `start=gated` option
+/// keeps the scheduler from starting until the test opens its gate.
+#[test]
+fn scaling_a_cluster_the_gateway_has_not_started_is_refused_with_its_words() {
+    if !gateway_up() {
+        return;
+    }
+    let g = GatewayUser::new("gw-pending");
+    let name = g.py("print(gw.submit(start='gated'))");
+    let q = format!("gateway/{name}");
+    let gate = Gate(crate::support::gateway::gw_run().join("gates").join(&name));
+    wait_until(
+        "the cluster listed pending",
+        Duration::from_secs(30),
+        || gw_find(&g, &name).is_some_and(|c| c["status"] == "pending"),
+    );
+    let o = g.env.run(&["scale", &q, "2"]).code(1);
+    let line = o.one_line_error();
+    assert!(
+        line.contains(&format!("cluster {name} is not running")) && line.contains("409"),
+        "{line}"
+    );
+    // opened: it starts, and the same scale is done
+    gate.open();
+    wait_until("the cluster running", Duration::from_secs(60), || {
+        gw_find(&g, &name).is_some_and(|c| c["status"] == "running")
+    });
+    g.env
+        .run(&["scale", &q, "1", "--wait", "--timeout", "120"])
+        .ok();
+    g.env.run(&["delete", &q, "--yes"]).ok();
+    assert!(g.live().is_empty());
+}
+
+/// The gate of a `start=gated` cluster; opened at the latest when the test ends, so that a
+/// failed test leaves no scheduler waiting.
+struct Gate(std::path::PathBuf);
+
+impl Gate {
+    fn open(&self) {
+        std::fs::write(&self.0, "").unwrap();
+    }
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        let _ = std::fs::write(&self.0, "");
+    }
+}

@@ -934,7 +934,10 @@ fn adapt_on_operator_clusters_is_a_daskautoscaler() {
     // the operator applies it: no "never applied" warning, and describe says who applies it
     assert!(!o.stderr.contains("never applied"), "{}", o.stderr);
     let text = env.run(&["describe", "auto"]).ok().stdout;
-    assert!(text.contains("applied by its platform's autoscaler"), "{text}");
+    assert!(
+        text.contains("applied by its platform's autoscaler"),
+        "{text}"
+    );
     let a = s
         .with(|st| st.get("daskautoscalers", "default", "auto").cloned())
         .expect("a DaskAutoscaler");

@@ -77,7 +77,9 @@ mod tests {
         let dir = shared.path().join("etl");
         std::fs::create_dir(&dir).unwrap();
         std::fs::write(dir.join("instance"), "x\n").unwrap();
-        let held = crate::lockfile::try_lock(&dir.join("lock")).unwrap().unwrap();
+        let held = crate::lockfile::try_lock(&dir.join("lock"))
+            .unwrap()
+            .unwrap();
         remove(&dir);
         // what a second delete polling the lock does next: it finds nothing to lock
         let again = crate::lockfile::try_lock(&dir.join("lock"));

@@ -11,6 +11,13 @@ pub const GW_HTTP: &str = "http://127.0.0.1:28000";
 pub const GW_PROXY: &str = "gateway://127.0.0.1:28786";
 pub const GW_PASSWORD: &str = "testpw";
 
+/// The gateway bed's run directory (scripts/testbeds/gateway.sh: GATEWAY_RUN).
+pub fn gw_run() -> std::path::PathBuf {
+    std::env::var_os("GATEWAY_RUN")
+        .map(Into::into)
+        .unwrap_or_else(|| "/tmp/daskctl-gateway".into())
+}
+
 /// The gateway's own Python environment (dask-gateway's client is installed there).
 pub fn gateway_python() -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
