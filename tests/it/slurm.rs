@@ -304,8 +304,32 @@ fn dask_gateway_jobs_are_one_cluster() {
     if !slurm_up() {
         return;
     }
+    gateway_jobs_are_one_cluster(&Env::slurm(), "4f6c2a9e1b7d4c0a8e3f5b6d7c8e9f00", &[]);
+}
+
+/// The same with an squeue whose `-O` lacks `StdOut` (as squeue 22.05 answers an unknown
+/// field: the error on stderr, nothing on stdout, exit 0): daskctl falls back to `-o`, and the
+/// gateway's jobs are told apart through `--json`.
+#[test]
+fn dask_gateway_jobs_are_one_cluster_where_squeue_has_no_stdout_field() {
+    if !slurm_up() {
+        return;
+    }
     let env = Env::slurm();
-    let id = "4f6c2a9e1b7d4c0a8e3f5b6d7c8e9f00";
+    let real = support::which("squeue").unwrap();
+    let script = format!(
+        "#!/bin/sh\ncase \"$*\" in\n  *-O*StdOut*) echo 'squeue: error: Invalid job format specification: StdOut' >&2; exit 0 ;;\nesac\nexec '{}' \"$@\"\n",
+        real.display()
+    );
+    let bin = support::slurm_bin_with(&env, "old-bin", "squeue", &script);
+    gateway_jobs_are_one_cluster(
+        &env,
+        "5a7d3b0f2c8e4d1b9f4a6c7e8d9fa011",
+        &[("DASKCTL_BACKENDS__SLURM__BIN_DIR", bin.to_str().unwrap())],
+    );
+}
+
+fn gateway_jobs_are_one_cluster(env: &Env, id: &str, vars: &[(&str, &str)]) {
     let staging = env.dir.path().join("gateway").join(id);
     std::fs::create_dir_all(&staging).unwrap();
     for (log, cmd) in [
@@ -336,9 +360,14 @@ fn dask_gateway_jobs_are_one_cluster() {
         assert!(child.wait_with_output().unwrap().status.success());
     }
     let name = format!("gateway-{}", &id[..12]);
-    let c = env
-        .find(&name)
-        .unwrap_or_else(|| panic!("{name} not listed: {:?}", env.list()));
+    let listed = env.run_env(vars, &["list", "-o", "json"]).ok().json();
+    let c = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name.as_str())
+        .unwrap_or_else(|| panic!("{name} not listed: {listed}"))
+        .clone();
     assert_eq!(c["origin"], "dask-gateway");
     assert_eq!(c["backend"], "slurm");
     let roles: Vec<&str> = c["resources"]
@@ -352,13 +381,19 @@ fn dask_gateway_jobs_are_one_cluster() {
         "{roles:?}"
     );
     assert!(
-        env.run(&["scale", &name, "3"])
+        env.run_env(vars, &["scale", &name, "3"])
             .code(2)
             .one_line_error()
             .contains("dask-gateway")
     );
-    env.run(&["delete", &name, "--yes"]).ok();
-    assert!(slurm_jobs("dask-gateway").is_empty());
+    env.run_env(vars, &["delete", &name, "--yes"]).ok();
+    // none of its jobs is left (the other test's gateway jobs may be queued meanwhile)
+    let dirs = Command::new("squeue")
+        .args(["-h", "-n", "dask-gateway", "-o", "%Z"])
+        .output()
+        .unwrap();
+    let dirs = String::from_utf8_lossy(&dirs.stdout);
+    assert!(!dirs.contains(id), "{dirs}");
 }
 
 /// A SLURMCluster whose Python process was killed left held worker jobs: orphans, not

@@ -8,7 +8,7 @@ mod queue;
 use super::Registration;
 use super::jobqueue::dialect::SubmitCall;
 use super::jobqueue::runner::Runner;
-use super::jobqueue::{Dialect, Facts, Job, JobQueue, JobSpec, Submission};
+use super::jobqueue::{Dialect, Facts, Interest, Job, JobQueue, JobSpec, Submission};
 use crate::error::{Error, Result};
 use async_trait::async_trait;
 use std::path::Path;
@@ -135,14 +135,20 @@ impl Dialect for HtCondor {
         }
     }
 
-    async fn list(&self, run: &Runner) -> Result<Vec<Job>> {
+    async fn list(&self, run: &Runner, keep: &Interest) -> Result<Vec<Job>> {
         // condor_q shows the caller's jobs; -allusers every user's (HTCondor 8.5.x and later)
         let mut argv = vec![s("condor_q"), s("-json")];
         if run.everyone {
             argv.push(s("-allusers"));
         }
         let o = run.run(&argv).await?;
-        queue::parse_json(&o.stdout)
+        let keep = keep.clone();
+        super::jobqueue::dialect::off_thread("htcondor", move || {
+            let mut jobs = queue::parse_json(&o.stdout)?;
+            jobs.retain(|j| keep.wants_job(j));
+            Ok(jobs)
+        })
+        .await
     }
 
     async fn finished(&self, run: &Runner) -> Result<Vec<Job>> {

@@ -105,7 +105,7 @@ pub async fn cancel_and_wait<D: Dialect>(
         crate::backends::until_none_left(timeout, Duration::from_millis(200), progress, || async {
             let left: Vec<String> = q
                 .dialect
-                .list(&run)
+                .list(&run, &super::Interest::Everything)
                 .await?
                 .into_iter()
                 // completing jobs are still tearing down: wait for them too

@@ -3,6 +3,7 @@
 //! submission (an argument vector and any file beside the script), reading the queue, and the
 //! cancel command. `submit` and `cancel` are written once here over those.
 
+use super::Interest;
 use super::Job;
 use super::JobSpec;
 use super::runner::Runner;
@@ -120,12 +121,18 @@ pub trait Dialect: Send + Sync + 'static {
     /// argv that cancels these jobs.
     fn cancel_argv(&self, ids: &[String]) -> Vec<String>;
 
-    /// The current user's jobs; every user's when `run.everyone` (the caller filters).
-    async fn list(&self, run: &Runner) -> Result<Vec<Job>>;
+    /// The current user's jobs; every user's when `run.everyone`; only those `keep` wants
+    /// (asked before a `Job` is built where the dialect can).
+    async fn list(&self, run: &Runner, keep: &Interest) -> Result<Vec<Job>>;
 
     /// The current user's jobs with these job names, where the system filters by name itself
     /// (cheaper than `list` on a busy queue); `None`: it cannot, `list` is used.
-    async fn list_named(&self, _run: &Runner, _names: &[String]) -> Option<Result<Vec<Job>>> {
+    async fn list_named(
+        &self,
+        _run: &Runner,
+        _names: &[String],
+        _keep: &Interest,
+    ) -> Option<Result<Vec<Job>>> {
         None
     }
 
@@ -202,4 +209,16 @@ pub async fn submit_script<D: Dialect + ?Sized>(
             },
         )
         .await
+}
+
+/// Runs a parse of a queue's output on a blocking thread: a facility's queue takes tens of
+/// milliseconds to read, during which the command's deadline (and serve's scrapes) must still
+/// be heard on the runtime.
+pub async fn off_thread<T: Send + 'static>(
+    backend: &str,
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| crate::error::Error::backend(backend, format!("reading the queue failed: {e}")))?
 }

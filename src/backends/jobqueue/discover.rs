@@ -94,7 +94,7 @@ impl Group {
 }
 
 pub async fn discover<D: Dialect>(q: &JobQueue<D>) -> Result<Vec<Cluster>> {
-    let jobs = q.dialect.list(&q.runner()).await?;
+    let jobs = q.dialect.list(&q.runner(), &q.dask_jobs()).await?;
     from_jobs(q, jobs, None).await
 }
 
@@ -109,9 +109,10 @@ pub async fn find<D: Dialect>(q: &JobQueue<D>, name: &str) -> Result<Option<Clus
             .iter()
             .map(|g| super::create::worker_job_name(name, Some(g))),
     );
-    let jobs = match q.dialect.list_named(&run, &names).await {
+    let keep = q.dask_jobs();
+    let jobs = match q.dialect.list_named(&run, &names, &keep).await {
         Some(r) => r?,
-        None => q.dialect.list(&run).await?,
+        None => q.dialect.list(&run, &keep).await?,
     };
     Ok(from_jobs(q, jobs, Some(name))
         .await?

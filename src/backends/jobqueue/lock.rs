@@ -39,7 +39,7 @@ pub async fn take<D: Dialect>(
     // the cache's lock directory is made when missing; a cluster's own directory never is (it
     // is gone when a delete removed it meanwhile, and the caller hears NotFound)
     if let Some(parent) = p.parent()
-        && !dir.is_some_and(|d| d == parent)
+        && dir.is_none_or(|d| d != parent)
     {
         crate::safefile::create_private_dir(parent)
             .ctx(|| format!("creating {}", parent.display()))?;

@@ -16,7 +16,7 @@ pub struct Marker {
     pub dir: String,
 }
 
-const PREFIX: &str = "daskctl:v1;";
+pub const PREFIX: &str = "daskctl:v1;";
 
 impl Marker {
     pub fn encode(&self) -> String {

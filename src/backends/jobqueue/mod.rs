@@ -8,6 +8,7 @@ mod create;
 mod delete;
 pub mod dialect;
 pub mod discover;
+pub mod interest;
 pub mod jobid;
 pub mod lock;
 mod logs;
@@ -27,6 +28,7 @@ use crate::model::Cluster;
 use async_trait::async_trait;
 pub use dialect::{Dialect, Facts, Submission};
 pub use discover::{Kind, QueueHandle};
+pub use interest::Interest;
 use runner::Runner;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -242,6 +244,15 @@ impl<D: Dialect> JobQueue<D> {
     /// Job names that mark dask-jobqueue workers.
     pub fn jobqueue_names(&self) -> Vec<String> {
         self.settings.jobqueue_names.clone()
+    }
+
+    /// The jobs a discovery keeps: those that may be Dask's, of the users in scope.
+    pub fn dask_jobs(&self) -> Interest {
+        Interest::Dask(interest::DaskJobs {
+            me: self.ctx.user.name.clone(),
+            scope: self.ctx.scope.clone(),
+            jobqueue_names: self.jobqueue_names(),
+        })
     }
 }
 

@@ -125,7 +125,9 @@ impl Runner {
             started.elapsed().as_millis()
         );
         let o = Output {
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            // a facility's queue listing is tens of megabytes: not copied when it is UTF-8
+            stdout: String::from_utf8(out.stdout)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
             code: out.status.code().unwrap_or(-1),
         };

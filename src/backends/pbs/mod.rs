@@ -7,7 +7,7 @@ mod queue;
 use super::jobqueue::dialect::SubmitCall;
 use super::jobqueue::markers::Marker;
 use super::jobqueue::runner::Runner;
-use super::jobqueue::{Dialect, Facts, Job, JobQueue, JobSpec, Submission};
+use super::jobqueue::{Dialect, Facts, Interest, Job, JobQueue, JobSpec, Submission};
 use super::{Availability, Registration};
 use crate::error::{Error, Result};
 use async_trait::async_trait;
@@ -198,7 +198,7 @@ impl Dialect for Pbs {
         Ok(id.to_string())
     }
 
-    async fn list(&self, run: &Runner) -> Result<Vec<Job>> {
+    async fn list(&self, run: &Runner, keep: &Interest) -> Result<Vec<Job>> {
         // newest servers: JSON with subjobs; then the text format with subjobs; then plain
         let attempts: [(Vec<String>, bool); 3] = [
             (vec![s("qstat"), s("-f"), s("-F"), s("json"), s("-t")], true),
@@ -235,6 +235,7 @@ impl Dialect for Pbs {
                         .into_iter()
                         // qstat shows every user's jobs: the caller's only, unless asked
                         .filter(|j| run.everyone || j.user.is_empty() || j.user == self.user)
+                        .filter(|j| keep.wants_job(j))
                         .collect());
                 }
                 Err(e @ Error::Timeout(_)) => return Err(e),

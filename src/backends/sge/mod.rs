@@ -6,7 +6,7 @@ mod queue;
 
 use super::jobqueue::dialect::SubmitCall;
 use super::jobqueue::runner::Runner;
-use super::jobqueue::{Dialect, Facts, Job, JobQueue, JobSpec, Submission};
+use super::jobqueue::{Dialect, Facts, Interest, Job, JobQueue, JobSpec, Submission};
 use super::{Availability, Registration};
 use crate::error::{Error, Result};
 use async_trait::async_trait;
@@ -129,7 +129,7 @@ impl Dialect for Sge {
         Ok(id.to_string())
     }
 
-    async fn list(&self, run: &Runner) -> Result<Vec<Job>> {
+    async fn list(&self, run: &Runner, keep: &Interest) -> Result<Vec<Job>> {
         let o = run
             // `-u '*'` (an argument, no shell): every user's jobs
             .run(&[
@@ -143,7 +143,14 @@ impl Dialect for Sge {
                 },
             ])
             .await?;
-        let mut jobs = queue::parse_xml(&o.stdout)?;
+        // by name and owner: the marker is only in the details asked for below, of these
+        let keep = keep.clone();
+        let mut jobs = super::jobqueue::dialect::off_thread("sge", move || {
+            let mut jobs = queue::parse_xml(&o.stdout)?;
+            jobs.retain(|j| keep.wants_job(j));
+            Ok(jobs)
+        })
+        .await?;
         if jobs.is_empty() {
             return Ok(jobs);
         }

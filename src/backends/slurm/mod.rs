@@ -4,9 +4,9 @@
 mod queue;
 
 use super::Registration;
-use super::jobqueue::dialect::SubmitCall;
+use super::jobqueue::dialect::{SubmitCall, off_thread};
 use super::jobqueue::runner::Runner;
-use super::jobqueue::{Dialect, Facts, Job, JobQueue, JobSpec, Submission};
+use super::jobqueue::{Dialect, Facts, Interest, Job, JobQueue, JobSpec, Submission};
 use crate::error::{Error, Result};
 use async_trait::async_trait;
 use std::path::Path;
@@ -16,8 +16,9 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 enum Format {
-    /// The text format (20-40 ms on Slurm 22.05, where `--json` takes 120-180 ms), and JSON
-    /// only when a job needs what text cannot say (dask-gateway's jobs: their output path).
+    /// The text format (20-40 ms on Slurm 22.05, where `--json` takes 120-180 ms), with output
+    /// paths (`-O ... StdOut`); JSON only where squeue has no `-O StdOut` and a dask-gateway job
+    /// needs its output path.
     #[default]
     Auto,
     /// Text only (for an squeue whose JSON is broken).
@@ -64,12 +65,26 @@ inventory::submit! {
 }
 
 impl Slurm {
-    async fn text(&self, run: &Runner, names: Option<&[String]>) -> Result<Vec<Job>> {
-        let o = run.run(&queue::text_argv(names, run.everyone)).await?;
-        queue::parse_text(&o.stdout)
+    /// The text format: `-O` with output paths, else (an squeue without `StdOut`) `-o`.
+    async fn text(
+        &self,
+        run: &Runner,
+        names: Option<&[String]>,
+        keep: &Interest,
+    ) -> Result<(Vec<Job>, queue::Text)> {
+        let long = queue::Text::Long;
+        let o = run.run(&queue::text_argv(names, run.everyone, long)).await?;
+        // an squeue that lacks a field says so on stderr, prints nothing and exits 0 (22.05.8)
+        if !o.stderr.contains("Invalid job format specification") {
+            return Ok((parse(o.stdout, long, keep).await?, long));
+        }
+        tracing::debug!("squeue -O: {}; using -o", o.stderr.trim());
+        let short = queue::Text::Short;
+        let o = run.run(&queue::text_argv(names, run.everyone, short)).await?;
+        Ok((parse(o.stdout, short, keep).await?, short))
     }
 
-    async fn json(&self, run: &Runner) -> Result<Vec<Job>> {
+    async fn json(&self, run: &Runner, keep: &Interest) -> Result<Vec<Job>> {
         // without --me squeue shows every user's jobs (slurm.conf PrivateData may hide them)
         let argv = if run.everyone {
             vec![s("squeue"), s("--json")]
@@ -77,8 +92,15 @@ impl Slurm {
             vec![s("squeue"), s("--me"), s("--json")]
         };
         let json = run.run(&argv).await;
-        match json.and_then(|o| queue::parse_json(&o.stdout)) {
-            Ok(jobs) => Ok(jobs),
+        let parsed = match json {
+            Ok(o) => off_thread("slurm", move || queue::parse_json(&o.stdout)).await,
+            Err(e) => Err(e),
+        };
+        match parsed {
+            Ok(mut jobs) => {
+                jobs.retain(|j| keep.wants_job(j));
+                Ok(jobs)
+            }
             // a hung controller hangs the text form too, and a down one makes each squeue retry
             // for seconds: do not ask twice
             Err(e @ Error::Timeout(_)) => Err(e),
@@ -86,10 +108,17 @@ impl Slurm {
             // no JSON support in this squeue: the text format
             Err(json_err) => {
                 tracing::debug!("squeue --json: {json_err}; using the text format");
-                self.text(run, None).await
+                Ok(self.text(run, None, keep).await?.0)
             }
         }
     }
+}
+
+/// Parses on a blocking thread: a queue of 100,000 jobs takes tens of milliseconds, during
+/// which the command's deadline (and serve's scrapes) must still be heard.
+async fn parse(stdout: String, text: queue::Text, keep: &Interest) -> Result<Vec<Job>> {
+    let keep = keep.clone();
+    off_thread("slurm", move || queue::parse_text(&stdout, text, &keep)).await
 }
 
 fn s(v: &str) -> String {
@@ -150,15 +179,17 @@ impl Dialect for Slurm {
         Ok(id.to_string())
     }
 
-    async fn list(&self, run: &Runner) -> Result<Vec<Job>> {
+    async fn list(&self, run: &Runner, keep: &Interest) -> Result<Vec<Job>> {
         match self.format {
-            Format::Json => self.json(run).await,
-            Format::Text => self.text(run, None).await,
+            Format::Json => self.json(run, keep).await,
+            Format::Text => Ok(self.text(run, None, keep).await?.0),
             Format::Auto => {
-                let jobs = self.text(run, None).await?;
-                // dask-gateway's jobs are told apart by their output path: only JSON has it
-                if jobs.iter().any(|j| j.name == "dask-gateway")
-                    && let Ok(full) = self.json(run).await
+                let (jobs, text) = self.text(run, None, keep).await?;
+                // dask-gateway's jobs are told apart by their output path: an squeue whose text
+                // format cannot show it (no -O StdOut) leaves JSON
+                if text == queue::Text::Short
+                    && jobs.iter().any(|j| j.name == "dask-gateway")
+                    && let Ok(full) = self.json(run, keep).await
                 {
                     return Ok(full);
                 }
@@ -167,10 +198,15 @@ impl Dialect for Slurm {
         }
     }
 
-    async fn list_named(&self, run: &Runner, names: &[String]) -> Option<Result<Vec<Job>>> {
+    async fn list_named(
+        &self,
+        run: &Runner,
+        names: &[String],
+        keep: &Interest,
+    ) -> Option<Result<Vec<Job>>> {
         match self.format {
             Format::Json => None,
-            _ => Some(self.text(run, Some(names)).await),
+            _ => Some(self.text(run, Some(names), keep).await.map(|(jobs, _)| jobs)),
         }
     }
 

@@ -2,7 +2,8 @@
 //! `{"set", "infinite", "number"}` and give `job_state` as a list) and, where JSON is not
 //! available, a `squeue -o` text format with one line per array task.
 
-use crate::backends::jobqueue::{Job, JobState};
+use crate::backends::jobqueue::interest::Head;
+use crate::backends::jobqueue::{Interest, Job, JobState};
 use crate::error::{Error, Result};
 use serde_json::Value;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -205,12 +206,35 @@ pub fn parse_json(stdout: &str) -> Result<Vec<Job>> {
     Ok(out)
 }
 
+/// `squeue -o` fields (`%i` array task id, `%A` runtime id, `%j` name, `%T` state, `%u` user,
+/// `%V` submitted, `%Z` work dir, `%r` reason, `%C` cpus, `%S` start, `%k` comment), split by
+/// the unit separator; the comment goes last (it may hold anything).
 const FIELDS: &str = "%i\x1f%A\x1f%j\x1f%T\x1f%u\x1f%V\x1f%Z\x1f%r\x1f%C\x1f%S\x1f%k";
 
-/// One line per array task (`-r`), fields split by the unit separator; the comment goes last.
-/// `names`: only jobs with these names (`--name`, filtered by slurmctld).
-pub fn text_argv(names: Option<&[String]>, everyone: bool) -> Vec<String> {
-    let mut v: Vec<String> = ["squeue", "--me", "-h", "-r", "-o", FIELDS]
+/// The same fields through `squeue -O` (`--Format`; `JobID` is `%A`, each array task's own id
+/// once it runs, the array's before), which also has `StdOut` (the output path,
+/// unexpanded, as JSON's `standard_output`): what tells dask-gateway's scheduler jobs from its
+/// workers. Size 0 prints a field whole (no padding, no truncation, as on 22.05.8); the suffix
+/// is the separator.
+const LONG_FIELDS: &str = "JobArrayID:0\x1f,JobID:0\x1f,Name:0\x1f,State:0\x1f,UserName:0\x1f,SubmitTime:0\x1f,WorkDir:0\x1f,Reason:0\x1f,NumCPUs:0\x1f,StartTime:0\x1f,StdOut:0\x1f,Comment:0";
+
+/// Which text format to ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Text {
+    /// `-O` with `StdOut` (Slurm 20.11 and later)
+    Long,
+    /// `-o`, for an squeue without it
+    Short,
+}
+
+/// One line per array task (`-r`); `names`: only jobs with these names (`--name`, filtered by
+/// slurmctld).
+pub fn text_argv(names: Option<&[String]>, everyone: bool, text: Text) -> Vec<String> {
+    let (flag, fields) = match text {
+        Text::Long => ("-O", LONG_FIELDS),
+        Text::Short => ("-o", FIELDS),
+    };
+    let mut v: Vec<String> = ["squeue", "--me", "-h", "-r", flag, fields]
         .iter()
         .filter(|a| !(everyone && **a == "--me"))
         .map(|s| s.to_string())
@@ -221,46 +245,87 @@ pub fn text_argv(names: Option<&[String]>, everyone: bool) -> Vec<String> {
     v
 }
 
-pub fn parse_text(stdout: &str) -> Result<Vec<Job>> {
+/// The jobs of `squeue` text output that `keep` wants. A line is split into borrowed fields
+/// and only a kept job is built: on a facility's queue that is a few in a thousand.
+pub fn parse_text(stdout: &str, text: Text, keep: &Interest) -> Result<Vec<Job>> {
+    let n = match text {
+        Text::Long => 12,
+        Text::Short => 11,
+    };
     let mut out = Vec::new();
-    for line in stdout.lines().filter(|l| !l.trim().is_empty()) {
-        let f: Vec<&str> = line.splitn(11, '\x1f').collect();
-        if f.len() < 11 {
+    let mut f: [&str; 12] = [""; 12];
+    for line in stdout.lines() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let mut got = 0;
+        for (i, x) in line.splitn(n, '\x1f').enumerate() {
+            f[i] = x.trim();
+            got = i + 1;
+        }
+        if got < n {
             return Err(Error::backend(
                 "slurm",
                 format!("unexpected squeue line {line:?}"),
             ));
         }
-        let native = f[3].trim().to_string();
-        let mut st = state(&native);
-        if st == JobState::Pending && f[7].contains("Held") {
-            st = JobState::Held;
-        }
-        // a queued array task has no id of its own yet: %A is then the array's id
-        let runtime = if f[0].contains('_') && matches!(st, JobState::Pending | JobState::Held) {
-            None
-        } else {
-            Some(f[1].trim().to_string())
+        let (stdout_path, comment) = match text {
+            Text::Long => (f[10], f[11]),
+            Text::Short => ("", f[10]),
         };
-        out.push(Job {
-            id: f[0].trim().to_string(),
-            runtime_id: runtime,
-            name: f[2].trim().to_string(),
-            state: st,
-            native_state: native,
-            marker: Some(f[10].trim().to_string()).filter(|c| !c.is_empty() && c != "(null)"),
-            user: f[4].trim().to_string(),
-            submitted: parse_local_time(f[5].trim()),
-            stdout: None,
-            workdir: Some(f[6].trim().to_string()).filter(|c| !c.is_empty()),
-            command: None,
-            worker_name: None,
-            cores: f[8].trim().parse::<f64>().ok(),
-            // %S of a pending job is its expected start, or N/A
-            started: parse_local_time(f[9].trim()).filter(|_| st == JobState::Running),
-        });
+        let comment = Some(comment).filter(|c| !c.is_empty() && *c != "(null)");
+        let head = Head {
+            user: f[4],
+            name: f[2],
+            marker: comment,
+            ..Head::default()
+        };
+        if !keep.wants(&head) {
+            continue;
+        }
+        out.push(text_job(&f, stdout_path, comment));
     }
     Ok(out)
+}
+
+/// A job from the fields of one line.
+fn text_job(f: &[&str; 12], stdout_path: &str, comment: Option<&str>) -> Job {
+    let native = f[3].to_string();
+    let mut st = state(&native);
+    if st == JobState::Pending && f[7].contains("Held") {
+        st = JobState::Held;
+    }
+    // a queued array task has no id of its own yet: %A is then the array's id
+    let runtime = if f[0].contains('_') && matches!(st, JobState::Pending | JobState::Held) {
+        None
+    } else {
+        Some(f[1].to_string())
+    };
+    let (name, user) = (f[2], f[4]);
+    let stdout = Some(stdout_path)
+        .filter(|p| !p.is_empty() && *p != "(null)")
+        .map(|p| {
+            let (array, task) = f[0].split_once('_').unwrap_or((f[1], "4294967294"));
+            let job_id = runtime.as_deref().unwrap_or(f[0]);
+            expand(p, job_id, array, task, name, user)
+        });
+    Job {
+        id: f[0].to_string(),
+        runtime_id: runtime,
+        name: name.to_string(),
+        state: st,
+        native_state: native,
+        marker: comment.map(str::to_string),
+        user: user.to_string(),
+        submitted: parse_local_time(f[5]),
+        stdout,
+        workdir: Some(f[6].to_string()).filter(|c| !c.is_empty()),
+        command: None,
+        worker_name: None,
+        cores: f[8].parse::<f64>().ok(),
+        // StartTime of a pending job is its expected start, or N/A
+        started: parse_local_time(f[9]).filter(|_| st == JobState::Running),
+    }
 }
 
 /// squeue prints times as local `YYYY-MM-DDTHH:MM:SS`; close enough for ages when read as UTC
@@ -330,7 +395,7 @@ mod tests {
     #[test]
     fn text_format() {
         let out = "3_1\x1f4\x1fetl-worker\x1fRUNNING\x1fann\x1f2026-11-22T00:46:36\x1f/h\x1fNone\x1f4\x1f2026-11-22T00:47:00\x1fdaskctl:v1;cluster=etl;role=worker;dir=/d\n3_2\x1f3\x1fetl-worker\x1fPENDING\x1fann\x1f2026-11-22T00:46:36\x1f/h\x1fJobHeldUser\x1f2\x1fN/A\x1f(null)\n";
-        let jobs = parse_text(out).unwrap();
+        let jobs = parse_text(out, Text::Short, &Interest::Everything).unwrap();
         assert_eq!(jobs[0].cores, Some(4.0));
         assert_eq!(jobs[0].started, parse_local_time("2026-11-22T00:47:00"));
         assert!(jobs[0].started.is_some());
@@ -340,7 +405,37 @@ mod tests {
         assert_eq!(jobs[1].state, JobState::Held);
         assert_eq!(jobs[1].runtime_id, None);
         assert_eq!(jobs[1].marker, None);
-        assert!(parse_text("garbage").is_err());
+        assert!(parse_text("garbage", Text::Short, &Interest::Everything).is_err());
+        assert!(parse_text("garbage", Text::Long, &Interest::Everything).is_err());
+    }
+
+    /// `squeue -h -r -O LONG_FIELDS` of Slurm 22.05.8 (a dask-gateway array, a plain job of
+    /// another user), captured with `|` for the separator.
+    const LONG_2205: &str = "1536_0|1536|dask-gateway|RUNNING|root|2026-12-06T10:00:31|/tmp/dg/c0ffee|None|1|2026-12-06T10:00:32|/tmp/dg/c0ffee/dask-scheduler-%j-%x.log|(null)\n\
+        1537|1537|vasp|PENDING|bob|2026-12-06T10:00:31|/home/bob|Priority|64|N/A|/home/bob/slurm-%j.out|(null)\n\
+        1538|1538|etl-worker|RUNNING|ann|2026-12-06T10:00:31|/h|None|2|2026-12-06T10:00:40|/h/logs/worker-%j.out|daskctl:v1;cluster=etl;role=worker;dir=/d\n";
+
+    #[test]
+    fn long_text_format_has_output_paths_and_keeps_only_dask_jobs() {
+        let out = LONG_2205.replace('|', "\x1f");
+        let all = parse_text(&out, Text::Long, &Interest::Everything).unwrap();
+        assert_eq!(all.len(), 3);
+        assert_eq!(
+            all[0].stdout.as_deref(),
+            Some("/tmp/dg/c0ffee/dask-scheduler-1536-dask-gateway.log")
+        );
+        assert_eq!(all[0].workdir.as_deref(), Some("/tmp/dg/c0ffee"));
+        assert_eq!(all[1].stdout.as_deref(), Some("/home/bob/slurm-1537.out"));
+        assert_eq!(all[1].marker, None);
+        assert!(all[2].marker.as_deref().unwrap().starts_with("daskctl:v1;"));
+        let dask = Interest::Dask(crate::backends::jobqueue::interest::DaskJobs {
+            me: "ann".into(),
+            scope: crate::backends::Scope::Everyone,
+            jobqueue_names: vec!["dask-worker".into()],
+        });
+        let kept = parse_text(&out, Text::Long, &dask).unwrap();
+        let ids: Vec<&str> = kept.iter().map(|j| j.id.as_str()).collect();
+        assert_eq!(ids, ["1536_0", "1538"]);
     }
 
     #[test]
@@ -376,8 +471,10 @@ mod tests {
 
             #[test]
             fn text_never_panics(t in arb::text(), m in arb::mutated(TEXT)) {
-                let _ = parse_text(&t);
-                let _ = parse_text(&m);
+                for text in [Text::Long, Text::Short] {
+                    let _ = parse_text(&t, text, &Interest::Everything);
+                    let _ = parse_text(&m, text, &Interest::Everything);
+                }
                 let _ = scontrol_field(&t, "StdOut");
             }
 
