@@ -93,14 +93,14 @@ impl Slurm {
         };
         let json = run.run(&argv).await;
         let parsed = match json {
-            Ok(o) => off_thread("slurm", move || queue::parse_json(&o.stdout)).await,
+            Ok(o) => {
+                let keep = keep.clone();
+                off_thread("slurm", move || queue::parse_json(&o.stdout, &keep)).await
+            }
             Err(e) => Err(e),
         };
         match parsed {
-            Ok(mut jobs) => {
-                jobs.retain(|j| keep.wants_job(j));
-                Ok(jobs)
-            }
+            Ok(jobs) => Ok(jobs),
             // a hung controller hangs the text form too, and a down one makes each squeue retry
             // for seconds: do not ask twice
             Err(e @ Error::Timeout(_)) => Err(e),
