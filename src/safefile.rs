@@ -83,6 +83,25 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write_atomic_with(path, bytes, 0o600)
 }
 
+/// Replaces `path` with `bytes` so that a reader sees the old file or the new one, without
+/// the fsyncs of `write_atomic`: for caches, which may be lost to a crash but never read torn.
+pub fn replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let (tmp, mut f) = exclusive_temp(dir, &name)?;
+    let mut write = || -> std::io::Result<()> {
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        f.write_all(bytes)?;
+        std::fs::rename(&tmp, path)
+    };
+    write().inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
 /// `write_atomic`, a new file getting mode `new_mode` (a file meant for another reader, such
 /// as node_exporter's textfile collector).
 pub fn write_atomic_with(path: &Path, bytes: &[u8], new_mode: u32) -> std::io::Result<()> {

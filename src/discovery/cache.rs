@@ -3,6 +3,7 @@
 //! listed a name first (one cheap `from_name` instead of every backend's discovery).
 
 use crate::model::Cluster;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -148,10 +149,26 @@ pub fn forget(cache_root: &Path, c: &Cluster) {
     }
 }
 
+/// Writes the rows (a reader sees the old file or the new, never a part), without fsync: a
+/// cache lost to a crash is rebuilt by the next list, and two fsyncs per list cost more than
+/// the listing. Unchanged rows are not rewritten; the file is only marked fresh.
 fn write_rows(cache_root: &Path, rows: &[(String, String, String)]) {
     let text: String = rows
         .iter()
         .map(|(b, n, q)| format!("{b}\t{n}\t{q}\n"))
         .collect();
-    let _ = crate::backends::local::state::write_atomic(&file(cache_root), text.as_bytes());
+    let path = file(cache_root);
+    if std::fs::read(&path).is_ok_and(|old| old == text.as_bytes())
+        && std::fs::File::options()
+            .write(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&path)
+            .and_then(|f| f.set_modified(SystemTime::now()))
+            .is_ok()
+    {
+        return;
+    }
+    if crate::safefile::create_private_dir(cache_root).is_ok() {
+        let _ = crate::safefile::replace(&path, text.as_bytes());
+    }
 }

@@ -67,10 +67,17 @@ fn started(env: &Env, extra: &[&str]) -> (crate::support::Running, u16) {
     c.env("DASKCTL_SERVE_TOKEN", TOKEN)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped());
-    let running = crate::support::Running {
+    let mut running = crate::support::Running {
         child: c.spawn().expect("start serve"),
     };
     wait_until("serve to listen", Duration::from_secs(30), || {
+        // a serve that ended will never listen: say why
+        if let Ok(Some(status)) = running.child.try_wait() {
+            let mut err = String::new();
+            use std::io::Read;
+            let _ = running.child.stderr.take().unwrap().read_to_string(&mut err);
+            panic!("serve ended ({status}) before listening: {err}");
+        }
         std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
     });
     (running, port)

@@ -4,6 +4,7 @@ mod create;
 mod delete;
 pub mod discover;
 pub mod handle;
+mod listeners;
 mod logs;
 pub mod procfs;
 mod scale;

@@ -61,7 +61,8 @@ pub fn uid(pid: i32) -> Option<u32> {
 pub fn is_python_or_dask(cmdline: &[String]) -> bool {
     cmdline.iter().take(3).any(|a| {
         let base = a.rsplit('/').next().unwrap_or(a);
-        base.contains("python") || base.starts_with("dask")
+        // daskctl itself is no Dask process (it would make every scan read the sockets)
+        base.contains("python") || (base.starts_with("dask") && !base.starts_with("daskctl"))
     })
 }
 
@@ -453,9 +454,14 @@ pub fn memory_limit() -> Option<u64> {
     Some(limit)
 }
 
-/// inode -> listening address, from /proc/net/tcp and tcp6 (state 0A = LISTEN). Every
-/// process's sockets of this network namespace are there, whoever owns them.
+/// inode -> listening address: every process's sockets of this network namespace, whoever owns
+/// them (listeners.rs: netlink, else /proc/net/tcp).
 pub fn listening_sockets() -> HashMap<u64, (IpAddr, u16)> {
+    super::listeners::all()
+}
+
+/// `listening_sockets` from /proc/net/tcp and tcp6 (state 0A = LISTEN).
+pub fn listening_sockets_from_proc() -> HashMap<u64, (IpAddr, u16)> {
     let mut out = HashMap::new();
     for (file, v6) in [("/proc/net/tcp", false), ("/proc/net/tcp6", true)] {
         let Ok(text) = std::fs::read_to_string(file) else {
