@@ -44,9 +44,13 @@ def records():
 def kind_of(i):
     """What job i is: 1 in 100 is Dask's (five kinds in turn), 30 in 100 an array task."""
     if i % 100 == 7:
-        return ("daskctl-scheduler", "daskctl-worker", "gateway-scheduler", "gateway-worker", "jobqueue")[
-            (i // 100) % 5
-        ]
+        return (
+            "daskctl-scheduler",
+            "daskctl-worker",
+            "gateway-scheduler",
+            "gateway-worker",
+            "jobqueue",
+        )[(i // 100) % 5]
     return "array" if i % 10 < 3 else "plain"
 
 
@@ -62,7 +66,8 @@ def synth(n):
         "array": "vasp_relax",
         "plain": "gmx",
     }
-    gw = [f for f in open(os.path.join(RECORDS, "slurm-22.05.8-O.txt")) if "|dask-gateway|" in f]
+    with open(os.path.join(RECORDS, "slurm-22.05.8-O.txt")) as f:
+        gw = [line for line in f if "|dask-gateway|" in line]
     gw_sched = next(line for line in gw if "dask-scheduler-" in line).rstrip("\n").split("|")
     gw_work = next(line for line in gw if "dask-worker-" in line).rstrip("\n").split("|")
     lines, jobs = [], []
@@ -73,7 +78,11 @@ def synth(n):
         jid = base + i
         name_rec = templates[kind]
         f = list(
-            gw_sched if kind == "gateway-scheduler" else gw_work if kind == "gateway-worker" else text_rec[name_rec]
+            gw_sched
+            if kind == "gateway-scheduler"
+            else gw_work
+            if kind == "gateway-worker"
+            else text_rec[name_rec]
         )
         j = copy.deepcopy(json_rec[name_rec])
         f[4] = user
@@ -124,7 +133,9 @@ def run(argv, env=None):
         )
         elapsed = time.perf_counter() - t0
         if p.returncode != 0:
-            sys.exit(f"{argv[0]} failed ({p.returncode}): {p.stderr.decode(errors='replace')[-500:]}")
+            sys.exit(
+                f"{argv[0]} failed ({p.returncode}): {p.stderr.decode(errors='replace')[-500:]}"
+            )
         return elapsed, int(peak.read().split()[-1]) / 1024
 
 
@@ -139,13 +150,19 @@ def main():
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--json", action="store_true", help="also the JSON format")
+    ap.add_argument(
+        "--serve", action="store_true", help="also serve's /metrics over the largest queue"
+    )
     a = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="daskctl-facility-") as tmp:
         text_file, json_file = os.path.join(tmp, "queue.txt"), os.path.join(tmp, "queue.json")
         bin_dir = os.path.join(tmp, "bin")
         os.mkdir(bin_dir)
         with open(os.path.join(bin_dir, "squeue"), "w") as f:
-            f.write(f'#!/bin/sh\ncase "$*" in\n  *--json*) exec cat {json_file} ;;\nesac\nexec cat {text_file}\n')
+            f.write(
+                f'#!/bin/sh\ncase "$*" in\n  *--json*) exec cat {json_file} ;;\nesac\n'
+                f"exec cat {text_file}\n"
+            )
         with open(os.path.join(bin_dir, "scontrol"), "w") as f:
             f.write(
                 "#!/bin/sh\necho '#!/usr/bin/env bash'\necho '#SBATCH -J dask-worker'\n"
@@ -170,8 +187,21 @@ def main():
             )
             return e
 
-        daskctl = [a.daskctl, "list", "--all-users", "-b", "slurm", "-o", "json", "--timeout", "120"]
-        print(f"daskctl list --all-users -b slurm; medians of {a.runs} runs; times in ms, peaks in MiB")
+        daskctl = [
+            a.daskctl,
+            "list",
+            "--all-users",
+            "-b",
+            "slurm",
+            "-o",
+            "json",
+            "--timeout",
+            "120",
+        ]
+        print(
+            f"daskctl list --all-users -b slurm; medians of {a.runs} runs;"
+            " times in ms, peaks in MiB"
+        )
         print(
             f"{'jobs':>7} | {'cat':>6} | {'awk floor':>9} | {'daskctl':>8} | {'beyond cat':>10} | "
             f"{'/ awk':>6} | {'peak':>5} | {'found':>5}"
@@ -186,14 +216,21 @@ def main():
             cat_t, _ = median(lambda: run(["cat", text_file]), a.runs)
             awk_t, _ = median(lambda: run(["awk", "-F", "\x1f", "{n[$3]++}", text_file]), a.runs)
             e = env("auto")
-            found = json.loads(subprocess.run(daskctl, env=e, capture_output=True, check=True).stdout)
-            d_t, d_m = median(lambda: run(daskctl, env=e), a.runs)
+            found = json.loads(
+                subprocess.run(daskctl, env=e, capture_output=True, check=True).stdout
+            )
+            d_t, d_m = median(lambda e=e: run(daskctl, env=e), a.runs)
             beyond = d_t - cat_t
             print(
                 f"{n:>7} | {cat_t * 1e3:>6.1f} | {awk_t * 1e3:>9.1f} | {d_t * 1e3:>8.1f} | "
                 f"{beyond * 1e3:>10.1f} | {beyond / awk_t:>6.2f} | {d_m:>5.1f} | {len(found):>5}"
             )
             rows.append((n, text, js))
+        if a.serve:
+            n, text, _ = rows[-1]
+            with open(text_file, "w") as f:
+                f.write(text)
+            serve(a.daskctl, env("auto"), n)
         if a.json:
             print("\nsqueue_format = json (squeue --json), beside json.load in Python")
             print(f"{'jobs':>7} | {'json.load':>9} | {'daskctl':>8} | {'/ floor':>7} | {'peak':>6}")
@@ -201,13 +238,77 @@ def main():
                 with open(json_file, "w") as f:
                     f.write(js)
                 floor_t, _ = median(
-                    lambda: run([sys.executable, "-c", f"import json; json.load(open({json_file!r}))"]),
+                    lambda: run(
+                        [sys.executable, "-c", f"import json; json.load(open({json_file!r}))"]
+                    ),
                     a.runs,
                 )
                 e = env("json")
                 run(daskctl, env=e)
-                d_t, d_m = median(lambda: run(daskctl, env=e), a.runs)
-                print(f"{n:>7} | {floor_t * 1e3:>9.1f} | {d_t * 1e3:>8.1f} | {d_t / floor_t:>7.2f} | {d_m:>6.1f}")
+                d_t, d_m = median(lambda e=e: run(daskctl, env=e), a.runs)
+                print(
+                    f"{n:>7} | {floor_t * 1e3:>9.1f} | {d_t * 1e3:>8.1f} | "
+                    f"{d_t / floor_t:>7.2f} | {d_m:>6.1f}"
+                )
+
+
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def serve(daskctl, env, n):
+    """`serve --all-users` re-listing the queue every second: /metrics latencies while it does
+    (scrapes must never wait on a discovery), and its resident size between passes."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    e = dict(env)
+    e["DASKCTL_SERVE_TOKEN"] = "facility-bench-token-0123456789"
+    for b in ("SGE", "PBS", "HTCONDOR", "GATEWAY", "AWS", "KUBERNETES"):
+        e[f"DASKCTL_BACKENDS__{b}__ENABLED"] = "false"
+    argv = [daskctl, "serve", "--all-users", "--bind", f"127.0.0.1:{port}", "--interval", "1s"]
+    p = subprocess.Popen(argv, env=e, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{port}/metrics",
+            headers={"Authorization": "Bearer " + e["DASKCTL_SERVE_TOKEN"]},
+        )
+        deadline = time.time() + 60
+        while True:
+            try:
+                body = urllib.request.urlopen(req, timeout=5).read().decode()
+                if "daskctl_snapshot_age_seconds{} -1" not in body:
+                    break
+            except OSError:
+                pass
+            if time.time() > deadline:
+                sys.exit("serve did not answer with a snapshot within 60 s")
+            time.sleep(0.05)
+        lat, rss = [], []
+        t_end = time.time() + 10
+        while time.time() < t_end:
+            t0 = time.perf_counter()
+            urllib.request.urlopen(req, timeout=5).read()
+            lat.append(time.perf_counter() - t0)
+            rss.append(rss_mib(p.pid))
+        lat.sort()
+        p99 = lat[int(len(lat) * 0.99) - 1]
+        print(
+            f"\nserve --all-users over {n} jobs, re-listed every 1 s: {len(lat)} scrapes of"
+            f" /metrics in 10 s, median {statistics.median(lat) * 1e3:.1f} ms,"
+            f" p99 {p99 * 1e3:.1f} ms,"
+            f" max {lat[-1] * 1e3:.1f} ms; RSS {min(rss):.1f}-{max(rss):.1f} MiB"
+        )
+    finally:
+        p.terminate()
+        p.wait()
 
 
 if __name__ == "__main__":
