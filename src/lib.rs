@@ -70,10 +70,44 @@ pub fn usage_error(e: clap::Error) -> u8 {
             } else {
                 format!("{} {}", msg, named.join(", "))
             };
-            Printer.error(&format!("{msg} (see --help)"));
+            let help = corrections(&e);
+            Printer.error(&format!("{msg}{help} (see --help)"));
             error::exit::USAGE
         }
     }
+}
+
+/// What clap knows that helps: the valid values, and the nearest subcommand, flag or value
+/// (`; possible values: table, wide, ...; did you mean 'table'?`), on the one error line.
+fn corrections(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue};
+    let strings = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => vec![s.clone()],
+        Some(ContextValue::Strings(v)) => v.clone(),
+        _ => Vec::new(),
+    };
+    let mut out = String::new();
+    let valid = strings(ContextKind::ValidValue);
+    if !valid.is_empty() {
+        out.push_str(&format!("; possible values: {}", valid.join(", ")));
+    }
+    let mut near: Vec<String> = Vec::new();
+    for kind in [
+        ContextKind::SuggestedSubcommand,
+        ContextKind::SuggestedArg,
+        ContextKind::SuggestedValue,
+    ] {
+        for s in strings(kind) {
+            if !near.contains(&s) {
+                near.push(s);
+            }
+        }
+    }
+    if !near.is_empty() {
+        let quoted: Vec<String> = near.iter().rev().map(|s| format!("'{s}'")).collect();
+        out.push_str(&format!("; did you mean {}?", quoted.join(" or ")));
+    }
+    out
 }
 
 /// Runs a parsed command line; returns the process exit code.

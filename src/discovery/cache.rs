@@ -130,6 +130,30 @@ pub fn backends_of(cache_root: &Path, name: &str) -> Vec<String> {
     v
 }
 
+/// Names the last listings saw that are close to `name` (a typo's likely meaning), nearest
+/// first: for "no cluster named ..." to suggest.
+pub fn near(cache_root: &Path, name: &str) -> Vec<String> {
+    let bare = name.rsplit('/').next().unwrap_or(name);
+    let mut scored: Vec<(f64, String)> = all_rows(cache_root)
+        .into_iter()
+        .filter(|(_, n, _)| n != bare)
+        .map(|(_, n, q)| {
+            let score = strsim::jaro_winkler(bare, &n);
+            (score, if name.contains('/') { q } else { n })
+        })
+        // clap's own threshold for "a similar subcommand exists"
+        .filter(|(score, _)| *score > 0.7)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut out: Vec<String> = Vec::new();
+    for (_, n) in scored {
+        if !out.contains(&n) && out.len() < 3 {
+            out.push(n);
+        }
+    }
+    out
+}
+
 /// Adds (or refreshes) one cluster, after `create`: the next command naming it finds it at once.
 pub fn remember(cache_root: &Path, c: &Cluster) {
     let q = c.qualified();

@@ -96,9 +96,18 @@ async fn lookup(
             "no cluster named {query:?} found, and some backends failed: {}",
             failures.join("; ")
         ))),
-        0 => Err(Error::NotFound(format!(
-            "no cluster named {query:?} (see: daskctl list)"
-        ))),
+        0 => {
+            let near = super::cache::near(&ctx.config.cache_root(), query);
+            let hint = if near.is_empty() {
+                String::new()
+            } else {
+                let quoted: Vec<String> = near.iter().map(|n| format!("{n:?}")).collect();
+                format!("; did you mean {}?", quoted.join(" or "))
+            };
+            Err(Error::NotFound(format!(
+                "no cluster named {query:?}{hint} (see: daskctl list)"
+            )))
+        }
         _ => Err(Error::ambiguous(
             query,
             &hits.iter().map(|(_, c)| c.qualified()).collect::<Vec<_>>(),

@@ -141,6 +141,42 @@ fn unknown_things_are_one_line_errors() {
     assert!(env.state_dirs().is_empty());
 }
 
+/// A typo gets what clap knows (the nearest subcommand, flag or value; the valid values) and a
+/// misspelt cluster name the nearest names the last listing saw, on the one error line.
+#[test]
+fn typos_are_corrected_on_the_one_line() {
+    let env = own_only();
+    for (argv, says) in [
+        (&["lst"][..], "did you mean 'list'"),
+        (&["scael", "x", "1"], "did you mean 'scale'"),
+        (&["list", "--stauts", "running"], "did you mean '--status'?"),
+        (
+            &["list", "-o", "tabel"],
+            "possible values: table, wide, json, yaml, name; did you mean 'table'?",
+        ),
+        (&["list", "--status", "runing"], "did you mean 'running'?"),
+    ] {
+        let o = env.run(argv).code(2);
+        let line = o.one_line_error();
+        assert!(line.contains(says), "{argv:?}: {line}");
+        assert!(line.ends_with("(see --help)"), "{line}");
+    }
+    env.run(&["create", "local", "--name", "etl", "--workers", "0"])
+        .ok();
+    env.run(&["list"]).ok();
+    let o = env.run(&["scale", "etll", "3"]).code(3);
+    assert!(
+        o.one_line_error()
+            .contains("no cluster named \"etll\"; did you mean \"etl\"?"),
+        "{}",
+        o.stderr
+    );
+    // nothing near: no guess
+    let o = env.run(&["describe", "zzzzzz"]).code(3);
+    assert!(!o.one_line_error().contains("did you mean"), "{}", o.stderr);
+    env.run(&["delete", "etl", "--yes"]).ok();
+}
+
 #[test]
 fn malformed_config_is_a_one_line_usage_error() {
     let env = own_only();

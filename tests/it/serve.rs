@@ -75,7 +75,12 @@ fn started(env: &Env, extra: &[&str]) -> (crate::support::Running, u16) {
         if let Ok(Some(status)) = running.child.try_wait() {
             let mut err = String::new();
             use std::io::Read;
-            let _ = running.child.stderr.take().unwrap().read_to_string(&mut err);
+            let _ = running
+                .child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err);
             panic!("serve ended ({status}) before listening: {err}");
         }
         std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()

@@ -218,7 +218,7 @@ pub async fn off_thread<T: Send + 'static>(
     backend: &str,
     f: impl FnOnce() -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| crate::error::Error::backend(backend, format!("reading the queue failed: {e}")))?
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        crate::error::Error::backend(backend, format!("reading the queue failed: {e}"))
+    })?
 }

@@ -107,7 +107,11 @@ mod tests {
             assert!(mine.wants(&head("ann", name, None)), "{name}");
             assert!(!mine.wants(&head("bob", name, None)), "{name} of bob");
         }
-        assert!(mine.wants(&head("ann", "x", Some("daskctl:v1;cluster=a;role=worker;dir=/d"))));
+        assert!(mine.wants(&head(
+            "ann",
+            "x",
+            Some("daskctl:v1;cluster=a;role=worker;dir=/d")
+        )));
         assert!(!mine.wants(&head("ann", "vasp", Some("(null)"))));
         assert!(!mine.wants(&head("ann", "vasp", None)));
         let everyone = dask(Scope::Everyone);

@@ -72,7 +72,12 @@ struct Jobs<'a, D: Dialect> {
 #[async_trait::async_trait]
 impl<D: Dialect> crate::backends::logfiles::Writers for Jobs<'_, D> {
     async fn alive(&self) -> Vec<bool> {
-        match self.q.dialect.list(&self.q.runner(), &super::Interest::Everything).await {
+        match self
+            .q
+            .dialect
+            .list(&self.q.runner(), &super::Interest::Everything)
+            .await
+        {
             Ok(jobs) => self
                 .ids
                 .iter()

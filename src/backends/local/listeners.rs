@@ -4,7 +4,9 @@
 //! hash table (262,144 buckets on a large machine) for every read: milliseconds each time. That
 //! file is still the fallback where netlink is not allowed (a seccomp profile, an old kernel).
 
-use netlink_packet_core::{NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload};
+use netlink_packet_core::{
+    NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload,
+};
 use netlink_packet_sock_diag::{
     SockDiagMessage,
     constants::{AF_INET, AF_INET6, IPPROTO_TCP},
@@ -107,11 +109,7 @@ mod tests {
             return;
         };
         let by_proc = super::super::procfs::listening_sockets_from_proc();
-        let find = |m: &Listeners| {
-            m.iter()
-                .find(|(_, a)| a.1 == port)
-                .map(|(i, a)| (*i, *a))
-        };
+        let find = |m: &Listeners| m.iter().find(|(_, a)| a.1 == port).map(|(i, a)| (*i, *a));
         let a = find(&by_nl).expect("listed by netlink");
         assert_eq!(Some(a), find(&by_proc));
         assert_eq!(a.1.0, "127.0.0.1".parse::<IpAddr>().unwrap());

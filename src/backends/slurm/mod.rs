@@ -73,14 +73,18 @@ impl Slurm {
         keep: &Interest,
     ) -> Result<(Vec<Job>, queue::Text)> {
         let long = queue::Text::Long;
-        let o = run.run(&queue::text_argv(names, run.everyone, long)).await?;
+        let o = run
+            .run(&queue::text_argv(names, run.everyone, long))
+            .await?;
         // an squeue that lacks a field says so on stderr, prints nothing and exits 0 (22.05.8)
         if !o.stderr.contains("Invalid job format specification") {
             return Ok((parse(o.stdout, long, keep).await?, long));
         }
         tracing::debug!("squeue -O: {}; using -o", o.stderr.trim());
         let short = queue::Text::Short;
-        let o = run.run(&queue::text_argv(names, run.everyone, short)).await?;
+        let o = run
+            .run(&queue::text_argv(names, run.everyone, short))
+            .await?;
         Ok((parse(o.stdout, short, keep).await?, short))
     }
 
@@ -206,7 +210,11 @@ impl Dialect for Slurm {
     ) -> Option<Result<Vec<Job>>> {
         match self.format {
             Format::Json => None,
-            _ => Some(self.text(run, Some(names), keep).await.map(|(jobs, _)| jobs)),
+            _ => Some(
+                self.text(run, Some(names), keep)
+                    .await
+                    .map(|(jobs, _)| jobs),
+            ),
         }
     }
 

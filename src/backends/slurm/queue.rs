@@ -456,7 +456,9 @@ mod tests {
     #[test]
     fn json_errors_are_errors() {
         let out = r#"{"meta":{},"errors":[{"description":"Failed while looking for jobs","error_number":-1,"error":"Unspecified error","source":"slurm_load_jobs"}],"jobs":[]}"#;
-        let e = parse_json(out, &Interest::Everything).unwrap_err().to_string();
+        let e = parse_json(out, &Interest::Everything)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("slurm_load_jobs: Failed while looking for jobs"),
             "{e}"
