@@ -86,6 +86,13 @@ impl Config {
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            // a file that is not text is a malformed config, like any other (exit 2)
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                return Err(Error::Usage(format!(
+                    "invalid config {}: not a text file (a TOML file is UTF-8 text)",
+                    path.display()
+                )));
+            }
             Err(e) => return Err(Error::io(format!("reading {}", path.display()), e)),
         };
         Self::from_parts(&text, &path, std::env::vars())
@@ -103,6 +110,18 @@ impl Config {
                 one_line(&e.to_string())
             ))
         })?;
+        // `[backends] local = false` is `[backends.local] enabled = false`: made a table before
+        // any DASKCTL_BACKENDS__LOCAL__* variable is merged in (which would replace the boolean
+        // with a table and so silently enable the backend again)
+        if let Some(toml::Value::Table(b)) = tree.get_mut("backends") {
+            for (_, v) in b.iter_mut() {
+                if let toml::Value::Boolean(on) = *v {
+                    let mut t = toml::Table::new();
+                    t.insert("enabled".into(), toml::Value::Boolean(on));
+                    *v = toml::Value::Table(t);
+                }
+            }
+        }
         for (key, value) in env {
             let Some(keys) = env_key(&key) else { continue };
             set_path(&mut tree, &keys, parse_env_value(&value));
@@ -257,21 +276,45 @@ fn set_path(tree: &mut toml::Table, keys: &[String], value: toml::Value) {
 pub(crate) fn de_duration_opt<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Option<Duration>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Secs(f64),
-        Text(String),
+    // a visitor of its own, not an untagged enum: its errors say what was wrong with the value
+    // ("0: must be more than 0"), not "data did not match any variant"
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = Option<Duration>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a duration: seconds, or text such as \"4s\" or \"2m\"")
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: serde::Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_any(V)
+        }
+        fn visit_f64<E: serde::de::Error>(self, s: f64) -> Result<Self::Value, E> {
+            crate::units::duration_from_secs(s)
+                .map(Some)
+                .map_err(|e| E::custom(e.to_string()))
+        }
+        // DASKCTL_TIMEOUT=0 or =1 arrives as a boolean (parse_env_value): it meant seconds
+        fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Self::Value, E> {
+            self.visit_u64(u64::from(b))
+        }
+        fn visit_i64<E: serde::de::Error>(self, s: i64) -> Result<Self::Value, E> {
+            self.visit_f64(s as f64)
+        }
+        fn visit_u64<E: serde::de::Error>(self, s: u64) -> Result<Self::Value, E> {
+            self.visit_f64(s as f64)
+        }
+        fn visit_str<E: serde::de::Error>(self, t: &str) -> Result<Self::Value, E> {
+            parse_duration(t)
+                .map(Some)
+                .map_err(|e| E::custom(e.to_string()))
+        }
     }
-    match Option::<Raw>::deserialize(d)? {
-        None => Ok(None),
-        Some(Raw::Secs(s)) => crate::units::duration_from_secs(s)
-            .map(Some)
-            .map_err(|e| serde::de::Error::custom(e.to_string())),
-        Some(Raw::Text(t)) => parse_duration(&t)
-            .map(Some)
-            .map_err(|e| serde::de::Error::custom(e.to_string())),
-    }
+    d.deserialize_option(V)
 }
 
 #[cfg(test)]
@@ -283,6 +326,22 @@ mod tests {
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect::<Vec<_>>()
             .into_iter()
+    }
+
+    #[test]
+    fn a_backend_switched_off_in_short_stays_off_whatever_its_variables() {
+        let c = Config::from_parts(
+            "[backends]\nlocal = false\nslurm = true\n",
+            Path::new("/c.toml"),
+            env(&[("DASKCTL_BACKENDS__LOCAL__PYTHON", "/x/python")]),
+        )
+        .unwrap();
+        assert!(!c.backend_enabled("local", true));
+        assert!(c.backend_enabled("slurm", false));
+        assert_eq!(
+            c.backends["local"].settings.get("python"),
+            Some(&toml::Value::String("/x/python".into()))
+        );
     }
 
     #[test]

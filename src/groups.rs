@@ -121,7 +121,7 @@ impl GroupSpec {
                         })?,
                 )
             }
-            "memory" => self.memory = Some(crate::units::parse_size(value)?),
+            "memory" => self.memory = Some(crate::units::parse_memory(value)?),
             k if keys.contains(&k) => {
                 if value.is_empty() {
                     return Err(Error::Usage(format!(

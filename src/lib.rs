@@ -210,6 +210,22 @@ pub fn context(
     }
     backends::check_settings(&config)?;
     config.pricing.check()?;
+    if config.timeout.is_some_and(|t| t.is_zero()) {
+        return Err(Error::Usage(
+            "invalid config: timeout must be more than 0 (each backend's deadline; e.g. \"4s\")"
+                .into(),
+        ));
+    }
+    // `-u NAME` of a user this machine does not know: a typo, not an empty listing
+    if let backends::Scope::Users(users) = &scope
+        && let Some(u) = users
+            .iter()
+            .find(|u| !matches!(nix::unistd::User::from_name(u), Ok(Some(_))))
+    {
+        return Err(Error::Usage(format!(
+            "-u {u}: no such user on this machine"
+        )));
+    }
     let deadline = config.timeout.unwrap_or(Duration::from_secs(10));
     let prober = Prober::new(&config.probe, no_probe);
     let silence = backends::liveness::Silence::new(

@@ -31,6 +31,24 @@ pub fn parse_size(s: &str) -> Result<u64> {
     Ok(v as u64)
 }
 
+/// A worker's memory (`--memory`, a group's `memory=`): a size, and at least 1 MiB. Dask reads a
+/// bare number as bytes, so `--memory 4` would give each worker 4 bytes: surely meant in GiB.
+pub fn parse_memory(s: &str) -> Result<u64> {
+    let v = parse_size(s)?;
+    if v < 1 << 20 {
+        let t = s.trim();
+        let hint = if t.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            format!("; a bare number is bytes: did you mean {t}GiB?")
+        } else {
+            String::new()
+        };
+        return Err(Error::Usage(format!(
+            "invalid memory {s:?}: less than 1 MiB per worker{hint}"
+        )));
+    }
+    Ok(v)
+}
+
 pub fn format_size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = bytes as f64;
@@ -115,6 +133,9 @@ mod tests {
         assert_eq!(parse_size("4GB").unwrap(), 4_000_000_000);
         assert_eq!(parse_size("512 MiB").unwrap(), 512 << 20);
         assert_eq!(parse_size("1000").unwrap(), 1000);
+        let e = parse_memory("4").unwrap_err().to_string();
+        assert!(e.contains("did you mean 4GiB?"), "{e}");
+        assert_eq!(parse_memory("2GiB").unwrap(), 2 << 30);
         for bad in ["", "x", "-1GB", "4XB", "0"] {
             assert!(parse_size(bad).is_err(), "{bad}");
         }

@@ -4,7 +4,7 @@ use crate::cli::{CreateArgs, Format};
 use crate::error::{Error, Result};
 use crate::policy::Adapt;
 use crate::progress::Progress;
-use crate::units::parse_size;
+use crate::units::parse_memory;
 
 pub async fn run(app: &App, a: CreateArgs) -> Result<()> {
     let (a, adapt) = with_spec(a)?;
@@ -99,7 +99,7 @@ pub(super) async fn create(
             )));
         }
     };
-    let memory = a.memory.as_deref().map(parse_size).transpose()?;
+    let memory = a.memory.as_deref().map(parse_memory).transpose()?;
     let req = CreateRequest {
         name,
         named: a.name.is_some(),
@@ -234,6 +234,23 @@ fn backend_options(
     a: &CreateArgs,
 ) -> Result<std::collections::BTreeMap<String, String>> {
     let yes = |b: bool| b.then(|| "true".to_string());
+    // the cloud flags are global (list and cleanup take them for every backend), but a create
+    // goes to one backend: a flag it would ignore is refused, never silently dropped
+    let c = &a.cloud;
+    for (flag, given, takes) in [
+        ("namespace", c.namespace.is_some(), "kubernetes"),
+        ("context", c.context.is_some(), "kubernetes"),
+        ("all-namespaces", c.all_namespaces, "kubernetes"),
+        ("region", !c.regions.is_empty(), "aws"),
+        ("profile", c.profile.is_some(), "aws"),
+    ] {
+        if given && reg.name != takes {
+            return Err(Error::Usage(format!(
+                "--{flag} does not apply to the {} backend; it is for: {takes}",
+                reg.name
+            )));
+        }
+    }
     if a.idle_timeout.is_some_and(|d| d.as_secs() == 0) {
         return Err(Error::Usage(
             "--idle-timeout must be at least 1s (Dask's scheduler counts whole seconds)".into(),

@@ -177,6 +177,78 @@ fn typos_are_corrected_on_the_one_line() {
     env.run(&["delete", "etl", "--yes"]).ok();
 }
 
+/// What the README promises of input, kept: each of these is a one-line usage error (exit 2)
+/// that says what was wrong, and nothing is created.
+#[test]
+fn bad_input_is_refused_with_what_was_wrong() {
+    let env = own_only();
+    for (vars, argv, says) in [
+        (
+            &[("DASKCTL_TIMEOUT", "0")][..],
+            &["list"][..],
+            "timeout must be more than 0",
+        ),
+        (
+            &[],
+            &["list", "-u", "nosuchuser"],
+            "-u nosuchuser: no such user",
+        ),
+        (
+            &[],
+            &["create", "local", "--name", "m", "--memory", "4"],
+            "a bare number is bytes: did you mean 4GiB?",
+        ),
+        (&[], &["scale", "x", "-1"], "must be 0 or more"),
+        (
+            &[],
+            &["create", "local", "--name", "m", "--namespace", "a"],
+            "--namespace does not apply to the local backend; it is for: kubernetes",
+        ),
+        (
+            &[("DASKCTL_BACKENDS__SLURM__ENABLED", "true")],
+            &[
+                "create",
+                "slurm",
+                "--name",
+                "m",
+                "--namespace",
+                "team-a",
+                "--dry-run",
+            ],
+            "--namespace does not apply to the slurm backend",
+        ),
+        (
+            &[],
+            &["create", "local", "--name", "m", "--region", "us-east-1"],
+            "--region does not apply to the local backend; it is for: aws",
+        ),
+    ] {
+        let o = env.run_env(vars, argv).code(2);
+        let line = o.one_line_error();
+        assert!(line.contains(says), "{argv:?}: {line}");
+    }
+    // DASKCTL_TIMEOUT=1 is one second (an environment "1" is also read as true)
+    env.run_env(&[("DASKCTL_TIMEOUT", "1")], &["list"]).ok();
+    // a config file that is not text: malformed, exit 2
+    std::fs::write(env.config(), [0xff, 0xfe, 0x00, 0x81]).unwrap();
+    let o = env.run(&["list"]).code(2);
+    assert!(
+        o.one_line_error().contains("not a text file"),
+        "{}",
+        o.stderr
+    );
+    // `local = false` stays off when a variable of local's is set
+    std::fs::write(env.config(), "[backends]\nlocal = false\n").unwrap();
+    let o = env
+        .run_env(
+            &[("DASKCTL_BACKENDS__LOCAL__PYTHON", "/usr/bin/python3")],
+            &["list", "-b", "local"],
+        )
+        .code(2);
+    assert!(o.one_line_error().contains("disabled"), "{}", o.stderr);
+    assert!(env.state_dirs().is_empty());
+}
+
 #[test]
 fn malformed_config_is_a_one_line_usage_error() {
     let env = own_only();

@@ -242,6 +242,37 @@ fn hung_or_dead_controller_is_a_backend_failure_not_a_hang() {
 
 /// The text format (the default: it is the fastest) finds the same clusters as the JSON
 /// format, held array tasks included, against the real squeue.
+/// A job Python without Dask (the system's python3 here) fails the create with the Python the
+/// jobs ran and how to choose another, and leaves nothing queued.
+#[test]
+fn a_job_python_without_dask_is_named_with_the_fix() {
+    if !slurm_up() {
+        return;
+    }
+    let env = Env::slurm();
+    let o = env
+        .run(&[
+            "create",
+            "slurm",
+            "--name",
+            "nodask",
+            "--workers",
+            "1",
+            "--python",
+            "/usr/bin/python3",
+        ])
+        .code(1);
+    let line = o.one_line_error();
+    assert!(
+        line.contains("No module named")
+            && line.contains("\"/usr/bin/python3\", which has no Dask")
+            && line.contains("backends.slurm.python"),
+        "{line}"
+    );
+    assert!(slurm_jobs("nodask-").is_empty());
+    assert!(!env.shared().join("nodask").exists());
+}
+
 #[test]
 fn text_format_sees_what_json_sees() {
     if !slurm_up() {

@@ -476,12 +476,24 @@ async fn failed<D: Dialect>(
         super::shared_dir::remove(dir);
         String::new()
     };
-    let hint = q
-        .dialect
-        .facts()
-        .environment_hint
-        .map(|h| format!(" ({h})"))
-        .unwrap_or_default();
+    let name = q.dialect.facts().name;
+    // the job's Python has no Dask: say which Python ran and how to choose another
+    let no_dask = ["No module named dask", "No module named distributed"]
+        .iter()
+        .any(|m| tail.contains(m));
+    let hint = if no_dask {
+        format!(
+            " (the jobs ran {:?}, which has no Dask: give --python /path/to/python, or set \
+             backends.{name}.python; it must be a Python the compute nodes can run)",
+            q.python(req)
+        )
+    } else {
+        q.dialect
+            .facts()
+            .environment_hint
+            .map(|h| format!(" ({h})"))
+            .unwrap_or_default()
+    };
     Error::backend(
         q.dialect.facts().name,
         format!(

@@ -214,11 +214,18 @@ impl<D: Dialect> JobQueue<D> {
     }
 
     /// Python on the compute nodes.
+    /// The Python the jobs run: `--python`, `backends.NAME.python`, `DASKCTL_PYTHON` (the
+    /// Python a user named for Dask, which on a shared file system the nodes run too), python3.
     pub fn python(&self, req: &CreateRequest) -> String {
         req.options
             .get("python")
             .cloned()
             .or_else(|| self.settings.python.clone())
+            .or_else(|| {
+                std::env::var("DASKCTL_PYTHON")
+                    .ok()
+                    .filter(|p| !p.is_empty())
+            })
             .unwrap_or_else(|| "python3".into())
     }
 
