@@ -84,27 +84,58 @@ fn user_name(s: &str) -> Result<String, String> {
 pub enum Command {
     /// List clusters across all enabled backends
     #[command(visible_alias = "ls")]
+    #[command(
+        after_help = "Examples:\n  daskctl list\n  daskctl list -o wide --status orphaned\n  daskctl list -b slurm -o json\n  daskctl list --watch"
+    )]
     List(ListArgs),
     /// Show one cluster in detail
+    #[command(
+        after_help = "Examples:\n  daskctl describe etl\n  daskctl describe slurm/etl -o yaml"
+    )]
     Describe(DescribeArgs),
     /// Create a cluster
+    #[command(
+        after_help = "Examples:\n  daskctl create local --name etl --workers 4\n  daskctl create slurm --name etl --workers 10 --memory 8GiB --walltime 02:00:00\n  daskctl create -f cluster.yaml\n  daskctl create kubernetes --name etl --dry-run"
+    )]
     Create(Box<CreateArgs>),
     /// Set a cluster's number of workers
+    #[command(
+        after_help = "Examples:\n  daskctl scale etl 20\n  daskctl scale etl 0 --wait\n  daskctl scale etl 4 --group gpu"
+    )]
     Scale(ScaleArgs),
     /// Show a cluster's scheduler and worker logs
+    #[command(
+        after_help = "Examples:\n  daskctl logs etl\n  daskctl logs etl --scheduler --tail 50\n  daskctl logs etl --follow"
+    )]
     Logs(LogsArgs),
     /// Delete a cluster and everything it runs
     #[command(visible_alias = "rm")]
+    #[command(after_help = "Examples:\n  daskctl delete etl\n  daskctl delete slurm/etl --yes")]
     Delete(DeleteArgs),
     /// Delete orphaned, idle or old clusters (previews unless --yes)
+    #[command(
+        after_help = "Examples:\n  daskctl cleanup --orphaned\n  daskctl cleanup --orphaned --older-than 2h --yes   (cron)\n  daskctl cleanup --idle 1h -b kubernetes"
+    )]
     Cleanup(CleanupArgs),
     /// Print Python code that connects a Client to a cluster
+    #[command(
+        after_help = "Examples:\n  daskctl snippet etl\n  python -c \"$(daskctl snippet etl)\""
+    )]
     Snippet(SnippetArgs),
     /// Set or clear a cluster's adaptive scaling policy (applied by `reconcile`)
+    #[command(
+        after_help = "Examples:\n  daskctl adapt etl --minimum 1 --maximum 20\n  daskctl adapt etl --off\n  daskctl reconcile --watch   (applies the policy)"
+    )]
     Adapt(AdaptArgs),
     /// Apply every stored policy once (adaptive scaling), or keep doing it with --watch
+    #[command(
+        after_help = "Examples:\n  daskctl reconcile\n  daskctl reconcile --yes   (cron: also ends clusters past their TTL or idle timeout)\n  daskctl reconcile --watch"
+    )]
     Reconcile(ReconcileArgs),
     /// Create the cluster a spec file describes, or bring an existing one to it
+    #[command(
+        after_help = "Examples:\n  daskctl apply -f cluster.yaml\n  daskctl apply -f cluster.yaml -o json"
+    )]
     Apply(ApplyArgs),
     /// List, enable or disable backends
     Backends {
@@ -112,9 +143,15 @@ pub enum Command {
         action: Option<BackendsAction>,
     },
     /// Serve a page, a JSON API and Prometheus metrics of every cluster (token required)
+    #[command(
+        after_help = "Examples:\n  daskctl serve\n  daskctl serve --bind 0.0.0.0:8080 --tls-cert cert.pem --tls-key key.pem\n  daskctl serve --read-only --all-users"
+    )]
     Serve(ServeArgs),
     /// Cores, core-hours and cost held by clusters: busy, idle and orphaned, and what cleanup
     /// would free
+    #[command(
+        after_help = "Examples:\n  daskctl usage\n  daskctl usage --by user --all-users\n  daskctl usage --textfile /var/lib/node_exporter/daskctl.prom"
+    )]
     Usage(UsageArgs),
     /// Print a shell completion script
     Completions {
@@ -663,6 +700,38 @@ pub enum BackendsAction {
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
+
+    /// Every verb's `--help` ends with examples, and each example parses as written.
+    #[test]
+    fn every_verb_has_examples_that_parse() {
+        let cmd = super::Cli::command();
+        let mut checked = 0;
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            let name = sub.get_name();
+            if matches!(name, "help" | "backends" | "completions") {
+                continue;
+            }
+            let help = sub
+                .get_after_help()
+                .unwrap_or_else(|| panic!("daskctl {name} --help has no examples"))
+                .to_string();
+            assert!(help.starts_with("Examples:"), "{name}: {help}");
+            for line in help.lines().skip(1) {
+                let line = line.trim();
+                let Some(example) = line.strip_prefix("daskctl ") else {
+                    continue;
+                };
+                // a note in parentheses after the command is not part of it
+                let example = example.split("   (").next().unwrap().trim();
+                let argv = std::iter::once("daskctl").chain(example.split_whitespace());
+                if let Err(e) = <super::Cli as clap::Parser>::try_parse_from(argv) {
+                    panic!("{line}: {e}");
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 30, "{checked}");
+    }
 
     /// Every verb and every flag says what it is for in `--help`.
     #[test]
