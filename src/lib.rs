@@ -4,6 +4,7 @@
 pub mod arb;
 pub mod backends;
 pub mod cli;
+pub mod compat;
 pub mod complete;
 pub mod config;
 pub mod dask;
