@@ -138,7 +138,14 @@ class DaskctlCluster(Cluster):
         return logs
 
     def close(self, timeout: float | None = None) -> Any:
-        """Let go of the cluster: the connection to its scheduler closes, the cluster runs on."""
+        """Let go of the cluster: the connection to its scheduler closes, the cluster runs on.
+
+        Called by dask-ctl's ``delete_cluster`` (``dask cluster delete NAME``), whose meaning is
+        "close the cluster", it deletes it (``shutdown``): dask-ctl would otherwise print
+        "Deleted cluster" while it runs on. Garbage collection and any other caller only let go.
+        """
+        if _called_by_dask_ctl_delete():
+            return self.shutdown()
         result = super().close(timeout)
         if not self.asynchronous:
             self._loop_runner.stop()
@@ -157,3 +164,14 @@ class DaskctlCluster(Cluster):
 
     def __repr__(self) -> str:
         return super().__repr__().replace(self.name, self.qualified_name, 1)
+
+
+def _called_by_dask_ctl_delete() -> bool:
+    """Whether ``close`` was called by dask-ctl's ``lifecycle.delete_cluster``."""
+    import sys
+
+    caller = sys._getframe(2)
+    return (
+        caller.f_code.co_name == "delete_cluster"
+        and caller.f_globals.get("__name__") == "dask_ctl.lifecycle"
+    )

@@ -24,5 +24,11 @@ async def discover() -> AsyncIterator[tuple[str, type]]:
     except PartialFailure as e:
         # the backends that answered still count; dask-ctl has no channel for the failure
         found = e.data if isinstance(e.data, list) else []
+    # dask-ctl looks a cluster up by the exact name yielded (`dask cluster scale etl 2`): the
+    # bare name where only one backend has it, BACKEND/NAME where several do
+    counts: dict[str, int] = {}
+    for d in found:
+        counts[d["name"]] = counts.get(d["name"], 0) + 1
     for description in found:
-        yield _api.qualified_name(description), DaskctlCluster
+        name = description["name"]
+        yield (name if counts[name] == 1 else _api.qualified_name(description)), DaskctlCluster
