@@ -18,7 +18,11 @@ use std::ffi::OsString;
 
 /// `argv` with a dask-ctl command line rewritten to daskctl's; any other command line as it is.
 pub fn translate(argv: Vec<OsString>) -> Vec<OsString> {
-    let words: Vec<&str> = argv.iter().skip(1).map(|a| a.to_str().unwrap_or("")).collect();
+    let words: Vec<&str> = argv
+        .iter()
+        .skip(1)
+        .map(|a| a.to_str().unwrap_or(""))
+        .collect();
     let (group, verb, rest) = match words.as_slice() {
         [g @ ("cluster" | "discovery"), v, rest @ ..] => (*g, *v, rest),
         _ => return argv,
@@ -76,11 +80,17 @@ mod tests {
         assert_eq!(t("daskctl cluster list slurm"), "daskctl list -b slurm");
         assert_eq!(t("daskctl cluster scale etl 3"), "daskctl scale etl 3");
         assert_eq!(t("daskctl cluster delete etl"), "daskctl delete etl --yes");
-        assert_eq!(t("daskctl cluster create -f a.yaml"), "daskctl create -f a.yaml");
+        assert_eq!(
+            t("daskctl cluster create -f a.yaml"),
+            "daskctl create -f a.yaml"
+        );
         assert_eq!(t("daskctl cluster snippet etl"), "daskctl snippet etl");
         assert_eq!(t("daskctl cluster version"), "daskctl --version");
         assert_eq!(t("daskctl discovery list"), "daskctl backends");
-        assert_eq!(t("daskctl discovery disable local"), "daskctl backends disable local");
+        assert_eq!(
+            t("daskctl discovery disable local"),
+            "daskctl backends disable local"
+        );
         // daskctl's own lines, and a cluster named "cluster", are left alone
         assert_eq!(t("daskctl list"), "daskctl list");
         assert_eq!(t("daskctl scale cluster 3"), "daskctl scale cluster 3");

@@ -19,6 +19,7 @@ mod login_nodes;
 mod pbs;
 mod protocol;
 mod races;
+mod readme;
 mod serve;
 mod sge;
 mod slurm;
