@@ -252,7 +252,7 @@ pub fn list_table(clusters: &[Cluster], wide: bool) -> comfy_table::Table {
             "HOST",
             "CORES",
             "CORE-H",
-            "COST",
+            "COST/H",
             "DASHBOARD",
             "RESOURCES",
             "REASON",

@@ -203,7 +203,7 @@ impl Report {
         if self.total.unpriced > 0 {
             let _ = writeln!(
                 s,
-                "{} cluster(s) hold cores without a price: set [pricing] in the config (README, \"Usage and cost\")",
+                "{} cluster(s) hold cores without a price: set [pricing] in the config (README, \"usage: cores, core-hours and cost\")",
                 self.total.unpriced
             );
         }
