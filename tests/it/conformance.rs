@@ -217,6 +217,12 @@ pub fn lifecycle(bed: &dyn Bed) {
         "logs --worker {worker}: {one}"
     );
 
+    // and by number: the first worker, as `logs --worker 0` reads it on the local backend
+    if matches!(bed.backend(), "local" | "slurm" | "pbs" | "sge" | "htcondor") {
+        let first = env.run(&["logs", &name, "--worker", "0"]).ok().stdout;
+        assert!(first.contains("distributed."), "logs --worker 0: {first}");
+    }
+
     // a count beyond the backend's limit is a usage error, after the lookup
     let o = env.run(&["scale", &name, "100000"]).code(2);
     assert!(o.one_line_error().contains("worker count"), "{}", o.stderr);

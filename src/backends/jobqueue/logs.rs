@@ -16,6 +16,18 @@ pub async fn logs<D: Dialect>(
     let run = q.runner();
     let mut jobs: Vec<&(Job, Role)> = h.jobs.iter().collect();
     jobs.sort_by_key(|(j, r)| (*r != Role::Scheduler, super::jobid::JobKey::parse(&j.id)));
+    // `--worker N`: a worker by name or job id, else the N-th worker job (0-based, in job order,
+    // as the local backend numbers NAME-0, NAME-1, ...)
+    let by_number = req.worker.as_deref().and_then(|w| {
+        let named = jobs
+            .iter()
+            .any(|(j, r)| *r == Role::Worker && is_worker(c, h, j, w));
+        let n: usize = w.parse().ok().filter(|_| !named)?;
+        jobs.iter()
+            .filter(|(_, r)| *r == Role::Worker)
+            .nth(n)
+            .map(|(j, _)| j.id.clone())
+    });
     let mut files = Vec::new();
     let mut ids = Vec::new();
     for (job, role) in jobs {
@@ -23,7 +35,8 @@ pub async fn logs<D: Dialect>(
             continue;
         }
         if let Some(w) = &req.worker
-            && (*role != Role::Worker || !is_worker(c, h, job, w))
+            && (*role != Role::Worker
+                || !(is_worker(c, h, job, w) || by_number.as_deref() == Some(job.id.as_str())))
         {
             continue;
         }
