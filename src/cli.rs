@@ -632,6 +632,9 @@ pub struct ApplyArgs {
     /// How long to wait for a cluster it creates
     #[arg(long, value_name = "SECS", value_parser = duration, default_value = "120")]
     pub timeout: Duration,
+    /// Say what it would change, change nothing
+    #[arg(long)]
+    pub dry_run: bool,
     #[command(flatten)]
     pub cloud: CloudArgs,
 }

@@ -16,6 +16,8 @@ use serde::Serialize;
 struct Applied {
     cluster: String,
     created: bool,
+    /// `--dry-run`: the changes are what apply would make; nothing was made
+    dry_run: bool,
     changes: Vec<String>,
     notes: Vec<String>,
 }
@@ -45,14 +47,19 @@ pub async fn run(app: &App, a: ApplyArgs) -> Result<()> {
     let mut report = Applied {
         cluster: qualified.clone(),
         created: false,
+        dry_run: a.dry_run,
         changes: Vec::new(),
         notes: Vec::new(),
     };
     match found {
         None => {
-            super::create::create(app, &args, adapt.clone(), false).await?;
-            report.created = true;
-            report.changes.push("created".into());
+            if !a.dry_run {
+                super::create::create(app, &args, adapt.clone(), false).await?;
+            }
+            report.created = !a.dry_run;
+            report
+                .changes
+                .push(if a.dry_run { "create" } else { "created" }.into());
             if adapt.is_some() {
                 report.changes.push(adapt_change(adapt.as_ref()));
             }
@@ -68,7 +75,9 @@ pub async fn run(app: &App, a: ApplyArgs) -> Result<()> {
                     == y.map(|p| (p.minimum, p.maximum, &p.group))
             };
             if !same_bounds(c.adapt.as_ref(), adapt.as_ref()) {
-                super::adapt::store(b.as_ref(), &c, adapt.clone()).await?;
+                if !a.dry_run {
+                    super::adapt::store(b.as_ref(), &c, adapt.clone()).await?;
+                }
                 report.changes.push(adapt_change(adapt.as_ref()));
             }
             let groups: Vec<GroupSpec> = match b.group_keys() {
@@ -123,6 +132,13 @@ pub async fn run(app: &App, a: ApplyArgs) -> Result<()> {
                 if u64::from(w) == has {
                     continue;
                 }
+                if a.dry_run {
+                    report.changes.push(match &group {
+                        Some(g) => format!("would scale group {g} from {has} to {w} worker(s)"),
+                        None => format!("would scale from {has} to {w} worker(s)"),
+                    });
+                    continue;
+                }
                 let req = ScaleRequest {
                     target: w,
                     timeout: a.timeout,
@@ -135,15 +151,49 @@ pub async fn run(app: &App, a: ApplyArgs) -> Result<()> {
                     None => format!("scaled from {} to {w} worker(s)", r.before),
                 });
             }
-            report.notes.push(
-                "threads, memory, backend options and the idle timeout apply at creation: \
-                 delete the cluster and apply again to change them"
-                    .into(),
-            );
+            report.notes.extend(set_at_creation(&args, &c)?);
         }
     }
     print(app, &a, &report);
     Ok(())
+}
+
+/// What the spec says that only creation sets and that differs from the running cluster (its
+/// workers' threads and memory as the scheduler reports them, its idle timeout): one note
+/// each, none when they agree or cannot be compared.
+fn set_at_creation(args: &CreateArgs, c: &crate::model::Cluster) -> Result<Vec<String>> {
+    let fix = "set at creation: delete the cluster and apply again to change it";
+    let mut notes = Vec::new();
+    let first = c.worker_details.first();
+    if let (Some(t), Some(w)) = (args.threads, first)
+        && t as u64 != w.threads
+    {
+        notes.push(format!(
+            "threads: the spec says {t} per worker, its workers run {}; {fix}",
+            w.threads
+        ));
+    }
+    if let (Some(m), Some(w)) = (args.memory.as_deref(), first) {
+        let m = crate::units::parse_memory(m)?;
+        // Dask reports the limit it was given, rounded: a difference beyond 1% is a different one
+        if (m as f64 - w.memory as f64).abs() > m as f64 * 0.01 {
+            notes.push(format!(
+                "memory: the spec says {} per worker, its workers have {}; {fix}",
+                crate::units::format_size(m),
+                crate::units::format_size(w.memory)
+            ));
+        }
+    }
+    if let (Some(want), Some(has)) = (args.idle_timeout, c.idle_timeout)
+        && want.as_secs() != has
+    {
+        notes.push(format!(
+            "idle timeout: the spec says {}, the cluster has {}; {fix}",
+            humantime::format_duration(want),
+            humantime::format_duration(std::time::Duration::from_secs(has))
+        ));
+    }
+    Ok(notes)
 }
 
 fn adapt_change(adapt: Option<&Adapt>) -> String {
@@ -171,7 +221,12 @@ fn print(app: &App, a: &ApplyArgs, r: &Applied) {
                 app.out.success(&format!("{}: no changes", r.cluster));
             }
             for c in &r.changes {
-                app.out.success(&format!("{}: {c}", r.cluster));
+                if r.dry_run {
+                    app.out
+                        .info(&format!("{} (dry run, nothing changed): {c}", r.cluster));
+                } else {
+                    app.out.success(&format!("{}: {c}", r.cluster));
+                }
             }
             for n in &r.notes {
                 app.out.info(&format!("{}: {n}", r.cluster));

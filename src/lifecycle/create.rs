@@ -157,7 +157,15 @@ pub(super) async fn create(
     if adapt.is_some() {
         // the policy is stored where discovery reads it: look the new cluster up
         let (b, found) = crate::discovery::resolve(&app.ctx, &c.qualified(), app.deadline).await?;
-        super::adapt::store(b.as_ref(), &found, adapt).await?;
+        let by = if b.policy_store(&found).is_some() {
+            crate::model::AdaptBy::Reconcile
+        } else {
+            crate::model::AdaptBy::Platform
+        };
+        super::adapt::store(b.as_ref(), &found, adapt.clone()).await?;
+        // what is printed below shows it, as describe will
+        c.adapt = adapt;
+        c.adapt_by = Some(by);
     }
     if !show {
         return Ok(Some(c));

@@ -35,6 +35,9 @@ fn create_from_a_daskctl_spec_with_flags_over_it() {
         (Some("specced"), Some(1))
     );
     assert_eq!(c["threads"], 2, "threads come from the file: {c}");
+    // what create prints shows the spec's policy (not "Adapt: -")
+    assert_eq!(c["adapt"]["maximum"], 3, "{c}");
+    assert_eq!(c["adapt_by"], "reconcile", "{c}");
     assert_eq!(c["memory"], 1u64 << 30);
     assert_eq!(
         c["address"],
@@ -113,12 +116,50 @@ fn apply_creates_then_brings_the_cluster_to_its_spec() {
         )
     };
     let json = |o: support::Out| o.json();
+    // a dry run says what it would do and does nothing
+    let r = json(
+        env.run(&["apply", "-f", &spec(1, ""), "--dry-run", "-o", "json"])
+            .ok(),
+    );
+    assert_eq!(
+        (r["created"].as_bool(), r["dry_run"].as_bool()),
+        (Some(false), Some(true)),
+        "{r}"
+    );
+    assert_eq!(r["changes"][0], "create", "{r}");
+    assert!(env.list().is_empty(), "a dry run created something");
     let r = json(env.run(&["apply", "-f", &spec(1, ""), "-o", "json"]).ok());
     assert_eq!(r["created"], true, "{r}");
     assert_eq!(support::workers(&env, "local/applied"), 1);
+    let r = json(
+        env.run(&["apply", "-f", &spec(2, ""), "--dry-run", "-o", "json"])
+            .ok(),
+    );
+    assert_eq!(r["changes"][0], "would scale from 1 to 2 worker(s)", "{r}");
+    assert_eq!(
+        support::workers(&env, "local/applied"),
+        1,
+        "a dry run scaled"
+    );
     let r = json(env.run(&["apply", "-f", &spec(2, ""), "-o", "json"]).ok());
     assert_eq!(r["created"], false);
     assert_eq!(r["changes"][0], "scaled from 1 to 2 worker(s)", "{r}");
+    // nothing in the spec differs from what creation set: no note about it
+    assert_eq!(r["notes"], serde_json::json!([]), "{r}");
+    // threads only creation sets, and they differ: said, with the fix, and nothing else done
+    let threads = write(
+        &env,
+        "threads.yaml",
+        "name: applied\nbackend: local\nworkers: 2\nthreads: 3\n",
+    );
+    let r = json(env.run(&["apply", "-f", &threads, "-o", "json"]).ok());
+    assert_eq!(r["changes"], serde_json::json!([]), "{r}");
+    assert!(
+        r["notes"][0].as_str().is_some_and(
+            |n| n.starts_with("threads: the spec says 3 per worker, its workers run 1")
+        ),
+        "{r}"
+    );
     support::wait_until("2 workers", std::time::Duration::from_secs(60), || {
         support::workers(&env, "local/applied") == 2
     });
