@@ -577,12 +577,14 @@ pub async fn wait_for_workers(
                             return Some(Err(e));
                         }
                     }
+                    let log = dir.logs().join(&w.log);
                     return Some(Err(Error::backend(
                         "local",
                         format!(
-                            "worker {} exited before joining: {}",
+                            "worker {} exited before joining: {}{}",
                             w.name,
-                            spawn::log_tail(&dir.logs().join(&w.log), 3)
+                            spawn::log_tail(&log, 3),
+                            spawn::version_hint(&log)
                         ),
                     )));
                 }

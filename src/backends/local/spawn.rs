@@ -313,6 +313,25 @@ pub async fn wait_dead(targets: &[&Target], within: Duration) -> bool {
 }
 
 /// The last `n` lines of a log file, for error messages.
+/// What a worker's log says when it met a scheduler of another version of distributed: a
+/// handshake key one side lacks (`KeyError: 'nanny-plugins'` from a scheduler older than the
+/// worker), or distributed's own "Mismatched versions" warning. The reason, with the fix.
+pub fn version_hint(log: &Path) -> String {
+    let bytes = crate::safefile::read_tail(log, None, 64 << 10).unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes);
+    let handshake = text.lines().any(|l| {
+        l.contains("KeyError: 'nanny-plugins'")
+            || l.contains("KeyError: 'worker-plugins'")
+            || l.contains("Mismatched versions")
+    });
+    if !handshake {
+        return String::new();
+    }
+    " (the scheduler runs another version of distributed than the workers' Python: start \
+     workers with the scheduler's own Python, --python /path/to/its/python)"
+        .to_string()
+}
+
 pub fn log_tail(path: &Path, n: usize) -> String {
     let bytes = crate::safefile::read_tail(path, None, 64 << 10).unwrap_or_default();
     let text = String::from_utf8_lossy(&bytes);
@@ -323,6 +342,25 @@ pub fn log_tail(path: &Path, n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The end of a real worker log: distributed 2026.8 against a `dask scheduler` of
+    /// distributed 2023.5.0 (`daskctl scale port-8899 1`).
+    #[test]
+    fn a_worker_of_another_distributed_than_its_scheduler_is_told_apart() {
+        let d = tempfile::tempdir().unwrap();
+        let log = d.path().join("w.log");
+        std::fs::write(
+            &log,
+            "2026-12-06 10:55:17,560 - distributed.dask_worker - INFO - End worker\n\
+             Traceback (most recent call last):\n  File \"distributed/nanny.py\", line 347, in \
+             start_unsafe\n    for name, plugin in msg[\"nanny-plugins\"].items():\n\
+             KeyError: 'nanny-plugins'\n",
+        )
+        .unwrap();
+        assert!(version_hint(&log).contains("another version of distributed"));
+        std::fs::write(&log, "OSError: [Errno 98] Address already in use\n").unwrap();
+        assert_eq!(version_hint(&log), "");
+    }
 
     /// A marked process that, told to stop, starts a child before it exits (as a nanny told to
     /// close while it starts its worker process does): the child carries the markers too.
