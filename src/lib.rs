@@ -217,15 +217,18 @@ pub fn context(
                 .into(),
         ));
     }
-    // `-u NAME` of a user this machine does not know: a typo, not an empty listing
-    if let backends::Scope::Users(users) = &scope
-        && let Some(u) = users
+    // `-u NAME` of a user this machine does not know: likely a typo. Cloud and gateway owners
+    // are not Unix users (an AWS owner tag, a gateway login), so it is said, not refused
+    if let backends::Scope::Users(users) = &scope {
+        for u in users
             .iter()
-            .find(|u| !matches!(nix::unistd::User::from_name(u), Ok(Some(_))))
-    {
-        return Err(Error::Usage(format!(
-            "-u {u}: no such user on this machine"
-        )));
+            .filter(|u| !matches!(nix::unistd::User::from_name(u), Ok(Some(_))))
+        {
+            Printer.warn(&format!(
+                "-u {u}: no such user on this machine; only cloud and gateway resources whose \
+                 owner is {u:?} can match"
+            ));
+        }
     }
     let deadline = config.timeout.unwrap_or(Duration::from_secs(10));
     let prober = Prober::new(&config.probe, no_probe);

@@ -14,11 +14,23 @@ use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use std::time::Duration;
 
 pub async fn build(s: &Settings, region: &str) -> Client {
+    // the SDK's HTTPS client: rustls on ring, the one TLS stack of the whole binary
+    let http = {
+        use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+        aws_smithy_http_client::Builder::new()
+            .tls_provider(Provider::Rustls(CryptoMode::Ring))
+            .build_https()
+    };
+    // the credential providers that call out (STS, SSO, ECS, IMDS) use the same client
+    let providers = aws_config::provider_config::ProviderConfig::default()
+        .with_http_client(http.clone())
+        .with_region(Some(Region::new(region.to_string())));
     let mut creds = CredentialsProviderChain::first_try(
         "Environment",
         aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
     );
-    let mut profile = aws_config::profile::ProfileFileCredentialsProvider::builder();
+    let mut profile =
+        aws_config::profile::ProfileFileCredentialsProvider::builder().configure(&providers);
     if let Some(p) = &s.profile {
         profile = profile.profile_name(p);
     }
@@ -26,19 +38,26 @@ pub async fn build(s: &Settings, region: &str) -> Client {
         .or_else("Profile", profile.build())
         .or_else(
             "WebIdentityToken",
-            aws_config::web_identity_token::WebIdentityTokenCredentialsProvider::builder().build(),
+            aws_config::web_identity_token::WebIdentityTokenCredentialsProvider::builder()
+                .configure(&providers)
+                .build(),
         )
         .or_else(
             "EcsContainer",
-            aws_config::ecs::EcsCredentialsProvider::builder().build(),
+            aws_config::ecs::EcsCredentialsProvider::builder()
+                .configure(&providers)
+                .build(),
         );
     if s.imds {
         creds = creds.or_else(
             "Ec2InstanceMetadata",
-            aws_config::imds::credentials::ImdsCredentialsProvider::builder().build(),
+            aws_config::imds::credentials::ImdsCredentialsProvider::builder()
+                .configure(&providers)
+                .build(),
         );
     }
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http)
         .region(Region::new(region.to_string()))
         .credentials_provider(creds)
         .retry_config(
