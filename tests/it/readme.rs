@@ -135,7 +135,7 @@ fn every_spec_in_the_readme_creates_in_a_dry_run() {
         let backend = spec
             .split("backend:")
             .nth(1)
-            .and_then(|r| r.split(|c: char| c == ',' || c == '\n').next())
+            .and_then(|r| r.split([',', '\n']).next())
             .map(str::trim)
             .expect("a backend")
             .to_string();
