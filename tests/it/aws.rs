@@ -917,3 +917,85 @@ fn the_reconcile_lock_is_released_through_eventual_consistency() {
     assert!(locks.is_empty(), "the lock is released: {locks:?}");
     env.run(&["delete", "ec2-rel", "--yes", "--wait"]).ok();
 }
+
+/// A scale-down that proposes 200 workers at once (issue 30, row 5): the damping count of each
+/// proposed worker cannot all fit in EC2's tags (at most 50 per instance, 256 characters each;
+/// the policy keeps 16): every reconcile pass still writes its policy (the counts nearest to
+/// retirement kept), and the cluster does shrink. 200 real Dask workers, named by their
+/// instance ids, run in one Python process against a real scheduler.
+#[test]
+fn a_scale_down_proposing_200_workers_keeps_its_policy_and_shrinks() {
+    let Some(env) = Env::aws() else { return };
+    let c = create(&env, "ec2-many", "200", &[]);
+    let address = c["address"].as_str().unwrap().to_string();
+    let (_sched, real) = DaskProc::scheduler(&[]);
+    env.map_probe(&address, &real);
+    let workers = ids(&env.describe("ec2-many"), "worker");
+    assert_eq!(workers.len(), 200);
+    let _host = WorkerHost::start(&real, &workers);
+    wait_until("200 workers connected", Duration::from_secs(240), || {
+        env.describe("ec2-many")["workers"] == 200
+    });
+    env.run(&["adapt", "ec2-many", "--minimum", "0", "--maximum", "200"])
+        .ok();
+    // idle: the scheduler proposes every worker; the third pass in a row retires them
+    let mut passes = Vec::new();
+    wait_until("reconcile to shrink it", Duration::from_secs(240), || {
+        let a = crate::adapt::reconcile(&env)
+            .into_iter()
+            .find(|a| a["cluster"] == "ec2-many")
+            .expect("an action for the cluster");
+        assert_ne!(a["action"], "failed", "a pass failed: {a}");
+        passes.push(a.clone());
+        a["action"] == "down"
+    });
+    let down = passes.last().unwrap();
+    assert!(passes.len() >= 3, "retired before its damping: {passes:?}");
+    // the counts were written and read back between passes (the policy write did not fail)
+    for (i, p) in passes[passes.len() - 3..passes.len() - 1]
+        .iter()
+        .enumerate()
+    {
+        let waiting = format!("waiting ({} of 3 passes)", i + 1);
+        assert!(
+            p["detail"].as_str().unwrap().contains(&waiting),
+            "{passes:?}"
+        );
+    }
+    let left = env.describe("ec2-many")["requested_workers"]
+        .as_u64()
+        .unwrap();
+    assert!(left < 200, "nothing retired: {down}");
+    env.run(&["delete", "ec2-many", "--yes", "--wait"]).ok();
+}
+
+/// One Python process running a Dask worker per name, all connected to `scheduler`.
+struct WorkerHost {
+    /// killed (with its workers) when the host is dropped
+    _process: crate::support::KillOnDrop,
+}
+
+impl WorkerHost {
+    fn start(scheduler: &str, names: &[String]) -> WorkerHost {
+        let script = "import asyncio, sys\n\
+            from distributed import Worker\n\
+            async def main():\n\
+            \x20   ws = [Worker(sys.argv[1], name=n, nthreads=1, host='127.0.0.1', dashboard=False)\n\
+            \x20         for n in sys.argv[2:]]\n\
+            \x20   await asyncio.gather(*ws)\n\
+            \x20   await asyncio.Event().wait()\n\
+            asyncio.run(main())\n";
+        let child = std::process::Command::new(crate::support::python())
+            .arg("-c")
+            .arg(script)
+            .arg(scheduler)
+            .args(names)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start the worker host");
+        WorkerHost {
+            _process: crate::support::KillOnDrop(child),
+        }
+    }
+}
