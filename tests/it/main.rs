@@ -3,6 +3,7 @@
 
 mod adapt;
 mod all_users;
+mod architecture;
 mod aws;
 mod cli_contract;
 mod conformance;
