@@ -198,5 +198,6 @@ fn the_first_examples_run_on_the_local_backend() {
     ] {
         env.run(argv).ok();
     }
-    assert!(env.list().is_empty());
+    // gone (other tests' Dask processes of this user may be listed meanwhile)
+    assert!(env.find("etl").is_none(), "{:?}", env.list());
 }
