@@ -174,20 +174,19 @@ fn run_inner(cli: cli::Cli) -> Result<()> {
     };
     // serve answers requests while a discovery runs: two workers, so that a busy discovery
     // (thousands of jobs grouped into clusters) never holds up a scrape; one thread otherwise
-    let rt = if matches!(cli.command, cli::Command::Serve(_)) {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            // the main thread's size: a discovery's futures are deep (a debug build's overflow
-            // tokio's default 2 MiB)
-            .thread_stack_size(8 << 20)
-            .enable_all()
-            .build()
+    let mut builder = if matches!(cli.command, cli::Command::Serve(_)) {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        // the main thread's size: a discovery's futures are deep (a debug build's overflow
+        // tokio's default 2 MiB)
+        b.worker_threads(2).thread_stack_size(8 << 20);
+        b
     } else {
         tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-    }
-    .map_err(|e| Error::io("starting the async runtime", e))?;
+    };
+    let rt = builder
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("starting the async runtime", e))?;
     rt.block_on(lifecycle::dispatch(&app, cli.command))
 }
 

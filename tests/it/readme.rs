@@ -72,15 +72,15 @@ fn commands() -> Vec<Vec<String>> {
             // a comment starts at " #" (none of the examples quote a '#')
             let line = line.split(" #").next().unwrap_or(line);
             for part in line.split(';') {
+                let part = part.trim_start();
+                if !part.starts_with("daskctl ") && !part.starts_with("sudo daskctl ") {
+                    continue;
+                }
                 // "daskctl list     daskctl scale NAME 20": side by side in the synopsis
                 for cmd in part.split("daskctl ").skip(1) {
                     let cmd = cmd.split('>').next().unwrap_or(cmd);
                     let cmd = cmd.split(" | ").next().unwrap_or(cmd);
-                    if part.trim_start().starts_with("daskctl ")
-                        || part.trim_start().starts_with("sudo daskctl ")
-                    {
-                        out.push(words(cmd));
-                    }
+                    out.push(words(cmd));
                 }
             }
         }

@@ -217,9 +217,6 @@ async fn from_jobs<D: Dialect>(
 fn leftovers<D: Dialect>(q: &JobQueue<D>, only: Option<&str>) -> Vec<(String, PathBuf, Leftover)> {
     use std::os::unix::fs::MetadataExt;
     let shared = q.shared_dir();
-    if only.is_none() {
-        super::shared_dir::sweep(&shared, q.ctx.user.uid);
-    }
     let names: Vec<String> = match only {
         Some(n) => vec![n.to_string()],
         None => std::fs::read_dir(&shared)
@@ -231,6 +228,10 @@ fn leftovers<D: Dialect>(q: &JobQueue<D>, only: Option<&str>) -> Vec<(String, Pa
             .unwrap_or_default(),
     };
     let me = q.ctx.user.uid;
+    // the same listing shows the tombs interrupted deletes left (never cluster names)
+    if only.is_none() {
+        super::shared_dir::sweep(&shared, &names, me);
+    }
     names
         .into_iter()
         .filter(|n| crate::names::validate(n).is_ok())

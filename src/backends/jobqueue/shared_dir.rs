@@ -39,20 +39,14 @@ pub fn is_tomb(file_name: &str) -> bool {
     file_name.starts_with('.') && file_name.contains(TOMB)
 }
 
-/// Removes tombs under `shared` that an interrupted delete left: the caller's own, not locked
-/// by a delete still removing them, and untouched for a while (a delete that runs removes its
-/// tomb within moments of making it).
-pub fn sweep(shared: &Path, uid: u32) {
+/// Removes tombs among `entries` (names under `shared`, as discovery listed them) that an
+/// interrupted delete left: the caller's own, not locked by a delete still removing them, and
+/// untouched for a while (a delete that runs removes its tomb within moments of making it).
+pub fn sweep(shared: &Path, entries: &[String], uid: u32) {
     use std::os::unix::fs::MetadataExt;
     const STALE: Duration = Duration::from_secs(600);
-    let Ok(entries) = std::fs::read_dir(shared) else {
-        return;
-    };
-    for e in entries.flatten() {
-        if !is_tomb(&e.file_name().to_string_lossy()) {
-            continue;
-        }
-        let path = e.path();
+    for name in entries.iter().filter(|n| is_tomb(n)) {
+        let path = shared.join(name);
         let Ok(m) = std::fs::symlink_metadata(&path) else {
             continue;
         };
@@ -103,7 +97,7 @@ mod tests {
         let tomb = shared.path().join(".etl.removing.1");
         std::fs::create_dir(&tomb).unwrap();
         let uid = nix::unistd::geteuid().as_raw();
-        sweep(shared.path(), uid);
+        sweep(shared.path(), &[".etl.removing.1".to_string()], uid);
         assert!(tomb.exists(), "a tomb made a moment ago was removed");
     }
 }
