@@ -153,7 +153,18 @@ def main():
     ap.add_argument(
         "--serve", action="store_true", help="also serve's /metrics over the largest queue"
     )
+    ap.add_argument(
+        "--systems",
+        default="slurm,sge,pbs,htcondor",
+        help="which queues (slurm, sge, pbs, htcondor; comma-separated)",
+    )
     a = ap.parse_args()
+    systems = a.systems.split(",")
+    others = [x for x in systems if x != "slurm"]
+    if others:
+        batch_systems(a, others)
+    if "slurm" not in systems:
+        return
     with tempfile.TemporaryDirectory(prefix="daskctl-facility-") as tmp:
         text_file, json_file = os.path.join(tmp, "queue.txt"), os.path.join(tmp, "queue.json")
         bin_dir = os.path.join(tmp, "bin")
@@ -250,6 +261,64 @@ def main():
                     f"{n:>7} | {floor_t * 1e3:>9.1f} | {d_t * 1e3:>8.1f} | "
                     f"{d_t / floor_t:>7.2f} | {d_m:>6.1f}"
                 )
+
+
+def batch_systems(a, systems):
+    """`list --all-users -b SYSTEM` over Grid Engine, PBS and HTCondor queues of each size
+    (facility_queues.py), beside cat and the awk floor over the same output."""
+    import facility_queues
+
+    print(
+        f"daskctl list --all-users -b SYSTEM; medians of {a.runs} runs; times in ms, peaks in MiB"
+    )
+    print(
+        f"{'system':>8} | {'jobs':>7} | {'bytes':>9} | {'cat':>6} | {'awk floor':>9} | "
+        f"{'daskctl':>8} | {'beyond cat':>10} | {'/ awk':>6} | {'peak':>5} | {'found':>5}"
+    )
+    for system in systems:
+        synth = getattr(facility_queues, f"synth_{system}")
+        for n in [int(x) for x in a.sizes.split(",")]:
+            with tempfile.TemporaryDirectory(prefix=f"daskctl-facility-{system}-") as tmp:
+                files, tools = synth(n)
+                for name, content in files.items():
+                    with open(os.path.join(tmp, name), "w") as f:
+                        f.write(content)
+                bin_dir = os.path.join(tmp, "bin")
+                os.mkdir(bin_dir)
+                for tool, body in tools.items():
+                    path = os.path.join(bin_dir, tool)
+                    with open(path, "w") as f:
+                        f.write(f"#!/bin/sh\nQ={tmp}\n{body}\n")
+                    os.chmod(path, 0o755)
+                main_file = os.path.join(tmp, next(iter(files)))
+                e = dict(os.environ)
+                e.update(
+                    DASKCTL_STATE_DIR=os.path.join(tmp, "state"),
+                    DASKCTL_CACHE_DIR=os.path.join(tmp, "cache"),
+                    DASKCTL_CONFIG=os.path.join(tmp, "none.toml"),
+                    DASKCTL_PROBE_LOOPBACK_ONLY="1",
+                    NO_COLOR="1",
+                    SGE_ROOT=tmp,
+                    DASKCTL_BACKENDS__PBS__FLAVOR="torque",
+                )
+                e[f"DASKCTL_BACKENDS__{system.upper()}__BIN_DIR"] = bin_dir
+                argv = [a.daskctl, "list", "--all-users", "-b", system, "-o", "json"]
+                argv += ["--timeout", "120"]
+                # the warm-up: finds the qstat form the server answers, as a first list does
+                found = json.loads(
+                    subprocess.run(argv, env=e, capture_output=True, check=True).stdout
+                )
+                cat_t, _ = median(lambda f=main_file: run(["cat", f]), a.runs)
+                awk_t, _ = median(lambda f=main_file: run(["awk", "{n[$1]++}", f]), a.runs)
+                d_t, d_m = median(lambda e=e, argv=argv: run(argv, env=e), a.runs)
+                beyond = d_t - cat_t
+                print(
+                    f"{system:>8} | {n:>7} | {os.path.getsize(main_file):>9} | "
+                    f"{cat_t * 1e3:>6.1f} | {awk_t * 1e3:>9.1f} | {d_t * 1e3:>8.1f} | "
+                    f"{beyond * 1e3:>10.1f} | {beyond / awk_t:>6.2f} | {d_m:>5.1f} | "
+                    f"{len(found):>5}"
+                )
+    print()
 
 
 def rss_mib(pid):

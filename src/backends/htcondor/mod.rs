@@ -137,16 +137,19 @@ impl Dialect for HtCondor {
 
     async fn list(&self, run: &Runner, keep: &Interest) -> Result<Vec<Job>> {
         // condor_q shows the caller's jobs; -allusers every user's (HTCondor 8.5.x and later)
-        let mut argv = vec![s("condor_q"), s("-json")];
+        let mut argv = vec![
+            s("condor_q"),
+            s("-json"),
+            s("-attributes"),
+            s(queue::ATTRIBUTES),
+        ];
         if run.everyone {
             argv.push(s("-allusers"));
         }
         let o = run.run(&argv).await?;
         let keep = keep.clone();
         super::jobqueue::dialect::off_thread("htcondor", move || {
-            let mut jobs = queue::parse_json(&o.stdout)?;
-            jobs.retain(|j| keep.wants_job(j));
-            Ok(jobs)
+            queue::parse_json(&o.stdout, &keep)
         })
         .await
     }
@@ -168,6 +171,8 @@ impl Dialect for HtCondor {
             .run(&[
                 s("condor_history"),
                 s("-json"),
+                s("-attributes"),
+                s(queue::ATTRIBUTES),
                 s("-constraint"),
                 constraint,
                 s("-limit"),

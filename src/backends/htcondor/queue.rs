@@ -2,9 +2,10 @@
 //! (HTCondor manual, condor_q `-json`). JobStatus codes: 1 Idle, 2 Running, 3 Removed,
 //! 4 Completed, 5 Held, 6 Transferring Output, 7 Suspended.
 
-use crate::backends::jobqueue::{Job, JobState};
+use crate::backends::jobqueue::interest::Head;
+use crate::backends::jobqueue::lenient::{self, Float, Num, Str};
+use crate::backends::jobqueue::{Interest, Job, JobState};
 use crate::error::{Error, Result};
-use serde_json::Value;
 use std::time::{Duration, UNIX_EPOCH};
 
 /// A job's state as `condor_q` shows it. Removed (3) in the queue is a job marked for removal
@@ -37,85 +38,130 @@ pub fn ended_by_itself(ad_status: u64, remove_reason: Option<&str>) -> Option<&'
     }
 }
 
-/// `condor_history -json`: the jobs that ended by themselves, as `Finished`.
-pub fn parse_history(out: &str) -> Result<Vec<Job>> {
-    if out.trim().is_empty() {
-        return Ok(Vec::new());
-    }
-    let ads: Vec<Value> = serde_json::from_str(out)
-        .map_err(|e| Error::backend("htcondor", format!("condor_history -json: {e}")))?;
-    let jobs = parse_json(out)?;
-    Ok(jobs
-        .into_iter()
-        .zip(ads.iter().filter(|ad| {
-            ad.get("ClusterId").and_then(Value::as_u64).is_some()
-                && ad.get("ProcId").and_then(Value::as_u64).is_some()
-        }))
-        .filter_map(|(mut j, ad)| {
-            let status = ad.get("JobStatus").and_then(Value::as_u64).unwrap_or(0);
-            let why = ad.get("RemoveReason").and_then(Value::as_str);
-            let native = ended_by_itself(status, why)?;
-            j.state = JobState::Finished;
-            j.native_state = native.to_string();
-            Some(j)
-        })
-        .collect())
+/// The job ClassAd attributes daskctl reads: `condor_q -attributes` asks for these only (the
+/// HTCondor manual, condor_q: "Limiting the number of attributes increases the efficiency of
+/// the query"), so a pool's 100,000 ads of ~100 attributes each come as a few hundred bytes a
+/// job.
+pub const ATTRIBUTES: &str = "ClusterId,ProcId,JobStatus,Owner,QDate,Cmd,Arguments,Args,Out,Err,\
+Iwd,JobBatchName,DaskctlMarker,DaskWorkerName,RequestCpus,JobCurrentStartDate,RemoveReason";
+
+/// One job ad, with what is read of it (see `ATTRIBUTES`); strings borrowed from the output.
+#[derive(serde::Deserialize, Default)]
+#[serde(default, rename_all = "PascalCase")]
+struct Ad<'a> {
+    cluster_id: Num,
+    proc_id: Num,
+    job_status: Num,
+    #[serde(borrow)]
+    owner: Str<'a>,
+    #[serde(rename = "QDate")]
+    q_date: Num,
+    #[serde(borrow)]
+    cmd: Str<'a>,
+    #[serde(borrow)]
+    arguments: Str<'a>,
+    #[serde(borrow)]
+    args: Str<'a>,
+    #[serde(borrow)]
+    out: Str<'a>,
+    #[serde(borrow)]
+    err: Str<'a>,
+    #[serde(borrow)]
+    iwd: Str<'a>,
+    #[serde(borrow)]
+    job_batch_name: Str<'a>,
+    #[serde(borrow)]
+    daskctl_marker: Str<'a>,
+    #[serde(borrow)]
+    dask_worker_name: Str<'a>,
+    request_cpus: Float,
+    job_current_start_date: Num,
+    #[serde(borrow)]
+    remove_reason: Str<'a>,
 }
 
-pub fn parse_json(out: &str) -> Result<Vec<Job>> {
+/// Each job ad of `condor_q`/`condor_history -json` output, as it is read; an empty output is
+/// an empty queue (condor_q prints nothing at all then).
+fn each_ad<'a>(out: &'a str, what: &str, each: impl FnMut(Ad<'a>)) -> Result<()> {
     if out.trim().is_empty() {
-        return Ok(Vec::new());
+        return Ok(());
     }
-    let ads: Vec<Value> = serde_json::from_str(out)
-        .map_err(|e| Error::backend("htcondor", format!("condor_q -json: {e}")))?;
-    let text = |ad: &Value, k: &str| ad.get(k).and_then(Value::as_str).map(str::to_string);
-    Ok(ads
-        .iter()
-        .filter_map(|ad| {
-            let cluster = ad.get("ClusterId")?.as_u64()?;
-            let proc = ad.get("ProcId")?.as_u64()?;
-            let id = format!("{cluster}.{proc}");
-            let (st, native) = state(ad.get("JobStatus").and_then(Value::as_u64).unwrap_or(0));
-            let command = match (
-                text(ad, "Cmd"),
-                text(ad, "Arguments").or_else(|| text(ad, "Args")),
-            ) {
-                (Some(c), Some(a)) => Some(format!("{c} {a}")),
-                (c, a) => c.or(a),
-            };
-            Some(Job {
-                id: id.clone(),
-                runtime_id: Some(id),
-                name: text(ad, "JobBatchName").unwrap_or_default(),
-                state: st,
-                native_state: native.to_string(),
-                marker: text(ad, "DaskctlMarker"),
-                user: text(ad, "Owner").unwrap_or_default(),
-                submitted: ad
-                    .get("QDate")
-                    .and_then(Value::as_u64)
-                    .map(|t| UNIX_EPOCH + Duration::from_secs(t)),
-                // Out and Err are shown as submitted: relative ones are relative to Iwd
-                stdout: text(ad, "Err")
-                    .filter(|p| p != "/dev/null")
-                    .or_else(|| text(ad, "Out"))
-                    .map(|p| match text(ad, "Iwd") {
-                        Some(iwd) if !p.starts_with('/') => format!("{iwd}/{p}"),
-                        _ => p,
-                    }),
-                workdir: text(ad, "Iwd"),
-                command,
-                worker_name: text(ad, "DaskWorkerName"),
-                cores: ad.get("RequestCpus").and_then(Value::as_f64),
-                // set by the schedd when the job's shadow starts (condor_schedd.V6/qmgmt)
-                started: ad
-                    .get("JobCurrentStartDate")
-                    .and_then(Value::as_u64)
-                    .filter(|_| st == JobState::Running)
-                    .map(|t| UNIX_EPOCH + Duration::from_secs(t)),
-            })
-        })
-        .collect())
+    lenient::each_of(out, each)
+        .map_err(|e| Error::backend("htcondor", format!("{what} -json: {e}")))
+}
+
+/// `condor_history -json`: the jobs that ended by themselves, as `Finished`.
+pub fn parse_history(out: &str) -> Result<Vec<Job>> {
+    let mut jobs = Vec::new();
+    each_ad(out, "condor_history", |ad| {
+        let status = ad.job_status.0.unwrap_or(0);
+        if let Some(native) = ended_by_itself(status, ad.remove_reason.some())
+            && let Some(mut j) = job(&ad)
+        {
+            j.state = JobState::Finished;
+            j.native_state = native.to_string();
+            jobs.push(j);
+        }
+    })?;
+    Ok(jobs)
+}
+
+/// The jobs of `condor_q -json` output that `keep` wants.
+pub fn parse_json(out: &str, keep: &Interest) -> Result<Vec<Job>> {
+    let mut jobs = Vec::new();
+    each_ad(out, "condor_q", |ad| {
+        let wanted = keep.wants(&Head {
+            user: ad.owner.get(),
+            name: ad.job_batch_name.get(),
+            marker: ad.daskctl_marker.some(),
+            command: Some(ad.cmd.get())
+                .into_iter()
+                .chain(ad.arguments.some().or(ad.args.some()))
+                .find(|c| c.contains("htcdask-worker")),
+            has_worker_name: ad.dask_worker_name.some().is_some(),
+        });
+        if wanted {
+            jobs.extend(job(&ad));
+        }
+    })?;
+    Ok(jobs)
+}
+
+fn job(ad: &Ad<'_>) -> Option<Job> {
+    let id = format!("{}.{}", ad.cluster_id.0?, ad.proc_id.0?);
+    let (st, native) = state(ad.job_status.0.unwrap_or(0));
+    let owned = |s: &Str<'_>| s.some().map(str::to_string);
+    let command = match (ad.cmd.some(), ad.arguments.some().or(ad.args.some())) {
+        (Some(c), Some(a)) => Some(format!("{c} {a}")),
+        (c, a) => c.or(a).map(str::to_string),
+    };
+    let at = |n: Num| n.0.map(|t| UNIX_EPOCH + Duration::from_secs(t));
+    Some(Job {
+        id: id.clone(),
+        runtime_id: Some(id),
+        name: ad.job_batch_name.get().to_string(),
+        state: st,
+        native_state: native.to_string(),
+        marker: owned(&ad.daskctl_marker),
+        user: ad.owner.get().to_string(),
+        submitted: at(ad.q_date),
+        // Out and Err are shown as submitted: relative ones are relative to Iwd
+        stdout: ad
+            .err
+            .some()
+            .filter(|p| *p != "/dev/null")
+            .or(ad.out.some())
+            .map(|p| match ad.iwd.some() {
+                Some(iwd) if !p.starts_with('/') => format!("{iwd}/{p}"),
+                _ => p.to_string(),
+            }),
+        workdir: owned(&ad.iwd),
+        command,
+        worker_name: owned(&ad.dask_worker_name),
+        cores: ad.request_cpus.0,
+        // set by the schedd when the job's shadow starts (condor_schedd.V6/qmgmt)
+        started: at(ad.job_current_start_date).filter(|_| st == JobState::Running),
+    })
 }
 
 #[cfg(test)]
@@ -137,7 +183,7 @@ mod tests {
 
     #[test]
     fn ads() {
-        let jobs = parse_json(ADS).unwrap();
+        let jobs = parse_json(ADS, &Interest::Everything).unwrap();
         assert_eq!(jobs[0].id, "42.0");
         assert_eq!(jobs[0].state, JobState::Running);
         assert_eq!(jobs[0].worker_name.as_deref(), Some("htcondor--42.0--"));
@@ -159,8 +205,24 @@ mod tests {
             jobs[1].marker.as_deref(),
             Some("daskctl:v1;cluster=etl;role=worker;dir=/d")
         );
-        assert_eq!(parse_json("").unwrap().len(), 0);
-        assert!(parse_json("[{").is_err());
+        assert_eq!(parse_json("", &Interest::Everything).unwrap().len(), 0);
+        assert!(parse_json("[{", &Interest::Everything).is_err());
+    }
+
+    #[test]
+    fn only_the_jobs_a_listing_wants_are_built_and_expressions_read_as_absent() {
+        let keep = Interest::mine("ann");
+        let queue = r#"[
+          {"ClusterId": 7, "ProcId": 0, "JobStatus": 1, "Owner": "ann", "JobBatchName": "vasp",
+           "Cmd": "/bin/vasp", "RequestCpus": "/Expr(ifThenElse(x, 1, 2))/"},
+          {"ClusterId": 8, "ProcId": 0, "JobStatus": 1, "Owner": "bob", "JobBatchName": "etl-worker"},
+          {"ClusterId": 9, "ProcId": 3, "JobStatus": 1, "Owner": "ann", "Cmd": "/bin/sh",
+           "Arguments": "-c 'htcdask-worker --x'", "RequestCpus": "/Expr(ifThenElse(x, 1, 2))/"}
+        ]"#;
+        let jobs = parse_json(queue, &keep).unwrap();
+        assert_eq!(jobs.len(), 1, "{jobs:?}");
+        assert_eq!((jobs[0].id.as_str(), jobs[0].cores), ("9.3", None));
+        assert_eq!(parse_json(queue, &Interest::Everything).unwrap().len(), 3);
     }
 
     mod props {
@@ -172,8 +234,8 @@ mod tests {
         proptest! {
             #[test]
             fn ads_never_panic(a in arb::mutated(ADS), doc in arb::json(), code in any::<u64>()) {
-                let _ = parse_json(&a);
-                let _ = parse_json(&doc.to_string());
+                let _ = parse_json(&a, &Interest::Everything);
+                let _ = parse_json(&doc.to_string(), &Interest::Everything);
                 let _ = state(code);
             }
         }

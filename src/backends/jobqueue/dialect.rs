@@ -40,6 +40,10 @@ pub struct Facts {
     /// Exit statuses that mean "not now" (a job in a state that cannot be cancelled yet):
     /// asked again a few times, then the queue is watched.
     pub cancel_busy: &'static [i32],
+    /// Whether a cancel that fails without a word means the jobs were already gone (Slurm's
+    /// `qdel` wrapper exits with the number of jobs it could not kill and says nothing of those
+    /// already done or unknown, contribs/torque/qdel.pl); anything it says is still an error.
+    pub cancel_silent_gone: bool,
 }
 
 impl Facts {
@@ -62,6 +66,7 @@ impl Facts {
             environment_hint: None,
             cancel_gone: &[],
             cancel_busy: &[],
+            cancel_silent_gone: false,
         }
     }
 }
@@ -167,15 +172,37 @@ pub trait Dialect: Send + Sync + 'static {
             return Ok(());
         }
         let facts = self.facts();
-        let accept: Vec<i32> = facts
-            .cancel_gone
-            .iter()
-            .chain(facts.cancel_busy)
-            .copied()
-            .collect();
+        let accept: Vec<i32> = if facts.cancel_silent_gone {
+            (1..=255).collect() // what it said is looked at below
+        } else {
+            facts
+                .cancel_gone
+                .iter()
+                .chain(facts.cancel_busy)
+                .copied()
+                .collect()
+        };
         let argv = self.cancel_argv(ids);
         for attempt in 1..=3 {
             let o = run.accepting(&accept).run(&argv).await?;
+            let known = o.code == 0
+                || facts.cancel_gone.contains(&o.code)
+                || facts.cancel_busy.contains(&o.code);
+            if !known {
+                let said = o
+                    .stderr
+                    .trim()
+                    .lines()
+                    .chain(o.stdout.trim().lines())
+                    .next();
+                if let Some(why) = said {
+                    return Err(crate::error::Error::backend(
+                        facts.name,
+                        format!("{} failed (exit status: {}): {why}", argv[0], o.code),
+                    ));
+                }
+                return Ok(()); // nothing said: the jobs were gone already
+            }
             if !facts.cancel_busy.contains(&o.code) {
                 return Ok(());
             }

@@ -60,14 +60,13 @@ impl Interest {
             || d.jobqueue_names.iter().any(|n| n == name)
     }
 
-    /// `wants` of a job already parsed.
-    pub fn wants_job(&self, j: &super::Job) -> bool {
-        self.wants(&Head {
-            user: &j.user,
-            name: &j.name,
-            marker: j.marker.as_deref(),
-            command: j.command.as_deref(),
-            has_worker_name: j.worker_name.is_some(),
+    /// The Dask jobs of `me` only, as a plain `list` asks (for tests of the dialects' parsers).
+    #[cfg(test)]
+    pub fn mine(me: &str) -> Interest {
+        Interest::Dask(DaskJobs {
+            me: me.into(),
+            scope: Scope::Mine,
+            jobqueue_names: Vec::new(),
         })
     }
 }

@@ -10,6 +10,7 @@ pub mod dialect;
 pub mod discover;
 pub mod interest;
 pub mod jobid;
+pub mod lenient;
 pub mod lock;
 mod logs;
 pub mod markers;

@@ -150,7 +150,7 @@ pub async fn delete(b: &Local, c: &Cluster, req: &DeleteRequest) -> Result<()> {
                 "{}: processes still running after delete: {}",
                 c.qualified(),
                 left.iter()
-                    .map(|p| p.to_string())
+                    .map(|p| still_running(*p))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -163,6 +163,18 @@ pub async fn delete(b: &Local, c: &Cluster, req: &DeleteRequest) -> Result<()> {
         d.remove()?;
     }
     Ok(())
+}
+
+/// A process that outlived the delete, as `ps` would show it: what it is and its state (a
+/// process in `D`, uninterruptible sleep, is beyond any signal until its I/O returns).
+fn still_running(pid: i32) -> String {
+    let (state, parent) = procfs::stat(pid).map_or(('?', 0), |s| (s.state, s.ppid));
+    let cmd = procfs::cmdline(pid)
+        .into_iter()
+        .take(4)
+        .collect::<Vec<_>>()
+        .join(" ");
+    crate::printer::clean(&format!("{pid} (state {state}, parent {parent}: {cmd})")).into_owned()
 }
 
 fn is_cli_worker(t: &Target) -> bool {

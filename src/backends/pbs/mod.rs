@@ -52,6 +52,8 @@ static FACTS: Facts = Facts {
     cancel_gone: &[153, 35],
     // 15016 PBSE_BADSTATE, request invalid for the job's state (a subjob exiting) -> 168
     cancel_busy: &[168],
+    // Slurm's qdel wrapper: exit status = jobs not killed, silent for those already done
+    cancel_silent_gone: true,
     ..Facts::new(
         "pbs",
         "PBS Pro / OpenPBS / Torque batch jobs (qsub, qstat -f, qdel)",
@@ -216,13 +218,20 @@ impl Dialect for Pbs {
         for i in order {
             let (argv, json) = &attempts[i];
             // 153 ("unknown job id"): what Slurm's wrapper says for an empty queue
-            let parsed = run.accepting(&[153]).run(argv).await.and_then(|o| {
-                if *json {
-                    queue::parse_json(&o.stdout)
-                } else {
-                    Ok(queue::parse_text(&o.stdout))
+            let parsed = match run.accepting(&[153]).run(argv).await {
+                Ok(o) => {
+                    let (keep, json) = (keep.clone(), *json);
+                    super::jobqueue::dialect::off_thread("pbs", move || {
+                        if json {
+                            queue::parse_json(&o.stdout, &keep)
+                        } else {
+                            Ok(queue::parse_text(&o.stdout, &keep))
+                        }
+                    })
+                    .await
                 }
-            });
+                Err(e) => Err(e),
+            };
             match parsed {
                 Ok(jobs) => {
                     if i != known {
@@ -235,7 +244,6 @@ impl Dialect for Pbs {
                         .into_iter()
                         // qstat shows every user's jobs: the caller's only, unless asked
                         .filter(|j| run.everyone || j.user.is_empty() || j.user == self.user)
-                        .filter(|j| keep.wants_job(j))
                         .collect());
                 }
                 Err(e @ Error::Timeout(_)) => return Err(e),
@@ -306,6 +314,77 @@ mod tests {
             user: "ann".into(),
             format_file: "/nonexistent".into(),
         }
+    }
+
+    fn runner(bin_dir: &Path) -> Runner {
+        Runner {
+            backend: "pbs",
+            timeout: std::time::Duration::from_secs(30),
+            bin_dir: Some(bin_dir.to_path_buf()),
+            accept: Vec::new(),
+            cwd: None,
+            everyone: false,
+            hold: None,
+        }
+    }
+
+    /// A qdel that fails without a word (Slurm's wrapper, for jobs already done or unknown:
+    /// contribs/torque/qdel.pl counts them in its exit status and prints nothing) has nothing
+    /// left to cancel; one that says why it failed is an error with its words. With the Slurm
+    /// bed up (DASKCTL_TEST_PBS), the real wrapper is asked about a job that has finished.
+    #[tokio::test]
+    async fn a_silent_failing_qdel_means_gone_and_a_said_failure_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let qdel = dir.path().join("qdel");
+        let write = |body: &str| {
+            std::fs::write(&qdel, format!("#!/bin/sh\n{body}\n")).unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&qdel, std::fs::Permissions::from_mode(0o755)).unwrap();
+        };
+        let ids = ["5".to_string(), "6".to_string()];
+        write("exit 2");
+        pbs(Flavor::Torque)
+            .cancel(&runner(dir.path()), &ids)
+            .await
+            .unwrap();
+        write("echo 'qdel: Kill job error on job id 5: Access/permission denied'; exit 1");
+        let e = pbs(Flavor::Torque)
+            .cancel(&runner(dir.path()), &ids)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("Access/permission denied"), "{e}");
+        let wrappers = Path::new("/opt/slurm-torque/usr/bin");
+        if std::env::var_os("DASKCTL_TEST_PBS").is_none() || !wrappers.join("qdel").exists() {
+            return;
+        }
+        let out = std::process::Command::new("sbatch")
+            .args(["--parsable", "--wrap", "true"])
+            .output()
+            .unwrap();
+        let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert!(out.status.success() && !id.is_empty(), "{out:?}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::process::Command::new("squeue")
+            .args(["-h", "-j", &id, "-o", "%i"])
+            .output()
+            .is_ok_and(|o| !String::from_utf8_lossy(&o.stdout).trim().is_empty())
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "job {id} did not finish"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let direct = std::process::Command::new(wrappers.join("qdel"))
+            .arg(&id)
+            .output()
+            .unwrap();
+        assert_eq!(direct.status.code(), Some(1), "{direct:?}");
+        pbs(Flavor::Torque)
+            .cancel(&runner(wrappers), &[id])
+            .await
+            .unwrap();
     }
 
     /// Arrays: `-J` on OpenPBS/PBS Pro (a one-task array is a plain job there), `-t` on Torque;

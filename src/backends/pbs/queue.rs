@@ -4,8 +4,11 @@
 //! with `Variable_List` as an object. Array parents (`123[].server`) are left out: their
 //! subjobs (`123[0].server`, listed with `-t`) are the workers.
 
-use crate::backends::jobqueue::{Job, JobState};
+use crate::backends::jobqueue::interest::Head;
+use crate::backends::jobqueue::lenient::Str;
+use crate::backends::jobqueue::{Interest, Job, JobState};
 use crate::error::{Error, Result};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::time::SystemTime;
 
@@ -126,90 +129,163 @@ fn variables(list: &str) -> HashMap<String, String> {
         .collect()
 }
 
-pub fn parse_text(out: &str) -> Vec<Job> {
+/// The jobs of `qstat -f` text that `keep` wants. A job's block is split into borrowed
+/// `(attribute, value)` pairs (a value continued on tab-led lines is joined) and asked about
+/// by name, owner and daskctl's variable before anything is copied out of it.
+pub fn parse_text(out: &str, keep: &Interest) -> Vec<Job> {
     let mut jobs = Vec::new();
-    let mut id: Option<String> = None;
-    let mut attrs: HashMap<String, String> = HashMap::new();
-    let mut last = String::new();
-    let flush = |id: &Option<String>, attrs: &mut HashMap<String, String>, jobs: &mut Vec<Job>| {
+    let mut id: Option<&str> = None;
+    let mut attrs: Vec<(&str, Cow<'_, str>)> = Vec::new();
+    let flush = |id: Option<&str>, attrs: &mut Vec<(&str, Cow<'_, str>)>, jobs: &mut Vec<Job>| {
         if let Some(id) = id {
-            let vars = variables(attrs.get("Variable_List").map(String::as_str).unwrap_or(""));
-            jobs.extend(job(id, attrs, &vars));
+            let get = |k: &str| attrs.iter().find(|(a, _)| *a == k).map(|(_, v)| v.as_ref());
+            let vars = get("Variable_List").unwrap_or("");
+            let head = Head {
+                user: owner(get("Job_Owner").unwrap_or("")),
+                name: get("Job_Name").unwrap_or(""),
+                marker: variable(vars, "DASKCTL"),
+                ..Head::default()
+            };
+            if keep.wants(&head) {
+                let map: HashMap<String, String> = attrs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                jobs.extend(job(id, &map, &variables(vars)));
+            }
         }
         attrs.clear();
     };
     for line in out.lines() {
         if let Some(rest) = line.strip_prefix("Job Id:") {
-            flush(&id, &mut attrs, &mut jobs);
-            id = Some(rest.trim().to_string());
+            flush(id, &mut attrs, &mut jobs);
+            id = Some(rest.trim());
             continue;
         }
         let t = line.trim_start();
-        let is_attr = t.split_once(" = ").is_some_and(|(k, _)| {
+        let attr = t.split_once(" = ").filter(|(k, _)| {
             !k.is_empty()
                 && k.chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
         });
-        if is_attr {
-            let (k, v) = t.split_once(" = ").expect("checked");
-            last = k.to_string();
-            attrs.insert(last.clone(), v.to_string());
-        } else if line.starts_with('\t') && !last.is_empty() {
-            attrs.entry(last.clone()).or_default().push_str(t);
+        if let Some((k, v)) = attr {
+            attrs.push((k, Cow::Borrowed(v)));
+        } else if line.starts_with('\t')
+            && let Some((_, v)) = attrs.last_mut()
+        {
+            v.to_mut().push_str(t);
         }
     }
-    flush(&id, &mut attrs, &mut jobs);
+    flush(id, &mut attrs, &mut jobs);
     jobs
 }
 
-pub fn parse_json(out: &str) -> Result<Vec<Job>> {
-    let doc: serde_json::Value = serde_json::from_str(out)
-        .map_err(|e| Error::backend("pbs", format!("qstat -F json: {e}")))?;
-    let Some(map) = doc.get("Jobs").and_then(|j| j.as_object()) else {
-        return Ok(Vec::new());
-    };
+/// The user of a `Job_Owner` (`ann@login01`).
+fn owner(job_owner: &str) -> &str {
+    job_owner.split('@').next().unwrap_or("")
+}
+
+/// One variable of a `Variable_List` text (`a=1,b=2`), borrowed.
+fn variable<'a>(list: &'a str, name: &str) -> Option<&'a str> {
+    list.split(',').find_map(|kv| {
+        kv.split_once('=')
+            .filter(|(k, _)| k.trim() == name)
+            .map(|(_, v)| v)
+    })
+}
+
+/// `qstat -f -F json`: the jobs by id, each kept unparsed until asked about.
+#[derive(serde::Deserialize)]
+struct JsonDoc<'a> {
+    #[serde(borrow, rename = "Jobs", default)]
+    jobs: Option<HashMap<Cow<'a, str>, &'a serde_json::value::RawValue>>,
+}
+
+/// What is asked of a JSON job before it is read whole.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct JsonHead<'a> {
+    #[serde(borrow, rename = "Job_Name")]
+    name: Str<'a>,
+    #[serde(borrow, rename = "Job_Owner")]
+    owner: Str<'a>,
+    #[serde(borrow, rename = "Variable_List")]
+    vars: JsonVars<'a>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct JsonVars<'a> {
+    #[serde(borrow, rename = "DASKCTL")]
+    marker: Str<'a>,
+}
+
+/// The jobs of `qstat -f -F json` output that `keep` wants.
+pub fn parse_json(out: &str, keep: &Interest) -> Result<Vec<Job>> {
+    let bad = |e: serde_json::Error| Error::backend("pbs", format!("qstat -F json: {e}"));
+    let doc: JsonDoc = serde_json::from_str(out).map_err(bad)?;
     let mut jobs = Vec::new();
-    for (id, a) in map {
-        let Some(obj) = a.as_object() else { continue };
-        let mut attrs = HashMap::new();
-        let mut vars = HashMap::new();
-        for (k, v) in obj {
-            match (k.as_str(), v) {
-                ("Variable_List", serde_json::Value::Object(m)) => {
-                    vars = m
-                        .iter()
-                        .map(|(k, v)| {
-                            (
-                                k.clone(),
-                                v.as_str()
-                                    .map(str::to_string)
-                                    .unwrap_or_else(|| v.to_string()),
-                            )
-                        })
-                        .collect();
-                }
-                (_, serde_json::Value::String(s)) => {
-                    attrs.insert(k.clone(), s.clone());
-                }
-                // Resource_List (and resources_used) are objects: read as the text form's
-                // `Resource_List.ncpus = 4` lines
-                (_, serde_json::Value::Object(m)) => {
-                    for (sub, v) in m {
-                        let text = match v {
-                            serde_json::Value::String(s) => s.clone(),
-                            serde_json::Value::Number(n) => n.to_string(),
-                            _ => continue,
-                        };
-                        attrs.insert(format!("{k}.{sub}"), text);
-                    }
-                }
-                _ => {}
-            }
+    for (id, raw) in doc.jobs.unwrap_or_default() {
+        // a job that is not an object (or an odd Variable_List) reads as a job without them
+        let head: JsonHead = serde_json::from_str(raw.get()).unwrap_or_default();
+        let wanted = keep.wants(&Head {
+            user: owner(head.owner.get()),
+            name: head.name.get(),
+            marker: head.vars.marker.some(),
+            ..Head::default()
+        });
+        if !wanted {
+            continue;
         }
-        jobs.extend(job(id, &attrs, &vars));
+        let a: serde_json::Value = serde_json::from_str(raw.get()).map_err(bad)?;
+        let Some(obj) = a.as_object() else { continue };
+        let (attrs, vars) = json_attributes(obj);
+        jobs.extend(job(&id, &attrs, &vars));
     }
     jobs.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(jobs)
+}
+
+type Attributes = HashMap<String, String>;
+
+/// A JSON job's attributes as the text form names them, and its variables.
+fn json_attributes(obj: &serde_json::Map<String, serde_json::Value>) -> (Attributes, Attributes) {
+    let mut attrs = HashMap::new();
+    let mut vars = HashMap::new();
+    for (k, v) in obj {
+        match (k.as_str(), v) {
+            ("Variable_List", serde_json::Value::Object(m)) => {
+                vars = m
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            v.as_str()
+                                .map(str::to_string)
+                                .unwrap_or_else(|| v.to_string()),
+                        )
+                    })
+                    .collect();
+            }
+            (_, serde_json::Value::String(s)) => {
+                attrs.insert(k.clone(), s.clone());
+            }
+            // Resource_List (and resources_used) are objects: read as the text form's
+            // `Resource_List.ncpus = 4` lines
+            (_, serde_json::Value::Object(m)) => {
+                for (sub, v) in m {
+                    let text = match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        serde_json::Value::Number(n) => n.to_string(),
+                        _ => continue,
+                    };
+                    attrs.insert(format!("{k}.{sub}"), text);
+                }
+            }
+            _ => {}
+        }
+    }
+    (attrs, vars)
 }
 
 #[cfg(test)]
@@ -247,7 +323,7 @@ mod tests {
 
     #[test]
     fn pbspro_text() {
-        let jobs = parse_text(PBSPRO_TEXT);
+        let jobs = parse_text(PBSPRO_TEXT, &Interest::Everything);
         assert_eq!(jobs.len(), 2, "the array parent is left out");
         assert_eq!(jobs[0].id, "1001[0].pbs01");
         assert_eq!(jobs[0].user, "ann");
@@ -277,7 +353,7 @@ mod tests {
 
     #[test]
     fn wrapper_text() {
-        let jobs = parse_text(WRAPPER_TEXT);
+        let jobs = parse_text(WRAPPER_TEXT, &Interest::Everything);
         assert_eq!(jobs.len(), 1);
         assert_eq!(jobs[0].id, "764");
         assert_eq!(jobs[0].name, "etl-scheduler");
@@ -286,8 +362,29 @@ mod tests {
     }
 
     #[test]
+    fn only_the_jobs_a_listing_wants_are_built() {
+        let text = "Job Id: 1.s\n    Job_Name = vasp\n    Job_Owner = ann@l\n    job_state = Q\n\
+            Job Id: 2.s\n    Job_Name = x\n    Job_Owner = ann@l\n    job_state = Q\n    Variable_List = A=1,DASKC\n\tTL=daskctl:v1;cluster=etl;role=worker;dir=/d\n\
+            Job Id: 3.s\n    Job_Name = etl-worker\n    Job_Owner = bob@l\n    job_state = Q\n";
+        let ids = |jobs: Vec<Job>| jobs.into_iter().map(|j| j.id).collect::<Vec<_>>();
+        assert_eq!(ids(parse_text(text, &Interest::mine("ann"))), ["2.s"]);
+        assert_eq!(parse_text(text, &Interest::Everything).len(), 3);
+        let json = r#"{"Jobs": {"1.s": {"Job_Name": "vasp", "Job_Owner": "ann@l"},
+            "2.s": {"Job_Name": "x", "Job_Owner": "ann@l", "Variable_List": {"DASKCTL": "daskctl:v1;cluster=etl;role=worker;dir=/d"}},
+            "3.s": {"Job_Name": "etl-worker", "Job_Owner": "bob@l"}, "4.s": [1]}}"#;
+        assert_eq!(
+            ids(parse_json(json, &Interest::mine("ann")).unwrap()),
+            ["2.s"]
+        );
+        assert_eq!(
+            ids(parse_json(json, &Interest::Everything).unwrap()),
+            ["1.s", "2.s", "3.s"]
+        );
+    }
+
+    #[test]
     fn pbspro_json() {
-        let jobs = parse_json(PBSPRO_JSON).unwrap();
+        let jobs = parse_json(PBSPRO_JSON, &Interest::Everything).unwrap();
         assert_eq!(jobs.len(), 1);
         assert_eq!(jobs[0].id, "1001[1].pbs01");
         assert_eq!(jobs[0].state, JobState::Pending);
@@ -298,7 +395,7 @@ mod tests {
         );
         assert_eq!(jobs[0].started, None);
         assert!(jobs[0].marker.as_deref().unwrap().contains("cluster=etl"));
-        assert!(parse_json("not json").is_err());
+        assert!(parse_json("not json", &Interest::Everything).is_err());
     }
 
     mod props {
@@ -310,17 +407,17 @@ mod tests {
         proptest! {
             #[test]
             fn text_never_panics(a in arb::mutated(PBSPRO_TEXT), b in arb::mutated(WRAPPER_TEXT), t in arb::text()) {
-                let _ = parse_text(&a);
-                let _ = parse_text(&b);
-                let _ = parse_text(&t);
+                let _ = parse_text(&a, &Interest::Everything);
+                let _ = parse_text(&b, &Interest::Everything);
+                let _ = parse_text(&t, &Interest::Everything);
                 let _ = ctime(&t);
                 let _ = variables(&t);
             }
 
             #[test]
             fn json_never_panics(a in arb::mutated(PBSPRO_JSON), doc in arb::json()) {
-                let _ = parse_json(&a);
-                let _ = parse_json(&doc.to_string());
+                let _ = parse_json(&a, &Interest::Everything);
+                let _ = parse_json(&doc.to_string(), &Interest::Everything);
             }
         }
     }

@@ -145,12 +145,9 @@ impl Dialect for Sge {
             .await?;
         // by name and owner: the marker is only in the details asked for below, of these
         let keep = keep.clone();
-        let mut jobs = super::jobqueue::dialect::off_thread("sge", move || {
-            let mut jobs = queue::parse_xml(&o.stdout)?;
-            jobs.retain(|j| keep.wants_job(j));
-            Ok(jobs)
-        })
-        .await?;
+        let mut jobs =
+            super::jobqueue::dialect::off_thread("sge", move || queue::parse_xml(&o.stdout, &keep))
+                .await?;
         if jobs.is_empty() {
             return Ok(jobs);
         }

@@ -1,9 +1,11 @@
 //! Reading Grid Engine's queue: `qstat -xml` (one `job_list` per running task, one per range of
 //! pending tasks: `<tasks>4-10:1</tasks>`) and `qstat -j ID,...` for context and output paths.
 
-use crate::backends::jobqueue::{Job, JobState};
+use crate::backends::jobqueue::interest::Head;
+use crate::backends::jobqueue::{Interest, Job, JobState};
 use crate::error::{Error, Result};
 use quick_xml::events::Event;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::time::SystemTime;
 
@@ -47,39 +49,90 @@ fn tasks(spec: &str) -> Vec<u64> {
     v
 }
 
-pub fn parse_xml(xml: &str) -> Result<Vec<Job>> {
+/// The fields of one `job_list` element that are read, as the output has them (borrowed
+/// unless unescaped).
+#[derive(Default)]
+struct Record<'a> {
+    number: Cow<'a, str>,
+    name: Cow<'a, str>,
+    owner: Cow<'a, str>,
+    state: Cow<'a, str>,
+    submitted: Cow<'a, str>,
+    started: Cow<'a, str>,
+    slots: Cow<'a, str>,
+    tasks: Cow<'a, str>,
+}
+
+impl<'a> Record<'a> {
+    fn field(&mut self, tag: &str) -> Option<&mut Cow<'a, str>> {
+        Some(match tag {
+            "JB_job_number" => &mut self.number,
+            "JB_name" => &mut self.name,
+            "JB_owner" => &mut self.owner,
+            "state" => &mut self.state,
+            "JB_submission_time" => &mut self.submitted,
+            "JAT_start_time" => &mut self.started,
+            "slots" => &mut self.slots,
+            "tasks" => &mut self.tasks,
+            _ => return None,
+        })
+    }
+}
+
+/// The jobs of `qstat -xml` output that `keep` wants: each `job_list` is read into a
+/// `Record` of borrowed text and asked about by owner and name before any `Job` (or a pending
+/// range's tasks) is built.
+pub fn parse_xml(xml: &str, keep: &Interest) -> Result<Vec<Job>> {
     let mut reader = quick_xml::Reader::from_str(xml);
     let mut out = Vec::new();
-    let mut cur: Option<HashMap<String, String>> = None;
-    let mut field = String::new();
+    let mut cur: Option<Record<'_>> = None;
+    // the field of `cur` the text being read belongs to
+    let mut in_field = false;
+    let mut tag = String::new();
     loop {
         match reader.read_event() {
             Err(e) => return Err(Error::backend("sge", format!("qstat -xml: {e}"))),
             Ok(Event::Eof) => break,
             Ok(Event::Start(e)) => {
-                let name = AsRef::<str>::as_ref(&e.name()).to_string();
-                if name == "job_list" {
-                    cur = Some(HashMap::new());
+                if AsRef::<str>::as_ref(&e.name()) == "job_list" {
+                    cur = Some(Record::default());
                 } else {
-                    field = name;
+                    tag.clear();
+                    tag.push_str(e.name().as_ref());
+                    in_field = true;
                 }
             }
             Ok(Event::Text(t)) => {
-                if let Some(m) = cur.as_mut() {
-                    let raw = t.into_inner();
-                    let text = quick_xml::escape::unescape(&raw)
-                        .map(|c| c.into_owned())
-                        .unwrap_or_else(|_| raw.into_owned());
-                    m.entry(field.clone()).or_default().push_str(&text);
+                if let (true, Some(r)) = (in_field, cur.as_mut())
+                    && let Some(f) = r.field(&tag)
+                {
+                    append(f, t.into_inner());
+                }
+            }
+            // `&amp;` and the like come as events of their own (quick-xml 0.38 and later)
+            Ok(Event::GeneralRef(e)) => {
+                if let (true, Some(r)) = (in_field, cur.as_mut())
+                    && let Some(f) = r.field(&tag)
+                {
+                    let resolved = match e.resolve_char_ref() {
+                        Ok(Some(c)) => Some(Cow::Owned(c.to_string())),
+                        _ => quick_xml::escape::resolve_predefined_entity(&e).map(Cow::Borrowed),
+                    };
+                    append(f, resolved.unwrap_or_default());
                 }
             }
             Ok(Event::End(e)) => {
                 if AsRef::<str>::as_ref(&e.name()) == "job_list"
-                    && let Some(m) = cur.take()
+                    && let Some(r) = cur.take()
+                    && keep.wants(&Head {
+                        user: r.owner.trim(),
+                        name: r.name.trim(),
+                        ..Head::default()
+                    })
                 {
-                    out.extend(jobs_of(&m));
+                    jobs_of(&r, &mut out);
                 }
-                field.clear();
+                in_field = false;
             }
             _ => {}
         }
@@ -87,40 +140,46 @@ pub fn parse_xml(xml: &str) -> Result<Vec<Job>> {
     Ok(out)
 }
 
-fn jobs_of(m: &HashMap<String, String>) -> Vec<Job> {
-    let get = |k: &str| m.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
-    let number = get("JB_job_number");
-    let native = get("state");
-    let running = state(&native) == JobState::Running;
+/// Text of a field, borrowed while it is one piece.
+fn append<'a>(f: &mut Cow<'a, str>, text: Cow<'a, str>) {
+    if f.is_empty() {
+        *f = text;
+    } else {
+        f.to_mut().push_str(&text);
+    }
+}
+
+fn jobs_of(r: &Record<'_>, out: &mut Vec<Job>) {
+    let number = r.number.trim();
+    let native = r.state.trim();
+    let running = state(native) == JobState::Running;
     let base = Job {
-        id: number.clone(),
-        runtime_id: Some(number.clone()),
-        name: get("JB_name"),
-        state: state(&native),
-        native_state: native,
+        id: number.to_string(),
+        runtime_id: Some(number.to_string()),
+        name: r.name.trim().to_string(),
+        state: state(native),
+        native_state: native.to_string(),
         marker: None,
-        user: get("JB_owner"),
-        submitted: time(&get("JB_submission_time")).or_else(|| time(&get("JAT_start_time"))),
+        user: r.owner.trim().to_string(),
+        submitted: time(&r.submitted).or_else(|| time(&r.started)),
         stdout: None,
         workdir: None,
         command: None,
         worker_name: None,
-        cores: get("slots").parse::<f64>().ok(),
-        started: time(&get("JAT_start_time")).filter(|_| running),
+        cores: r.slots.trim().parse::<f64>().ok(),
+        started: time(&r.started).filter(|_| running),
     };
-    let spec = get("tasks");
+    let spec = r.tasks.trim();
     if spec.is_empty() {
-        return vec![base];
+        out.push(base);
+        return;
     }
-    tasks(&spec)
-        .into_iter()
-        .map(|t| {
-            let mut j = base.clone();
-            j.id = format!("{number}.{t}");
-            j.runtime_id = Some(j.id.clone());
-            j
-        })
-        .collect()
+    out.extend(tasks(spec).into_iter().map(|t| {
+        let mut j = base.clone();
+        j.id = format!("{number}.{t}");
+        j.runtime_id = Some(j.id.clone());
+        j
+    }));
 }
 
 #[derive(Debug, Default, Clone)]
@@ -249,7 +308,7 @@ mod tests {
 
     #[test]
     fn xml_and_details() {
-        let mut jobs = parse_xml(XML).unwrap();
+        let mut jobs = parse_xml(XML, &Interest::Everything).unwrap();
         let ids: Vec<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
         assert_eq!(ids, ["7.1", "7.2", "7.3", "7.4", "8"]);
         assert_eq!(jobs[0].state, JobState::Running);
@@ -269,7 +328,28 @@ mod tests {
         );
         assert_eq!(jobs[2].stdout.as_deref(), Some("/d/logs/worker-7.3.out"));
         assert_eq!(jobs[4].marker, None);
-        assert!(parse_xml("<job_info><job_list>").is_ok() || parse_xml("<a></b>").is_err());
+        assert!(
+            parse_xml("<job_info><job_list>", &Interest::Everything).is_ok()
+                || parse_xml("<a></b>", &Interest::Everything).is_err()
+        );
+    }
+
+    #[test]
+    fn only_the_jobs_a_listing_wants_are_built() {
+        let queue = "<job_info><queue_info>\
+            <job_list state=\"running\"><JB_job_number>5</JB_job_number><JB_name>gmx</JB_name><JB_owner>ann</JB_owner><state>r</state></job_list>\
+            <job_list state=\"pending\"><JB_job_number>6</JB_job_number><JB_name>etl-worker</JB_name><JB_owner>ann</JB_owner><state>qw</state><tasks>1-3:1</tasks></job_list>\
+            <job_list state=\"pending\"><JB_job_number>7</JB_job_number><JB_name>etl-worker</JB_name><JB_owner>bob</JB_owner><state>qw</state><tasks>1-100000:1</tasks></job_list>\
+            <job_list state=\"pending\"><JB_job_number>8</JB_job_number><JB_name>a&amp;b-scheduler</JB_name><JB_owner>ann</JB_owner><state>qw</state></job_list>\
+            </queue_info></job_info>";
+        let jobs = parse_xml(queue, &Interest::mine("ann")).unwrap();
+        let ids: Vec<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
+        assert_eq!(ids, ["6.1", "6.2", "6.3", "8"]);
+        assert_eq!(jobs[3].name, "a&b-scheduler");
+        assert_eq!(
+            parse_xml(queue, &Interest::Everything).unwrap().len(),
+            100_005
+        );
     }
 
     #[test]
@@ -289,11 +369,11 @@ mod tests {
         proptest! {
             #[test]
             fn xml_and_details_never_panic(x in arb::mutated(XML), d in arb::mutated(DETAILS), t in arb::text()) {
-                let _ = parse_xml(&x);
-                let _ = parse_xml(&t);
+                let _ = parse_xml(&x, &Interest::Everything);
+                let _ = parse_xml(&t, &Interest::Everything);
                 let details = parse_details(&d);
                 let _ = parse_details(&t);
-                if let Ok(mut jobs) = parse_xml(XML) {
+                if let Ok(mut jobs) = parse_xml(XML, &Interest::Everything) {
                     attach(&mut jobs, &details);
                 }
             }

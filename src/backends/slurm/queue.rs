@@ -3,6 +3,7 @@
 //! available, a `squeue -o` text format with one line per array task.
 
 use crate::backends::jobqueue::interest::Head;
+use crate::backends::jobqueue::lenient::{EachOf, Num, Str};
 use crate::backends::jobqueue::{Interest, Job, JobState};
 use crate::error::{Error, Result};
 use serde_json::Value;
@@ -84,15 +85,47 @@ fn tasks(range: &str) -> Vec<u64> {
     v
 }
 
-/// `squeue --json`: the document, with only what is read of each job. The other ~100 fields
-/// of a job are skipped unparsed and strings are borrowed from the output where they can be:
-/// a queue of 100,000 jobs costs its own text, not a tree of every value in it.
-#[derive(serde::Deserialize)]
-struct JsonDoc<'a> {
-    #[serde(default)]
+/// `squeue --json`: the document's `errors`, and each of its `jobs` handed to `each` as it is
+/// read (with only what is read of a job: the other ~100 fields are skipped unparsed, strings
+/// borrowed from the output where they can be). A queue of 100,000 jobs costs its own text and
+/// the jobs kept, not a tree or a vector of every record.
+struct JsonDoc<'f, F> {
+    each: &'f mut F,
+}
+
+/// What the document said besides its jobs.
+#[derive(Default)]
+struct JsonOutcome {
     errors: Vec<Value>,
-    #[serde(borrow)]
-    jobs: Option<Vec<JsonJob<'a>>>,
+    had_jobs: bool,
+}
+
+impl<'de, F: FnMut(JsonJob<'de>)> serde::de::Visitor<'de> for JsonDoc<'_, F> {
+    type Value = JsonOutcome;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an squeue --json document")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<JsonOutcome, A::Error> {
+        let mut out = JsonOutcome::default();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "errors" => {
+                    out.errors = map.next_value::<Option<Vec<Value>>>()?.unwrap_or_default()
+                }
+                "jobs" => {
+                    map.next_value_seed(EachOf::new(&mut *self.each))?;
+                    out.had_jobs = true;
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -122,58 +155,6 @@ struct JsonJob<'a> {
     array_task_string: Str<'a>,
 }
 
-/// A number as 22.05 writes it, or as later releases wrap it (`{"set", "infinite", "number"}`;
-/// not set: none).
-#[derive(Default)]
-struct Num(Option<u64>);
-
-impl<'de> serde::Deserialize<'de> for Num {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        #[derive(serde::Deserialize)]
-        #[serde(untagged)]
-        enum Repr {
-            Plain(u64),
-            Wrapped {
-                set: Option<bool>,
-                number: Option<u64>,
-            },
-            Other(serde::de::IgnoredAny),
-        }
-        Ok(Num(match Repr::deserialize(d)? {
-            Repr::Plain(n) => Some(n),
-            Repr::Wrapped { set, number } if set != Some(false) => number,
-            _ => None,
-        }))
-    }
-}
-
-/// A string, or the first of a list of them (`job_state` from 23.02 on); anything else: empty.
-#[derive(Default)]
-struct Str<'a>(std::borrow::Cow<'a, str>);
-
-impl<'de: 'a, 'a> serde::Deserialize<'de> for Str<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        #[derive(serde::Deserialize)]
-        #[serde(untagged)]
-        enum Repr<'a> {
-            One(#[serde(borrow)] std::borrow::Cow<'a, str>),
-            Many(#[serde(borrow)] Vec<std::borrow::Cow<'a, str>>),
-            Other(serde::de::IgnoredAny),
-        }
-        Ok(Str(match Repr::deserialize(d)? {
-            Repr::One(s) => s,
-            Repr::Many(mut v) if !v.is_empty() => v.swap_remove(0),
-            _ => std::borrow::Cow::Borrowed(""),
-        }))
-    }
-}
-
-impl Str<'_> {
-    fn get(&self) -> &str {
-        &self.0
-    }
-}
-
 fn error_text(v: Option<&Value>) -> String {
     match v {
         Some(Value::String(s)) => s.clone(),
@@ -183,7 +164,21 @@ fn error_text(v: Option<&Value>) -> String {
 
 /// The jobs of `squeue --json` output that `keep` wants.
 pub fn parse_json(stdout: &str, keep: &Interest) -> Result<Vec<Job>> {
-    let doc: JsonDoc = serde_json::from_str(stdout)
+    let mut out = Vec::new();
+    let mut each = |j: JsonJob<'_>| {
+        let head = Head {
+            user: j.user_name.get(),
+            name: j.name.get(),
+            marker: j.comment.some(),
+            ..Head::default()
+        };
+        if keep.wants(&head) {
+            json_job(&j, &mut out);
+        }
+    };
+    let mut de = serde_json::Deserializer::from_str(stdout);
+    let doc = serde::Deserializer::deserialize_map(&mut de, JsonDoc { each: &mut each })
+        .and_then(|doc| de.end().map(|()| doc))
         .map_err(|e| Error::backend("slurm", format!("squeue --json: {e}")))?;
     // with the controller down, squeue --json exits 0 and reports the failure here
     if let Some(e) = doc.errors.first() {
@@ -203,21 +198,8 @@ pub fn parse_json(stdout: &str, keep: &Interest) -> Result<Vec<Job>> {
             ),
         });
     }
-    let jobs = doc
-        .jobs
-        .ok_or_else(|| Error::backend("slurm", "squeue --json: no jobs array"))?;
-    let mut out = Vec::new();
-    for j in &jobs {
-        let comment = Some(j.comment.get()).filter(|c| !c.is_empty());
-        let head = Head {
-            user: j.user_name.get(),
-            name: j.name.get(),
-            marker: comment,
-            ..Head::default()
-        };
-        if keep.wants(&head) {
-            json_job(j, &mut out);
-        }
+    if !doc.had_jobs {
+        return Err(Error::backend("slurm", "squeue --json: no jobs array"));
     }
     Ok(out)
 }

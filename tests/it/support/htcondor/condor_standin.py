@@ -14,7 +14,8 @@ Formats follow the HTCondor manual:
   are none), with ClusterId, ProcId, JobStatus (1 Idle, 2 Running, 3 Removed, 4 Completed,
   5 Held), Owner, QDate, EnteredCurrentStatus, Cmd, Arguments, Out, Err, Iwd, JobBatchName and
   the custom attributes, RequestCpus and (while running) JobCurrentStartDate. condor_q shows the
-  current user's jobs, every user's with -allusers.
+  current user's jobs, every user's with -allusers; `-attributes A,B,...` shows only those
+  attributes of each ad.
 - condor_rm ID...: "Job C.P marked for removal" / "All jobs in cluster C have been marked for
   removal"; exit status 1 when nothing matched.
 - condor_suspend / condor_continue ID...: JobStatus 7 (Suspended, its processes stopped) and
@@ -305,6 +306,16 @@ def public(ad):
     return {k: v for k, v in ad.items() if not k.startswith("_")}
 
 
+def project(ad, wanted):
+    """`-attributes A,B`: only these of each ad, where it has them (the manual: "Explicitly
+    list the attributes ... which should be displayed when using the -xml, -json or -long
+    options"); an ad without one of them shows none of it."""
+    if wanted is None:
+        return ad
+    names = [w.strip() for w in wanted.split(",") if w.strip()]
+    return {k: v for k, v in ad.items() if k in names}
+
+
 def constraint(expr):
     """The ClassAd constraints daskctl passes: `Attr =!= undefined`, `Attr == "value"`,
     joined with `&&`. Anything else is refused, as an unparsable constraint would be."""
@@ -343,9 +354,10 @@ def q(argv, history=False):
     limit = option(argv, "-limit")
     if limit is not None:
         ads = ads[: int(limit)]
+    wanted = option(argv, "-attributes")
     if "-json" in argv:
         if ads:
-            print(json.dumps([public(a) for a in ads], indent=2))
+            print(json.dumps([project(public(a), wanted) for a in ads], indent=2))
     else:
         for a in ads:
             print(f"{a['ClusterId']}.{a['ProcId']} {a['Owner']} {a['JobStatus']} {a['Cmd']}")
