@@ -52,4 +52,20 @@ if [ -z "${DASKCTL_TEST_NO_LEGACY:-}" ]; then
   # after dask-ctl: its own `daskctl` console script is replaced by the binary
   pip_q "$LEGACY/bin/pip" install --force-reinstall --no-deps "$wheel"
   (cd python/tests && "$LEGACY/bin/python" -m pytest -p no:cacheprovider -q -rs legacy)
+  # what pip does with the two `daskctl` scripts: the package installed last owns the name.
+  # dask-ctl over daskctl: its Python script replaces the binary, and daskctl's package says
+  # so instead of running it; daskctl again: the binary is back.
+  pip_q "$LEGACY/bin/pip" install --force-reinstall --no-deps 'dask-ctl==2024.1.0'
+  [ "$(head -c 2 "$LEGACY/bin/daskctl")" = "#!" ]
+  if said=$("$LEGACY/bin/python" -m daskctl --version 2>&1); then
+    echo "test-python: python -m daskctl ran dask-ctl's script: $said" >&2
+    exit 1
+  fi
+  case "$said" in
+    *"is not daskctl's binary"*) ;;
+    *) echo "test-python: unexpected: $said" >&2; exit 1 ;;
+  esac
+  pip_q "$LEGACY/bin/pip" install --force-reinstall --no-deps "$wheel"
+  [ "$("$LEGACY/bin/daskctl" --version)" = "$("$VENV/bin/daskctl" --version)" ]
+  echo "test-python: the package installed last owns \`daskctl\`; a replaced binary is named, not run" >&2
 fi

@@ -6,10 +6,16 @@ import os
 import sys
 
 from ._binary import find_daskctl_bin
+from ._errors import DaskctlNotFound
 
 
 def main() -> None:
-    binary = find_daskctl_bin()
+    try:
+        binary = find_daskctl_bin()
+    except DaskctlNotFound as e:
+        # one line, as the binary's own errors are: status 1, "anything unexpected"
+        sys.stderr.write(f"error: {e}\n")
+        sys.exit(1)
     if sys.platform == "win32":
         import subprocess
 
