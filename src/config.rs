@@ -32,9 +32,9 @@ pub struct Config {
     pub probe: ProbeConfig,
     #[serde(default)]
     pub backends: BTreeMap<String, BackendConfig>,
-    /// Prices for core-hours and cost (`crate::usage`).
+    /// Prices for core-hours and cost (`crate::pricing`, applied by `usage`).
     #[serde(default)]
-    pub pricing: crate::usage::Pricing,
+    pub pricing: crate::pricing::Pricing,
     #[serde(skip)]
     pub path: PathBuf,
 }

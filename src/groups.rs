@@ -88,7 +88,7 @@ impl GroupSpec {
         let workers = count
             .parse::<i64>()
             .map_err(|_| usage())
-            .and_then(|n| crate::lifecycle::worker_count(n, max_workers))?;
+            .and_then(|n| crate::units::worker_count(n, max_workers))?;
         let mut g = GroupSpec {
             name: name.to_string(),
             workers,

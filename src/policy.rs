@@ -124,31 +124,6 @@ impl PolicyLock for FileLock {
     async fn release(self: Box<Self>) {}
 }
 
-/// Fills `c.adapt` from the policy its backend stores for it (a policy that cannot be read is
-/// reported and leaves the cluster without one).
-pub fn attach(b: &dyn crate::backends::Backend, c: &mut crate::model::Cluster) {
-    if let Some(stored) = b.stored_policy(c) {
-        match stored {
-            Ok(p) => {
-                c.adapt_applied = p
-                    .applied
-                    .filter(|_| p.adapt.is_some())
-                    .and_then(|s| crate::units::epoch_secs(s as f64));
-                c.adapt_by = p
-                    .adapt
-                    .is_some()
-                    .then_some(crate::model::AdaptBy::Reconcile);
-                c.adapt = p.adapt;
-                if c.expires.is_none() {
-                    c.expires = p.expires.and_then(|s| crate::units::epoch_secs(s as f64));
-                }
-                c.idle_timeout = c.idle_timeout.or(p.idle_timeout);
-            }
-            Err(e) => tracing::warn!("{}: {e}", c.qualified()),
-        }
-    }
-}
-
 /// `policy.json` and `policy.lock` in a cluster's directory.
 pub struct PolicyFile {
     dir: PathBuf,

@@ -84,6 +84,23 @@ pub fn parse_duration(s: &str) -> Result<Duration> {
     Ok(d)
 }
 
+/// Validates a worker count against a backend's limit.
+pub fn worker_count(n: i64, max: u32) -> Result<u32> {
+    // a negative count is wrong whatever the backend's limit (which is not known yet when the
+    // count is checked before any lookup): no bound is named that is not the real one
+    if n < 0 {
+        return Err(Error::Usage(format!(
+            "invalid worker count {n}: must be 0 or more"
+        )));
+    }
+    if n > max as i64 {
+        return Err(Error::Usage(format!(
+            "invalid worker count {n}: must be between 0 and {max}"
+        )));
+    }
+    Ok(n as u32)
+}
+
 /// "3m", "2h", "5d" — the AGE column.
 pub fn format_age(since: SystemTime) -> String {
     let secs = SystemTime::now()

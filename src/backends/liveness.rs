@@ -113,7 +113,7 @@ fn sock_ip(s: &nix::sys::socket::SockaddrStorage) -> Option<IpAddr> {
 /// The inode of a socket listening where `a` points, on this machine.
 fn listener(a: &Address) -> Option<u64> {
     let want: Option<IpAddr> = a.host.parse().ok();
-    procfs::listening_sockets()
+    super::local::listeners::all()
         .into_iter()
         .find(|(_, (ip, port))| {
             *port == a.port

@@ -271,7 +271,7 @@ pub trait Backend: Send + Sync {
     }
 
     /// The prices its clusters are accounted with (`[pricing]`); None: core-hours only.
-    fn pricing(&self) -> Option<&crate::usage::Pricing> {
+    fn pricing(&self) -> Option<&crate::pricing::Pricing> {
         None
     }
 

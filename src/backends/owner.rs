@@ -122,7 +122,7 @@ pub enum Reply {
     Said(String),
     Ended(bool),
     States(Vec<OwnState>),
-    Reconciled(Option<crate::lifecycle::reconcile::ActionWire>),
+    Reconciled(Option<ActionWire>),
     Done,
     Failed { code: u8, message: String },
 }
@@ -133,7 +133,7 @@ pub enum Outcome {
     Said(String),
     Ended(bool),
     States(Vec<OwnState>),
-    Reconciled(Option<crate::lifecycle::reconcile::ActionWire>),
+    Reconciled(Option<ActionWire>),
     Done,
 }
 
@@ -359,12 +359,20 @@ pub async fn end_adapt(o: &Owner, c: &Cluster, group: Option<String>) -> Result<
     }
 }
 
+/// What a reconcile pass as the owner did, as its child sends it back (`lifecycle/reconcile.rs`
+/// makes it from its `Action` and back).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct ActionWire {
+    pub cluster: String,
+    pub backend: String,
+    pub workers: Option<u64>,
+    pub target: Option<u64>,
+    pub action: String,
+    pub detail: String,
+}
+
 /// One reconcile pass over `c` as its owner; what it did (None: it has no policy).
-pub async fn reconcile(
-    o: &Owner,
-    c: &Cluster,
-    yes: bool,
-) -> Result<Option<crate::lifecycle::reconcile::ActionWire>> {
+pub async fn reconcile(o: &Owner, c: &Cluster, yes: bool) -> Result<Option<ActionWire>> {
     // a pass may delete the cluster (waiting until it is gone) or scale it
     let within = Duration::from_secs(300);
     match run(

@@ -11,7 +11,7 @@ pub use resolve::resolve;
 /// What every cluster a backend returns gets before a verb sees it: the policy its backend
 /// stores for it, and its cores, core-hours and cost (`crate::usage`).
 pub fn finish(b: &dyn crate::backends::Backend, c: &mut crate::model::Cluster) {
-    crate::policy::attach(b, c);
+    attach_policy(b, c);
     if let Some(p) = b.pricing() {
         crate::usage::account(c, p, std::time::SystemTime::now());
     }
@@ -112,4 +112,29 @@ pub fn authorize(
         ));
     }
     Ok(())
+}
+
+/// Fills `c.adapt` from the policy its backend stores for it (a policy that cannot be read is
+/// reported and leaves the cluster without one).
+fn attach_policy(b: &dyn crate::backends::Backend, c: &mut crate::model::Cluster) {
+    if let Some(stored) = b.stored_policy(c) {
+        match stored {
+            Ok(p) => {
+                c.adapt_applied = p
+                    .applied
+                    .filter(|_| p.adapt.is_some())
+                    .and_then(|s| crate::units::epoch_secs(s as f64));
+                c.adapt_by = p
+                    .adapt
+                    .is_some()
+                    .then_some(crate::model::AdaptBy::Reconcile);
+                c.adapt = p.adapt;
+                if c.expires.is_none() {
+                    c.expires = p.expires.and_then(|s| crate::units::epoch_secs(s as f64));
+                }
+                c.idle_timeout = c.idle_timeout.or(p.idle_timeout);
+            }
+            Err(e) => tracing::warn!("{}: {e}", c.qualified()),
+        }
+    }
 }

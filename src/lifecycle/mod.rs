@@ -93,22 +93,7 @@ pub async fn end_adapt_for_size(
     adapt::store(b, c, None).await.map(|_| true)
 }
 
-/// Validates a worker count against a backend's limit.
-pub fn worker_count(n: i64, max: u32) -> Result<u32> {
-    // a negative count is wrong whatever the backend's limit (which is not known yet when the
-    // count is checked before any lookup): no bound is named that is not the real one
-    if n < 0 {
-        return Err(crate::error::Error::Usage(format!(
-            "invalid worker count {n}: must be 0 or more"
-        )));
-    }
-    if n > max as i64 {
-        return Err(crate::error::Error::Usage(format!(
-            "invalid worker count {n}: must be between 0 and {max}"
-        )));
-    }
-    Ok(n as u32)
-}
+pub use crate::units::worker_count;
 
 /// The hidden verb a child acting as another user runs.
 pub fn as_owner_verb() -> &'static str {

@@ -39,16 +39,7 @@ struct Action {
     detail: String,
 }
 
-/// An `Action` as the owner's child sends it back (`backends/owner.rs`).
-#[derive(Debug, Serialize, serde::Deserialize)]
-pub struct ActionWire {
-    cluster: String,
-    backend: String,
-    workers: Option<u64>,
-    target: Option<u64>,
-    action: String,
-    detail: String,
-}
+use crate::backends::owner::ActionWire;
 
 impl Action {
     fn wire(self) -> ActionWire {

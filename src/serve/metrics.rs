@@ -3,11 +3,12 @@
 //! counts by status; each backend up or not at the last discovery.
 
 use super::{Server, Snapshot};
+use crate::exposition::esc;
+use crate::exposition::gauge;
 use crate::model::{Cluster, Status};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use std::fmt::Write;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -19,13 +20,6 @@ pub async fn metrics(State(s): State<Arc<Server>>) -> impl IntoResponse {
         )],
         render(&s.snapshot(), SystemTime::now()),
     )
-}
-
-/// A label value escaped as the format asks: backslash, double quote and newline.
-fn esc(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
 
 /// The cluster's name, with its namespace where it has one (two namespaces may each have one
@@ -61,15 +55,6 @@ const STATUSES: [Status; 7] = [
     Status::Stopped,
     Status::Unknown,
 ];
-
-/// One gauge family: its HELP and TYPE lines, then a sample per (labels, value).
-pub fn gauge(out: &mut String, name: &str, help: &str, rows: Vec<(String, f64)>) {
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} gauge");
-    for (l, v) in rows {
-        let _ = writeln!(out, "{name}{{{l}}} {v}");
-    }
-}
 
 pub fn render(snap: &Snapshot, now: SystemTime) -> String {
     let mut out = String::new();

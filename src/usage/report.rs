@@ -246,7 +246,7 @@ impl Report {
 
     /// Gauges for Prometheus (after the per-cluster ones `serve` exposes too).
     pub fn prom(&self, out: &mut String) {
-        use crate::serve::metrics::gauge;
+        use crate::exposition::gauge;
         let states = [
             ("busy", &self.states.busy),
             ("idle", &self.states.idle),

@@ -360,7 +360,7 @@ fn to_cluster(aws: &Aws, nodes: Vec<Node>, probe: Option<Probe>) -> Cluster {
                 .alive()
                 .then(|| {
                     n.vcpus
-                        .or_else(|| crate::usage::ec2::vcpus(&n.instance_type))
+                        .or_else(|| crate::pricing::ec2::vcpus(&n.instance_type))
                 })
                 .flatten()
                 .map(f64::from),
@@ -462,7 +462,7 @@ fn to_cluster(aws: &Aws, nodes: Vec<Node>, probe: Option<Probe>) -> Cluster {
             .map(|s| SchedulerRef {
                 instance: s.id.clone(),
                 vpc: s.vpc_id.clone(),
-                policy: super::policy::joined(&s.tags),
+                policy: super::tags::joined(&s.tags),
             }),
     });
     c

@@ -83,7 +83,7 @@ impl Aws {
 
 #[async_trait]
 impl Backend for Aws {
-    fn pricing(&self) -> Option<&crate::usage::Pricing> {
+    fn pricing(&self) -> Option<&crate::pricing::Pricing> {
         Some(&self.ctx.config.pricing)
     }
 

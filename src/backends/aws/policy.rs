@@ -20,7 +20,7 @@ use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag};
 use std::time::{Duration, SystemTime};
 
-pub const PREFIX: &str = "daskctl:policy:";
+use super::tags::{POLICY_PREFIX as PREFIX, joined};
 /// On a lock group: the cluster it locks.
 pub const LOCK: &str = "daskctl:lock";
 const CHUNK: usize = 256;
@@ -28,19 +28,6 @@ const CHUNK: usize = 256;
 const MAX_CHUNKS: usize = 16;
 /// How long a lock is honoured without being released (a reconcile pass takes seconds).
 const LOCK_TTL: Duration = Duration::from_secs(600);
-
-/// The policy JSON the `daskctl:policy:N` tags hold, joined in order; None without them.
-pub fn joined(tags: &[(String, String)]) -> Option<String> {
-    let mut parts: Vec<(usize, &str)> = tags
-        .iter()
-        .filter_map(|(k, v)| Some((k.strip_prefix(PREFIX)?.parse().ok()?, v.as_str())))
-        .collect();
-    if parts.is_empty() {
-        return None;
-    }
-    parts.sort();
-    Some(parts.into_iter().map(|(_, v)| v).collect())
-}
 
 /// `p` as `daskctl:policy:N` tags; none for the default policy. The tags hold
 /// `CHUNK * MAX_CHUNKS` characters: Dask's damping counts of a scale down proposing a few

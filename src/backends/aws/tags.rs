@@ -16,6 +16,23 @@ pub const WORKER_SPEC: &str = "daskctl:worker";
 /// On a worker of a worker group beside the default one: the group.
 pub const GROUP: &str = "daskctl:group";
 
+/// Tags `daskctl:policy:0`, `:1`, ...: a cluster's autoscaling policy as JSON in chunks
+/// (a tag value holds 256 characters), on its scheduler.
+pub const POLICY_PREFIX: &str = "daskctl:policy:";
+
+/// The policy JSON the `daskctl:policy:N` tags hold, joined in order; None without them.
+pub fn joined(tags: &[(String, String)]) -> Option<String> {
+    let mut parts: Vec<(usize, &str)> = tags
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix(POLICY_PREFIX)?.parse().ok()?, v.as_str())))
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    parts.sort();
+    Some(parts.into_iter().map(|(_, v)| v).collect())
+}
+
 /// The scheduler's launch spec tag of a worker group (`daskctl:worker` for the default one).
 pub fn worker_spec_key(group: Option<&str>) -> String {
     match group {

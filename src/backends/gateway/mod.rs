@@ -97,7 +97,7 @@ impl Gateway {
 
 #[async_trait]
 impl Backend for Gateway {
-    fn pricing(&self) -> Option<&crate::usage::Pricing> {
+    fn pricing(&self) -> Option<&crate::pricing::Pricing> {
         Some(&self.ctx.config.pricing)
     }
 

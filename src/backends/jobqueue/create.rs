@@ -5,6 +5,7 @@
 
 use super::markers::{Marker, check_value, unsafe_in_script};
 use super::script::{Script, quote};
+use super::script::{script_file, worker_job_name};
 use super::watch::{self, Submitted, Waited};
 use super::{Dialect, JobQueue, JobSpec};
 use crate::backends::CreateRequest;
@@ -34,22 +35,6 @@ pub struct WorkerScript {
 impl WorkerScript {
     pub fn file(&self) -> String {
         script_file(self.group.as_deref())
-    }
-}
-
-/// The worker script of a group in the cluster's shared directory (`worker.sh` for the default).
-pub fn script_file(group: Option<&str>) -> String {
-    match group {
-        None => "worker.sh".into(),
-        Some(g) => format!("worker-{g}.sh"),
-    }
-}
-
-/// The job name of a group's workers: `CLUSTER-worker`, `CLUSTER-worker-GROUP`.
-pub fn worker_job_name(cluster: &str, group: Option<&str>) -> String {
-    match group {
-        None => format!("{cluster}-worker"),
-        Some(g) => format!("{cluster}-worker-{g}"),
     }
 }
 

@@ -107,7 +107,7 @@ pub async fn find<D: Dialect>(q: &JobQueue<D>, name: &str) -> Result<Option<Clus
     names.extend(
         dir_groups(&q.shared_dir().join(name))
             .iter()
-            .map(|g| super::create::worker_job_name(name, Some(g))),
+            .map(|g| super::script::worker_job_name(name, Some(g))),
     );
     let keep = q.dask_jobs();
     let jobs = match q.dialect.list_named(&run, &names, &keep).await {
@@ -473,7 +473,7 @@ fn name_marker<D: Dialect>(q: &JobQueue<D>, j: &Job) -> Option<Marker> {
     };
     crate::names::validate(cluster).ok()?;
     let dir = q.shared_dir().join(cluster);
-    let script = super::create::script_file(group.as_deref());
+    let script = super::script::script_file(group.as_deref());
     (dir.join("worker.sh").is_file() && dir.join(script).is_file()).then(|| Marker {
         cluster: cluster.to_string(),
         role: role.to_string(),

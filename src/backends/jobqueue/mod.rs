@@ -266,7 +266,7 @@ impl<D: Dialect> JobQueue<D> {
 
 #[async_trait]
 impl<D: Dialect> Backend for JobQueue<D> {
-    fn pricing(&self) -> Option<&crate::usage::Pricing> {
+    fn pricing(&self) -> Option<&crate::pricing::Pricing> {
         Some(&self.ctx.config.pricing)
     }
 

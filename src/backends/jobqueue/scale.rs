@@ -148,7 +148,7 @@ async fn worker_script<D: Dialect>(
     group: Option<&str>,
     workers: &[&Job],
 ) -> Result<String> {
-    let file = super::create::script_file(group);
+    let file = super::script::script_file(group);
     if let Some(dir) = &h.dir
         && let Ok(s) = std::fs::read_to_string(PathBuf::from(dir).join(&file))
     {

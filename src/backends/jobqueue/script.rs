@@ -12,6 +12,22 @@ pub fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
+/// The worker script of a group in the cluster's shared directory (`worker.sh` for the default).
+pub fn script_file(group: Option<&str>) -> String {
+    match group {
+        None => "worker.sh".into(),
+        Some(g) => format!("worker-{g}.sh"),
+    }
+}
+
+/// The job name of a group's workers: `CLUSTER-worker`, `CLUSTER-worker-GROUP`.
+pub fn worker_job_name(cluster: &str, group: Option<&str>) -> String {
+    match group {
+        None => format!("{cluster}-worker"),
+        Some(g) => format!("{cluster}-worker-{g}"),
+    }
+}
+
 pub struct Script {
     pub directives: Vec<String>,
     pub preamble: Vec<String>,

@@ -794,7 +794,7 @@ fn handle_of(kind: Kind, namespace: String, g: &Group) -> Handle {
             d.metadata
                 .annotations
                 .as_ref()?
-                .get(super::policy::ANNOTATION)
+                .get(super::objects::POLICY)
                 .cloned()
         }),
     })

@@ -121,7 +121,7 @@ impl Kubernetes {
 
 #[async_trait]
 impl Backend for Kubernetes {
-    fn pricing(&self) -> Option<&crate::usage::Pricing> {
+    fn pricing(&self) -> Option<&crate::pricing::Pricing> {
         Some(&self.ctx.config.pricing)
     }
 

@@ -12,6 +12,8 @@ pub const WORKERGROUP_LABEL: &str = "dask.org/workergroup-name";
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 pub const EXPIRES: &str = "daskctl.dev/expires";
 pub const OWNER: &str = "daskctl.dev/owner";
+/// On the scheduler Deployment: the cluster's autoscaling policy (JSON), see policy.rs.
+pub const POLICY: &str = "daskctl.dev/policy";
 pub const SCHEDULER_PORT: u16 = 8786;
 pub const DASHBOARD_PORT: u16 = 8787;
 

@@ -26,7 +26,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
 use serde_json::json;
 
-pub const ANNOTATION: &str = "daskctl.dev/policy";
+use super::objects::POLICY as ANNOTATION;
 /// Seconds a lock is honoured without being released (a reconcile pass takes seconds).
 const LEASE_SECONDS: i32 = 600;
 

@@ -9,8 +9,9 @@
 use super::Local;
 use super::discover;
 use super::procfs;
-use super::spawn::{self, ENV_CLUSTER, ENV_HOME, ENV_OP, ENV_ROLE, ENV_WORKER};
+use super::spawn::{self, ENV_CLUSTER, ENV_HOME, ENV_OP, ENV_ROLE};
 use super::state::{ClusterState, Creator, GroupState, Phase, StateDir};
+use super::workers::{Wanted, start_workers, stop_op, wait_for_workers, worker_args};
 use crate::backends::CreateRequest;
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupts;
@@ -101,7 +102,7 @@ fn port_free(b: &Local, host: &str, port: Option<&String>) -> Result<()> {
     let clash = |(ip, p): &(std::net::IpAddr, u16)| {
         *p == port && (ip.is_unspecified() || wanted.is_none_or(|w| w.is_unspecified() || w == *ip))
     };
-    let inodes: Vec<u64> = procfs::listening_sockets()
+    let inodes: Vec<u64> = super::listeners::all()
         .into_iter()
         .filter(|(_, a)| clash(a))
         .map(|(inode, _)| inode)
@@ -155,24 +156,6 @@ fn join(pids: &[i32]) -> String {
         .join(", ")
 }
 
-/// Stops every process this command (`op`) started for `cluster`, and whatever those started
-/// meanwhile (`spawn::sweep`); the pids still alive after.
-pub async fn stop_op(b: &Local, cluster: &str, op: &str) -> Vec<i32> {
-    let home = b.ctx.config.state_root().to_string_lossy().into_owned();
-    let markers = vec![
-        (ENV_CLUSTER.to_string(), cluster.to_string()),
-        (ENV_HOME.to_string(), home),
-        (ENV_OP.to_string(), op.to_string()),
-    ];
-    spawn::sweep(
-        b.ctx.user.uid,
-        markers,
-        Duration::from_secs(10),
-        Duration::from_secs(15),
-    )
-    .await
-}
-
 async fn build(
     b: &Local,
     req: &CreateRequest,
@@ -221,7 +204,7 @@ async fn build(
         )?);
     }
     if b.ctx.prober.enabled() {
-        let wanted = super::scale::Wanted {
+        let wanted = Wanted {
             address: &address,
             n: names.len(),
             deadline,
@@ -230,7 +213,7 @@ async fn build(
             asked: None,
             progress: &req.progress,
         };
-        super::scale::wait_for_workers(b, dir, st, wanted).await?;
+        wait_for_workers(b, dir, st, wanted).await?;
     }
     Ok(())
 }
@@ -272,51 +255,6 @@ fn scheduler_args(req: &CreateRequest, host: &str, dir: &StateDir) -> Vec<String
     // Dask's own idle timeout: the cluster ends itself even if no daskctl ever runs again
     if let Some(t) = req.options.get("idle-timeout") {
         args.extend(["--idle-timeout".into(), format!("{t}s")]);
-    }
-    args
-}
-
-/// `dask worker` arguments of worker `wname` of group `group` (None: the default group) of the
-/// cluster in `st`.
-fn worker_args(
-    st: &ClusterState,
-    group: Option<&GroupState>,
-    dir: &StateDir,
-    address: &str,
-    wname: &str,
-) -> Vec<String> {
-    let (threads, memory) = match group {
-        Some(g) => (g.threads, g.memory),
-        None => (st.threads, st.memory),
-    };
-    let mut args: Vec<String> = vec![
-        "worker".into(),
-        address.to_string(),
-        "--name".into(),
-        wname.to_string(),
-        "--nthreads".into(),
-        threads.to_string(),
-        "--host".into(),
-        st.host.clone(),
-        "--dashboard-address".into(),
-        format!("{}:0", st.host),
-        "--local-directory".into(),
-        dir.path.join("work").to_string_lossy().into_owned(),
-    ];
-    if let Some(m) = memory {
-        args.push("--memory-limit".into());
-        args.push(m.to_string());
-    }
-    if let Some(g) = group {
-        // tasks target the group with resources={GROUP: 1}; as many at once as it has threads
-        args.extend([
-            "--resources".into(),
-            crate::groups::resource(&g.name, g.threads),
-        ]);
-    }
-    if st.idle_timeout.is_some() {
-        // the scheduler may end itself: its workers then follow within a minute
-        args.extend(["--death-timeout".into(), "60".into()]);
     }
     args
 }
@@ -439,75 +377,6 @@ pub fn plan(b: &Local, req: &CreateRequest) -> Result<crate::backends::Plan> {
     })
 }
 
-/// The next `n` worker names of `group` (`<cluster>-<k>`, `<cluster>-<group>-<k>`) that neither
-/// the state nor the scheduler (`taken`) already uses.
-fn fresh_names(
-    st: &mut ClusterState,
-    group: Option<&str>,
-    taken: &HashSet<String>,
-    n: u32,
-) -> Result<Vec<String>> {
-    let mut used: HashSet<String> = st.workers.iter().map(|w| w.name.clone()).collect();
-    used.extend(taken.iter().cloned());
-    let (prefix, next) = match group {
-        None => (st.name.clone(), &mut st.next_worker),
-        Some(g) => {
-            st.group(g)?;
-            let prefix = format!("{}-{g}", st.name);
-            let gs = st.groups.iter_mut().find(|x| x.name == g).expect("checked");
-            (prefix, &mut gs.next_worker)
-        }
-    };
-    let mut out = Vec::new();
-    while out.len() < n as usize {
-        let name = format!("{prefix}-{next}");
-        *next = next.saturating_add(1);
-        if used.insert(name.clone()) {
-            out.push(name);
-        }
-    }
-    Ok(out)
-}
-
-/// Starts `n` workers of `group` (None: the default group) for the cluster in `st`, recording
-/// each in the state as soon as it runs; their names are unique against `taken` (the
-/// scheduler's own list). Returns the names.
-pub fn start_workers(
-    b: &Local,
-    dir: &StateDir,
-    st: &mut ClusterState,
-    group: Option<&str>,
-    n: u32,
-    taken: &HashSet<String>,
-    op: &str,
-) -> Result<Vec<String>> {
-    let home = b.ctx.config.state_root().to_string_lossy().into_owned();
-    let address = st
-        .address
-        .clone()
-        .ok_or_else(|| Error::backend("local", "cluster has no scheduler address"))?;
-    let names = fresh_names(st, group, taken, n)?;
-    let shape = group.map(|g| st.group(g).cloned()).transpose()?;
-    for wname in &names {
-        let args = worker_args(st, shape.as_ref(), dir, &address, wname);
-        let markers = [
-            (ENV_CLUSTER, st.name.as_str()),
-            (ENV_ROLE, "worker"),
-            (ENV_HOME, home.as_str()),
-            (ENV_WORKER, wname.as_str()),
-            (ENV_OP, op),
-        ];
-        let log = format!("{wname}.log");
-        let mut s = spawn::spawn_dask(&st.python, &args, &dir.logs(), &log, &markers, wname)?;
-        // the child is not waited for: it outlives daskctl (reaped by init)
-        drop(s.child);
-        s.proc.group = group.map(str::to_string);
-        st.workers.push(s.proc);
-        dir.save(st)?;
-    }
-    Ok(names)
-}
-
 async fn wait_scheduler_file(
     dir: &StateDir,
     sched: &super::state::Proc,
@@ -545,38 +414,4 @@ async fn wait_scheduler_file(
             spawn::log_tail(&dir.logs().join("scheduler.log"), 3)
         )))
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn worker_names_skip_those_taken() {
-        let mut st: ClusterState = serde_json::from_str(
-            r#"{"name":"c","created":1,"python":"p","host":"h","threads":1,"memory":null,
-                "scheduler":null,"address":null,"dashboard":null,"workers":[],"next_worker":0}"#,
-        )
-        .unwrap();
-        let taken: HashSet<String> = ["c-0".to_string(), "c-2".to_string()].into();
-        assert_eq!(
-            fresh_names(&mut st, None, &taken, 2).unwrap(),
-            vec!["c-1", "c-3"]
-        );
-        assert_eq!(st.next_worker, 4);
-        st.groups.push(GroupState {
-            name: "gpu".into(),
-            threads: 2,
-            memory: None,
-            requested: Some(1),
-            next_worker: 0,
-        });
-        let taken: HashSet<String> = ["c-gpu-0".to_string()].into();
-        assert_eq!(
-            fresh_names(&mut st, Some("gpu"), &taken, 1).unwrap(),
-            vec!["c-gpu-1"]
-        );
-        assert_eq!(st.next_worker, 4, "the default group's count is its own");
-        assert!(fresh_names(&mut st, Some("big"), &taken, 1).is_err());
-    }
 }

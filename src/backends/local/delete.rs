@@ -13,9 +13,9 @@
 
 use super::Local;
 use super::discover::Scan;
+use super::handle::handle;
 use super::handle::{Kind, LocalHandle};
 use super::procfs;
-use super::scale::handle;
 use super::spawn::{self, ENV_ROLE, Proof, Target};
 use crate::backends::DeleteRequest;
 use crate::dask::client;

@@ -85,3 +85,13 @@ impl LocalHandle {
         matches!(self.kind, Kind::Own { .. } | Kind::Rebuilt)
     }
 }
+
+/// The local handle of a cluster the local backend found.
+pub fn handle(c: &crate::model::Cluster) -> crate::error::Result<&LocalHandle> {
+    c.handle.get::<LocalHandle>().ok_or_else(|| {
+        crate::error::Error::backend(
+            "local",
+            format!("{} was not found by the local backend", c.name),
+        )
+    })
+}

@@ -14,7 +14,7 @@ use netlink_packet_sock_diag::{
 };
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_SOCK_DIAG};
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// inode -> the address a socket listens on.
 pub type Listeners = HashMap<u64, (IpAddr, u16)>;
@@ -25,7 +25,7 @@ pub fn all() -> Listeners {
         Ok(l) => l,
         Err(e) => {
             tracing::debug!("sock_diag: {e}; reading /proc/net/tcp");
-            super::procfs::listening_sockets_from_proc()
+            listening_sockets_from_proc()
         }
     }
 }
@@ -95,6 +95,49 @@ fn dump(socket: &Socket, family: u8, id: SocketId, out: &mut Listeners) -> std::
     }
 }
 
+/// Listening sockets from /proc/net/tcp and tcp6 (state 0A = LISTEN): where netlink is refused.
+pub fn listening_sockets_from_proc() -> HashMap<u64, (IpAddr, u16)> {
+    let mut out = HashMap::new();
+    for (file, v6) in [("/proc/net/tcp", false), ("/proc/net/tcp6", true)] {
+        let Ok(text) = std::fs::read_to_string(file) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() < 10 || f[3] != "0A" {
+                continue;
+            }
+            let Some((ip, port)) = parse_addr(f[1], v6) else {
+                continue;
+            };
+            if let Ok(inode) = f[9].parse::<u64>() {
+                out.insert(inode, (ip, port));
+            }
+        }
+    }
+    out
+}
+
+fn parse_addr(s: &str, v6: bool) -> Option<(IpAddr, u16)> {
+    let (ip, port) = s.split_once(':')?;
+    let port = u16::from_str_radix(port, 16).ok()?;
+    let ip = if v6 {
+        if ip.len() != 32 {
+            return None;
+        }
+        let mut b = [0u8; 16];
+        for (i, word) in (0..4).map(|i| &ip[8 * i..8 * i + 8]).enumerate() {
+            let w = u32::from_str_radix(word, 16).ok()?;
+            b[4 * i..4 * i + 4].copy_from_slice(&w.to_le_bytes());
+        }
+        IpAddr::V6(Ipv6Addr::from(b))
+    } else {
+        let w = u32::from_str_radix(ip, 16).ok()?;
+        IpAddr::V4(Ipv4Addr::from(w.to_le_bytes()))
+    };
+    Some((ip, port))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,10 +151,23 @@ mod tests {
             eprintln!("netlink sock_diag is not allowed here; skipped");
             return;
         };
-        let by_proc = super::super::procfs::listening_sockets_from_proc();
+        let by_proc = super::listening_sockets_from_proc();
         let find = |m: &Listeners| m.iter().find(|(_, a)| a.1 == port).map(|(i, a)| (*i, *a));
         let a = find(&by_nl).expect("listed by netlink");
         assert_eq!(Some(a), find(&by_proc));
         assert_eq!(a.1.0, "127.0.0.1".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn parses_proc_net_addresses() {
+        assert_eq!(
+            parse_addr("0100007F:1F90", false),
+            Some((IpAddr::V4(Ipv4Addr::LOCALHOST), 8080))
+        );
+        assert_eq!(
+            parse_addr("00000000000000000000000001000000:0050", true),
+            Some((IpAddr::V6(Ipv6Addr::LOCALHOST), 80))
+        );
+        assert_eq!(parse_addr("0100:0050", true), None);
     }
 }

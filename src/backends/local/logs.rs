@@ -8,7 +8,7 @@ use crate::model::Cluster;
 use std::path::PathBuf;
 
 pub async fn logs(b: &Local, c: &Cluster, req: &LogRequest, sink: &mut dyn LogSink) -> Result<()> {
-    let h = super::scale::handle(c)?;
+    let h = super::handle::handle(c)?;
     let files = h
         .state_dir()
         .map(|d| log_files(&d.logs()))

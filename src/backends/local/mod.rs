@@ -4,13 +4,14 @@ mod create;
 mod delete;
 pub mod discover;
 pub mod handle;
-mod listeners;
+pub mod listeners;
 mod logs;
 pub mod procfs;
 mod scale;
 pub mod spawn;
 pub mod state;
 mod users;
+mod workers;
 
 use super::{
     Availability, Backend, Capabilities, Context, CreateRequest, DeleteRequest, LogRequest,
@@ -97,7 +98,7 @@ impl Local {
 
 #[async_trait]
 impl Backend for Local {
-    fn pricing(&self) -> Option<&crate::usage::Pricing> {
+    fn pricing(&self) -> Option<&crate::pricing::Pricing> {
         Some(&self.ctx.config.pricing)
     }
 
@@ -141,7 +142,7 @@ impl Backend for Local {
 
     /// daskctl's own clusters: their state directory.
     fn policy_dir(&self, c: &Cluster) -> Option<std::path::PathBuf> {
-        match &scale::handle(c).ok()?.kind {
+        match &handle::handle(c).ok()?.kind {
             handle::Kind::Own { dir, .. } => Some(dir.path.clone()),
             _ => None,
         }

@@ -327,7 +327,7 @@ pub fn scan(uid: u32) -> Vec<ProcInfo> {
     if procs.is_empty() {
         return procs;
     }
-    let listeners = listening_sockets();
+    let listeners = super::listeners::all();
     for p in &mut procs {
         p.markers = markers(p.pid);
         let skip = p.kernel_ports();
@@ -454,55 +454,6 @@ pub fn memory_limit() -> Option<u64> {
     Some(limit)
 }
 
-/// inode -> listening address: every process's sockets of this network namespace, whoever owns
-/// them (listeners.rs: netlink, else /proc/net/tcp).
-pub fn listening_sockets() -> HashMap<u64, (IpAddr, u16)> {
-    super::listeners::all()
-}
-
-/// `listening_sockets` from /proc/net/tcp and tcp6 (state 0A = LISTEN).
-pub fn listening_sockets_from_proc() -> HashMap<u64, (IpAddr, u16)> {
-    let mut out = HashMap::new();
-    for (file, v6) in [("/proc/net/tcp", false), ("/proc/net/tcp6", true)] {
-        let Ok(text) = std::fs::read_to_string(file) else {
-            continue;
-        };
-        for line in text.lines().skip(1) {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            if f.len() < 10 || f[3] != "0A" {
-                continue;
-            }
-            let Some((ip, port)) = parse_addr(f[1], v6) else {
-                continue;
-            };
-            if let Ok(inode) = f[9].parse::<u64>() {
-                out.insert(inode, (ip, port));
-            }
-        }
-    }
-    out
-}
-
-fn parse_addr(s: &str, v6: bool) -> Option<(IpAddr, u16)> {
-    let (ip, port) = s.split_once(':')?;
-    let port = u16::from_str_radix(port, 16).ok()?;
-    let ip = if v6 {
-        if ip.len() != 32 {
-            return None;
-        }
-        let mut b = [0u8; 16];
-        for (i, word) in (0..4).map(|i| &ip[8 * i..8 * i + 8]).enumerate() {
-            let w = u32::from_str_radix(word, 16).ok()?;
-            b[4 * i..4 * i + 4].copy_from_slice(&w.to_le_bytes());
-        }
-        IpAddr::V6(Ipv6Addr::from(b))
-    } else {
-        let w = u32::from_str_radix(ip, 16).ok()?;
-        IpAddr::V4(Ipv4Addr::from(w.to_le_bytes()))
-    };
-    Some((ip, port))
-}
-
 /// Where to connect to reach a socket listening on `ip` from this machine.
 pub fn reach(ip: IpAddr) -> IpAddr {
     match ip {
@@ -516,19 +467,6 @@ pub fn reach(ip: IpAddr) -> IpAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_proc_net_addresses() {
-        assert_eq!(
-            parse_addr("0100007F:1F90", false),
-            Some((IpAddr::V4(Ipv4Addr::LOCALHOST), 8080))
-        );
-        assert_eq!(
-            parse_addr("00000000000000000000000001000000:0050", true),
-            Some((IpAddr::V6(Ipv6Addr::LOCALHOST), 80))
-        );
-        assert_eq!(parse_addr("0100:0050", true), None);
-    }
 
     #[test]
     fn own_process_is_alive_and_reuse_is_detected() {

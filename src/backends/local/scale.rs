@@ -8,11 +8,11 @@
 //! command started.
 
 use super::Local;
-use super::create::{start_workers, stop_op};
-use super::handle::{Kind, LocalHandle};
+use super::handle::{Kind, LocalHandle, handle};
 use super::procfs;
 use super::spawn::{self, Proof, Target};
 use super::state::{ClusterState, Phase, Proc, StateDir};
+use super::workers::{Wanted, start_workers, stop_op, wait_for_workers};
 use crate::backends::{ScaleReport, ScaleRequest};
 use crate::dask::client;
 use crate::dask::{Comm, SchedulerInfo};
@@ -22,15 +22,6 @@ use crate::model::Cluster;
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
-
-pub fn handle(c: &Cluster) -> Result<&LocalHandle> {
-    c.handle.get::<LocalHandle>().ok_or_else(|| {
-        Error::backend(
-            "local",
-            format!("{} was not found by the local backend", c.name),
-        )
-    })
-}
 
 pub async fn scale(b: &Local, c: &Cluster, req: &ScaleRequest) -> Result<ScaleReport> {
     let h = handle(c)?;
@@ -474,146 +465,5 @@ async fn rebuilt_state(b: &Local, c: &Cluster, h: &LocalHandle) -> Result<Cluste
         groups: Vec::new(),
         node: Some(crate::host::Node::this().clone()),
         instance: Some(crate::names::new_instance()),
-    })
-}
-
-/// Polls the scheduler until exactly `n` workers are connected, these `names` among them.
-/// Stops early, with the reason, when that can no longer happen: the cluster was deleted, its
-/// scheduler exited, or one of the new workers exited (its log's last lines are in the error).
-/// What `wait_for_workers` waits for.
-pub struct Wanted<'a> {
-    pub address: &'a str,
-    /// Workers the scheduler must have.
-    pub n: usize,
-    pub deadline: Instant,
-    /// Workers just started, which must be among them.
-    pub names: &'a [String],
-    /// The caller holds the cluster's lock (no delete can run meanwhile).
-    pub holding_lock: bool,
-    /// The count this wait is for, by group (None: the default group), as the state records
-    /// it: another `scale` that records another one meanwhile ends the wait.
-    pub asked: Option<(Option<String>, u32)>,
-    /// The line on the terminal this wait updates.
-    pub progress: &'a crate::progress::Progress,
-}
-
-pub async fn wait_for_workers(
-    b: &Local,
-    dir: &StateDir,
-    st: &ClusterState,
-    w: Wanted<'_>,
-) -> Result<()> {
-    let Wanted {
-        address,
-        n,
-        deadline,
-        names,
-        holding_lock,
-        asked,
-        progress,
-    } = w;
-    let deleted = || {
-        Error::backend(
-            "local",
-            format!(
-                "local/{} was deleted while waiting for its workers",
-                st.name
-            ),
-        )
-    };
-    let last = std::sync::Mutex::new(String::from("not asked yet"));
-    let within = deadline.saturating_duration_since(Instant::now());
-    // another scale recorded another count for the group: this wait's target is gone
-    let retargeted = || {
-        let (group, n) = asked.as_ref()?;
-        let now = dir.load().ok()??;
-        let recorded = match group {
-            None => now.requested,
-            Some(g) => now.group(g).ok().and_then(|x| x.requested),
-        };
-        recorded.filter(|r| r != n).map(|r| {
-            Error::backend(
-                "local",
-                format!(
-                    "another scale of local/{} asked for {r} worker(s) meanwhile: this wait for {n} ends",
-                    st.name
-                ),
-            )
-        })
-    };
-    let retargeted = &retargeted;
-    let done = crate::backends::until(within, Duration::from_millis(100), || {
-        let last = &last;
-        async move {
-            if !dir.exists() {
-                return Some(Err(deleted()));
-            }
-            if let Some(e) = retargeted() {
-                return Some(Err(e));
-            }
-            if let Some(s) = &st.scheduler
-                && !procfs::alive(s.pid, Some(s.start))
-            {
-                return Some(Err(Error::backend(
-                    "local",
-                    format!(
-                        "the scheduler of local/{} exited while waiting for its workers: {}",
-                        st.name,
-                        spawn::log_tail(&dir.logs().join(&s.log), 3)
-                    ),
-                )));
-            }
-            for w in st.workers.iter().filter(|w| names.contains(&w.name)) {
-                if !procfs::alive(w.pid, Some(w.start)) {
-                    // a delete stops workers first and holds the cluster's lock meanwhile:
-                    // once it is free, a cluster that is gone was deleted, not failing
-                    if !holding_lock {
-                        let _ = dir.lock(Duration::from_secs(60)).await;
-                        if !dir.path.join("state.json").exists() {
-                            return Some(Err(deleted()));
-                        }
-                        // a scale down meanwhile stops workers still starting first
-                        if let Some(e) = retargeted() {
-                            return Some(Err(e));
-                        }
-                    }
-                    let log = dir.logs().join(&w.log);
-                    return Some(Err(Error::backend(
-                        "local",
-                        format!(
-                            "worker {} exited before joining: {}{}",
-                            w.name,
-                            spawn::log_tail(&log, 3),
-                            spawn::version_hint(&log)
-                        ),
-                    )));
-                }
-            }
-            match b.ctx.prober.scheduler(address).await {
-                Ok(info) => {
-                    let have: HashSet<&str> =
-                        info.workers.iter().map(|w| w.name.as_str()).collect();
-                    if info.workers.len() == n && names.iter().all(|x| have.contains(x.as_str())) {
-                        return Some(Ok(()));
-                    }
-                    progress.seen(crate::progress::Seen {
-                        connected: Some(info.workers.len() as u64),
-                        wanted: n as u64,
-                        ..Default::default()
-                    });
-                    *last.lock().unwrap() =
-                        format!("{} of {n} workers connected", info.workers.len());
-                }
-                Err(e) => *last.lock().unwrap() = e.to_string(),
-            }
-            None
-        }
-    })
-    .await;
-    done.unwrap_or_else(|| {
-        Err(Error::Timeout(format!(
-            "workers not ready in time ({})",
-            last.lock().unwrap()
-        )))
     })
 }

@@ -114,7 +114,7 @@ pub fn view_for(b: &Local, c: &Cluster) -> Option<Local> {
         uid: u.uid.as_raw(),
         name: u.name,
     };
-    let root = super::scale::handle(c)
+    let root = super::handle::handle(c)
         .ok()
         .and_then(|h| match &h.kind {
             super::handle::Kind::Own { dir, .. } => dir.path.parent()?.parent().map(PathBuf::from),
