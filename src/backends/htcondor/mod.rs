@@ -63,8 +63,22 @@ static FACTS: Facts = Facts {
         "HTCondor jobs (condor_submit, condor_q -json, condor_rm)",
         &["condor_submit", "condor_q", "condor_rm"],
         "${DASKCTL_JOB_ID}",
+        parse_submit,
+        "condor_rm",
     )
 };
+
+fn parse_submit(stdout: &str) -> Result<String> {
+    // -terse: "C.0 - C.N"
+    let first = stdout.split_whitespace().next().unwrap_or("");
+    match first.split_once('.') {
+        Some((c, _)) if !c.is_empty() && c.chars().all(|x| x.is_ascii_digit()) => Ok(c.to_string()),
+        _ => Err(Error::backend(
+            "htcondor",
+            format!("unexpected condor_submit output {:?}", stdout.trim()),
+        )),
+    }
+}
 
 #[async_trait]
 impl Dialect for HtCondor {
@@ -121,20 +135,6 @@ impl Dialect for HtCondor {
         }
     }
 
-    fn parse_submit(&self, stdout: &str) -> Result<String> {
-        // -terse: "C.0 - C.N"
-        let first = stdout.split_whitespace().next().unwrap_or("");
-        match first.split_once('.') {
-            Some((c, _)) if !c.is_empty() && c.chars().all(|x| x.is_ascii_digit()) => {
-                Ok(c.to_string())
-            }
-            _ => Err(Error::backend(
-                "htcondor",
-                format!("unexpected condor_submit output {:?}", stdout.trim()),
-            )),
-        }
-    }
-
     async fn list(&self, run: &Runner, keep: &Interest) -> Result<Vec<Job>> {
         // condor_q shows the caller's jobs; -allusers every user's (HTCondor 8.5.x and later)
         let mut argv = vec![
@@ -184,25 +184,6 @@ impl Dialect for HtCondor {
         queue::parse_history(&o.stdout)
     }
 
-    fn cancel_argv(&self, ids: &[String]) -> Vec<String> {
-        let mut v = vec![s("condor_rm")];
-        v.extend(ids.iter().cloned());
-        v
-    }
-
-    fn batch_script(&self, _id: &str) -> Option<Vec<String>> {
-        None // the command line is in the job ad itself (Cmd, Arguments)
-    }
-
-    async fn log_path(
-        &self,
-        _run: &Runner,
-        job: &Job,
-        _cluster_dir: Option<&str>,
-    ) -> Option<String> {
-        job.stdout.clone()
-    }
-
     fn output_pattern(&self, logs: &Path, role: &str) -> String {
         logs.join(format!("{role}-$(Cluster).$(Process).log"))
             .to_string_lossy()
@@ -236,7 +217,7 @@ mod tests {
         assert!(d.contains("stream_output = true\n") && d.contains("stream_error = true\n"));
         assert!(d.contains("time() - EnteredCurrentStatus > 3600"));
         assert!(d.ends_with("queue 3\n"));
-        assert_eq!(HtCondor.parse_submit("12.0 - 12.2\n").unwrap(), "12");
-        assert!(HtCondor.parse_submit("ERROR: blah").is_err());
+        assert_eq!(parse_submit("12.0 - 12.2\n").unwrap(), "12");
+        assert!(parse_submit("ERROR: blah").is_err());
     }
 }

@@ -359,7 +359,7 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
         let dir = undo_dir.clone();
         async move {
             if !ids.is_empty() {
-                let _ = q.dialect.cancel(&q.runner(), &ids).await;
+                let _ = super::dialect::cancel(&q.dialect, &q.runner(), &ids).await;
             }
             super::shared_dir::remove(&dir);
         }

@@ -100,7 +100,7 @@ pub async fn cancel_and_wait<D: Dialect>(
         return Ok(());
     }
     let run = q.runner();
-    q.dialect.cancel(&run, ids).await?;
+    super::dialect::cancel(&q.dialect, &run, ids).await?;
     let gone =
         crate::backends::until_none_left(timeout, Duration::from_millis(200), progress, || async {
             let left: Vec<String> = q

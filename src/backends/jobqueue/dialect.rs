@@ -1,7 +1,9 @@
-//! What a batch system plugs into the shared job-queue verbs: a `Dialect`. Its fixed traits are
-//! data (`Facts`); its behaviour is a handful of methods: directives for the job script, the
-//! submission (an argument vector and any file beside the script), reading the queue, and the
-//! cancel command. `submit` and `cancel` are written once here over those.
+//! What a batch system plugs into the shared job-queue verbs: a `Dialect`. What it is, is data
+//! (`Facts`: its tools, job-id variable, how its submit command answers, its cancel command
+//! and exit statuses, how a job's script is read back); what it does is eight methods: the job
+//! script's directives (and any preamble), its output path, the submission (an argument vector
+//! and any file beside the script), the queue (and, where kept, its history), and a job's log.
+//! `submit`, `cancel` and `batch_script` are written once here over those.
 
 use super::Interest;
 use super::Job;
@@ -23,6 +25,16 @@ pub struct Facts {
     pub tools: &'static [&'static str],
     /// Shell expression for the running job's id, unique per array task (`${SLURM_JOB_ID}`).
     pub job_id_expr: &'static str,
+    /// The job (or array) id from the submit command's output.
+    pub parse_submit: fn(&str) -> Result<String>,
+    /// Anything else the backend needs before it is asked, checked without running anything
+    /// (Grid Engine's SGE_ROOT; PBS's qsub not being Grid Engine's).
+    pub available: fn() -> Availability,
+    /// The command that cancels jobs, given their ids (`scancel`, `qdel`, `condor_rm`).
+    pub cancel: &'static str,
+    /// argv that prints a job's batch script, `{id}` standing for the job id, where the system
+    /// gives it back to its owner (`scontrol write batch_script {id} -`).
+    pub script_argv: Option<&'static [&'static str]>,
     /// Whether workers are submitted as one array (else one submission per worker).
     pub arrays: bool,
     /// Whether a job's output file reaches its path only when the job ends (PBS copies `-o`
@@ -48,18 +60,24 @@ pub struct Facts {
 
 impl Facts {
     /// Facts with the common defaults: arrays, output readable while the job runs, the
-    /// submitting environment passed on, no special cancel statuses.
+    /// submitting environment passed on, no special cancel statuses, no script given back.
     pub const fn new(
         name: &'static str,
         description: &'static str,
         tools: &'static [&'static str],
         job_id_expr: &'static str,
+        parse_submit: fn(&str) -> Result<String>,
+        cancel: &'static str,
     ) -> Facts {
         Facts {
             name,
             description,
             tools,
             job_id_expr,
+            parse_submit,
+            cancel,
+            script_argv: None,
+            available: ready,
             arrays: true,
             output_at_end: false,
             absolute_python: false,
@@ -69,6 +87,11 @@ impl Facts {
             cancel_silent_gone: false,
         }
     }
+}
+
+/// `Facts::available` of a system that needs nothing more than its commands.
+pub fn ready() -> Availability {
+    Availability::Ready
 }
 
 /// One submission: a job script (as an array of `count` tasks when given).
@@ -101,11 +124,6 @@ impl SubmitCall {
 pub trait Dialect: Send + Sync + 'static {
     fn facts(&self) -> &'static Facts;
 
-    /// Anything else the backend needs before it is asked (checked without running anything).
-    fn extra_availability(&self) -> Availability {
-        Availability::Ready
-    }
-
     /// Directive lines (`#SBATCH ...`) for a job script.
     fn directives(&self, spec: &JobSpec) -> Vec<String>;
 
@@ -120,26 +138,10 @@ pub trait Dialect: Send + Sync + 'static {
     /// The command (and files) that submit `job`; it prints the job id.
     fn submission(&self, job: &Submission) -> SubmitCall;
 
-    /// The job (or array) id from the submit command's output.
-    fn parse_submit(&self, stdout: &str) -> Result<String>;
-
-    /// argv that cancels these jobs.
-    fn cancel_argv(&self, ids: &[String]) -> Vec<String>;
-
     /// The current user's jobs; every user's when `run.everyone`; only those `keep` wants
-    /// (asked before a `Job` is built where the dialect can).
+    /// (asked before a `Job` is built where the dialect can; `keep.named()`: one cluster's
+    /// job names, for a system that filters by name itself).
     async fn list(&self, run: &Runner, keep: &Interest) -> Result<Vec<Job>>;
-
-    /// The current user's jobs with these job names, where the system filters by name itself
-    /// (cheaper than `list` on a busy queue); `None`: it cannot, `list` is used.
-    async fn list_named(
-        &self,
-        _run: &Runner,
-        _names: &[String],
-        _keep: &Interest,
-    ) -> Option<Result<Vec<Job>>> {
-        None
-    }
 
     /// Jobs that ended by themselves (not removed), where the system keeps a history: a
     /// cluster whose worker job ended is degraded, not silently smaller.
@@ -147,75 +149,92 @@ pub trait Dialect: Send + Sync + 'static {
         Ok(Vec::new())
     }
 
-    /// argv that prints a job's batch script, where the system can.
-    fn batch_script(&self, id: &str) -> Option<Vec<String>>;
-
     /// Log path of a job; `cluster_dir` is daskctl's shared directory of the cluster, if any.
-    async fn log_path(&self, run: &Runner, job: &Job, cluster_dir: Option<&str>) -> Option<String>;
-
-    /// Submits `job`: writes the files it needs beside the script (an error if one cannot be
-    /// written), runs the command, and returns the job (or array) id.
-    async fn submit(&self, run: &Runner, job: &Submission<'_>) -> Result<String> {
-        let call = self.submission(job);
-        for (path, content) in &call.files {
-            std::fs::write(path, content).ctx(|| format!("writing {}", path.display()))?;
-        }
-        let o = run.run(&call.argv).await?;
-        self.parse_submit(&o.stdout)
+    /// By default the output path the queue shows.
+    async fn log_path(
+        &self,
+        _run: &Runner,
+        job: &Job,
+        _cluster_dir: Option<&str>,
+    ) -> Option<String> {
+        job.stdout.clone()
     }
+}
 
-    /// Cancels `ids`: done when the command succeeds or says the jobs are already gone; asked
-    /// again (three times in all) while it says "not now". Whether they are gone is for the
-    /// caller to watch in the queue.
-    async fn cancel(&self, run: &Runner, ids: &[String]) -> Result<()> {
-        if ids.is_empty() {
+/// argv that prints job `id`'s batch script, where the system gives it back.
+pub fn batch_script(facts: &Facts, id: &str) -> Option<Vec<String>> {
+    facts
+        .script_argv
+        .map(|argv| argv.iter().map(|a| a.replace("{id}", id)).collect())
+}
+
+/// Submits `job`: writes the files it needs beside the script (an error if one cannot be
+/// written), runs the command, and returns the job (or array) id.
+pub async fn submit<D: Dialect + ?Sized>(
+    d: &D,
+    run: &Runner,
+    job: &Submission<'_>,
+) -> Result<String> {
+    let call = d.submission(job);
+    for (path, content) in &call.files {
+        std::fs::write(path, content).ctx(|| format!("writing {}", path.display()))?;
+    }
+    let o = run.run(&call.argv).await?;
+    (d.facts().parse_submit)(&o.stdout)
+}
+
+/// Cancels `ids`: done when the command succeeds or says the jobs are already gone; asked
+/// again (three times in all) while it says "not now". Whether they are gone is for the
+/// caller to watch in the queue.
+pub async fn cancel<D: Dialect + ?Sized>(d: &D, run: &Runner, ids: &[String]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let facts = d.facts();
+    let accept: Vec<i32> = if facts.cancel_silent_gone {
+        (1..=255).collect() // what it said is looked at below
+    } else {
+        facts
+            .cancel_gone
+            .iter()
+            .chain(facts.cancel_busy)
+            .copied()
+            .collect()
+    };
+    let mut argv = vec![facts.cancel.to_string()];
+    argv.extend(ids.iter().cloned());
+    for attempt in 1..=3 {
+        let o = run.accepting(&accept).run(&argv).await?;
+        let known = o.code == 0
+            || facts.cancel_gone.contains(&o.code)
+            || facts.cancel_busy.contains(&o.code);
+        if !known {
+            let said = o
+                .stderr
+                .trim()
+                .lines()
+                .chain(o.stdout.trim().lines())
+                .next();
+            if let Some(why) = said {
+                return Err(crate::error::Error::backend(
+                    facts.name,
+                    format!("{} failed (exit status: {}): {why}", argv[0], o.code),
+                ));
+            }
+            return Ok(()); // nothing said: the jobs were gone already
+        }
+        if !facts.cancel_busy.contains(&o.code) {
             return Ok(());
         }
-        let facts = self.facts();
-        let accept: Vec<i32> = if facts.cancel_silent_gone {
-            (1..=255).collect() // what it said is looked at below
-        } else {
-            facts
-                .cancel_gone
-                .iter()
-                .chain(facts.cancel_busy)
-                .copied()
-                .collect()
-        };
-        let argv = self.cancel_argv(ids);
-        for attempt in 1..=3 {
-            let o = run.accepting(&accept).run(&argv).await?;
-            let known = o.code == 0
-                || facts.cancel_gone.contains(&o.code)
-                || facts.cancel_busy.contains(&o.code);
-            if !known {
-                let said = o
-                    .stderr
-                    .trim()
-                    .lines()
-                    .chain(o.stdout.trim().lines())
-                    .next();
-                if let Some(why) = said {
-                    return Err(crate::error::Error::backend(
-                        facts.name,
-                        format!("{} failed (exit status: {}): {why}", argv[0], o.code),
-                    ));
-                }
-                return Ok(()); // nothing said: the jobs were gone already
-            }
-            if !facts.cancel_busy.contains(&o.code) {
-                return Ok(());
-            }
-            tracing::debug!(
-                "{}: cancel: a job cannot be cancelled in its state yet (attempt {attempt})",
-                facts.name
-            );
-            if attempt < 3 {
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
+        tracing::debug!(
+            "{}: cancel: a job cannot be cancelled in its state yet (attempt {attempt})",
+            facts.name
+        );
+        if attempt < 3 {
+            tokio::time::sleep(Duration::from_millis(500)).await;
         }
-        Ok(())
     }
+    Ok(())
 }
 
 /// Reads a script and submits it.
@@ -226,16 +245,16 @@ pub async fn submit_script<D: Dialect + ?Sized>(
     count: Option<u32>,
 ) -> Result<String> {
     let text = std::fs::read_to_string(script).ctx(|| format!("reading {}", script.display()))?;
-    dialect
-        .submit(
-            run,
-            &Submission {
-                script,
-                text: &text,
-                count,
-            },
-        )
-        .await
+    submit(
+        dialect,
+        run,
+        &Submission {
+            script,
+            text: &text,
+            count,
+        },
+    )
+    .await
 }
 
 /// Runs a parse of a queue's output on a blocking thread: a facility's queue takes tens of

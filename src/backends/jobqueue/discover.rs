@@ -109,11 +109,7 @@ pub async fn find<D: Dialect>(q: &JobQueue<D>, name: &str) -> Result<Option<Clus
             .iter()
             .map(|g| super::script::worker_job_name(name, Some(g))),
     );
-    let keep = q.dask_jobs();
-    let jobs = match q.dialect.list_named(&run, &names, &keep).await {
-        Some(r) => r?,
-        None => q.dialect.list(&run, &keep).await?,
-    };
+    let jobs = q.dialect.list(&run, &q.named_jobs(names)).await?;
     Ok(from_jobs(q, jobs, Some(name))
         .await?
         .into_iter()
@@ -533,10 +529,8 @@ async fn fetch_script<D: Dialect>(
     if let Ok(s) = std::fs::read_to_string(&file) {
         return Some(s);
     }
-    let Some(argv) = q
-        .dialect
-        .batch_script(&j.id)
-        .or_else(|| q.script_command(&j.id))
+    let Some(argv) =
+        super::dialect::batch_script(q.dialect.facts(), &j.id).or_else(|| q.script_command(&j.id))
     else {
         // no way to read the script back: a running worker's own log names its scheduler
         if q.dialect.facts().output_at_end {

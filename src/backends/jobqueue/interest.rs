@@ -19,6 +19,9 @@ pub struct DaskJobs {
     pub scope: Scope,
     /// Job names of dask-jobqueue workers (`backends.NAME.jobqueue_names`).
     pub jobqueue_names: Vec<String>,
+    /// Only jobs of these names (one cluster's, `from_name`): a system that filters by job name
+    /// itself (`squeue --name`) is asked to, the others' listings are filtered here.
+    pub named: Option<Vec<String>>,
 }
 
 /// What a job is, as far as it matters here; fields as the queue printed them.
@@ -46,6 +49,9 @@ impl Interest {
             return false;
         }
         let name = h.name;
+        if let Some(named) = &d.named {
+            return named.iter().any(|n| n == name);
+        }
         // daskctl's marker, or its job names (CLUSTER-scheduler, CLUSTER-worker[-GROUP])
         h.marker.is_some_and(|m| m.trim_start().starts_with(super::markers::PREFIX))
             || name.ends_with("-scheduler")
@@ -60,6 +66,14 @@ impl Interest {
             || d.jobqueue_names.iter().any(|n| n == name)
     }
 
+    /// The job names a listing is restricted to, if it is.
+    pub fn named(&self) -> Option<&[String]> {
+        match self {
+            Interest::Dask(d) => d.named.as_deref(),
+            Interest::Everything => None,
+        }
+    }
+
     /// The Dask jobs of `me` only, as a plain `list` asks (for tests of the dialects' parsers).
     #[cfg(test)]
     pub fn mine(me: &str) -> Interest {
@@ -67,6 +81,7 @@ impl Interest {
             me: me.into(),
             scope: Scope::Mine,
             jobqueue_names: Vec::new(),
+            named: None,
         })
     }
 }
@@ -80,6 +95,7 @@ mod tests {
             me: "ann".into(),
             scope,
             jobqueue_names: vec!["dask-worker".into()],
+            named: None,
         })
     }
 

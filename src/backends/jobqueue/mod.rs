@@ -260,7 +260,19 @@ impl<D: Dialect> JobQueue<D> {
             me: self.ctx.user.name.clone(),
             scope: self.ctx.scope.clone(),
             jobqueue_names: self.jobqueue_names(),
+            named: None,
         })
+    }
+
+    /// The jobs of one cluster daskctl made, by their names.
+    pub fn named_jobs(&self, names: Vec<String>) -> Interest {
+        match self.dask_jobs() {
+            Interest::Dask(d) => Interest::Dask(interest::DaskJobs {
+                named: Some(names),
+                ..d
+            }),
+            everything => everything,
+        }
     }
 }
 
@@ -313,7 +325,7 @@ impl<D: Dialect> Backend for JobQueue<D> {
         });
         match (missing, &bin) {
             (None, Some(_)) => Availability::Ready,
-            (None, None) => self.dialect.extra_availability(),
+            (None, None) => (self.dialect.facts().available)(),
             (Some(t), Some(d)) => {
                 Availability::Missing(format!("{t} not found in {}", d.display()))
             }

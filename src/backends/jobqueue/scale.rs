@@ -166,7 +166,7 @@ async fn worker_script<D: Dialect>(
     }
     let run = q.runner();
     for j in workers.iter().rev() {
-        if let Some(argv) = q.dialect.batch_script(&j.id)
+        if let Some(argv) = super::dialect::batch_script(q.dialect.facts(), &j.id)
             && let Ok(o) = run.run(&argv).await
             && !o.stdout.trim().is_empty()
         {

@@ -54,12 +54,15 @@ static FACTS: Facts = Facts {
     cancel_busy: &[168],
     // Slurm's qdel wrapper: exit status = jobs not killed, silent for those already done
     cancel_silent_gone: true,
+    available,
     ..Facts::new(
         "pbs",
         "PBS Pro / OpenPBS / Torque batch jobs (qsub, qstat -f, qdel)",
         &["qsub", "qstat", "qdel"],
         // unique per subjob ("123[4].server"); Slurm's PBS wrappers set only SLURM_JOB_ID
         "${PBS_JOBID:-${SLURM_JOB_ID}}",
+        parse_submit,
+        "qdel",
     )
 };
 
@@ -106,6 +109,39 @@ fn s(v: &str) -> String {
     v.to_string()
 }
 
+fn parse_submit(stdout: &str) -> Result<String> {
+    // "123.server", "123[].server" for an array, a bare "123" from some wrappers
+    let id = stdout.trim();
+    if id.is_empty()
+        || id.contains(char::is_whitespace)
+        || !id.starts_with(|c: char| c.is_ascii_digit())
+    {
+        return Err(Error::backend(
+            "pbs",
+            format!("unexpected qsub output {id:?}"),
+        ));
+    }
+    Ok(id.to_string())
+}
+
+fn available() -> Availability {
+    // Grid Engine ships commands of the same names
+    let sge_qsub = std::env::var_os("PATH")
+        .and_then(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join("qsub"))
+                .find(|q| q.is_file())
+        })
+        .and_then(|q| std::fs::canonicalize(q).ok())
+        .is_some_and(|q| q.to_string_lossy().contains("gridengine"));
+    if std::env::var_os("SGE_ROOT").is_some() || sge_qsub {
+        return Availability::Missing(
+            "qsub here is Grid Engine's; set backends.pbs.bin_dir to PBS's commands".into(),
+        );
+    }
+    Availability::Ready
+}
+
 #[async_trait]
 impl Dialect for Pbs {
     fn facts(&self) -> &'static Facts {
@@ -114,24 +150,6 @@ impl Dialect for Pbs {
         } else {
             &FACTS_NO_ARRAYS
         }
-    }
-
-    fn extra_availability(&self) -> Availability {
-        // Grid Engine ships commands of the same names
-        let sge_qsub = std::env::var_os("PATH")
-            .and_then(|p| {
-                std::env::split_paths(&p)
-                    .map(|d| d.join("qsub"))
-                    .find(|q| q.is_file())
-            })
-            .and_then(|q| std::fs::canonicalize(q).ok())
-            .is_some_and(|q| q.to_string_lossy().contains("gridengine"));
-        if std::env::var_os("SGE_ROOT").is_some() || sge_qsub {
-            return Availability::Missing(
-                "qsub here is Grid Engine's; set backends.pbs.bin_dir to PBS's commands".into(),
-            );
-        }
-        Availability::Ready
     }
 
     fn directives(&self, spec: &JobSpec) -> Vec<String> {
@@ -185,21 +203,6 @@ impl Dialect for Pbs {
         SubmitCall::argv(v)
     }
 
-    fn parse_submit(&self, stdout: &str) -> Result<String> {
-        // "123.server", "123[].server" for an array, a bare "123" from some wrappers
-        let id = stdout.trim();
-        if id.is_empty()
-            || id.contains(char::is_whitespace)
-            || !id.starts_with(|c: char| c.is_ascii_digit())
-        {
-            return Err(Error::backend(
-                "pbs",
-                format!("unexpected qsub output {id:?}"),
-            ));
-        }
-        Ok(id.to_string())
-    }
-
     async fn list(&self, run: &Runner, keep: &Interest) -> Result<Vec<Job>> {
         // newest servers: JSON with subjobs; then the text format with subjobs; then plain
         let attempts: [(Vec<String>, bool); 3] = [
@@ -251,16 +254,6 @@ impl Dialect for Pbs {
             }
         }
         Err(last.expect("at least one attempt"))
-    }
-
-    fn cancel_argv(&self, ids: &[String]) -> Vec<String> {
-        let mut v = vec![s("qdel")];
-        v.extend(ids.iter().cloned());
-        v
-    }
-
-    fn batch_script(&self, _id: &str) -> Option<Vec<String>> {
-        None
     }
 
     async fn log_path(
@@ -343,16 +336,18 @@ mod tests {
         };
         let ids = ["5".to_string(), "6".to_string()];
         write("exit 2");
-        pbs(Flavor::Torque)
-            .cancel(&runner(dir.path()), &ids)
+        crate::backends::jobqueue::dialect::cancel(&pbs(Flavor::Torque), &runner(dir.path()), &ids)
             .await
             .unwrap();
         write("echo 'qdel: Kill job error on job id 5: Access/permission denied'; exit 1");
-        let e = pbs(Flavor::Torque)
-            .cancel(&runner(dir.path()), &ids)
-            .await
-            .unwrap_err()
-            .to_string();
+        let e = crate::backends::jobqueue::dialect::cancel(
+            &pbs(Flavor::Torque),
+            &runner(dir.path()),
+            &ids,
+        )
+        .await
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("Access/permission denied"), "{e}");
         let wrappers = Path::new("/opt/slurm-torque/usr/bin");
         if std::env::var_os("DASKCTL_TEST_PBS").is_none() || !wrappers.join("qdel").exists() {
@@ -381,8 +376,7 @@ mod tests {
             .output()
             .unwrap();
         assert_eq!(direct.status.code(), Some(1), "{direct:?}");
-        pbs(Flavor::Torque)
-            .cancel(&runner(wrappers), &[id])
+        crate::backends::jobqueue::dialect::cancel(&pbs(Flavor::Torque), &runner(wrappers), &[id])
             .await
             .unwrap();
     }
@@ -404,16 +398,9 @@ mod tests {
         assert_eq!(argv(Flavor::Pro, Some(1)).len(), 2);
         assert_eq!(argv(Flavor::Torque, Some(10))[1..3], ["-t", "0-9"]);
         for id in ["123.pbs01", "123[].pbs01", "5"] {
-            assert_eq!(
-                pbs(Flavor::Pro).parse_submit(&format!("{id}\n")).unwrap(),
-                id
-            );
+            assert_eq!(parse_submit(&format!("{id}\n")).unwrap(), id);
         }
-        assert!(
-            pbs(Flavor::Pro)
-                .parse_submit("qsub: Unknown queue")
-                .is_err()
-        );
+        assert!(parse_submit("qsub: Unknown queue").is_err());
         let mut ids = vec!["123[10].pbs01", "123[2].pbs01", "99.pbs01", "123[].pbs01"];
         ids.sort_by_key(|i| crate::backends::jobqueue::jobid::JobKey::parse(i));
         assert_eq!(

@@ -55,28 +55,43 @@ static FACTS: Facts = Facts {
     environment_hint: Some(
         "Grid Engine does not pass the submitting environment to jobs: --python or backends.sge.python sets the interpreter on the nodes",
     ),
+    available,
     ..Facts::new(
         "sge",
         "Grid Engine batch jobs (qsub, qstat -xml, qdel)",
         &["qsub", "qstat", "qdel"],
         // array tasks share JOB_ID
         "${JOB_ID}.${SGE_TASK_ID}",
+        parse_submit,
+        "qdel",
     )
 };
+
+fn parse_submit(stdout: &str) -> Result<String> {
+    // "12" or, for an array, "12.1-3:1"
+    let id = stdout.trim().split('.').next().unwrap_or("").trim();
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
+        return Err(Error::backend(
+            "sge",
+            format!("unexpected qsub output {:?}", stdout.trim()),
+        ));
+    }
+    Ok(id.to_string())
+}
+
+fn available() -> Availability {
+    // Grid Engine's commands need SGE_ROOT (settings.sh sets it); without it `qsub` on
+    // PATH is some other batch system's
+    if std::env::var_os("SGE_ROOT").is_none() {
+        return Availability::Missing("SGE_ROOT is not set".into());
+    }
+    Availability::Ready
+}
 
 #[async_trait]
 impl Dialect for Sge {
     fn facts(&self) -> &'static Facts {
         &FACTS
-    }
-
-    fn extra_availability(&self) -> Availability {
-        // Grid Engine's commands need SGE_ROOT (settings.sh sets it); without it `qsub` on
-        // PATH is some other batch system's
-        if std::env::var_os("SGE_ROOT").is_none() {
-            return Availability::Missing("SGE_ROOT is not set".into());
-        }
-        Availability::Ready
     }
 
     fn directives(&self, spec: &JobSpec) -> Vec<String> {
@@ -115,18 +130,6 @@ impl Dialect for Sge {
         }
         v.push(job.script.to_string_lossy().into_owned());
         SubmitCall::argv(v)
-    }
-
-    fn parse_submit(&self, stdout: &str) -> Result<String> {
-        // "12" or, for an array, "12.1-3:1"
-        let id = stdout.trim().split('.').next().unwrap_or("").trim();
-        if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
-            return Err(Error::backend(
-                "sge",
-                format!("unexpected qsub output {:?}", stdout.trim()),
-            ));
-        }
-        Ok(id.to_string())
     }
 
     async fn list(&self, run: &Runner, keep: &Interest) -> Result<Vec<Job>> {
@@ -169,25 +172,6 @@ impl Dialect for Sge {
         };
         queue::attach(&mut jobs, &details);
         Ok(jobs)
-    }
-
-    fn cancel_argv(&self, ids: &[String]) -> Vec<String> {
-        let mut v = vec![s("qdel")];
-        v.extend(ids.iter().cloned());
-        v
-    }
-
-    fn batch_script(&self, _id: &str) -> Option<Vec<String>> {
-        None // Grid Engine does not give a job's script back to its owner
-    }
-
-    async fn log_path(
-        &self,
-        _run: &Runner,
-        job: &Job,
-        _cluster_dir: Option<&str>,
-    ) -> Option<String> {
-        job.stdout.clone()
     }
 
     fn output_pattern(&self, logs: &Path, role: &str) -> String {

@@ -31,12 +31,17 @@ pub struct Slurm {
     format: Format,
 }
 
-static FACTS: Facts = Facts::new(
-    "slurm",
-    "Slurm batch jobs (sbatch, squeue, scancel)",
-    &["sbatch", "squeue", "scancel"],
-    "${SLURM_JOB_ID}",
-);
+static FACTS: Facts = Facts {
+    script_argv: Some(&["scontrol", "write", "batch_script", "{id}", "-"]),
+    ..Facts::new(
+        "slurm",
+        "Slurm batch jobs (sbatch, squeue, scancel)",
+        &["sbatch", "squeue", "scancel"],
+        "${SLURM_JOB_ID}",
+        parse_submit,
+        "scancel",
+    )
+};
 
 /// `[backends.slurm]` beyond the batch settings every batch backend reads.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -129,6 +134,18 @@ fn s(v: &str) -> String {
     v.to_string()
 }
 
+fn parse_submit(stdout: &str) -> Result<String> {
+    // `--parsable` prints "id" or "id;cluster"
+    let id = stdout.trim().split(';').next().unwrap_or("").trim();
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
+        return Err(Error::backend(
+            "slurm",
+            format!("unexpected sbatch output {:?}", stdout.trim()),
+        ));
+    }
+    Ok(id.to_string())
+}
+
 #[async_trait]
 impl Dialect for Slurm {
     fn facts(&self) -> &'static Facts {
@@ -171,21 +188,13 @@ impl Dialect for Slurm {
         SubmitCall::argv(v)
     }
 
-    fn parse_submit(&self, stdout: &str) -> Result<String> {
-        // `--parsable` prints "id" or "id;cluster"
-        let id = stdout.trim().split(';').next().unwrap_or("").trim();
-        if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
-            return Err(Error::backend(
-                "slurm",
-                format!("unexpected sbatch output {:?}", stdout.trim()),
-            ));
-        }
-        Ok(id.to_string())
-    }
-
     async fn list(&self, run: &Runner, keep: &Interest) -> Result<Vec<Job>> {
         match self.format {
             Format::Json => self.json(run, keep).await,
+            // one cluster's jobs: squeue filters by name itself
+            Format::Text | Format::Auto if keep.named().is_some() => {
+                Ok(self.text(run, keep.named(), keep).await?.0)
+            }
             Format::Text => Ok(self.text(run, None, keep).await?.0),
             Format::Auto => {
                 let (jobs, text) = self.text(run, None, keep).await?;
@@ -200,38 +209,6 @@ impl Dialect for Slurm {
                 Ok(jobs)
             }
         }
-    }
-
-    async fn list_named(
-        &self,
-        run: &Runner,
-        names: &[String],
-        keep: &Interest,
-    ) -> Option<Result<Vec<Job>>> {
-        match self.format {
-            Format::Json => None,
-            _ => Some(
-                self.text(run, Some(names), keep)
-                    .await
-                    .map(|(jobs, _)| jobs),
-            ),
-        }
-    }
-
-    fn cancel_argv(&self, ids: &[String]) -> Vec<String> {
-        let mut v = vec![s("scancel")];
-        v.extend(ids.iter().cloned());
-        v
-    }
-
-    fn batch_script(&self, id: &str) -> Option<Vec<String>> {
-        Some(vec![
-            s("scontrol"),
-            s("write"),
-            s("batch_script"),
-            id.to_string(),
-            s("-"),
-        ])
     }
 
     async fn log_path(
