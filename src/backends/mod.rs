@@ -18,6 +18,7 @@ pub mod kubernetes;
 pub mod liveness;
 pub mod local;
 pub mod logfiles;
+pub mod lsf;
 pub mod owner;
 pub mod pbs;
 pub mod sge;
@@ -151,6 +152,9 @@ pub struct Step {
     /// The command it would run (a batch tool, a local process), as an argument vector.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub argv: Option<Vec<String>>,
+    /// The file the command reads on its standard input (LSF's `bsub < script`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stdin: Option<String>,
     /// Files it would write first: job scripts, submit descriptions, user data.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<PlanFile>,
@@ -171,6 +175,7 @@ impl Step {
             role: role.to_string(),
             what: what.into(),
             argv: None,
+            stdin: None,
             files: Vec::new(),
             object: None,
         }
@@ -533,6 +538,7 @@ pub fn check_settings(config: &Config) -> Result<()> {
         "htcondor",
         "kubernetes",
         "local",
+        "lsf",
         "pbs",
         "sge",
         "slurm",

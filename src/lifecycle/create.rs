@@ -338,7 +338,12 @@ fn plan_text(p: &crate::backends::Plan) -> String {
             }
         }
         if let Some(argv) = &s.argv {
-            out.push_str(&format!("$ {}\n", shell_words(argv)));
+            let input = s
+                .stdin
+                .as_ref()
+                .map(|f| format!(" < {}", shell_words(std::slice::from_ref(f))))
+                .unwrap_or_default();
+            out.push_str(&format!("$ {}{input}\n", shell_words(argv)));
         }
         if let Some(o) = &s.object {
             out.push_str(&serde_yaml::to_string(o).unwrap_or_default());

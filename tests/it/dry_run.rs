@@ -36,6 +36,7 @@ fn batch_job_scripts_and_submissions_without_the_tools() {
         ("slurm", "#SBATCH --partition=short", "sbatch"),
         ("pbs", "#PBS -q short", "qsub"),
         ("sge", "#$ -q short", "qsub"),
+        ("lsf", "#BSUB -q short", "bsub"),
         (
             "htcondor",
             "# condor: stream_output = true",
@@ -218,11 +219,15 @@ fn local_commands_and_nothing_started() {
 fn flags_a_backend_does_not_take_name_the_ones_that_do() {
     let env = bare();
     for (backend, flag, takers) in [
-        ("htcondor", &["--partition", "short"][..], "pbs, sge, slurm"),
+        (
+            "htcondor",
+            &["--partition", "short"][..],
+            "lsf, pbs, sge, slurm",
+        ),
         (
             "local",
             &["--walltime", "01:00:00"],
-            "htcondor, pbs, sge, slurm",
+            "htcondor, lsf, pbs, sge, slurm",
         ),
         ("slurm", &["--instance-type", "m5.large"], "aws"),
         ("aws", &["--resources", "cpu=1"], "kubernetes"),

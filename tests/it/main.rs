@@ -17,6 +17,7 @@ mod htcondor;
 mod kubernetes;
 mod local;
 mod login_nodes;
+mod lsf;
 mod pbs;
 mod protocol;
 mod races;

@@ -132,6 +132,7 @@ impl Dialect for HtCondor {
                 description,
                 submit_description(job.script, job.text, job.count.unwrap_or(1)),
             )],
+            script_on_stdin: false,
         }
     }
 

@@ -535,6 +535,9 @@ pub fn plan<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<crate::b
         }));
         Step {
             argv: Some(call.argv),
+            stdin: call
+                .script_on_stdin
+                .then(|| script.to_string_lossy().into_owned()),
             files,
             ..Step::new(role, what)
         }

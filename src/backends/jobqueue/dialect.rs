@@ -109,6 +109,9 @@ pub struct Submission<'a> {
 pub struct SubmitCall {
     pub argv: Vec<String>,
     pub files: Vec<(PathBuf, String)>,
+    /// The script goes to the command's standard input (LSF reads `#BSUB` lines only from a
+    /// script given as `bsub < script`; as an argument it is just the job's command).
+    pub script_on_stdin: bool,
 }
 
 impl SubmitCall {
@@ -116,6 +119,7 @@ impl SubmitCall {
         SubmitCall {
             argv,
             files: Vec::new(),
+            script_on_stdin: false,
         }
     }
 }
@@ -179,7 +183,8 @@ pub async fn submit<D: Dialect + ?Sized>(
     for (path, content) in &call.files {
         std::fs::write(path, content).ctx(|| format!("writing {}", path.display()))?;
     }
-    let o = run.run(&call.argv).await?;
+    let input = call.script_on_stdin.then_some(job.text);
+    let o = run.run_with_input(&call.argv, input).await?;
     (d.facts().parse_submit)(&o.stdout)
 }
 

@@ -11,6 +11,7 @@ pub mod discover;
 pub mod interest;
 pub mod jobid;
 pub mod lenient;
+pub mod localtime;
 pub mod lock;
 mod logs;
 pub mod markers;

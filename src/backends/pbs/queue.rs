@@ -6,6 +6,7 @@
 
 use crate::backends::jobqueue::interest::Head;
 use crate::backends::jobqueue::lenient::Str;
+use crate::backends::jobqueue::localtime::{local_time, month};
 use crate::backends::jobqueue::{Interest, Job, JobState};
 use crate::error::{Error, Result};
 use std::borrow::Cow;
@@ -30,34 +31,14 @@ fn ctime(s: &str) -> Option<SystemTime> {
     if f.len() != 5 {
         return None;
     }
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ]
-    .iter()
-    .position(|m| *m == f[1])?;
+    let month = month(f[1])?;
     let day: i32 = f[2].parse().ok()?;
     let year: i32 = f[4].parse().ok()?;
     let hms: Vec<i32> = f[3].split(':').filter_map(|x| x.parse().ok()).collect();
     if hms.len() != 3 || !(1..=31).contains(&day) || !(1970..=9999).contains(&year) {
         return None;
     }
-    local_time(year, month as i32, day, hms[0], hms[1], hms[2])
-}
-
-/// A local wall-clock time as an instant (mktime(3), the zone from TZ or /etc/localtime).
-fn local_time(year: i32, month0: i32, day: i32, h: i32, m: i32, s: i32) -> Option<SystemTime> {
-    // SAFETY: an all-zero tm is a valid value; mktime reads it and writes it back
-    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    tm.tm_year = year - 1900;
-    tm.tm_mon = month0;
-    tm.tm_mday = day;
-    tm.tm_hour = h;
-    tm.tm_min = m;
-    tm.tm_sec = s;
-    tm.tm_isdst = -1; // let the zone's rules say whether summer time applies
-    // SAFETY: tm is initialised; mktime has no other preconditions
-    let t = unsafe { libc::mktime(&mut tm) };
-    (t >= 0).then(|| SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(t as u64))
+    local_time(year, month, day, hms[0], hms[1], hms[2])
 }
 
 fn job(id: &str, attrs: &HashMap<String, String>, vars: &HashMap<String, String>) -> Option<Job> {

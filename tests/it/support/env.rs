@@ -128,6 +128,40 @@ impl Env {
             )
     }
 
+    /// An environment for LSF through the stand-in commands in support/lsf (no LSF daemons can
+    /// be installed here); the stand-in's queue is private to the test.
+    pub fn lsf() -> Env {
+        let lock = serial();
+        let mut e = Env::new();
+        let shared = e.dir.path().join("shared");
+        let queue = e.dir.path().join("lsf");
+        e.lock = Some(lock);
+        let bin = standin_commands(
+            e.dir.path(),
+            "lsf",
+            "lsf_standin.py",
+            &["bsub", "bjobs", "bkill"],
+        );
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        e.with("PATH", &path)
+            .with("LSF_STANDIN_DIR", queue.to_str().unwrap())
+            .with("DASKCTL_BACKENDS__LSF__PYTHON", python().to_str().unwrap())
+            .with("DASKCTL_BACKENDS__LSF__HOST", "127.0.0.1")
+            .with(
+                "DASKCTL_BACKENDS__LSF__SHARED_DIR",
+                shared.to_str().unwrap(),
+            )
+    }
+
+    /// Runs one of the LSF stand-in commands with this environment.
+    pub fn lsf_cmd(&self, args: &[&str]) -> std::process::Output {
+        self.condor(args)
+    }
+
     /// Runs one of the HTCondor stand-in commands with this environment.
     pub fn condor(&self, args: &[&str]) -> std::process::Output {
         let mut c = Command::new(args[0]);
@@ -172,6 +206,7 @@ impl Env {
             .with("DASKCTL_BACKENDS__PBS__ENABLED", "false")
             .with("DASKCTL_BACKENDS__SGE__ENABLED", "false")
             .with("DASKCTL_BACKENDS__HTCONDOR__ENABLED", "false")
+            .with("DASKCTL_BACKENDS__LSF__ENABLED", "false")
     }
 
     pub fn with(mut self, k: &str, v: &str) -> Env {
@@ -330,6 +365,23 @@ impl Drop for Env {
                 let _ = self.condor(&argv);
             }
         }
+        if self.extra.iter().any(|(k, _)| k == "LSF_STANDIN_DIR") {
+            let o = self.lsf_cmd(&["bjobs", "-o", "jobid jobindex", "-json", "-u", "all"]);
+            let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+            let ids: Vec<String> = doc["RECORDS"]
+                .as_array()
+                .map(|r| {
+                    r.iter()
+                        .filter_map(|j| j["JOBID"].as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !ids.is_empty() {
+                let mut argv = vec!["bkill"];
+                argv.extend(ids.iter().map(String::as_str));
+                let _ = self.lsf_cmd(&argv);
+            }
+        }
         if self.extra.iter().any(|(k, _)| k == "SGE_ROOT") {
             let _ = Command::new("qdel")
                 .env("SGE_ROOT", SGE_ROOT)
@@ -391,6 +443,26 @@ fn shim_commands(dir: &Path, name: &str, script: &str, tools: &[&str]) -> PathBu
     std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o755)).unwrap();
     for tool in tools {
         symlink(file, bin.join(tool)).unwrap();
+    }
+    bin
+}
+
+/// A stand-in's commands (`tools`, links to `script` of support/`folder`) in `dir/FOLDER-bin`,
+/// run by the test Python itself.
+fn standin_commands(dir: &Path, folder: &str, script: &str, tools: &[&str]) -> PathBuf {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/it/support")
+        .join(folder);
+    let bin = dir.join(format!("{folder}-bin"));
+    std::fs::create_dir_all(&bin).unwrap();
+    let text = std::fs::read_to_string(src.join(script)).unwrap();
+    let body = text.split_once('\n').map_or("", |(_, rest)| rest);
+    let path = bin.join(script);
+    std::fs::write(&path, format!("#!{}\n{body}", python().display())).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for tool in tools {
+        symlink(script, bin.join(tool)).unwrap();
     }
     bin
 }
