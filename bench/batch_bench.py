@@ -5,6 +5,7 @@ Jobs of the first two never start: they go to the DOWN partition "hold" (Slurm, 
 or are submitted held (Grid Engine -h)."""
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -123,6 +124,87 @@ class Sge:
         sh(["qsub", "-terse", path], env)
 
 
+class Lsf:
+    """LSF through the project's stand-in (tests/it/support/lsf: IBM's formats, jobs as local
+    processes; LSF's daemons cannot be installed here): the same bsub, bjobs and bkill for
+    daskctl and for dask-jobqueue's LSFCluster. Jobs are submitted held (-H, PSUSP)."""
+
+    name, jobqueue_class, jobqueue_hold = "lsf", "LSFCluster", "job_extra_directives=['-H']"
+    hold_flags = ("--job-extra=-H",)
+
+    def __init__(self):
+        self.dir = os.path.join(tempfile.gettempdir(), "daskctl-bench-lsf-standin")
+        self.bin = os.path.join(self.dir, "bin")
+        self.listing = ("bjobs", "-o", "jobid jobindex stat user job_name", "-json")
+
+    def install(self, python):
+        """The stand-in's commands, run by `python`, in a directory of their own."""
+        src = os.path.join(
+            os.path.dirname(os.path.abspath(__file__)),
+            "..",
+            "tests",
+            "it",
+            "support",
+            "lsf",
+            "lsf_standin.py",
+        )
+        os.makedirs(self.bin, exist_ok=True)
+        with open(src) as f:
+            body = f.read().split("\n", 1)[1]
+        script = os.path.join(self.bin, "lsf_standin.py")
+        with open(script, "w") as f:
+            f.write(f"#!{python}\n{body}")
+        os.chmod(script, 0o755)
+        for tool in ("bsub", "bjobs", "bkill"):
+            link = os.path.join(self.bin, tool)
+            if not os.path.lexists(link):
+                os.symlink("lsf_standin.py", link)
+
+    def env(self, env):
+        return dict(
+            env,
+            PATH=f"{self.bin}:{env['PATH']}",
+            LSF_STANDIN_DIR=os.path.join(self.dir, "state"),
+            DASKCTL_BACKENDS__SLURM__ENABLED="false",
+        )
+
+    def jobs(self):
+        out = sh(
+            ["bjobs", "-o", "jobid jobindex job_name", "-noheader"], self.env(dict(os.environ))
+        )
+        return [line.split() for line in out.splitlines() if line.strip()]
+
+    def queued(self, prefix):
+        return sum(1 for j in self.jobs() if len(j) == 3 and j[2].startswith(prefix))
+
+    def submissions(self):
+        """How many bsub calls the stand-in has answered (each takes the next job id)."""
+        path = os.path.join(self.dir, "state", "jobs.json")
+        if not os.path.exists(path):
+            return 0
+        with open(path) as f:
+            return json.load(f)["next"] - 101
+
+    def kill(self, prefix=""):
+        ids = sorted({j[0] for j in self.jobs() if len(j) == 3 and j[2].startswith(prefix)})
+        if ids:
+            subprocess.run(["bkill", *ids], capture_output=True, env=self.env(dict(os.environ)))
+        wait_gone(self, prefix)
+
+    def cancel_jobqueue(self):
+        self.kill("jq-bench")
+
+    def cancel_all(self):
+        self.kill()
+
+    def submit_jobqueue_like(self, path, env):
+        script = (
+            "#!/usr/bin/env bash\n#BSUB -J dask-worker\n#BSUB -H\n\n"
+            "python -m distributed.cli.dask_worker tcp://127.0.0.1:1 --name jq-x --nthreads 1\n"
+        )
+        subprocess.run(["bsub"], input=script, text=True, check=True, capture_output=True, env=env)
+
+
 JOBQUEUE_SCALE = r"""
 import sys, time
 from dask_jobqueue import {cls}
@@ -185,7 +267,7 @@ def median_ms(argv, env, runs):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("backend", choices=["slurm", "sge", "pbs"])
+    ap.add_argument("backend", choices=["slurm", "sge", "pbs", "lsf"])
     ap.add_argument("--daskctl", required=True)
     ap.add_argument("--python", required=True)
     ap.add_argument("--workers", type=int, default=100)
@@ -193,8 +275,10 @@ def main():
     ap.add_argument("--scale-runs", type=int, default=5)
     ap.add_argument("--sizes", default="10,100,1000")
     a = ap.parse_args()
-    b = {"slurm": Slurm, "sge": Sge, "pbs": Pbs}[a.backend]()
+    b = {"slurm": Slurm, "sge": Sge, "pbs": Pbs, "lsf": Lsf}[a.backend]()
     daskctl, python = os.path.abspath(a.daskctl), os.path.abspath(a.python)
+    if isinstance(b, Lsf):
+        b.install(python)
     tmp = tempfile.mkdtemp(prefix=f"daskctl-bench-{b.name}-")
     up = b.name.upper()
     env = b.env(
@@ -248,18 +332,24 @@ def main():
     ]
     times = {f[0]: [] for f in forms}
     theirs = []
+    submissions = {"daskctl": [], "dask-jobqueue": []}
+    count = getattr(b, "submissions", None)
     for _ in range(a.scale_runs):
         for label, e, name, cache_state in forms:
             if cache_state == "warm":
                 subprocess.run([daskctl, "list"], env=e, capture_output=True)
             elif cache_state == "cold" and os.path.exists(cache):
                 os.remove(cache)
+            before = count() if count else 0
             t0 = time.perf_counter()
             sh([daskctl, "scale", name, str(a.workers)], e)
             wait_queued(b, "benchscale-worker", a.workers)
             times[label].append(time.perf_counter() - t0)
+            if count:
+                submissions["daskctl"].append(count() - before)
             sh([daskctl, "scale", f"{b.name}/benchscale", "0"], env)
             wait_gone(b, "benchscale-worker")
+        before = count() if count else 0
         theirs.append(
             float(
                 sh(
@@ -276,9 +366,17 @@ def main():
                 .splitlines()[-1]
             )
         )
+        if count:
+            submissions["dask-jobqueue"].append(count() - before)
         b.cancel_jobqueue()
     b.cancel_all()
     med = statistics.median
+    if count:
+        print(
+            f"submissions per scale 0 -> {a.workers}: daskctl "
+            f"{sorted(set(submissions['daskctl']))}, dask-jobqueue "
+            f"{sorted(set(submissions['dask-jobqueue']))} (bsub calls the stand-in answered)"
+        )
     print(f"scale 0 -> {a.workers} (until all {a.workers} jobs are queued), {a.scale_runs} runs")
     print(
         f"  dask-jobqueue {b.jobqueue_class}.scale ({a.workers} submissions): "

@@ -155,8 +155,8 @@ def main():
     )
     ap.add_argument(
         "--systems",
-        default="slurm,sge,pbs,htcondor",
-        help="which queues (slurm, sge, pbs, htcondor; comma-separated)",
+        default="slurm,sge,pbs,htcondor,lsf",
+        help="which queues (slurm, sge, pbs, htcondor, lsf; comma-separated)",
     )
     a = ap.parse_args()
     systems = a.systems.split(",")

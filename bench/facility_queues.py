@@ -8,6 +8,8 @@ dask-jobqueue workers), the rest not Dask.
 - pbs: `qstat -f` of Slurm 22.05.8's Torque wrappers on the test bed
   (pbs-slurm-22.05.8-wrapper-qstat-f.txt), with daskctl's jobs given the Variable_List line
   PBS Pro and Torque print (the wrapper prints none).
+- lsf: `bjobs -o "..." -json -u all` of the project's LSF stand-in (lsf-standin-bjobs.json;
+  no LSF daemons can run here; the stand-in prints the records IBM's reference documents).
 - htcondor: `condor_q -json -attributes ...` of the project's condor_q stand-in (no HTCondor
   daemons can run here; the stand-in prints the job ad attributes the HTCondor manual names),
   projected to the attributes daskctl asks for, as a real schedd projects them.
@@ -200,5 +202,54 @@ def synth_htcondor(n):
         "condor_history": "exit 0",
         "condor_submit": "exit 1",
         "condor_rm": "exit 1",
+    }
+    return files, tools
+
+
+def synth_lsf(n):
+    doc = json.loads(read("lsf-standin-bjobs.json"))
+    recs = {}
+    for r in doc["RECORDS"]:
+        recs.setdefault(re.sub(r"\[\d+\]$", "", r["JOB_NAME"]), r)
+    template = {
+        "daskctl-scheduler": "rec-scheduler",
+        "daskctl-worker": "rec-worker",
+        "gateway-scheduler": "dask-worker",
+        "gateway-worker": "dask-worker",
+        "jobqueue": "dask-worker",
+        "array": "vasp_relax",
+        "plain": "gmx",
+    }
+    out = []
+    for i in range(n):
+        kind, user = kind_of(i), user_of(i)
+        r = dict(recs[template[kind]])
+        index = i % 8 + 1 if kind in ("array", "daskctl-worker") else 0
+        name = job_name(kind, i)
+        running = i % 2 == 0
+        r.update(
+            JOBID=str(100000 + i),
+            JOBINDEX=str(index),
+            USER=user,
+            JOB_NAME=f"{name}[{index}]" if index else name,
+            STAT="RUN" if running else "PEND",
+            START_TIME=r["SUBMIT_TIME"] if running else "",
+        )
+        for k in ("JOB_DESCRIPTION", "OUTPUT_FILE", "SUB_CWD"):
+            r[k] = r[k].replace("/root/.daskctl/lsf/rec", f"/home/{user}/.daskctl/lsf/c{i}")
+            r[k] = (
+                r[k]
+                .replace("cluster=rec;", f"cluster=c{i};")
+                .replace("/tmp/lsfrec", f"/home/{user}")
+            )
+        out.append(r)
+    files = {"bjobs.json": json.dumps({"COMMAND": "bjobs", "JOBS": n, "RECORDS": out}, indent=2)}
+    tools = {
+        # bjobs -script: a dask-jobqueue batch script naming a closed loopback port
+        "bjobs": 'case "$*" in\n  *-script*) printf \'#!/usr/bin/env bash\\n#BSUB -J dask-worker\\n'
+        "python -m distributed.cli.dask_worker tcp://127.0.0.1:9 --name jq-x\\n' ;;\n"
+        '  *) exec cat "$Q/bjobs.json" ;;\nesac',
+        "bsub": "exit 1",
+        "bkill": "exit 1",
     }
     return files, tools

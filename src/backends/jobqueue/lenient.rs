@@ -132,6 +132,49 @@ impl Str<'_> {
     }
 }
 
+/// `each` of every element of the array under `key` of the JSON object `json`, the object's
+/// other members skipped unparsed; whether the key was there.
+pub fn each_under<'de, T: Deserialize<'de>>(
+    json: &'de str,
+    key: &str,
+    mut each: impl FnMut(T),
+) -> serde_json::Result<bool> {
+    struct Under<'k, 'f, T, F> {
+        key: &'k str,
+        each: &'f mut F,
+        element: PhantomData<fn() -> T>,
+    }
+    impl<'de, T: Deserialize<'de>, F: FnMut(T)> Visitor<'de> for Under<'_, '_, T, F> {
+        type Value = bool;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            write!(f, "an object with {:?}", self.key)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+            let mut found = false;
+            while let Some(k) = map.next_key::<Cow<'de, str>>()? {
+                if k == self.key {
+                    map.next_value_seed(EachOf::new(&mut *self.each))?;
+                    found = true;
+                } else {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+            Ok(found)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(json);
+    let found = serde::Deserializer::deserialize_map(
+        &mut de,
+        Under {
+            key,
+            each: &mut each,
+            element: PhantomData,
+        },
+    )?;
+    de.end()?;
+    Ok(found)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +198,16 @@ mod tests {
         assert!(each_of(r#"[{"n": 1}"#, |_: Only| ()).is_err());
         assert!(each_of(r#"{"n": 1}"#, |_: Only| ()).is_err());
         assert!(each_of(r#"[] x"#, |_: Only| ()).is_err());
+    }
+
+    #[test]
+    fn the_array_under_a_key_is_streamed_and_the_rest_skipped() {
+        let mut seen = Vec::new();
+        let doc = r#"{"A": {"x": [1, 2]}, "RECORDS": [{"n": 5}, {"n": 6}], "Z": 1}"#;
+        assert!(each_under(doc, "RECORDS", |r: Only| seen.push(r.n.0)).unwrap());
+        assert_eq!(seen, [Some(5), Some(6)]);
+        assert!(!each_under(r#"{"JOBS": 0}"#, "RECORDS", |_: Only| ()).unwrap());
+        assert!(each_under(r#"[1]"#, "RECORDS", |_: Only| ()).is_err());
     }
 
     #[derive(Deserialize)]

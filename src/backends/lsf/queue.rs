@@ -5,7 +5,7 @@
 //! delimiter. An array element is its own record: JOBINDEX > 0, JOB_NAME `NAME[INDEX]`.
 
 use crate::backends::jobqueue::interest::Head;
-use crate::backends::jobqueue::lenient::Str;
+use crate::backends::jobqueue::lenient::{self, Str};
 use crate::backends::jobqueue::localtime::{local_time, month};
 use crate::backends::jobqueue::{Interest, Job, JobState};
 use crate::error::{Error, Result};
@@ -175,19 +175,14 @@ impl Fields<'_> {
 
 /// The jobs of `bjobs -o FIELDS -json` output that `keep` wants.
 pub fn parse_json(out: &str, keep: &Interest) -> Result<Vec<Job>> {
-    #[derive(serde::Deserialize)]
-    struct Doc<'a> {
-        #[serde(borrow, rename = "RECORDS", default)]
-        records: Vec<Record<'a>>,
-    }
-    let bad = |e: serde_json::Error| Error::backend("lsf", format!("bjobs -json: {e}"));
-    let doc: Doc = serde_json::from_str(out).map_err(bad)?;
     let now = SystemTime::now();
-    Ok(doc
-        .records
-        .iter()
-        .filter(|r| r.error.some().is_none())
-        .map(|r| Fields {
+    let mut jobs = Vec::new();
+    // records streamed one by one: a facility's 100,000 are never all in memory at once
+    lenient::each_under(out, "RECORDS", |r: Record<'_>| {
+        if r.error.some().is_some() {
+            return; // "Job <ID> is not found"
+        }
+        let f = Fields {
             id: r.jobid.get().trim(),
             index: r.jobindex.get().trim(),
             stat: r.stat.get().trim(),
@@ -199,10 +194,13 @@ pub fn parse_json(out: &str, keep: &Interest) -> Result<Vec<Job>> {
             output: set(r.output_file.get()),
             cwd: set(r.sub_cwd.get()),
             slots: r.nreq_slot.get(),
-        })
-        .filter(|f| !f.id.is_empty() && f.wanted(keep))
-        .map(|f| f.job(now))
-        .collect())
+        };
+        if !f.id.is_empty() && f.wanted(keep) {
+            jobs.push(f.job(now));
+        }
+    })
+    .map_err(|e| Error::backend("lsf", format!("bjobs -json: {e}")))?;
+    Ok(jobs)
 }
 
 /// The jobs of `bjobs -o "FIELDS delimiter='^'" -noheader` output that `keep` wants ("No
