@@ -24,9 +24,10 @@ import sys
 import tempfile
 import time
 
+from facility_queues import USERS, kind_of
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 RECORDS = os.path.join(HERE, "records")
-USERS = 1666
 
 
 def records():
@@ -39,19 +40,6 @@ def records():
         by_name.setdefault(fields[2], fields)
     jobs = {j["name"]: j for j in doc["jobs"]}
     return by_name, jobs, doc
-
-
-def kind_of(i):
-    """What job i is: 1 in 100 is Dask's (five kinds in turn), 30 in 100 an array task."""
-    if i % 100 == 7:
-        return (
-            "daskctl-scheduler",
-            "daskctl-worker",
-            "gateway-scheduler",
-            "gateway-worker",
-            "jobqueue",
-        )[(i // 100) % 5]
-    return "array" if i % 10 < 3 else "plain"
 
 
 def synth(n):
