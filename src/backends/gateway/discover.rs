@@ -19,7 +19,6 @@ use crate::error::{Error, Result};
 use crate::model::{Cluster, Handle, Origin, Resource, Role, Status};
 use futures::future::join_all;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
 
 /// The gateway's record of a cluster: which gateway, its report (with the TLS credentials, in
 /// memory only, to reach the scheduler; none for htcdaskgateway workers whose cluster the
@@ -344,7 +343,7 @@ fn to_cluster(g: &Gateway, api: &Api, r: ClusterReport, probe: Option<Probe>) ->
     c.created = r
         .start_time
         .filter(|t| t.is_finite() && *t > 0.0)
-        .map(|ms| SystemTime::UNIX_EPOCH + Duration::from_millis(ms as u64));
+        .and_then(|ms| crate::units::epoch_secs(ms / 1000.0));
     c.dashboard = r
         .dashboard_route
         .as_ref()

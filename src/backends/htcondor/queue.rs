@@ -6,7 +6,6 @@ use crate::backends::jobqueue::interest::Head;
 use crate::backends::jobqueue::lenient::{self, Float, Num, Str};
 use crate::backends::jobqueue::{Interest, Job, JobState};
 use crate::error::{Error, Result};
-use std::time::{Duration, UNIX_EPOCH};
 
 /// A job's state as `condor_q` shows it. Removed (3) in the queue is a job marked for removal
 /// whose processes are still being killed (condor_rm returns before that): still there.
@@ -135,7 +134,8 @@ fn job(ad: &Ad<'_>) -> Option<Job> {
         (Some(c), Some(a)) => Some(format!("{c} {a}")),
         (c, a) => c.or(a).map(str::to_string),
     };
-    let at = |n: Num| n.0.map(|t| UNIX_EPOCH + Duration::from_secs(t));
+    // an absurd time from the queue is no time (never a panic)
+    let at = |n: Num| n.0.and_then(|t| crate::units::epoch_secs(t as f64));
     Some(Job {
         id: id.clone(),
         runtime_id: Some(id),
@@ -197,7 +197,7 @@ mod tests {
         assert_eq!(jobs[0].cores, Some(2.0));
         assert_eq!(
             jobs[0].started,
-            Some(UNIX_EPOCH + Duration::from_secs(1_795_308_400))
+            Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_308_400))
         );
         assert_eq!(jobs[1].state, JobState::Held);
         assert_eq!(jobs[1].started, None);

@@ -26,5 +26,7 @@ pub fn local_time(year: i32, month0: i32, day: i32, h: i32, m: i32, s: i32) -> O
     tm.tm_isdst = -1; // let the zone's rules say whether summer time applies
     // SAFETY: tm is initialised; mktime has no other preconditions
     let t = unsafe { libc::mktime(&mut tm) };
-    (t >= 0).then(|| SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(t as u64))
+    (t >= 0)
+        .then(|| SystemTime::UNIX_EPOCH.checked_add(std::time::Duration::from_secs(t as u64)))
+        .flatten()
 }

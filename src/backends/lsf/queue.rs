@@ -51,7 +51,16 @@ fn time(s: &str, now: SystemTime) -> Option<SystemTime> {
         [h, m, s] => (*h, *m, *s),
         _ => return None,
     };
-    if let Some(year) = f.get(3).and_then(|y| y.parse::<i32>().ok()) {
+    if !((1..=31).contains(&day) && (0..24).contains(&h) && (0..60).contains(&mi))
+        || !(0..=60).contains(&sec)
+    {
+        return None;
+    }
+    if let Some(year) = f
+        .get(3)
+        .and_then(|y| y.parse::<i32>().ok())
+        .filter(|y| (1970..=9999).contains(y))
+    {
         return local_time(year, m, day, h, mi, sec);
     }
     let this_year = {
@@ -324,5 +333,23 @@ mod tests {
         );
         assert!(time("-", now).is_none() && time("Foo 1 10:00", now).is_none());
         assert_eq!(state("PSUSP"), JobState::Held);
+    }
+
+    mod props {
+        use super::super::*;
+        use super::JSON;
+        use crate::arb;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn records_never_panic(a in arb::mutated(JSON), doc in arb::json(), line in ".*") {
+                let _ = parse_json(&a, &Interest::Everything);
+                let _ = parse_json(&doc.to_string(), &Interest::Everything);
+                let _ = parse_text(&line, &Interest::Everything);
+                let _ = parse_text(&a.replace(',', "^"), &Interest::Everything);
+                let _ = time(&line, SystemTime::now());
+            }
+        }
     }
 }

@@ -76,7 +76,7 @@ fn job(id: &str, attrs: &HashMap<String, String>, vars: &HashMap<String, String>
                         .parse::<u64>()
                         .ok()
                         .filter(|t| *t > 0)
-                        .map(|t| SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(t))
+                        .and_then(|t| crate::units::epoch_secs(t as f64))
                 })
             })
             .flatten(),

@@ -7,7 +7,7 @@ use crate::backends::jobqueue::lenient::{EachOf, Num, Str};
 use crate::backends::jobqueue::{Interest, Job, JobState};
 use crate::error::{Error, Result};
 use serde_json::Value;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 pub fn state(s: &str) -> JobState {
     match s {
@@ -226,8 +226,7 @@ fn json_job(j: &JsonJob<'_>, out: &mut Vec<Job>) {
         submitted: j
             .submit_time
             .0
-            .filter(|t| *t > 0)
-            .map(|t| UNIX_EPOCH + Duration::from_secs(t)),
+            .and_then(|t| crate::units::epoch_secs(t as f64)),
         stdout: None,
         workdir: Some(j.current_working_directory.get().to_string()).filter(|c| !c.is_empty()),
         command: None,
@@ -236,8 +235,8 @@ fn json_job(j: &JsonJob<'_>, out: &mut Vec<Job>) {
         started: j
             .start_time
             .0
-            .filter(|t| *t > 0 && st == JobState::Running)
-            .map(|t| UNIX_EPOCH + Duration::from_secs(t)),
+            .filter(|_| st == JobState::Running)
+            .and_then(|t| crate::units::epoch_secs(t as f64)),
     };
     let pattern = j.standard_output.get();
     let pending_range = j.array_task_string.get();
