@@ -51,9 +51,11 @@ fn time(s: &str, now: SystemTime) -> Option<SystemTime> {
         [h, m, s] => (*h, *m, *s),
         _ => return None,
     };
-    if !((1..=31).contains(&day) && (0..24).contains(&h) && (0..60).contains(&mi))
-        || !(0..=60).contains(&sec)
-    {
+    let valid = (1..=31).contains(&day)
+        && (0..24).contains(&h)
+        && (0..60).contains(&mi)
+        && (0..=60).contains(&sec);
+    if !valid {
         return None;
     }
     if let Some(year) = f
