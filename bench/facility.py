@@ -198,12 +198,12 @@ def main():
             "120",
         ]
         print(
-            f"daskctl list --all-users -b slurm; medians of {a.runs} runs;"
+            f"daskctl list (and usage --textfile) --all-users -b slurm; medians of {a.runs} runs;"
             " times in ms, peaks in MiB"
         )
         print(
             f"{'jobs':>7} | {'cat':>6} | {'awk floor':>9} | {'daskctl':>8} | {'beyond cat':>10} | "
-            f"{'/ awk':>6} | {'peak':>5} | {'found':>5}"
+            f"{'/ awk':>6} | {'peak':>5} | {'found':>5} | {'usage':>6} | {'/ awk':>6} | {'peak':>5}"
         )
         rows = []
         for n in [int(x) for x in a.sizes.split(",")]:
@@ -220,9 +220,14 @@ def main():
             )
             d_t, d_m = median(lambda e=e: run(daskctl, env=e), a.runs)
             beyond = d_t - cat_t
+            # `usage --textfile` as node_exporter's cron runs it, over the same queue
+            usage = [a.daskctl, "usage", "--all-users", "-b", "slurm", "--timeout", "120"]
+            usage += ["--textfile", os.path.join(tmp, "usage.prom")]
+            u_t, u_m = median(lambda e=e, u=usage: run(u, env=e), a.runs)
             print(
                 f"{n:>7} | {cat_t * 1e3:>6.1f} | {awk_t * 1e3:>9.1f} | {d_t * 1e3:>8.1f} | "
-                f"{beyond * 1e3:>10.1f} | {beyond / awk_t:>6.2f} | {d_m:>5.1f} | {len(found):>5}"
+                f"{beyond * 1e3:>10.1f} | {beyond / awk_t:>6.2f} | {d_m:>5.1f} | {len(found):>5} | "
+                f"{u_t * 1e3:>6.1f} | {(u_t - cat_t) / awk_t:>6.2f} | {u_m:>5.1f}"
             )
             rows.append((n, text, js))
         if a.serve:
@@ -252,8 +257,9 @@ def main():
 
 
 def batch_systems(a, systems):
-    """`list --all-users -b SYSTEM` over Grid Engine, PBS and HTCondor queues of each size
-    (facility_queues.py), beside cat and the awk floor over the same output."""
+    """`list --all-users -b SYSTEM` and `usage --all-users -b SYSTEM --textfile F` over Grid
+    Engine, PBS, HTCondor and LSF queues of each size (facility_queues.py), beside cat and the
+    awk floor over the same output."""
     import facility_queues
 
     print(
@@ -261,7 +267,8 @@ def batch_systems(a, systems):
     )
     print(
         f"{'system':>8} | {'jobs':>7} | {'bytes':>9} | {'cat':>6} | {'awk floor':>9} | "
-        f"{'daskctl':>8} | {'beyond cat':>10} | {'/ awk':>6} | {'peak':>5} | {'found':>5}"
+        f"{'daskctl':>8} | {'beyond cat':>10} | {'/ awk':>6} | {'peak':>5} | {'found':>5} | "
+        f"{'usage':>6} | {'/ awk':>6} | {'peak':>5}"
     )
     for system in systems:
         synth = getattr(facility_queues, f"synth_{system}")
@@ -300,11 +307,16 @@ def batch_systems(a, systems):
                 awk_t, _ = median(lambda f=main_file: run(["awk", "{n[$1]++}", f]), a.runs)
                 d_t, d_m = median(lambda e=e, argv=argv: run(argv, env=e), a.runs)
                 beyond = d_t - cat_t
+                # `usage --textfile` as node_exporter's cron runs it, over the same queue
+                usage = [a.daskctl, "usage", "--all-users", "-b", system, "--timeout", "120"]
+                usage += ["--textfile", os.path.join(tmp, "usage.prom")]
+                u_t, u_m = median(lambda e=e, u=usage: run(u, env=e), a.runs)
                 print(
                     f"{system:>8} | {n:>7} | {os.path.getsize(main_file):>9} | "
                     f"{cat_t * 1e3:>6.1f} | {awk_t * 1e3:>9.1f} | {d_t * 1e3:>8.1f} | "
                     f"{beyond * 1e3:>10.1f} | {beyond / awk_t:>6.2f} | {d_m:>5.1f} | "
-                    f"{len(found):>5}"
+                    f"{len(found):>5} | {u_t * 1e3:>6.1f} | {(u_t - cat_t) / awk_t:>6.2f} | "
+                    f"{u_m:>5.1f}"
                 )
     print()
 
