@@ -220,10 +220,7 @@ def main():
             )
             d_t, d_m = median(lambda e=e: run(daskctl, env=e), a.runs)
             beyond = d_t - cat_t
-            # `usage --textfile` as node_exporter's cron runs it, over the same queue
-            usage = [a.daskctl, "usage", "--all-users", "-b", "slurm", "--timeout", "120"]
-            usage += ["--textfile", os.path.join(tmp, "usage.prom")]
-            u_t, u_m = median(lambda e=e, u=usage: run(u, env=e), a.runs)
+            u_t, u_m = usage_textfile(a, "slurm", tmp, e)
             print(
                 f"{n:>7} | {cat_t * 1e3:>6.1f} | {awk_t * 1e3:>9.1f} | {d_t * 1e3:>8.1f} | "
                 f"{beyond * 1e3:>10.1f} | {beyond / awk_t:>6.2f} | {d_m:>5.1f} | {len(found):>5} | "
@@ -254,6 +251,14 @@ def main():
                     f"{n:>7} | {floor_t * 1e3:>9.1f} | {d_t * 1e3:>8.1f} | "
                     f"{d_t / floor_t:>7.2f} | {d_m:>6.1f}"
                 )
+
+
+def usage_textfile(a, system, tmp, env):
+    """`usage --all-users --textfile`, as node_exporter's cron runs it, over the same queue:
+    (median seconds, peak MiB)."""
+    argv = [a.daskctl, "usage", "--all-users", "-b", system, "--timeout", "120"]
+    argv += ["--textfile", os.path.join(tmp, "usage.prom")]
+    return median(lambda: run(argv, env=env), a.runs)
 
 
 def batch_systems(a, systems):
@@ -307,10 +312,7 @@ def batch_systems(a, systems):
                 awk_t, _ = median(lambda f=main_file: run(["awk", "{n[$1]++}", f]), a.runs)
                 d_t, d_m = median(lambda e=e, argv=argv: run(argv, env=e), a.runs)
                 beyond = d_t - cat_t
-                # `usage --textfile` as node_exporter's cron runs it, over the same queue
-                usage = [a.daskctl, "usage", "--all-users", "-b", system, "--timeout", "120"]
-                usage += ["--textfile", os.path.join(tmp, "usage.prom")]
-                u_t, u_m = median(lambda e=e, u=usage: run(u, env=e), a.runs)
+                u_t, u_m = usage_textfile(a, system, tmp, e)
                 print(
                     f"{system:>8} | {n:>7} | {os.path.getsize(main_file):>9} | "
                     f"{cat_t * 1e3:>6.1f} | {awk_t * 1e3:>9.1f} | {d_t * 1e3:>8.1f} | "

@@ -214,13 +214,7 @@ pub async fn cancel<D: Dialect + ?Sized>(d: &D, run: &Runner, ids: &[String]) ->
             || facts.cancel_gone.contains(&o.code)
             || facts.cancel_busy.contains(&o.code);
         if !known {
-            let said = o
-                .stderr
-                .trim()
-                .lines()
-                .chain(o.stdout.trim().lines())
-                .next();
-            if let Some(why) = said {
+            if let Some(why) = o.said() {
                 return Err(crate::error::Error::backend(
                     facts.name,
                     format!("{} failed (exit status: {}): {why}", argv[0], o.code),

@@ -257,23 +257,21 @@ impl<D: Dialect> JobQueue<D> {
 
     /// The jobs a discovery keeps: those that may be Dask's, of the users in scope.
     pub fn dask_jobs(&self) -> Interest {
-        Interest::Dask(interest::DaskJobs {
-            me: self.ctx.user.name.clone(),
-            scope: self.ctx.scope.clone(),
-            jobqueue_names: self.jobqueue_names(),
-            named: None,
-        })
+        self.interest(None)
     }
 
     /// The jobs of one cluster daskctl made, by their names.
     pub fn named_jobs(&self, names: Vec<String>) -> Interest {
-        match self.dask_jobs() {
-            Interest::Dask(d) => Interest::Dask(interest::DaskJobs {
-                named: Some(names),
-                ..d
-            }),
-            everything => everything,
-        }
+        self.interest(Some(names))
+    }
+
+    fn interest(&self, named: Option<Vec<String>>) -> Interest {
+        Interest::Dask(interest::DaskJobs {
+            me: self.ctx.user.name.clone(),
+            scope: self.ctx.scope.clone(),
+            jobqueue_names: self.jobqueue_names(),
+            named,
+        })
     }
 }
 

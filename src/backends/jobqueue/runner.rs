@@ -14,6 +14,17 @@ pub struct Output {
     pub code: i32,
 }
 
+impl Output {
+    /// The tool's first words: the first non-empty line of its stderr, else of its stdout.
+    pub fn said(&self) -> Option<&str> {
+        self.stderr
+            .lines()
+            .chain(self.stdout.lines())
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+    }
+}
+
 #[derive(Clone)]
 pub struct Runner {
     pub backend: &'static str,
@@ -134,14 +145,7 @@ impl Runner {
         if out.status.success() || self.accept.contains(&o.code) {
             Ok(o)
         } else {
-            let why = o
-                .stderr
-                .lines()
-                .chain(o.stdout.lines())
-                .map(str::trim)
-                .find(|l| !l.is_empty())
-                .unwrap_or("no message")
-                .to_string();
+            let why = o.said().unwrap_or("no message").to_string();
             Err(Error::backend(
                 self.backend,
                 format!("{prog} failed ({}): {why}", out.status),

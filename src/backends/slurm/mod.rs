@@ -191,11 +191,12 @@ impl Dialect for Slurm {
     async fn list(&self, run: &Runner, keep: &Interest) -> Result<Vec<Job>> {
         match self.format {
             Format::Json => self.json(run, keep).await,
-            // one cluster's jobs: squeue filters by name itself
-            Format::Text | Format::Auto if keep.named().is_some() => {
+            // one cluster's jobs (`keep.named()`): squeue filters by name itself, and needs no
+            // JSON for them
+            Format::Text => Ok(self.text(run, keep.named(), keep).await?.0),
+            Format::Auto if keep.named().is_some() => {
                 Ok(self.text(run, keep.named(), keep).await?.0)
             }
-            Format::Text => Ok(self.text(run, None, keep).await?.0),
             Format::Auto => {
                 let (jobs, text) = self.text(run, None, keep).await?;
                 // dask-gateway's jobs are told apart by their output path: an squeue whose text

@@ -109,7 +109,19 @@ impl Env {
         let shared = e.dir.path().join("shared");
         let queue = e.dir.path().join("condor");
         e.lock = Some(lock);
-        let bin = condor_commands(e.dir.path());
+        let bin = shim_commands(
+            e.dir.path(),
+            "condor-bin",
+            "tests/it/support/htcondor/condor_standin.py",
+            &[
+                "condor_submit",
+                "condor_q",
+                "condor_rm",
+                "condor_history",
+                "condor_suspend",
+                "condor_continue",
+            ],
+        );
         let path = format!(
             "{}:{}",
             bin.display(),
@@ -136,10 +148,10 @@ impl Env {
         let shared = e.dir.path().join("shared");
         let queue = e.dir.path().join("lsf");
         e.lock = Some(lock);
-        let bin = standin_commands(
+        let bin = shim_commands(
             e.dir.path(),
-            "lsf",
-            "lsf_standin.py",
+            "lsf-bin",
+            "tests/it/support/lsf/lsf_standin.py",
             &["bsub", "bjobs", "bkill"],
         );
         let path = format!(
@@ -157,12 +169,13 @@ impl Env {
             )
     }
 
-    /// Runs one of the LSF stand-in commands with this environment.
+    /// Runs one of the LSF stand-in commands with this environment (as `condor` does).
     pub fn lsf_cmd(&self, args: &[&str]) -> std::process::Output {
         self.condor(args)
     }
 
-    /// Runs one of the HTCondor stand-in commands with this environment.
+    /// Runs a command of this environment's PATH (the HTCondor or LSF stand-in's) with its
+    /// variables.
     pub fn condor(&self, args: &[&str]) -> std::process::Output {
         let mut c = Command::new(args[0]);
         c.args(&args[1..]);
@@ -430,65 +443,26 @@ impl Drop for Env {
     }
 }
 
-/// A test script's commands (`tools`, symlinks to it) in `dir/NAME`, run by the test Python.
+/// A test script's commands (`tools`, symlinks to `script`, a path in the repository) in
+/// `dir/NAME`, run by the test Python itself (its own `#!` line, if any, replaced): through
+/// `/usr/bin/env python3` a pyenv shim costs seconds per call, longer than daskctl waits for a
+/// queue to answer under load.
 fn shim_commands(dir: &Path, name: &str, script: &str, tools: &[&str]) -> PathBuf {
     use std::os::unix::fs::{PermissionsExt, symlink};
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(script);
     let bin = dir.join(name);
     std::fs::create_dir_all(&bin).unwrap();
     let text = std::fs::read_to_string(&src).unwrap();
+    let body = match text.strip_prefix("#!") {
+        Some(rest) => rest.split_once('\n').map_or("", |(_, body)| body),
+        None => &text,
+    };
     let file = src.file_name().unwrap();
     let target = bin.join(file);
-    std::fs::write(&target, format!("#!{}\n{text}", python().display())).unwrap();
+    std::fs::write(&target, format!("#!{}\n{body}", python().display())).unwrap();
     std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o755)).unwrap();
     for tool in tools {
         symlink(file, bin.join(tool)).unwrap();
-    }
-    bin
-}
-
-/// A stand-in's commands (`tools`, links to `script` of support/`folder`) in `dir/FOLDER-bin`,
-/// run by the test Python itself.
-fn standin_commands(dir: &Path, folder: &str, script: &str, tools: &[&str]) -> PathBuf {
-    use std::os::unix::fs::{PermissionsExt, symlink};
-    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/it/support")
-        .join(folder);
-    let bin = dir.join(format!("{folder}-bin"));
-    std::fs::create_dir_all(&bin).unwrap();
-    let text = std::fs::read_to_string(src.join(script)).unwrap();
-    let body = text.split_once('\n').map_or("", |(_, rest)| rest);
-    let path = bin.join(script);
-    std::fs::write(&path, format!("#!{}\n{body}", python().display())).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    for tool in tools {
-        symlink(script, bin.join(tool)).unwrap();
-    }
-    bin
-}
-
-/// The HTCondor stand-in's commands in `dir/condor-bin`, run by the test Python itself: through
-/// `/usr/bin/env python3` a pyenv shim costs seconds per call, longer than daskctl waits for a
-/// queue to answer under load.
-fn condor_commands(dir: &Path) -> PathBuf {
-    use std::os::unix::fs::{PermissionsExt, symlink};
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/support/htcondor");
-    let bin = dir.join("condor-bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let text = std::fs::read_to_string(src.join("condor_standin.py")).unwrap();
-    let body = text.split_once('\n').map_or("", |(_, rest)| rest);
-    let script = bin.join("condor_standin.py");
-    std::fs::write(&script, format!("#!{}\n{body}", python().display())).unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    for tool in [
-        "condor_submit",
-        "condor_q",
-        "condor_rm",
-        "condor_history",
-        "condor_suspend",
-        "condor_continue",
-    ] {
-        symlink("condor_standin.py", bin.join(tool)).unwrap();
     }
     bin
 }
