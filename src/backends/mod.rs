@@ -19,6 +19,7 @@ pub mod liveness;
 pub mod local;
 pub mod logfiles;
 pub mod lsf;
+pub mod moab;
 pub mod owner;
 pub mod pbs;
 pub mod sge;
@@ -539,6 +540,7 @@ pub fn check_settings(config: &Config) -> Result<()> {
         "kubernetes",
         "local",
         "lsf",
+        "moab",
         "pbs",
         "sge",
         "slurm",

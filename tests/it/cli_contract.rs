@@ -85,7 +85,7 @@ fn unknown_things_are_one_line_errors() {
     let o = env.run(&["create", "nosuch", "--name", "a"]).code(2);
     assert!(
         o.one_line_error().contains(
-            "registered backends: aws, gateway, htcondor, kubernetes, local, lsf, pbs, sge, slurm"
+            "registered backends: aws, gateway, htcondor, kubernetes, local, lsf, moab, pbs, sge, slurm"
         ),
         "{}",
         o.stderr

@@ -220,7 +220,7 @@ pub fn lifecycle(bed: &dyn Bed) {
     // and by number: the first worker, as `logs --worker 0` reads it on the local backend
     if matches!(
         bed.backend(),
-        "local" | "slurm" | "pbs" | "sge" | "htcondor" | "lsf"
+        "local" | "slurm" | "pbs" | "sge" | "htcondor" | "lsf" | "moab"
     ) {
         let first = env.run(&["logs", &name, "--worker", "0"]).ok().stdout;
         assert!(first.contains("distributed."), "logs --worker 0: {first}");

@@ -37,6 +37,7 @@ fn batch_job_scripts_and_submissions_without_the_tools() {
         ("pbs", "#PBS -q short", "qsub"),
         ("sge", "#$ -q short", "qsub"),
         ("lsf", "#BSUB -q short", "bsub"),
+        ("moab", "#PBS -q short", "msub"),
         (
             "htcondor",
             "# condor: stream_output = true",
@@ -222,12 +223,12 @@ fn flags_a_backend_does_not_take_name_the_ones_that_do() {
         (
             "htcondor",
             &["--partition", "short"][..],
-            "lsf, pbs, sge, slurm",
+            "lsf, moab, pbs, sge, slurm",
         ),
         (
             "local",
             &["--walltime", "01:00:00"],
-            "htcondor, lsf, pbs, sge, slurm",
+            "htcondor, lsf, moab, pbs, sge, slurm",
         ),
         ("slurm", &["--instance-type", "m5.large"], "aws"),
         ("aws", &["--resources", "cpu=1"], "kubernetes"),

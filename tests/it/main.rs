@@ -18,6 +18,7 @@ mod kubernetes;
 mod local;
 mod login_nodes;
 mod lsf;
+mod moab;
 mod pbs;
 mod protocol;
 mod races;

@@ -196,16 +196,8 @@ pub async fn cancel<D: Dialect + ?Sized>(d: &D, run: &Runner, ids: &[String]) ->
         return Ok(());
     }
     let facts = d.facts();
-    let accept: Vec<i32> = if facts.cancel_silent_gone {
-        (1..=255).collect() // what it said is looked at below
-    } else {
-        facts
-            .cancel_gone
-            .iter()
-            .chain(facts.cancel_busy)
-            .copied()
-            .collect()
-    };
+    // every failure is looked at below: what it said, and what the queue says
+    let accept: Vec<i32> = (1..=255).collect();
     let mut argv = vec![facts.cancel.to_string()];
     argv.extend(ids.iter().cloned());
     for attempt in 1..=3 {
@@ -214,13 +206,24 @@ pub async fn cancel<D: Dialect + ?Sized>(d: &D, run: &Runner, ids: &[String]) ->
             || facts.cancel_gone.contains(&o.code)
             || facts.cancel_busy.contains(&o.code);
         if !known {
-            if let Some(why) = o.said() {
-                return Err(crate::error::Error::backend(
-                    facts.name,
-                    format!("{} failed (exit status: {}): {why}", argv[0], o.code),
-                ));
+            let why = o.said();
+            if why.is_none() && facts.cancel_silent_gone {
+                return Ok(()); // nothing said: the jobs were gone already
             }
-            return Ok(()); // nothing said: the jobs were gone already
+            // whatever words a system has for "no such job" (Moab's differ by release): the
+            // queue says whether any of them is still there
+            if none_left(d, run, ids).await {
+                return Ok(());
+            }
+            return Err(crate::error::Error::backend(
+                facts.name,
+                format!(
+                    "{} failed (exit status: {}): {}",
+                    argv[0],
+                    o.code,
+                    why.unwrap_or("no message")
+                ),
+            ));
         }
         if !facts.cancel_busy.contains(&o.code) {
             return Ok(());
@@ -234,6 +237,27 @@ pub async fn cancel<D: Dialect + ?Sized>(d: &D, run: &Runner, ids: &[String]) ->
         }
     }
     Ok(())
+}
+
+/// Whether the queue shows none of `ids` (nor an element of one of them) still there; false
+/// when the queue cannot be read.
+async fn none_left<D: Dialect + ?Sized>(d: &D, run: &Runner, ids: &[String]) -> bool {
+    let Ok(jobs) = d.list(run, &Interest::Everything).await else {
+        return false;
+    };
+    // erring toward "still there": an array's element (`12_3`, `12.3`, `12[3]`, PBS's
+    // `123[4].srv` of `123[].srv`) counts as its array's
+    let element_of = |listed: &str, id: &str| {
+        let array = |s: &str| s.split_once('[').map(|(a, _)| a.to_string());
+        listed == id
+            || [".", "_", "["]
+                .iter()
+                .any(|sep| listed.starts_with(&format!("{id}{sep}")))
+            || array(listed).is_some_and(|a| Some(a) == array(id))
+    };
+    !jobs
+        .iter()
+        .any(|j| j.state.active() && ids.iter().any(|id| element_of(&j.id, id)))
 }
 
 /// Reads a script and submits it.

@@ -1,6 +1,6 @@
 //! Job ids as the batch systems write them, ordered by submission: Slurm `3` and array tasks
 //! `3_1`, Grid Engine `12.3` (job 12, task 3), PBS `123.server`, `123[4].server` and the array
-//! parent `123[]`, HTCondor `42.0` (cluster 42, proc 0). Sorting them as integers gave every
+//! parent `123[]`, HTCondor `42.0` (cluster 42, proc 0), Moab `Moab.12`. Sorting them as integers gave every
 //! array task 0, so scale-down could cancel older tasks instead of the newest.
 
 use std::cmp::Ordering;
@@ -21,8 +21,19 @@ impl JobKey {
             let n = s.bytes().take_while(u8::is_ascii_digit).count();
             (s[..n].parse().ok(), n)
         };
-        let (job, n) = digits(id);
-        let rest = &id[n..];
+        // Moab names jobs `Moab.12` (its server's name, then the number)
+        let numbered = match id.split_once('.') {
+            Some((prefix, n))
+                if !prefix.is_empty()
+                    && prefix.bytes().all(|b| b.is_ascii_alphabetic())
+                    && n.starts_with(|c: char| c.is_ascii_digit()) =>
+            {
+                n
+            }
+            _ => id,
+        };
+        let (job, n) = digits(numbered);
+        let rest = &numbered[n..];
         let task = if let Some(t) = rest.strip_prefix('_').or_else(|| rest.strip_prefix('[')) {
             digits(t).0
         } else if let Some(t) = rest.strip_prefix('.') {
@@ -78,5 +89,15 @@ mod tests {
         assert_eq!(sorted(&["42.1", "42.0", "41.5"]), ["41.5", "42.0", "42.1"]);
         assert_eq!(JobKey::parse("123.pbs01").task, None);
         assert_eq!(JobKey::parse("garbage").job, 0);
+        // Moab's ids: the server's name, then the number
+        assert_eq!(
+            sorted(&["Moab.10", "Moab.9", "Moab.100"]),
+            ["Moab.9", "Moab.10", "Moab.100"]
+        );
+        assert_eq!(
+            (JobKey::parse("Moab.12").job, JobKey::parse("Moab.12").task),
+            (12, None)
+        );
+        assert_eq!(JobKey::parse("Moab.x").job, 0);
     }
 }

@@ -114,3 +114,34 @@ fn is_worker(c: &Cluster, h: &super::QueueHandle, job: &Job, w: &str) -> bool {
             .iter()
             .any(|(name, id)| name == w && *id == job.id)
 }
+
+/// For systems that copy a job's output back only when it ends (PBS, Moab over Torque): the
+/// script line that makes a job write its own log, `<logs>/<role>-<job id>.log`, readable while
+/// it runs.
+pub fn own_log_preamble(logs: &std::path::Path, role: &str, job_id_expr: &str) -> Vec<String> {
+    let log = super::script::quote(&logs.to_string_lossy());
+    vec![format!("exec >>{log}/{role}-\"{job_id_expr}\".log 2>&1")]
+}
+
+/// Where a job started with `own_log_preamble` writes: its marker's directory (or the cluster's
+/// shared directory), its role, the id it saw; else the output path the queue shows.
+pub fn own_log_path(job: &Job, cluster_dir: Option<&str>) -> Option<String> {
+    let m = job
+        .marker
+        .as_deref()
+        .and_then(super::markers::Marker::decode);
+    // CLUSTER-scheduler, CLUSTER-worker, CLUSTER-worker-GROUP: every worker logs as one
+    let role = if job.name.ends_with("-scheduler") {
+        "scheduler"
+    } else {
+        "worker"
+    }
+    .to_string();
+    let (dir, role) = match (m, cluster_dir) {
+        (Some(m), _) => (m.dir, m.role),
+        (None, Some(d)) => (d.to_string(), role),
+        (None, None) => return job.stdout.clone(),
+    };
+    let id = job.runtime_id.clone().unwrap_or_else(|| job.id.clone());
+    Some(format!("{dir}/logs/{role}-{id}.log"))
+}

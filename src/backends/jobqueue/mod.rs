@@ -13,7 +13,7 @@ pub mod jobid;
 pub mod lenient;
 pub mod localtime;
 pub mod lock;
-mod logs;
+pub mod logs;
 pub mod markers;
 pub mod runner;
 mod scale;

@@ -203,7 +203,12 @@ pub fn log_tail(dir: &Path, role: Role, job: &str, lines: usize) -> Option<Strin
         Role::Scheduler => "scheduler",
         _ => "worker",
     };
-    let number = JobKey::parse(job).job.to_string();
+    // the log named after the job: its id as written (`Moab.12`), or its number (a PBS log
+    // `worker-12.srv.log` of job `12.srv`, an array's `12_3`)
+    let number = Some(JobKey::parse(job).job)
+        .filter(|n| *n > 0)
+        .map(|n| n.to_string())
+        .unwrap_or_else(|| job.to_string());
     let mut candidates: Vec<(bool, std::time::SystemTime, std::path::PathBuf)> =
         std::fs::read_dir(dir.join("logs"))
             .ok()?
@@ -214,7 +219,11 @@ pub fn log_tail(dir: &Path, role: Role, job: &str, lines: usize) -> Option<Strin
                     return None;
                 }
                 let modified = e.metadata().and_then(|m| m.modified()).ok()?;
-                Some((name.contains(&number), modified, e.path()))
+                Some((
+                    name.contains(job) || name.contains(&number),
+                    modified,
+                    e.path(),
+                ))
             })
             .collect();
     candidates.sort();

@@ -5,7 +5,6 @@
 mod queue;
 
 use super::jobqueue::dialect::SubmitCall;
-use super::jobqueue::markers::Marker;
 use super::jobqueue::runner::Runner;
 use super::jobqueue::{Dialect, Facts, Interest, Job, JobQueue, JobSpec, Submission};
 use super::{Availability, Registration};
@@ -262,22 +261,8 @@ impl Dialect for Pbs {
         job: &Job,
         cluster_dir: Option<&str>,
     ) -> Option<String> {
-        // the job writes its own log (see `preamble`): <dir>/logs/<role>-<job id>.log
-        let m = job.marker.as_deref().and_then(Marker::decode);
-        // CLUSTER-scheduler, CLUSTER-worker, CLUSTER-worker-GROUP: every worker logs as one
-        let role = if job.name.ends_with("-scheduler") {
-            "scheduler"
-        } else {
-            "worker"
-        }
-        .to_string();
-        let (dir, role) = match (m, cluster_dir) {
-            (Some(m), _) => (m.dir, m.role),
-            (None, Some(d)) => (d.to_string(), role),
-            (None, None) => return job.stdout.clone(),
-        };
-        let id = job.runtime_id.clone().unwrap_or_else(|| job.id.clone());
-        Some(format!("{dir}/logs/{role}-{id}.log"))
+        // the job writes its own log (see `preamble`)
+        super::jobqueue::logs::own_log_path(job, cluster_dir)
     }
 
     fn output_pattern(&self, logs: &Path, role: &str) -> String {
@@ -288,11 +273,7 @@ impl Dialect for Pbs {
     }
 
     fn preamble(&self, logs: &Path, role: &str) -> Vec<String> {
-        let log = super::jobqueue::script::quote(&logs.to_string_lossy());
-        vec![format!(
-            "exec >>{log}/{role}-\"{}\".log 2>&1",
-            FACTS.job_id_expr
-        )]
+        super::jobqueue::logs::own_log_preamble(logs, role, FACTS.job_id_expr)
     }
 }
 

@@ -169,6 +169,35 @@ impl Env {
             )
     }
 
+    /// An environment for Moab through the stand-in commands in support/moab (no Moab server
+    /// can be installed here); the stand-in's queue is private to the test.
+    pub fn moab() -> Env {
+        let lock = serial();
+        let mut e = Env::new();
+        let shared = e.dir.path().join("shared");
+        let queue = e.dir.path().join("moab");
+        e.lock = Some(lock);
+        let bin = shim_commands(
+            e.dir.path(),
+            "moab-bin",
+            "tests/it/support/moab/moab_standin.py",
+            &["msub", "showq", "canceljob", "mjobctl", "jobscript"],
+        );
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        e.with("PATH", &path)
+            .with("MOAB_STANDIN_DIR", queue.to_str().unwrap())
+            .with("DASKCTL_BACKENDS__MOAB__PYTHON", python().to_str().unwrap())
+            .with("DASKCTL_BACKENDS__MOAB__HOST", "127.0.0.1")
+            .with(
+                "DASKCTL_BACKENDS__MOAB__SHARED_DIR",
+                shared.to_str().unwrap(),
+            )
+    }
+
     /// Runs one of the LSF stand-in commands with this environment (as `condor` does).
     pub fn lsf_cmd(&self, args: &[&str]) -> std::process::Output {
         self.condor(args)
@@ -220,6 +249,7 @@ impl Env {
             .with("DASKCTL_BACKENDS__SGE__ENABLED", "false")
             .with("DASKCTL_BACKENDS__HTCONDOR__ENABLED", "false")
             .with("DASKCTL_BACKENDS__LSF__ENABLED", "false")
+            .with("DASKCTL_BACKENDS__MOAB__ENABLED", "false")
     }
 
     pub fn with(mut self, k: &str, v: &str) -> Env {
@@ -393,6 +423,20 @@ impl Drop for Env {
                 let mut argv = vec!["bkill"];
                 argv.extend(ids.iter().map(String::as_str));
                 let _ = self.lsf_cmd(&argv);
+            }
+        }
+        if self.extra.iter().any(|(k, _)| k == "MOAB_STANDIN_DIR") {
+            let o = self.condor(&["showq", "--xml"]);
+            let xml = String::from_utf8_lossy(&o.stdout);
+            let ids: Vec<&str> = xml
+                .split("JobID=\"")
+                .skip(1)
+                .filter_map(|r| r.split('"').next())
+                .collect();
+            if !ids.is_empty() {
+                let mut argv = vec!["canceljob"];
+                argv.extend(ids);
+                let _ = self.condor(&argv);
             }
         }
         if self.extra.iter().any(|(k, _)| k == "SGE_ROOT") {
