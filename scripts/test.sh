@@ -22,6 +22,14 @@ report() {
 trap report EXIT
 timed "python venv (.venv)" scripts/setup-python.sh
 export DASKCTL_TEST_PYTHON=${DASKCTL_TEST_PYTHON:-$PWD/.venv/bin/python}
+# dask-mpi clusters: real MPI jobs need mpirun (openmpi-bin) and dask-mpi with mpi4py
+if command -v mpirun >/dev/null; then
+  if ! "$DASKCTL_TEST_PYTHON" -c 'import dask_mpi, mpi4py' 2>/dev/null; then
+    timed "python: dask-mpi, mpi4py" "$(dirname "$DASKCTL_TEST_PYTHON")/pip" install -q \
+      --disable-pip-version-check dask-mpi mpi4py
+  fi
+  export DASKCTL_TEST_MPI=1
+fi
 command -v openssl >/dev/null || { echo "test: openssl is needed for the TLS tests (apt-get install openssl)" >&2; exit 1; }
 # batch systems: started here where the machine can host them (root, Debian packages)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && [ -z "${DASKCTL_TEST_NO_SLURM:-}" ]; then

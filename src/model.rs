@@ -14,6 +14,7 @@ pub enum Origin {
     DaskKubernetes,
     DaskCloudprovider,
     DaskGateway,
+    DaskMpi,
     Unknown,
 }
 

@@ -7,6 +7,7 @@ mod architecture;
 mod aws;
 mod cli_contract;
 mod conformance;
+mod dask_mpi;
 mod dry_run;
 mod faults;
 mod gateway;

@@ -18,6 +18,8 @@ pub enum Kind {
     Daskctl,
     Jobqueue,
     Gateway,
+    /// A dask-mpi job: scheduler and workers are the ranks of one MPI job.
+    DaskMpi,
 }
 
 /// The job-queue backends' typed record of a cluster (`Cluster::handle`): its jobs with their
@@ -66,6 +68,8 @@ struct Group {
     instance: Option<String>,
     /// A directory of daskctl's with no job (`leftover`): whether a create holds its lock.
     leftover: Option<Leftover>,
+    /// A dask-mpi job's workers by its ranks.
+    mpi_workers: Option<u64>,
 }
 
 /// A cluster directory of the caller's that no job of the queue belongs to.
@@ -89,6 +93,7 @@ impl Group {
             job_groups: BTreeMap::new(),
             instance: None,
             leftover: None,
+            mpi_workers: None,
         }
     }
 }
@@ -140,6 +145,7 @@ async fn from_jobs<D: Dialect>(
     let mut groups = Groups::default();
     let jq_names = q.jobqueue_names();
     let mut jobqueue_jobs = Vec::new();
+    let mut other_jobs = Vec::new();
     for j in listed.into_iter().filter(|j| j.state.active() && mine(j)) {
         match place(q, &j, only) {
             Place::In(key, new, role) => groups.add(key, new, j, role, None),
@@ -148,10 +154,14 @@ async fn from_jobs<D: Dialect>(
             Place::Jobqueue if jq_names.contains(&j.name) || j.worker_name.is_some() => {
                 jobqueue_jobs.push(j)
             }
-            Place::Jobqueue => {}
+            // any other job may be a dask-mpi cluster: its batch script says
+            Place::Jobqueue => other_jobs.push(j),
         }
     }
     add_jobqueue_workers(q, &run, &mut groups, jobqueue_jobs).await;
+    for found in super::mpi_discover::find(q, &run, other_jobs).await {
+        groups.add_mpi(found);
+    }
     for (j, m) in ended {
         let key = GroupKey::new(&j.user, Kind::Daskctl, &m.cluster);
         if let Some(g) = groups.0.get_mut(&key) {
@@ -330,11 +340,7 @@ async fn add_jobqueue_workers<D: Dialect>(
     groups: &mut Groups,
     jobs: Vec<Job>,
 ) {
-    let cache = q
-        .ctx
-        .config
-        .cache_root()
-        .join(format!("{}-scripts", q.dialect.facts().name));
+    let cache = super::readback::script_cache(q);
     let scripts: Vec<(Job, Option<String>)> = stream::iter(jobs)
         .map(|j| {
             let run = run.clone();
@@ -441,7 +447,22 @@ impl GroupKey {
 struct Groups(BTreeMap<GroupKey, Group>);
 
 impl Groups {
-    fn add(&mut self, key: GroupKey, new: Group, job: Job, role: Role, wg: Option<String>) {
+    /// A dask-mpi job's cluster: the job holds its scheduler (and its workers).
+    fn add_mpi(&mut self, f: super::mpi_discover::Found) {
+        let key = GroupKey::new(&f.job.user, Kind::DaskMpi, &f.job.id);
+        let mut g = Group::new(&f.name, Kind::DaskMpi, f.address, None);
+        g.mpi_workers = f.workers;
+        self.add(key, g, f.job, Role::Scheduler, None);
+    }
+
+    pub(super) fn add(
+        &mut self,
+        key: GroupKey,
+        new: Group,
+        job: Job,
+        role: Role,
+        wg: Option<String>,
+    ) {
         let instance = new.instance.clone();
         let g = self.0.entry(key).or_insert(new);
         // the scheduler's marker names the instance, whatever a worker's said
@@ -520,18 +541,10 @@ async fn fetch_script<D: Dialect>(
     {
         return Some(c.clone());
     }
-    let stamp = j
-        .submitted
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let file = cache.join(format!("{}-{stamp}", j.id));
-    if let Ok(s) = std::fs::read_to_string(&file) {
+    if let Some(s) = super::readback::cached_script(cache, j) {
         return Some(s);
     }
-    let Some(argv) =
-        super::dialect::batch_script(q.dialect.facts(), &j.id).or_else(|| q.script_command(&j.id))
-    else {
+    if !super::readback::can_read_scripts(q) {
         // no way to read the script back: a running worker's own log names its scheduler
         if q.dialect.facts().output_at_end {
             tracing::info!(
@@ -545,22 +558,8 @@ async fn fetch_script<D: Dialect>(
             .stdout
             .as_deref()
             .and_then(|p| script::from_worker_log(Path::new(p)));
-    };
-    match run.run(&argv).await {
-        Ok(o) => {
-            let _ = std::fs::create_dir_all(cache);
-            let _ = std::fs::write(&file, &o.stdout);
-            Some(o.stdout)
-        }
-        Err(e) => {
-            tracing::debug!(
-                "{}: no batch script for job {}: {e}",
-                q.dialect.facts().name,
-                j.id
-            );
-            None
-        }
     }
+    super::readback::read_script(q, run, cache, j).await
 }
 
 fn to_cluster<D: Dialect>(q: &JobQueue<D>, g: Group, probe: Option<Probe>) -> Cluster {
@@ -568,6 +567,7 @@ fn to_cluster<D: Dialect>(q: &JobQueue<D>, g: Group, probe: Option<Probe>) -> Cl
         Kind::Daskctl => Origin::Daskctl,
         Kind::Jobqueue => Origin::DaskJobqueue,
         Kind::Gateway => Origin::DaskGateway,
+        Kind::DaskMpi => Origin::DaskMpi,
     };
     let mut c = Cluster::new(g.name.clone(), q.dialect.facts().name, origin);
     // whose jobs they are (a job the queue shows without a user is the caller's)
@@ -607,6 +607,10 @@ fn to_cluster<D: Dialect>(q: &JobQueue<D>, g: Group, probe: Option<Probe>) -> Cl
         running: workers(|s| *s == JobState::Running),
     };
     c.requested_workers = Some(counts.active);
+    if g.kind == Kind::DaskMpi {
+        // its ranks, while the job is queued or runs
+        c.requested_workers = g.mpi_workers;
+    }
     let sched = scheduler_state(q, &mut c, &g, probe);
     if g.kind == Kind::Daskctl {
         let answered = matches!(sched, SchedulerState::Answering { .. });
@@ -734,6 +738,7 @@ fn scheduler_state<D: Dialect>(
             // says whether it lives); dask-gateway's batch jobs: the scheduler is a job here
             Kind::Gateway => g.address.is_none() && g.gateway_cluster.is_none(),
             Kind::Jobqueue => false,
+            Kind::DaskMpi => true,
         };
     let unprobed = if gone {
         SchedulerState::Gone
@@ -752,13 +757,39 @@ fn scheduler_state<D: Dialect>(
             let why = crate::backends::status::probe_failed(c, p.why().unwrap_or_default());
             match (g.kind, &g.address) {
                 // the scheduler is a job here: it lives as long as the job runs
-                (Kind::Daskctl, _) => SchedulerState::Silent(why),
+                (Kind::Daskctl | Kind::DaskMpi, _) => SchedulerState::Silent(why),
                 // in someone's Python process: gone only when the network says so for sure
                 (_, Some(addr)) => crate::backends::liveness::after_probe(&q.ctx, addr, &p),
                 (_, None) => SchedulerState::Silent(why),
             }
         }
         None => unprobed,
+    }
+}
+
+/// A dask-mpi job's status: its one job's state, then what its scheduler says (a job that runs
+/// but whose scheduler does not answer is `unknown`, as a daskctl scheduler job's is).
+fn mpi_status(g: &Group, c: &Cluster, sched: &SchedulerState) -> (Status, Option<String>) {
+    let connected = c.workers.unwrap_or(0);
+    match scheduler_job(g) {
+        Some(JobState::Pending | JobState::Held) => {
+            (Status::Pending, Some("the MPI job is queued".into()))
+        }
+        Some(JobState::Completing) => (Status::Stopping, Some("the MPI job is ending".into())),
+        _ if c.address.is_none() => (
+            Status::Pending,
+            Some("scheduler is starting (its address is not in the job's output yet)".into()),
+        ),
+        _ => match sched {
+            SchedulerState::Answering { .. } => match g.mpi_workers {
+                Some(e) if connected < e => (
+                    Status::Degraded,
+                    Some(format!("{connected} of {e} worker ranks connected")),
+                ),
+                _ => (Status::Running, None),
+            },
+            other => classify(other, 0, None),
+        },
     }
 }
 
@@ -771,6 +802,9 @@ fn status_of(
     sched: &SchedulerState,
     workers: WorkerJobs,
 ) -> (Status, Option<String>) {
+    if g.kind == Kind::DaskMpi {
+        return mpi_status(g, c, sched);
+    }
     let queued = workers.active - workers.running;
     let (mut status, mut reason) = match sched {
         SchedulerState::Gone | SchedulerState::Unreachable(_) => {

@@ -22,6 +22,9 @@ pub struct DaskJobs {
     /// Only jobs of these names (one cluster's, `from_name`): a system that filters by job name
     /// itself (`squeue --name`) is asked to, the others' listings are filtered here.
     pub named: Option<Vec<String>>,
+    /// Whether jobs that may be dask-mpi clusters are kept too (where their scripts can be
+    /// read): every job of the caller's, and others' named for MPI.
+    pub mpi: bool,
 }
 
 /// What a job is, as far as it matters here; fields as the queue printed them.
@@ -52,8 +55,11 @@ impl Interest {
         if let Some(named) = &d.named {
             return named.iter().any(|n| n == name);
         }
-        // daskctl's marker, or its job names (CLUSTER-scheduler, CLUSTER-worker[-GROUP])
-        h.marker.is_some_and(|m| m.trim_start().starts_with(super::markers::PREFIX))
+        // the caller's own jobs, any of which may be a dask-mpi cluster (its script says); with
+        // `--all-users`, other users' jobs named for MPI
+        (d.mpi && (h.user.is_empty() || h.user == d.me || contains_ignoring_case(name, "mpi")))
+            // daskctl's marker, or its job names (CLUSTER-scheduler, CLUSTER-worker[-GROUP])
+            || h.marker.is_some_and(|m| m.trim_start().starts_with(super::markers::PREFIX))
             || name.ends_with("-scheduler")
             || name.ends_with("-worker")
             || name.contains("-worker-")
@@ -65,7 +71,16 @@ impl Interest {
             || h.has_worker_name
             || d.jobqueue_names.iter().any(|n| n == name)
     }
+}
 
+/// Whether `s` contains the ASCII word `w` (lowercase), in any case, without allocating.
+fn contains_ignoring_case(s: &str, w: &str) -> bool {
+    s.as_bytes()
+        .windows(w.len())
+        .any(|x| x.eq_ignore_ascii_case(w.as_bytes()))
+}
+
+impl Interest {
     /// The job names a listing is restricted to, if it is.
     pub fn named(&self) -> Option<&[String]> {
         match self {
@@ -82,6 +97,7 @@ impl Interest {
             scope: Scope::Mine,
             jobqueue_names: Vec::new(),
             named: None,
+            mpi: false,
         })
     }
 }
@@ -96,6 +112,7 @@ mod tests {
             scope,
             jobqueue_names: vec!["dask-worker".into()],
             named: None,
+            mpi: false,
         })
     }
 
@@ -132,6 +149,17 @@ mod tests {
         let everyone = dask(Scope::Everyone);
         assert!(everyone.wants(&head("bob", "etl-worker", None)));
         assert!(!everyone.wants(&head("bob", "gromacs", None)));
+        assert!(!everyone.wants(&head("bob", "Dask-MPI-run", None)));
+        // where scripts can be read: the caller's other jobs (any may be a dask-mpi cluster)
+        // and others' named for MPI
+        let with = |scope| match dask(scope) {
+            Interest::Dask(d) => Interest::Dask(DaskJobs { mpi: true, ..d }),
+            i => i,
+        };
+        assert!(with(Scope::Mine).wants(&head("ann", "vasp", None)));
+        assert!(!with(Scope::Mine).wants(&head("bob", "vasp", None)));
+        assert!(with(Scope::Everyone).wants(&head("bob", "Dask-MPI-run", None)));
+        assert!(!with(Scope::Everyone).wants(&head("bob", "gromacs", None)));
         assert!(Interest::Everything.wants(&head("bob", "gromacs", None)));
     }
 }

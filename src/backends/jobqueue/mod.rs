@@ -15,6 +15,9 @@ pub mod localtime;
 pub mod lock;
 pub mod logs;
 pub mod markers;
+pub mod mpi;
+mod mpi_discover;
+mod readback;
 pub mod runner;
 mod scale;
 pub mod script;
@@ -271,6 +274,8 @@ impl<D: Dialect> JobQueue<D> {
             scope: self.ctx.scope.clone(),
             jobqueue_names: self.jobqueue_names(),
             named,
+            // a job's script says whether it is a dask-mpi cluster, where scripts can be read
+            mpi: self.dialect.facts().script_argv.is_some() || self.script_command("").is_some(),
         })
     }
 }
@@ -345,7 +350,15 @@ impl<D: Dialect> Backend for JobQueue<D> {
         {
             return Ok(self.discover().await?.into_iter().find(|c| c.name == name));
         }
-        discover::find(self, name).await
+        if let Some(c) = discover::find(self, name).await? {
+            return Ok(Some(c));
+        }
+        // a dask-mpi job is named after itself: the whole queue is looked at for it
+        Ok(self
+            .discover()
+            .await?
+            .into_iter()
+            .find(|c| c.name == name && c.origin == crate::model::Origin::DaskMpi))
     }
 
     async fn create(&self, req: &CreateRequest) -> Result<Cluster> {

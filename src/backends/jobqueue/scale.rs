@@ -24,6 +24,15 @@ pub async fn scale<D: Dialect>(
             c.qualified()
         )));
     }
+    if h.kind == Kind::DaskMpi {
+        return Err(Error::Usage(format!(
+            "{} is a dask-mpi job: its workers are the ranks of one MPI job, whose size is \
+             fixed when it is submitted; to change it, delete it and submit the job again with \
+             another rank count (mpirun -np), or add workers that join its scheduler with a \
+             second job running `dask-mpi --no-scheduler --scheduler-file F`",
+            c.qualified()
+        )));
+    }
     let group = req.group.as_deref();
     if let Some(g) = group
         && h.kind != Kind::Daskctl

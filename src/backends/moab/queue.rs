@@ -163,6 +163,7 @@ mod tests {
             scope,
             jobqueue_names: vec!["dask-worker".into()],
             named: None,
+            mpi: false,
         })
     }
 

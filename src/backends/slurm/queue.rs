@@ -497,6 +497,7 @@ mod tests {
             scope: crate::backends::Scope::Everyone,
             jobqueue_names: vec!["dask-worker".into()],
             named: None,
+            mpi: false,
         });
         let kept = parse_text(&out, Text::Long, &dask).unwrap();
         let ids: Vec<&str> = kept.iter().map(|j| j.id.as_str()).collect();
