@@ -64,97 +64,123 @@ pub async fn run(app: &App, a: ApplyArgs) -> Result<()> {
                 report.changes.push(adapt_change(adapt.as_ref()));
             }
         }
-        Some((b, c)) => {
-            super::authorize(app, b.as_ref(), &c, crate::discovery::Action::Configure)?;
-            let wanted = args
-                .workers
-                .map(|w| super::worker_count(w, b.max_workers()))
-                .transpose()?;
-            let same_bounds = |x: Option<&Adapt>, y: Option<&Adapt>| {
-                x.map(|p| (p.minimum, p.maximum, &p.group))
-                    == y.map(|p| (p.minimum, p.maximum, &p.group))
-            };
-            if !same_bounds(c.adapt.as_ref(), adapt.as_ref()) {
-                if !a.dry_run {
-                    super::adapt::store(b.as_ref(), &c, adapt.clone()).await?;
-                }
-                report.changes.push(adapt_change(adapt.as_ref()));
-            }
-            let groups: Vec<GroupSpec> = match b.group_keys() {
-                Some(keys) => args
-                    .worker_groups
-                    .iter()
-                    .map(|g| GroupSpec::parse(g, keys, b.max_workers()))
-                    .collect::<Result<_>>()?,
-                None if args.worker_groups.is_empty() => Vec::new(),
-                None => {
-                    return Err(Error::Usage(format!(
-                        "the {} backend makes no worker groups",
-                        b.name()
-                    )));
-                }
-            };
-            // the default group, then each of the spec's: its size, unless it adapts
-            let mut sizes = vec![(None, wanted)];
-            sizes.extend(
-                groups
-                    .iter()
-                    .map(|g| (Some(g.name.clone()), Some(g.workers))),
-            );
-            for (group, wanted) in sizes {
-                let Some(w) = wanted else { continue };
-                let label = group
-                    .as_ref()
-                    .map(|g| format!("group {g}"))
-                    .unwrap_or_else(|| "workers".into());
-                let has = match &group {
-                    None if c.groups.is_empty() => c.requested_workers.or(c.workers),
-                    _ => {
-                        let name = group.as_deref().unwrap_or(crate::groups::DEFAULT);
-                        match c.groups.iter().find(|x| x.name == name) {
-                            Some(x) => x.requested.or(x.workers),
-                            None => {
-                                report.notes.push(format!(
-                                    "{label}: not in the cluster (groups are made at creation)"
-                                ));
-                                continue;
-                            }
-                        }
-                    }
-                }
-                .unwrap_or(0);
-                if adapt.as_ref().is_some_and(|p| p.group == group) {
-                    report
-                        .notes
-                        .push(format!("{label}: it adapts; reconcile sizes it"));
-                    continue;
-                }
-                if u64::from(w) == has {
-                    continue;
-                }
-                if a.dry_run {
-                    report.changes.push(match &group {
-                        Some(g) => format!("would scale group {g} from {has} to {w} worker(s)"),
-                        None => format!("would scale from {has} to {w} worker(s)"),
-                    });
-                    continue;
-                }
-                let req = ScaleRequest {
-                    target: w,
-                    timeout: a.timeout,
-                    group: group.clone(),
-                    ..ScaleRequest::default()
-                };
-                let r = b.scale(&c, &req).await?;
-                report.changes.push(match &group {
-                    Some(g) => format!("scaled group {g} from {} to {w} worker(s)", r.before),
-                    None => format!("scaled from {} to {w} worker(s)", r.before),
-                });
-            }
-            report.notes.extend(set_at_creation(&args, &c)?);
-        }
+        Some((b, c)) => bring_to_spec(app, &a, &args, adapt, b.as_ref(), &c, &mut report).await?,
     }
     print(app, &a, &report);
+    Ok(())
+}
+
+/// Brings an existing cluster to its spec: its adaptive policy, then each group's size.
+async fn bring_to_spec(
+    app: &App,
+    a: &ApplyArgs,
+    args: &CreateArgs,
+    adapt: Option<Adapt>,
+    b: &dyn crate::backends::Backend,
+    c: &crate::model::Cluster,
+    report: &mut Applied,
+) -> Result<()> {
+    super::authorize(app, b, c, crate::discovery::Action::Configure)?;
+    let wanted = args
+        .workers
+        .map(|w| super::worker_count(w, b.max_workers()))
+        .transpose()?;
+    let same_bounds = |x: Option<&Adapt>, y: Option<&Adapt>| {
+        x.map(|p| (p.minimum, p.maximum, &p.group)) == y.map(|p| (p.minimum, p.maximum, &p.group))
+    };
+    if !same_bounds(c.adapt.as_ref(), adapt.as_ref()) {
+        if !a.dry_run {
+            super::adapt::store(b, c, adapt.clone()).await?;
+        }
+        report.changes.push(adapt_change(adapt.as_ref()));
+    }
+    let groups: Vec<GroupSpec> = match b.group_keys() {
+        Some(keys) => args
+            .worker_groups
+            .iter()
+            .map(|g| GroupSpec::parse(g, keys, b.max_workers()))
+            .collect::<Result<_>>()?,
+        None if args.worker_groups.is_empty() => Vec::new(),
+        None => {
+            return Err(Error::Usage(format!(
+                "the {} backend makes no worker groups",
+                b.name()
+            )));
+        }
+    };
+    // the default group, then each of the spec's: its size, unless it adapts
+    let mut sizes = vec![(None, wanted)];
+    sizes.extend(
+        groups
+            .iter()
+            .map(|g| (Some(g.name.clone()), Some(g.workers))),
+    );
+    for (group, wanted) in sizes {
+        size_group(a, c, b, adapt.as_ref(), group, wanted, report).await?;
+    }
+    report.notes.extend(set_at_creation(args, c)?);
+    Ok(())
+}
+
+/// Scales one group (`None`: the default one) to the spec's size, unless it adapts or is not in
+/// the cluster (a note then); under `--dry-run` says what it would do.
+async fn size_group(
+    a: &ApplyArgs,
+    c: &crate::model::Cluster,
+    b: &dyn crate::backends::Backend,
+    adapt: Option<&Adapt>,
+    group: Option<String>,
+    wanted: Option<u32>,
+    report: &mut Applied,
+) -> Result<()> {
+    let Some(w) = wanted else { return Ok(()) };
+    let label = group
+        .as_ref()
+        .map(|g| format!("group {g}"))
+        .unwrap_or_else(|| "workers".into());
+    let has = match &group {
+        None if c.groups.is_empty() => c.requested_workers.or(c.workers),
+        _ => {
+            let name = group.as_deref().unwrap_or(crate::groups::DEFAULT);
+            match c.groups.iter().find(|x| x.name == name) {
+                Some(x) => x.requested.or(x.workers),
+                None => {
+                    report.notes.push(format!(
+                        "{label}: not in the cluster (groups are made at creation)"
+                    ));
+                    return Ok(());
+                }
+            }
+        }
+    }
+    .unwrap_or(0);
+    if adapt.as_ref().is_some_and(|p| p.group == group) {
+        report
+            .notes
+            .push(format!("{label}: it adapts; reconcile sizes it"));
+        return Ok(());
+    }
+    if u64::from(w) == has {
+        return Ok(());
+    }
+    if a.dry_run {
+        report.changes.push(match &group {
+            Some(g) => format!("would scale group {g} from {has} to {w} worker(s)"),
+            None => format!("would scale from {has} to {w} worker(s)"),
+        });
+        return Ok(());
+    }
+    let req = ScaleRequest {
+        target: w,
+        timeout: a.timeout,
+        group: group.clone(),
+        ..ScaleRequest::default()
+    };
+    let r = b.scale(c, &req).await?;
+    report.changes.push(match &group {
+        Some(g) => format!("scaled group {g} from {} to {w} worker(s)", r.before),
+        None => format!("scaled from {} to {w} worker(s)", r.before),
+    });
     Ok(())
 }
 

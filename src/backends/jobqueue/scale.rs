@@ -12,12 +12,9 @@ use crate::error::{Error, IoContext, Result};
 use crate::model::{Cluster, Role, Status};
 use std::path::PathBuf;
 
-pub async fn scale<D: Dialect>(
-    q: &JobQueue<D>,
-    c: &Cluster,
-    req: &ScaleRequest,
-) -> Result<ScaleReport> {
-    let h = super::handle(c)?;
+/// What a scale of this cluster cannot do: a dask-gateway cluster is scaled through the
+/// gateway, a dask-mpi job's size is fixed, only daskctl's clusters have groups.
+fn refused(c: &Cluster, h: &QueueHandle, req: &ScaleRequest) -> Result<()> {
     if h.kind == Kind::Gateway {
         return Err(Error::Usage(format!(
             "{} is managed by dask-gateway: scale it through the gateway",
@@ -33,8 +30,7 @@ pub async fn scale<D: Dialect>(
             c.qualified()
         )));
     }
-    let group = req.group.as_deref();
-    if let Some(g) = group
+    if let Some(g) = req.group.as_deref()
         && h.kind != Kind::Daskctl
     {
         return Err(Error::Usage(format!(
@@ -42,6 +38,17 @@ pub async fn scale<D: Dialect>(
             c.qualified()
         )));
     }
+    Ok(())
+}
+
+pub async fn scale<D: Dialect>(
+    q: &JobQueue<D>,
+    c: &Cluster,
+    req: &ScaleRequest,
+) -> Result<ScaleReport> {
+    let h = super::handle(c)?;
+    refused(c, h, req)?;
+    let group = req.group.as_deref();
     // the instance listed, still (its directory says): a cluster created again under the name
     // is another one
     if let (Kind::Daskctl, Some(d)) = (h.kind, &h.dir) {
@@ -73,79 +80,109 @@ pub async fn scale<D: Dialect>(
     }
 
     if target > before {
-        let text = worker_script(q, c, h, group, &workers).await?;
-        let text = if h.kind == Kind::Daskctl {
-            text
-        } else {
-            script::uniquify_worker_name(&text, q.dialect.facts().job_id_expr)
-        };
-        let dir = match (h.kind, &h.dir) {
-            (Kind::Daskctl, Some(d)) => PathBuf::from(d),
-            _ => q
-                .ctx
-                .config
-                .cache_root()
-                .join(format!("{}-submit", q.dialect.facts().name)),
-        };
-        std::fs::create_dir_all(&dir).ctx(|| format!("creating {}", dir.display()))?;
-        let path = dir.join(match group {
-            Some(g) => format!("{}-scale-worker-{g}.sh", c.name),
-            None => format!("{}-scale-worker.sh", c.name),
-        });
-        super::create::write(&path, &text)?;
         let n = (target - before) as u32;
-        // held while submitting, by the submission too (lock.rs)
-        let own_dir = h.dir.as_deref().map(std::path::Path::new);
-        let lock = super::lock::take(q, &c.name, own_dir, req.timeout).await?;
-        let run = q.runner().in_dir(&dir).holding(&lock);
-        let ids = super::create::submit_workers(q, &run, &path, n)
-            .await
-            .map_err(|(e, _)| e)?;
-        drop(lock);
-        report.started.push(if q.dialect.facts().arrays {
-            format!("{n} job(s) in array {}", ids.join(","))
-        } else {
-            format!("jobs {}", ids.join(", "))
-        });
+        let (started, ids) = scale_up(q, c, h, group, &workers, n, req).await?;
+        report.started.push(started);
         sub.workers = ids;
     } else if target < before {
         let k = (before - target) as usize;
-        // newest first: queued ones before running ones
-        let mut victims: Vec<&Job> = workers
-            .iter()
-            .rev()
-            .copied()
-            .filter(|j| j.state != JobState::Running)
-            .take(k)
-            .collect();
-        let queued = victims.len();
-        let mut candidates: Vec<&Job> = workers
-            .iter()
-            .rev()
-            .copied()
-            .filter(|j| j.state == JobState::Running)
-            .collect();
-        // stable: the workers the scheduler proposed first, newest first within each part
-        candidates.sort_by_key(|j| !runs_one_of(h, j, &req.retire_first));
-        victims.extend(candidates.into_iter().take(k - queued));
-        let running: Vec<&Job> = victims
-            .iter()
-            .copied()
-            .filter(|j| j.state == JobState::Running)
-            .collect();
-        if !running.is_empty()
-            && let Some(addr) = &c.address
-        {
-            retire(q, c, h, addr, &running).await?;
-        }
-        let vids: Vec<String> = victims.iter().map(|j| j.id.clone()).collect();
-        cancel_and_wait(q, &vids, req.timeout, &req.progress).await?;
+        let vids = scale_down(q, c, h, &workers, k, req).await?;
         report.stopped = vids.iter().map(|id| format!("job {id}")).collect();
     }
     if req.wait {
         wait(q, c, target, &sub, req).await?;
     }
     Ok(report)
+}
+
+/// Submits `n` more workers of the cluster's own worker script (of `group`), as one array where
+/// the system has arrays: what was started, and the ids the submission printed.
+async fn scale_up<D: Dialect>(
+    q: &JobQueue<D>,
+    c: &Cluster,
+    h: &QueueHandle,
+    group: Option<&str>,
+    workers: &[&Job],
+    n: u32,
+    req: &ScaleRequest,
+) -> Result<(String, Vec<String>)> {
+    let text = worker_script(q, c, h, group, workers).await?;
+    let text = if h.kind == Kind::Daskctl {
+        text
+    } else {
+        script::uniquify_worker_name(&text, q.dialect.facts().job_id_expr)
+    };
+    let dir = match (h.kind, &h.dir) {
+        (Kind::Daskctl, Some(d)) => PathBuf::from(d),
+        _ => q
+            .ctx
+            .config
+            .cache_root()
+            .join(format!("{}-submit", q.dialect.facts().name)),
+    };
+    std::fs::create_dir_all(&dir).ctx(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(match group {
+        Some(g) => format!("{}-scale-worker-{g}.sh", c.name),
+        None => format!("{}-scale-worker.sh", c.name),
+    });
+    super::create::write(&path, &text)?;
+    // held while submitting, by the submission too (lock.rs)
+    let own_dir = h.dir.as_deref().map(std::path::Path::new);
+    let lock = super::lock::take(q, &c.name, own_dir, req.timeout).await?;
+    let run = q.runner().in_dir(&dir).holding(&lock);
+    let ids = super::create::submit_workers(q, &run, &path, n)
+        .await
+        .map_err(|(e, _)| e)?;
+    drop(lock);
+    let started = if q.dialect.facts().arrays {
+        format!("{n} job(s) in array {}", ids.join(","))
+    } else {
+        format!("jobs {}", ids.join(", "))
+    };
+    Ok((started, ids))
+}
+
+/// Takes `k` workers away, newest first: queued jobs before running ones, running ones (those
+/// the scheduler proposed first) retired through the scheduler, then their jobs cancelled.
+async fn scale_down<D: Dialect>(
+    q: &JobQueue<D>,
+    c: &Cluster,
+    h: &QueueHandle,
+    workers: &[&Job],
+    k: usize,
+    req: &ScaleRequest,
+) -> Result<Vec<String>> {
+    // newest first: queued ones before running ones
+    let mut victims: Vec<&Job> = workers
+        .iter()
+        .rev()
+        .copied()
+        .filter(|j| j.state != JobState::Running)
+        .take(k)
+        .collect();
+    let queued = victims.len();
+    let mut candidates: Vec<&Job> = workers
+        .iter()
+        .rev()
+        .copied()
+        .filter(|j| j.state == JobState::Running)
+        .collect();
+    // stable: the workers the scheduler proposed first, newest first within each part
+    candidates.sort_by_key(|j| !runs_one_of(h, j, &req.retire_first));
+    victims.extend(candidates.into_iter().take(k - queued));
+    let running: Vec<&Job> = victims
+        .iter()
+        .copied()
+        .filter(|j| j.state == JobState::Running)
+        .collect();
+    if !running.is_empty()
+        && let Some(addr) = &c.address
+    {
+        retire(q, c, h, addr, &running).await?;
+    }
+    let vids: Vec<String> = victims.iter().map(|j| j.id.clone()).collect();
+    cancel_and_wait(q, &vids, req.timeout, &req.progress).await?;
+    Ok(vids)
 }
 
 /// The worker script to submit again: daskctl's own copy of the group's, else one read back

@@ -45,18 +45,7 @@ pub async fn delete(b: &Local, c: &Cluster, req: &DeleteRequest) -> Result<()> {
     let sched = h.scheduler.clone();
     let signalable_sched = sched.as_ref().is_some_and(|s| s.cli || s.marked);
     if h.silent && !signalable_sched {
-        let where_ = match &sched {
-            Some(s) => format!("inside program {} ({})", s.pid, s.cmd),
-            None => format!(
-                "at {}",
-                c.address.as_deref().unwrap_or("an unknown address")
-            ),
-        };
-        return Err(Error::Partial(format!(
-            "{} was not deleted: its scheduler {where_} lives but does not answer ({}); daskctl never stops a program hosting a scheduler, and leaves its workers alone",
-            c.qualified(),
-            c.reason.as_deref().unwrap_or("no answer")
-        )));
+        return Err(silent_scheduler(c, sched.as_ref()));
     }
     let dir = h.state_dir().cloned();
     let gone = || Error::deleted_meanwhile(&c.qualified());
@@ -84,32 +73,7 @@ pub async fn delete(b: &Local, c: &Cluster, req: &DeleteRequest) -> Result<()> {
     let workers = current_workers(b, c, h, &home).await?;
 
     // 1. a scheduler daskctl did not start is asked to close (it closes its workers too)
-    let mut embedded_port_check = None;
-    let judged_gone = matches!(c.status, Status::Orphaned | Status::Stopped);
-    if !h.own_scheduler()
-        && !h.silent
-        && !judged_gone
-        && b.ctx.prober.enabled()
-        && let Some(addr) = &c.address
-    {
-        match terminate(b, addr).await {
-            Ok(()) => {
-                if !signalable_sched {
-                    embedded_port_check = Some(addr.clone());
-                }
-            }
-            // exited since discovery (another cleanup, its own program): nothing to close
-            Err(e) if e.probe_fault() == Some(ProbeFault::Refused) => {}
-            Err(_)
-                if sched
-                    .as_ref()
-                    .is_some_and(|s| !procfs::alive(s.pid, Some(s.start))) => {}
-            Err(e) if signalable_sched => {
-                tracing::info!("{addr}: terminate failed ({e}); stopping its process")
-            }
-            Err(e) => return Err(e),
-        }
-    }
+    let embedded_port_check = close_scheduler(b, c, h, signalable_sched).await?;
 
     // 2. workers: `dask worker` commands and daskctl's own at once; the others (a
     // LocalCluster's worker subprocesses) were told to close by their scheduler: given the
@@ -163,6 +127,58 @@ pub async fn delete(b: &Local, c: &Cluster, req: &DeleteRequest) -> Result<()> {
         d.remove()?;
     }
     Ok(())
+}
+
+/// A scheduler daskctl did not start, asked to close (it closes its workers too): the address
+/// whose port must then be seen closed, when no process of it can be signalled.
+async fn close_scheduler(
+    b: &Local,
+    c: &Cluster,
+    h: &super::handle::LocalHandle,
+    signalable_sched: bool,
+) -> Result<Option<String>> {
+    let sched = h.scheduler.as_ref();
+    let mut embedded_port_check = None;
+    let judged_gone = matches!(c.status, Status::Orphaned | Status::Stopped);
+    if !h.own_scheduler()
+        && !h.silent
+        && !judged_gone
+        && b.ctx.prober.enabled()
+        && let Some(addr) = &c.address
+    {
+        match terminate(b, addr).await {
+            Ok(()) => {
+                if !signalable_sched {
+                    embedded_port_check = Some(addr.clone());
+                }
+            }
+            // exited since discovery (another cleanup, its own program): nothing to close
+            Err(e) if e.probe_fault() == Some(ProbeFault::Refused) => {}
+            Err(_) if sched.is_some_and(|s| !procfs::alive(s.pid, Some(s.start))) => {}
+            Err(e) if signalable_sched => {
+                tracing::info!("{addr}: terminate failed ({e}); stopping its process")
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(embedded_port_check)
+}
+
+/// Why a cluster whose scheduler lives but does not answer, inside a program daskctl never
+/// stops, is not deleted.
+fn silent_scheduler(c: &Cluster, sched: Option<&super::handle::Found>) -> Error {
+    let where_ = match sched {
+        Some(s) => format!("inside program {} ({})", s.pid, s.cmd),
+        None => format!(
+            "at {}",
+            c.address.as_deref().unwrap_or("an unknown address")
+        ),
+    };
+    Error::Partial(format!(
+        "{} was not deleted: its scheduler {where_} lives but does not answer ({}); daskctl never stops a program hosting a scheduler, and leaves its workers alone",
+        c.qualified(),
+        c.reason.as_deref().unwrap_or("no answer")
+    ))
 }
 
 /// A process that outlived the delete, as `ps` would show it: what it is and its state (a
