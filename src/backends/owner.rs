@@ -168,14 +168,18 @@ fn become_user(
     }
 }
 
-/// The text (at most `max` bytes) of a file a resource of user `name` names (a job's scheduler
+/// The text (its first `max` bytes) of a file a resource of user `name` names (a job's scheduler
 /// file, its output, the script it runs): a claim of theirs, read with their rights only. The
 /// caller's own: read here, a regular file of theirs, no link followed. Another user's, as
 /// root: by `head` running as that user (their uid, gid and groups), so the kernel decides what
 /// they may read; bounded in time (a FIFO never answers). Anyone else's: not read.
 pub async fn read_as(name: &str, me: &User, path: &std::path::Path, max: u64) -> Option<String> {
     if name.is_empty() || name == me.name {
-        return crate::safefile::read_to_string(path, Some(me.uid), max).ok();
+        use std::io::Read;
+        let f = crate::safefile::open(path, Some(me.uid)).ok()?;
+        let mut bytes = Vec::new();
+        f.take(max).read_to_end(&mut bytes).ok()?;
+        return Some(String::from_utf8_lossy(&bytes).into_owned());
     }
     if !can_switch() {
         return None;
@@ -207,7 +211,7 @@ pub async fn read_as(name: &str, me: &User, path: &std::path::Path, max: u64) ->
     if !out.status.success() {
         return None;
     }
-    String::from_utf8(out.stdout).ok()
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Runs `req` as `owner`; log lines go to `sink`.
@@ -491,5 +495,50 @@ mod tests {
         ] {
             assert!(!passed_on(dropped), "{dropped}");
         }
+    }
+
+    /// What a job of another user names is read with that user's rights: as root, their own
+    /// file is read, and a file only root may read is not (whatever path they wrote). Needs
+    /// root and the second user of scripts/testbeds/users.sh (DASKCTL_TEST_USERS).
+    #[tokio::test]
+    async fn another_users_claims_are_read_with_their_rights() {
+        let Ok(Some(other)) = nix::unistd::User::from_name("daskctl-other") else {
+            assert!(
+                std::env::var_os("DASKCTL_TEST_USERS").is_none(),
+                "DASKCTL_TEST_USERS is set but there is no user daskctl-other"
+            );
+            return;
+        };
+        if !can_switch() {
+            return;
+        }
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let theirs = dir.path().join("theirs.json");
+        std::fs::write(&theirs, "{\"address\": \"tcp://127.0.0.1:1\"}").unwrap();
+        std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o600)).unwrap();
+        nix::unistd::chown(&theirs, Some(other.uid), Some(other.gid)).unwrap();
+        let roots = dir.path().join("roots-secret");
+        std::fs::write(&roots, "secret").unwrap();
+        std::fs::set_permissions(&roots, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let me = User {
+            uid: 0,
+            name: "root".into(),
+        };
+        assert_eq!(
+            read_as("daskctl-other", &me, &theirs, 1 << 10)
+                .await
+                .as_deref(),
+            Some("{\"address\": \"tcp://127.0.0.1:1\"}")
+        );
+        assert_eq!(read_as("daskctl-other", &me, &roots, 1 << 10).await, None);
+        // the caller's own: a file of theirs only, its first bytes
+        assert_eq!(
+            read_as("root", &me, &roots, 3).await.as_deref(),
+            Some("sec")
+        );
+        assert_eq!(read_as("root", &me, &theirs, 1 << 10).await, None);
+        assert_eq!(read_as("nosuchuser-x", &me, &theirs, 1 << 10).await, None);
     }
 }
