@@ -1,5 +1,6 @@
 """daskctl from Python: find, describe, scale, read the logs of and delete Dask clusters on
-every backend daskctl knows (local, Slurm, PBS, SGE, HTCondor, Kubernetes, AWS, dask-gateway).
+every backend daskctl knows (local, Slurm, PBS, SGE, HTCondor, LSF, Moab, Kubernetes, AWS,
+dask-gateway), dask-mpi jobs included.
 
 Each call runs the daskctl binary installed with this package; errors are the exceptions for its
 exit codes (``ClusterNotFound``, ``UsageError``...). ``get_cluster`` and ``create_cluster``

@@ -291,3 +291,32 @@ pub async fn off_thread<T: Send + 'static>(
         crate::error::Error::backend(backend, format!("reading the queue failed: {e}"))
     })?
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A queue's parse runs off the runtime thread: on the one-thread runtime every command but
+    /// `serve` runs on, the backend's deadline (`fanout.rs`: a timeout around `discover`) still
+    /// fires while a parse is under way, and other work (a serve scrape) goes on. The parse here
+    /// is held until the test lets it go, so no machine is too fast for it.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_deadline_holds_during_a_parse() {
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let (done, finished) = tokio::sync::oneshot::channel();
+        let parse = off_thread("test", move || {
+            let _ = held.recv();
+            let _ = done.send(());
+            Ok(7)
+        });
+        let scrape = tokio::spawn(async { "answered" });
+        let started = std::time::Instant::now();
+        let r = tokio::time::timeout(Duration::from_millis(100), parse).await;
+        assert!(r.is_err(), "the deadline fired during the parse");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(scrape.await.unwrap(), "answered");
+        // the parse itself ends when its input does (here: when let go), on its own thread
+        release.send(()).unwrap();
+        finished.await.unwrap();
+    }
+}
