@@ -332,20 +332,7 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
         )));
     }
     let lock = claim_dir(q, &req.name, &dir).await?;
-    let filled = (|| {
-        let logs = dir.join("logs");
-        // the cluster's alone (0700): its scripts and logs are nobody else's to read
-        crate::safefile::create_private_dir(&logs)
-            .ctx(|| format!("creating {}", logs.display()))?;
-        write(&dir.join("scheduler.sh"), &scheduler)?;
-        for w in &scripts {
-            write(&dir.join(w.file()), &w.text)?;
-        }
-        // last: with it, the directory is a cluster's (discover.rs::leftovers); the lock is
-        // already held
-        write(&dir.join("instance"), &format!("{instance}\n"))
-    })();
-    if let Err(e) = filled {
+    if let Err(e) = fill(&dir, &instance, &scheduler, &scripts) {
         // ours alone: made above
         super::shared_dir::remove(&dir);
         return Err(e);
@@ -397,20 +384,45 @@ pub async fn create<D: Dialect>(q: &JobQueue<D>, req: &CreateRequest) -> Result<
         scheduler: Some(sched_id),
         workers,
     };
-    let deadline = tokio::time::Instant::now() + req.timeout;
     let n = scripts.iter().map(|w| w.count as u64).sum();
+    until_running(q, req, &dir, &sub, n).await
+}
+
+/// The cluster's directory filled: its logs directory (the cluster's alone), the scripts, and
+/// last its instance (with it, the directory is a cluster's: discover.rs::leftovers).
+fn fill(dir: &Path, instance: &str, scheduler: &str, scripts: &[WorkerScript]) -> Result<()> {
+    let logs = dir.join("logs");
+    // the cluster's alone (0700): its scripts and logs are nobody else's to read
+    crate::safefile::create_private_dir(&logs).ctx(|| format!("creating {}", logs.display()))?;
+    write(&dir.join("scheduler.sh"), scheduler)?;
+    for w in scripts {
+        write(&dir.join(w.file()), &w.text)?;
+    }
+    // the lock is already held
+    write(&dir.join("instance"), &format!("{instance}\n"))
+}
+
+/// Waits until the scheduler and `n` workers run; stops early when a submitted job ended.
+async fn until_running<D: Dialect>(
+    q: &JobQueue<D>,
+    req: &CreateRequest,
+    dir: &Path,
+    sub: &Submitted,
+    n: u64,
+) -> Result<Cluster> {
+    let deadline = tokio::time::Instant::now() + req.timeout;
     let show = watch::Shown {
         progress: &req.progress,
         wanted: n,
         group: None,
     };
-    match watch::until_ready(q, &req.name, &sub, deadline, &show, |c| {
+    match watch::until_ready(q, &req.name, sub, deadline, &show, |c| {
         watch::running_with(c, n).into()
     })
     .await?
     {
         Ok(c) => Ok(c),
-        Err(Waited::Ended(ended)) => Err(failed(q, req, &dir, ended).await),
+        Err(Waited::Ended(ended)) => Err(failed(q, req, dir, ended).await),
         // create asks for no stop of its own
         Err(Waited::Stopped(why)) => Err(Error::backend(q.dialect.facts().name, why)),
         Err(Waited::TimedOut(last)) => Err(Error::Timeout(format!(

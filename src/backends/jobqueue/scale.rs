@@ -271,6 +271,35 @@ fn asked_file(dir: &std::path::Path, group: Option<&str>) -> PathBuf {
     dir.join(format!("asked-{}", group.unwrap_or(crate::groups::DEFAULT)))
 }
 
+/// A scale whose worker jobs ended without joining: the last lines of their log, and what
+/// this system's jobs may lack.
+fn ended_without_joining<D: Dialect>(
+    q: &JobQueue<D>,
+    c: &Cluster,
+    sub: &Submitted,
+    ended: &watch::Ended,
+) -> Error {
+    let dir = super::handle(c).ok().and_then(|h| h.dir.clone());
+    let tail = dir
+        .and_then(|d| watch::log_tail(std::path::Path::new(&d), Role::Worker, &ended.job, 5))
+        .map(|t| format!("; the last log ends with: {t}"))
+        .unwrap_or_default();
+    let hint = q
+        .dialect
+        .facts()
+        .environment_hint
+        .map(|h| format!(" ({h})"))
+        .unwrap_or_default();
+    Error::backend(
+        q.dialect.facts().name,
+        format!(
+            "{}: the worker job(s) {} this scale submitted ended without joining{tail}{hint}",
+            c.qualified(),
+            sub.workers.join(", ")
+        ),
+    )
+}
+
 /// Waits until the scheduler counts `target` workers and the queue holds that many; ends early
 /// when the jobs this scale submitted all ended without joining, the cluster is gone or lost
 /// its scheduler, or another scale asked for another count meanwhile.
@@ -352,29 +381,7 @@ async fn wait<D: Dialect>(
                 ended.job
             ),
         )),
-        Err(Waited::Ended(ended)) => {
-            let dir = super::handle(c).ok().and_then(|h| h.dir.clone());
-            let tail = dir
-                .and_then(|d| {
-                    watch::log_tail(std::path::Path::new(&d), Role::Worker, &ended.job, 5)
-                })
-                .map(|t| format!("; the last log ends with: {t}"))
-                .unwrap_or_default();
-            let hint = q
-                .dialect
-                .facts()
-                .environment_hint
-                .map(|h| format!(" ({h})"))
-                .unwrap_or_default();
-            Err(Error::backend(
-                q.dialect.facts().name,
-                format!(
-                    "{}: the worker job(s) {} this scale submitted ended without joining{tail}{hint}",
-                    c.qualified(),
-                    sub.workers.join(", ")
-                ),
-            ))
-        }
+        Err(Waited::Ended(ended)) => Err(ended_without_joining(q, c, sub, &ended)),
         Err(Waited::TimedOut(last)) => Err(Error::Timeout(format!(
             "{}: not {target} workers after waiting: {last}",
             c.qualified()
