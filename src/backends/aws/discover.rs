@@ -341,6 +341,77 @@ async fn probe(aws: &Aws, nodes: &[Node]) -> Option<Probe> {
     Some(aws.ctx.prober.status(&addr).await)
 }
 
+/// One instance as a resource of its cluster: what it holds while alive, what it costs.
+fn resource(aws: &Aws, n: &Node) -> Resource {
+    Resource {
+        kind: "instance",
+        id: n.id.clone(),
+        role: n.role,
+        state: n.state.clone(),
+        name: n.name_tag.clone(),
+        // a stopped instance holds no vCPUs (its volumes are not counted)
+        cores: n
+            .alive()
+            .then(|| {
+                n.vcpus
+                    .or_else(|| crate::pricing::ec2::vcpus(&n.instance_type))
+            })
+            .flatten()
+            .map(f64::from),
+        started: n.launched.filter(|_| n.state == "running"),
+        hourly_cost: aws
+            .ctx
+            .config
+            .pricing
+            .ec2(&n.instance_type, n.spot, &n.region),
+    }
+}
+
+/// The scheduler's state from its instance and the probe's outcome; what it said fills `c`.
+fn scheduler_state(
+    aws: &Aws,
+    c: &mut Cluster,
+    sched: Option<&Node>,
+    origin: Origin,
+    probe: Option<Probe>,
+) -> SchedulerState {
+    // the scheduler is an instance: whether it is gone is decided from the instance, never
+    // from a probe (a running instance whose scheduler does not answer is `unknown`)
+    let mut state = match sched {
+        None => SchedulerState::Gone,
+        Some(s) if !s.alive() => SchedulerState::Gone,
+        Some(_) => SchedulerState::NotProbed,
+    };
+    match probe {
+        Some(Probe::Answered { info, idle }) => {
+            // the dashboard at the instance's address, not the one the scheduler binds
+            if let (Some(port), Some(ip)) = (
+                info.dashboard_port,
+                sched.and_then(|s| s.ip(aws.settings.use_private_ip)),
+            ) {
+                c.dashboard = Some(format!("http://{ip}:{port}/status"));
+            }
+            fill_from_info(c, &info, idle);
+            state = SchedulerState::Answering {
+                connected: c.workers.unwrap_or(0),
+            };
+        }
+        // refused before connecting (--no-probe, or probe.loopback_only without a map)
+        Some(Probe::Disabled { .. }) => state = SchedulerState::NotProbed,
+        Some(p) => {
+            let why = probe_failed(c, p.why().unwrap_or_default());
+            state = match state {
+                SchedulerState::Gone => SchedulerState::Gone,
+                // without the cluster's TLS credentials a silent scheduler proves nothing
+                _ if origin == Origin::DaskCloudprovider => SchedulerState::Silent(why),
+                _ => SchedulerState::Silent(silent_why(aws, sched, c.address.as_deref(), &why)),
+            };
+        }
+        None => {}
+    }
+    state
+}
+
 fn to_cluster(aws: &Aws, nodes: Vec<Node>, probe: Option<Probe>) -> Cluster {
     let first = &nodes[0];
     let mut c = Cluster::new(first.cluster.clone(), "aws", first.origin);
@@ -348,30 +419,7 @@ fn to_cluster(aws: &Aws, nodes: Vec<Node>, probe: Option<Probe>) -> Cluster {
     c.created = nodes.iter().filter_map(|n| n.launched).min();
     c.expires = nodes.iter().filter_map(|n| n.expires).min();
     c.address = address(aws, &nodes);
-    for n in &nodes {
-        c.resources.push(Resource {
-            kind: "instance",
-            id: n.id.clone(),
-            role: n.role,
-            state: n.state.clone(),
-            name: n.name_tag.clone(),
-            // a stopped instance holds no vCPUs (its volumes are not counted)
-            cores: n
-                .alive()
-                .then(|| {
-                    n.vcpus
-                        .or_else(|| crate::pricing::ec2::vcpus(&n.instance_type))
-                })
-                .flatten()
-                .map(f64::from),
-            started: n.launched.filter(|_| n.state == "running"),
-            hourly_cost: aws
-                .ctx
-                .config
-                .pricing
-                .ec2(&n.instance_type, n.spot, &n.region),
-        });
-    }
+    c.resources = nodes.iter().map(|n| resource(aws, n)).collect();
     let workers_alive = nodes
         .iter()
         .filter(|n| n.role == Role::Worker && n.alive())
@@ -390,40 +438,7 @@ fn to_cluster(aws: &Aws, nodes: Vec<Node>, probe: Option<Probe>) -> Cluster {
                 .and_then(|t| now.duration_since(t).ok())
                 .is_some_and(|age| age < aws.settings.startup_grace)
     });
-    // the scheduler is an instance: whether it is gone is decided from the instance, never
-    // from a probe (a running instance whose scheduler does not answer is `unknown`)
-    let mut state = match sched {
-        None => SchedulerState::Gone,
-        Some(s) if !s.alive() => SchedulerState::Gone,
-        Some(_) => SchedulerState::NotProbed,
-    };
-    match probe {
-        Some(Probe::Answered { info, idle }) => {
-            // the dashboard at the instance's address, not the one the scheduler binds
-            if let (Some(port), Some(ip)) = (
-                info.dashboard_port,
-                sched.and_then(|s| s.ip(aws.settings.use_private_ip)),
-            ) {
-                c.dashboard = Some(format!("http://{ip}:{port}/status"));
-            }
-            fill_from_info(&mut c, &info, idle);
-            state = SchedulerState::Answering {
-                connected: c.workers.unwrap_or(0),
-            };
-        }
-        // refused before connecting (--no-probe, or probe.loopback_only without a map)
-        Some(Probe::Disabled { .. }) => state = SchedulerState::NotProbed,
-        Some(p) => {
-            let why = probe_failed(&mut c, p.why().unwrap_or_default());
-            state = match state {
-                SchedulerState::Gone => SchedulerState::Gone,
-                // without the cluster's TLS credentials a silent scheduler proves nothing
-                _ if first.origin == Origin::DaskCloudprovider => SchedulerState::Silent(why),
-                _ => SchedulerState::Silent(silent_why(aws, sched, c.address.as_deref(), &why)),
-            };
-        }
-        None => {}
-    }
+    let state = scheduler_state(aws, &mut c, sched, first.origin, probe);
     let (mut status, mut reason) = match &state {
         SchedulerState::Gone => classify(&state, workers_alive, None),
         _ => classify(&state, workers_running, None),
