@@ -164,6 +164,82 @@ pub struct Wanted<'a> {
     pub progress: &'a crate::progress::Progress,
 }
 
+fn deleted_while_waiting(name: &str) -> Error {
+    Error::backend(
+        "local",
+        format!("local/{name} was deleted while waiting for its workers"),
+    )
+}
+
+/// Another scale recorded another count for the group: this wait's target is gone.
+fn retargeted(dir: &StateDir, name: &str, asked: Option<&(Option<String>, u32)>) -> Option<Error> {
+    let (group, n) = asked?;
+    let now = dir.load().ok()??;
+    let recorded = match group {
+        None => now.requested,
+        Some(g) => now.group(g).ok().and_then(|x| x.requested),
+    };
+    recorded.filter(|r| r != n).map(|r| {
+        Error::backend(
+            "local",
+            format!(
+                "another scale of local/{name} asked for {r} worker(s) meanwhile: this wait for {n} ends"
+            ),
+        )
+    })
+}
+
+/// Why the wait is over because a process of the cluster exited: the scheduler, or one of the
+/// workers started (unless a delete or another scale stopped it).
+async fn exited(
+    dir: &StateDir,
+    st: &ClusterState,
+    names: &[String],
+    holding_lock: bool,
+    retargeted: &(dyn Fn() -> Option<Error> + Sync),
+) -> Option<Error> {
+    let deleted = || deleted_while_waiting(&st.name);
+    if let Some(s) = &st.scheduler
+        && !procfs::alive(s.pid, Some(s.start))
+    {
+        return Some(Error::backend(
+            "local",
+            format!(
+                "the scheduler of local/{} exited while waiting for its workers: {}",
+                st.name,
+                spawn::log_tail(&dir.logs().join(&s.log), 3)
+            ),
+        ));
+    }
+    for w in st.workers.iter().filter(|w| names.contains(&w.name)) {
+        if !procfs::alive(w.pid, Some(w.start)) {
+            // a delete stops workers first and holds the cluster's lock meanwhile:
+            // once it is free, a cluster that is gone was deleted, not failing
+            if !holding_lock {
+                let _ = dir.lock(Duration::from_secs(60)).await;
+                if !dir.path.join("state.json").exists() {
+                    return Some(deleted());
+                }
+                // a scale down meanwhile stops workers still starting first
+                if let Some(e) = retargeted() {
+                    return Some(e);
+                }
+            }
+            let log = dir.logs().join(&w.log);
+            return Some(Error::backend(
+                "local",
+                format!(
+                    "worker {} exited before joining: {}{}",
+                    w.name,
+                    spawn::log_tail(&log, 3),
+                    spawn::version_hint(&log)
+                ),
+            ));
+        }
+    }
+    None
+}
+
 pub async fn wait_for_workers(
     b: &Local,
     dir: &StateDir,
@@ -179,35 +255,10 @@ pub async fn wait_for_workers(
         asked,
         progress,
     } = w;
-    let deleted = || {
-        Error::backend(
-            "local",
-            format!(
-                "local/{} was deleted while waiting for its workers",
-                st.name
-            ),
-        )
-    };
+    let deleted = || deleted_while_waiting(&st.name);
     let last = std::sync::Mutex::new(String::from("not asked yet"));
     let within = deadline.saturating_duration_since(Instant::now());
-    // another scale recorded another count for the group: this wait's target is gone
-    let retargeted = || {
-        let (group, n) = asked.as_ref()?;
-        let now = dir.load().ok()??;
-        let recorded = match group {
-            None => now.requested,
-            Some(g) => now.group(g).ok().and_then(|x| x.requested),
-        };
-        recorded.filter(|r| r != n).map(|r| {
-            Error::backend(
-                "local",
-                format!(
-                    "another scale of local/{} asked for {r} worker(s) meanwhile: this wait for {n} ends",
-                    st.name
-                ),
-            )
-        })
-    };
+    let retargeted = || retargeted(dir, &st.name, asked.as_ref());
     let retargeted = &retargeted;
     let done = crate::backends::until(within, Duration::from_millis(100), || {
         let last = &last;
@@ -218,43 +269,8 @@ pub async fn wait_for_workers(
             if let Some(e) = retargeted() {
                 return Some(Err(e));
             }
-            if let Some(s) = &st.scheduler
-                && !procfs::alive(s.pid, Some(s.start))
-            {
-                return Some(Err(Error::backend(
-                    "local",
-                    format!(
-                        "the scheduler of local/{} exited while waiting for its workers: {}",
-                        st.name,
-                        spawn::log_tail(&dir.logs().join(&s.log), 3)
-                    ),
-                )));
-            }
-            for w in st.workers.iter().filter(|w| names.contains(&w.name)) {
-                if !procfs::alive(w.pid, Some(w.start)) {
-                    // a delete stops workers first and holds the cluster's lock meanwhile:
-                    // once it is free, a cluster that is gone was deleted, not failing
-                    if !holding_lock {
-                        let _ = dir.lock(Duration::from_secs(60)).await;
-                        if !dir.path.join("state.json").exists() {
-                            return Some(Err(deleted()));
-                        }
-                        // a scale down meanwhile stops workers still starting first
-                        if let Some(e) = retargeted() {
-                            return Some(Err(e));
-                        }
-                    }
-                    let log = dir.logs().join(&w.log);
-                    return Some(Err(Error::backend(
-                        "local",
-                        format!(
-                            "worker {} exited before joining: {}{}",
-                            w.name,
-                            spawn::log_tail(&log, 3),
-                            spawn::version_hint(&log)
-                        ),
-                    )));
-                }
+            if let Some(e) = exited(dir, st, names, holding_lock, retargeted).await {
+                return Some(Err(e));
             }
             match b.ctx.prober.scheduler(address).await {
                 Ok(info) => {
