@@ -19,9 +19,16 @@ D=$PWD/target/release/daskctl
 BIN=${QUICKSTART_BIN:-$HOME/.local/bin}
 mkdir -p "$BIN"
 ln -sf "$D" "$BIN/daskctl"
-if ! "$D" describe "local/$NAME" >/dev/null 2>&1; then
-  "$D" create local --name "$NAME" --workers 2 >/dev/null
-fi
+# a cluster of the name that no longer runs (the machine rebooted, its processes were killed)
+# is deleted and made again; a running one is reused
+status=$("$D" describe "local/$NAME" -o json 2>/dev/null |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["status"])' 2>/dev/null || true)
+case "$status" in
+  stopped | orphaned) "$D" delete "local/$NAME" --yes >/dev/null ;;
+esac
+case "$status" in
+  "" | stopped | orphaned) "$D" create local --name "$NAME" --workers 2 >/dev/null ;;
+esac
 # only the local backend: a Slurm or PBS client installed without a reachable server would
 # make a plain list exit 1 (a backend it could not list), which is not what this job is about
 "$D" list -b local

@@ -265,3 +265,98 @@ fn a_dask_mpi_job_on_lsf() {
     env.run(&["delete", "lsf/dask-mpi", "--yes"]).ok();
     env.run(&["describe", "lsf/dask-mpi"]).code(3);
 }
+
+/// The command-line style as a batch job of `tool` (`qsub` of PBS or Grid Engine, with the
+/// environment `envs`), found through the site's `script_command`; deleted by daskctl.
+fn command_line_job_through_a_site_script_command(
+    env: &Env,
+    backend: &str,
+    qsub: &str,
+    directives: &str,
+    envs: &[(&str, &str)],
+) {
+    let dir = env.dir.path();
+    let name = format!("mpi{backend}{}", std::process::id());
+    let script = dir.join(format!("{name}.sh"));
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/bash\n{directives}\n\
+             export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,tcp\n\
+             mpirun --oversubscribe -np 3 {} --scheduler-file {}/sched.json --scheduler-port 0 \
+             --no-dashboard --interface lo --nthreads 1 --memory-limit 300MB\n",
+            bin("dask-mpi"),
+            dir.display()
+        )
+        .replace("NAME", &name),
+    )
+    .unwrap();
+    let o = Command::new(qsub)
+        .envs(envs.iter().copied())
+        .current_dir(dir)
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{qsub}: {o:?}");
+    let qualified = format!("{backend}/{name}");
+    wait_until(
+        "the dask-mpi cluster with 2 workers",
+        Duration::from_secs(120),
+        || env.find(&name).is_some_and(|c| c["workers"] == 2),
+    );
+    let c = env.describe(&qualified);
+    assert_eq!(
+        (c["origin"].as_str(), c["requested_workers"].as_u64()),
+        (Some("dask-mpi"), Some(2)),
+        "{c}"
+    );
+    env.run(&["delete", &qualified, "--yes"]).ok();
+    env.run(&["describe", &qualified]).code(3);
+}
+
+/// On PBS (Slurm's Torque wrappers): `qsub` of a script with `#PBS` lines; Torque has no way
+/// to print a job's script, so the site's `script_command` does (here Slurm's, under the
+/// wrappers).
+#[test]
+fn a_dask_mpi_job_on_pbs() {
+    if !(crate::support::beds::pbs_up() && mpi_tools()) {
+        return;
+    }
+    let env = Env::pbs().with(
+        "DASKCTL_BACKENDS__PBS__SCRIPT_COMMAND",
+        "scontrol write batch_script {id} -",
+    );
+    let qsub = format!("{}/qsub", crate::support::beds::PBS_BIN);
+    command_line_job_through_a_site_script_command(
+        &env,
+        "pbs",
+        &qsub,
+        "#PBS -N NAME\n#PBS -l nodes=1:ppn=3",
+        &[],
+    );
+}
+
+/// On Grid Engine: `qsub` of a script with `#$` lines. Grid Engine keeps a queued job's script
+/// in the qmaster's spool and a running one's in its execution host's (`execd_spool_dir/HOST/
+/// job_scripts/ID`); the site's `script_command` prints the latter here (one host, aliased to
+/// localhost by scripts/testbeds/sge.sh, its spool readable by root).
+#[test]
+fn a_dask_mpi_job_on_grid_engine() {
+    if !(crate::support::beds::sge_up() && mpi_tools()) {
+        return;
+    }
+    let env = Env::sge().with(
+        "DASKCTL_BACKENDS__SGE__SCRIPT_COMMAND",
+        "cat /var/spool/gridengine/execd/localhost/job_scripts/{id}",
+    );
+    command_line_job_through_a_site_script_command(
+        &env,
+        "sge",
+        "qsub",
+        "#$ -N NAME\n#$ -cwd\n#$ -j y",
+        &[
+            ("SGE_ROOT", crate::support::beds::SGE_ROOT),
+            ("SGE_CELL", "default"),
+        ],
+    );
+}
