@@ -60,6 +60,13 @@ pub fn read(path: &Path, owner: Option<u32>, max: u64) -> std::io::Result<Vec<u8
     Ok(bytes)
 }
 
+/// The first `max` bytes (at most) of a regular file (see `open`): the head of a growing log.
+pub fn read_head(path: &Path, owner: Option<u32>, max: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    open(path, owner)?.take(max).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// The last `max` bytes (at most) of a regular file (see `open`): the tail of a log.
 pub fn read_tail(path: &Path, owner: Option<u32>, max: u64) -> std::io::Result<Vec<u8>> {
     use std::io::{Seek, SeekFrom};

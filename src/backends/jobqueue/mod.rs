@@ -275,7 +275,7 @@ impl<D: Dialect> JobQueue<D> {
             jobqueue_names: self.jobqueue_names(),
             named,
             // a job's script says whether it is a dask-mpi cluster, where scripts can be read
-            mpi: self.dialect.facts().script_argv.is_some() || self.script_command("").is_some(),
+            mpi: readback::can_read_scripts(self),
         })
     }
 }

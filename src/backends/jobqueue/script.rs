@@ -114,6 +114,34 @@ pub fn uniquify_worker_name(script: &str, job_id: &str) -> String {
     out.join("\n") + "\n"
 }
 
+/// `#PBS` resource lines in Torque's form (PBS's Torque flavour, and Moab in front of Torque):
+/// one node with the job's cores (and GPUs), its memory.
+pub fn torque_resources(spec: &super::JobSpec) -> Vec<String> {
+    let gpus = spec.gpus.map(|g| format!(":gpus={g}")).unwrap_or_default();
+    let mut d = vec![format!("#PBS -l nodes=1:ppn={}{gpus}", spec.cores.max(1))];
+    if let Some(m) = spec.memory {
+        d.push(format!("#PBS -l mem={}mb", m.div_ceil(1 << 20)));
+    }
+    d
+}
+
+/// `#PBS` lines every PBS family and Moab read alike: walltime, queue, account, then the
+/// `--job-extra` lines.
+pub fn pbs_limits(spec: &super::JobSpec) -> Vec<String> {
+    let mut d = Vec::new();
+    if let Some(t) = &spec.walltime {
+        d.push(format!("#PBS -l walltime={t}"));
+    }
+    if let Some(q) = &spec.queue {
+        d.push(format!("#PBS -q {q}"));
+    }
+    if let Some(a) = &spec.account {
+        d.push(format!("#PBS -A {a}"));
+    }
+    d.extend(spec.extra.iter().map(|e| format!("#PBS {e}")));
+    d
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -102,21 +102,9 @@ impl Dialect for Moab {
             format!("#PBS -o {}", spec.output),
             "#PBS -j oe".to_string(),
         ];
-        let gpus = spec.gpus.map(|g| format!(":gpus={g}")).unwrap_or_default();
-        d.push(format!("#PBS -l nodes=1:ppn={}{gpus}", spec.cores.max(1)));
-        if let Some(m) = spec.memory {
-            d.push(format!("#PBS -l mem={}mb", m.div_ceil(1 << 20)));
-        }
-        if let Some(t) = &spec.walltime {
-            d.push(format!("#PBS -l walltime={t}"));
-        }
-        if let Some(q) = &spec.queue {
-            d.push(format!("#PBS -q {q}"));
-        }
-        if let Some(a) = &spec.account {
-            d.push(format!("#PBS -A {a}"));
-        }
-        d.extend(spec.extra.iter().map(|e| format!("#PBS {e}")));
+        // Moab hands the job to Torque, which reads them as it reads PBS's
+        d.extend(super::jobqueue::script::torque_resources(spec));
+        d.extend(super::jobqueue::script::pbs_limits(spec));
         // for a person reading the script (showq shows no variables to carry it)
         d.push(format!("# {}", spec.marker));
         d

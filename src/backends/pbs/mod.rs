@@ -158,36 +158,20 @@ impl Dialect for Pbs {
             format!("#PBS -o {}", spec.output),
             "#PBS -j oe".to_string(),
         ];
-        let mem = spec.memory.map(|m| format!("{}mb", m.div_ceil(1 << 20)));
         match self.flavor {
             Flavor::Pro => {
                 let mut sel = format!("#PBS -l select=1:ncpus={}", spec.cores.max(1));
-                if let Some(m) = &mem {
-                    sel.push_str(&format!(":mem={m}"));
+                if let Some(m) = spec.memory {
+                    sel.push_str(&format!(":mem={}mb", m.div_ceil(1 << 20)));
                 }
                 if let Some(g) = spec.gpus {
                     sel.push_str(&format!(":ngpus={g}"));
                 }
                 d.push(sel);
             }
-            Flavor::Torque => {
-                let gpus = spec.gpus.map(|g| format!(":gpus={g}")).unwrap_or_default();
-                d.push(format!("#PBS -l nodes=1:ppn={}{gpus}", spec.cores.max(1)));
-                if let Some(m) = &mem {
-                    d.push(format!("#PBS -l mem={m}"));
-                }
-            }
+            Flavor::Torque => d.extend(super::jobqueue::script::torque_resources(spec)),
         }
-        if let Some(t) = &spec.walltime {
-            d.push(format!("#PBS -l walltime={t}"));
-        }
-        if let Some(q) = &spec.queue {
-            d.push(format!("#PBS -q {q}"));
-        }
-        if let Some(a) = &spec.account {
-            d.push(format!("#PBS -A {a}"));
-        }
-        d.extend(spec.extra.iter().map(|e| format!("#PBS {e}")));
+        d.extend(super::jobqueue::script::pbs_limits(spec));
         d
     }
 

@@ -104,14 +104,9 @@ impl Env {
     /// An environment for HTCondor through the stand-in commands in support/htcondor (no
     /// HTCondor daemons can be installed here); the stand-in's queue is private to the test.
     pub fn htcondor() -> Env {
-        let lock = serial();
-        let mut e = Env::new();
-        let shared = e.dir.path().join("shared");
-        let queue = e.dir.path().join("condor");
-        e.lock = Some(lock);
-        let bin = shim_commands(
-            e.dir.path(),
-            "condor-bin",
+        Env::standin(
+            "htcondor",
+            "condor",
             "tests/it/support/htcondor/condor_standin.py",
             &[
                 "condor_submit",
@@ -121,81 +116,55 @@ impl Env {
                 "condor_suspend",
                 "condor_continue",
             ],
-        );
-        let path = format!(
-            "{}:{}",
-            bin.display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
-        e.with("PATH", &path)
-            .with("CONDOR_STANDIN_DIR", queue.to_str().unwrap())
-            .with(
-                "DASKCTL_BACKENDS__HTCONDOR__PYTHON",
-                python().to_str().unwrap(),
-            )
-            .with("DASKCTL_BACKENDS__HTCONDOR__HOST", "127.0.0.1")
-            .with(
-                "DASKCTL_BACKENDS__HTCONDOR__SHARED_DIR",
-                shared.to_str().unwrap(),
-            )
+        )
     }
 
     /// An environment for LSF through the stand-in commands in support/lsf (no LSF daemons can
     /// be installed here); the stand-in's queue is private to the test.
     pub fn lsf() -> Env {
-        let lock = serial();
-        let mut e = Env::new();
-        let shared = e.dir.path().join("shared");
-        let queue = e.dir.path().join("lsf");
-        e.lock = Some(lock);
-        let bin = shim_commands(
-            e.dir.path(),
-            "lsf-bin",
+        Env::standin(
+            "lsf",
+            "lsf",
             "tests/it/support/lsf/lsf_standin.py",
             &["bsub", "bjobs", "bkill"],
-        );
-        let path = format!(
-            "{}:{}",
-            bin.display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
-        e.with("PATH", &path)
-            .with("LSF_STANDIN_DIR", queue.to_str().unwrap())
-            .with("DASKCTL_BACKENDS__LSF__PYTHON", python().to_str().unwrap())
-            .with("DASKCTL_BACKENDS__LSF__HOST", "127.0.0.1")
-            .with(
-                "DASKCTL_BACKENDS__LSF__SHARED_DIR",
-                shared.to_str().unwrap(),
-            )
+        )
     }
 
     /// An environment for Moab through the stand-in commands in support/moab (no Moab server
     /// can be installed here); the stand-in's queue is private to the test.
     pub fn moab() -> Env {
+        Env::standin(
+            "moab",
+            "moab",
+            "tests/it/support/moab/moab_standin.py",
+            &["msub", "showq", "canceljob", "mjobctl", "jobscript"],
+        )
+    }
+
+    /// An environment for `backend` run through a stand-in's `tools` (the commands of `script`,
+    /// first on PATH), its queue in the test's directory under `system`
+    /// (`SYSTEM_STANDIN_DIR`), the serial lock held.
+    fn standin(backend: &str, system: &str, script: &str, tools: &[&str]) -> Env {
         let lock = serial();
         let mut e = Env::new();
         let shared = e.dir.path().join("shared");
-        let queue = e.dir.path().join("moab");
+        let queue = e.dir.path().join(system);
         e.lock = Some(lock);
-        let bin = shim_commands(
-            e.dir.path(),
-            "moab-bin",
-            "tests/it/support/moab/moab_standin.py",
-            &["msub", "showq", "canceljob", "mjobctl", "jobscript"],
-        );
+        let bin = shim_commands(e.dir.path(), &format!("{system}-bin"), script, tools);
         let path = format!(
             "{}:{}",
             bin.display(),
             std::env::var("PATH").unwrap_or_default()
         );
+        let key = |k: &str| format!("DASKCTL_BACKENDS__{}__{k}", backend.to_uppercase());
         e.with("PATH", &path)
-            .with("MOAB_STANDIN_DIR", queue.to_str().unwrap())
-            .with("DASKCTL_BACKENDS__MOAB__PYTHON", python().to_str().unwrap())
-            .with("DASKCTL_BACKENDS__MOAB__HOST", "127.0.0.1")
             .with(
-                "DASKCTL_BACKENDS__MOAB__SHARED_DIR",
-                shared.to_str().unwrap(),
+                &format!("{}_STANDIN_DIR", system.to_uppercase()),
+                queue.to_str().unwrap(),
             )
+            .with(&key("PYTHON"), python().to_str().unwrap())
+            .with(&key("HOST"), "127.0.0.1")
+            .with(&key("SHARED_DIR"), shared.to_str().unwrap())
     }
 
     /// Runs one of the LSF stand-in commands with this environment (as `condor` does).
