@@ -134,7 +134,7 @@ fn the_command_line_style_is_found_refuses_scale_and_is_deleted() {
 /// `mpirun -np 4 python script.py` calling `dask_mpi.initialize()`: the scheduler on rank 0,
 /// the script on rank 1, two workers; the address from the job's output. The script then shuts
 /// the scheduler down and goes on: the job runs with no scheduler, which is `unknown`. When the
-/// job ends, nothing of it is left to list.
+/// job ends it is listed `stopped` until deleted.
 #[test]
 fn the_initialize_style_and_a_scheduler_that_died_in_a_running_job() {
     if !mpi_here() {
@@ -205,12 +205,43 @@ fn the_initialize_style_and_a_scheduler_that_died_in_a_running_job() {
     );
     assert_eq!(slurm_jobs(&name), std::slice::from_ref(&id));
 
-    // it ends (its owner cancels it): nothing of it remains to list
+    // it ends (its owner cancels it): the queue no longer shows it, daskctl lists it stopped
+    // with its output, until it is deleted (forgotten: nothing was left to cancel)
     Command::new("scancel").arg(&id).status().unwrap();
-    wait_until("the job gone", Duration::from_secs(60), || {
-        slurm_jobs(&name).is_empty() && env.find(&name).is_none()
-    });
+    wait_until(
+        "the job gone from the queue",
+        Duration::from_secs(60),
+        || slurm_jobs(&name).is_empty(),
+    );
+    wait_until(
+        "the ended job listed stopped",
+        Duration::from_secs(30),
+        || env.find(&name).is_some_and(|c| c["status"] == "stopped"),
+    );
+    let c = env.describe(&qualified);
+    assert_eq!(c["origin"], "dask-mpi", "{c}");
+    assert_eq!(c["requested_workers"], 0, "{c}");
+    assert!(
+        c["reason"].as_str().is_some_and(|r| r.contains("ended")),
+        "{c}"
+    );
+    assert_eq!(c["resources"][0]["id"], id.as_str(), "{c}");
+    let logs = env.run(&["logs", &qualified]).ok().stdout;
+    assert!(logs.contains("Scheduler at:"), "{logs}");
+    // cleanup's preview names it among what it would remove, and removes nothing
+    let preview = env
+        .run(&["cleanup", "--orphaned", "-b", "slurm"])
+        .ok()
+        .stdout;
+    assert!(preview.contains(&name), "{preview}");
+    assert_eq!(env.describe(&qualified)["status"], "stopped");
+    let o = env.run(&["delete", &qualified, "--yes"]).ok();
+    assert!(
+        o.stdout.contains("deleted") || o.stderr.contains("deleted"),
+        "{o:?}"
+    );
     env.run(&["describe", &qualified]).code(3);
+    assert!(env.find(&name).is_none());
 }
 
 /// On LSF (its stand-in: each job a local process), a dask-mpi job submitted with `bsub <`:

@@ -47,6 +47,11 @@ pub async fn delete<D: Dialect>(q: &JobQueue<D>, c: &Cluster, req: &DeleteReques
         }
     }
     cancel_and_wait(q, &ids, req.timeout, &req.progress).await?;
+    // a dask-mpi job gone from the queue is no longer listed as one that ended
+    if h.kind == Kind::DaskMpi {
+        let listed: Vec<String> = h.jobs.iter().map(|(j, _)| j.id.clone()).collect();
+        super::mpi_ended::forget(q, &listed);
+    }
     if h.kind == Kind::Daskctl
         && let Some(dir) = dir
     {

@@ -9,7 +9,7 @@ use crate::dask::Probe;
 use crate::error::Result;
 use crate::model::{Cluster, Handle, Origin, Resource, Role, Status};
 use futures::stream::{self, StreamExt};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Who made a cluster of jobs.
@@ -146,6 +146,12 @@ async fn from_jobs<D: Dialect>(
     let jq_names = q.jobqueue_names();
     let mut jobqueue_jobs = Vec::new();
     let mut other_jobs = Vec::new();
+    // what the queue shows queued or running: a remembered dask-mpi job not among them ended
+    let active: HashSet<String> = listed
+        .iter()
+        .filter(|j| j.state.active())
+        .map(|j| j.id.clone())
+        .collect();
     for j in listed.into_iter().filter(|j| j.state.active() && mine(j)) {
         match place(q, &j, only) {
             Place::In(key, new, role) => groups.add(key, new, j, role, None),
@@ -161,6 +167,9 @@ async fn from_jobs<D: Dialect>(
     add_jobqueue_workers(q, &run, &mut groups, jobqueue_jobs).await;
     for found in super::mpi_discover::find(q, &run, other_jobs).await {
         groups.add_mpi(found);
+    }
+    if only.is_none() {
+        groups.add_ended_mpi(super::mpi_ended::ended(q, &active, &q.dask_jobs()));
     }
     for (j, m) in ended {
         let key = GroupKey::new(&j.user, Kind::Daskctl, &m.cluster);
@@ -455,6 +464,29 @@ impl Groups {
         self.add(key, g, f.job, Role::Scheduler, None);
     }
 
+    /// dask-mpi jobs that ended: listed stopped, with their output. One whose name another
+    /// cluster of its owner's has (the same job script run again) is named with its job id.
+    fn add_ended_mpi(&mut self, ended: Vec<super::mpi_ended::Record>) {
+        let mut names: BTreeMap<(String, String), usize> = BTreeMap::new();
+        let listed = self.0.iter().map(|(k, g)| (k.user.clone(), g.name.clone()));
+        let remembered = ended.iter().map(|r| (r.user.clone(), r.cluster.clone()));
+        for n in listed.chain(remembered) {
+            *names.entry(n).or_default() += 1;
+        }
+        for r in ended {
+            let job = r.ended_job();
+            let name = if names[&(r.user.clone(), r.cluster.clone())] > 1 {
+                super::mpi_discover::cluster_name(&job, true)
+            } else {
+                r.cluster.clone()
+            };
+            let key = GroupKey::new(&r.user, Kind::DaskMpi, &r.id);
+            let mut g = Group::new(&name, Kind::DaskMpi, None, None);
+            g.mpi_workers = r.workers;
+            self.add(key, g, job, Role::Scheduler, None);
+        }
+    }
+
     pub(super) fn add(
         &mut self,
         key: GroupKey,
@@ -554,10 +586,11 @@ async fn fetch_script<D: Dialect>(
                 q.dialect.facts().name
             );
         }
-        return j
-            .stdout
-            .as_deref()
-            .and_then(|p| script::from_worker_log(Path::new(p)));
+        // the path is the job owner's claim: read as them (root never opens it with its rights)
+        let log = j.stdout.as_deref()?;
+        let head =
+            crate::backends::owner::read_as(&j.user, &q.ctx.user, Path::new(log), 64 << 10).await?;
+        return script::from_worker_log(&head);
     }
     super::readback::read_script(q, run, cache, j).await
 }
@@ -607,7 +640,7 @@ fn to_cluster<D: Dialect>(q: &JobQueue<D>, g: Group, probe: Option<Probe>) -> Cl
         running: workers(|s| *s == JobState::Running),
     };
     c.requested_workers = Some(counts.active);
-    if g.kind == Kind::DaskMpi {
+    if g.kind == Kind::DaskMpi && scheduler_job(&g).is_some_and(JobState::active) {
         // its ranks, while the job is queued or runs
         c.requested_workers = g.mpi_workers;
     }
@@ -775,6 +808,10 @@ fn mpi_status(g: &Group, c: &Cluster, sched: &SchedulerState) -> (Status, Option
         Some(JobState::Pending | JobState::Held) => {
             (Status::Pending, Some("the MPI job is queued".into()))
         }
+        Some(JobState::Finished | JobState::Failed) => (
+            Status::Stopped,
+            Some("the MPI job ended (the queue no longer shows it); its output stays readable with `logs`".into()),
+        ),
         Some(JobState::Completing) => (Status::Stopping, Some("the MPI job is ending".into())),
         _ if c.address.is_none() => (
             Status::Pending,

@@ -17,6 +17,7 @@ pub mod logs;
 pub mod markers;
 pub mod mpi;
 mod mpi_discover;
+mod mpi_ended;
 mod readback;
 pub mod runner;
 mod scale;

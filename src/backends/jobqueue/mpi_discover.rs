@@ -5,6 +5,7 @@
 
 use super::jobid::JobKey;
 use super::mpi::{self, MpiJob, Seen, Style};
+use super::mpi_ended::Record;
 use super::readback::{cached_script, can_read_scripts, read_script, script_cache};
 use super::{Dialect, Job, JobQueue};
 use futures::stream::{self, StreamExt};
@@ -75,7 +76,7 @@ pub(super) async fn find<D: Dialect>(
     for (j, _, _) in &found {
         *names.entry((j.user.clone(), j.name.clone())).or_default() += 1;
     }
-    found
+    let found: Vec<Found> = found
         .into_iter()
         .map(|(job, m, address)| {
             let shared = names[&(job.user.clone(), job.name.clone())] > 1;
@@ -86,11 +87,18 @@ pub(super) async fn find<D: Dialect>(
                 job,
             }
         })
-        .collect()
+        .collect();
+    // remembered, to be listed stopped once the queue no longer shows them
+    let records: Vec<Record> = found
+        .iter()
+        .map(|f| Record::of(&f.job, &f.name, f.workers))
+        .collect();
+    super::mpi_ended::remember(q, &records);
+    found
 }
 
 /// A daskctl cluster name from the job's: its name when that is one, else `mpi-ID`.
-fn cluster_name(j: &Job, with_id: bool) -> String {
+pub(super) fn cluster_name(j: &Job, with_id: bool) -> String {
     let id: String =
         j.id.chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })

@@ -63,15 +63,9 @@ pub fn scheduler_address(script: &str) -> Option<String> {
 }
 
 /// What a dask worker's own log says of its scheduler and name ("Waiting to connect to:",
-/// "Registered to:", "Worker name:" lines), as a one-line stand-in for its script.
-pub fn from_worker_log(path: &std::path::Path) -> Option<String> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut f = std::fs::File::open(path).ok()?;
-    // the start-up banner is at the top; a long log is read from its first 64 KiB
-    let mut buf = Vec::new();
-    f.seek(SeekFrom::Start(0)).ok()?;
-    f.take(64 << 10).read_to_end(&mut buf).ok()?;
-    let text = String::from_utf8_lossy(&buf);
+/// "Registered to:", "Worker name:" lines), as a one-line stand-in for its script. `text` is
+/// the log's head (the start-up banner is at the top), read by the caller as the job's owner.
+pub fn from_worker_log(text: &str) -> Option<String> {
     let after = |key: &str| {
         text.lines()
             .find_map(|l| l.split_once(key).map(|(_, v)| v.trim().to_string()))
@@ -163,13 +157,13 @@ mod tests {
         let p = dir.path().join("dask-worker.o7");
         // the banner distributed 2026.8 prints (captured from a real worker)
         std::fs::write(&p, "2026-11-22 01:29:21,440 - distributed.worker - INFO -       Start worker at:      tcp://127.0.0.1:41301\n2026-11-22 01:29:21,441 - distributed.worker - INFO -          Worker name:               SGECluster-3\n2026-11-22 01:29:21,441 - distributed.worker - INFO - Waiting to connect to:      tcp://127.0.0.1:36571\n").unwrap();
-        let s = from_worker_log(&p).unwrap();
+        let s = from_worker_log(&std::fs::read_to_string(&p).unwrap()).unwrap();
         assert_eq!(
             scheduler_address(&s).as_deref(),
             Some("tcp://127.0.0.1:36571")
         );
         assert_eq!(worker_name(&s).as_deref(), Some("SGECluster-3"));
-        assert_eq!(from_worker_log(&dir.path().join("none")), None);
+        assert_eq!(from_worker_log("a log without its banner\n"), None);
     }
 
     #[test]
