@@ -136,6 +136,56 @@ pub(super) fn selected(c: &Cluster, patterns: &[glob::Pattern]) -> bool {
         .any(|p| p.matches(&c.name) || p.matches(&qualified))
 }
 
+/// The deletion proposed for `c`, with what it holds (cores, cost per hour).
+fn proposed(app: &App, c: &Cluster, reasons: Vec<String>, now: SystemTime) -> Action {
+    let held = crate::usage::held(&c.backend, &c.resources, &app.ctx.config.pricing, now, None);
+    Action {
+        cluster: c.name.clone(),
+        backend: c.backend.clone(),
+        status: c.status.as_str(),
+        reasons,
+        action: "would-delete",
+        error: None,
+        owner: c.owner.clone(),
+        cores: crate::usage::round(held.cores, 3),
+        cost_per_hour: held.per_hour.map(|p| crate::usage::round(p, 4)),
+    }
+}
+
+/// Someone may still be using it: said before it goes (and in the preview).
+async fn warn_of_clients(app: &App, c: &Cluster, deleting: bool) {
+    let n = super::describe::clients(app, c)
+        .await
+        .map_or(0, |v| v.len());
+    if n > 0 {
+        app.out.warn(&format!(
+            "{} has {n} client(s) connected: {}",
+            c.qualified(),
+            if deleting {
+                "deleting it ends their work"
+            } else {
+                "deleting it would end their work"
+            }
+        ));
+    }
+}
+
+impl Freed {
+    /// Counts what a deletion (done or proposed) frees.
+    fn add(&mut self, act: &Action) {
+        if !matches!(act.action, "deleted" | "would-delete") {
+            return;
+        }
+        self.clusters += 1;
+        self.cores += act.cores;
+        match act.cost_per_hour {
+            Some(p) => self.cost_per_hour = Some(self.cost_per_hour.unwrap_or(0.0) + p),
+            None if act.cores > 0.0 => self.unpriced += 1,
+            None => {}
+        }
+    }
+}
+
 pub async fn run(app: &App, a: CleanupArgs) -> Result<()> {
     if !a.orphaned && a.idle.is_none() && a.older_than.is_none() {
         return Err(Error::Usage(
@@ -176,36 +226,8 @@ pub async fn run(app: &App, a: CleanupArgs) -> Result<()> {
             }
             continue;
         };
-        let mut act = Action {
-            cluster: c.name.clone(),
-            backend: c.backend.clone(),
-            status: c.status.as_str(),
-            reasons,
-            action: "would-delete",
-            error: None,
-            owner: c.owner.clone(),
-            cores: 0.0,
-            cost_per_hour: None,
-        };
-        let held = crate::usage::held(&c.backend, &c.resources, &app.ctx.config.pricing, now, None);
-        act.cores = crate::usage::round(held.cores, 3);
-        act.cost_per_hour = held.per_hour.map(|p| crate::usage::round(p, 4));
-        // someone may still be using it: said before it goes (and in the preview)
-        if let Some(n) = super::describe::clients(app, c)
-            .await
-            .map(|v| v.len())
-            .filter(|n| *n > 0)
-        {
-            app.out.warn(&format!(
-                "{} has {n} client(s) connected: {}",
-                c.qualified(),
-                if a.yes {
-                    "deleting it ends their work"
-                } else {
-                    "deleting it would end their work"
-                }
-            ));
-        }
+        let mut act = proposed(app, c, reasons, now);
+        warn_of_clients(app, c, a.yes).await;
         if a.yes {
             let b = backends
                 .iter()
@@ -213,16 +235,7 @@ pub async fn run(app: &App, a: CleanupArgs) -> Result<()> {
                 .expect("cluster from a queried backend");
             delete(app, b.as_ref(), c, &mut act).await;
         }
-        if matches!(act.action, "deleted" | "would-delete") {
-            let f = &mut report.freed;
-            f.clusters += 1;
-            f.cores += act.cores;
-            match act.cost_per_hour {
-                Some(p) => f.cost_per_hour = Some(f.cost_per_hour.unwrap_or(0.0) + p),
-                None if act.cores > 0.0 => f.unpriced += 1,
-                None => {}
-            }
-        }
+        report.freed.add(&act);
         report.actions.push(act);
     }
     print(app, &a, &report);

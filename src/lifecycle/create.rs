@@ -63,6 +63,56 @@ pub(super) fn with_spec(a: CreateArgs) -> Result<(CreateArgs, Option<Adapt>)> {
 
 /// Creates the cluster `a` describes (None for a dry run, which only prints) and stores its
 /// adaptive policy; `show`: print the new cluster (`apply` prints its own report instead).
+/// An adaptive policy given at creation: its maximum a valid worker count, its group made.
+fn check_adapt(p: &Adapt, max: u32, groups: &[crate::groups::GroupSpec]) -> Result<()> {
+    worker_count(p.maximum as i64, max)?;
+    match p
+        .group
+        .as_ref()
+        .filter(|g| !groups.iter().any(|x| &x.name == *g))
+    {
+        Some(g) => Err(Error::Usage(format!(
+            "adapt names worker group {g}, which is not made"
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn thread_count(t: i64) -> Result<u32> {
+    if (1..=1024).contains(&t) {
+        Ok(t as u32)
+    } else {
+        Err(Error::Usage(format!(
+            "invalid thread count {t}: must be between 1 and 1024"
+        )))
+    }
+}
+
+/// TTL and idle timeout kept with the cluster for reconcile, where the backend keeps a
+/// policy (aws and kubernetes keep the TTL in tags and labels themselves).
+async fn keep_ttl_and_idle_timeout(
+    backend: &dyn crate::backends::Backend,
+    c: &crate::model::Cluster,
+    a: &CreateArgs,
+) -> Result<()> {
+    let Some(store) = backend.policy_store(c) else {
+        return Ok(());
+    };
+    if a.ttl.is_none() && a.idle_timeout.is_none() {
+        return Ok(());
+    }
+    let expires = a.ttl.and_then(|t| {
+        (std::time::SystemTime::now() + t)
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+    });
+    super::adapt::update(store.as_ref(), c, |p| {
+        p.expires = expires.map(|d| d.as_secs());
+        p.idle_timeout = a.idle_timeout.map(|d| d.as_secs());
+    })
+    .await
+}
+
 pub(super) async fn create(
     app: &App,
     a: &CreateArgs,
@@ -79,26 +129,9 @@ pub(super) async fn create(
     let workers = worker_count(a.workers.unwrap_or(2), backend.max_workers())?;
     let groups = worker_groups(reg.name, backend.as_ref(), a, workers)?;
     if let Some(p) = &adapt {
-        worker_count(p.maximum as i64, backend.max_workers())?;
-        if let Some(g) = p
-            .group
-            .as_ref()
-            .filter(|g| !groups.iter().any(|x| &x.name == *g))
-        {
-            return Err(Error::Usage(format!(
-                "adapt names worker group {g}, which is not made"
-            )));
-        }
+        check_adapt(p, backend.max_workers(), &groups)?;
     }
-    let threads = match a.threads {
-        None => None,
-        Some(t) if (1..=1024).contains(&t) => Some(t as u32),
-        Some(t) => {
-            return Err(Error::Usage(format!(
-                "invalid thread count {t}: must be between 1 and 1024"
-            )));
-        }
-    };
+    let threads = a.threads.map(thread_count).transpose()?;
     let memory = a.memory.as_deref().map(parse_memory).transpose()?;
     let req = CreateRequest {
         name,
@@ -137,23 +170,7 @@ pub(super) async fn create(
         crate::usage::account(&mut c, p, std::time::SystemTime::now());
     }
     crate::discovery::cache::remember(&app.ctx.config.cache_root(), &c);
-    // TTL and idle timeout kept with the cluster for reconcile, where the backend keeps a
-    // policy (aws and kubernetes keep the TTL in tags and labels themselves)
-    if let (Some(store), true) = (
-        backend.policy_store(&c),
-        a.ttl.is_some() || a.idle_timeout.is_some(),
-    ) {
-        let expires = a.ttl.and_then(|t| {
-            (std::time::SystemTime::now() + t)
-                .duration_since(std::time::UNIX_EPOCH)
-                .ok()
-        });
-        super::adapt::update(store.as_ref(), &c, |p| {
-            p.expires = expires.map(|d| d.as_secs());
-            p.idle_timeout = a.idle_timeout.map(|d| d.as_secs());
-        })
-        .await?;
-    }
+    keep_ttl_and_idle_timeout(backend.as_ref(), &c, a).await?;
     if adapt.is_some() {
         // the policy is stored where discovery reads it: look the new cluster up
         let (b, found) = crate::discovery::resolve(&app.ctx, &c.qualified(), app.deadline).await?;

@@ -35,52 +35,62 @@ pub(super) async fn clients(app: &App, c: &Cluster) -> Option<Vec<String>> {
     }
 }
 
-pub fn describe_text(c: &Cluster) -> String {
-    let origin = serde_json::to_value(c.origin)
+/// A time with how long ago it was.
+fn when(t: Option<std::time::SystemTime>) -> Option<String> {
+    t.map(|t| {
+        format!(
+            "{} ({} ago)",
+            humantime::format_rfc3339_seconds(t),
+            format_age(t)
+        )
+    })
+}
+
+/// A serialised enum's word (`origin`, `role`).
+fn word<T: serde::Serialize>(v: T) -> String {
+    serde_json::to_value(v)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// The adaptive policy, with who applies it.
+fn adapt_text(c: &Cluster) -> Option<String> {
+    let a = c.adapt.as_ref()?;
+    let group = a
+        .group
+        .as_ref()
+        .map(|g| format!(" in group {g}"))
         .unwrap_or_default();
-    let ts = |t: Option<std::time::SystemTime>| {
-        t.map(|t| {
-            format!(
-                "{} ({} ago)",
-                humantime::format_rfc3339_seconds(t),
-                format_age(t)
-            )
-        })
+    let applied = match (c.adapt_by, c.adapt_applied) {
+        (Some(crate::model::AdaptBy::Platform), _) => {
+            "applied by its platform's autoscaler".to_string()
+        }
+        (_, Some(t)) => format!("applied by daskctl reconcile {} ago", format_age(t)),
+        (_, None) => super::adapt::NEVER_APPLIED.to_string(),
     };
+    Some(format!(
+        "{} to {} workers{group} ({applied})",
+        a.minimum, a.maximum
+    ))
+}
+
+pub fn describe_text(c: &Cluster) -> String {
     let fields = [
         ("Name", c.name.clone()),
         ("Backend", c.backend.clone()),
-        ("Origin", origin),
+        ("Origin", word(c.origin)),
         ("Status", c.status.as_str().to_string()),
         ("Reason", opt(c.reason.clone())),
         ("Address", opt(c.address.clone())),
         ("Dashboard", opt(c.dashboard.clone())),
         ("Workers", opt(c.workers.map(|w| w.to_string()))),
         ("Requested", opt(c.requested_workers.map(|w| w.to_string()))),
-        (
-            "Adapt",
-            opt(c.adapt.as_ref().map(|a| {
-                let group = a
-                    .group
-                    .as_ref()
-                    .map(|g| format!(" in group {g}"))
-                    .unwrap_or_default();
-                let applied = match (c.adapt_by, c.adapt_applied) {
-                    (Some(crate::model::AdaptBy::Platform), _) => {
-                        "applied by its platform's autoscaler".to_string()
-                    }
-                    (_, Some(t)) => format!("applied by daskctl reconcile {} ago", format_age(t)),
-                    (_, None) => super::adapt::NEVER_APPLIED.to_string(),
-                };
-                format!("{} to {} workers{group} ({applied})", a.minimum, a.maximum)
-            })),
-        ),
+        ("Adapt", opt(adapt_text(c))),
         ("Threads", opt(c.threads.map(|t| t.to_string()))),
         ("Memory", opt(c.memory.map(format_size))),
-        ("Created", opt(ts(c.created))),
-        ("Idle since", opt(ts(c.idle_since))),
+        ("Created", opt(when(c.created))),
+        ("Idle since", opt(when(c.idle_since))),
         (
             "Clients",
             opt(c.clients.as_ref().map(|v| match v.len() {
@@ -100,36 +110,39 @@ pub fn describe_text(c: &Cluster) -> String {
         .iter()
         .map(|(k, v)| format!("{:<12}{v}\n", format!("{k}:")))
         .collect();
+    tables(c, &mut s);
+    s.trim_end().to_string()
+}
+
+/// The worker groups, resources and connected workers, each a table where there are any.
+fn tables(c: &Cluster, s: &mut String) {
+    let mut section = |title: &str, t: comfy_table::Table| {
+        s.push_str(&format!("\n{title}:\n"));
+        s.push_str(&render(&t));
+        s.push('\n');
+    };
     if !c.groups.is_empty() {
         let mut t = table(&["GROUP", "WORKERS", "REQUESTED"]);
         for g in &c.groups {
             let n = |v: Option<u64>| v.map_or("-".into(), |v| v.to_string());
             t.add_row(vec![g.name.clone(), n(g.workers), n(g.requested)]);
         }
-        s.push_str("\nWorker groups:\n");
-        s.push_str(&render(&t));
-        s.push('\n');
+        section("Worker groups", t);
     }
     if !c.resources.is_empty() {
         let mut t = table(&["ROLE", "KIND", "ID", "STATE", "CORES", "STARTED", "NAME"]);
         for r in &c.resources {
-            let role = serde_json::to_value(r.role)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
             t.add_row(vec![
-                role,
+                word(r.role),
                 r.kind.to_string(),
                 r.id.clone(),
                 r.state.clone(),
                 opt(r.cores.map(crate::usage::format_cores)),
-                opt(ts(r.started)),
+                opt(when(r.started)),
                 opt(r.name.clone()),
             ]);
         }
-        s.push_str("\nResources:\n");
-        s.push_str(&render(&t));
-        s.push('\n');
+        section("Resources", t);
     }
     if !c.worker_details.is_empty() {
         let mut t = table(&["WORKER", "ADDRESS", "THREADS", "MEMORY", "STATUS"]);
@@ -142,9 +155,6 @@ pub fn describe_text(c: &Cluster) -> String {
                 opt(w.status.clone()),
             ]);
         }
-        s.push_str("\nConnected workers:\n");
-        s.push_str(&render(&t));
-        s.push('\n');
+        section("Connected workers", t);
     }
-    s.trim_end().to_string()
 }

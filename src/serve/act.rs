@@ -42,6 +42,45 @@ fn status_of(e: &Error) -> StatusCode {
     }
 }
 
+/// The action, once its tag was checked: a scale (ending adaptive scaling, as on the command
+/// line) or a delete; what was done, in words.
+async fn perform(
+    s: &Server,
+    b: &dyn crate::backends::Backend,
+    c: &crate::model::Cluster,
+    workers: Option<u32>,
+) -> crate::error::Result<String> {
+    let qualified = c.qualified();
+    match workers {
+        Some(n) => {
+            // as on the command line: an explicit size ends adaptive scaling
+            crate::lifecycle::end_adapt_for_size(b, c, None).await?;
+            let req = crate::backends::ScaleRequest {
+                target: n,
+                timeout: Duration::from_secs(120),
+                ..Default::default()
+            };
+            b.scale(c, &req).await.map(|r| {
+                format!(
+                    "scaled {qualified} from {} to {} worker(s)",
+                    r.before, r.target
+                )
+            })
+        }
+        None => {
+            let req = crate::backends::DeleteRequest {
+                wait: true,
+                timeout: Duration::from_secs(120),
+                progress: Default::default(),
+            };
+            b.delete(c, &req).await.map(|()| {
+                crate::discovery::cache::forget(&s.ctx.config.cache_root(), c);
+                format!("deleted {qualified}")
+            })
+        }
+    }
+}
+
 pub async fn act(State(s): State<Arc<Server>>, Json(a): Json<Act>) -> Response {
     if s.opts.read_only {
         return failed(
@@ -106,36 +145,7 @@ pub async fn act(State(s): State<Arc<Server>>, Json(a): Json<Act>) -> Response {
     if let Err(why) = s.tags.check(&tag, &bound, std::time::SystemTime::now()) {
         return failed(StatusCode::FORBIDDEN, why);
     }
-    let done = match workers {
-        Some(n) => {
-            // as on the command line: an explicit size ends adaptive scaling
-            if let Err(e) = crate::lifecycle::end_adapt_for_size(b.as_ref(), &c, None).await {
-                return failed(status_of(&e), e);
-            }
-            let req = crate::backends::ScaleRequest {
-                target: n,
-                timeout: Duration::from_secs(120),
-                ..Default::default()
-            };
-            b.scale(&c, &req).await.map(|r| {
-                format!(
-                    "scaled {qualified} from {} to {} worker(s)",
-                    r.before, r.target
-                )
-            })
-        }
-        None => {
-            let req = crate::backends::DeleteRequest {
-                wait: true,
-                timeout: Duration::from_secs(120),
-                progress: Default::default(),
-            };
-            b.delete(&c, &req).await.map(|()| {
-                crate::discovery::cache::forget(&s.ctx.config.cache_root(), &c);
-                format!("deleted {qualified}")
-            })
-        }
-    };
+    let done = perform(&s, b.as_ref(), &c, workers).await;
     // the page shows the cluster as it is now, not as the last interval saw it
     s.refresh().await;
     match done {

@@ -128,7 +128,14 @@ pub fn render(snap: &Snapshot, now: SystemTime) -> String {
             )
         }),
     );
+    totals(&mut out, snap, now);
+    out
+}
+
+/// The gauges of the whole snapshot: clusters by status, backends up, the snapshot's age.
+fn totals(out: &mut String, snap: &Snapshot, now: SystemTime) {
     gauge(
+        out,
         "daskctl_clusters",
         "Clusters by status.",
         STATUSES
@@ -140,6 +147,7 @@ pub fn render(snap: &Snapshot, now: SystemTime) -> String {
             .collect(),
     );
     gauge(
+        out,
         "daskctl_backend_up",
         "1 if the backend's last discovery succeeded, 0 if it failed or did not answer in time.",
         snap.backends
@@ -158,11 +166,11 @@ pub fn render(snap: &Snapshot, now: SystemTime) -> String {
             .map_or(0.0, |d| d.as_secs_f64().floor())
     });
     gauge(
+        out,
         "daskctl_snapshot_age_seconds",
         "Seconds since the discovery these figures come from (-1: none yet).",
         vec![(String::new(), age)],
     );
-    out
 }
 
 #[cfg(test)]

@@ -69,6 +69,24 @@ pub async fn create(aws: &Aws, req: &CreateRequest) -> Result<Cluster> {
 
 /// Makes the group, the scheduler and the workers; the shortfall when EC2 had capacity for
 /// fewer workers than asked (those started are kept).
+/// The scheduler instance once it has its private address (which the workers' user data
+/// names): from the launch's response, else as EC2 shows it once pending or running.
+async fn with_private_address(
+    aws: &Aws,
+    region: &str,
+    sched: launch::Launched,
+    timeout: std::time::Duration,
+) -> Result<super::tags::Node> {
+    if let Some(n) = sched.nodes.first().filter(|n| n.private_ip.is_some()) {
+        return Ok(n.clone());
+    }
+    launch::wait_for(aws, region, &sched.ids, &["pending", "running"], timeout)
+        .await?
+        .into_iter()
+        .find(|n| n.private_ip.is_some())
+        .ok_or_else(|| Error::backend("aws", "scheduler instance got no private address"))
+}
+
 async fn launch_all(
     aws: &Aws,
     client: &Client,
@@ -117,20 +135,7 @@ async fn launch_all(
     let sched = launch::run_one(client, region, &l, &sched_tags, &sched_data).await?;
     // the ids from the response itself: what to roll back even if nothing else is visible
     made.instances.extend(sched.ids.iter().cloned());
-    let sched = match sched.nodes.into_iter().next() {
-        Some(n) if n.private_ip.is_some() => n,
-        _ => launch::wait_for(
-            aws,
-            region,
-            &sched.ids,
-            &["pending", "running"],
-            req.timeout,
-        )
-        .await?
-        .into_iter()
-        .find(|n| n.private_ip.is_some())
-        .ok_or_else(|| Error::backend("aws", "scheduler instance got no private address"))?,
-    };
+    let sched = with_private_address(aws, region, sched, req.timeout).await?;
     let mut shortfalls = Vec::new();
     // one launch per group, each with its instance type and user data
     let counts = std::iter::once((None, req.workers)).chain(
@@ -274,6 +279,34 @@ fn role_tags(
 /// `create --dry-run`: the security group, and the two RunInstances calls with their tags and
 /// user data, as `create` would make them; no credentials or API call needed (what only EC2 can
 /// say, the default AMI and the scheduler's address, is marked).
+/// The plan's step making the cluster's own security group (where none is configured).
+fn security_group_step(
+    aws: &Aws,
+    req: &CreateRequest,
+    r: &Request,
+    region: &str,
+) -> crate::backends::Step {
+    use serde_json::json;
+    let mut rules = vec![json!({"ports": "all", "from": "this group (the cluster's instances)"})];
+    if let Some(cidr) = &aws.settings.ingress_cidr {
+        rules.push(json!({"ports": format!("{SCHEDULER_PORT}-{DASHBOARD_PORT}"), "from": cidr}));
+    }
+    let vpc = r
+        .subnet
+        .as_ref()
+        .map_or("<the default VPC>".to_string(), |sn| {
+            format!("<the VPC of {sn}>")
+        });
+    crate::backends::Step {
+        object: Some(
+            json!({"GroupName": group_name(&aws.ctx.user.name, &req.name),
+                            "Region": region, "VpcId": vpc,
+                            "Ingress": rules, "Tags": tags_json(&r.base)}),
+        ),
+        ..crate::backends::Step::new("security-group", "CreateSecurityGroup for the cluster")
+    }
+}
+
 pub async fn plan(aws: &Aws, req: &CreateRequest) -> Result<crate::backends::Plan> {
     use crate::backends::{Plan, PlanFile, Step};
     use serde_json::json;
@@ -294,18 +327,7 @@ pub async fn plan(aws: &Aws, req: &CreateRequest) -> Result<crate::backends::Pla
     let ttl_minutes = r.ttl.map(|t| t.div_ceil(60));
     let mut steps = Vec::new();
     let groups = if r.groups.is_empty() {
-        let mut rules =
-            vec![json!({"ports": "all", "from": "this group (the cluster's instances)"})];
-        if let Some(cidr) = &s.ingress_cidr {
-            rules
-                .push(json!({"ports": format!("{SCHEDULER_PORT}-{DASHBOARD_PORT}"), "from": cidr}));
-        }
-        steps.push(Step {
-            object: Some(json!({"GroupName": group_name(&aws.ctx.user.name, &req.name), "Region": region,
-                                "VpcId": r.subnet.as_ref().map_or("<the default VPC>".to_string(), |sn| format!("<the VPC of {sn}>")),
-                                "Ingress": rules, "Tags": tags_json(&r.base)})),
-            ..Step::new("security-group", "CreateSecurityGroup for the cluster")
-        });
+        steps.push(security_group_step(aws, req, &r, &region));
         vec![format!("<{}>", group_name(&aws.ctx.user.name, &req.name))]
     } else {
         r.groups.clone()

@@ -180,37 +180,8 @@ async fn from_jobs<D: Dialect>(
             g.jobs.push((j, Role::Worker));
         }
     }
-    // the caller's cluster directories that no job belongs to: being created, or leftovers
-    for (name, dir, leftover) in leftovers(q, only) {
-        let has_jobs = groups.0.iter().any(|(k, g)| {
-            k.kind == Kind::Daskctl && g.name == name && (k.user == *me || k.user.is_empty())
-        });
-        if has_jobs {
-            continue;
-        }
-        let mut g = Group::new(
-            &name,
-            Kind::Daskctl,
-            None,
-            Some(dir.to_string_lossy().into_owned()),
-        );
-        g.instance = super::markers::dir_instance(&dir);
-        g.leftover = Some(leftover);
-        groups.0.insert(GroupKey::new(me, Kind::Daskctl, &name), g);
-    }
-    // daskctl schedulers publish their address in the shared directory
-    for g in groups.0.values_mut().filter(|g| g.kind == Kind::Daskctl) {
-        let running = g
-            .jobs
-            .iter()
-            .any(|(j, r)| *r == Role::Scheduler && j.state == JobState::Running);
-        if running {
-            g.address = g
-                .dir
-                .as_deref()
-                .and_then(|d| read_scheduler_file(&PathBuf::from(d).join("scheduler.json")));
-        }
-    }
+    groups.add_leftovers(leftovers(q, only), me);
+    groups.read_daskctl_addresses();
     let probes = futures::future::join_all(groups.0.values().map(|g| async {
         match &g.address {
             Some(a) if g.kind != Kind::Gateway => Some(q.ctx.prober.status(a).await),
@@ -462,6 +433,43 @@ impl Groups {
         let mut g = Group::new(&f.name, Kind::DaskMpi, f.address, None);
         g.mpi_workers = f.workers;
         self.add(key, g, f.job, Role::Scheduler, None);
+    }
+
+    /// The caller's cluster directories that no job belongs to: being created, or leftovers.
+    fn add_leftovers(&mut self, dirs: Vec<(String, PathBuf, Leftover)>, me: &str) {
+        for (name, dir, leftover) in dirs {
+            let has_jobs = self.0.iter().any(|(k, g)| {
+                k.kind == Kind::Daskctl && g.name == name && (k.user == me || k.user.is_empty())
+            });
+            if has_jobs {
+                continue;
+            }
+            let mut g = Group::new(
+                &name,
+                Kind::Daskctl,
+                None,
+                Some(dir.to_string_lossy().into_owned()),
+            );
+            g.instance = super::markers::dir_instance(&dir);
+            g.leftover = Some(leftover);
+            self.0.insert(GroupKey::new(me, Kind::Daskctl, &name), g);
+        }
+    }
+
+    /// daskctl schedulers publish their address in the shared directory.
+    fn read_daskctl_addresses(&mut self) {
+        for g in self.0.values_mut().filter(|g| g.kind == Kind::Daskctl) {
+            let running = g
+                .jobs
+                .iter()
+                .any(|(j, r)| *r == Role::Scheduler && j.state == JobState::Running);
+            if running {
+                g.address = g
+                    .dir
+                    .as_deref()
+                    .and_then(|d| read_scheduler_file(&PathBuf::from(d).join("scheduler.json")));
+            }
+        }
     }
 
     /// dask-mpi jobs that ended: listed stopped, with their output. One whose name another

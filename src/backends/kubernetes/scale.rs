@@ -18,18 +18,14 @@ use std::time::Instant;
 
 const CONFLICT_RETRIES: usize = 5;
 
-pub async fn scale(k: &Kubernetes, c: &Cluster, req: &ScaleRequest) -> Result<ScaleReport> {
-    let ns = Kubernetes::namespace_of(c)?;
-    let kind = Kubernetes::handle(c)?.kind;
-    let group = req.group.as_deref();
-    if group.is_some() && c.groups.is_empty() {
-        return Err(Error::Usage(format!(
-            "{} has no worker groups (operator clusters, and daskctl's own made with \
-             --worker-group, do)",
-            c.qualified()
-        )));
-    }
-    let (ar, target_name) = match kind {
+/// The object whose replicas are the group's workers: an operator cluster's DaskWorkerGroup,
+/// a grouped daskctl cluster's per-group Deployment, else the worker Deployment.
+fn scaled_object(
+    c: &Cluster,
+    kind: Kind,
+    group: Option<&str>,
+) -> Result<(kube::api::ApiResource, String)> {
+    Ok(match kind {
         Kind::Operator => (
             objects::worker_groups(),
             format!("{}-{}", c.name, group.unwrap_or(crate::groups::DEFAULT)),
@@ -55,7 +51,21 @@ pub async fn scale(k: &Kubernetes, c: &Cluster, req: &ScaleRequest) -> Result<Sc
                 })?;
             (objects::deployments(), d.id.clone())
         }
-    };
+    })
+}
+
+pub async fn scale(k: &Kubernetes, c: &Cluster, req: &ScaleRequest) -> Result<ScaleReport> {
+    let ns = Kubernetes::namespace_of(c)?;
+    let kind = Kubernetes::handle(c)?.kind;
+    let group = req.group.as_deref();
+    if group.is_some() && c.groups.is_empty() {
+        return Err(Error::Usage(format!(
+            "{} has no worker groups (operator clusters, and daskctl's own made with \
+             --worker-group, do)",
+            c.qualified()
+        )));
+    }
+    let (ar, target_name) = scaled_object(c, kind, group)?;
     let client = k.client().await?;
     let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &ar);
     let total = c.requested_workers.unwrap_or(0);

@@ -622,40 +622,27 @@ fn proc_resource(f: &Found, role: Role, alive: bool) -> Resource {
 
 /// daskctl's own cluster from its (usable) state, with any worker started but not yet
 /// recorded (an interrupted `scale`) found by its markers.
-fn own_cluster(
-    b: &Local,
-    scan: &Scan,
-    dir: &StateDir,
-    st: &ClusterState,
-    probed: Probe,
-) -> Cluster {
-    let mut c = Cluster::new(st.name.clone(), BACKEND, Origin::Daskctl);
-    c.created = epoch_secs(st.created);
-    c.owner = Some(b.ctx.user.name.clone());
-    c.address = st.address.clone();
-    c.dashboard = st.dashboard.clone();
-    c.idle_timeout = st.idle_timeout;
-    c.instance = st.instance.clone();
-    if let Some(node) = st.elsewhere() {
-        return elsewhere_cluster(c, dir, st, node);
+/// The scheduler's process: live as the scan found it, else as the state recorded it (dead).
+fn scheduler_resource(sched: Option<&Found>, st: &ClusterState) -> Option<Resource> {
+    if let Some(s) = sched {
+        return Some(proc_resource(s, Role::Scheduler, true));
     }
-    c.host = Some(crate::host::Node::this().hostname.clone());
-    let sched = own_scheduler(scan, st);
-    if let Some(s) = &sched {
-        c.resources.push(proc_resource(s, Role::Scheduler, true));
-    } else if let Some(s) = &st.scheduler {
-        let dead = Found {
-            pid: s.pid,
-            start: s.start,
-            cli: true,
-            marked: true,
-            stopped: false,
-            name: Some("scheduler".into()),
-            cmd: "dask scheduler".into(),
-        };
-        c.resources
-            .push(proc_resource(&dead, Role::Scheduler, false));
-    }
+    let s = st.scheduler.as_ref()?;
+    let dead = Found {
+        pid: s.pid,
+        start: s.start,
+        cli: true,
+        marked: true,
+        stopped: false,
+        name: Some("scheduler".into()),
+        cmd: "dask scheduler".into(),
+    };
+    Some(proc_resource(&dead, Role::Scheduler, false))
+}
+
+/// The cluster's worker processes, recorded and marked, as resources of `c`; the live ones
+/// and how many live.
+fn own_workers(c: &mut Cluster, scan: &Scan, st: &ClusterState) -> (Vec<Found>, u64) {
     let mut workers: Vec<Found> = Vec::new();
     let mut alive = 0u64;
     for w in &st.workers {
@@ -685,6 +672,47 @@ fn own_cluster(
             workers.push(f);
         }
     }
+    (workers, alive)
+}
+
+/// A cluster whose create has not finished: pending while its creator lives, else orphaned.
+fn being_created(st: &ClusterState) -> (Status, Option<String>) {
+    match st.creator {
+        Some(cr) if procfs::alive(cr.pid, Some(cr.start)) => (
+            Status::Pending,
+            Some(format!("being created by daskctl (process {})", cr.pid)),
+        ),
+        _ => (
+            Status::Orphaned,
+            Some(format!(
+                "its create was interrupted; remove it with: daskctl delete local/{}",
+                st.name
+            )),
+        ),
+    }
+}
+
+fn own_cluster(
+    b: &Local,
+    scan: &Scan,
+    dir: &StateDir,
+    st: &ClusterState,
+    probed: Probe,
+) -> Cluster {
+    let mut c = Cluster::new(st.name.clone(), BACKEND, Origin::Daskctl);
+    c.created = epoch_secs(st.created);
+    c.owner = Some(b.ctx.user.name.clone());
+    c.address = st.address.clone();
+    c.dashboard = st.dashboard.clone();
+    c.idle_timeout = st.idle_timeout;
+    c.instance = st.instance.clone();
+    if let Some(node) = st.elsewhere() {
+        return elsewhere_cluster(c, dir, st, node);
+    }
+    c.host = Some(crate::host::Node::this().hostname.clone());
+    let sched = own_scheduler(scan, st);
+    c.resources.extend(scheduler_resource(sched.as_ref(), st));
+    let (workers, alive) = own_workers(&mut c, scan, st);
     let expected = (st.workers.len() as u64).max(alive);
     // every group's: the default one's and the others'
     let others: u64 = st
@@ -712,24 +740,10 @@ fn own_cluster(
     }
     let answered = matches!(state, SchedulerState::Answering { .. });
     c.groups = group_counts(st, &c, &workers, answered);
-    let (mut status, mut reason) = classify(&state, alive, Some(expected));
-    if st.phase == Phase::Creating {
-        match st.creator {
-            Some(cr) if procfs::alive(cr.pid, Some(cr.start)) => {
-                status = Status::Pending;
-                reason = Some(format!("being created by daskctl (process {})", cr.pid));
-            }
-            _ => {
-                status = Status::Orphaned;
-                reason = Some(format!(
-                    "its create was interrupted; remove it with: daskctl delete local/{}",
-                    st.name
-                ));
-            }
-        }
-    }
-    c.status = status;
-    c.reason = reason;
+    (c.status, c.reason) = match st.phase {
+        Phase::Creating => being_created(st),
+        _ => classify(&state, alive, Some(expected)),
+    };
     c.handle = Handle::new(LocalHandle {
         kind: Kind::Own {
             dir: dir.clone(),
