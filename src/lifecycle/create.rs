@@ -35,8 +35,7 @@ pub(super) fn with_spec(a: CreateArgs) -> Result<(CreateArgs, Option<Adapt>)> {
         )));
     }
     let reg = backends::lookup(&spec.backend)?;
-    let from_file = spec
-        .create_args(reg.create_flags)
+    let from_file = super::spec_args::of_spec(&spec, reg.create_flags)
         .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
     // the cluster's adaptive bounds, or one group's: one policy per cluster
     let mut adaptive = spec.adapt.map(|x| (None, x)).into_iter().chain(
@@ -58,7 +57,7 @@ pub(super) fn with_spec(a: CreateArgs) -> Result<(CreateArgs, Option<Adapt>)> {
         }
         (None, None) => None,
     };
-    Ok((crate::spec::merge(a, from_file), adapt))
+    Ok((super::spec_args::merge(a, from_file), adapt))
 }
 
 /// Creates the cluster `a` describes (None for a dry run, which only prints) and stores its

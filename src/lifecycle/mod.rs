@@ -17,6 +17,7 @@ pub mod reconcile;
 mod scale;
 mod serve;
 mod snippet;
+pub mod spec_args;
 mod usage;
 
 use crate::backends::Context;

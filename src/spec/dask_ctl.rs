@@ -248,7 +248,7 @@ mod tests {
         assert_eq!(s.options["partition"], Value::from("debug"));
         assert_eq!(s.options["cores"], Value::from(2));
         let flags = crate::backends::lookup("slurm").unwrap().create_flags;
-        let a = s.create_args(flags).unwrap();
+        let a = crate::lifecycle::spec_args::of_spec(&s, flags).unwrap();
         assert_eq!(a.partition.as_deref(), Some("debug"));
         assert_eq!(a.job_extra, vec!["--qos=high".to_string()]);
         assert_eq!(a.memory.as_deref(), Some("4GB"));
@@ -291,7 +291,7 @@ mod tests {
         .unwrap();
         assert_eq!(k.namespace.as_deref(), Some("team-a"));
         let flags = crate::backends::lookup("local").unwrap().create_flags;
-        let a = k.create_args(flags).unwrap();
+        let a = crate::lifecycle::spec_args::of_spec(&k, flags).unwrap();
         assert_eq!(a.cloud.namespace.as_deref(), Some("team-a"));
         let e = spec(
             "version: 1\nmodule: dask_cloudprovider.aws\nclass: EC2Cluster\nkwargs: {region: eu-west-1}",
@@ -299,7 +299,10 @@ mod tests {
         .unwrap();
         assert_eq!(e.region.as_deref(), Some("eu-west-1"));
         assert_eq!(
-            e.create_args(&[]).unwrap().cloud.regions,
+            crate::lifecycle::spec_args::of_spec(&e, &[])
+                .unwrap()
+                .cloud
+                .regions,
             vec!["eu-west-1".to_string()]
         );
     }

@@ -1,7 +1,7 @@
 //! Cluster spec files (`create -f`, `apply -f`): daskctl's own YAML, or a dask-ctl spec
 //! (`version: 1`, `module`, `class`, `args`, `kwargs`) for the cluster classes daskctl can map
-//! (`dask_ctl.rs`). A spec becomes the same `CreateArgs` the command line gives (flags on the
-//! command line win), plus what only a spec says (`adapt`).
+//! (`dask_ctl.rs`). A spec becomes the same arguments the command line gives (`create_argv`; parsed and merged
+//! under the command line's by `lifecycle::spec_args`), plus what only a spec says (`adapt`).
 //!
 //! ```yaml
 //! name: etl
@@ -19,9 +19,7 @@
 
 mod dask_ctl;
 
-use crate::cli::CreateArgs;
 use crate::error::{Error, Result};
-use clap::Parser;
 use serde::Deserialize;
 use serde_yaml::Value;
 use std::collections::BTreeMap;
@@ -176,17 +174,11 @@ pub fn load(path: &Path) -> Result<Spec> {
     serde_yaml::from_value(value).map_err(|e| bad(&e))
 }
 
-/// Only `create`'s arguments, to parse a spec through the same flags as the command line.
-#[derive(Parser)]
-#[command(no_binary_name = true)]
-struct CreateOnly {
-    #[command(flatten)]
-    args: CreateArgs,
-}
-
 impl Spec {
-    /// The spec as `create` arguments. Every option must be a `create` flag of its backend.
-    pub fn create_args(&self, flags: &[&str]) -> Result<CreateArgs> {
+    /// The spec as `create`'s command line (the backend, then `--flag=value` arguments), which
+    /// the verb parses with the same flags as the command line's. Every option must be a
+    /// `create` flag of its backend.
+    pub fn create_argv(&self, flags: &[&str]) -> Result<Vec<String>> {
         let mut argv = vec![self.backend.clone()];
         let mut flag = |k: &str, v: String| argv.push(format!("--{k}={v}"));
         if let Some(n) = &self.name {
@@ -261,19 +253,7 @@ impl Spec {
                 v => argv.push(format!("--{name}={}", scalar(key, v)?)),
             }
         }
-        CreateOnly::try_parse_from(&argv)
-            .map(|c| c.args)
-            .map_err(|e| {
-                let first = e.to_string();
-                Error::Usage(
-                    first
-                        .lines()
-                        .next()
-                        .unwrap_or("")
-                        .trim_start_matches("error: ")
-                        .into(),
-                )
-            })
+        Ok(argv)
     }
 }
 
@@ -290,64 +270,5 @@ fn scalar(key: &str, v: &Value) -> Result<String> {
                 format!("options.{key}")
             }
         ))),
-    }
-}
-
-/// The spec's worker groups, each replaced by the command line's group of the same name, and
-/// the command line's other groups after them.
-fn groups_merged(cli: Vec<String>, spec: Vec<String>) -> Vec<String> {
-    let name = |g: &String| g.split(':').next().unwrap_or_default().to_string();
-    let given: Vec<String> = cli.iter().map(name).collect();
-    let mut out: Vec<String> = spec
-        .into_iter()
-        .filter(|g| !given.contains(&name(g)))
-        .collect();
-    out.extend(cli);
-    out
-}
-
-/// Flags given on the command line win over the spec's.
-pub fn merge(cli: CreateArgs, spec: CreateArgs) -> CreateArgs {
-    fn vec_or(a: Vec<String>, b: Vec<String>) -> Vec<String> {
-        if a.is_empty() { b } else { a }
-    }
-    CreateArgs {
-        backend: cli.backend.or(spec.backend),
-        file: None,
-        name: cli.name.or(spec.name),
-        workers: cli.workers.or(spec.workers),
-        threads: cli.threads.or(spec.threads),
-        memory: cli.memory.or(spec.memory),
-        worker_groups: groups_merged(cli.worker_groups, spec.worker_groups),
-        output: cli.output,
-        timeout: cli.timeout,
-        python: cli.python.or(spec.python),
-        host: cli.host.or(spec.host),
-        partition: cli.partition.or(spec.partition),
-        account: cli.account.or(spec.account),
-        walltime: cli.walltime.or(spec.walltime),
-        cores: cli.cores.or(spec.cores),
-        job_extra: vec_or(cli.job_extra, spec.job_extra),
-        dry_run: cli.dry_run,
-        native: cli.native || spec.native,
-        keep_failed: cli.keep_failed || spec.keep_failed,
-        idle_timeout: cli.idle_timeout.or(spec.idle_timeout),
-        scheduler_port: cli.scheduler_port.or(spec.scheduler_port),
-        instance_type: cli.instance_type.or(spec.instance_type),
-        worker_instance_type: cli.worker_instance_type.or(spec.worker_instance_type),
-        ami: cli.ami.or(spec.ami),
-        subnet: cli.subnet.or(spec.subnet),
-        security_group: vec_or(cli.security_group, spec.security_group),
-        options: vec_or(cli.options, spec.options),
-        key_name: cli.key_name.or(spec.key_name),
-        spot: cli.spot || spec.spot,
-        ttl: cli.ttl.or(spec.ttl),
-        resources: cli.resources.or(spec.resources),
-        image: cli.image.or(spec.image),
-        cloud: crate::cli::CloudArgs {
-            regions: vec_or(cli.cloud.regions, spec.cloud.regions),
-            namespace: cli.cloud.namespace.or(spec.cloud.namespace),
-            ..cli.cloud
-        },
     }
 }

@@ -32,9 +32,7 @@ const LAYERS: &[&[&str]] = &[
 ];
 
 /// Upward arrows that exist today (from, to), to be removed (issue 33); none may be added.
-const KNOWN: &[(&str, &str)] = &[
-    ("spec", "cli"), // a spec becomes CreateArgs
-];
+const KNOWN: &[(&str, &str)] = &[];
 
 fn layer(m: &str) -> Option<usize> {
     LAYERS.iter().position(|l| l.contains(&m))

@@ -189,6 +189,11 @@ fn the_initialize_style_and_a_scheduler_that_died_in_a_running_job() {
         "{c}"
     );
 
+    // what its Python script is was learnt once the job ran: later listings do not read it
+    // again (the ranks have it open; the file can go)
+    std::fs::rename(dir.join("analysis.py"), dir.join("analysis.py.read")).unwrap();
+    assert_eq!(env.describe(&qualified)["origin"], "dask-mpi");
+
     // the scheduler goes, the job (its rank 1) runs on
     std::fs::write(&flag, "").unwrap();
     wait_until(

@@ -61,7 +61,7 @@ pub(super) async fn find<D: Dialect>(
                     Some(s) => s,
                     None => read_script(q, run, &cache, &j).await?,
                 };
-                let m = recognized(q, &j, &script).await?;
+                let m = recognized(q, &j, &script, &cache).await?;
                 let address = address(q, &j, &m).await;
                 Some((j, m, address))
             }
@@ -117,18 +117,44 @@ pub(super) fn cluster_name(j: &Job, with_id: bool) -> String {
 
 /// The dask-mpi cluster a job's script starts, if any: a Python script its launcher runs is
 /// read (as the job's owner) to see whether it calls `dask_mpi.initialize`.
-async fn recognized<D: Dialect>(q: &JobQueue<D>, j: &Job, script: &str) -> Option<MpiJob> {
+async fn recognized<D: Dialect>(
+    q: &JobQueue<D>,
+    j: &Job,
+    script: &str,
+    cache: &Path,
+) -> Option<MpiJob> {
     match mpi::recognize(script, j.workdir.as_deref().map(Path::new))? {
         Seen::Mpi(m) => Some(m),
         Seen::PythonScript { path, ranks } => {
-            let text = read_as_owner(q, j, &path).await?;
-            mpi::is_initialize(&text).then_some(MpiJob {
-                style: Style::Initialize,
-                ranks,
-                scheduler_file: None,
-            })
+            calls_initialize(q, j, &path, cache)
+                .await
+                .then_some(MpiJob {
+                    style: Style::Initialize,
+                    ranks,
+                    scheduler_file: None,
+                })
         }
     }
+}
+
+/// Whether the Python script a job runs calls `dask_mpi.initialize`. Once the job runs, its
+/// script has been read by its ranks: the verdict is kept beside the batch script, so a job
+/// that is not dask-mpi's costs no read (as root for another user, no child) on later listings.
+async fn calls_initialize<D: Dialect>(q: &JobQueue<D>, j: &Job, path: &Path, cache: &Path) -> bool {
+    let kept = super::readback::beside_script(cache, j, "initialize");
+    match std::fs::read(&kept).ok().as_deref() {
+        Some(b"yes") => return true,
+        Some(b"no") => return false,
+        _ => {}
+    }
+    let Some(text) = read_as_owner(q, j, path).await else {
+        return false;
+    };
+    let yes = mpi::is_initialize(&text);
+    if j.state == super::JobState::Running {
+        let _ = std::fs::write(&kept, if yes { "yes" } else { "no" });
+    }
+    yes
 }
 
 /// The scheduler's address: the scheduler file of the command line, else the last address

@@ -17,6 +17,14 @@ fn script_cache_file(cache: &Path, j: &Job) -> PathBuf {
     cache.join(format!("{}-{stamp}", j.id))
 }
 
+/// Where something learnt from a job's script is kept beside it (`what`: what it is).
+pub(super) fn beside_script(cache: &Path, j: &Job, what: &str) -> PathBuf {
+    let mut p = script_cache_file(cache, j).into_os_string();
+    p.push(".");
+    p.push(what);
+    p.into()
+}
+
 /// A job's script as read before, if it was.
 pub(super) fn cached_script(cache: &Path, j: &Job) -> Option<String> {
     std::fs::read_to_string(script_cache_file(cache, j)).ok()
