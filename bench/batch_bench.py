@@ -7,6 +7,7 @@ or are submitted held (Grid Engine -h)."""
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -139,16 +140,13 @@ class Lsf:
 
     def install(self, python):
         """The stand-in's commands, run by `python`, in a directory of their own."""
-        src = os.path.join(
-            os.path.dirname(os.path.abspath(__file__)),
-            "..",
-            "tests",
-            "it",
-            "support",
-            "lsf",
-            "lsf_standin.py",
+        support = os.path.join(
+            os.path.dirname(os.path.abspath(__file__)), "..", "tests", "it", "support"
         )
+        src = os.path.join(support, "lsf", "lsf_standin.py")
         os.makedirs(self.bin, exist_ok=True)
+        # what the stand-ins share, imported from beside them
+        shutil.copy(os.path.join(support, "standin_jobs.py"), self.bin)
         with open(src) as f:
             body = f.read().split("\n", 1)[1]
         script = os.path.join(self.bin, "lsf_standin.py")

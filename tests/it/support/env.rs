@@ -477,6 +477,9 @@ fn shim_commands(dir: &Path, name: &str, script: &str, tools: &[&str]) -> PathBu
     for tool in tools {
         symlink(file, bin.join(tool)).unwrap();
     }
+    // what the stand-ins share, imported from beside them
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/support/standin_jobs.py");
+    std::fs::copy(shared, bin.join("standin_jobs.py")).unwrap();
     bin
 }
 

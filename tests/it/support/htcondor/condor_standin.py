@@ -38,7 +38,6 @@ As strict as a pool (HTCondor manual and htcondor/htcondor sources):
 State lives in $CONDOR_STANDIN_DIR (jobs.json, guarded by a lock file).
 """
 
-import fcntl
 import getpass
 import json
 import os
@@ -48,31 +47,15 @@ import subprocess
 import sys
 import time
 
+# beside this script where its commands are installed (tests/it/support/standin_jobs.py)
+import standin_jobs
+from standin_jobs import alive
+
 STATE = os.environ.get("CONDOR_STANDIN_DIR") or sys.exit("CONDOR_STANDIN_DIR is not set")
 
 
-class Locked:
-    def __enter__(self):
-        os.makedirs(STATE, exist_ok=True)
-        self.f = open(os.path.join(STATE, "lock"), "w")
-        fcntl.flock(self.f, fcntl.LOCK_EX)
-        path = os.path.join(STATE, "jobs.json")
-        self.db = json.load(open(path)) if os.path.exists(path) else {"next": 1, "jobs": [], "history": []}
-        return self.db
-
-    def __exit__(self, *exc):
-        tmp = os.path.join(STATE, "jobs.json.tmp")
-        json.dump(self.db, open(tmp, "w"))
-        os.replace(tmp, os.path.join(STATE, "jobs.json"))
-        self.f.close()
-
-
-def alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except OSError:
-        return False
+def Locked():
+    return standin_jobs.Locked(STATE, '{"next": 1, "jobs": [], "history": []}')
 
 
 PERIODIC = re.compile(r"time\(\)\s*-\s*EnteredCurrentStatus\s*>\s*(\d+)")

@@ -35,7 +35,6 @@ Formats and behaviour follow IBM's LSF 10.1 command reference
 State lives in $LSF_STANDIN_DIR (jobs.json, guarded by a lock file).
 """
 
-import fcntl
 import getpass
 import json
 import os
@@ -46,6 +45,10 @@ import subprocess
 import sys
 import time
 
+# beside this script where its commands are installed (tests/it/support/standin_jobs.py)
+import standin_jobs
+from standin_jobs import alive
+
 STATE = os.environ.get("LSF_STANDIN_DIR") or sys.exit("LSF_STANDIN_DIR is not set")
 DISPATCH_DELAY = 0.3
 FIELDS = {
@@ -54,28 +57,8 @@ FIELDS = {
 }
 
 
-class Locked:
-    def __enter__(self):
-        os.makedirs(STATE, exist_ok=True)
-        self.f = open(os.path.join(STATE, "lock"), "w")
-        fcntl.flock(self.f, fcntl.LOCK_EX)
-        path = os.path.join(STATE, "jobs.json")
-        self.db = json.load(open(path)) if os.path.exists(path) else {"next": 101, "jobs": []}
-        return self.db
-
-    def __exit__(self, *exc):
-        tmp = os.path.join(STATE, "jobs.json.tmp")
-        json.dump(self.db, open(tmp, "w"))
-        os.replace(tmp, os.path.join(STATE, "jobs.json"))
-        self.f.close()
-
-
-def alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except OSError:
-        return False
+def Locked():
+    return standin_jobs.Locked(STATE, '{"next": 101, "jobs": []}')
 
 
 def lsf_time(t):
@@ -331,22 +314,11 @@ def bkill(argv):
 
 def terminate(pid):
     """SIGINT, SIGTERM, then SIGKILL to the job's process group, by a detached helper."""
-    subprocess.Popen([sys.executable, os.path.abspath(__file__), "--terminate", str(pid)],
-                     env={**os.environ, "LSF_STANDIN_DIR": STATE}, stdin=subprocess.DEVNULL,
-                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    standin_jobs.terminate_detached(__file__, {**os.environ, "LSF_STANDIN_DIR": STATE}, pid)
 
 
 def terminate_group(pid):
-    for sig in (signal.SIGCONT, signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(pid, sig)
-        except ProcessLookupError:
-            return
-        deadline = time.time() + (0 if sig == signal.SIGCONT else 3)
-        while time.time() < deadline and alive(pid):
-            time.sleep(0.05)
-        if not alive(pid):
-            return
+    standin_jobs.end_group(pid, (signal.SIGCONT, signal.SIGINT, signal.SIGTERM, signal.SIGKILL))
 
 
 def main():

@@ -28,9 +28,7 @@ option="active|eligible|blocked" count="N">` each; MJobXML.c MJobBaseToXML: the 
 State lives in $MOAB_STANDIN_DIR (jobs.json, guarded by a lock file).
 """
 
-import fcntl
 import getpass
-import json
 import os
 import shlex
 import shutil
@@ -41,34 +39,18 @@ import sys
 import time
 from xml.sax.saxutils import quoteattr
 
+# beside this script where its commands are installed (tests/it/support/standin_jobs.py)
+import standin_jobs
+from standin_jobs import alive
+
 STATE = os.environ.get("MOAB_STANDIN_DIR") or sys.exit("MOAB_STANDIN_DIR is not set")
 DISPATCH_DELAY = 0.3
 SERVER = "torque"
 CLASSES = {"batch"}
 
 
-class Locked:
-    def __enter__(self):
-        os.makedirs(STATE, exist_ok=True)
-        self.f = open(os.path.join(STATE, "lock"), "w")
-        fcntl.flock(self.f, fcntl.LOCK_EX)
-        path = os.path.join(STATE, "jobs.json")
-        self.db = json.load(open(path)) if os.path.exists(path) else {"next": 11, "jobs": []}
-        return self.db
-
-    def __exit__(self, *exc):
-        tmp = os.path.join(STATE, "jobs.json.tmp")
-        json.dump(self.db, open(tmp, "w"))
-        os.replace(tmp, os.path.join(STATE, "jobs.json"))
-        self.f.close()
-
-
-def alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except OSError:
-        return False
+def Locked():
+    return standin_jobs.Locked(STATE, '{"next": 11, "jobs": []}')
 
 
 def start(job, now):
@@ -309,22 +291,11 @@ def jobscript(argv):
 
 def terminate(pid):
     """SIGTERM, then SIGKILL after the kill delay, by a detached helper."""
-    subprocess.Popen([sys.executable, os.path.abspath(__file__), "--terminate", str(pid)],
-                     env={**os.environ, "MOAB_STANDIN_DIR": STATE}, stdin=subprocess.DEVNULL,
-                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    standin_jobs.terminate_detached(__file__, {**os.environ, "MOAB_STANDIN_DIR": STATE}, pid)
 
 
 def terminate_group(pid):
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(pid, sig)
-        except ProcessLookupError:
-            break
-        deadline = time.time() + 3
-        while time.time() < deadline and alive(pid):
-            time.sleep(0.05)
-        if not alive(pid):
-            break
+    standin_jobs.end_group(pid, (signal.SIGTERM, signal.SIGKILL))
     with Locked() as db:
         refresh(db)
 
