@@ -225,6 +225,12 @@ pub trait Backend: Send + Sync {
         10_000
     }
 
+    /// What the last `discover` found worth telling a person beside its clusters (`list`
+    /// prints each line on stderr; the exit code is unchanged).
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// The directory where this cluster's policy (`policy.json`, `daskctl adapt`) is stored:
     /// one discovery already reads, so every daskctl sees it. None: the backend cannot store one
     /// for this cluster.

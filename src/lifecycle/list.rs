@@ -37,8 +37,10 @@ async fn discover(app: &App, a: &ListArgs, notes: bool) -> Result<(Vec<Cluster>,
     let mut out = fan_out(&backends, a.timeout.unwrap_or(app.deadline)).await;
     crate::discovery::keep_in_scope(&app.ctx, &backends, &mut out.clusters);
     // every discovery refreshes the names completion offers: all of them, or those backends'
-    if notes && backends.iter().any(|b| b.name() == "local") {
-        say_other_state_dirs(app);
+    if notes {
+        for note in backends.iter().flat_map(|b| b.notes()) {
+            app.out.info(&note);
+        }
     }
     if a.backends.is_empty() {
         if notes {
@@ -198,23 +200,6 @@ fn say_what_is_hidden(app: &App, none_enabled: bool) {
         app.out.warn(&format!(
             "backend {b} is disabled and had {n} cluster(s) when last listed: they are not \
              shown (daskctl backends enable {b})"
-        ));
-    }
-}
-
-/// Schedulers daskctl started under another state directory run here: this daskctl does not
-/// list them (a note on stderr, one line per directory; the exit code is unchanged).
-fn say_other_state_dirs(app: &App) {
-    for (dir, names) in crate::backends::local::discover::under_other_state_dirs(&app.ctx) {
-        const SHOWN: usize = 5;
-        let mut list = names[..names.len().min(SHOWN)].join(", ");
-        if names.len() > SHOWN {
-            list.push_str(&format!(" and {} more", names.len() - SHOWN));
-        }
-        app.out.info(&format!(
-            "note: {} local cluster(s) of another state directory run here and are not listed: \
-             {list} (DASKCTL_STATE_DIR={dir} daskctl list shows them)",
-            names.len()
         ));
     }
 }

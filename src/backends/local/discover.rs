@@ -23,6 +23,7 @@ use crate::model::{Cluster, Handle, Origin, Resource, Role, Status};
 use crate::units::epoch_secs;
 use futures::future::join_all;
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 pub const BACKEND: &str = "local";
 type Loaded = std::result::Result<Option<ClusterState>, Unusable>;
@@ -39,10 +40,19 @@ pub struct Scan {
     pub policies: BTreeMap<String, std::result::Result<crate::policy::Policy, String>>,
     /// State directories an interrupted delete left half-removed (the caller's own).
     pub tombs: Vec<super::state::Tomb>,
+    /// Clusters of this user's that daskctl started under another state root: by root, their
+    /// names (not listed here; `list` says they exist).
+    pub other_roots: BTreeMap<String, Vec<String>>,
 }
 
 impl Scan {
     pub async fn take(b: &Local) -> Result<Scan> {
+        Scan::take_from(b, None).await
+    }
+
+    /// `all`: every user's processes as one pass over /proc read them (a listing of several
+    /// users' clusters); None: this user's, read now.
+    pub async fn take_from(b: &Local, all: Option<Arc<Vec<ProcInfo>>>) -> Result<Scan> {
         let root = b.ctx.config.state_root();
         let uid = b.ctx.user.uid;
         // another user's state, as root: read by a child that is them (owner.rs); root itself
@@ -63,7 +73,7 @@ impl Scan {
         } else {
             None
         };
-        tokio::task::spawn_blocking(move || Scan::read(&root, uid, by_owner))
+        tokio::task::spawn_blocking(move || Scan::read(&root, uid, by_owner, all))
             .await
             .map_err(|e| Error::backend(BACKEND, format!("scanning /proc: {e}")))?
     }
@@ -72,6 +82,7 @@ impl Scan {
         root: &std::path::Path,
         uid: u32,
         by_owner: Option<Vec<owner::OwnState>>,
+        all: Option<Arc<Vec<ProcInfo>>>,
     ) -> Result<Scan> {
         let home = root.to_string_lossy().into_owned();
         let mut policies = BTreeMap::new();
@@ -94,7 +105,12 @@ impl Scan {
                 dirs
             }
         };
-        let procs = procfs::scan(uid)
+        let theirs: Vec<ProcInfo> = match all {
+            Some(all) => all.iter().filter(|p| p.uid == uid).cloned().collect(),
+            None => procfs::scan(uid),
+        };
+        let other_roots = under_other_roots(&theirs, &home);
+        let procs = theirs
             .into_iter()
             // another daskctl state root (another configuration) manages it
             .filter(|p| p.marker(ENV_HOME).is_none_or(|h| h == home))
@@ -105,6 +121,7 @@ impl Scan {
             procs,
             policies,
             tombs,
+            other_roots,
         })
     }
 
@@ -157,13 +174,24 @@ fn is_own(st: &ClusterState) -> bool {
 }
 
 pub async fn discover(b: &Local) -> Result<Vec<Cluster>> {
-    let scan = Scan::take(b).await?;
+    // several users' clusters: one pass over /proc serves them all
+    let all = match b.ctx.scope.beyond_me() {
+        true => Some(Arc::new(
+            tokio::task::spawn_blocking(procfs::scan_all)
+                .await
+                .map_err(|e| Error::backend(BACKEND, format!("scanning /proc: {e}")))?,
+        )),
+        false => None,
+    };
+    let scan = Scan::take_from(b, all.clone()).await?;
+    b.remember_notes(other_roots_notes(&scan.other_roots));
     let mut found = build(b, &scan).await;
     // other users' (`--all-users`, `-u`): each through a view of the backend as them
-    if b.ctx.scope.beyond_me() {
+    if let Some(all) = all {
         let others = tokio::task::spawn_blocking({
             let b = b.clone();
-            move || super::users::others(&b)
+            let all = all.clone();
+            move || super::users::others(&b, &all)
         })
         .await
         .unwrap_or_default();
@@ -172,7 +200,7 @@ pub async fn discover(b: &Local) -> Result<Vec<Cluster>> {
         let mut seen = HashSet::new();
         for (user, root) in others {
             let theirs = super::users::view(b, user, root);
-            let scan = Scan::take(&theirs).await?;
+            let scan = Scan::take_from(&theirs, Some(all.clone())).await?;
             b.policies_read_by_owners
                 .lock()
                 .expect("not poisoned")
@@ -1290,15 +1318,12 @@ fn same_scheduler(a: &str, b: &str) -> bool {
 }
 
 /// Schedulers daskctl started under another state directory (another `DASKCTL_STATE_DIR` or
-/// config) that run on this machine as this user: by state directory, their cluster names.
-/// This daskctl does not list them (that state directory manages them); `list` says they exist.
-pub fn under_other_state_dirs(
-    ctx: &crate::backends::Context,
-) -> std::collections::BTreeMap<String, Vec<String>> {
-    let home = ctx.config.state_root().to_string_lossy().into_owned();
-    let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    let procs = procfs::scan(ctx.user.uid);
-    for p in &procs {
+/// config) among a user's processes `procs`, whose own state root is `home`: by state
+/// directory, their cluster names. This daskctl does not list them (that state directory
+/// manages them); `list` says they exist.
+fn under_other_roots(procs: &[ProcInfo], home: &str) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for p in procs {
         let (Some(h), Some(name)) = (p.marker(ENV_HOME), p.marker(ENV_CLUSTER)) else {
             continue;
         };
@@ -1315,4 +1340,23 @@ pub fn under_other_state_dirs(
         names.dedup();
     }
     out
+}
+
+/// What `list` says of them: one line per state directory (the exit code is unchanged).
+fn other_roots_notes(roots: &BTreeMap<String, Vec<String>>) -> Vec<String> {
+    const SHOWN: usize = 5;
+    roots
+        .iter()
+        .map(|(dir, names)| {
+            let mut list = names[..names.len().min(SHOWN)].join(", ");
+            if names.len() > SHOWN {
+                list.push_str(&format!(" and {} more", names.len() - SHOWN));
+            }
+            format!(
+                "note: {} local cluster(s) of another state directory run here and are not \
+                 listed: {list} (DASKCTL_STATE_DIR={dir} daskctl list shows them)",
+                names.len()
+            )
+        })
+        .collect()
 }

@@ -29,6 +29,16 @@ pub struct Local {
     /// Other users' policies, as their owners' children read them during discovery (root's
     /// `--all-users`): (owner, cluster) -> the policy or why it could not be read.
     pub(crate) policies_read_by_owners: Arc<std::sync::Mutex<OwnersPolicies>>,
+    /// What the last discovery found to tell (`Backend::notes`).
+    pub(crate) notes: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Local {
+    pub(crate) fn remember_notes(&self, notes: Vec<String>) {
+        if let Ok(mut n) = self.notes.lock() {
+            *n = notes;
+        }
+    }
 }
 
 type OwnersPolicies =
@@ -69,6 +79,7 @@ inventory::submit! {
                 ctx,
                 settings,
                 policies_read_by_owners: Default::default(),
+                notes: Default::default(),
             })
         },
         check_settings: |c| crate::settings::load::<Settings>(c, "local").map(drop),
@@ -100,6 +111,10 @@ impl Local {
 impl Backend for Local {
     fn pricing(&self) -> Option<&crate::pricing::Pricing> {
         Some(&self.ctx.config.pricing)
+    }
+
+    fn notes(&self) -> Vec<String> {
+        self.notes.lock().map(|n| n.clone()).unwrap_or_default()
     }
 
     /// As root, another user's workers are started by a child that is that user

@@ -66,29 +66,13 @@ pub fn is_python_or_dask(cmdline: &[String]) -> bool {
     })
 }
 
-/// Every user with Python or Dask processes here (other users' are readable to root), with
-/// the state root each daskctl process names (`home`; None for processes daskctl did not
-/// start).
-pub fn dask_process_owners(home: &str) -> Vec<(u32, Option<String>)> {
-    let Ok(rd) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    let mut uids = std::collections::BTreeSet::new();
-    for e in rd.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-            continue;
-        };
-        let Ok(m) = e.metadata() else { continue };
-        if is_python_or_dask(&cmdline(pid)) {
-            uids.insert(m.uid());
-        }
-    }
-    let mut out = Vec::new();
-    for uid in uids {
-        for p in scan(uid) {
-            out.push((uid, p.marker(home).map(str::to_string)));
-        }
-    }
+/// Every user with Python or Dask processes in `procs` (a `scan_all`), with the state root
+/// each daskctl process names (marker `home`; None for processes daskctl did not start).
+pub fn owners_in(procs: &[ProcInfo], home: &str) -> Vec<(u32, Option<String>)> {
+    let mut out: Vec<(u32, Option<String>)> = procs
+        .iter()
+        .map(|p| (p.uid, p.marker(home).map(str::to_string)))
+        .collect();
     out.sort();
     out.dedup();
     out
@@ -286,6 +270,17 @@ pub fn scheduler_file_address(path: &str, owner: u32) -> Option<String> {
 /// Python and dask processes of `uid` (zombies left out), with their markers and listening TCP
 /// sockets.
 pub fn scan(uid: u32) -> Vec<ProcInfo> {
+    scan_where(|u| u == uid)
+}
+
+/// Python and dask processes of every user (other users' markers and sockets are readable to
+/// root only), in one pass over /proc and one read of the listening sockets: what a listing
+/// of several users' clusters shares.
+pub fn scan_all() -> Vec<ProcInfo> {
+    scan_where(|_| true)
+}
+
+fn scan_where(owned_by: impl Fn(u32) -> bool) -> Vec<ProcInfo> {
     let Ok(rd) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -294,10 +289,10 @@ pub fn scan(uid: u32) -> Vec<ProcInfo> {
         let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
             continue;
         };
-        match e.metadata() {
-            Ok(m) if m.uid() == uid => {}
+        let uid = match e.metadata() {
+            Ok(m) if owned_by(m.uid()) => m.uid(),
             _ => continue,
-        }
+        };
         let Ok(raw) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
             continue;
         };

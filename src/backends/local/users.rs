@@ -34,6 +34,7 @@ pub fn view(b: &Local, user: User, root: PathBuf) -> Local {
         ctx: Arc::new(ctx),
         settings: b.settings.clone(),
         policies_read_by_owners: Default::default(),
+        notes: Default::default(),
     }
 }
 
@@ -50,14 +51,15 @@ fn home_of(uid: u32) -> Option<PathBuf> {
 /// The (user, state root) pairs other than the caller's that the command's scope asks for:
 /// users with Dask processes here, and named users (or, for `--all-users`, every account in
 /// /etc/passwd) whose default state root exists.
-pub fn others(b: &Local) -> Vec<(User, PathBuf)> {
+/// `procs`: every user's Dask processes here (`procfs::scan_all`, the listing's one pass).
+pub fn others(b: &Local, procs: &[procfs::ProcInfo]) -> Vec<(User, PathBuf)> {
     let me = &b.ctx.user;
     let scope = &b.ctx.scope;
     let wanted = |u: &User| u.uid != me.uid && scope.includes(&u.name, &me.name);
     // from their processes: theirs whatever directory it is
     let mut pairs: BTreeSet<(u32, PathBuf)> = BTreeSet::new();
     let default_root = |uid: u32| home_of(uid).map(|h| h.join(".local/state/daskctl"));
-    for (uid, home) in procfs::dask_process_owners(ENV_HOME) {
+    for (uid, home) in procfs::owners_in(procs, ENV_HOME) {
         let Some(u) = user_of_uid(uid) else { continue };
         if !wanted(&u) {
             continue;
