@@ -342,6 +342,7 @@ mod tests {
             ctx: ctx(),
             settings: Default::default(),
             policies_read_by_owners: Default::default(),
+            notes: Default::default(),
         };
         let req = DeleteRequest {
             wait: true,
