@@ -185,22 +185,39 @@ pub async fn discover(b: &Local) -> Result<Vec<Cluster>> {
     };
     let scan = Scan::take_from(b, all.clone()).await?;
     b.remember_notes(other_roots_notes(&scan.other_roots));
-    let mut found = build(b, &scan).await;
-    // other users' (`--all-users`, `-u`): each through a view of the backend as them
-    if let Some(all) = all {
-        let others = tokio::task::spawn_blocking({
-            let b = b.clone();
-            let all = all.clone();
-            move || super::users::others(&b, &all)
-        })
-        .await
-        .unwrap_or_default();
-        // a user's processes daskctl did not start are in each of their views (every state
-        // root of theirs): listed once
-        let mut seen = HashSet::new();
-        for (user, root) in others {
+    // other users' (`--all-users`, `-u`), each through a view of the backend as them, looked
+    // at while the caller's own are probed (their owner's child and their probes overlap)
+    let (mut found, theirs) = tokio::join!(build(b, &scan), others_clusters(b, all));
+    // a user's processes daskctl did not start are in each of their views (every state root
+    // of theirs): listed once
+    let mut seen = HashSet::new();
+    for c in theirs? {
+        if seen.insert((c.owner.clone(), c.name.clone(), c.address.clone())) {
+            found.push(c);
+        }
+    }
+    found.iter_mut().for_each(finish);
+    Ok(found)
+}
+
+/// Other users' clusters (none unless `all`, every user's processes, was read): each user's
+/// through a view of the backend as them, all at once, in the order of `users::others`.
+async fn others_clusters(b: &Local, all: Option<Arc<Vec<ProcInfo>>>) -> Result<Vec<Cluster>> {
+    let Some(all) = all else {
+        return Ok(Vec::new());
+    };
+    let others = tokio::task::spawn_blocking({
+        let b = b.clone();
+        let all = all.clone();
+        move || super::users::others(&b, &all)
+    })
+    .await
+    .unwrap_or_default();
+    let per_user = futures::future::join_all(others.into_iter().map(|(user, root)| {
+        let all = all.clone();
+        async move {
             let theirs = super::users::view(b, user, root);
-            let scan = Scan::take_from(&theirs, Some(all.clone())).await?;
+            let scan = Scan::take_from(&theirs, Some(all)).await?;
             b.policies_read_by_owners
                 .lock()
                 .expect("not poisoned")
@@ -209,15 +226,15 @@ pub async fn discover(b: &Local) -> Result<Vec<Cluster>> {
                         .iter()
                         .map(|(n, p)| ((theirs.ctx.user.name.clone(), n.clone()), p.clone())),
                 );
-            for c in build(&theirs, &scan).await {
-                if seen.insert((c.owner.clone(), c.name.clone(), c.address.clone())) {
-                    found.push(c);
-                }
-            }
+            Ok::<_, Error>(build(&theirs, &scan).await)
         }
+    }))
+    .await;
+    let mut out = Vec::new();
+    for clusters in per_user {
+        out.extend(clusters?);
     }
-    found.iter_mut().for_each(finish);
-    Ok(found)
+    Ok(out)
 }
 
 /// What every local cluster gets last: the cores of a hosted one, and its host (this one,

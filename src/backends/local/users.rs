@@ -18,6 +18,10 @@ use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// A user's state root under their home where nothing else is configured (dirs' `state_dir`
+/// without `XDG_STATE_HOME`).
+const DEFAULT_ROOT: &str = ".local/state/daskctl";
+
 /// The backend as `user` with state under `root`, listing only that user's clusters.
 pub fn view(b: &Local, user: User, root: PathBuf) -> Local {
     let mut config = b.ctx.config.clone();
@@ -58,7 +62,7 @@ pub fn others(b: &Local, procs: &[procfs::ProcInfo]) -> Vec<(User, PathBuf)> {
     let wanted = |u: &User| u.uid != me.uid && scope.includes(&u.name, &me.name);
     // from their processes: theirs whatever directory it is
     let mut pairs: BTreeSet<(u32, PathBuf)> = BTreeSet::new();
-    let default_root = |uid: u32| home_of(uid).map(|h| h.join(".local/state/daskctl"));
+    let default_root = |uid: u32| home_of(uid).map(|h| h.join(DEFAULT_ROOT));
     for (uid, home) in procfs::owners_in(procs, ENV_HOME) {
         let Some(u) = user_of_uid(uid) else { continue };
         if !wanted(&u) {
@@ -68,20 +72,21 @@ pub fn others(b: &Local, procs: &[procfs::ProcInfo]) -> Vec<(User, PathBuf)> {
             pairs.insert((uid, root));
         }
     }
-    let named: Vec<u32> = match scope {
+    // (uid, home) of the accounts named
+    let named: Vec<(u32, PathBuf)> = match scope {
         Scope::Mine => Vec::new(),
         Scope::Users(names) => names
             .iter()
             .filter_map(|n| nix::unistd::User::from_name(n).ok().flatten())
-            .map(|u| u.uid.as_raw())
+            .map(|u| (u.uid.as_raw(), u.dir))
             .collect(),
-        Scope::Everyone => passwd_uids(),
+        Scope::Everyone => passwd_accounts(),
     };
     // their default state root, for clusters with nothing running (stopped, leftovers): only
     // if they own it
-    for uid in named {
-        if let Some(root) = default_root(uid)
-            && uid != me.uid
+    for (uid, home) in named {
+        let root = home.join(DEFAULT_ROOT);
+        if uid != me.uid
             && root.join("local").is_dir()
             && std::fs::metadata(&root).is_ok_and(|m| m.uid() == uid)
         {
@@ -94,13 +99,17 @@ pub fn others(b: &Local, procs: &[procfs::ProcInfo]) -> Vec<(User, PathBuf)> {
         .collect()
 }
 
-/// Every account in /etc/passwd (accounts only a directory service knows are found through
-/// their running processes).
-fn passwd_uids() -> Vec<u32> {
+/// Every account in /etc/passwd, with its home, from one read of the file (a lookup per
+/// account would read it again each time; accounts only a directory service knows are found
+/// through their running processes).
+fn passwd_accounts() -> Vec<(u32, PathBuf)> {
     std::fs::read_to_string("/etc/passwd")
         .unwrap_or_default()
         .lines()
-        .filter_map(|l| l.split(':').nth(2)?.parse().ok())
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            Some((f.get(2)?.parse().ok()?, PathBuf::from(f.get(5)?)))
+        })
         .collect()
 }
 
@@ -122,6 +131,6 @@ pub fn view_for(b: &Local, c: &Cluster) -> Option<Local> {
             super::handle::Kind::Own { dir, .. } => dir.path.parent()?.parent().map(PathBuf::from),
             _ => None,
         })
-        .unwrap_or_else(|| u.dir.join(".local/state/daskctl"));
+        .unwrap_or_else(|| u.dir.join(DEFAULT_ROOT));
     Some(view(b, user, root))
 }
