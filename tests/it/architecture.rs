@@ -1,7 +1,7 @@
 //! ARCHITECTURE.md says the arrows point one way: the verbs (`lifecycle`, `serve`) use
 //! discovery and the backends, which use the core, never the reverse. This reads every
 //! `crate::MODULE` a file of `src/` names and fails on an arrow from a lower layer to a higher
-//! one that is not in `KNOWN` (the arrows issue 33 is to remove: the list only shrinks).
+//! one, and on files of one backend that use one another; and keeps functions short.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -30,9 +30,6 @@ const LAYERS: &[&[&str]] = &[
     &["lifecycle", "serve", "cli", "complete"],
     &["compat", "lib", "main"],
 ];
-
-/// Upward arrows that exist today (from, to), to be removed (issue 33); none may be added.
-const KNOWN: &[(&str, &str)] = &[];
 
 fn layer(m: &str) -> Option<usize> {
     LAYERS.iter().position(|l| l.contains(&m))
@@ -82,7 +79,7 @@ fn arrows() -> BTreeSet<(String, String)> {
 }
 
 #[test]
-fn arrows_point_down_except_the_known_ones() {
+fn arrows_point_down() {
     let mut new = Vec::new();
     let mut unknown = BTreeSet::new();
     for (from, to) in arrows() {
@@ -90,7 +87,7 @@ fn arrows_point_down_except_the_known_ones() {
             unknown.insert(from.clone());
             continue;
         };
-        if b > a && !KNOWN.contains(&(from.as_str(), to.as_str())) {
+        if b > a {
             new.push(format!("{from} -> {to}"));
         }
     }
@@ -103,24 +100,6 @@ fn arrows_point_down_except_the_known_ones() {
         "arrows from a lower layer to a higher one: {new:?}; move the shared piece down instead"
     );
 }
-
-/// The known list only shrinks: an arrow that no longer exists is taken off it.
-#[test]
-fn every_known_upward_arrow_still_exists() {
-    let now = arrows();
-    let gone: Vec<_> = KNOWN
-        .iter()
-        .filter(|(a, b)| !now.contains(&(a.to_string(), b.to_string())))
-        .collect();
-    assert!(
-        gone.is_empty(),
-        "remove from KNOWN (they are gone): {gone:?}"
-    );
-}
-
-/// Cycles between the files of one backend that exist today (issue 33: to be removed); the
-/// list only shrinks. Each is the sorted set of files in one strongly connected component.
-const KNOWN_CYCLES: &[&[&str]] = &[];
 
 /// The files of each backend folder that use one another (`super::FILE`,
 /// `crate::backends::NAME::FILE`), outside unit tests; `mod.rs` (which declares them all) is
@@ -215,21 +194,92 @@ fn grouped(text: &str) -> Vec<String> {
 }
 
 #[test]
-fn no_new_cycles_between_the_files_of_a_backend() {
-    let known: Vec<Vec<String>> = KNOWN_CYCLES
-        .iter()
-        .map(|c| c.iter().map(|s| s.to_string()).collect())
-        .collect();
+fn no_cycles_between_the_files_of_a_backend() {
     let now = backend_cycles();
-    let new: Vec<_> = now.iter().filter(|c| !known.contains(c)).collect();
     assert!(
-        new.is_empty(),
-        "files of one backend that use one another: {new:?}; move what both need into a file \
+        now.is_empty(),
+        "files of one backend that use one another: {now:?}; move what both need into a file \
          both use"
     );
-    let gone: Vec<_> = known.iter().filter(|c| !now.contains(c)).collect();
-    assert!(
-        gone.is_empty(),
-        "remove from KNOWN_CYCLES (they are gone): {gone:?}"
-    );
+}
+
+/// The first line of a function: `fn NAME` after its qualifiers.
+fn starts_a_function(line: &str) -> bool {
+    let mut rest = line.trim_start();
+    for q in [
+        "pub(crate) ",
+        "pub(super) ",
+        "pub ",
+        "const ",
+        "async ",
+        "unsafe ",
+    ] {
+        rest = rest.strip_prefix(q).unwrap_or(rest);
+    }
+    rest.starts_with("fn ")
+}
+
+/// Every function of `src/` longer than `max` lines (from its `fn` line to its closing
+/// brace), as "file:line name (N lines)". Braces in char literals are not counted.
+fn functions_over(max: usize) -> Vec<String> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut all = Vec::new();
+    files(&src, &mut all);
+    let mut long = Vec::new();
+    for f in all {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let mut i = 0;
+        while i < lines.len() {
+            if !starts_a_function(lines[i]) {
+                i += 1;
+                continue;
+            }
+            let (mut depth, mut opened, mut end) = (0i64, false, None);
+            for (j, l) in lines.iter().enumerate().skip(i) {
+                let l = l.replace("'{'", "").replace("'}'", "");
+                for c in l.chars() {
+                    match c {
+                        '{' => (depth, opened) = (depth + 1, true),
+                        '}' => depth -= 1,
+                        _ => {}
+                    }
+                }
+                // a declaration without a body (a trait's)
+                if !opened && l.trim_end().ends_with(';') {
+                    break;
+                }
+                if opened && depth == 0 {
+                    end = Some(j);
+                    break;
+                }
+            }
+            match end {
+                Some(j) => {
+                    if j - i + 1 > max {
+                        let name = lines[i].trim();
+                        long.push(format!(
+                            "{}:{} {name} ({} lines)",
+                            f.strip_prefix(&src).unwrap().display(),
+                            i + 1,
+                            j - i + 1
+                        ));
+                    }
+                    i = j + 1;
+                }
+                None => i += 1,
+            }
+        }
+    }
+    long
+}
+
+/// ARCHITECTURE.md: small functions named for what they do. Split one that grows past this
+/// along what it does.
+#[test]
+fn no_function_in_src_is_over_100_lines() {
+    let long = functions_over(100);
+    assert!(long.is_empty(), "functions over 100 lines: {long:#?}");
+    // the count itself is checked: the longest functions are found
+    assert!(!functions_over(60).is_empty());
 }
