@@ -175,13 +175,13 @@ fn is_own(st: &ClusterState) -> bool {
 
 pub async fn discover(b: &Local) -> Result<Vec<Cluster>> {
     // several users' clusters: one pass over /proc serves them all
-    let all = match b.ctx.scope.beyond_me() {
-        true => Some(Arc::new(
-            tokio::task::spawn_blocking(procfs::scan_all)
-                .await
-                .map_err(|e| Error::backend(BACKEND, format!("scanning /proc: {e}")))?,
-        )),
-        false => None,
+    let all = if b.ctx.scope.beyond_me() {
+        let procs = tokio::task::spawn_blocking(procfs::scan_all)
+            .await
+            .map_err(|e| Error::backend(BACKEND, format!("scanning /proc: {e}")))?;
+        Some(Arc::new(procs))
+    } else {
+        None
     };
     let scan = Scan::take_from(b, all.clone()).await?;
     b.remember_notes(other_roots_notes(&scan.other_roots));
@@ -213,7 +213,7 @@ async fn others_clusters(b: &Local, all: Option<Arc<Vec<ProcInfo>>>) -> Result<V
     })
     .await
     .unwrap_or_default();
-    let per_user = futures::future::join_all(others.into_iter().map(|(user, root)| {
+    let per_user = join_all(others.into_iter().map(|(user, root)| {
         let all = all.clone();
         async move {
             let theirs = super::users::view(b, user, root);
