@@ -6,6 +6,15 @@ use std::any::Any;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+/// The word a unit enum serialises to (`Origin::DaskMpi` is "dask-mpi"): what the JSON says,
+/// also in tables, metrics labels and CSV.
+pub fn word<T: Serialize>(v: T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Origin {

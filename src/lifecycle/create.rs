@@ -60,8 +60,6 @@ pub(super) fn with_spec(a: CreateArgs) -> Result<(CreateArgs, Option<Adapt>)> {
     Ok((super::spec_args::merge(a, from_file), adapt))
 }
 
-/// Creates the cluster `a` describes (None for a dry run, which only prints) and stores its
-/// adaptive policy; `show`: print the new cluster (`apply` prints its own report instead).
 /// An adaptive policy given at creation: its maximum a valid worker count, its group made.
 fn check_adapt(p: &Adapt, max: u32, groups: &[crate::groups::GroupSpec]) -> Result<()> {
     worker_count(p.maximum as i64, max)?;
@@ -77,6 +75,7 @@ fn check_adapt(p: &Adapt, max: u32, groups: &[crate::groups::GroupSpec]) -> Resu
     }
 }
 
+/// `--threads`: between 1 and 1024.
 fn thread_count(t: i64) -> Result<u32> {
     if (1..=1024).contains(&t) {
         Ok(t as u32)
@@ -112,6 +111,8 @@ async fn keep_ttl_and_idle_timeout(
     .await
 }
 
+/// Creates the cluster `a` describes (None for a dry run, which only prints) and stores its
+/// adaptive policy; `show`: print the new cluster (`apply` prints its own report instead).
 pub(super) async fn create(
     app: &App,
     a: &CreateArgs,

@@ -3,7 +3,7 @@ use super::list::opt;
 use crate::cli::{DescribeArgs, Format};
 use crate::discovery::resolve;
 use crate::error::Result;
-use crate::model::Cluster;
+use crate::model::{Cluster, word};
 use crate::printer::{render, table};
 use crate::units::{format_age, format_size};
 
@@ -44,14 +44,6 @@ fn when(t: Option<std::time::SystemTime>) -> Option<String> {
             format_age(t)
         )
     })
-}
-
-/// A serialised enum's word (`origin`, `role`).
-fn word<T: serde::Serialize>(v: T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 /// The adaptive policy, with who applies it.

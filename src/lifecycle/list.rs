@@ -36,12 +36,12 @@ async fn discover(app: &App, a: &ListArgs, notes: bool) -> Result<(Vec<Cluster>,
     let backends = enabled_backends(&app.ctx, &a.backends)?;
     let mut out = fan_out(&backends, a.timeout.unwrap_or(app.deadline)).await;
     crate::discovery::keep_in_scope(&app.ctx, &backends, &mut out.clusters);
-    // every discovery refreshes the names completion offers: all of them, or those backends'
     if notes {
         for note in backends.iter().flat_map(|b| b.notes()) {
             app.out.info(&note);
         }
     }
+    // every discovery refreshes the names completion offers: all of them, or those backends'
     if a.backends.is_empty() {
         if notes {
             say_what_is_hidden(app, backends.is_empty());
@@ -259,10 +259,7 @@ pub fn list_table(clusters: &[Cluster], wide: bool) -> comfy_table::Table {
         ];
         if wide {
             row.extend([
-                serde_json::to_value(c.origin)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default(),
+                crate::model::word(c.origin),
                 opt(c.owner.clone()),
                 opt(c.host.clone()),
                 opt(c.cores.map(crate::usage::format_cores)),

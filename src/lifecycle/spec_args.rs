@@ -17,7 +17,7 @@ struct CreateOnly {
 
 /// A spec's `create` command line (`Spec::create_argv`) as `CreateArgs`; clap's complaint, on
 /// one line, where it does not parse.
-pub fn parse(argv: &[String]) -> Result<CreateArgs> {
+fn parse(argv: &[String]) -> Result<CreateArgs> {
     CreateOnly::try_parse_from(argv)
         .map(|c| c.args)
         .map_err(|e| {

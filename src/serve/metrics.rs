@@ -32,10 +32,7 @@ fn name_of(c: &Cluster) -> String {
 }
 
 fn labels(c: &Cluster) -> String {
-    let origin = serde_json::to_value(c.origin)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
+    let origin = crate::model::word(c.origin);
     format!(
         "backend=\"{}\",name=\"{}\",owner=\"{}\",status=\"{}\",origin=\"{}\"",
         esc(&c.backend),

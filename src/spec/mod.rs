@@ -1,7 +1,8 @@
 //! Cluster spec files (`create -f`, `apply -f`): daskctl's own YAML, or a dask-ctl spec
 //! (`version: 1`, `module`, `class`, `args`, `kwargs`) for the cluster classes daskctl can map
-//! (`dask_ctl.rs`). A spec becomes the same arguments the command line gives (`create_argv`; parsed and merged
-//! under the command line's by `lifecycle::spec_args`), plus what only a spec says (`adapt`).
+//! (`dask_ctl.rs`). A spec becomes the same arguments the command line gives (`create_argv`,
+//! parsed and merged under the command line's by `lifecycle::spec_args`), plus what only a
+//! spec says (`adapt`).
 //!
 //! ```yaml
 //! name: etl

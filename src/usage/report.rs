@@ -214,10 +214,7 @@ impl Report {
         let mut s = String::from(
             "group,key,clusters,cores,core_hours,cost_per_hour,cost,currency,unpriced\n",
         );
-        let by = serde_json::to_value(self.by)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let by = crate::model::word(self.by);
         let num = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
         let mut line = |group: &str, r: &Row| {
             let _ = writeln!(

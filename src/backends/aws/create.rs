@@ -67,8 +67,6 @@ pub async fn create(aws: &Aws, req: &CreateRequest) -> Result<Cluster> {
     }
 }
 
-/// Makes the group, the scheduler and the workers; the shortfall when EC2 had capacity for
-/// fewer workers than asked (those started are kept).
 /// The scheduler instance once it has its private address (which the workers' user data
 /// names): from the launch's response, else as EC2 shows it once pending or running.
 async fn with_private_address(
@@ -87,6 +85,8 @@ async fn with_private_address(
         .ok_or_else(|| Error::backend("aws", "scheduler instance got no private address"))
 }
 
+/// Makes the group, the scheduler and the workers; the shortfall when EC2 had capacity for
+/// fewer workers than asked (those started are kept).
 async fn launch_all(
     aws: &Aws,
     client: &Client,
@@ -276,9 +276,6 @@ fn role_tags(
     t
 }
 
-/// `create --dry-run`: the security group, and the two RunInstances calls with their tags and
-/// user data, as `create` would make them; no credentials or API call needed (what only EC2 can
-/// say, the default AMI and the scheduler's address, is marked).
 /// The plan's step making the cluster's own security group (where none is configured).
 fn security_group_step(
     aws: &Aws,
@@ -307,6 +304,9 @@ fn security_group_step(
     }
 }
 
+/// `create --dry-run`: the security group, and the two RunInstances calls with their tags and
+/// user data, as `create` would make them; no credentials or API call needed (what only EC2 can
+/// say, the default AMI and the scheduler's address, is marked).
 pub async fn plan(aws: &Aws, req: &CreateRequest) -> Result<crate::backends::Plan> {
     use crate::backends::{Plan, PlanFile, Step};
     use serde_json::json;

@@ -153,11 +153,9 @@ mod tests {
 
     #[test]
     fn worker_log() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("dask-worker.o7");
         // the banner distributed 2026.8 prints (captured from a real worker)
-        std::fs::write(&p, "2026-11-22 01:29:21,440 - distributed.worker - INFO -       Start worker at:      tcp://127.0.0.1:41301\n2026-11-22 01:29:21,441 - distributed.worker - INFO -          Worker name:               SGECluster-3\n2026-11-22 01:29:21,441 - distributed.worker - INFO - Waiting to connect to:      tcp://127.0.0.1:36571\n").unwrap();
-        let s = from_worker_log(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        let log = "2026-11-22 01:29:21,440 - distributed.worker - INFO -       Start worker at:      tcp://127.0.0.1:41301\n2026-11-22 01:29:21,441 - distributed.worker - INFO -          Worker name:               SGECluster-3\n2026-11-22 01:29:21,441 - distributed.worker - INFO - Waiting to connect to:      tcp://127.0.0.1:36571\n";
+        let s = from_worker_log(log).unwrap();
         assert_eq!(
             scheduler_address(&s).as_deref(),
             Some("tcp://127.0.0.1:36571")

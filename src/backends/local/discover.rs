@@ -665,8 +665,6 @@ fn proc_resource(f: &Found, role: Role, alive: bool) -> Resource {
     }
 }
 
-/// daskctl's own cluster from its (usable) state, with any worker started but not yet
-/// recorded (an interrupted `scale`) found by its markers.
 /// The scheduler's process: live as the scan found it, else as the state recorded it (dead).
 fn scheduler_resource(sched: Option<&Found>, st: &ClusterState) -> Option<Resource> {
     if let Some(s) = sched {
@@ -737,6 +735,8 @@ fn being_created(st: &ClusterState) -> (Status, Option<String>) {
     }
 }
 
+/// daskctl's own cluster from its (usable) state, with any worker started but not yet
+/// recorded (an interrupted `scale`) found by its markers.
 fn own_cluster(
     b: &Local,
     scan: &Scan,
