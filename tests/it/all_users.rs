@@ -78,6 +78,30 @@ fn root_sees_and_acts_on_another_users_local_clusters_only_when_asked() {
             "{all:?}"
         );
     }
+    // whose state the listing read is kept for the next one to read ahead (early.rs): a hint,
+    // never an authority. Stale lines (a root they do not use, a user that does not exist)
+    // change nothing listed and are replaced by what the listing read.
+    let hints = env.dir.path().join("cache/local-owners.tsv");
+    let kept = std::fs::read_to_string(&hints).unwrap();
+    let their_line = format!("{}\tdaskctl-other\t", other.uid);
+    assert!(kept.lines().any(|l| l.starts_with(&their_line)), "{kept}");
+    std::fs::write(
+        &hints,
+        format!("{their_line}/nonexistent/state\n4000000\tnobody-here\t/x\n{kept}"),
+    )
+    .unwrap();
+    let again = env
+        .run(&["list", "-o", "json", "-b", "local", "--all-users"])
+        .ok()
+        .json();
+    let again = again.as_array().unwrap();
+    assert_eq!(
+        again.iter().filter(|c| c["name"] == theirs_name).count(),
+        1,
+        "{again:?}"
+    );
+    assert!(named(again, &plain).is_some(), "{again:?}");
+    assert_eq!(std::fs::read_to_string(&hints).unwrap(), kept);
     let theirs = env
         .run(&["describe", theirs_name, "-o", "json", "--all-users"])
         .ok()

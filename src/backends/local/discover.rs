@@ -8,6 +8,7 @@
 //! corrupted or never finished (an interrupted `create`) is rebuilt from them.
 
 use super::Local;
+use super::early::Early;
 use super::handle::{Found, Kind, LocalHandle};
 use super::procfs::{self, ProcInfo};
 use super::spawn::{ENV_CLUSTER, ENV_HOME, ENV_ROLE, ENV_WORKER};
@@ -47,12 +48,17 @@ pub struct Scan {
 
 impl Scan {
     pub async fn take(b: &Local) -> Result<Scan> {
-        Scan::take_from(b, None).await
+        Scan::take_from(b, None, None).await
     }
 
     /// `all`: every user's processes as one pass over /proc read them (a listing of several
-    /// users' clusters); None: this user's, read now.
-    pub async fn take_from(b: &Local, all: Option<Arc<Vec<ProcInfo>>>) -> Result<Scan> {
+    /// users' clusters); None: this user's, read now. `early`: another user's state, as a
+    /// child already started to read it (`early.rs`) answers.
+    pub async fn take_from(
+        b: &Local,
+        all: Option<Arc<Vec<ProcInfo>>>,
+        early: Option<super::early::States>,
+    ) -> Result<Scan> {
         let root = b.ctx.config.state_root();
         let uid = b.ctx.user.uid;
         // another user's state, as root: read by a child that is them (owner.rs); root itself
@@ -62,7 +68,11 @@ impl Scan {
                 user: b.ctx.user.clone(),
                 root: root.clone(),
             };
-            match owner::states(&o, std::time::Duration::from_secs(30)).await {
+            let states = match early {
+                Some(answer) => answer.await,
+                None => owner::states(&o, super::early::WITHIN).await,
+            };
+            match states {
                 Ok(states) => Some(states),
                 // their processes are still listed (from their markers), never hidden
                 Err(e) => {
@@ -174,8 +184,11 @@ fn is_own(st: &ClusterState) -> bool {
 }
 
 pub async fn discover(b: &Local) -> Result<Vec<Cluster>> {
-    // several users' clusters: one pass over /proc serves them all
+    // several users' clusters: one pass over /proc serves them all, while the users the last
+    // listing found have their state read
+    let mut early = Early::default();
     let all = if b.ctx.scope.beyond_me() {
+        early = Early::start(b);
         let procs = tokio::task::spawn_blocking(procfs::scan_all)
             .await
             .map_err(|e| Error::backend(BACKEND, format!("scanning /proc: {e}")))?;
@@ -183,11 +196,11 @@ pub async fn discover(b: &Local) -> Result<Vec<Cluster>> {
     } else {
         None
     };
-    let scan = Scan::take_from(b, all.clone()).await?;
+    let scan = Scan::take_from(b, all.clone(), None).await?;
     b.remember_notes(other_roots_notes(&scan.other_roots));
     // other users' (`--all-users`, `-u`), each through a view of the backend as them, looked
     // at while the caller's own are probed (their owner's child and their probes overlap)
-    let (mut found, theirs) = tokio::join!(build(b, &scan), others_clusters(b, all));
+    let (mut found, theirs) = tokio::join!(build(b, &scan), others_clusters(b, all, early));
     // a user's processes daskctl did not start are in each of their views (every state root
     // of theirs): listed once
     let mut seen = HashSet::new();
@@ -202,22 +215,31 @@ pub async fn discover(b: &Local) -> Result<Vec<Cluster>> {
 
 /// Other users' clusters (none unless `all`, every user's processes, was read): each user's
 /// through a view of the backend as them, all at once, in the order of `users::others`.
-async fn others_clusters(b: &Local, all: Option<Arc<Vec<ProcInfo>>>) -> Result<Vec<Cluster>> {
+async fn others_clusters(
+    b: &Local,
+    all: Option<Arc<Vec<ProcInfo>>>,
+    mut early: Early,
+) -> Result<Vec<Cluster>> {
     let Some(all) = all else {
         return Ok(Vec::new());
     };
     let others = tokio::task::spawn_blocking({
         let b = b.clone();
         let all = all.clone();
-        move || super::users::others(&b, &all)
+        move || {
+            let others = super::users::others(&b, &all);
+            super::early::remember(&b, &others);
+            others
+        }
     })
     .await
     .unwrap_or_default();
     let per_user = join_all(others.into_iter().map(|(user, root)| {
         let all = all.clone();
+        let read = early.take(user.uid, &root);
         async move {
             let theirs = super::users::view(b, user, root);
-            let scan = Scan::take_from(&theirs, Some(all)).await?;
+            let scan = Scan::take_from(&theirs, Some(all), read).await?;
             b.policies_read_by_owners
                 .lock()
                 .expect("not poisoned")

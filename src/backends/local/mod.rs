@@ -3,6 +3,7 @@
 mod create;
 mod delete;
 pub mod discover;
+mod early;
 pub mod handle;
 pub mod listeners;
 mod logs;

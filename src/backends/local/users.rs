@@ -13,7 +13,7 @@ use super::procfs;
 use super::spawn::ENV_HOME;
 use crate::backends::{Context, Scope, User};
 use crate::model::Cluster;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -42,14 +42,46 @@ pub fn view(b: &Local, user: User, root: PathBuf) -> Local {
     }
 }
 
-fn user_of_uid(uid: u32) -> Option<User> {
-    let u = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)).ok()??;
-    Some(User { uid, name: u.name })
+/// The accounts of this machine as one read of /etc/passwd gives them (a lookup per account
+/// would read the file again each time, and ask every other NSS module); an account only a
+/// directory service knows is looked up on its own, once asked for.
+struct Accounts(Vec<(User, PathBuf)>);
+
+impl Accounts {
+    fn read() -> Accounts {
+        let text = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+        Accounts(text.lines().filter_map(passwd_line).collect())
+    }
+
+    fn by_uid(&self, uid: u32) -> Option<(User, PathBuf)> {
+        if let Some(a) = self.0.iter().find(|(u, _)| u.uid == uid) {
+            return Some(a.clone());
+        }
+        let u = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)).ok()??;
+        Some((User { uid, name: u.name }, u.dir))
+    }
+
+    fn by_name(&self, name: &str) -> Option<(User, PathBuf)> {
+        if let Some(a) = self.0.iter().find(|(u, _)| u.name == name) {
+            return Some(a.clone());
+        }
+        let u = nix::unistd::User::from_name(name).ok()??;
+        let user = User {
+            uid: u.uid.as_raw(),
+            name: u.name,
+        };
+        Some((user, u.dir))
+    }
 }
 
-fn home_of(uid: u32) -> Option<PathBuf> {
-    let u = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)).ok()??;
-    Some(u.dir)
+/// `name:x:uid:gid:gecos:home:shell` as (user, home).
+fn passwd_line(l: &str) -> Option<(User, PathBuf)> {
+    let f: Vec<&str> = l.split(':').collect();
+    let user = User {
+        uid: f.get(2)?.parse().ok()?,
+        name: f.first().filter(|n| !n.is_empty())?.to_string(),
+    };
+    Some((user, PathBuf::from(f.get(5)?)))
 }
 
 /// The (user, state root) pairs other than the caller's that the command's scope asks for:
@@ -59,58 +91,37 @@ fn home_of(uid: u32) -> Option<PathBuf> {
 pub fn others(b: &Local, procs: &[procfs::ProcInfo]) -> Vec<(User, PathBuf)> {
     let me = &b.ctx.user;
     let scope = &b.ctx.scope;
+    let accounts = Accounts::read();
     let wanted = |u: &User| u.uid != me.uid && scope.includes(&u.name, &me.name);
     // from their processes: theirs whatever directory it is
-    let mut pairs: BTreeSet<(u32, PathBuf)> = BTreeSet::new();
-    let default_root = |uid: u32| home_of(uid).map(|h| h.join(DEFAULT_ROOT));
-    for (uid, home) in procfs::owners_in(procs, ENV_HOME) {
-        let Some(u) = user_of_uid(uid) else { continue };
-        if !wanted(&u) {
+    let mut pairs: BTreeMap<(u32, PathBuf), User> = BTreeMap::new();
+    for (uid, root) in procfs::owners_in(procs, ENV_HOME) {
+        let Some((u, home)) = accounts.by_uid(uid) else {
             continue;
-        }
-        if let Some(root) = home.map(PathBuf::from).or_else(|| default_root(uid)) {
-            pairs.insert((uid, root));
+        };
+        if wanted(&u) {
+            let root = root.map_or_else(|| home.join(DEFAULT_ROOT), PathBuf::from);
+            pairs.insert((uid, root), u);
         }
     }
-    // (uid, home) of the accounts named
-    let named: Vec<(u32, PathBuf)> = match scope {
+    // the accounts named
+    let named: Vec<(User, PathBuf)> = match scope {
         Scope::Mine => Vec::new(),
-        Scope::Users(names) => names
-            .iter()
-            .filter_map(|n| nix::unistd::User::from_name(n).ok().flatten())
-            .map(|u| (u.uid.as_raw(), u.dir))
-            .collect(),
-        Scope::Everyone => passwd_accounts(),
+        Scope::Users(names) => names.iter().filter_map(|n| accounts.by_name(n)).collect(),
+        Scope::Everyone => accounts.0.clone(),
     };
     // their default state root, for clusters with nothing running (stopped, leftovers): only
     // if they own it
-    for (uid, home) in named {
+    for (u, home) in named {
         let root = home.join(DEFAULT_ROOT);
-        if uid != me.uid
+        if u.uid != me.uid
             && root.join("local").is_dir()
-            && std::fs::metadata(&root).is_ok_and(|m| m.uid() == uid)
+            && std::fs::metadata(&root).is_ok_and(|m| m.uid() == u.uid)
         {
-            pairs.insert((uid, root));
+            pairs.insert((u.uid, root), u);
         }
     }
-    pairs
-        .into_iter()
-        .filter_map(|(uid, root)| Some((user_of_uid(uid)?, root)))
-        .collect()
-}
-
-/// Every account in /etc/passwd, with its home, from one read of the file (a lookup per
-/// account would read it again each time; accounts only a directory service knows are found
-/// through their running processes).
-fn passwd_accounts() -> Vec<(u32, PathBuf)> {
-    std::fs::read_to_string("/etc/passwd")
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split(':').collect();
-            Some((f.get(2)?.parse().ok()?, PathBuf::from(f.get(5)?)))
-        })
-        .collect()
+    pairs.into_iter().map(|((_, root), u)| (u, root)).collect()
 }
 
 /// The view that acts on `c`: None for the caller's own cluster; for another user's, the
