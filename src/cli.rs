@@ -52,6 +52,14 @@ pub struct CloudArgs {
     /// [aws] Named profile from ~/.aws/config
     #[arg(long, value_name = "PROFILE", help_heading = "Cloud backends")]
     pub profile: Option<String>,
+    /// [gcp] Projects to query, comma-separated or repeated (default: gcloud's project)
+    #[arg(
+        long = "project",
+        value_delimiter = ',',
+        value_name = "PROJECT",
+        help_heading = "Cloud backends"
+    )]
+    pub projects: Vec<String>,
 }
 
 /// Whose clusters: for administrators (root sees every user's processes and state; a batch
@@ -451,6 +459,16 @@ pub struct CreateArgs {
     /// [aws] Instance type of the workers
     #[arg(long, value_name = "TYPE", help_heading = "Cloud backends")]
     pub worker_instance_type: Option<String>,
+    /// [gcp] Machine type of the scheduler (and of the workers unless --worker-machine-type;
+    /// default e2-standard-2)
+    #[arg(long, value_name = "TYPE", help_heading = "Cloud backends")]
+    pub machine_type: Option<String>,
+    /// [gcp] Machine type of the workers
+    #[arg(long, value_name = "TYPE", help_heading = "Cloud backends")]
+    pub worker_machine_type: Option<String>,
+    /// [gcp] Zone to create in (default: backends.gcp.zone, else gcloud's compute/zone)
+    #[arg(long, value_name = "ZONE", help_heading = "Cloud backends")]
+    pub zone: Option<String>,
     /// [aws] Machine image (default: backends.aws.ami, else the newest Ubuntu LTS)
     #[arg(long, value_name = "AMI", help_heading = "Cloud backends")]
     pub ami: Option<String>,
@@ -471,7 +489,7 @@ pub struct CreateArgs {
     /// [aws] SSH key pair name
     #[arg(long, value_name = "KEY", help_heading = "Cloud backends")]
     pub key_name: Option<String>,
-    /// [aws] Run the workers on spot instances
+    /// [aws, gcp] Run the workers on spot instances
     #[arg(long, help_heading = "Cloud backends")]
     pub spot: bool,
     /// [local, slurm, pbs, sge, htcondor, aws, kubernetes] Time to live: after it,
@@ -481,7 +499,7 @@ pub struct CreateArgs {
     /// [kubernetes] Worker container requests and limits, e.g. cpu=2,memory=4Gi
     #[arg(long, value_name = "LIST", help_heading = "Cloud backends")]
     pub resources: Option<String>,
-    /// [aws, kubernetes] Container image with Dask (default: ghcr.io/dask/dask:latest)
+    /// [aws, gcp, kubernetes] Container image with Dask (default: ghcr.io/dask/dask:latest)
     #[arg(long, value_name = "IMAGE", help_heading = "Cloud backends")]
     pub image: Option<String>,
     #[command(flatten)]

@@ -149,6 +149,10 @@ fn apply_cloud_flags(cloud: &cli::CloudArgs, config: &mut Config) {
     if let Some(p) = &cloud.profile {
         config.set_backend_value("aws", "profile", text(p));
     }
+    if !cloud.projects.is_empty() {
+        let projects = cloud.projects.iter().map(text).collect();
+        config.set_backend_value("gcp", "projects", toml::Value::Array(projects));
+    }
     if let Some(c) = &cloud.context {
         config.set_backend_value("kubernetes", "context", text(c));
     }

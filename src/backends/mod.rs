@@ -11,6 +11,8 @@ pub mod aws;
 #[cfg(test)]
 pub mod fake;
 pub mod gateway;
+#[cfg(feature = "gcp")]
+pub mod gcp;
 pub mod htcondor;
 pub mod jobqueue;
 #[cfg(feature = "kubernetes")]
@@ -263,7 +265,7 @@ pub trait Backend: Send + Sync {
     ) -> Result<String> {
         Err(Error::Usage(format!(
             "{} cannot keep an adaptive policy: only clusters daskctl created on the local, \
-             batch and aws backends (with a running scheduler), dask-kubernetes operator \
+             batch, aws and gcp backends (with a running scheduler), dask-kubernetes operator \
              clusters and dask-gateway clusters can",
             c.qualified()
         )))
@@ -542,6 +544,7 @@ pub fn check_settings(config: &Config) -> Result<()> {
     const ANY_BUILD: &[&str] = &[
         "aws",
         "gateway",
+        "gcp",
         "htcondor",
         "kubernetes",
         "local",

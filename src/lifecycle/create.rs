@@ -268,6 +268,7 @@ fn backend_options(
         ("all-namespaces", c.all_namespaces, "kubernetes"),
         ("region", !c.regions.is_empty(), "aws"),
         ("profile", c.profile.is_some(), "aws"),
+        ("project", !c.projects.is_empty(), "gcp"),
     ] {
         if given && reg.name != takes {
             return Err(Error::Usage(format!(
@@ -291,6 +292,9 @@ fn backend_options(
         ("cores", a.cores.map(|c| c.to_string())),
         ("instance-type", a.instance_type.clone()),
         ("worker-instance-type", a.worker_instance_type.clone()),
+        ("machine-type", a.machine_type.clone()),
+        ("worker-machine-type", a.worker_machine_type.clone()),
+        ("zone", a.zone.clone()),
         ("ami", a.ami.clone()),
         ("subnet", a.subnet.clone()),
         ("key-name", a.key_name.clone()),

@@ -2,6 +2,7 @@
 //! table in `ec2.rs`, overridable per type). Read with the config; `usage` applies it.
 
 pub mod ec2;
+pub mod gce;
 
 use crate::error::{Error, Result};
 use serde::Deserialize;
@@ -15,6 +16,8 @@ use std::collections::BTreeMap;
 /// core_hour = { slurm = 0.02, kubernetes = 0.045 }   # per core-hour, by backend
 /// ec2 = { "m5.large" = 0.107 }                       # per hour, overrides the bundled table
 /// ec2_spot = { "m5.large" = 0.035 }                  # spot instances (not bundled)
+/// gce = { "n2-standard-4" = 0.21 }                   # Compute Engine, over the bundled table
+/// gce_spot = { "n2-standard-4" = 0.05 }              # spot or preemptible (not bundled)
 /// ```
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -30,6 +33,12 @@ pub struct Pricing {
     /// Per hour by EC2 instance type for spot instances.
     #[serde(default, deserialize_with = "prices")]
     pub ec2_spot: BTreeMap<String, f64>,
+    /// Per hour by Compute Engine machine type (on demand), over the bundled table.
+    #[serde(default, deserialize_with = "prices")]
+    pub gce: BTreeMap<String, f64>,
+    /// Per hour by Compute Engine machine type for spot and preemptible instances.
+    #[serde(default, deserialize_with = "prices")]
+    pub gce_spot: BTreeMap<String, f64>,
 }
 
 /// Prices as numbers; from `DASKCTL_PRICING__...` variables `1` and `0` arrive as booleans
@@ -74,6 +83,16 @@ impl Pricing {
                 self.ec2_spot
                     .iter()
                     .map(|(k, v)| (format!("pricing.ec2_spot.{k}"), *v)),
+            )
+            .chain(
+                self.gce
+                    .iter()
+                    .map(|(k, v)| (format!("pricing.gce.{k}"), *v)),
+            )
+            .chain(
+                self.gce_spot
+                    .iter()
+                    .map(|(k, v)| (format!("pricing.gce_spot.{k}"), *v)),
             );
         for (key, v) in all {
             if !v.is_finite() || v < 0.0 {
@@ -103,6 +122,19 @@ impl Pricing {
             // configured prices count (a cost left unknown, never another region's)
             (self.currency() == "USD" && region == ec2::TABLE_REGION)
                 .then(|| ec2::on_demand(instance_type))
+                .flatten()
+        })
+    }
+
+    /// Per hour for one Compute Engine instance of `machine_type` in `zone`: the configured
+    /// price, else the bundled one where it applies (us-central1, USD, on demand).
+    pub fn gce(&self, machine_type: &str, spot: bool, zone: &str) -> Option<f64> {
+        if spot {
+            return self.gce_spot.get(machine_type).copied();
+        }
+        self.gce.get(machine_type).copied().or_else(|| {
+            (self.currency() == "USD" && gce::region_of(zone) == gce::TABLE_REGION)
+                .then(|| gce::on_demand(machine_type))
                 .flatten()
         })
     }

@@ -85,7 +85,7 @@ fn unknown_things_are_one_line_errors() {
     let o = env.run(&["create", "nosuch", "--name", "a"]).code(2);
     assert!(
         o.one_line_error().contains(
-            "registered backends: aws, gateway, htcondor, kubernetes, local, lsf, moab, pbs, sge, slurm"
+            "registered backends: aws, gateway, gcp, htcondor, kubernetes, local, lsf, moab, pbs, sge, slurm"
         ),
         "{}",
         o.stderr
@@ -426,7 +426,7 @@ fn backends_enable_disable_persist_and_disabled_is_never_queried() {
     assert_eq!(env.list()[0]["name"], "seen");
     assert!(!env.run(&["list"]).ok().stderr.contains("disabled"));
     // every backend off: said, not an empty table alone
-    let all_off: Vec<(String, String)> = ["local", "aws", "kubernetes", "gateway"]
+    let all_off: Vec<(String, String)> = ["local", "aws", "gcp", "kubernetes", "gateway"]
         .iter()
         .map(|b| {
             (

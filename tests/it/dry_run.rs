@@ -193,6 +193,72 @@ fn aws_launch_parameters_and_user_data_without_credentials() {
 }
 
 #[test]
+fn gcp_instances_and_startup_scripts_without_credentials() {
+    let env = bare();
+    let p = plan(
+        &env,
+        &[
+            "gcp",
+            "--name",
+            "dry",
+            "--workers",
+            "3",
+            "--zone",
+            "europe-west1-b",
+            "--machine-type",
+            "n2-standard-4",
+            "--spot",
+            "--worker-group",
+            "big:1:machine-type=n2-standard-8",
+        ],
+    );
+    let steps = p["steps"].as_array().unwrap();
+    let roles: Vec<&str> = steps.iter().map(|s| s["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["scheduler", "workers", "workers"], "{p}");
+    let s = &steps[0]["object"];
+    assert_eq!(s["zone"], "europe-west1-b");
+    assert_eq!(
+        s["instance"]["machineType"],
+        "zones/europe-west1-b/machineTypes/n2-standard-4"
+    );
+    assert_eq!(s["instance"]["labels"]["daskctl-cluster"], "dry");
+    assert_eq!(s["instance"]["labels"]["daskctl-role"], "scheduler");
+    let w = &steps[1]["object"]["instance"];
+    assert_eq!(w["scheduling"]["provisioningModel"], "SPOT", "{w}");
+    assert_eq!(w["scheduling"]["instanceTerminationAction"], "DELETE");
+    let big = &steps[2]["object"]["instance"];
+    assert_eq!(big["labels"]["daskctl-group"], "big");
+    assert!(
+        big["machineType"]
+            .as_str()
+            .unwrap()
+            .ends_with("/n2-standard-8")
+    );
+    let script = file(&steps[1], "-worker-<8 hex digits>)");
+    assert!(
+        script.contains("dask worker tcp://<the scheduler's internal address>:8786"),
+        "{script}"
+    );
+    // a name Compute Engine could not take for its instances is refused first
+    let o = env
+        .run(&[
+            "create",
+            "gcp",
+            "--name",
+            "9lives",
+            "--dry-run",
+            "--zone",
+            "x-1-a",
+        ])
+        .code(2);
+    assert!(
+        o.stderr.contains("must start with a letter"),
+        "{}",
+        o.stderr
+    );
+}
+
+#[test]
 fn local_commands_and_nothing_started() {
     let env = bare();
     let p = plan(

@@ -11,6 +11,7 @@ mod dask_mpi;
 mod dry_run;
 mod faults;
 mod gateway;
+mod gcp;
 mod groups;
 mod hostile;
 mod htcondor;

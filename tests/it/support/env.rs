@@ -11,6 +11,8 @@ pub struct Env {
     pub extra: Vec<(String, String)>,
     /// Held for the whole test by tests that must not overlap others.
     pub lock: Option<nix::fcntl::Flock<std::fs::File>>,
+    /// A test bed this environment talks to, kept running as long as it (the gcp stand-in).
+    pub bed: Option<Box<dyn std::any::Any>>,
 }
 
 impl Env {
@@ -23,6 +25,7 @@ impl Env {
             dir,
             extra: Vec::new(),
             lock: None,
+            bed: None,
         }
     }
 
@@ -259,6 +262,13 @@ impl Env {
             // nor the developer's Dask configuration (a gateway of theirs): only the test's
             .env("DASK_ROOT_CONFIG", self.dir.path().join("dask-root"))
             .env("DASK_CONFIG", self.dir.path().join("dask"))
+            // nor a Google account of theirs: Env::gcp() points at the stand-in
+            .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+            .env_remove("GOOGLE_CLOUD_PROJECT")
+            .env_remove("CLOUDSDK_CORE_PROJECT")
+            .env_remove("CLOUDSDK_COMPUTE_ZONE")
+            .env_remove("CLOUDSDK_ACTIVE_CONFIG_NAME")
+            .env("CLOUDSDK_CONFIG", self.dir.path().join("gcloud"))
             .env("NO_COLOR", "1")
             .stdin(Stdio::null());
         for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("DASK_GATEWAY")) {

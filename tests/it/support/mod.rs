@@ -7,6 +7,7 @@ pub mod aws;
 pub mod beds;
 pub mod env;
 pub mod gateway;
+pub mod gcp;
 pub mod http;
 #[cfg(feature = "kubernetes")]
 pub mod kube;
