@@ -301,6 +301,84 @@ fn slow_operations_late_visibility_and_pages() {
     assert!(names(&env).is_empty(), "{:?}", names(&env));
 }
 
+/// The metadata items of an instance, by key.
+fn metadata(env: &Env, name: &str) -> std::collections::BTreeMap<String, String> {
+    let i = env
+        .gce()
+        .instances()
+        .into_iter()
+        .find(|i| i["name"] == name)
+        .unwrap_or_else(|| panic!("no instance {name}"));
+    i["metadata"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["key"].as_str().unwrap().to_string(),
+                i["value"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// `reconcile` skips the cluster while another daskctl holds its lock (the scheduler's
+/// `daskctl-lock` metadata item), takes over a lock past its time, grows the cluster under a
+/// real workload, and releases the lock.
+#[test]
+fn reconcile_locks_with_the_metadata_fingerprint() {
+    let Some(env) = Env::gcp() else { return };
+    let c = env
+        .run(&[
+            "create",
+            "gcp",
+            "--name",
+            "lck",
+            "--workers",
+            "1",
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    let address = c["address"].as_str().unwrap().to_string();
+    env.run(&["adapt", "lck", "--minimum", "1", "--maximum", "3"])
+        .ok();
+    let set_lock = |value: &str| {
+        env.gce().call(
+            "POST",
+            "/standin/metadata",
+            &json!({"zone": ZONE, "instance": "lck-scheduler", "key": "daskctl-lock", "value": value}),
+        );
+    };
+    // another daskctl holds it until 2999
+    set_lock("other 32503680000");
+    let _work = crate::adapt::workload(&address, 40, 2.0);
+    let mine = |actions: Vec<serde_json::Value>| {
+        actions
+            .into_iter()
+            .find(|a| a["cluster"] == "lck")
+            .expect("an action for the cluster")
+    };
+    let a = mine(crate::adapt::reconcile(&env));
+    assert_eq!(a["action"], "skipped", "{a}");
+    assert!(
+        a["detail"].as_str().unwrap().contains("another daskctl"),
+        "{a}"
+    );
+    // its holder died long ago: taken over
+    set_lock("other 946684800");
+    wait_until("reconcile to scale up", Duration::from_secs(60), || {
+        mine(crate::adapt::reconcile(&env))["action"] == "up"
+    });
+    assert!(
+        !metadata(&env, "lck-scheduler").contains_key("daskctl-lock"),
+        "the lock is released"
+    );
+    env.run(&["delete", "lck", "--yes"]).ok();
+    assert!(names(&env).is_empty());
+}
+
 /// The adaptive policy is kept in the scheduler's metadata, written with its fingerprint.
 #[test]
 fn the_policy_lives_on_the_scheduler() {

@@ -774,6 +774,15 @@ class Handler(BaseHTTPRequestHandler):
                 )
             if path == "/standin/requests":
                 return self.answer(200, S.requests)
+            if path == "/standin/metadata" and method == "POST":
+                # another caller's setMetadata: one item set, the fingerprint changes
+                b = json.loads(raw)
+                inst = S.instances[(b.get("project", "test-project"), b["zone"], b["instance"])]
+                items = [i for i in inst["metadata"]["items"] if i["key"] != b["key"]]
+                if b.get("value") is not None:
+                    items.append({"key": b["key"], "value": b["value"]})
+                inst["metadata"] = {"kind": "compute#metadata", "fingerprint": fingerprint(), "items": items}
+                return self.answer(200, public(inst))
             if path == "/standin/insert" and method == "POST":
                 # what another client (dask-cloudprovider) does: an insert as it makes it
                 b = json.loads(raw)
