@@ -146,7 +146,8 @@ pub struct Cluster {
     #[serde(serialize_with = "rfc3339")]
     pub created: Option<SystemTime>,
     pub owner: Option<String>,
-    /// daskctl's instance id of a cluster it made: a name is reused, an instance id is not.
+    /// daskctl's instance id of a cluster it made (gcp: its scheduler instance's id): a name is
+    /// reused, an instance id is not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instance: Option<String>,
     /// The machine it runs on, where that is one machine (local clusters).

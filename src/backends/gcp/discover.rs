@@ -197,6 +197,9 @@ fn to_cluster(g: &Gcp, nodes: Vec<Node>, probe: Option<Probe>) -> Cluster {
     c.created = nodes.iter().filter_map(|n| n.created).min();
     c.expires = nodes.iter().filter_map(|n| n.expires).min();
     c.address = address(g, &nodes);
+    // the scheduler instance's unique id: a cluster deleted and created again under its name
+    // (the same instance names) is told apart before anything destructive is done to it
+    c.instance = scheduler(&nodes).map(|s| s.id.clone());
     c.resources = nodes.iter().map(|n| resource(g, n)).collect();
     let workers = |f: &dyn Fn(&Node) -> bool| {
         nodes
