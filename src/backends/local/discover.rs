@@ -196,11 +196,16 @@ pub async fn discover(b: &Local) -> Result<Vec<Cluster>> {
     } else {
         None
     };
-    let scan = Scan::take_from(b, all.clone(), None).await?;
-    b.remember_notes(other_roots_notes(&scan.other_roots));
     // other users' (`--all-users`, `-u`), each through a view of the backend as them, looked
-    // at while the caller's own are probed (their owner's child and their probes overlap)
-    let (mut found, theirs) = tokio::join!(build(b, &scan), others_clusters(b, all, early));
+    // at while the caller's own are read and probed (their owner's child and their probes
+    // overlap the caller's)
+    let own = async {
+        let scan = Scan::take_from(b, all.clone(), None).await?;
+        b.remember_notes(other_roots_notes(&scan.other_roots));
+        Ok::<_, Error>(build(b, &scan).await)
+    };
+    let (found, theirs) = tokio::join!(own, others_clusters(b, all.clone(), early));
+    let mut found = found?;
     // a user's processes daskctl did not start are in each of their views (every state root
     // of theirs): listed once
     let mut seen = HashSet::new();
