@@ -497,3 +497,98 @@ fn owners_and_orphans_are_the_apis_word() {
     env.run(&["cleanup", "--orphaned", "--yes"]).ok();
     assert_eq!(names(&env), ["theirs-scheduler"]);
 }
+
+/// Google's own client reads the stand-in: gcloud (where it is installed), pointed at it with
+/// `api_endpoint_overrides/compute` and a token from its token endpoint, lists daskctl's
+/// instances with their labels, filters on them and deletes one, waiting on the zone operation
+/// as it does against Google; daskctl then sees the worker gone.
+#[test]
+fn gcloud_reads_what_daskctl_made() {
+    let Ok(gcloud) = which_gcloud() else {
+        eprintln!("skipped: no gcloud on PATH");
+        return;
+    };
+    let Some(env) = Env::gcp() else { return };
+    env.run(&[
+        "create",
+        "gcp",
+        "--name",
+        "gc",
+        "--workers",
+        "1",
+        "-o",
+        "json",
+    ])
+    .ok();
+    let token = env.gce().call(
+        "POST",
+        "/token",
+        &json!({"grant_type": "refresh_token", "refresh_token": "standin-refresh"}),
+    );
+    let token_file = env.dir.path().join("gcloud-token");
+    std::fs::write(&token_file, token["access_token"].as_str().unwrap()).unwrap();
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(&gcloud)
+            .args(args)
+            .args(["--project", PROJECT, "--access-token-file"])
+            .arg(&token_file)
+            // only the stand-in is ever asked: no metadata server, update check or reporting
+            .env("CLOUDSDK_CONFIG", env.dir.path().join("gcloud-config"))
+            .env(
+                "CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE",
+                format!("{}/compute/v1/", env.gce().url()),
+            )
+            .env("CLOUDSDK_CORE_DISABLE_USAGE_REPORTING", "true")
+            .env("CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK", "true")
+            .env("CLOUDSDK_CORE_CHECK_GCE_METADATA", "false")
+            .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "gcloud {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let listed: serde_json::Value =
+        serde_json::from_str(&run(&["compute", "instances", "list", "--format=json"])).unwrap();
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(
+        listed
+            .iter()
+            .all(|i| i["labels"]["daskctl-cluster"] == "gc")
+    );
+    let worker = run(&[
+        "compute",
+        "instances",
+        "list",
+        "--filter=labels.daskctl-role=worker",
+        "--format=value(name)",
+    ]);
+    let worker = worker.trim();
+    assert!(worker.starts_with("gc-worker-"), "{worker}");
+    run(&[
+        "compute",
+        "instances",
+        "delete",
+        worker,
+        "--zone",
+        ZONE,
+        "--quiet",
+    ]);
+    let c = env.describe("gc");
+    assert_eq!(c["requested_workers"], 0, "{c}");
+    assert_eq!(c["resources"].as_array().unwrap().len(), 1, "{c}");
+    env.run(&["delete", "gc", "--yes"]).ok();
+}
+
+fn which_gcloud() -> std::io::Result<std::path::PathBuf> {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|d| d.join("gcloud"))
+        .find(|p| p.is_file())
+        .ok_or_else(|| std::io::Error::other("no gcloud"))
+}
