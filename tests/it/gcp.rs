@@ -97,6 +97,55 @@ fn credentials_decide_availability_without_the_network() {
     );
 }
 
+/// On a Compute Engine VM (here: `metadata = true` and `GCE_METADATA_HOST` at the stand-in's
+/// metadata server), the VM's service account and project are used, as gcloud uses them.
+#[test]
+fn the_metadata_server_gives_token_and_project() {
+    let Some(env) = Env::gcp() else { return };
+    let host = format!("127.0.0.1:{}", env.gce().port);
+    let vars = [
+        ("DASKCTL_BACKENDS__GCP__CREDENTIALS_FILE", ""),
+        ("DASKCTL_BACKENDS__GCP__PROJECTS", ""),
+        ("DASKCTL_BACKENDS__GCP__METADATA", "true"),
+        ("GCE_METADATA_HOST", host.as_str()),
+    ];
+    let o = env.run_env(
+        &vars,
+        &[
+            "create",
+            "gcp",
+            "--name",
+            "vm",
+            "--workers",
+            "0",
+            "-o",
+            "json",
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let listed = env.run_env(&vars, &["list", "-o", "json"]).ok().json();
+    assert_eq!(listed[0]["name"], "vm", "{listed}");
+    let seen = env.gce().call("GET", "/standin/requests", &json!(null));
+    let seen: Vec<&str> = seen
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert!(
+        seen.contains(&"GET /computeMetadata/v1/project/project-id"),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|r| r
+                .starts_with("GET /computeMetadata/v1/instance/service-accounts/default/token")),
+        "{seen:?}"
+    );
+    assert!(!seen.contains(&"POST /token"), "{seen:?}");
+    env.run_env(&vars, &["delete", "vm", "--yes"]).ok();
+}
+
 /// dask-cloudprovider's `GCPCluster` inserts its instances with `googleapiclient`
 /// (`dask_cloudprovider/gcp/instances.py`, `GCPInstance.create_gcp_config`): labels
 /// `container_vm: dask-cloudprovider`, names `dask-{uuid8}-scheduler` and

@@ -146,6 +146,18 @@ pub fn projects(s: &Settings) -> Result<Vec<String>> {
         })
 }
 
+/// The projects to search, the metadata server's project last (on Compute Engine, or with
+/// `metadata = true`), as gcloud falls back to it.
+pub async fn projects_anywhere(s: &Settings) -> Result<Vec<String>> {
+    match projects(s) {
+        Err(e) if s.metadata || on_compute_engine() => match super::metadata::project_id().await {
+            Some(p) => Ok(vec![p]),
+            None => Err(e),
+        },
+        other => other,
+    }
+}
+
 /// The zone `create` uses when none is given.
 pub fn default_zone(s: &Settings) -> Option<String> {
     s.zone

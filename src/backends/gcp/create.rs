@@ -98,8 +98,7 @@ pub fn request(g: &Gcp, req: &CreateRequest) -> Result<Request> {
         machine_type_ok(&spec.machine_type)?;
     }
     // a dry run needs no project; `create` asks for it (an error without one)
-    let project = g
-        .projects()
+    let project = super::auth::projects(s)
         .ok()
         .and_then(|p| p.into_iter().next())
         .unwrap_or_default();
@@ -187,7 +186,7 @@ pub fn worker_launch(
 
 pub async fn create(g: &Gcp, req: &CreateRequest) -> Result<Cluster> {
     let mut r = request(g, req)?;
-    r.project = g.projects()?.remove(0);
+    r.project = g.projects().await?.remove(0);
     if !discover::discover(g, Some(&req.name)).await?.is_empty() {
         return Err(Error::Usage(format!("gcp/{} already exists", req.name)));
     }

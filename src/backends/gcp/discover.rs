@@ -51,7 +51,7 @@ pub async fn nodes(g: &Gcp, project: &str) -> Result<Vec<Node>> {
 
 /// Clusters in every project, or only the one called `name`.
 pub async fn discover(g: &Gcp, name: Option<&str>) -> Result<Vec<Cluster>> {
-    let projects = g.projects()?;
+    let projects = g.projects().await?;
     let found = join_all(projects.iter().map(|p| nodes(g, p))).await;
     let mut all = Vec::new();
     let mut failures = Vec::new();

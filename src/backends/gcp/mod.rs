@@ -10,6 +10,7 @@ pub mod discover;
 pub mod labels;
 mod launch;
 mod logs;
+mod metadata;
 mod policy;
 mod scale;
 mod settings;
@@ -58,8 +59,8 @@ impl Gcp {
             .cloned()
     }
 
-    pub(crate) fn projects(&self) -> Result<Vec<String>> {
-        auth::projects(&self.settings)
+    pub(crate) async fn projects(&self) -> Result<Vec<String>> {
+        auth::projects_anywhere(&self.settings).await
     }
 
     /// An owned handle on the backend (a reconcile lock outlives the call that took it).

@@ -115,7 +115,11 @@ impl Settings {
     }
 
     pub fn credentials_path(&self) -> Option<PathBuf> {
-        self.credentials_file.as_ref().map(PathBuf::from)
+        // an empty value (a variable set to "") means none
+        self.credentials_file
+            .as_ref()
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
     }
 }
 

@@ -268,6 +268,7 @@ impl Env {
             .env_remove("CLOUDSDK_CORE_PROJECT")
             .env_remove("CLOUDSDK_COMPUTE_ZONE")
             .env_remove("CLOUDSDK_ACTIVE_CONFIG_NAME")
+            .env_remove("GCE_METADATA_HOST")
             .env("CLOUDSDK_CONFIG", self.dir.path().join("gcloud"))
             .env("NO_COLOR", "1")
             .stdin(Stdio::null());

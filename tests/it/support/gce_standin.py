@@ -724,6 +724,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.token(raw)
             if url.path.startswith("/standin/"):
                 return self.control(method, url.path, raw)
+            if url.path.startswith("/computeMetadata/v1/"):
+                return self.metadata_server(url.path)
             auth = self.headers.get("Authorization", "")
             if not auth.startswith("Bearer ") or auth[7:] not in S.tokens:
                 raise ApiError(
@@ -738,6 +740,33 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(e.code, e.body())
         except json.JSONDecodeError:
             self.answer(400, ApiError(400, "parseError", "Invalid JSON payload received.").body())
+
+    def metadata_server(self, path):
+        """A VM's metadata server (https://cloud.google.com/compute/docs/metadata/overview):
+        only requests with `Metadata-Flavor: Google` are answered, and answers carry it."""
+        if self.headers.get("Metadata-Flavor") != "Google":
+            return self.answer(403, {"error": "Missing required header: Metadata-Flavor"})
+        t = f"ya29.standin-mds-{random.getrandbits(64):016x}"
+        answers = {
+            "/computeMetadata/v1/project/project-id": sorted(S.projects)[0],
+            "/computeMetadata/v1/universe/universe-domain": "googleapis.com",
+            "/computeMetadata/v1/instance/service-accounts/default/token": json.dumps(
+                {"access_token": t, "expires_in": 3599, "token_type": "Bearer"}
+            ),
+        }
+        if path not in answers:
+            return self.answer(404, {})
+        if path.endswith("/token"):
+            with LOCK:
+                S.tokens.add(t)
+        data = answers[path].encode()
+        self.send_response(200)
+        self.send_header("Metadata-Flavor", "Google")
+        ctype = "application/json" if path.endswith("/token") else "application/text"
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def token(self, raw):
         # oauth2.googleapis.com/token takes a form or, as Google's Rust auth library sends it, JSON
