@@ -29,6 +29,7 @@ def main():
     ap.add_argument("--other-python", required=True)
     ap.add_argument("--runs", type=int, default=40)
     a = ap.parse_args()
+    a.python, a.other_python = os.path.abspath(a.python), os.path.abspath(a.other_python)
     if os.geteuid() != 0:
         raise SystemExit("run as root: --all-users reads other users' clusters as them")
     # a copy the other user may execute
