@@ -641,3 +641,54 @@ fn which_gcloud() -> std::io::Result<std::path::PathBuf> {
         .find(|p| p.is_file())
         .ok_or_else(|| std::io::Error::other("no gcloud"))
 }
+
+/// Spot workers (`--spot`: the SPOT provisioning model, deleted when reclaimed) are priced only
+/// where `[pricing.gce_spot]` says; the scheduler, on demand, from the bundled table.
+#[test]
+fn spot_workers_are_priced_only_as_configured() {
+    let Some(env) = Env::gcp() else { return };
+    env.run(&[
+        "create",
+        "gcp",
+        "--name",
+        "sp",
+        "--workers",
+        "1",
+        "--spot",
+        "-o",
+        "json",
+    ])
+    .ok();
+    let worker = env
+        .gce()
+        .instances()
+        .into_iter()
+        .find(|i| i["name"].as_str().unwrap().starts_with("sp-worker-"))
+        .unwrap();
+    assert_eq!(
+        worker["scheduling"]["provisioningModel"], "SPOT",
+        "{worker}"
+    );
+    assert_eq!(worker["scheduling"]["instanceTerminationAction"], "DELETE");
+    let cost = |c: &serde_json::Value, role: &str| {
+        c["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["role"] == role)
+            .unwrap()
+            .get("hourly_cost")
+            .cloned()
+    };
+    let c = env.describe("sp");
+    assert_eq!(cost(&c, "scheduler"), Some(json!(0.067006)), "{c}");
+    assert_eq!(cost(&c, "worker"), None, "unpriced, never guessed: {c}");
+    std::fs::write(
+        env.config(),
+        "[pricing.gce_spot]\n\"e2-standard-2\" = 0.02\n",
+    )
+    .unwrap();
+    let c = env.describe("sp");
+    assert_eq!(cost(&c, "worker"), Some(json!(0.02)), "{c}");
+    env.run(&["delete", "sp", "--yes"]).ok();
+}
