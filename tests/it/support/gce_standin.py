@@ -37,6 +37,7 @@ Usage: gce_standin.py --port-file F --dir D --python PY [--project P ...] [--zon
 
 import argparse
 import base64
+import contextlib
 import json
 import os
 import random
@@ -218,7 +219,8 @@ def check_labels(labels, field="labels"):
             raise invalid(
                 f"{field}",
                 k,
-                "Label keys must start with a lowercase letter and contain only lowercase letters, digits, '_' and '-' (at most 63).",
+                "Label keys must start with a lowercase letter and contain only lowercase "
+                "letters, digits, '_' and '-' (at most 63).",
             )
         if not isinstance(v, str) or not LABEL_VALUE_RE.match(v):
             raise invalid(
@@ -269,7 +271,8 @@ def insert(p, z, body, request_id):
         raise ApiError(
             400,
             "invalid",
-            f"Invalid JSON payload received. Unknown name \"{sorted(unknown)[0]}\" at 'instance_resource': Cannot find field.",
+            f'Invalid JSON payload received. Unknown name "{sorted(unknown)[0]}" '
+            "at 'instance_resource': Cannot find field.",
         )
     name = body.get("name", "")
     if not NAME_RE.match(name):
@@ -284,7 +287,9 @@ def insert(p, z, body, request_id):
         raise invalid(
             "resource.machineType",
             mt,
-            "Machine type with name '%s' does not exist in zone '%s'." % (mt.rsplit("/", 1)[-1], z),
+            "Machine type with name '{}' does not exist in zone '{}'.".format(
+                mt.rsplit("/", 1)[-1], z
+            ),
         )
     if not body.get("disks") or not any(d.get("boot") for d in body["disks"]):
         raise invalid("resource.disks", "", "Boot disk must be specified.")
@@ -311,7 +316,8 @@ def insert(p, z, body, request_id):
             return (
                 "ZONE_RESOURCE_POOL_EXHAUSTED",
                 503,
-                f"The zone 'projects/{p}/zones/{z}' does not have enough resources available to fulfill the request.  Try a different zone, or try again later.",
+                f"The zone 'projects/{p}/zones/{z}' does not have enough resources available to "
+                "fulfill the request.  Try a different zone, or try again later.",
             )
         quota = S.faults["cpu_quota"]
         if quota is not None and vcpus_in(region(z), p) + MACHINE_TYPES[mtype] > quota:
@@ -510,10 +516,8 @@ def stop_procs(key):
             os.killpg(p.pid, signal.SIGTERM)
             p.wait(5)
         except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 def watch_ttl():
@@ -526,7 +530,8 @@ def watch_ttl():
             at = os.path.join(S.dir, "vm", "-".join(key), "poweroff-at")
             if i["status"] == "RUNNING" and os.path.exists(at):
                 try:
-                    due = int(open(at).read().strip())
+                    with open(at) as f:
+                        due = int(f.read().strip())
                 except ValueError:
                     continue
                 if time.time() >= due:
@@ -571,6 +576,14 @@ def public(i):
 TOKEN = re.compile(r'\s*(\(|\)|!=|=|:|"(?:[^"\\]|\\.)*"|[^\s()=!:"]+)')
 
 
+def both(a, b):
+    return lambda x: a(x) and b(x)
+
+
+def either(a, b):
+    return lambda x: a(x) or b(x)
+
+
 def parse_filter(text):
     toks = []
     pos = 0
@@ -597,12 +610,7 @@ def parse_filter(text):
             terms.append(term())
         result = terms[0]
         for op, t in zip(ops, terms[1:]):
-            a, b = result, t
-            result = (
-                (lambda a, b: lambda x: a(x) and b(x))(a, b)
-                if op == "AND"
-                else (lambda a, b: lambda x: a(x) or b(x))(a, b)
-            )
+            result = both(result, t) if op == "AND" else either(result, t)
         return result
 
     def term():
@@ -660,7 +668,7 @@ def page(items, q, what):
     try:
         n = int(q.get("maxResults", ["500"])[0])
     except ValueError:
-        raise invalid("maxResults", q["maxResults"][0], "Must be an integer.")
+        raise invalid("maxResults", q["maxResults"][0], "Must be an integer.") from None
     if not 0 <= n <= 500:
         raise invalid("maxResults", n, "Must be between 0 and 500.")
     n = n or 500
@@ -674,7 +682,7 @@ def page(items, q, what):
             if t["f"] != f or t["w"] != what:
                 raise ValueError
         except Exception:
-            raise invalid("pageToken", token, "Invalid page token.")
+            raise invalid("pageToken", token, "Invalid page token.") from None
     chosen = items[start : start + n]
     nxt = None
     if start + n < len(items):
@@ -731,7 +739,8 @@ class Handler(BaseHTTPRequestHandler):
                 raise ApiError(
                     401,
                     "required",
-                    "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.",
+                    "Request is missing required authentication credential. Expected OAuth 2 "
+                    "access token, login cookie or other valid authentication credential.",
                 )
             body = json.loads(raw) if raw else {}
             code, out = self.route(method, url.path, q, body)
@@ -810,7 +819,11 @@ class Handler(BaseHTTPRequestHandler):
                 items = [i for i in inst["metadata"]["items"] if i["key"] != b["key"]]
                 if b.get("value") is not None:
                     items.append({"key": b["key"], "value": b["value"]})
-                inst["metadata"] = {"kind": "compute#metadata", "fingerprint": fingerprint(), "items": items}
+                inst["metadata"] = {
+                    "kind": "compute#metadata",
+                    "fingerprint": fingerprint(),
+                    "items": items,
+                }
                 return self.answer(200, public(inst))
             if path == "/standin/insert" and method == "POST":
                 # what another client (dask-cloudprovider) does: an insert as it makes it
@@ -877,7 +890,7 @@ class Handler(BaseHTTPRequestHandler):
                 else {
                     "warning": {
                         "code": "NO_RESULTS_ON_PAGE",
-                        "message": "There are no results for scope 'zones/%s' on this page." % z,
+                        "message": f"There are no results for scope 'zones/{z}' on this page.",
                         "data": [{"key": "scope", "value": f"zones/{z}"}],
                     }
                 }
@@ -975,7 +988,8 @@ def claim_net():
         for net in range(20, 250):
             mark = f"/tmp/gce-standin-net-{net}"
             try:
-                pid = int(open(mark).read().strip())
+                with open(mark) as f:
+                    pid = int(f.read().strip())
                 os.kill(pid, 0)
                 continue
             except (FileNotFoundError, ValueError, ProcessLookupError):
@@ -1011,10 +1025,8 @@ def main():
             keys = list(S.procs)
         for k in keys:
             stop_procs(k)
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(f"/tmp/gce-standin-net-{S.net}")
-        except OSError:
-            pass
         os._exit(0)
 
     signal.signal(signal.SIGTERM, stop)
