@@ -147,7 +147,6 @@ fn scheduler_launch(g: &Gcp, name: &str, r: &Request) -> Result<Launch> {
 
 /// One worker's launch.
 pub fn worker_launch(
-    g: &Gcp,
     cluster: &str,
     scheduler_ip: &str,
     spec: &WorkerSpec,
@@ -174,7 +173,6 @@ pub fn worker_launch(
     if let Some(e) = expires {
         metadata.push((labels::META_EXPIRES.into(), e.to_string()));
     }
-    let _ = g;
     Ok(Launch {
         name: launch::worker_name(cluster),
         machine_type: spec.machine_type.clone(),
@@ -211,7 +209,6 @@ pub async fn create(g: &Gcp, req: &CreateRequest) -> Result<Cluster> {
     for (spec, n) in &r.specs {
         for _ in 0..*n {
             launches.push(worker_launch(
-                g,
                 &req.name,
                 &ip,
                 spec,
@@ -346,7 +343,7 @@ pub async fn plan(g: &Gcp, req: &CreateRequest) -> Result<crate::backends::Plan>
     }];
     for (spec, n) in r.specs.iter().filter(|(_, n)| *n > 0) {
         // the workers' script names the scheduler's internal address, known once it runs
-        let mut l = worker_launch(g, &req.name, "0.0.0.0", spec, None, &g.ctx.user.name)?;
+        let mut l = worker_launch(&req.name, "0.0.0.0", spec, None, &g.ctx.user.name)?;
         l.name = format!("{}-worker-<8 hex digits>", req.name);
         for (k, v) in l.metadata.iter_mut() {
             if k == labels::STARTUP {

@@ -184,14 +184,12 @@ pub fn cloudprovider_name(name: &str) -> Option<(String, Role)> {
     hex8(w).then_some((cluster, Role::Worker))
 }
 
-/// Compute Engine's timestamps: RFC 3339 with an offset (`2026-12-06T14:03:12.345-08:00`).
+/// Compute Engine's timestamps: RFC 3339 with an offset (`2026-12-06T14:03:12.345-08:00`),
+/// or in UTC (`...Z`, as daskctl writes its expiry).
 pub fn rfc3339(s: &str) -> Option<SystemTime> {
-    if let Ok(t) = humantime::parse_rfc3339_weak(s.trim_end_matches('Z'))
-        && (s.ends_with('Z') || !has_offset(s))
-    {
-        return Some(t);
-    }
-    let (local, sign, off) = split_offset(s)?;
+    let Some((local, sign, off)) = split_offset(s) else {
+        return humantime::parse_rfc3339_weak(s.trim_end_matches('Z')).ok();
+    };
     let t = humantime::parse_rfc3339_weak(local).ok()?;
     let (h, m) = off.split_once(':')?;
     let secs = h.parse::<u64>().ok()? * 3600 + m.parse::<u64>().ok()? * 60;
@@ -204,10 +202,7 @@ pub fn rfc3339(s: &str) -> Option<SystemTime> {
     }
 }
 
-fn has_offset(s: &str) -> bool {
-    split_offset(s).is_some()
-}
-
+/// A trailing `±HH:MM` after the time: (the local time, its sign, the offset).
 fn split_offset(s: &str) -> Option<(&str, char, &str)> {
     let t = s.find('T')?;
     let i = s[t..].rfind(['+', '-'])? + t;

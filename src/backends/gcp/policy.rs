@@ -36,7 +36,7 @@ fn parse(json: &str) -> Result<Policy> {
 
 /// The policy discovery read from the scheduler's metadata.
 pub fn stored(c: &Cluster) -> Option<Result<Policy>> {
-    let s = c.handle.get::<GcpHandle>()?.scheduler()?.clone();
+    let s = c.handle.get::<GcpHandle>()?.scheduler()?;
     Some(
         s.metadata
             .get(META_POLICY)

@@ -115,7 +115,7 @@ async fn up(
         .unwrap_or_else(|| g.ctx.user.name.clone());
     let expires = sched.metadata.get(labels::META_EXPIRES).cloned();
     let launches = (0..n)
-        .map(|_| create::worker_launch(g, &c.name, &ip, &spec, expires.as_deref(), &owner))
+        .map(|_| create::worker_launch(&c.name, &ip, &spec, expires.as_deref(), &owner))
         .collect::<Result<Vec<_>>>()?;
     let cl = g.clients().await?;
     let results = futures::future::join_all(

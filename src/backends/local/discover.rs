@@ -231,9 +231,10 @@ async fn others_clusters(
     let others = tokio::task::spawn_blocking({
         let b = b.clone();
         let all = all.clone();
+        let before = std::mem::take(&mut early.hints);
         move || {
             let others = super::users::others(&b, &all);
-            super::early::remember(&b, &others);
+            super::early::remember(&b, &before, &others);
             others
         }
     })

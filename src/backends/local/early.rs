@@ -29,6 +29,8 @@ pub type States = RemoteHandle<Result<Vec<OwnState>>>;
 #[derive(Default)]
 pub struct Early {
     started: Vec<(u32, PathBuf, States)>,
+    /// The cache file's lines as read at the start (what `remember` compares against).
+    pub hints: Vec<(User, PathBuf)>,
 }
 
 impl Early {
@@ -39,15 +41,13 @@ impl Early {
             return Early::default();
         }
         let me = &b.ctx.user;
-        let started = hints(&b.ctx.config.cache_root(), me.uid)
-            .into_iter()
+        let hints = hints(&b.ctx.config.cache_root(), me.uid);
+        let started = hints
+            .iter()
             .filter(|(u, _)| u.uid != me.uid && b.ctx.scope.includes(&u.name, &me.name))
-            .map(|(u, root)| {
-                let uid = u.uid;
-                (uid, root.clone(), read_ahead(u, root))
-            })
+            .map(|(u, root)| (u.uid, root.clone(), read_ahead(u.clone(), root.clone())))
             .collect();
-        Early { started }
+        Early { started, hints }
     }
 
     /// The answer of the child started for `uid` under `root`, if one was.
@@ -91,14 +91,14 @@ fn hint(line: &str) -> Option<(User, PathBuf)> {
 }
 
 /// Keeps the pairs this listing read for the next one: those of the users in its scope are
-/// replaced, the others' kept. Written only when it changes, without fsync (a cache).
-pub fn remember(b: &Local, read: &[(User, PathBuf)]) {
+/// replaced, the others' kept. `before`: the file's lines as `Early::start` read them. Written
+/// only when it changes, without fsync (a cache).
+pub fn remember(b: &Local, before: &[(User, PathBuf)], read: &[(User, PathBuf)]) {
     if !owner::can_switch() {
         return;
     }
     let me = &b.ctx.user;
     let cache_root = b.ctx.config.cache_root();
-    let before = hints(&cache_root, me.uid);
     let mut after: Vec<(User, PathBuf)> = before
         .iter()
         .filter(|(u, _)| !b.ctx.scope.includes(&u.name, &me.name))
@@ -112,7 +112,7 @@ pub fn remember(b: &Local, read: &[(User, PathBuf)]) {
                 .zip(y)
                 .all(|(a, b)| a.0.uid == b.0.uid && a.0.name == b.0.name && a.1 == b.1)
     };
-    if same(&before, &after) {
+    if same(before, &after) {
         return;
     }
     let text: String = after
