@@ -39,6 +39,51 @@ pub struct GroupCount {
     pub requested: Option<u64>,
 }
 
+/// One worker instance of a cloud cluster, as `counts` needs it: its group (None: the
+/// default one), the name Dask knows it by, whether it runs, whether it is alive (asked for).
+pub struct Member<'a> {
+    pub group: Option<&'a str>,
+    pub name: &'a str,
+    pub running: bool,
+    pub alive: bool,
+}
+
+/// A cloud cluster's groups (the default one, then `names`): workers are the scheduler's
+/// (`connected`, named after their instances) when it answered, else the running instances;
+/// requested are the live ones (aws and gcp instances alike).
+pub fn counts(
+    mut names: Vec<String>,
+    members: &[Member],
+    answered: bool,
+    connected: &[crate::model::WorkerDetail],
+) -> Vec<GroupCount> {
+    names.extend(members.iter().filter_map(|m| m.group.map(str::to_string)));
+    names.sort();
+    names.dedup();
+    std::iter::once(DEFAULT.to_string())
+        .chain(names)
+        .map(|g| {
+            let mine: Vec<&Member> = members
+                .iter()
+                .filter(|m| m.group.unwrap_or(DEFAULT) == g)
+                .collect();
+            let workers = if answered {
+                connected
+                    .iter()
+                    .filter(|w| mine.iter().any(|m| m.name == w.name))
+                    .count()
+            } else {
+                mine.iter().filter(|m| m.running).count()
+            };
+            GroupCount {
+                workers: Some(workers as u64),
+                requested: Some(mine.iter().filter(|m| m.alive).count() as u64),
+                name: g,
+            }
+        })
+        .collect()
+}
+
 /// A group name: a lowercase letter, then letters, digits or '-'; not `default`.
 pub fn validate(name: &str) -> Result<()> {
     let bad = |why: &str| {
@@ -213,6 +258,45 @@ pub fn resource(group: &str, threads: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cloud_counts_by_group_from_the_scheduler_or_the_instances() {
+        let m = |group, name, running, alive| Member {
+            group,
+            name,
+            running,
+            alive,
+        };
+        let members = [
+            m(None, "w1", true, true),
+            m(None, "w2", false, true),
+            m(Some("gpu"), "g1", true, true),
+            m(Some("gpu"), "g2", false, false),
+        ];
+        let row = |name: &str, w: u64, r: u64| GroupCount {
+            name: name.into(),
+            workers: Some(w),
+            requested: Some(r),
+        };
+        // silent scheduler: the running instances; a spec group with none yet is listed
+        assert_eq!(
+            counts(vec!["big".into()], &members, false, &[]),
+            [row("default", 1, 2), row("big", 0, 0), row("gpu", 1, 1)]
+        );
+        // answering: the workers it has, by instance name
+        let w = |name: &str| crate::model::WorkerDetail {
+            name: name.into(),
+            address: String::new(),
+            threads: 1,
+            memory: 0,
+            status: None,
+            resources: Vec::new(),
+        };
+        assert_eq!(
+            counts(Vec::new(), &members, true, &[w("w1"), w("w2"), w("other")]),
+            [row("default", 2, 2), row("gpu", 0, 1)]
+        );
+    }
 
     #[test]
     fn parses_groups() {

@@ -266,37 +266,21 @@ fn group_cluster(aws: &Aws, region: &str, g: Group) -> Cluster {
 }
 
 /// A daskctl cluster's worker groups: the default one, those the scheduler has launch specs
-/// for and those its workers carry. Workers: the scheduler's (named by instance id), else the
-/// running instances; requested: pending and running instances.
+/// for and those its instances carry (`groups::counts`; workers named by instance id).
 fn group_counts(c: &Cluster, nodes: &[Node], answered: bool) -> Vec<crate::groups::GroupCount> {
     let mut names: Vec<String> = scheduler(nodes).map(Node::spec_groups).unwrap_or_default();
     names.extend(nodes.iter().filter_map(|n| n.group().map(str::to_string)));
-    names.sort();
-    names.dedup();
-    let group_of = |n: &Node| n.group().unwrap_or(crate::groups::DEFAULT).to_string();
-    std::iter::once(crate::groups::DEFAULT.to_string())
-        .chain(names)
-        .map(|g| {
-            let mine = |n: &&Node| n.role == Role::Worker && group_of(n) == g;
-            let workers = if answered {
-                c.worker_details
-                    .iter()
-                    .filter(|w| nodes.iter().filter(mine).any(|n| n.id == w.name))
-                    .count()
-            } else {
-                nodes
-                    .iter()
-                    .filter(mine)
-                    .filter(|n| n.state == "running")
-                    .count()
-            };
-            crate::groups::GroupCount {
-                workers: Some(workers as u64),
-                requested: Some(nodes.iter().filter(mine).filter(|n| n.alive()).count() as u64),
-                name: g,
-            }
+    let members: Vec<crate::groups::Member> = nodes
+        .iter()
+        .filter(|n| n.role == Role::Worker)
+        .map(|n| crate::groups::Member {
+            group: n.group(),
+            name: &n.id,
+            running: n.state == "running",
+            alive: n.alive(),
         })
-        .collect()
+        .collect();
+    crate::groups::counts(names, &members, answered, &c.worker_details)
 }
 
 pub fn scheduler(nodes: &[Node]) -> Option<&Node> {

@@ -247,9 +247,8 @@ fn to_cluster(g: &Gcp, nodes: Vec<Node>, probe: Option<Probe>) -> Cluster {
     c
 }
 
-/// A daskctl cluster's worker groups: the default one and those its scheduler has specs for.
-/// Workers: the scheduler's (named after their instances), else the running instances;
-/// requested: the live instances.
+/// A daskctl cluster's worker groups: the default one, those its scheduler has specs for and
+/// those its instances carry (`groups::counts`; workers named after their instances).
 pub fn group_counts(c: &Cluster, nodes: &[Node], answered: bool) -> Vec<crate::groups::GroupCount> {
     let mut names: Vec<String> = scheduler(nodes)
         .and_then(|s| super::startup::specs(s).ok())
@@ -258,32 +257,15 @@ pub fn group_counts(c: &Cluster, nodes: &[Node], answered: bool) -> Vec<crate::g
         .filter_map(|s| s.group)
         .collect();
     names.extend(nodes.iter().filter_map(|n| n.group.clone()));
-    names.sort();
-    names.dedup();
-    std::iter::once(crate::groups::DEFAULT.to_string())
-        .chain(names)
-        .map(|gname| {
-            let mine = |n: &&Node| {
-                n.role == Role::Worker
-                    && n.group.as_deref().unwrap_or(crate::groups::DEFAULT) == gname
-            };
-            let workers = if answered {
-                c.worker_details
-                    .iter()
-                    .filter(|w| nodes.iter().filter(mine).any(|n| n.name == w.name))
-                    .count()
-            } else {
-                nodes
-                    .iter()
-                    .filter(mine)
-                    .filter(|n| n.status == "RUNNING")
-                    .count()
-            };
-            crate::groups::GroupCount {
-                workers: Some(workers as u64),
-                requested: Some(nodes.iter().filter(mine).filter(|n| n.alive()).count() as u64),
-                name: gname,
-            }
+    let members: Vec<crate::groups::Member> = nodes
+        .iter()
+        .filter(|n| n.role == Role::Worker)
+        .map(|n| crate::groups::Member {
+            group: n.group.as_deref(),
+            name: &n.name,
+            running: n.status == "RUNNING",
+            alive: n.alive(),
         })
-        .collect()
+        .collect();
+    crate::groups::counts(names, &members, answered, &c.worker_details)
 }
