@@ -255,6 +255,31 @@ pub fn resource(group: &str, threads: u32) -> String {
     format!("{group}={}", threads.max(1))
 }
 
+/// A cloud worker's `dask worker` sizing, as words of its startup script: threads, memory
+/// and, for a group, its resource. Tasks target the group with resources={GROUP: 1}, as many
+/// at once as it has threads; without a thread count, its machine's cores (`$(nproc)`).
+pub fn script_worker_args(
+    threads: Option<u32>,
+    memory: Option<u64>,
+    group: Option<&str>,
+) -> Result<Vec<String>> {
+    let mut args = Vec::new();
+    if let Some(t) = threads {
+        args.push(format!("--nthreads {t}"));
+    }
+    if let Some(m) = memory {
+        args.push(format!("--memory-limit {m}"));
+    }
+    if let Some(g) = group {
+        validate(g)?;
+        args.push(match threads {
+            Some(t) => format!("--resources {}", resource(g, t)),
+            None => format!("--resources \"{g}=$(nproc)\""),
+        });
+    }
+    Ok(args)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -92,19 +92,11 @@ pub fn worker(
         // a worker whose scheduler is gone for 10 minutes exits and powers its instance off
         "--death-timeout 600".into(),
     ];
-    if let Some(t) = spec.threads {
-        args.push(format!("--nthreads {t}"));
-    }
-    if let Some(m) = spec.memory {
-        args.push(format!("--memory-limit {m}"));
-    }
-    if let Some(g) = &spec.group {
-        crate::groups::validate(g)?;
-        args.push(match spec.threads {
-            Some(t) => format!("--resources {}", crate::groups::resource(g, t)),
-            None => format!("--resources \"{g}=$(nproc)\""),
-        });
-    }
+    args.extend(crate::groups::script_worker_args(
+        spec.threads,
+        spec.memory,
+        spec.group.as_deref(),
+    )?);
     Ok(format!(
         "{}{}shutdown -h now\n",
         header(cluster, "worker", ttl_minutes),
