@@ -218,6 +218,22 @@ pub async fn run(
     within: Option<Duration>,
     sink: Option<&mut dyn LogSink>,
 ) -> Result<Outcome> {
+    let started = start(owner, req)?;
+    answer(started, within, sink).await
+}
+
+/// A child started as its owner, its request not yet written.
+pub struct Started {
+    child: tokio::process::Child,
+    request: Vec<u8>,
+    user: String,
+    backend: String,
+}
+
+/// Starts the child that runs `req` as `owner` (their groups, gid and uid; their state root).
+/// Synchronous: a listing starts it before its own pass over /proc (`local/early.rs`), so its
+/// exec overlaps that work.
+pub fn start(owner: &Owner, req: &Request) -> Result<Started> {
     let (user, root) = (&owner.user, &owner.root);
     let fail =
         |m: String| Error::backend(&req.backend, format!("acting as user {}: {m}", user.name));
@@ -248,11 +264,28 @@ pub async fn run(
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     become_user(&mut cmd, groups, gid, uid);
-    let mut child = cmd.spawn().map_err(|e| fail(e.to_string()))?;
+    let child = cmd.spawn().map_err(|e| fail(e.to_string()))?;
+    Ok(Started {
+        child,
+        request: serde_json::to_vec(req).expect("a request serialises"),
+        user: user.name.clone(),
+        backend: req.backend.clone(),
+    })
+}
+
+/// Writes the request to the child `start` made and reads its answer: log lines to `sink`,
+/// the outcome last, within `within`.
+pub async fn answer(
+    mut started: Started,
+    within: Option<Duration>,
+    sink: Option<&mut dyn LogSink>,
+) -> Result<Outcome> {
+    let (user, backend) = (&started.user, &started.backend);
+    let fail = |m: String| Error::backend(backend, format!("acting as user {user}: {m}"));
+    let child = &mut started.child;
     let mut stdin = child.stdin.take().expect("piped");
-    let text = serde_json::to_vec(req).expect("a request serialises");
     stdin
-        .write_all(&text)
+        .write_all(&started.request)
         .await
         .map_err(|e| fail(e.to_string()))?;
     drop(stdin);
@@ -275,19 +308,16 @@ pub async fn run(
                 Ok(Reply::Reconciled(a)) => outcome = Some(Ok(Outcome::Reconciled(a))),
                 Ok(Reply::Done) => outcome = Some(Ok(Outcome::Done)),
                 Ok(Reply::Failed { code, message }) => {
-                    outcome = Some(Err(error(&req.backend, code, message)))
+                    outcome = Some(Err(error(backend, code, message)))
                 }
-                Err(e) => tracing::debug!("as user {}: unreadable line ({e})", user.name),
+                Err(e) => tracing::debug!("as user {user}: unreadable line ({e})"),
             }
         }
         outcome
     };
     let outcome = match within {
         Some(t) => tokio::time::timeout(t, answered).await.map_err(|_| {
-            Error::Timeout(format!(
-                "acting as user {}: no answer within {t:?}",
-                user.name
-            ))
+            Error::Timeout(format!("acting as user {user}: no answer within {t:?}"))
         })?,
         None => answered.await,
     };
@@ -446,12 +476,22 @@ pub async fn reconcile(o: &Owner, c: &Cluster, yes: bool) -> Result<Option<Actio
 
 /// The user's local state directories, read as them.
 pub async fn states(o: &Owner, within: Duration) -> Result<Vec<OwnState>> {
+    states_answered(start_states(o)?, within).await
+}
+
+/// Starts the child that reads `o`'s local state directories (`states_answered` reads them).
+pub fn start_states(o: &Owner) -> Result<Started> {
     let req = Request {
         backend: "local".into(),
         name: None,
         action: Action::States,
     };
-    match run(o, &req, Some(within), None).await? {
+    start(o, &req)
+}
+
+/// What a child `start_states` started answers.
+pub async fn states_answered(started: Started, within: Duration) -> Result<Vec<OwnState>> {
+    match answer(started, Some(within), None).await? {
         Outcome::States(v) => Ok(v),
         _ => Err(Error::backend(
             "local",

@@ -33,18 +33,61 @@ fn say(r: &Reply) {
 }
 
 pub async fn run(app: &App) -> Result<()> {
-    let reply = match answer(app).await {
-        Ok(r) => r,
-        Err(e) => Reply::Failed {
-            code: e.exit_code(),
-            message: e.to_string(),
-        },
-    };
+    let reply = answer(app).await.unwrap_or_else(|e| failed(&e));
     say(&reply);
     Ok(())
 }
 
-async fn answer(app: &App) -> Result<Reply> {
+/// The request `quick` read before the command line was parsed, for the full path.
+static READ_AHEAD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// `daskctl __as-owner` asked for its user's local state directories, which a listing as root
+/// waits on: answered before the command line is parsed, the runtime built or the context
+/// made (those cost the waiting listing more than the answer itself; issue 31). Any other
+/// request is kept for the full path. Some(exit code) when answered.
+pub fn quick() -> Option<u8> {
+    let mut args = std::env::args_os().skip(1);
+    if args.next()? != super::as_owner_verb() || args.next().is_some() {
+        return None;
+    }
+    let text = match read_request() {
+        Ok(text) => text,
+        Err(e) => {
+            say(&failed(&e));
+            return Some(crate::error::exit::OK);
+        }
+    };
+    let is_states = matches!(
+        serde_json::from_str::<Request>(&text),
+        Ok(Request {
+            action: Action::States,
+            ..
+        })
+    );
+    if !is_states {
+        let _ = READ_AHEAD.set(text);
+        return None;
+    }
+    let reply = crate::config::Config::load()
+        .and_then(|c| states(&c.state_root()))
+        .unwrap_or_else(|e| failed(&e));
+    say(&reply);
+    Some(crate::error::exit::OK)
+}
+
+fn states(root: &std::path::Path) -> Result<Reply> {
+    let uid = nix::unistd::geteuid().as_raw();
+    crate::backends::local::discover::own_states(root, uid).map(Reply::States)
+}
+
+fn failed(e: &Error) -> Reply {
+    Reply::Failed {
+        code: e.exit_code(),
+        message: e.to_string(),
+    }
+}
+
+fn read_request() -> Result<String> {
     let mut text = String::new();
     std::io::stdin()
         .take(1 << 20)
@@ -55,12 +98,18 @@ async fn answer(app: &App) -> Result<Reply> {
                 super::as_owner_verb()
             ))
         })?;
+    Ok(text)
+}
+
+async fn answer(app: &App) -> Result<Reply> {
+    let text = match READ_AHEAD.get() {
+        Some(text) => text.clone(),
+        None => read_request()?,
+    };
     let req: Request = serde_json::from_str(&text)
         .map_err(|e| Error::Usage(format!("{}: not a request: {e}", super::as_owner_verb())))?;
     if let Action::States = req.action {
-        return Ok(Reply::States(crate::backends::local::discover::own_states(
-            &app.ctx,
-        )?));
+        return states(&app.ctx.config.state_root());
     }
     let b = (crate::backends::lookup(&req.backend)?.build)(app.ctx.clone());
     let Some(name) = &req.name else {

@@ -3,7 +3,7 @@
 
 mod adapt;
 mod apply;
-mod as_owner;
+pub mod as_owner;
 mod backends;
 mod cleanup;
 mod completions;

@@ -379,3 +379,82 @@ fn their_state_is_read_as_them_never_through_roots_rights() {
     );
     assert!(o.stderr.contains("daskctl-other"), "{}", o.stderr);
 }
+
+/// Their state's scheduler address is a claim: one naming a port of root's (here a listener
+/// this test holds) is never connected to by root's listing. The cluster is still listed, not
+/// running, with the reason. A forged line in root's early-ask cache (`local-schedulers.tsv`)
+/// naming that port for their scheduler process is not asked either, and is dropped.
+#[test]
+fn their_claimed_scheduler_address_is_asked_only_where_their_process_listens() {
+    let Some(other) = OtherUser::get() else {
+        return;
+    };
+    let _g = support::serial();
+    let name = format!("claim-{}", std::process::id());
+    let o = other.daskctl(&["create", "local", "--name", &name, "--workers", "1"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let env = Env::new().without_batch();
+    let list = || {
+        let all = root(
+            &env,
+            &["list", "-b", "local", "-u", "daskctl-other", "-o", "json"],
+        );
+        assert_eq!(all.code, 0, "{}", all.stderr);
+        let all: serde_json::Value = serde_json::from_str(&all.stdout).unwrap();
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name.as_str())
+            .unwrap_or_else(|| panic!("{name} hidden: {all}"))
+            .clone()
+    };
+    let listed = list();
+    assert_eq!(listed["status"], "running", "{listed}");
+    let real = listed["address"].as_str().unwrap().to_string();
+    let cache = env.dir.path().join("cache/local-schedulers.tsv");
+    let asked = std::fs::read_to_string(&cache).unwrap();
+    let line = asked
+        .lines()
+        .find(|l| l.starts_with(&format!("{}\t", other.uid)) && l.ends_with(&real))
+        .unwrap_or_else(|| panic!("{real} not kept: {asked:?}"))
+        .to_string();
+
+    // root's own port, named by their state and by a forged line of root's cache
+    let trap = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    trap.set_nonblocking(true).unwrap();
+    let port = trap.local_addr().unwrap().port();
+    let forged = line.replace(&real, &format!("tcp://127.0.0.1:{port}"));
+    std::fs::write(&cache, format!("{forged}\n{line}\n")).unwrap();
+    let dir = other.state().join("local").join(&name);
+    let s = other
+        .command(
+            &other.python,
+            &[
+                "-c",
+                &format!(
+                    "import json, os\np = {p:?}\ns = json.load(open(p))\n\
+                     s['address'] = 'tcp://127.0.0.1:{port}'\n\
+                     json.dump(s, open(p + '.new', 'w'))\nos.replace(p + '.new', p)\n",
+                    p = dir.join("state.json").to_str().unwrap()
+                ),
+            ],
+        )
+        .status()
+        .unwrap();
+    assert!(s.success());
+    let listed = list();
+    assert_ne!(listed["status"], "running", "{listed}");
+    let reason = listed["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("is not an address its scheduler process"),
+        "{listed}"
+    );
+    // the listing has ended: a connection it made would be waiting to be accepted
+    match trap.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("root connected to the port their state named: {other:?}"),
+    }
+    let kept = std::fs::read_to_string(&cache).unwrap();
+    assert!(!kept.contains(&format!(":{port}")), "{kept:?}");
+    other.daskctl(&["delete", &name, "--yes"]);
+}

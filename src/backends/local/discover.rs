@@ -8,7 +8,7 @@
 //! corrupted or never finished (an interrupted `create`) is rebuilt from them.
 
 use super::Local;
-use super::early::Early;
+use super::early::{Ahead, Asked, Early, Endpoint};
 use super::handle::{Found, Kind, LocalHandle};
 use super::procfs::{self, ProcInfo};
 use super::spawn::{ENV_CLUSTER, ENV_HOME, ENV_ROLE, ENV_WORKER};
@@ -44,31 +44,40 @@ pub struct Scan {
     /// Clusters of this user's that daskctl started under another state root: by root, their
     /// names (not listed here; `list` says they exist).
     pub other_roots: BTreeMap<String, Vec<String>>,
+    /// Whose processes these are; and whether root reads them for that other user, whose
+    /// state is then their claim (`probe_own` checks it against the kernel's facts).
+    pub uid: u32,
+    pub for_other: bool,
+    /// Their schedulers, asked before their state was read (`early.rs`).
+    pub asked: std::sync::Mutex<Vec<(Endpoint, Asked)>>,
+    /// The endpoints asked for that other user (for the next listing to ask early).
+    pub probed: std::sync::Mutex<Vec<Endpoint>>,
 }
 
 impl Scan {
     pub async fn take(b: &Local) -> Result<Scan> {
-        Scan::take_from(b, None, None).await
+        Scan::take_from(b, None, Ahead::default()).await
     }
 
     /// `all`: every user's processes as one pass over /proc read them (a listing of several
-    /// users' clusters); None: this user's, read now. `early`: another user's state, as a
-    /// child already started to read it (`early.rs`) answers.
+    /// users' clusters); None: this user's, read now. `early`: what was started for another
+    /// user before (`early.rs`): the child reading their state, their schedulers asked.
     pub async fn take_from(
         b: &Local,
         all: Option<Arc<Vec<ProcInfo>>>,
-        early: Option<super::early::States>,
+        early: Ahead,
     ) -> Result<Scan> {
         let root = b.ctx.config.state_root();
         let uid = b.ctx.user.uid;
         // another user's state, as root: read by a child that is them (owner.rs); root itself
         // reads only /proc
-        let by_owner = if uid != nix::unistd::geteuid().as_raw() && owner::can_switch() {
+        let for_other = uid != nix::unistd::geteuid().as_raw() && owner::can_switch();
+        let by_owner = if for_other {
             let o = owner::Owner {
                 user: b.ctx.user.clone(),
                 root: root.clone(),
             };
-            let states = match early {
+            let states = match early.states {
                 Some(answer) => answer.await,
                 None => owner::states(&o, super::early::WITHIN).await,
             };
@@ -83,9 +92,12 @@ impl Scan {
         } else {
             None
         };
-        tokio::task::spawn_blocking(move || Scan::read(&root, uid, by_owner, all))
+        let mut scan = tokio::task::spawn_blocking(move || Scan::read(&root, uid, by_owner, all))
             .await
-            .map_err(|e| Error::backend(BACKEND, format!("scanning /proc: {e}")))?
+            .map_err(|e| Error::backend(BACKEND, format!("scanning /proc: {e}")))??;
+        scan.for_other = for_other;
+        scan.asked = std::sync::Mutex::new(early.asked);
+        Ok(scan)
     }
 
     fn read(
@@ -132,6 +144,10 @@ impl Scan {
             policies,
             tombs,
             other_roots,
+            uid,
+            for_other: false,
+            asked: Default::default(),
+            probed: Default::default(),
         })
     }
 
@@ -164,9 +180,8 @@ fn own_dirs(root: &std::path::Path, uid: u32) -> Result<Vec<(StateDir, Loaded)>>
 
 /// This user's state directories with their states and policies, as `__as-owner` answers
 /// root's listing (`owner::states`).
-pub fn own_states(ctx: &crate::backends::Context) -> Result<Vec<owner::OwnState>> {
-    let root = ctx.config.state_root();
-    Ok(own_dirs(&root, ctx.user.uid)?
+pub fn own_states(root: &std::path::Path, uid: u32) -> Result<Vec<owner::OwnState>> {
+    Ok(own_dirs(root, uid)?
         .into_iter()
         .map(|(d, state)| owner::OwnState {
             name: d.name().to_string(),
@@ -188,10 +203,13 @@ pub async fn discover(b: &Local) -> Result<Vec<Cluster>> {
     // listing found have their state read
     let mut early = Early::default();
     let all = if b.ctx.scope.beyond_me() {
+        // the pass starts first: the children's start (their groups, fork and exec) overlaps it
+        let pass = tokio::task::spawn_blocking(procfs::scan_all);
         early = Early::start(b);
-        let procs = tokio::task::spawn_blocking(procfs::scan_all)
+        let procs = pass
             .await
             .map_err(|e| Error::backend(BACKEND, format!("scanning /proc: {e}")))?;
+        early.ask_ahead(b, &procs);
         Some(Arc::new(procs))
     } else {
         None
@@ -200,7 +218,7 @@ pub async fn discover(b: &Local) -> Result<Vec<Cluster>> {
     // at while the caller's own are read and probed (their owner's child and their probes
     // overlap the caller's)
     let own = async {
-        let scan = Scan::take_from(b, all.clone(), None).await?;
+        let scan = Scan::take_from(b, all.clone(), Ahead::default()).await?;
         b.remember_notes(other_roots_notes(&scan.other_roots));
         Ok::<_, Error>(build(b, &scan).await)
     };
@@ -240,12 +258,13 @@ async fn others_clusters(
     })
     .await
     .unwrap_or_default();
+    let read: Vec<u32> = others.iter().map(|(u, _)| u.uid).collect();
     let per_user = join_all(others.into_iter().map(|(user, root)| {
         let all = all.clone();
-        let read = early.take(user.uid, &root);
+        let ahead = early.take(user.uid, &root);
         async move {
             let theirs = super::users::view(b, user, root);
-            let scan = Scan::take_from(&theirs, Some(all), read).await?;
+            let scan = Scan::take_from(&theirs, Some(all), ahead).await?;
             b.policies_read_by_owners
                 .lock()
                 .expect("not poisoned")
@@ -254,14 +273,20 @@ async fn others_clusters(
                         .iter()
                         .map(|(n, p)| ((theirs.ctx.user.name.clone(), n.clone()), p.clone())),
                 );
-            Ok::<_, Error>(build(&theirs, &scan).await)
+            let clusters = build(&theirs, &scan).await;
+            let probed = std::mem::take(&mut *scan.probed.lock().expect("not poisoned"));
+            Ok::<_, Error>((clusters, probed))
         }
     }))
     .await;
     let mut out = Vec::new();
-    for clusters in per_user {
-        out.extend(clusters?);
+    let mut asked = Vec::new();
+    for r in per_user {
+        let (clusters, probed) = r?;
+        out.extend(clusters);
+        asked.extend(probed);
     }
+    super::early::remember_endpoints(b, &early.endpoints, &asked, &read, &all);
     Ok(out)
 }
 
@@ -631,17 +656,67 @@ async fn probe_own(b: &Local, scan: &Scan, st: &ClusterState) -> Probe {
     let sched = own_scheduler(scan, st);
     match (&st.address, sched) {
         (_, Some(s)) if s.stopped => Probe::failed(stopped_reason(s.pid)),
+        (Some(a), Some(s)) if scan.for_other => probe_theirs(b, scan, &s, a).await,
         (Some(a), Some(_)) => b.ctx.prober.status(a).await,
         (None, Some(_)) => Probe::failed("the scheduler has not written its address yet"),
         (_, None) => Probe::failed("scheduler not running"),
     }
 }
 
+/// Another user's scheduler, as root: their state's address is their claim, asked only at a
+/// socket the kernel says their scheduler process listens on at that port (never where the
+/// claim's host points), and answered early where that endpoint was asked (`early.rs`).
+async fn probe_theirs(b: &Local, scan: &Scan, s: &Found, address: &str) -> Probe {
+    let Some(endpoint) = listened_at(scan, s.pid, address) else {
+        return Probe::failed(format!(
+            "{address} is not an address its scheduler process (pid {}) listens on",
+            s.pid
+        ));
+    };
+    let e = Endpoint {
+        uid: scan.uid,
+        pid: s.pid,
+        start: s.start,
+        endpoint,
+    };
+    scan.probed.lock().expect("not poisoned").push(e.clone());
+    let early = {
+        let mut asked = scan.asked.lock().expect("not poisoned");
+        asked
+            .iter()
+            .position(|(a, _)| *a == e)
+            .map(|i| asked.swap_remove(i).1)
+    };
+    match early {
+        Some(answer) => answer.await,
+        None => b.ctx.prober.status(&e.endpoint).await,
+    }
+}
+
+/// The endpoint at which process `pid` of the scan listens on the port of `address` (the
+/// address's own IP where it listens there too); None if it does not listen on that port.
+fn listened_at(scan: &Scan, pid: i32, address: &str) -> Option<String> {
+    let a = Address::parse(address).ok()?;
+    let p = scan.procs.iter().find(|p| p.pid == pid)?;
+    let on_port = || p.listening.iter().filter(|(_, port)| *port == a.port);
+    let claimed: Option<std::net::IpAddr> = a.host.parse().ok();
+    let (ip, port) = on_port()
+        .find(|(ip, _)| Some(procfs::reach(*ip)) == claimed)
+        .or_else(|| on_port().next())?;
+    Some(super::early::endpoint_of(a.tls, *ip, *port))
+}
+
 /// The scheduler process of a daskctl cluster: the recorded one if it lives, else one that
-/// carries the cluster's markers (started before the state could record it).
+/// carries the cluster's markers (started before the state could record it). Another user's
+/// recorded pid is their claim: it stands only for a process of theirs this scan found.
 fn own_scheduler(scan: &Scan, st: &ClusterState) -> Option<Found> {
     if let Some(s) = &st.scheduler
         && let Some(stat) = procfs::live(s.pid, Some(s.start))
+        && (!scan.for_other
+            || scan
+                .procs
+                .iter()
+                .any(|p| p.pid == s.pid && p.start == s.start))
     {
         return Some(Found {
             pid: s.pid,
