@@ -9,7 +9,9 @@ Run as root on a machine with the test bed's second user (scripts/testbeds/users
 """
 
 import argparse
+import json
 import os
+import pwd
 import shutil
 import statistics
 import subprocess
@@ -19,6 +21,37 @@ import time
 
 def as_user(user, argv):
     return ["su", "-s", "/bin/sh", user, "-c", " ".join(f"'{a}'" for a in argv)]
+
+
+def owner_child(exe, user, runs):
+    """Wall times of the child root's listing starts to read `user`'s state as them
+    (`daskctl __as-owner`, their uid, gid and groups), alone."""
+    pw = pwd.getpwnam(user)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": pw.pw_dir,
+        "DASKCTL_STATE_DIR": os.path.join(pw.pw_dir, ".local/state/daskctl"),
+    }
+    request = json.dumps({"backend": "local", "name": None, "action": {"verb": "states"}})
+    groups = os.getgrouplist(user, pw.pw_gid)
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        out = subprocess.run(
+            [exe, "__as-owner"],
+            input=request.encode(),
+            capture_output=True,
+            env=env,
+            cwd="/",
+            user=pw.pw_uid,
+            group=pw.pw_gid,
+            extra_groups=groups,
+            check=True,
+        )
+        times.append((time.perf_counter() - t) * 1000)
+        if b'"states"' not in out.stdout:
+            raise SystemExit(f"the child did not answer: {out.stdout!r} {out.stderr!r}")
+    return times
 
 
 def main():
@@ -60,7 +93,12 @@ def main():
                 subprocess.run(argv, capture_output=True, check=True)
                 times[key].append((time.perf_counter() - t) * 1000)
         p, e = statistics.median(times["plain"]), statistics.median(times["all"])
+        child = statistics.median(owner_child(exe, a.other, a.runs))
         print(f"list -b local: {p:.1f} ms; with --all-users: {e:.1f} ms; ratio {e / p:.2f}")
+        print(
+            f"of which on the critical path: their owner's child alone (fork, exec, their "
+            f"state read and sent back): {child:.1f} ms"
+        )
         print(f"(medians of {a.runs} runs each, one cluster of root's and one of {a.other}'s)")
     finally:
         subprocess.run([exe, "delete", "bench-mine", "--yes"], capture_output=True)
