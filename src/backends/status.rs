@@ -71,6 +71,45 @@ pub fn classify(
     }
 }
 
+/// A cloud scheduler's state: its instance (`alive`; None: there is none) decides whether it is
+/// gone, the API's word and never a probe's; the probe, what it said, which fills `c`, its
+/// dashboard at `ip` (the instance's address, not the one the scheduler binds). `silent`: why
+/// a live instance's scheduler that did not answer is `unknown`, from the probe's reason.
+pub fn instance_scheduler_state(
+    c: &mut Cluster,
+    alive: Option<bool>,
+    ip: Option<&str>,
+    probe: Option<crate::dask::Probe>,
+    silent: impl FnOnce(&str) -> String,
+) -> SchedulerState {
+    use crate::dask::Probe;
+    let mut state = match alive {
+        Some(true) => SchedulerState::NotProbed,
+        _ => SchedulerState::Gone,
+    };
+    match probe {
+        Some(Probe::Answered { info, idle }) => {
+            if let (Some(port), Some(ip)) = (info.dashboard_port, ip) {
+                c.dashboard = Some(format!("http://{ip}:{port}/status"));
+            }
+            fill_from_info(c, &info, idle);
+            state = SchedulerState::Answering {
+                connected: c.workers.unwrap_or(0),
+            };
+        }
+        // refused before connecting (--no-probe, or probe.loopback_only without a map)
+        Some(Probe::Disabled { .. }) => state = SchedulerState::NotProbed,
+        Some(p) => {
+            let why = probe_failed(c, p.why().unwrap_or_default());
+            if state != SchedulerState::Gone {
+                state = SchedulerState::Silent(silent(&why));
+            }
+        }
+        None => {}
+    }
+    state
+}
+
 /// Marks a cluster whose scheduler was asked and did not answer (`Cluster::silent`: its worker
 /// count is then the backend's own); the reason, for its state.
 pub fn probe_failed(c: &mut Cluster, why: &str) -> String {
@@ -110,6 +149,46 @@ pub fn fill_from_info(c: &mut Cluster, info: &SchedulerInfo, idle: Option<f64>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The instance decides gone; a probe what it said; a silent live one is `unknown` with
+    /// the backend's reason, and a failed probe is noted on the cluster either way.
+    #[test]
+    fn a_cloud_scheduler_is_gone_by_its_instance_and_silent_by_its_probe() {
+        use crate::dask::Probe;
+        let failed = || {
+            Some(Probe::Failed {
+                fault: None,
+                why: "timeout".into(),
+            })
+        };
+        let disabled = || {
+            Some(Probe::Disabled {
+                why: "--no-probe".into(),
+            })
+        };
+        let state = |alive, probe| {
+            let mut c = Cluster::new("c", "aws", crate::model::Origin::Daskctl);
+            let s = instance_scheduler_state(&mut c, alive, Some("10.0.0.1"), probe, |w| {
+                format!("says {w}")
+            });
+            (s, c.silent)
+        };
+        let silent = Some("timeout".to_string());
+        assert_eq!(state(None, None), (SchedulerState::Gone, None));
+        assert_eq!(
+            state(Some(false), failed()),
+            (SchedulerState::Gone, silent.clone())
+        );
+        assert_eq!(
+            state(Some(true), failed()),
+            (SchedulerState::Silent("says timeout".into()), silent)
+        );
+        assert_eq!(state(Some(true), None), (SchedulerState::NotProbed, None));
+        assert_eq!(
+            state(Some(true), disabled()),
+            (SchedulerState::NotProbed, None)
+        );
+    }
 
     #[test]
     fn table() {

@@ -5,8 +5,7 @@ use super::Aws;
 use super::client::map_err;
 use super::tags::{self, Node};
 use super::userdata::SCHEDULER_PORT;
-use crate::backends::status::{SchedulerState, classify};
-use crate::backends::status::{fill_from_info, probe_failed};
+use crate::backends::status::{SchedulerState, classify, instance_scheduler_state};
 use crate::dask::Probe;
 use crate::error::Result;
 use crate::model::Handle;
@@ -359,41 +358,18 @@ fn scheduler_state(
     origin: Origin,
     probe: Option<Probe>,
 ) -> SchedulerState {
-    // the scheduler is an instance: whether it is gone is decided from the instance, never
-    // from a probe (a running instance whose scheduler does not answer is `unknown`)
-    let mut state = match sched {
-        None => SchedulerState::Gone,
-        Some(s) if !s.alive() => SchedulerState::Gone,
-        Some(_) => SchedulerState::NotProbed,
-    };
-    match probe {
-        Some(Probe::Answered { info, idle }) => {
-            // the dashboard at the instance's address, not the one the scheduler binds
-            if let (Some(port), Some(ip)) = (
-                info.dashboard_port,
-                sched.and_then(|s| s.ip(aws.settings.use_private_ip)),
-            ) {
-                c.dashboard = Some(format!("http://{ip}:{port}/status"));
-            }
-            fill_from_info(c, &info, idle);
-            state = SchedulerState::Answering {
-                connected: c.workers.unwrap_or(0),
-            };
-        }
-        // refused before connecting (--no-probe, or probe.loopback_only without a map)
-        Some(Probe::Disabled { .. }) => state = SchedulerState::NotProbed,
-        Some(p) => {
-            let why = probe_failed(c, p.why().unwrap_or_default());
-            state = match state {
-                SchedulerState::Gone => SchedulerState::Gone,
-                // without the cluster's TLS credentials a silent scheduler proves nothing
-                _ if origin == Origin::DaskCloudprovider => SchedulerState::Silent(why),
-                _ => SchedulerState::Silent(silent_why(aws, sched, c.address.as_deref(), &why)),
-            };
-        }
-        None => {}
-    }
-    state
+    let address = c.address.clone();
+    instance_scheduler_state(
+        c,
+        sched.map(Node::alive),
+        sched.and_then(|s| s.ip(aws.settings.use_private_ip)),
+        probe,
+        |why| match origin {
+            // without the cluster's TLS credentials a silent scheduler proves nothing
+            Origin::DaskCloudprovider => why.to_string(),
+            _ => silent_why(aws, sched, address.as_deref(), why),
+        },
+    )
 }
 
 fn to_cluster(aws: &Aws, nodes: Vec<Node>, probe: Option<Probe>) -> Cluster {

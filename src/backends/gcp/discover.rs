@@ -7,7 +7,7 @@ use super::Gcp;
 use super::client::map_err;
 use super::labels::{self, Node};
 use super::startup::SCHEDULER_PORT;
-use crate::backends::status::{SchedulerState, classify, fill_from_info, probe_failed};
+use crate::backends::status::{SchedulerState, classify, instance_scheduler_state};
 use crate::dask::Probe;
 use crate::error::Result;
 use crate::model::{Cluster, Handle, Origin, Resource, Role, Status};
@@ -160,34 +160,13 @@ fn scheduler_state(
     sched: Option<&Node>,
     probe: Option<Probe>,
 ) -> SchedulerState {
-    // whether the scheduler is gone is the API's word (its instance), never a probe's
-    let mut state = match sched {
-        Some(s) if s.alive() => SchedulerState::NotProbed,
-        _ => SchedulerState::Gone,
-    };
-    match probe {
-        Some(Probe::Answered { info, idle }) => {
-            if let (Some(port), Some(ip)) = (
-                info.dashboard_port,
-                sched.and_then(|s| s.ip(g.settings.external_ip)),
-            ) {
-                c.dashboard = Some(format!("http://{ip}:{port}/status"));
-            }
-            fill_from_info(c, &info, idle);
-            state = SchedulerState::Answering {
-                connected: c.workers.unwrap_or(0),
-            };
-        }
-        Some(Probe::Disabled { .. }) => state = SchedulerState::NotProbed,
-        Some(p) => {
-            let why = probe_failed(c, p.why().unwrap_or_default());
-            if !matches!(state, SchedulerState::Gone) {
-                state = SchedulerState::Silent(format!("does not answer: {why}"));
-            }
-        }
-        None => {}
-    }
-    state
+    instance_scheduler_state(
+        c,
+        sched.map(Node::alive),
+        sched.and_then(|s| s.ip(g.settings.external_ip)),
+        probe,
+        |why| format!("does not answer: {why}"),
+    )
 }
 
 fn to_cluster(g: &Gcp, nodes: Vec<Node>, probe: Option<Probe>) -> Cluster {
