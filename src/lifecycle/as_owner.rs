@@ -39,7 +39,7 @@ pub async fn run(app: &App) -> Result<()> {
 }
 
 /// The request `quick` read before the command line was parsed, for the full path.
-static READ_AHEAD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+static READ_AHEAD: std::sync::OnceLock<Request> = std::sync::OnceLock::new();
 
 /// `daskctl __as-owner` asked for its user's local state directories, which a listing as root
 /// waits on: answered before the command line is parsed, the runtime built or the context
@@ -50,22 +50,15 @@ pub fn quick() -> Option<u8> {
     if args.next()? != super::as_owner_verb() || args.next().is_some() {
         return None;
     }
-    let text = match read_request() {
-        Ok(text) => text,
+    let req = match read_request() {
+        Ok(req) => req,
         Err(e) => {
             say(&failed(&e));
             return Some(crate::error::exit::OK);
         }
     };
-    let is_states = matches!(
-        serde_json::from_str::<Request>(&text),
-        Ok(Request {
-            action: Action::States,
-            ..
-        })
-    );
-    if !is_states {
-        let _ = READ_AHEAD.set(text);
+    if !matches!(req.action, Action::States) {
+        let _ = READ_AHEAD.set(req);
         return None;
     }
     let reply = crate::config::Config::load()
@@ -87,7 +80,8 @@ fn failed(e: &Error) -> Reply {
     }
 }
 
-fn read_request() -> Result<String> {
+/// The request on stdin.
+fn read_request() -> Result<Request> {
     let mut text = String::new();
     std::io::stdin()
         .take(1 << 20)
@@ -98,16 +92,15 @@ fn read_request() -> Result<String> {
                 super::as_owner_verb()
             ))
         })?;
-    Ok(text)
+    serde_json::from_str(&text)
+        .map_err(|e| Error::Usage(format!("{}: not a request: {e}", super::as_owner_verb())))
 }
 
 async fn answer(app: &App) -> Result<Reply> {
-    let text = match READ_AHEAD.get() {
-        Some(text) => text.clone(),
+    let req = match READ_AHEAD.get() {
+        Some(req) => req.clone(),
         None => read_request()?,
     };
-    let req: Request = serde_json::from_str(&text)
-        .map_err(|e| Error::Usage(format!("{}: not a request: {e}", super::as_owner_verb())))?;
     if let Action::States = req.action {
         return states(&app.ctx.config.state_root());
     }

@@ -95,7 +95,6 @@ impl Scan {
         let mut scan = tokio::task::spawn_blocking(move || Scan::read(&root, uid, by_owner, all))
             .await
             .map_err(|e| Error::backend(BACKEND, format!("scanning /proc: {e}")))??;
-        scan.for_other = for_other;
         scan.asked = std::sync::Mutex::new(early.asked);
         Ok(scan)
     }
@@ -107,6 +106,7 @@ impl Scan {
         all: Option<Arc<Vec<ProcInfo>>>,
     ) -> Result<Scan> {
         let home = root.to_string_lossy().into_owned();
+        let for_other = by_owner.is_some();
         let mut policies = BTreeMap::new();
         let tombs = match by_owner {
             None => super::state::Tomb::all(root, uid),
@@ -145,7 +145,7 @@ impl Scan {
             tombs,
             other_roots,
             uid,
-            for_other: false,
+            for_other,
             asked: Default::default(),
             probed: Default::default(),
         })

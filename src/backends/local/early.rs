@@ -16,7 +16,7 @@
 //! asked as soon as the /proc pass shows the same process (pid, start time, owner) marked as a
 //! scheduler and listening on that endpoint: kernel facts, never the file's word. An early
 //! answer stands only where the state the child then reads names that very process and an
-//! address it listens on at that endpoint (`discover::probe_own`); else it is dropped unused.
+//! address it listens on at that endpoint (`discover::probe_theirs`); else it is dropped unused.
 
 use super::Local;
 use super::procfs::{self, ProcInfo};
@@ -191,8 +191,13 @@ pub fn remember(b: &Local, before: &[(User, PathBuf)], read: &[(User, PathBuf)])
         .filter(|(u, r)| !u.name.contains(['\t', '\n']) && !r.to_string_lossy().contains('\n'))
         .map(|(u, r)| format!("{}\t{}\t{}\n", u.uid, u.name, r.display()))
         .collect();
-    if crate::safefile::create_private_dir(&cache_root).is_ok() {
-        let _ = crate::safefile::replace(&file(&cache_root), text.as_bytes());
+    keep(&cache_root, &file(&cache_root), &text);
+}
+
+/// Writes one of these cache files (in the caller's private cache directory), without fsync.
+fn keep(cache_root: &Path, file: &Path, text: &str) {
+    if crate::safefile::create_private_dir(cache_root).is_ok() {
+        let _ = crate::safefile::replace(file, text.as_bytes());
     }
 }
 
@@ -260,9 +265,7 @@ pub fn remember_endpoints(
         .map(|e| format!("{}\t{}\t{}\t{}\n", e.uid, e.pid, e.start, e.endpoint))
         .collect();
     let cache_root = b.ctx.config.cache_root();
-    if crate::safefile::create_private_dir(&cache_root).is_ok() {
-        let _ = crate::safefile::replace(&endpoints_file(&cache_root), text.as_bytes());
-    }
+    keep(&cache_root, &endpoints_file(&cache_root), &text);
 }
 
 #[cfg(test)]
